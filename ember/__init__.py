@@ -1,0 +1,163 @@
+"""ember: PyTorch's API on NumPy, small enough to read.
+
+``import ember as torch`` and tensor-level PyTorch programs run unchanged.
+Everything a user reaches is re-exported here by name.
+"""
+import builtins as _builtins
+import functools as _functools
+
+from . import _backend
+from ._backend import dtype, device, get_default_dtype, set_default_dtype
+from .tensor import Tensor, Size
+from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from . import autograd
+from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace,
+                       zeros_like, ones_like, empty_like, full_like)
+from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
+                     rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
+                     randint_like)
+from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
+
+__version__ = "0.1.0"
+
+
+def _takes_tensor(fn, name=None):
+    """The public form of an op: a clear TypeError when the first argument is not a Tensor."""
+    name = name or fn.__name__
+
+    @_functools.wraps(fn)
+    def public(input, *args, **kwargs):
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        return fn(input, *args, **kwargs)
+
+    public.__name__ = name
+    return public
+
+
+def _either_tensor(fn):
+    """Binary ops accept a number on either side, as long as one operand is a Tensor."""
+    @_functools.wraps(fn)
+    def public(input, other, *args, **kwargs):
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"{fn.__name__}(): expected at least one Tensor argument, got "
+                            f"{type(input).__name__} and {type(other).__name__}")
+        return fn(input, other, *args, **kwargs)
+    return public
+
+
+# elementwise
+add, sub, mul, div, remainder, floor_divide, pow, maximum, minimum = map(
+    _either_tensor, (_ew.add, _ew.sub, _ew.mul, _ew.div, _ew.remainder, _ew.floor_divide, _ew.pow, _ew.maximum,
+                     _ew.minimum))
+subtract, multiply, divide, true_divide = sub, mul, div, div
+eq, ne, lt, le, gt, ge = map(_either_tensor, (_ew.eq, _ew.ne, _ew.lt, _ew.le, _ew.gt, _ew.ge))
+(neg, exp, expm1, log, log1p, sqrt, rsqrt, reciprocal, abs, sign, sin, cos, tanh, sigmoid, relu, floor, ceil, round,
+ trunc, clamp, masked_fill, isnan, isinf, isfinite, logical_not, logical_and, logical_or, equal, allclose,
+ isclose) = map(_takes_tensor, (
+    _ew.neg, _ew.exp, _ew.expm1, _ew.log, _ew.log1p, _ew.sqrt, _ew.rsqrt, _ew.reciprocal, _ew.abs, _ew.sign,
+    _ew.sin, _ew.cos, _ew.tanh, _ew.sigmoid, _ew.relu, _ew.floor, _ew.ceil, _ew.round, _ew.trunc, _ew.clamp,
+    _ew.masked_fill, _ew.isnan, _ew.isinf, _ew.isfinite, _ew.logical_not, _ew.logical_and, _ew.logical_or,
+    _ew.equal, _ew.allclose, _ew.isclose))
+negative, absolute, clip = neg, abs, clamp
+where = _ew.where
+
+# reductions
+(sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
+ any, all, count_nonzero) = map(_takes_tensor, (
+    _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
+    _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+
+# matrices
+matmul, mm, bmm, mv, dot, outer = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot, _la.outer))
+
+# shape
+(reshape, flatten, unflatten, squeeze, unsqueeze, transpose, t, permute, split, chunk, unbind, narrow, flip, gather,
+ scatter, scatter_add, index_select, masked_select, nonzero, clone, tril, triu) = map(_takes_tensor, (
+    _sh.reshape, _sh.flatten, _sh.unflatten, _sh.squeeze, _sh.unsqueeze, _sh.transpose, _sh.t, _sh.permute,
+    _sh.split, _sh.chunk, _sh.unbind, _sh.narrow, _sh.flip, _sh.gather, _sh.scatter, _sh.scatter_add,
+    _sh.index_select, _sh.masked_select, _sh.nonzero, _sh.clone, _sh.tril, _sh.triu))
+swapaxes = transpose
+cat, stack = _sh.cat, _sh.stack
+concat = concatenate = cat
+
+
+def detach(input):
+    return input.detach()
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def numel(input):
+    return input.numel()
+
+
+def broadcast_shapes(*shapes):
+    import numpy
+    try:
+        return Size(numpy.broadcast_shapes(*shapes))
+    except ValueError:
+        raise _backend.broadcast_error(shapes[0], shapes[1]) from None
+
+
+def broadcast_tensors(*tensors):
+    shape = broadcast_shapes(*(x.shape for x in tensors))
+    return tuple(x.expand(shape) for x in tensors)
+
+
+def _legacy_constructor(dt):
+    def make(*args):
+        if len(args) == 1 and not isinstance(args[0], _builtins.int):
+            return tensor(args[0], dtype=dt)
+        return zeros(*args, dtype=dt)
+    return make
+
+
+# dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
+float32 = float = _backend.float32
+float64 = double = _backend.float64
+float16 = half = _backend.float16
+int64 = long = _backend.int64
+int32 = int = _backend.int32
+int16 = short = _backend.int16
+int8 = _backend.int8
+uint8 = _backend.uint8
+bool = _backend.bool_
+
+FloatTensor = _legacy_constructor(float32)
+DoubleTensor = _legacy_constructor(float64)
+LongTensor = _legacy_constructor(int64)
+IntTensor = _legacy_constructor(int32)
+BoolTensor = _legacy_constructor(bool)
+ByteTensor = _legacy_constructor(uint8)
+
+__all__ = [
+    "Tensor", "Size", "dtype", "device", "autograd", "get_default_dtype", "set_default_dtype",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "zeros_like", "ones_like", "empty_like", "full_like",
+    "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
+    "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",
+    "randint_like",
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "remainder", "floor_divide", "pow",
+    "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "neg", "negative", "exp", "expm1", "log", "log1p",
+    "sqrt", "rsqrt", "reciprocal", "abs", "absolute", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "floor",
+    "ceil", "round", "trunc", "clamp", "clip", "masked_fill", "where", "isnan", "isinf", "isfinite", "logical_not",
+    "logical_and", "logical_or", "equal", "allclose", "isclose",
+    "sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
+    "log_softmax", "cumsum", "norm", "any", "all", "count_nonzero",
+    "matmul", "mm", "bmm", "mv", "dot", "outer",
+    "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",
+    "chunk", "unbind", "narrow", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
+    "nonzero", "clone", "tril", "triu", "cat", "concat", "concatenate", "stack", "detach",
+    "is_tensor", "is_floating_point", "numel", "broadcast_shapes", "broadcast_tensors",
+    "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16", "short",
+    "int8", "uint8", "bool",
+    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+]

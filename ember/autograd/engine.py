@@ -1,0 +1,261 @@
+"""The backward pass: from an output back to every leaf, by the chain rule.
+
+1. Count, for every node reachable from the outputs, how many edges lead into
+   it (its consumers). This walk is iterative: a 100,000-op chain is fine.
+2. Start with d(output)/d(output) = 1. Take a node whose consumers have all
+   delivered their gradient (their sum is the gradient of the node's output),
+   call its ``backward`` (upstream gradient x local derivative), and hand each
+   result to the input it belongs to, summed back to that input's shape when
+   broadcasting had stretched it.
+3. A leaf adds what it receives to its ``.grad``. A node's saved values are
+   dropped as soon as it has run, unless ``retain_graph=True``.
+"""
+import weakref
+
+from .grad_mode import STATE
+from ..tensor import Tensor, _wrap
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only into ``inputs``)."""
+    tensors = _as_tuple(tensors)
+    grads = _root_grads(tensors, _as_tuple(grad_tensors, len(tensors)), "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = None
+    if inputs is not None:
+        capture = {}
+        for t in _as_tuple(inputs):
+            capture.setdefault(_key(t), None)
+    found = run_backward(tensors, grads, retain_graph, create_graph, capture)
+    if capture is not None:
+        for t in _as_tuple(inputs):
+            g = found.get(_key(t))
+            if g is not None:
+                _accumulate(t, g, create_graph, set())
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
+         materialize_grads=False):
+    """Return d(outputs)/d(inputs) without touching any ``.grad``."""
+    outputs = _as_tuple(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = _as_tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not t._requires_grad:
+            raise RuntimeError(f"One of the differentiated Tensors (index {i}) does not require grad")
+    grads = _root_grads(outputs, _as_tuple(grad_outputs, len(outputs)), "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {_key(t): None for t in inputs}
+    found = run_backward(outputs, grads, retain_graph, create_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = found.get(_key(t))
+        if g is None:
+            if materialize_grads:
+                g = _wrap(t._data * 0)
+            elif not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (index {i}) appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior."
+                )
+        result.append(g)
+    return tuple(result) if not single or len(result) != 1 else (result[0],)
+
+
+def _key(t):
+    """What gradients are captured by: a non-leaf's node, or a leaf Tensor itself."""
+    return t.grad_fn if t.grad_fn is not None else t
+
+
+def _as_tuple(x, n=None):
+    if x is None:
+        return (None,) * n if n is not None else ()
+    if isinstance(x, Tensor):
+        return (x,)
+    x = tuple(x)
+    if n is not None and len(x) != n:
+        raise RuntimeError(f"got {len(x)} gradients for {n} outputs: pass one gradient per output")
+    return x
+
+
+def _root_grads(outputs, given, verb):
+    grads = []
+    for i, (out, g) in enumerate(zip(outputs, given)):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn: "
+                "set requires_grad=True on the leaves you want gradients for, before computing the output"
+            )
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError(
+                    "grad can be implicitly created only for scalar outputs: "
+                    f"the output has shape {list(out._data.shape)}; pass gradient= with that shape, "
+                    f"or reduce the output first (e.g. .sum()) before calling {verb}"
+                )
+            g = _wrap(_ones_like(out._data))
+        elif not isinstance(g, Tensor):
+            g = _wrap(out._data.dtype.type(g) * _ones_like(out._data))
+        elif g._data.shape != out._data.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {list(g._data.shape)} and output[{i}] "
+                f"has a shape of {list(out._data.shape)}."
+            )
+        grads.append(g)
+    return grads
+
+
+def _ones_like(array):
+    out = array.copy()
+    out.fill(1)
+    return out
+
+
+def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
+    """The engine proper. Returns the gradients captured for the keys of ``capture``."""
+    pending = {}  # node -> gradient of its output, summed over consumers so far
+    handed = set()  # ids of gradient arrays already stored somewhere: never accumulate into them in place
+    roots = []
+    for out, g in zip(outputs, grads):
+        handed.add(id(g._data))
+        node = out.grad_fn
+        if node is None:  # the output is itself a leaf
+            if capture is not None and out in capture:
+                capture[out] = g if capture[out] is None else capture[out] + g
+            elif capture is None:
+                _accumulate(out, g, create_graph, handed)
+            continue
+        pending[node] = pending[node] + g if node in pending else g
+        roots.append(node)
+
+    dependencies = _count_dependencies(roots)
+    ready = [n for n in dict.fromkeys(roots) if dependencies.get(n, 0) == 0]
+    previous_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grad_out = pending.pop(node, None)
+            if grad_out is not None:
+                if node._retained is not None:
+                    _keep_retained(node, grad_out, create_graph, handed)
+                if capture is not None and node in capture:
+                    capture[node] = grad_out
+                    handed.add(id(grad_out._data))
+                input_grads = _call_backward(node, grad_out)
+                if not retain_graph:
+                    node._saved = None
+            else:
+                input_grads = None
+            for i, target in enumerate(node._next):
+                if target is None:
+                    continue
+                g = input_grads[i] if input_grads is not None else None
+                if g is not None:
+                    shape = node._shapes[i]
+                    if g._data.shape != shape:
+                        g = _sum_to(g, shape, node, i)
+                if not isinstance(target, Tensor):  # a node
+                    if g is not None:
+                        pending[target] = pending[target] + g if target in pending else g
+                    left = dependencies[target] - 1
+                    dependencies[target] = left
+                    if left == 0:
+                        ready.append(target)
+                elif g is not None:  # a leaf
+                    if capture is None:
+                        _accumulate(target, g, create_graph, handed)
+                    elif target in capture:
+                        capture[target] = g if capture[target] is None else capture[target] + g
+    finally:
+        STATE.enabled = previous_mode
+    return capture if capture is not None else {}
+
+
+def _count_dependencies(roots):
+    """For each node, how many edges from the reachable graph lead into it."""
+    dependencies = {}
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for target in node._next:
+            if target is None or isinstance(target, Tensor):
+                continue
+            dependencies[target] = dependencies.get(target, 0) + 1
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return dependencies
+
+
+def _call_backward(node, grad_out):
+    grads = type(node).backward(node, grad_out)
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    n = len(node._next)
+    if len(grads) < n or any(g is not None for g in grads[n:]):
+        raise RuntimeError(
+            f"function {node.name()} returned an incorrect number of gradients (expected {n}, got {len(grads)})"
+        )
+    for i, g in enumerate(grads[:n]):
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"function {node.name()} returned a gradient of type {type(g).__name__} at "
+                            f"index {i}; backward must return Tensors or None")
+    return grads
+
+
+def _sum_to(g, shape, node, index):
+    """Sum a broadcast gradient back to an input's shape (leading axes, then stretched size-1 axes)."""
+    gshape = g._data.shape
+    lead = len(gshape) - len(shape)
+    if lead < 0 or any(s != 1 and s != gs for s, gs in zip(shape, gshape[lead:])):
+        raise RuntimeError(
+            f"Function {node.name()} returned an invalid gradient at index {index} - got {list(gshape)} "
+            f"but expected shape compatible with {list(shape)}"
+        )
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = g.sum(dim=axes, keepdim=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def _accumulate(leaf, g, create_graph, handed):
+    """leaf.grad += g, in place when safe (PyTorch keeps the same .grad tensor across backward calls)."""
+    if leaf.grad is None:
+        if create_graph:
+            leaf.grad = g
+        else:
+            data = g._data
+            if id(data) in handed or not data.flags.owndata or not data.flags.writeable \
+                    or data.dtype != leaf._data.dtype:
+                data = data.astype(leaf._data.dtype, copy=True)
+            handed.add(id(data))
+            leaf.grad = _wrap(data)
+    elif create_graph or leaf.grad._requires_grad:
+        leaf.grad = leaf.grad + g
+    else:
+        leaf.grad._data += g._data
+
+
+def _keep_retained(node, grad_out, create_graph, handed):
+    for ref in list(node._retained):
+        t = ref()
+        if t is not None:
+            handed.add(id(grad_out._data))
+            t.grad = grad_out if t.grad is None else t.grad + grad_out
+
+
+def retain_grad(tensor):
+    """Ask the engine to store the gradient of a non-leaf in its .grad."""
+    node = tensor.grad_fn
+    if node is None:
+        return
+    if node._retained is None:
+        node._retained = []
+    if not any(r() is tensor for r in node._retained):
+        node._retained.append(weakref.ref(tensor))

@@ -1,0 +1,755 @@
+"""Elementwise ops: arithmetic, powers, exponentials, activations, comparisons.
+
+Each op: ``forward`` on arrays (NumPy broadcasts), ``backward`` on Tensors
+giving the gradient in the broadcast shape; the engine sums it back to each
+input's shape.
+"""
+import numbers
+
+import numpy as np
+
+from .._backend import broadcast_error, dtype_of, result_type, to_dtype, DEFAULTS
+from ..autograd.function import Op
+from ..tensor import Tensor, _wrap
+
+
+# ----------------------------------------------------------------------------
+# operands: PyTorch's dtype rules before NumPy sees them
+# ----------------------------------------------------------------------------
+def operands(a, b):
+    """Bring a binary op's operands to PyTorch's result dtype.
+
+    Same-dtype tensors, and a float tensor with a Python number, go straight
+    through (NumPy 2 already treats Python scalars as weak, like PyTorch).
+    Otherwise the lower operand is cast with a differentiable cast.
+    """
+    if isinstance(b, Tensor):
+        if isinstance(a, Tensor):
+            if a._data.dtype == b._data.dtype:
+                return a, b
+            dt = result_type(a._data, b._data)
+            return _cast_to(a, dt), _cast_to(b, dt)
+        a, b = b, a
+        swapped = True
+    else:
+        swapped = False
+    # a is the Tensor, b the other operand
+    if not isinstance(b, (int, float)):
+        b = scalar_or_tensor(b)
+        if isinstance(b, Tensor):
+            return operands(b, a) if swapped else operands(a, b)
+    if _category(b) > _category(a._data):
+        a = _cast_to(a, result_type(a._data, b))
+    return (b, a) if swapped else (a, b)
+
+
+def scalar_or_tensor(x):
+    """A NumPy scalar becomes a Python number (weak, as PyTorch treats it); an array becomes a Tensor."""
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return Tensor._from_array(x)
+    if isinstance(x, numbers.Number) and not isinstance(x, complex):
+        return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
+    raise TypeError(f"unsupported operand type for a Tensor op: {type(x).__name__}; use a Tensor or a number")
+
+
+def _category(x):
+    """PyTorch's promotion categories: 0 bool, 1 integer, 2 floating."""
+    if isinstance(x, (bool, np.bool_)):
+        return 0
+    if isinstance(x, (int, float)):
+        return 2 if isinstance(x, float) else 1
+    return _KIND_CATEGORY[x.dtype.kind]
+
+
+_KIND_CATEGORY = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _cast_to(t, dt):
+    return t if t._data.dtype == dt.np else Cast.apply(t, dt.np)
+
+
+def float_operands(a, b):
+    """Operands for true division and other ops whose result is always floating."""
+    a, b = operands(a, b)
+    x = a if isinstance(a, Tensor) else b
+    if x._data.dtype.kind not in "fc":
+        dt = DEFAULTS.float_dtype
+        a = _cast_to(a, dt) if isinstance(a, Tensor) else a
+        b = _cast_to(b, dt) if isinstance(b, Tensor) else b
+    return a, b
+
+
+def _broadcast_guard(fn, a, b):
+    try:
+        return fn(a, b)
+    except ValueError:
+        raise broadcast_error(np.shape(a), np.shape(b)) from None
+
+
+# ----------------------------------------------------------------------------
+# arithmetic
+# ----------------------------------------------------------------------------
+class Cast(Op):
+    @staticmethod
+    def forward(ctx, a, np_dtype):
+        ctx.dtype = a.dtype
+        return a.astype(np_dtype)
+
+    @staticmethod
+    def backward(ctx, grad):  # the identity, back in the input's dtype
+        return (grad if grad._data.dtype == ctx.dtype else Cast.apply(grad, ctx.dtype)), None
+
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _broadcast_guard(np.add, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a+b)/da = 1, d(a+b)/db = 1
+        return grad, grad
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return _broadcast_guard(np.subtract, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a-b)/da = 1, d(a-b)/db = -1
+        return grad, (-grad if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast_guard(np.multiply, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ab)/da = b, d(ab)/db = a
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast_guard(np.true_divide, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return np.negative(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(-a)/da = -1
+        return -grad
+
+
+class Pow(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        if isinstance(b, int) and b < 0 and np.asarray(a).dtype.kind in "iub":
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        out = _broadcast_guard(np.power, a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
+        saved = ctx.saved_tensors
+        a, b = saved[0], saved[1]
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            if isinstance(b, Tensor):
+                grad_a = grad * b * a ** (b - 1)
+                grad_a = where(b == 0, 0.0, grad_a)  # PyTorch: exponent 0 gives 0, not 0 * inf
+            elif b == 0:
+                grad_a = grad * 0
+            elif b == 2:
+                grad_a = grad * a * 2
+            else:
+                grad_a = grad * b * a ** (b - 1)
+        if need_b:
+            out = saved[2]
+            log_a = a.log() if isinstance(a, Tensor) else float(np.log(a))
+            grad_b = grad * where(out == 0, 0.0, out * log_a) if isinstance(a, Tensor) else grad * out * log_a
+        return grad_a, grad_b
+
+
+class Remainder(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast_guard(np.remainder, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # a mod b = a - b floor(a/b): d/da = 1, d/db = -floor(a/b)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (-grad * (a / b).floor() if need_b else None)
+
+
+# ----------------------------------------------------------------------------
+# unary maths
+# ----------------------------------------------------------------------------
+class Exp(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(e^a)/da = e^a
+        (out,) = ctx.saved_tensors
+        return grad * out
+
+
+class Expm1(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.expm1(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(e^a - 1)/da = e^a
+        (out,) = ctx.saved_tensors
+        return grad * (out + 1)
+
+
+class Log(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan, as in PyTorch
+            return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ln a)/da = 1/a
+        (a,) = ctx.saved_tensors
+        return grad / a
+
+
+class Log1p(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ln(1+a))/da = 1/(1+a)
+        (a,) = ctx.saved_tensors
+        return grad / (a + 1)
+
+
+class Sqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(invalid="ignore"):
+            out = np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(sqrt a)/da = 1/(2 sqrt a)
+        (out,) = ctx.saved_tensors
+        return grad / (out * 2)
+
+
+class Rsqrt(Op):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = 1 / np.sqrt(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a^-1/2)/da = -1/2 a^-3/2
+        (out,) = ctx.saved_tensors
+        return grad * out ** 3 * -0.5
+
+
+class Reciprocal(Op):
+    @staticmethod
+    def forward(ctx, a):
+        with np.errstate(divide="ignore"):
+            out = np.reciprocal(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(1/a)/da = -1/a^2
+        (out,) = ctx.saved_tensors
+        return -grad * out * out
+
+
+class Abs(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d|a|/da = sign(a) (0 at 0, as in PyTorch)
+        (a,) = ctx.saved_tensors
+        return grad * a.sign()
+
+
+class Sin(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sin(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(sin a)/da = cos a
+        (a,) = ctx.saved_tensors
+        return grad * a.cos()
+
+
+class Cos(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cos(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(cos a)/da = -sin a
+        (a,) = ctx.saved_tensors
+        return -grad * a.sin()
+
+
+class Tanh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tanh(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(tanh a)/da = 1 - tanh^2 a
+        (out,) = ctx.saved_tensors
+        return grad * (1 - out * out)
+
+
+class Sigmoid(Op):
+    @staticmethod
+    def forward(ctx, a):
+        # exp of -|a| never overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below
+        e = np.exp(-np.abs(a))
+        out = np.where(a >= 0, 1, e) / (1 + e)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(sigmoid a)/da = sigmoid(a) (1 - sigmoid(a))
+        (out,) = ctx.saved_tensors
+        return grad * out * (1 - out)
+
+
+class Relu(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.maximum(a, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(max(a,0))/da = 1 where a > 0, else 0
+        (out,) = ctx.saved_tensors
+        return grad * (out > 0)
+
+
+class ZeroGrad(Op):
+    """floor, ceil, round, trunc, sign: piecewise constant, so their derivative is 0 (as in PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, a, fn):
+        return fn(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(step function)/da = 0
+        return grad * 0, None
+
+
+class Clamp(Op):
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 inside [lo, hi] (inclusive, as in PyTorch), 0 outside
+        (a,) = ctx.saved_tensors
+        inside = True
+        if ctx.lo is not None:
+            inside = a >= ctx.lo
+        if ctx.hi is not None:
+            inside = (a <= ctx.hi) if inside is True else inside & (a <= ctx.hi)
+        return grad * inside, None, None
+
+
+class Maximum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast_guard(np.maximum, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # the larger input gets the gradient; a tie splits it in half
+        a, b = ctx.saved_tensors
+        share = (a > b) + (a == b) * 0.5
+        return grad * share, grad * (1 - share)
+
+
+class Minimum(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return _broadcast_guard(np.minimum, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # the smaller input gets the gradient; a tie splits it in half
+        a, b = ctx.saved_tensors
+        share = (a < b) + (a == b) * 0.5
+        return grad * share, grad * (1 - share)
+
+
+class Where(Op):
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.save_for_backward(cond)
+        return np.where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # the gradient goes to whichever input was chosen
+        (cond,) = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad[1:]
+        zero = grad * 0
+        return None, (where(cond, grad, zero) if need_a else None), (where(cond, zero, grad) if need_b else None)
+
+
+# ----------------------------------------------------------------------------
+# functions with PyTorch's signatures
+# ----------------------------------------------------------------------------
+def add(a, b, alpha=1):
+    a, b = operands(a, b)
+    return Add.apply(a, b if alpha == 1 else b * alpha)
+
+
+def sub(a, b, alpha=1):
+    a, b = operands(a, b)
+    if isinstance(a, Tensor) and a._data.dtype == np.bool_ and isinstance(b, Tensor) and b._data.dtype == np.bool_:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    return Sub.apply(a, b if alpha == 1 else b * alpha)
+
+
+def mul(a, b):
+    return Mul.apply(*operands(a, b))
+
+
+def div(a, b, rounding_mode=None):
+    if rounding_mode is None:
+        return Div.apply(*float_operands(a, b))
+    a, b = operands(a, b)
+    if rounding_mode == "floor":
+        return ZeroGrad.apply(Div.apply(a, b), np.floor).to(_dtype_of_operands(a, b))
+    if rounding_mode == "trunc":
+        return ZeroGrad.apply(Div.apply(a, b), np.trunc).to(_dtype_of_operands(a, b))
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+
+
+def _dtype_of_operands(a, b):
+    return dtype_of((a if isinstance(a, Tensor) else b)._data)
+
+
+def floor_divide(a, b):
+    return div(a, b, rounding_mode="floor")
+
+
+def remainder(a, b):
+    return Remainder.apply(*operands(a, b))
+
+
+def pow(a, b):
+    if isinstance(b, Tensor) or isinstance(a, Tensor) and a._data.dtype.kind != "f":
+        a, b = operands(a, b)
+    elif isinstance(b, np.generic):
+        b = b.item()
+    return Pow.apply(a, b)
+
+
+def neg(a):
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+    return Neg.apply(a)
+
+
+def _floating(a):
+    """Unary maths on an integer tensor gives the default float dtype, as in PyTorch."""
+    return a if a._data.dtype.kind == "f" else Cast.apply(a, DEFAULTS.float_dtype.np)
+
+
+def exp(a):
+    return Exp.apply(_floating(a))
+
+
+def expm1(a):
+    return Expm1.apply(_floating(a))
+
+
+def log(a):
+    return Log.apply(_floating(a))
+
+
+def log1p(a):
+    return Log1p.apply(_floating(a))
+
+
+def sqrt(a):
+    return Sqrt.apply(_floating(a))
+
+
+def rsqrt(a):
+    return Rsqrt.apply(_floating(a))
+
+
+def reciprocal(a):
+    return Reciprocal.apply(_floating(a))
+
+
+def sin(a):
+    return Sin.apply(_floating(a))
+
+
+def cos(a):
+    return Cos.apply(_floating(a))
+
+
+def tanh(a):
+    return Tanh.apply(_floating(a))
+
+
+def sigmoid(a):
+    return Sigmoid.apply(_floating(a))
+
+
+def relu(a):
+    return Relu.apply(a)
+
+
+def abs(a):
+    return Abs.apply(a)
+
+
+def sign(a):
+    return ZeroGrad.apply(a, np.sign)
+
+
+def floor(a):
+    return ZeroGrad.apply(a, np.floor)
+
+
+def ceil(a):
+    return ZeroGrad.apply(a, np.ceil)
+
+
+def trunc(a):
+    return ZeroGrad.apply(a, np.trunc)
+
+
+def round(a, decimals=0):
+    return ZeroGrad.apply(a, np.round if decimals == 0 else (lambda x: np.round(x, decimals)))
+
+
+def clamp(a, min=None, max=None):
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = a
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        a = _floating(a)
+    return Clamp.apply(a, min, max)
+
+
+def maximum(a, b):
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a, b):
+    return Minimum.apply(*operands(a, b))
+
+
+def where(cond, a=None, b=None):
+    if a is None and b is None:
+        from .shape import nonzero
+        return nonzero(cond, as_tuple=True)
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"where(): argument 'condition' must be a Tensor, not {type(cond).__name__}")
+    if cond._data.dtype != np.bool_:
+        raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
+                           f"{dtype_of(cond._data)}")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = _wrap(np.asarray(a, result_type(a, b).np))
+    a, b = operands(a, b)
+    try:
+        return Where.apply(cond, a, b)
+    except ValueError:
+        raise broadcast_error(cond.shape, np.broadcast_shapes(np.shape(a._data if isinstance(a, Tensor) else a),
+                                                              np.shape(b._data if isinstance(b, Tensor) else b)))
+
+
+def masked_fill(a, mask, value):
+    if isinstance(value, Tensor):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s).")
+        value = value.to(dtype_of(a._data))
+    else:
+        value = scalar_or_tensor(value)
+        if a._data.dtype.kind in "iub" and isinstance(value, float):
+            value = int(value) if a._data.dtype.kind != "b" else bool(value)
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
+    return where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+
+
+# ----------------------------------------------------------------------------
+# comparisons and tests: bool results, no gradient
+# ----------------------------------------------------------------------------
+def _compare(fn, a, b):
+    if isinstance(b, Tensor):
+        b = b._data
+    elif not isinstance(b, (int, float)):
+        b = scalar_or_tensor(b)
+        b = b._data if isinstance(b, Tensor) else b
+    a = a._data if isinstance(a, Tensor) else a
+    try:
+        return _wrap(np.asarray(fn(a, b)))
+    except ValueError:
+        raise broadcast_error(np.shape(a), np.shape(b)) from None
+
+
+def eq(a, b):
+    return _compare(np.equal, a, b)
+
+
+def ne(a, b):
+    return _compare(np.not_equal, a, b)
+
+
+def lt(a, b):
+    return _compare(np.less, a, b)
+
+
+def le(a, b):
+    return _compare(np.less_equal, a, b)
+
+
+def gt(a, b):
+    return _compare(np.greater, a, b)
+
+
+def ge(a, b):
+    return _compare(np.greater_equal, a, b)
+
+
+def _logical(fn, a, b):
+    a, b = operands(a, b)
+    a = a._data if isinstance(a, Tensor) else a
+    b = b._data if isinstance(b, Tensor) else b
+    if np.result_type(a, b).kind not in "biu":
+        raise TypeError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
+                        f"got {np.result_type(a, b)}; compare first, e.g. (x > 0) & (x < 1)")
+    try:
+        return _wrap(np.asarray(fn(a, b)))
+    except ValueError:
+        raise broadcast_error(np.shape(a), np.shape(b)) from None
+
+
+def bitwise_and(a, b):
+    return _logical(np.bitwise_and, a, b)
+
+
+def bitwise_or(a, b):
+    return _logical(np.bitwise_or, a, b)
+
+
+def bitwise_xor(a, b):
+    return _logical(np.bitwise_xor, a, b)
+
+
+def bitwise_not(a):
+    if a._data.dtype.kind not in "biu":
+        raise TypeError(f"~ (bitwise_not) needs a bool or integer tensor, got {dtype_of(a._data)}")
+    return _wrap(np.asarray(np.invert(a._data)))
+
+
+def logical_not(a):
+    return _wrap(np.asarray(np.logical_not(a._data)))
+
+
+def logical_and(a, b):
+    return _wrap(np.asarray(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
+
+
+def logical_or(a, b):
+    return _wrap(np.asarray(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
+
+
+def isnan(a):
+    return _wrap(np.asarray(np.isnan(a._data)))
+
+
+def isinf(a):
+    return _wrap(np.asarray(np.isinf(a._data)))
+
+
+def isfinite(a):
+    return _wrap(np.asarray(np.isfinite(a._data)))
+
+
+def equal(a, b):
+    """True when both have the same shape and the same values."""
+    return a._data.shape == b._data.shape and bool(np.array_equal(a._data, b._data))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    b_data = b._data if isinstance(b, Tensor) else b
+    return bool(np.allclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    b_data = b._data if isinstance(b, Tensor) else b
+    return _wrap(np.asarray(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+
+
+def to_dtype_op(a, dt):
+    """``a.to(dtype)``: a differentiable cast (the same Tensor when nothing changes)."""
+    dt = to_dtype(dt)
+    return _cast_to(a, dt)

@@ -1,0 +1,100 @@
+"""Matrix products: one MatMul op (batched, broadcast), and PyTorch's named forms on top of it."""
+import numpy as np
+
+from .._backend import dtype_of, result_type
+from ..autograd.function import Op
+from ..tensor import Tensor
+
+
+class MatMul(Op):
+    """a @ b for a and b of at least 2 dims; batch dims broadcast (the engine sums them back)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.matmul(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ab)/da = grad b^T, d(ab)/db = a^T grad
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad @ b.mT if need_a else None
+        grad_b = a.mT @ grad if need_b else None
+        return grad_a, grad_b
+
+
+def _shape_error(a, b, name="mat1 and mat2"):
+    sa = "x".join(map(str, a._data.shape))
+    sb = "x".join(map(str, b._data.shape))
+    return RuntimeError(f"{name} shapes cannot be multiplied ({sa} and {sb})")
+
+
+def _same_dtype(a, b):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {dtype_of(a._data).name} != "
+                           f"{dtype_of(b._data).name}; cast one of them, e.g. b.to(a.dtype)")
+
+
+def matmul(a, b):
+    """PyTorch's matmul: 1-D operands are promoted to matrices and the added axis is removed afterwards."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        raise TypeError(f"matmul(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
+    _same_dtype(a, b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
+    if a._data.shape[-1] != b._data.shape[-2 if b.ndim > 1 else 0]:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a._data.shape[0]}] and src "
+                               f"[{b._data.shape[0]}] to have the same number of elements, but got "
+                               f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
+        raise _shape_error(a if a.ndim > 1 else a.unsqueeze(0), b if b.ndim > 1 else b.unsqueeze(1))
+    a2 = a.unsqueeze(0) if a.ndim == 1 else a
+    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    try:
+        out = MatMul.apply(a2, b2)
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
+                           f"{list(b._data.shape)}") from None
+    if b.ndim == 1:
+        out = out.squeeze(-1)
+    if a.ndim == 1:
+        out = out.squeeze(-2)
+    return out
+
+
+def mm(a, b):
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(f"mm: expected 2D tensors, got {a.ndim}D and {b.ndim}D")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    if a.ndim != 3 or b.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor and batch2 must be a 3D tensor: got {a.ndim}D and {b.ndim}D")
+    if a._data.shape[0] != b._data.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got {a._data.shape[0]} and "
+                           f"{b._data.shape[0]}")
+    if a._data.shape[2] != b._data.shape[1]:
+        raise _shape_error(a, b, "batch1 and batch2")
+    return matmul(a, b)
+
+
+def mv(a, v):
+    if a.ndim != 2 or v.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}D and {v.ndim}D")
+    return matmul(a, v)
+
+
+def dot(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    return matmul(a, b)
+
+
+def outer(a, b):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"outer: expected 1D tensors, got {a.ndim}D and {b.ndim}D")
+    if a._data.dtype != b._data.dtype:
+        dt = result_type(a._data, b._data)
+        a, b = a.to(dt), b.to(dt)
+    return a.unsqueeze(1) * b.unsqueeze(0)

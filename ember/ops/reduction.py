@@ -1,0 +1,377 @@
+"""Reductions: sum, mean, prod, var/std, max/min, logsumexp, softmax, cumsum, norm.
+
+A reduction's backward spreads the gradient back over the reduced axes:
+``grad.reshape(kept_shape).expand(input_shape)`` (kept_shape: the reduced
+axes as size 1, i.e. the keepdim shape).
+"""
+from collections import namedtuple
+
+import numpy as np
+
+from .._backend import DEFAULTS, dtype_of, normalize_dim, to_dtype
+from ..autograd.function import Op
+from ..tensor import Tensor, _wrap
+from .elementwise import where, _floating
+from .shape import gather
+
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def reduced_axes(dim, ndim):
+    """dim (None, int, or a sequence) -> a sorted tuple of non-negative axes (all axes for None)."""
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (int, np.integer)):
+        return (normalize_dim(int(dim), ndim),) if ndim else ()
+    axes = tuple(sorted(normalize_dim(int(d), ndim) for d in dim)) if ndim else ()
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
+    return axes
+
+
+def kept_shape(shape, axes):
+    """The shape with the reduced axes kept as size 1."""
+    return tuple(1 if i in axes else s for i, s in enumerate(shape))
+
+
+def _spread(grad, shape, axes):
+    """A reduced gradient, stretched back over the reduced axes."""
+    return grad.reshape(kept_shape(shape, axes)).expand(shape)
+
+
+class Sum(Op):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes = a.shape, axes
+        return np.sum(a, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(sum a)/da_i = 1
+        return _spread(grad, ctx.shape, ctx.axes), None, None
+
+
+class Mean(Op):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.shape, ctx.axes = a.shape, axes
+        ctx.count = int(np.prod([a.shape[i] for i in axes]))
+        with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as in PyTorch
+            return np.mean(a, axis=axes, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(mean a)/da_i = 1/N
+        return _spread(grad, ctx.shape, ctx.axes) / ctx.count, None, None
+
+
+class Prod(Op):
+    @staticmethod
+    def forward(ctx, a, axis, keepdim):
+        out = np.prod(a, axis=axis, keepdims=keepdim)
+        ctx.axis = axis
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(prod a)/da_i = product of all the other elements
+        a, out = ctx.saved_tensors
+        axes = tuple(range(a.ndim)) if ctx.axis is None else (ctx.axis,)
+        grad = _spread(grad, a.shape, axes)
+        if not (a._data == 0).any():
+            return grad * _spread(out, a.shape, axes) / a, None, None
+        # with zeros, out / a is 0/0: multiply the products before and after each element instead
+        data = a._data.reshape(-1) if ctx.axis is None else a._data
+        axis = 0 if ctx.axis is None else ctx.axis
+        ones = np.ones_like(np.take(data, [0], axis=axis))
+        before = np.cumprod(np.concatenate([ones, data], axis=axis), axis=axis)
+        after = np.flip(np.cumprod(np.flip(np.concatenate([data, ones], axis=axis), axis), axis=axis), axis)
+        n = data.shape[axis]
+        others = np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+        return grad * _wrap(others.reshape(a.shape)), None, None
+
+
+class Var(Op):
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        ctx.axes, ctx.correction = axes, correction
+        ctx.save_for_backward(a)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.var(a, axis=axes, ddof=correction, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(var a)/da_i = 2 (a_i - mean) / (N - correction)
+        (a,) = ctx.saved_tensors
+        n = int(np.prod([a.shape[i] for i in ctx.axes]))
+        centred = a - a.mean(dim=ctx.axes, keepdim=True)
+        return _spread(grad, a.shape, ctx.axes) * centred * (2.0 / (n - ctx.correction)), None, None, None
+
+
+class Amax(Op):
+    """max/min over axes; ties share the gradient equally, as in PyTorch's amax and max()."""
+
+    @staticmethod
+    def forward(ctx, a, axes, keepdim, smallest):
+        if a.size == 0 and any(a.shape[i] == 0 for i in axes):
+            raise IndexError(f"max(): Expected reduction dim {list(axes)} to have non-zero size; "
+                             f"the input has shape {list(a.shape)}")
+        ctx.axes = axes
+        out = (np.amin if smallest else np.amax)(a, axis=axes, keepdims=keepdim)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # 1/(number of ties) at each extreme element, 0 elsewhere
+        a, out = ctx.saved_tensors
+        is_extreme = a == _spread(out, a.shape, ctx.axes)
+        share = is_extreme / is_extreme.sum(dim=ctx.axes, keepdim=True)
+        return _spread(grad, a.shape, ctx.axes) * share, None, None, None
+
+
+class LogSumExp(Op):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.axes = axes
+        m = np.amax(a, axis=axes, keepdims=True) if a.size else np.zeros(kept_shape(a.shape, axes), a.dtype)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: shift by 0, not by inf
+        with np.errstate(divide="ignore"):
+            out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
+        if not keepdim:
+            out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(logsumexp a)/da_i = exp(a_i - logsumexp a) = softmax(a)_i
+        a, out = ctx.saved_tensors
+        return _spread(grad, a.shape, ctx.axes) * (a - _spread(out, a.shape, ctx.axes)).exp(), None, None
+
+
+class Softmax(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        e = np.exp(a - np.amax(a, axis=axis, keepdims=True)) if a.size else a.copy()
+        out = e / np.sum(e, axis=axis, keepdims=True)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # dy_i/da_j = y_i (delta_ij - y_j)
+        (out,) = ctx.saved_tensors
+        return out * (grad - (grad * out).sum(dim=ctx.axis, keepdim=True)), None
+
+
+class LogSoftmax(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        if a.size == 0:
+            return a.copy()
+        shifted = a - np.amax(a, axis=axis, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # dy_i/da_j = delta_ij - softmax(a)_j
+        (out,) = ctx.saved_tensors
+        return grad - out.exp() * grad.sum(dim=ctx.axis, keepdim=True), None
+
+
+class Cumsum(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):  # a_i counts in every partial sum from i on: a reversed cumsum
+        return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
+
+
+class Norm2(Op):
+    @staticmethod
+    def forward(ctx, a, axes, keepdim):
+        ctx.axes = axes
+        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d||a||/da = a / ||a|| (0 where the norm is 0, as in PyTorch)
+        a, out = ctx.saved_tensors
+        norm = _spread(out, a.shape, ctx.axes)
+        scale = where(norm == 0, 0.0, _spread(grad, a.shape, ctx.axes) / norm)
+        return a * scale, None, None
+
+
+# ----------------------------------------------------------------------------
+# functions with PyTorch's signatures
+# ----------------------------------------------------------------------------
+def sum(a, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
+        a = a.to(to_dtype("int64"))  # sums of bool and integer tensors are int64, as in PyTorch
+    return Sum.apply(a, reduced_axes(dim, a.ndim), keepdim)
+
+
+def mean(a, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
+            f"dtype. Got: {dtype_of(a._data).name}. Convert first, e.g. x.float().mean()"
+        )
+    return Mean.apply(a, reduced_axes(dim, a.ndim), keepdim)
+
+
+def prod(a, dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    elif a._data.dtype.kind in "bui":
+        a = a.to(to_dtype("int64"))
+    axis = None if dim is None else reduced_axes(dim, a.ndim)[0] if a.ndim else None
+    return Prod.apply(a, axis, keepdim)
+
+
+def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    correction = _correction(unbiased, correction)
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {dtype_of(a._data).name}")
+    return Var.apply(a, reduced_axes(dim, a.ndim), correction, keepdim)
+
+
+def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(a, dim, unbiased, keepdim, correction).sqrt()
+
+
+def _correction(unbiased, correction):
+    if correction is not None:
+        return correction
+    return 1 if unbiased is None or unbiased else 0
+
+
+def amax(a, dim=(), keepdim=False):
+    return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, False)
+
+
+def amin(a, dim=(), keepdim=False):
+    return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, True)
+
+
+def max(a, dim=None, keepdim=False):
+    """max(a): the largest value; max(a, dim): (values, indices); max(a, b): elementwise maximum."""
+    return _extreme(a, dim, keepdim, smallest=False)
+
+
+def min(a, dim=None, keepdim=False):
+    return _extreme(a, dim, keepdim, smallest=True)
+
+
+def _extreme(a, dim, keepdim, smallest):
+    if isinstance(dim, Tensor):
+        from .elementwise import maximum, minimum
+        return (minimum if smallest else maximum)(a, dim)
+    if dim is None:
+        if a._data.size == 0:
+            raise RuntimeError(f"{'min' if smallest else 'max'}(): Expected reduction dim to be specified for "
+                               "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        return Amax.apply(a, tuple(range(a.ndim)), False, smallest)
+    axis = normalize_dim(dim, a.ndim)
+    indices = (argmin if smallest else argmax)(a, axis, keepdim=True)
+    values = gather(a, axis, indices)
+    if not keepdim and a.ndim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return (MinResult if smallest else MaxResult)(values, indices)
+
+
+def argmax(a, dim=None, keepdim=False):
+    return _arg_extreme(np.argmax, a, dim, keepdim)
+
+
+def argmin(a, dim=None, keepdim=False):
+    return _arg_extreme(np.argmin, a, dim, keepdim)
+
+
+def _arg_extreme(fn, a, dim, keepdim):
+    data = a._data
+    if data.size == 0:
+        raise RuntimeError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if dim is None:
+        out = np.asarray(fn(data.reshape(-1)))
+        return _wrap(out.reshape((1,) * data.ndim) if keepdim else out.astype(np.int64))
+    axis = normalize_dim(dim, data.ndim)
+    if data.ndim == 0:
+        return _wrap(np.zeros((), np.int64))
+    return _wrap(np.asarray(fn(data, axis=axis, keepdims=keepdim), dtype=np.int64))
+
+
+def logsumexp(a, dim, keepdim=False):
+    return LogSumExp.apply(_floating(a), reduced_axes(dim, a.ndim), keepdim)
+
+
+def softmax(a, dim=None, dtype=None):
+    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    return Softmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
+
+
+def log_softmax(a, dim=None, dtype=None):
+    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    return LogSoftmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
+
+
+def _implicit_dim(dim, a):
+    if dim is not None:
+        return dim
+    import warnings
+    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=3)
+    return 0 if a.ndim in (0, 1, 3) else 1
+
+
+def cumsum(a, dim, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    elif a._data.dtype.kind in "bui":
+        a = a.to(to_dtype("int64"))
+    return Cumsum.apply(a, normalize_dim(dim, a.ndim)) if a.ndim else a.clone()
+
+
+def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                           f"Got {dtype_of(a._data).name}")
+    axes = reduced_axes(dim, a.ndim)
+    if p in ("fro", 2, 2.0):
+        return Norm2.apply(a, axes, keepdim)
+    if p in (float("inf"), "inf"):
+        return a.abs().amax(dim=axes, keepdim=keepdim)
+    if p in (float("-inf"), "-inf"):
+        return a.abs().amin(dim=axes, keepdim=keepdim)
+    if p == 1:
+        return a.abs().sum(dim=axes, keepdim=keepdim)
+    if p == 0:
+        return (a != 0).to(dtype_of(a._data)).sum(dim=axes, keepdim=keepdim)
+    return (a.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+def any(a, dim=None, keepdim=False):
+    axes = None if dim is None else reduced_axes(dim, a.ndim)
+    return _wrap(np.asarray(np.any(a._data, axis=axes, keepdims=keepdim)))
+
+
+def all(a, dim=None, keepdim=False):
+    axes = None if dim is None else reduced_axes(dim, a.ndim)
+    return _wrap(np.asarray(np.all(a._data, axis=axes, keepdims=keepdim)))
+
+
+def count_nonzero(a, dim=None):
+    axes = None if dim is None else reduced_axes(dim, a.ndim)
+    return _wrap(np.asarray(np.count_nonzero(a._data, axis=axes), dtype=np.int64))
+
+
+__all__ = ["DEFAULTS"]  # silence linters about the unused import kept for symmetry

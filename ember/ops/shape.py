@@ -1,0 +1,584 @@
+"""Shape ops: view/reshape, permute, expand, repeat, cat, flip, gather/scatter, indexing.
+
+Ops that NumPy answers with a view (reshape, permute, expand, basic
+indexing) give Tensors that share memory with their input, as in PyTorch;
+``_share_version`` makes an in-place change through either one visible to
+autograd's saved-value check.
+"""
+import math
+
+import numpy as np
+
+from .._backend import normalize_dim, result_type
+from ..autograd.function import Op
+from ..tensor import Tensor, _wrap
+
+
+def _share_version(base, out):
+    """A view and its base count in-place changes together."""
+    if base._vc is None:
+        base._vc = [0]
+    out._vc = base._vc
+    return out
+
+
+def _view_of(base, out):
+    return _share_version(base, out) if np.may_share_memory(base._data, out._data) else out
+
+
+def size_args(sizes):
+    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3)."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    try:
+        return tuple(int(s) for s in sizes)
+    except TypeError:
+        raise TypeError(f"a shape must be a sequence of ints, got {sizes!r}") from None
+
+
+def infer_shape(shape, numel):
+    """Resolve one -1 in a target shape, with PyTorch's error for shapes that cannot hold numel elements."""
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = math.prod(s for s in shape if s != -1)
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"invalid shape dimension {min(shape)}")
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        return tuple(numel // known if s == -1 else s for s in shape)
+    if known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
+
+
+class Reshape(Op):
+    @staticmethod
+    def forward(ctx, a, shape, must_view):
+        ctx.shape = a.shape
+        if must_view:
+            try:
+                return np.reshape(a, shape, copy=False)
+            except ValueError:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least one dimension "
+                    f"spans across two contiguous subspaces): input shape {list(a.shape)}, requested "
+                    f"{list(shape)}. Use .reshape(...) instead, or call .contiguous() before .view()."
+                ) from None
+        return np.reshape(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):  # the same numbers, back in the input's shape
+        return grad.reshape(ctx.shape), None, None
+
+
+def view(a, *shape):
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        from .elementwise import to_dtype_op
+        return _view_dtype(a, shape[0], to_dtype_op)
+    shape = infer_shape(size_args(shape), a._data.size)
+    return _share_version(a, Reshape.apply(a, shape, True))
+
+
+def _view_dtype(a, dt, _):
+    from .._backend import to_dtype
+    return _share_version(a, _wrap(a._data.view(to_dtype(dt).np)))
+
+
+def reshape(a, *shape):
+    shape = infer_shape(size_args(shape), a._data.size)
+    if shape == a._data.shape:
+        return view(a, shape)
+    return _view_of(a, Reshape.apply(a, shape, False))
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    if a.ndim == 0:
+        return reshape(a, 1)
+    start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
+    if start > end:
+        raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    shape = a._data.shape
+    return reshape(a, shape[:start] + (-1,) + shape[end + 1:])
+
+
+def unflatten(a, dim, sizes):
+    dim = normalize_dim(dim, a.ndim)
+    shape = a._data.shape
+    return reshape(a, shape[:dim] + tuple(sizes) + shape[dim + 1:])
+
+
+def squeeze(a, dim=None):
+    shape = a._data.shape
+    if dim is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        dims = {normalize_dim(d, a.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+        new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
+    return view(a, new)
+
+
+def unsqueeze(a, dim):
+    dim = normalize_dim(dim, a.ndim + 1)
+    shape = a._data.shape
+    return view(a, shape[:dim] + (1,) + shape[dim:])
+
+
+class Permute(Op):
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return np.transpose(a, dims)
+
+    @staticmethod
+    def backward(ctx, grad):  # move the axes back where they came from
+        return grad.permute(tuple(np.argsort(ctx.dims))), None
+
+
+def permute(a, *dims):
+    dims = size_args(dims)
+    if len(dims) != a.ndim:
+        raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
+                           f"length of the desired ordering of dimensions i.e. input.dim() = {a.ndim} is not equal "
+                           f"to len(dims) = {len(dims)}")
+    dims = tuple(normalize_dim(d, a.ndim) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
+    return _share_version(a, Permute.apply(a, dims))
+
+
+def transpose(a, dim0, dim1):
+    if a.ndim == 0:
+        normalize_dim(dim0, 0), normalize_dim(dim1, 0)
+        return view(a, ())
+    dims = list(range(a.ndim))
+    d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(a, dims)
+
+
+def t(a):
+    if a.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D; "
+                           "use .transpose(dim0, dim1) or .mT")
+    return transpose(a, 0, 1) if a.ndim == 2 else view(a, a._data.shape)
+
+
+class Expand(Op):
+    @staticmethod
+    def forward(ctx, a, shape):
+        return np.broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(ctx, grad):  # the engine sums the stretched gradient back to the input's shape
+        return grad, None
+
+
+def expand(a, *sizes):
+    sizes = size_args(sizes)
+    shape = a._data.shape
+    if len(sizes) < len(shape):
+        raise RuntimeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(sizes)}): the number of sizes "
+                           f"provided ({len(sizes)}) must be greater or equal to the number of dimensions in the "
+                           f"tensor ({len(shape)})")
+    lead = len(sizes) - len(shape)
+    target = []
+    for i, s in enumerate(sizes):
+        old = shape[i - lead] if i >= lead else None
+        if s == -1:
+            if old is None:
+                raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
+                                   "non-existing dimension")
+            s = old
+        elif old is not None and old != 1 and old != s:
+            raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({old}) at "
+                               f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
+                               f"{list(shape)}")
+        target.append(s)
+    target = tuple(target)
+    if target == shape:
+        return view(a, shape)
+    return _share_version(a, Expand.apply(a, target))
+
+
+class Repeat(Op):
+    @staticmethod
+    def forward(ctx, a, reps):
+        ctx.shape = (1,) * (len(reps) - a.ndim) + a.shape
+        ctx.reps = reps
+        return np.tile(a, reps)
+
+    @staticmethod
+    def backward(ctx, grad):  # each copy contributes: fold the copies into their own axes and sum them
+        folded = []
+        for r, s in zip(ctx.reps, ctx.shape):
+            folded += [r, s]
+        summed = grad.reshape(folded).sum(dim=tuple(range(0, len(folded), 2)))
+        return summed, None
+
+
+def repeat(a, *reps):
+    reps = size_args(reps)
+    if len(reps) < a.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           f"tensor: repeat{list(reps)} on a tensor of shape {list(a._data.shape)}")
+    return Repeat.apply(a, reps)
+
+
+class Cat(Op):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in arrays]
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):  # each input gets its own slice of the gradient back
+        pieces, start = [None], 0
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad[1:]):
+            if needed:
+                key = (slice(None),) * ctx.axis + (slice(start, start + size),)
+                pieces.append(grad[key])
+            else:
+                pieces.append(None)
+            start += size
+        return tuple(pieces)
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
+    # PyTorch skips 1-D empty tensors in cat (a legacy rule people rely on)
+    kept = [x for x in tensors if not (x.ndim == 1 and x._data.size == 0)] or tensors[:1]
+    first = kept[0]
+    axis = normalize_dim(dim, first.ndim)
+    for i, x in enumerate(kept):
+        if x.ndim != first.ndim:
+            raise RuntimeError(f"Tensors must have same number of dimensions: got {first.ndim} and {x.ndim}")
+        for d in range(first.ndim):
+            if d != axis and x._data.shape[d] != first._data.shape[d]:
+                raise RuntimeError(f"Sizes of tensors must match except in dimension {axis}. Expected size "
+                                   f"{first._data.shape[d]} but got size {x._data.shape[d]} for tensor number {i} "
+                                   "in the list.")
+    dtypes = {x._data.dtype for x in kept}
+    if len(dtypes) > 1:
+        dt = result_type(*(x._data for x in kept))
+        kept = [x.to(dt) for x in kept]
+    return Cat.apply(axis, *kept)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    shape = tensors[0]._data.shape
+    for i, x in enumerate(tensors):
+        if x._data.shape != shape:
+            raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
+                               f"{list(x._data.shape)} at entry {i}")
+    axis = normalize_dim(dim, len(shape) + 1)
+    return cat([unsqueeze(x, axis) for x in tensors], axis)
+
+
+def split(a, split_size_or_sections, dim=0):
+    axis = normalize_dim(dim, a.ndim)
+    n = a._data.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0 and n:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        sizes = [min(step, n - s) for s in range(0, n, step)] if n else [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {axis}), but got split_sizes={sizes}")
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(narrow(a, axis, start, size))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(a, chunks, dim=0):
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
+    n = a._data.shape[normalize_dim(dim, a.ndim)]
+    return split(a, max(1, -(-n // chunks)), dim)
+
+
+def unbind(a, dim=0):
+    axis = normalize_dim(dim, a.ndim)
+    return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a._data.shape[axis]))
+
+
+def narrow(a, dim, start, length):
+    axis = normalize_dim(dim, a.ndim)
+    return getitem(a, (slice(None),) * axis + (slice(start, start + length),))
+
+
+class Flip(Op):
+    @staticmethod
+    def forward(ctx, a, axes):
+        ctx.axes = axes
+        return np.flip(a, axes).copy()  # PyTorch's flip copies
+
+    @staticmethod
+    def backward(ctx, grad):  # flip the gradient back
+        return grad.flip(ctx.axes), None
+
+
+def flip(a, *dims):
+    dims = size_args(dims)
+    return Flip.apply(a, tuple(normalize_dim(d, a.ndim) for d in dims))
+
+
+class Contiguous(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return np.ascontiguousarray(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # a copy: the identity
+        return grad
+
+
+def contiguous(a):
+    return a if a._data.flags.c_contiguous else Contiguous.apply(a)
+
+
+class Clone(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):  # a copy: the identity
+        return grad
+
+
+def clone(a):
+    return Clone.apply(a)
+
+
+# ----------------------------------------------------------------------------
+# gather / scatter: indices along one axis
+# ----------------------------------------------------------------------------
+def _along(index, axis):
+    """Full index arrays for ``index`` along ``axis`` (the other axes count 0..n-1, broadcast)."""
+    grids = list(np.indices(index.shape, sparse=True))
+    grids[axis] = index
+    return tuple(grids)
+
+
+def _check_index(a, axis, index, name):
+    if index.dtype != np.int64:
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index, got {index.dtype}")
+    if index.ndim != a.ndim and index.size:
+        raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor: index has "
+                           f"{index.ndim}, input has {a.ndim}")
+    n = a.shape[axis] if a.ndim else 1
+    if index.size and (index.min() < -n or index.max() >= n):
+        raise RuntimeError(f"index {int(index.max() if index.max() >= n else index.min())} is out of bounds for "
+                           f"dimension {axis} with size {n}")
+
+
+class Gather(Op):
+    @staticmethod
+    def forward(ctx, a, axis, index):
+        _check_index(a, axis, index, "gather")
+        ctx.shape, ctx.axis = a.shape, axis
+        ctx.save_for_backward(index)
+        return a[_along(index, axis)] if a.ndim else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):  # each picked element gets its gradient back; repeats add up
+        (index,) = ctx.saved_tensors
+        zeros = _wrap(np.zeros(ctx.shape, grad._data.dtype))
+        return scatter_add(zeros, ctx.axis, index, grad), None, None
+
+
+class ScatterAdd(Op):
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        _check_index(a, axis, index, "scatter_add")
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        out = a.copy()
+        np.add.at(out, _along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1; d/dsrc: the gradient at the positions it was added to
+        (index,) = ctx.saved_tensors
+        need_src = ctx.needs_input_grad[3]
+        return grad, None, None, (gather(grad, ctx.axis, index) if need_src else None)
+
+
+class Scatter(Op):
+    @staticmethod
+    def forward(ctx, a, axis, index, src):
+        _check_index(a, axis, index, "scatter")
+        ctx.axis = axis
+        ctx.save_for_backward(index)
+        out = a.copy()
+        out[_along(index, axis)] = src[tuple(slice(0, s) for s in index.shape)] if np.ndim(src) else src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # overwritten positions of a get nothing; src gets what its positions receive
+        (index,) = ctx.saved_tensors
+        need_a, need_src = ctx.needs_input_grad[0], ctx.needs_input_grad[3]
+        grad_a = scatter(grad, ctx.axis, index, 0.0) if need_a else None
+        return grad_a, None, None, (gather(grad, ctx.axis, index) if need_src else None)
+
+
+def _index_of(index):
+    return index._data if isinstance(index, Tensor) else np.asarray(index)
+
+
+def gather(a, dim, index):
+    return Gather.apply(a, normalize_dim(dim, a.ndim), _index_of(index))
+
+
+def scatter(a, dim, index, src=None, value=None, reduce=None):
+    if reduce == "add":
+        return scatter_add(a, dim, index, src)
+    src = value if src is None else src
+    if isinstance(src, Tensor) and src._data.dtype != a._data.dtype:
+        src = src.to(a.dtype)
+    return Scatter.apply(a, normalize_dim(dim, a.ndim), _index_of(index), src)
+
+
+def scatter_add(a, dim, index, src):
+    if src._data.dtype != a._data.dtype:
+        src = src.to(a.dtype)
+    return ScatterAdd.apply(a, normalize_dim(dim, a.ndim), _index_of(index), src)
+
+
+# ----------------------------------------------------------------------------
+# indexing
+# ----------------------------------------------------------------------------
+def index_key(key, shape):
+    """A Python/Tensor index -> a NumPy index: Tensors to arrays, lists to integer arrays, with checks."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    out = []
+    for k in key:
+        if isinstance(k, Tensor):
+            k = k._data
+            if k.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(k, list):
+            k = np.asarray(k)
+            if k.dtype.kind == "f":
+                raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(k, float):
+            raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                             "valid indices (got float)")
+        elif isinstance(k, slice) and k.step is not None and k.step <= 0:
+            raise ValueError("step must be greater than zero")
+        out.append(k)
+    return tuple(out)
+
+
+def _is_basic(key):
+    return all(isinstance(k, (int, np.integer, slice)) or k is None or k is Ellipsis for k in key)
+
+
+class GetItem(Op):
+    @staticmethod
+    def forward(ctx, a, key):
+        ctx.shape, ctx.key = a.shape, key
+        try:
+            out = a[key]
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
+        return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+class IndexAdd(Op):
+    """zeros(shape) with ``grad`` added at ``key``: the backward of indexing (and its own backward is indexing)."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, key):
+        ctx.key = key
+        out = np.zeros(shape, grad.dtype)
+        if _is_basic(key):
+            out[key] = grad
+        else:
+            np.add.at(out, key, grad)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # pick the same positions again
+        return GetItem.apply(grad, ctx.key), None, None
+
+
+def getitem(a, key):
+    key = index_key(key, a._data.shape)
+    out = GetItem.apply(a, key)
+    return _share_version(a, out) if _is_basic(key) else out
+
+
+class IndexPut(Op):
+    """``a[key] = value`` as an out-of-place op, so that autograd sees through assignments."""
+
+    @staticmethod
+    def forward(ctx, a, value, key):
+        ctx.key = key
+        ctx.value_shape = np.shape(value)
+        out = a.copy()
+        try:
+            out[key] = value
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
+                               f"to indexing result of shape {list(out[key].shape)}") from None
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # overwritten positions of a get nothing; value gets what its positions receive
+        need_a, need_value = ctx.needs_input_grad[:2]
+        grad_a = IndexPut.apply(grad, 0.0, ctx.key) if need_a else None
+        grad_value = GetItem.apply(grad, ctx.key) if need_value else None
+        return grad_a, grad_value, None
+
+
+def index_select(a, dim, index):
+    axis = normalize_dim(dim, a.ndim)
+    index = _index_of(index)
+    if index.ndim > 1:
+        raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dimensions")
+    if index.dtype.kind not in "iu":
+        raise IndexError(f"index_select(): Expected dtype int32/int64 for index, got {index.dtype}")
+    return getitem(a, (slice(None),) * axis + (index.reshape(-1),))
+
+
+def nonzero(a, as_tuple=False):
+    idx = np.nonzero(a._data)
+    if as_tuple:
+        return tuple(_wrap(i.astype(np.int64)) for i in idx)
+    return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def masked_select(a, mask):
+    data = np.broadcast_to(mask._data, np.broadcast_shapes(a._data.shape, mask._data.shape))
+    return getitem(a.expand(data.shape), mask.expand(data.shape))
+
+
+def tril(a, diagonal=0):
+    mask = np.tril(np.ones(a._data.shape[-2:], bool), diagonal)
+    return a.masked_fill(_wrap(~mask), 0)
+
+
+def triu(a, diagonal=0):
+    mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
+    return a.masked_fill(_wrap(~mask), 0)

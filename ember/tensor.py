@@ -1,0 +1,994 @@
+"""The Tensor: an array (``.data``), its gradient (``.grad``), and the node that made it (``.grad_fn``).
+
+This file is deliberately thin: state, properties and Python's operators.
+Every method is one call into ``ember.ops``, where the maths lives.
+"""
+import math
+
+import numpy as np
+
+from . import _backend
+from ._backend import DEFAULTS, dtype_of
+
+_new = object.__new__
+
+
+def _wrap(data, requires_grad=False, grad_fn=None):
+    """The internal constructor: no checks, no copies (the hot path of every op)."""
+    t = _new(Tensor)
+    t._data = data
+    t.grad = None
+    t.grad_fn = grad_fn
+    t._requires_grad = requires_grad
+    t._vc = None
+    return t
+
+
+def _bump_version(t):
+    """Record an in-place change (autograd checks saved tensors against this)."""
+    if t._vc is None:
+        t._vc = [1]
+    else:
+        t._vc[0] += 1
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    def numel(self):
+        return math.prod(self)
+
+
+class Tensor:
+    """A multi-dimensional array that can record the operations applied to it.
+
+    ``Tensor([1.0, 2.0])`` builds a float32 tensor from data (as PyTorch's
+    legacy constructor does); ``Tensor(2, 3)`` an uninitialised 2x3 one.
+    Prefer ``ember.tensor(data, dtype=..., requires_grad=...)``.
+    """
+
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_vc", "__weakref__")
+    __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
+
+    def __init__(self, *args, device=None):
+        default = DEFAULTS.float_dtype.np
+        if len(args) == 1 and isinstance(args[0], Tensor):
+            data = args[0]._data
+        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+            from .creation import array_from
+            data = array_from(args[0], default)
+        else:
+            from .ops.shape import size_args
+            data = np.zeros(size_args(args) if args else (0,), default)
+        self._data = data
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self._vc = None
+
+    @staticmethod
+    def _from_array(array):
+        """A Tensor around a NumPy array of a dtype ember supports (TypeError otherwise)."""
+        dtype_of(array)
+        return _wrap(array)
+
+    # ---- autograd state ------------------------------------------------------------------------
+    @property
+    def data(self):
+        """The same memory, detached from autograd (with its own version counter, as in PyTorch)."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        self.requires_grad_(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
+                               "computed variable in a subgraph that doesn't require differentiation use "
+                               "var_no_grad = var.detach().")
+        if requires_grad and self._data.dtype.kind not in "fc":
+            raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients "
+                               f"(this one is {self.dtype}); convert it first, e.g. x.float()")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    def retain_grad(self):
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        engine.retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        node = self.grad_fn
+        return node is not None and node._retained is not None and any(r() is self for r in node._retained)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def detach(self):
+        return _share(self, _wrap(self._data))
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # ---- shape, dtype, device ----------------------------------------------------------------
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_backend.normalize_dim(dim, self._data.ndim)] if self._data.ndim else 1
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self):
+        return self._data.itemsize
+
+    @property
+    def itemsize(self):
+        return self._data.itemsize
+
+    @property
+    def nbytes(self):
+        return self._data.nbytes
+
+    def stride(self, dim=None):
+        strides = tuple(s // self._data.itemsize for s in self._data.strides)
+        return strides if dim is None else strides[_backend.normalize_dim(dim, self._data.ndim)]
+
+    def is_contiguous(self):
+        return self._data.flags.c_contiguous
+
+    @property
+    def dtype(self):
+        return dtype_of(self._data)
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def device(self):
+        return _backend.device_of(self._data)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+                               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
+                               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
+        return self.to(dtype)
+
+    def to(self, *args, **kwargs):
+        """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
+        dt = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dt, dev = a.dtype, a.device
+            elif isinstance(a, (str, _backend.device)) and not (isinstance(a, str) and a.replace("torch.", "")
+                                                                     .replace("ember.", "") in _backend._NAMES):
+                dev = a
+            else:
+                dt = a
+        out = self
+        if dev is not None:
+            out = _to_device(out, _backend.device(dev))
+        if dt is not None:
+            out = _ew.to_dtype_op(out, dt)
+        if copy and out is self:
+            out = self.clone()
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}")
+
+    def float(self):
+        return _ew.to_dtype_op(self, _backend.float32)
+
+    def double(self):
+        return _ew.to_dtype_op(self, _backend.float64)
+
+    def half(self):
+        return _ew.to_dtype_op(self, _backend.float16)
+
+    def long(self):
+        return _ew.to_dtype_op(self, _backend.int64)
+
+    def int(self):
+        return _ew.to_dtype_op(self, _backend.int32)
+
+    def short(self):
+        return _ew.to_dtype_op(self, _backend.int16)
+
+    def byte(self):
+        return _ew.to_dtype_op(self, _backend.uint8)
+
+    def bool(self):
+        return _ew.to_dtype_op(self, _backend.bool_)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    # ---- conversion to Python and NumPy ------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
+                               "use .tolist() for all the values, or index one element first")
+        return self._data.reshape(-1)[0].item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        if self._requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
+        if not isinstance(self._data, np.ndarray):
+            if not force:
+                raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
+                                "memory first.")
+            return self._data.get()
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        data = self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        return data if dtype is None else data.astype(dtype, copy=False)
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {'no' if self._data.size == 0 else 'more than one'} "
+                               "value is ambiguous; use .any() or .all()")
+        return bool(self._data.reshape(-1)[0])
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __repr__(self):
+        return _tensor_str.tensor_repr(self)
+
+    __hash__ = object.__hash__
+
+    # ---- operators ---------------------------------------------------------------------------
+    def __add__(self, other):
+        return _ew.add(self, other)
+
+    def __radd__(self, other):
+        return _ew.add(other, self)
+
+    def __sub__(self, other):
+        return _ew.sub(self, other)
+
+    def __rsub__(self, other):
+        return _ew.sub(other, self)
+
+    def __mul__(self, other):
+        return _ew.mul(self, other)
+
+    def __rmul__(self, other):
+        return _ew.mul(other, self)
+
+    def __truediv__(self, other):
+        return _ew.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _ew.div(other, self)
+
+    def __floordiv__(self, other):
+        return _ew.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _ew.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return _ew.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _ew.remainder(other, self)
+
+    def __pow__(self, other):
+        return _ew.pow(self, other)
+
+    def __rpow__(self, other):
+        return _ew.pow(other, self)
+
+    def __matmul__(self, other):
+        return _la.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(other, self)
+
+    def __neg__(self):
+        return _ew.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _ew.abs(self)
+
+    def __invert__(self):
+        return _ew.bitwise_not(self)
+
+    def __and__(self, other):
+        return _ew.bitwise_and(self, other)
+
+    __rand__ = __and__
+
+    def __or__(self, other):
+        return _ew.bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        return _ew.bitwise_xor(self, other)
+
+    __rxor__ = __xor__
+
+    def __eq__(self, other):
+        return _ew.eq(self, other)
+
+    def __ne__(self, other):
+        return _ew.ne(self, other)
+
+    def __lt__(self, other):
+        return _ew.lt(self, other)
+
+    def __le__(self, other):
+        return _ew.le(self, other)
+
+    def __gt__(self, other):
+        return _ew.gt(self, other)
+
+    def __ge__(self, other):
+        return _ew.ge(self, other)
+
+    # in place: a += b writes into a's memory
+    def __iadd__(self, other):
+        return _inplace_arith(self, other, np.add, _ew.add)
+
+    def __isub__(self, other):
+        return _inplace_arith(self, other, np.subtract, _ew.sub)
+
+    def __imul__(self, other):
+        return _inplace_arith(self, other, np.multiply, _ew.mul)
+
+    def __itruediv__(self, other):
+        return _inplace_arith(self, other, np.true_divide, _ew.div)
+
+    def __ipow__(self, other):
+        return _inplace_arith(self, other, np.power, _ew.pow)
+
+    def __getitem__(self, key):
+        return _sh.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        _setitem(self, key, value)
+
+    # ---- elementwise maths -------------------------------------------------------------------
+    def add(self, other, alpha=1):
+        return _ew.add(self, other, alpha)
+
+    def sub(self, other, alpha=1):
+        return _ew.sub(self, other, alpha)
+
+    subtract = sub
+
+    def mul(self, other):
+        return _ew.mul(self, other)
+
+    multiply = mul
+
+    def div(self, other, rounding_mode=None):
+        return _ew.div(self, other, rounding_mode)
+
+    divide = div
+    true_divide = div
+
+    def floor_divide(self, other):
+        return _ew.floor_divide(self, other)
+
+    def remainder(self, other):
+        return _ew.remainder(self, other)
+
+    def pow(self, exponent):
+        return _ew.pow(self, exponent)
+
+    def neg(self):
+        return _ew.neg(self)
+
+    negative = neg
+
+    def exp(self):
+        return _ew.exp(self)
+
+    def expm1(self):
+        return _ew.expm1(self)
+
+    def log(self):
+        return _ew.log(self)
+
+    def log1p(self):
+        return _ew.log1p(self)
+
+    def sqrt(self):
+        return _ew.sqrt(self)
+
+    def rsqrt(self):
+        return _ew.rsqrt(self)
+
+    def reciprocal(self):
+        return _ew.reciprocal(self)
+
+    def abs(self):
+        return _ew.abs(self)
+
+    absolute = abs
+
+    def sign(self):
+        return _ew.sign(self)
+
+    def sin(self):
+        return _ew.sin(self)
+
+    def cos(self):
+        return _ew.cos(self)
+
+    def tanh(self):
+        return _ew.tanh(self)
+
+    def sigmoid(self):
+        return _ew.sigmoid(self)
+
+    def relu(self):
+        return _ew.relu(self)
+
+    def floor(self):
+        return _ew.floor(self)
+
+    def ceil(self):
+        return _ew.ceil(self)
+
+    def round(self, decimals=0):
+        return _ew.round(self, decimals)
+
+    def trunc(self):
+        return _ew.trunc(self)
+
+    def clamp(self, min=None, max=None):
+        return _ew.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ew.maximum(self, other)
+
+    def minimum(self, other):
+        return _ew.minimum(self, other)
+
+    def where(self, condition, other):
+        return _ew.where(condition, self, other)
+
+    def masked_fill(self, mask, value):
+        return _ew.masked_fill(self, mask, value)
+
+    def eq(self, other):
+        return _ew.eq(self, other)
+
+    def ne(self, other):
+        return _ew.ne(self, other)
+
+    def lt(self, other):
+        return _ew.lt(self, other)
+
+    def le(self, other):
+        return _ew.le(self, other)
+
+    def gt(self, other):
+        return _ew.gt(self, other)
+
+    def ge(self, other):
+        return _ew.ge(self, other)
+
+    def equal(self, other):
+        return _ew.equal(self, other)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.allclose(self, other, rtol, atol, equal_nan)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _ew.isclose(self, other, rtol, atol, equal_nan)
+
+    def isnan(self):
+        return _ew.isnan(self)
+
+    def isinf(self):
+        return _ew.isinf(self)
+
+    def isfinite(self):
+        return _ew.isfinite(self)
+
+    def logical_not(self):
+        return _ew.logical_not(self)
+
+    def logical_and(self, other):
+        return _ew.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _ew.logical_or(self, other)
+
+    # ---- reductions --------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return _rd.sum(self, dim, keepdim, dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return _rd.mean(self, dim, keepdim, dtype)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return _rd.prod(self, dim, keepdim, dtype)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _rd.var(self, dim, unbiased, keepdim, correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return _rd.std(self, dim, unbiased, keepdim, correction)
+
+    def max(self, dim=None, keepdim=False):
+        return _rd.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _rd.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _rd.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _rd.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _rd.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return _rd.argmin(self, dim, keepdim)
+
+    def logsumexp(self, dim, keepdim=False):
+        return _rd.logsumexp(self, dim, keepdim)
+
+    def softmax(self, dim=None, dtype=None):
+        return _rd.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim=None, dtype=None):
+        return _rd.log_softmax(self, dim, dtype)
+
+    def cumsum(self, dim, dtype=None):
+        return _rd.cumsum(self, dim, dtype)
+
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return _rd.norm(self, p, dim, keepdim, dtype)
+
+    def any(self, dim=None, keepdim=False):
+        return _rd.any(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return _rd.all(self, dim, keepdim)
+
+    def count_nonzero(self, dim=None):
+        return _rd.count_nonzero(self, dim)
+
+    # ---- matrices ----------------------------------------------------------------------------
+    def matmul(self, other):
+        return _la.matmul(self, other)
+
+    def mm(self, other):
+        return _la.mm(self, other)
+
+    def bmm(self, other):
+        return _la.bmm(self, other)
+
+    def mv(self, other):
+        return _la.mv(self, other)
+
+    def dot(self, other):
+        return _la.dot(self, other)
+
+    def outer(self, other):
+        return _la.outer(self, other)
+
+    # ---- shape -------------------------------------------------------------------------------
+    def view(self, *shape):
+        return _sh.view(self, *shape)
+
+    def view_as(self, other):
+        return _sh.view(self, other._data.shape)
+
+    def reshape(self, *shape):
+        return _sh.reshape(self, *shape)
+
+    def reshape_as(self, other):
+        return _sh.reshape(self, other._data.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _sh.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return _sh.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return _sh.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return _sh.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _sh.transpose(self, dim0, dim1)
+
+    swapaxes = transpose
+
+    def t(self):
+        return _sh.t(self)
+
+    @property
+    def T(self):
+        return _sh.t(self) if self.ndim <= 2 else _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _sh.transpose(self, -2, -1)
+
+    def permute(self, *dims):
+        return _sh.permute(self, *dims)
+
+    def expand(self, *sizes):
+        return _sh.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _sh.expand(self, other._data.shape)
+
+    def repeat(self, *reps):
+        return _sh.repeat(self, *reps)
+
+    def contiguous(self):
+        return _sh.contiguous(self)
+
+    def clone(self):
+        return _sh.clone(self)
+
+    def split(self, split_size, dim=0):
+        return _sh.split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        return _sh.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return _sh.unbind(self, dim)
+
+    def narrow(self, dim, start, length):
+        return _sh.narrow(self, dim, start, length)
+
+    def flip(self, *dims):
+        return _sh.flip(self, *dims)
+
+    def gather(self, dim, index):
+        return _sh.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None, reduce=None):
+        return _sh.scatter(self, dim, index, src, value, reduce)
+
+    def scatter_add(self, dim, index, src):
+        return _sh.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return _sh.index_select(self, dim, index)
+
+    def masked_select(self, mask):
+        return _sh.masked_select(self, mask)
+
+    def nonzero(self, as_tuple=False):
+        return _sh.nonzero(self, as_tuple)
+
+    def tril(self, diagonal=0):
+        return _sh.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return _sh.triu(self, diagonal)
+
+    # ---- in place ----------------------------------------------------------------------------
+    def add_(self, other, alpha=1):
+        return _inplace_arith(self, other if alpha == 1 else other * alpha, np.add, _ew.add)
+
+    def sub_(self, other, alpha=1):
+        return _inplace_arith(self, other if alpha == 1 else other * alpha, np.subtract, _ew.sub)
+
+    def mul_(self, other):
+        return _inplace_arith(self, other, np.multiply, _ew.mul)
+
+    def div_(self, other):
+        return _inplace_arith(self, other, np.true_divide, _ew.div)
+
+    def pow_(self, exponent):
+        return _inplace_arith(self, exponent, np.power, _ew.pow)
+
+    def clamp_(self, min=None, max=None):
+        return _inplace(self, lambda s: _ew.clamp(s, min, max))
+
+    clip_ = clamp_
+
+    def neg_(self):
+        return _inplace(self, _ew.neg)
+
+    def exp_(self):
+        return _inplace(self, _ew.exp)
+
+    def sqrt_(self):
+        return _inplace(self, _ew.sqrt)
+
+    def relu_(self):
+        return _inplace(self, _ew.relu)
+
+    def sigmoid_(self):
+        return _inplace(self, _ew.sigmoid)
+
+    def tanh_(self):
+        return _inplace(self, _ew.tanh)
+
+    def abs_(self):
+        return _inplace(self, _ew.abs)
+
+    def masked_fill_(self, mask, value):
+        return _inplace(self, lambda s: _ew.masked_fill(s, mask, value))
+
+    def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        return _inplace(self, lambda s: _sh.scatter(s, dim, index, src, value, reduce))
+
+    def scatter_add_(self, dim, index, src):
+        return _inplace(self, lambda s: _sh.scatter_add(s, dim, index, src))
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def fill_(self, value):
+        if isinstance(value, Tensor):
+            value = value.item() if not value._requires_grad else value
+        return _inplace(self, lambda s: s * 0 + value, lambda: self._data.fill(value))
+
+    def copy_(self, src, non_blocking=False):
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        return _inplace(self, lambda s: s * 0 + src.to(self.dtype),
+                        lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
+
+    # ---- random fills (ember.random) ---------------------------------------------------------
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        return _random.fill_uniform(self, a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        return _random.fill_normal(self, mean, std, generator)
+
+    def bernoulli_(self, p=0.5, generator=None):
+        return _random.fill_bernoulli(self, p, generator)
+
+    def random_(self, low=0, high=None, generator=None):
+        return _random.fill_integers(self, low, high, generator)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None):
+        return _creation.zeros(*size, dtype=dtype or self.dtype)
+
+    def new_ones(self, *size, dtype=None):
+        return _creation.ones(*size, dtype=dtype or self.dtype)
+
+    def new_full(self, size, fill_value, dtype=None):
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype)
+
+    def new_empty(self, *size, dtype=None):
+        return _creation.empty(*size, dtype=dtype or self.dtype)
+
+
+# ----------------------------------------------------------------------------
+# helpers for the methods above
+# ----------------------------------------------------------------------------
+def _share(base, out):
+    """detach() shares memory and the version counter with its base, as in PyTorch."""
+    if base._vc is None:
+        base._vc = [0]
+    out._vc = base._vc
+    return out
+
+
+def _to_device(t, dev):
+    if dev == t.device:
+        return t
+    xp = _backend.array_module(dev)
+    return _wrap(xp.asarray(t._data) if dev.type == "cuda" else t._data.get(), t._requires_grad)
+
+
+_SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
+                  "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
+                  "operation.")
+_LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+def _records(t, other=None):
+    """Would an in-place op on t (with other) need to be recorded by autograd?"""
+    return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+
+
+def _inplace_arith(self, other, ufunc, op):
+    """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
+    if _records(self, other):
+        return _inplace(self, lambda s: op(s, other), None, other)
+    if isinstance(other, Tensor):
+        value = other._data
+    elif isinstance(other, (int, float)):
+        value = other
+    else:
+        value = _ew.scalar_or_tensor(other)
+        value = value._data if isinstance(value, Tensor) else value
+    try:
+        ufunc(self._data, value, out=self._data)
+    except TypeError:  # NumPy refuses e.g. float into an integer tensor
+        raise _cast_error(self, value) from None
+    except ValueError:
+        if not self._data.flags.writeable:
+            raise RuntimeError(_SHARED_MEMORY) from None
+        raise _inplace_shape_error(self, np.shape(value)) from None
+    _bump_version(self)
+    return self
+
+
+def _inplace(self, compute, direct=None, other=None):
+    """Compute out of place, then write the result into self and let self carry the new history.
+
+    When autograd records, the op runs on a clone of self, so that the values
+    it saves for backward are the ones from before the write.
+    """
+    if not _records(self, other):
+        if direct is not None:
+            direct()
+            _bump_version(self)
+            return self
+        out = compute(self)
+    else:
+        if self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(_LEAF_INPLACE + " Wrap the update in `with ember.no_grad():`, or work on a clone().")
+        out = compute(self.clone())
+    if out._data.shape != self._data.shape:
+        raise _inplace_shape_error(self, out._data.shape)
+    if out._data.dtype != self._data.dtype and not np.can_cast(out._data.dtype, self._data.dtype, "same_kind"):
+        raise _cast_error(self, out._data)
+    try:
+        self._data[...] = out._data
+    except ValueError:
+        raise RuntimeError(_SHARED_MEMORY) from None
+    _bump_version(self)
+    if out.grad_fn is not None:
+        node = out.grad_fn
+        self.grad_fn = node
+        self._requires_grad = True
+        if getattr(node, "_out_vc", None) is not None:  # the node saved its output: that output is now self
+            node._out, node._out_vc = self._data, self._vc
+            node._versions = tuple(self._vc[0] if s is _OUTPUT else v
+                                   for s, v in zip(node._saved, node._versions))
+    return self
+
+
+def _setitem(self, key, value):
+    from .ops.shape import IndexPut, index_key
+    key = index_key(key, self._data.shape)
+    if isinstance(value, Tensor):
+        value_data = value._data
+    else:
+        value_data = value
+    if not _records(self, value):
+        try:
+            self._data[key] = value_data
+        except IndexError as e:
+            raise IndexError(f"{e} (indexing a tensor of shape {list(self._data.shape)})"
+                             .replace("axis", "dimension")) from None
+        except ValueError:
+            raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value_data))} cannot be "
+                               f"broadcast to indexing result of shape {list(self._data[key].shape)}") from None
+        _bump_version(self)
+        return
+    if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
+        value = value.to(self.dtype)
+    _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value)
+
+
+def _cast_error(self, value):
+    other = dtype_of(np.asarray(value)) if not isinstance(value, float) else _backend.float32
+    return RuntimeError(f"result type {other.name.capitalize()} can't be cast to the desired output type "
+                        f"{self.dtype.name.capitalize()}: an in-place op keeps the dtype of the tensor it writes to")
+
+
+def _inplace_shape_error(self, shape):
+    return RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the broadcast shape "
+                        f"{list(np.broadcast_shapes(self._data.shape, tuple(shape)))}"
+                        if _broadcastable(self._data.shape, shape) else
+                        f"The size of tensor a ({list(self._data.shape)}) must match the size of tensor b "
+                        f"({list(shape)}): shapes do not broadcast")
+
+
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(tuple(a), tuple(b))
+        return True
+    except ValueError:
+        return False
+
+
+# the op modules import Tensor from here, so they are imported after the class exists
+from . import _tensor_str, creation as _creation, random as _random  # noqa: E402
+from .autograd import engine  # noqa: E402
+from .autograd.grad_mode import STATE  # noqa: E402
+from .autograd.function import _OUTPUT  # noqa: E402
+from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh  # noqa: E402
