@@ -816,7 +816,11 @@ class Tensor:
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
-        return _inplace(self, lambda s: s * 0 + value, lambda: self._data.fill(value))
+        if not _records(self, value):
+            self._data.fill(value)
+            _bump_version(self)
+            return self
+        return _inplace(self, lambda s: s * 0 + value, None, value)
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
@@ -884,7 +888,7 @@ def _records(t, other=None):
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
-    if _records(self, other):
+    if STATE.enabled and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):
         value = other._data
@@ -936,8 +940,7 @@ def _inplace(self, compute, direct=None, other=None):
         self._requires_grad = True
         if getattr(node, "_out_vc", None) is not None:  # the node saved its output: that output is now self
             node._out, node._out_vc = self._data, self._vc
-            node._versions = tuple(self._vc[0] if s is _OUTPUT else v
-                                   for s, v in zip(node._saved, node._versions))
+            node._versions = [self._vc[0] if s is _OUTPUT else v for s, v in zip(node._saved, node._versions)]
     return self
 
 

@@ -15,7 +15,10 @@ Two kinds of Function share this one mechanism:
 from numpy import asarray, ndarray
 
 from .grad_mode import STATE
+from .._backend import broadcast_error
 from ..tensor import Tensor, _wrap
+
+_new = object.__new__
 
 _OUTPUT = object()  # marks "the output of this node" in the saved values
 
@@ -53,19 +56,18 @@ class Function:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
-        return tuple(map(self._unpack, saved, self._versions))
-
-    def _unpack(self, value, version):
-        if value is _OUTPUT:
-            if self._out_vc[0] != 0:
-                raise RuntimeError(_modified_message(self._out, self, self._out_vc[0], 0, output=True))
-            # the output, rebuilt with this node as its grad_fn so create_graph sees through it
-            return _wrap(self._out, True, self)
-        if version is not None:
-            current = value._vc[0] if value._vc else 0
-            if current != version:
-                raise RuntimeError(_modified_message(value._data, self, current, version))
-        return value
+        tensors = []
+        for value, version in zip(saved, self._versions):
+            if version is not None:  # a Tensor, or the output: has it been changed in place since?
+                if value is _OUTPUT:
+                    if self._out_vc[0] != version:
+                        raise RuntimeError(_modified_message(self._out, self, self._out_vc[0], version, True))
+                    # the output, rebuilt with this node as its grad_fn so create_graph sees through it
+                    value = _wrap(self._out, True, self)
+                elif (value._vc[0] if value._vc else 0) != version:
+                    raise RuntimeError(_modified_message(value._data, self, value._vc[0], version))
+            tensors.append(value)
+        return tuple(tensors)
 
     def mark_non_differentiable(self, *tensors):
         pass  # outputs of ember Functions are single; non-differentiable extras are plain returns
@@ -81,25 +83,27 @@ class Function:
     # ---- building the graph ------------------------------------------------------------------
     @classmethod
     def apply(cls, *args):
-        ctx = object.__new__(cls)
+        ctx = _new(cls)
         ctx._saved = ()
-        needs = []
         arrays = []
         any_needs = False
         for a in args:
             if isinstance(a, Tensor):
                 arrays.append(a._data)
-                needs.append(a._requires_grad)
-                any_needs = any_needs or a._requires_grad
+                if a._requires_grad:
+                    any_needs = True
             else:
                 arrays.append(a)
-                needs.append(False)
-        ctx.needs_input_grad = tuple(needs)
         record = any_needs and STATE.enabled
-
+        if not cls._forward_on_arrays:
+            ctx.needs_input_grad = _needs(args)  # PyTorch's API: visible in a user Function's forward
         if cls._forward_on_arrays:
-            out = cls.forward(ctx, *arrays)
-            out_data = out
+            try:
+                out = out_data = cls.forward(ctx, *arrays)
+            except ValueError as error:
+                raise _explain(error, arrays) from None
+            if type(out_data) is not ndarray and not hasattr(out_data, "__cuda_array_interface__"):
+                out_data = asarray(out_data)  # NumPy turns 0-d results into scalars: keep arrays
         else:
             previous, STATE.enabled = STATE.enabled, False
             try:
@@ -109,21 +113,25 @@ class Function:
             if not isinstance(out, Tensor):
                 raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
             out_data = out._data
-        if type(out_data) is not ndarray and not hasattr(out_data, "__cuda_array_interface__"):
-            out_data = asarray(out_data)  # NumPy turns 0-d results into scalars: keep arrays
         if not record:
             return _wrap(out_data)
 
+        # record: this ctx becomes the output's grad_fn, with an edge to each input that needs a gradient
         result = _wrap(out_data, True, ctx)
-        ctx._next = tuple(
-            (a.grad_fn if a.grad_fn is not None else a) if n else None for a, n in zip(args, needs)
-        )
-        ctx._shapes = tuple(a._data.shape if n else None for a, n in zip(args, needs))
-        ctx._retained = None
+        needs, edges, shapes = [], [], []
+        for a in args:
+            if isinstance(a, Tensor) and a._requires_grad:
+                needs.append(True)
+                edges.append(a.grad_fn or a)  # the node that made a, or the leaf itself
+                shapes.append(a._data.shape)
+            else:
+                needs.append(False)
+                edges.append(None)
+                shapes.append(None)
+        ctx.needs_input_grad = tuple(needs)
+        ctx._next, ctx._shapes, ctx._retained = edges, shapes, None
         if ctx._saved:
-            ctx._saved, ctx._versions = _map_saved(ctx, ctx._saved, args, arrays, out, result)
-        else:
-            ctx._versions = ()
+            _map_saved(ctx, args, arrays, out, result)
         return result
 
     # ---- presentation --------------------------------------------------------------------------
@@ -168,33 +176,45 @@ def _edge_view(edge):
     return AccumulateGrad(edge) if isinstance(edge, Tensor) else edge
 
 
-def _map_saved(ctx, saved, args, arrays, out, result):
+def _needs(args):
+    return tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+
+
+def _explain(error, arrays):
+    """NumPy's broadcasting ValueError -> PyTorch's RuntimeError naming both shapes; other errors pass."""
+    shapes = [a.shape for a in arrays if hasattr(a, "shape")]
+    if "broadcast" in str(error) and len(shapes) >= 2:
+        return broadcast_error(shapes[0], shapes[1])
+    return error
+
+
+def _map_saved(ctx, args, arrays, out, result):
     """Turn what forward saved into Tensors the backward can differentiate through.
 
     An input's array becomes that input Tensor; the output becomes a marker
     (the node would otherwise hold its own output: a reference cycle); any other
-    array is a constant. Tensors get their version recorded so that a later
-    in-place change is caught.
+    array is a constant. Each Tensor's version is recorded, so that a later
+    in-place change to it is caught when backward unpacks it.
     """
-    mapped, versions = [], []
-    for value in saved:
+    saved, versions = [], []
+    for value in ctx._saved:
         if value is out:
-            mapped.append(_OUTPUT)
-            versions.append(None)
+            saved.append(_OUTPUT)
+            versions.append(0)
             ctx._out = result._data
             ctx._out_vc = result._vc = [0]
             continue
-        if ctx._forward_on_arrays:
-            for a, arr in zip(args, arrays):
-                if arr is value and isinstance(a, Tensor):
+        if arrays is not None and not isinstance(value, (int, float)):
+            # an Op saved arrays: find the Tensor each one came from, else keep it as a constant
+            for a, array in zip(args, arrays):
+                if array is value:
                     value = a
                     break
             else:
-                if value is not None and hasattr(value, "shape"):
-                    value = _wrap(value)
-        mapped.append(value)
+                value = _wrap(value) if hasattr(value, "shape") else value
+        saved.append(value)
         versions.append((value._vc[0] if value._vc else 0) if isinstance(value, Tensor) else None)
-    return tuple(mapped), tuple(versions)
+    ctx._saved, ctx._versions = saved, versions
 
 
 def _modified_message(array, node, current, expected, output=False):

@@ -23,24 +23,26 @@ def operands(a, b):
     through (NumPy 2 already treats Python scalars as weak, like PyTorch).
     Otherwise the lower operand is cast with a differentiable cast.
     """
-    if isinstance(b, Tensor):
-        if isinstance(a, Tensor):
+    tensor_first = isinstance(a, Tensor)
+    if tensor_first:
+        if isinstance(b, Tensor):
             if a._data.dtype == b._data.dtype:
                 return a, b
             dt = result_type(a._data, b._data)
             return _cast_to(a, dt), _cast_to(b, dt)
-        a, b = b, a
-        swapped = True
+        tensor, other = a, b
     else:
-        swapped = False
-    # a is the Tensor, b the other operand
-    if not isinstance(b, (int, float)):
-        b = scalar_or_tensor(b)
-        if isinstance(b, Tensor):
-            return operands(b, a) if swapped else operands(a, b)
-    if _category(b) > _category(a._data):
-        a = _cast_to(a, result_type(a._data, b))
-    return (b, a) if swapped else (a, b)
+        tensor, other = b, a
+    if type(other) is float or type(other) is int:
+        if tensor._data.dtype.kind == "f":
+            return a, b  # the hot path: float tensor and Python number
+    else:
+        other = scalar_or_tensor(other)
+        if isinstance(other, Tensor):
+            return operands(tensor, other) if tensor_first else operands(other, tensor)
+    if _category(other) > _category(tensor._data):
+        tensor = _cast_to(tensor, result_type(tensor._data, other))
+    return (tensor, other) if tensor_first else (other, tensor)
 
 
 def scalar_or_tensor(x):
@@ -81,13 +83,6 @@ def float_operands(a, b):
     return a, b
 
 
-def _broadcast_guard(fn, a, b):
-    try:
-        return fn(a, b)
-    except ValueError:
-        raise broadcast_error(np.shape(a), np.shape(b)) from None
-
-
 # ----------------------------------------------------------------------------
 # arithmetic
 # ----------------------------------------------------------------------------
@@ -105,7 +100,7 @@ class Cast(Op):
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return _broadcast_guard(np.add, a, b)
+        return np.add(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a+b)/da = 1, d(a+b)/db = 1
@@ -115,7 +110,7 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return _broadcast_guard(np.subtract, a, b)
+        return np.subtract(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a-b)/da = 1, d(a-b)/db = -1
@@ -126,7 +121,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _broadcast_guard(np.multiply, a, b)
+        return np.multiply(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(ab)/da = b, d(ab)/db = a
@@ -139,7 +134,7 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _broadcast_guard(np.true_divide, a, b)
+        return np.true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -163,7 +158,7 @@ class Pow(Op):
     def forward(ctx, a, b):
         if isinstance(b, int) and b < 0 and np.asarray(a).dtype.kind in "iub":
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        out = _broadcast_guard(np.power, a, b)
+        out = np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -194,7 +189,7 @@ class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _broadcast_guard(np.remainder, a, b)
+        return np.remainder(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # a mod b = a - b floor(a/b): d/da = 1, d/db = -floor(a/b)
@@ -411,7 +406,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _broadcast_guard(np.maximum, a, b)
+        return np.maximum(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # the larger input gets the gradient; a tie splits it in half
@@ -424,7 +419,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return _broadcast_guard(np.minimum, a, b)
+        return np.minimum(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # the smaller input gets the gradient; a tie splits it in half
