@@ -210,8 +210,8 @@ def _map_saved(ctx, args, arrays, out, result):
                 if array is value:
                     value = a
                     break
-            else:
-                value = _wrap(value) if hasattr(value, "shape") else value
+            if not isinstance(value, Tensor) and hasattr(value, "shape"):
+                value = _wrap(value)
         saved.append(value)
         versions.append((value._vc[0] if value._vc else 0) if isinstance(value, Tensor) else None)
     ctx._saved, ctx._versions = saved, versions

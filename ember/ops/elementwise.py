@@ -477,8 +477,19 @@ def _dtype_of_operands(a, b):
     return dtype_of((a if isinstance(a, Tensor) else b)._data)
 
 
+class FloorDivide(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return np.floor_divide(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # as in PyTorch: a step function's "derivative" is refused rather than made up
+        raise RuntimeError("derivative for floor_divide is not implemented; use torch.div(a, b, "
+                           "rounding_mode='floor') if you want a zero gradient")
+
+
 def floor_divide(a, b):
-    return div(a, b, rounding_mode="floor")
+    return FloorDivide.apply(*operands(a, b))
 
 
 def remainder(a, b):

@@ -55,10 +55,9 @@ def matmul(a, b):
     except ValueError:
         raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
                            f"{list(b._data.shape)}") from None
-    if b.ndim == 1:
-        out = out.squeeze(-1)
-    if a.ndim == 1:
-        out = out.squeeze(-2)
+    if a.ndim == 1 or b.ndim == 1:  # remove the axes that the promotion to matrices added
+        shape = out._data.shape
+        out = out.reshape(shape[:-2] + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1))
     return out
 
 

@@ -8,7 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import DEFAULTS, dtype_of, normalize_dim, to_dtype
+from .._backend import dtype_of, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
@@ -103,7 +103,8 @@ class Var(Op):
         (a,) = ctx.saved_tensors
         n = int(np.prod([a.shape[i] for i in ctx.axes]))
         centred = a - a.mean(dim=ctx.axes, keepdim=True)
-        return _spread(grad, a.shape, ctx.axes) * centred * (2.0 / (n - ctx.correction)), None, None, None
+        scale = 2.0 / (n - ctx.correction) if n != ctx.correction else float("inf")  # no degrees of freedom: nan
+        return _spread(grad, a.shape, ctx.axes) * centred * scale, None, None, None
 
 
 class Amax(Op):
@@ -373,5 +374,3 @@ def count_nonzero(a, dim=None):
     axes = None if dim is None else reduced_axes(dim, a.ndim)
     return _wrap(np.asarray(np.count_nonzero(a._data, axis=axes), dtype=np.int64))
 
-
-__all__ = ["DEFAULTS"]  # silence linters about the unused import kept for symmetry

@@ -406,7 +406,7 @@ class ScatterAdd(Op):
     @staticmethod
     def forward(ctx, a, axis, index, src):
         _check_index(a, axis, index, "scatter_add")
-        ctx.axis = axis
+        ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
         np.add.at(out, _along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
@@ -416,14 +416,22 @@ class ScatterAdd(Op):
     def backward(ctx, grad):  # d/da = 1; d/dsrc: the gradient at the positions it was added to
         (index,) = ctx.saved_tensors
         need_src = ctx.needs_input_grad[3]
-        return grad, None, None, (gather(grad, ctx.axis, index) if need_src else None)
+        return grad, None, None, (_src_grad(grad, ctx, index) if need_src else None)
+
+
+def _src_grad(grad, ctx, index):
+    """What src receives from a scatter: the gradient at its positions; src elements beyond the index get 0."""
+    picked = gather(grad, ctx.axis, index)
+    if picked._data.shape == ctx.src_shape:
+        return picked
+    return IndexAdd.apply(picked, ctx.src_shape, tuple(slice(0, s) for s in index._data.shape))
 
 
 class Scatter(Op):
     @staticmethod
     def forward(ctx, a, axis, index, src):
         _check_index(a, axis, index, "scatter")
-        ctx.axis = axis
+        ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
         out[_along(index, axis)] = src[tuple(slice(0, s) for s in index.shape)] if np.ndim(src) else src
@@ -434,7 +442,7 @@ class Scatter(Op):
         (index,) = ctx.saved_tensors
         need_a, need_src = ctx.needs_input_grad[0], ctx.needs_input_grad[3]
         grad_a = scatter(grad, ctx.axis, index, 0.0) if need_a else None
-        return grad_a, None, None, (gather(grad, ctx.axis, index) if need_src else None)
+        return grad_a, None, None, (_src_grad(grad, ctx, index) if need_src else None)
 
 
 def _index_of(index):
