@@ -6,6 +6,7 @@ runs on a GPU array; only array *creation* needs the device's module, which
 ``array_module(device)`` gives.
 """
 import builtins
+import functools
 
 import numpy as np
 
@@ -98,6 +99,16 @@ def dtype_of(array):
         ) from None
 
 
+def promote_types(a, b):
+    """PyTorch's pairwise rule: across categories the higher category's dtype wins (int32 + float16 is
+    float16, where NumPy says float64); within a category, the type that holds both."""
+    if a is b:
+        return a
+    if a._kind != b._kind:
+        return a if a._kind > b._kind else b
+    return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
 def result_type(*operands):
     """PyTorch's type promotion for tensors, 0-d tensors and Python scalars.
 
@@ -121,7 +132,7 @@ def result_type(*operands):
         if not members:
             continue
         if level < 2:
-            candidate = _FROM_NP[np.result_type(*(d.np for d in members))]
+            candidate = functools.reduce(promote_types, members)
         else:
             candidate = (bool_, int64, DEFAULTS.float_dtype)[max(members)]
         if result is None or candidate._kind > result._kind:

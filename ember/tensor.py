@@ -59,7 +59,7 @@ class Tensor:
             data = args[0]._data
         elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
             from .creation import array_from
-            data = array_from(args[0], default)
+            data = array_from(args[0], default).astype(default, copy=False)  # the legacy constructor is float
         else:
             from .ops.shape import size_args
             data = np.zeros(size_args(args) if args else (0,), default)

@@ -7,7 +7,6 @@ gradient gives the rows, analytically. They must agree to atol + rtol*|numeric|.
 import numpy as np
 
 from .engine import grad as autograd_grad
-from .grad_mode import no_grad
 from ..tensor import Tensor, _wrap
 
 
@@ -25,12 +24,10 @@ def _numeric_jacobian(fn, inputs, index, eps):
     columns = []
     for i in np.ndindex(data.shape):  # C order, whatever the input's memory layout
         original = data[i]
-        data[i] = original + eps
-        with no_grad():
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+        data[i] = original + eps  # grad mode stays on: fn may itself differentiate (gradgradcheck)
+        plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
         data[i] = original - eps
-        with no_grad():
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+        minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
         data[i] = original
         columns.append(np.concatenate([(p - m) / (2 * eps) for p, m in zip(plus, minus)]))
     return np.stack(columns, axis=1) if columns else np.zeros((0, 0))

@@ -42,7 +42,18 @@ def operands(a, b):
             return operands(tensor, other) if tensor_first else operands(other, tensor)
     if _category(other) > _category(tensor._data):
         tensor = _cast_to(tensor, result_type(tensor._data, other))
+    elif type(other) is int:
+        other = wrap_int(other, tensor._data.dtype)
     return (tensor, other) if tensor_first else (other, tensor)
+
+
+def wrap_int(value, dtype):
+    """A Python int that does not fit an integer tensor's dtype wraps around, as in PyTorch (NumPy raises)."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if not info.min <= value <= info.max:
+            return np.array(value).astype(dtype)[()]
+    return value
 
 
 def scalar_or_tensor(x):
@@ -51,6 +62,8 @@ def scalar_or_tensor(x):
         return x.item()
     if isinstance(x, np.ndarray):
         return Tensor._from_array(x)
+    if isinstance(x, bool):
+        return x
     if isinstance(x, numbers.Number) and not isinstance(x, complex):
         return float(x) if isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) else int(x)
     raise TypeError(f"unsupported operand type for a Tensor op: {type(x).__name__}; use a Tensor or a number")
@@ -74,6 +87,9 @@ def _cast_to(t, dt):
 
 def float_operands(a, b):
     """Operands for true division and other ops whose result is always floating."""
+    if not (isinstance(a, Tensor) and isinstance(b, Tensor)):  # tensor and number: go floating first, then divide
+        a = _floating(a) if isinstance(a, Tensor) else a
+        b = _floating(b) if isinstance(b, Tensor) else b
     a, b = operands(a, b)
     x = a if isinstance(a, Tensor) else b
     if x._data.dtype.kind not in "fc":
@@ -451,10 +467,10 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    if any(isinstance(x, Tensor) and x._data.dtype == np.bool_ for x in (a, b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = operands(a, b)
-    if isinstance(a, Tensor) and a._data.dtype == np.bool_ and isinstance(b, Tensor) and b._data.dtype == np.bool_:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
-                           "Use the `^` or `logical_xor()` operator instead.")
     return Sub.apply(a, b if alpha == 1 else b * alpha)
 
 
@@ -654,6 +670,8 @@ def _compare(fn, a, b):
     elif not isinstance(b, (int, float)):
         b = scalar_or_tensor(b)
         b = b._data if isinstance(b, Tensor) else b
+    elif type(b) is int and isinstance(a, Tensor):
+        b = wrap_int(b, a._data.dtype)
     a = a._data if isinstance(a, Tensor) else a
     try:
         return _wrap(np.asarray(fn(a, b)))

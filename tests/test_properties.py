@@ -1,0 +1,46 @@
+"""Property-based: random expressions over random broadcastable shapes, compared with torch."""
+import numpy as np
+import torch
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra.numpy import mutually_broadcastable_shapes
+
+import ember
+from helpers import assert_same
+
+UNARY = [lambda x: x.sigmoid(), lambda x: x.tanh(), lambda x: x.exp() * 0.1, lambda x: (x * x + 1).log(),
+         lambda x: x.relu(), lambda x: (x * x + 1).sqrt(), lambda x: -x, lambda x: x.abs() + 1, lambda x: x.sin()]
+BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (b * b + 1),
+          lambda a, b: a.maximum(b), lambda a, b: a * 2.5 - b]
+
+
+@st.composite
+def expressions(draw):
+    shapes, other = draw(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, min_side=1,
+                                                       max_side=4)).input_shapes
+    steps = draw(st.lists(st.tuples(st.integers(0, len(UNARY) - 1), st.integers(0, len(BINARY) - 1),
+                                    st.integers(0, 2)), min_size=1, max_size=5))
+    seed = draw(st.integers(0, 2 ** 31))
+    return shapes, other, steps, seed
+
+
+@settings(max_examples=150, deadline=None)
+@given(expressions())
+def test_random_expressions_match_torch(expression):
+    shape_a, shape_b, steps, seed = expression
+    rng = np.random.default_rng(seed)
+    data = [rng.normal(size=shape_a), rng.normal(size=shape_b)]
+    results = []
+    for lib in (ember, torch):
+        a, b = (lib.tensor(d.copy(), requires_grad=True) for d in data)
+        values = [a, b]
+        for unary, binary, pick in steps:
+            x = UNARY[unary](values[pick % len(values)])
+            values.append(BINARY[binary](x, values[(pick + 1) % len(values)]))
+        out = values[-1].sum() + values[-2].mean()
+        out.backward()
+        results.append((out, a.grad, b.grad))
+    for e, t in zip(*results):
+        if t is None:
+            assert e is None
+        else:
+            assert_same(e, t, atol=1e-8, rtol=1e-6)
