@@ -20,8 +20,12 @@ from ..tensor import Tensor, _wrap
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only into ``inputs``)."""
-    tensors = _as_tuple(tensors)
-    grads = _root_grads(tensors, _as_tuple(grad_tensors, len(tensors)), "backward")
+    if isinstance(tensors, Tensor):
+        tensors, grad_tensors = (tensors,), (grad_tensors,)
+    else:
+        tensors = tuple(tensors)
+        grad_tensors = _as_tuple(grad_tensors, len(tensors))
+    grads = _root_grads(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
     capture = None
@@ -83,6 +87,7 @@ def _as_tuple(x, n=None):
 
 
 def _root_grads(outputs, given, verb):
+    """d(output)/d(output): ones for a one-element output, else the gradient the caller passed."""
     grads = []
     for i, (out, g) in enumerate(zip(outputs, given)):
         if not out._requires_grad:
@@ -90,20 +95,21 @@ def _root_grads(outputs, given, verb):
                 f"element {i} of tensors does not require grad and does not have a grad_fn: "
                 "set requires_grad=True on the leaves you want gradients for, before computing the output"
             )
+        data = out._data
         if g is None:
-            if out._data.size != 1:
+            if data.size != 1:
                 raise RuntimeError(
                     "grad can be implicitly created only for scalar outputs: "
-                    f"the output has shape {list(out._data.shape)}; pass gradient= with that shape, "
+                    f"the output has shape {list(data.shape)}; pass gradient= with that shape, "
                     f"or reduce the output first (e.g. .sum()) before calling {verb}"
                 )
-            g = _wrap(_ones_like(out._data))
+            g = _wrap(_ones_like(data))
         elif not isinstance(g, Tensor):
-            g = _wrap(out._data.dtype.type(g) * _ones_like(out._data))
-        elif g._data.shape != out._data.shape:
+            g = _wrap(data.dtype.type(g) * _ones_like(data))
+        elif g._data.shape != data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {list(g._data.shape)} and output[{i}] "
-                f"has a shape of {list(out._data.shape)}."
+                f"has a shape of {list(data.shape)}."
             )
         grads.append(g)
     return grads
@@ -130,31 +136,40 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
         roots.append(node)
 
     dependencies = _count_dependencies(roots)
-    ready = [n for n in dict.fromkeys(roots) if n not in dependencies]
+    ready = [n for n in dict.fromkeys(roots) if dependencies[n] == 0]
     previous_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
         while ready:
             node = ready.pop()
             grad_out = pending.pop(node, None)
-            input_grads = ()
-            if grad_out is not None:
+            if grad_out is None:  # nothing reached this node: its inputs get nothing from it either
+                input_grads = (None,) * len(node._next)
+            else:
                 if node._retained is not None:
                     _keep_retained(node, grad_out, handed)
                 if capture is not None and node in capture:
                     capture[node] = grad_out
                     handed.add(id(grad_out._data))
-                input_grads = _call_backward(node, grad_out)
+                input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+                if not node._forward_on_arrays:
+                    _check_user_grads(node, input_grads)
                 if not retain_graph:
-                    node._saved = None
-            for target, g, shape in zip(node._next, input_grads or (None,) * len(node._next), node._shapes):
+                    node._saved = None  # free what forward saved, as soon as it has served
+            for target, g, shape in zip(node._next, input_grads, node._shapes):
                 if target is None:
                     continue
                 if g is not None and g._data.shape != shape:
-                    g = _sum_to(g, shape, node)
+                    g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
                 if isinstance(target, Tensor):  # a leaf
-                    if g is not None:
-                        _deliver(target, g, capture, create_graph, handed)
+                    if g is None:
+                        pass
+                    elif capture is None:
+                        _accumulate(target, g, create_graph, handed)
+                    elif target in capture:
+                        capture[target] = g if capture[target] is None else capture[target] + g
                     continue
                 if g is not None:  # a node: add to what its other consumers sent
                     pending[target] = pending[target] + g if target in pending else g
@@ -168,7 +183,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
 
 
 def _deliver(leaf, g, capture, create_graph, handed):
-    """A gradient that reached a leaf: into .grad, or into what autograd.grad() asked for."""
+    """An output that is itself a leaf: its gradient goes straight to .grad (or to what grad() asked for)."""
     if capture is None:
         _accumulate(leaf, g, create_graph, handed)
     elif leaf in capture:
@@ -176,29 +191,19 @@ def _deliver(leaf, g, capture, create_graph, handed):
 
 
 def _count_dependencies(roots):
-    """For each node, how many edges from the reachable graph lead into it."""
-    dependencies = {}
-    seen = set(roots)
-    stack = list(seen)
+    """For each node, how many edges from the reachable graph lead into it (roots start at 0)."""
+    dependencies = dict.fromkeys(roots, 0)  # also the set of nodes seen so far
+    stack = list(dependencies)
     while stack:
-        node = stack.pop()
-        for target in node._next:
+        for target in stack.pop()._next:
             if target is None or isinstance(target, Tensor):
                 continue
-            dependencies[target] = dependencies.get(target, 0) + 1
-            if target not in seen:
-                seen.add(target)
+            if target in dependencies:
+                dependencies[target] += 1
+            else:
+                dependencies[target] = 1
                 stack.append(target)
     return dependencies
-
-
-def _call_backward(node, grad_out):
-    grads = type(node).backward(node, grad_out)
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    if not node._forward_on_arrays:
-        _check_user_grads(node, grads)
-    return grads
 
 
 def _check_user_grads(node, grads):

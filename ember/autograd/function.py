@@ -83,56 +83,20 @@ class Function:
     # ---- building the graph ------------------------------------------------------------------
     @classmethod
     def apply(cls, *args):
+        """PyTorch's custom-function call: forward runs on Tensors (recording nothing inside)."""
         ctx = _new(cls)
         ctx._saved = ()
-        arrays = []
-        any_needs = False
-        for a in args:
-            if isinstance(a, Tensor):
-                arrays.append(a._data)
-                if a._requires_grad:
-                    any_needs = True
-            else:
-                arrays.append(a)
-        record = any_needs and STATE.enabled
-        if not cls._forward_on_arrays:
-            ctx.needs_input_grad = _needs(args)  # PyTorch's API: visible in a user Function's forward
-        if cls._forward_on_arrays:
-            try:
-                out = out_data = cls.forward(ctx, *arrays)
-            except ValueError as error:
-                raise _explain(error, arrays) from None
-            if type(out_data) is not ndarray and not hasattr(out_data, "__cuda_array_interface__"):
-                out_data = asarray(out_data)  # NumPy turns 0-d results into scalars: keep arrays
-        else:
-            previous, STATE.enabled = STATE.enabled, False
-            try:
-                out = cls.forward(ctx, *args)
-            finally:
-                STATE.enabled = previous
-            if not isinstance(out, Tensor):
-                raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
-            out_data = out._data
-        if not record:
-            return _wrap(out_data)
-
-        # record: this ctx becomes the output's grad_fn, with an edge to each input that needs a gradient
-        result = _wrap(out_data, True, ctx)
-        needs, edges, shapes = [], [], []
-        for a in args:
-            if isinstance(a, Tensor) and a._requires_grad:
-                needs.append(True)
-                edges.append(a.grad_fn or a)  # the node that made a, or the leaf itself
-                shapes.append(a._data.shape)
-            else:
-                needs.append(False)
-                edges.append(None)
-                shapes.append(None)
-        ctx.needs_input_grad = tuple(needs)
-        ctx._next, ctx._shapes, ctx._retained = edges, shapes, None
-        if ctx._saved:
-            _map_saved(ctx, args, arrays, out, result)
-        return result
+        ctx.needs_input_grad = _needs(args)
+        previous, STATE.enabled = STATE.enabled, False
+        try:
+            out = cls.forward(ctx, *args)
+        finally:
+            STATE.enabled = previous
+        if not isinstance(out, Tensor):
+            raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
+        if True in ctx.needs_input_grad and STATE.enabled:
+            return _record(ctx, args, None, out, out._data)
+        return _wrap(out._data)
 
     # ---- presentation --------------------------------------------------------------------------
     def name(self):
@@ -153,8 +117,50 @@ class Op(Function):
     __slots__ = ()
     _forward_on_arrays = True
 
+    @classmethod
+    def apply(cls, *args):
+        """The hot path of every op: unwrap, run forward on arrays, wrap (and record when autograd needs to)."""
+        ctx = _new(cls)
+        ctx._saved = ()
+        arrays = []
+        requires_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                arrays.append(a._data)
+                requires_grad = requires_grad or a._requires_grad
+            else:
+                arrays.append(a)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except ValueError as error:
+            raise _explain(error, arrays) from None
+        data = out if type(out) is ndarray or hasattr(out, "__cuda_array_interface__") else asarray(out)
+        if requires_grad and STATE.enabled:
+            return _record(ctx, args, arrays, out, data)
+        return _wrap(data)  # NumPy turns 0-d results into scalars: data is always an array
+
     def name(self):
         return type(self).__name__ + "Backward0"
+
+
+def _record(ctx, args, arrays, out, data):
+    """Make ctx the graph node behind the result: an edge to each input that needs a gradient."""
+    result = _wrap(data, True, ctx)
+    needs, edges, shapes = [], [], []
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            needs.append(True)
+            edges.append(a.grad_fn or a)  # the node that made a, or the leaf itself
+            shapes.append(a._data.shape)
+        else:
+            needs.append(False)
+            edges.append(None)
+            shapes.append(None)
+    ctx.needs_input_grad = tuple(needs)
+    ctx._next, ctx._shapes, ctx._retained = edges, shapes, None
+    if ctx._saved:
+        _map_saved(ctx, args, arrays, out, result)
+    return result
 
 
 class AccumulateGrad:
