@@ -79,3 +79,38 @@ def check_gradcheck(fn, arrays, extra=()):
     """ember's own float64 finite-difference check, independent of torch."""
     inputs = [ember.tensor(a.copy(), requires_grad=a.dtype.kind == "f") for a in arrays]
     assert ember.autograd.gradcheck(lambda *xs: fn(ember, *xs, *extra), inputs)
+
+
+def copy_module(torch_module, ember_module):
+    """Give the ember module the torch module's exact weights and buffers (float64 for parity tests)."""
+    state = {k: ember.tensor(v.detach().numpy().copy()) for k, v in torch_module.state_dict().items()}
+    ember_module.load_state_dict(state)
+    return ember_module
+
+
+def check_module_parity(make, inputs, train=True, atol=1e-9, rtol=1e-7, int_inputs=()):
+    """The same layer in both libraries, same weights: same output, same input and parameter gradients."""
+    torch.manual_seed(0)
+    t_mod = make(torch).double()
+    e_mod = copy_module(t_mod, make(ember).double())
+    t_mod.train(train)
+    e_mod.train(train)
+    t_in = [torch.tensor(a, requires_grad=i not in int_inputs) for i, a in enumerate(inputs)]
+    e_in = [ember.tensor(a, requires_grad=i not in int_inputs) for i, a in enumerate(inputs)]
+    t_out, e_out = t_mod(*t_in), e_mod(*e_in)
+    assert_same(e_out, t_out, atol, rtol)
+    seed = RNG.normal(size=tuple(t_out.shape))
+    t_out.backward(torch.tensor(seed))
+    e_out.backward(ember.tensor(seed))
+    for i in range(len(inputs)):
+        if i not in int_inputs:
+            assert_same(e_in[i].grad, t_in[i].grad, atol, rtol, what=f"input {i} gradient")
+    t_params = dict(t_mod.named_parameters())
+    for name, p in e_mod.named_parameters():
+        if t_params[name].grad is None:
+            assert p.grad is None, name
+        else:
+            assert_same(p.grad, t_params[name].grad, atol, rtol, what=f"{name} gradient")
+    for (name, b), (_, tb) in zip(e_mod.named_buffers(), t_mod.named_buffers()):
+        assert_same(b, tb, atol, rtol, what=f"buffer {name}")
+    return e_mod, t_mod

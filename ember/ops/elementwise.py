@@ -4,6 +4,7 @@ Each op: ``forward`` on arrays (NumPy broadcasts), ``backward`` on Tensors
 giving the gradient in the broadcast shape; the engine sums it back to each
 input's shape.
 """
+import math
 import numbers
 
 import numpy as np
@@ -402,6 +403,32 @@ class Relu(Op):
         return grad * (out > 0)
 
 
+class Softplus(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0)  # log(1 + e^a) without overflow
+
+    @staticmethod
+    def backward(ctx, grad):  # d(log(1 + e^a))/da = sigmoid(a): smooth everywhere, also at 0
+        (a,) = ctx.saved_tensors
+        return grad * a.sigmoid()
+
+
+class Erf(Op):
+    _erf = np.vectorize(math.erf, otypes=[np.float64])  # NumPy has no erf; math.erf is exact
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):  # d(erf a)/da = 2/sqrt(pi) e^(-a^2)
+        (a,) = ctx.saved_tensors
+        return grad * (-(a * a)).exp() * (2 / math.sqrt(math.pi))
+
+
 class ZeroGrad(Op):
     """floor, ceil, round, trunc, sign: piecewise constant, so their derivative is 0 (as in PyTorch)."""
 
@@ -597,6 +624,14 @@ def sigmoid(a):
 
 def relu(a):
     return Relu.apply(a)
+
+
+def softplus(a):
+    return Softplus.apply(_floating(a))
+
+
+def erf(a):
+    return Erf.apply(_floating(a))
 
 
 def abs(a):

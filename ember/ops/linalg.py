@@ -23,6 +23,42 @@ class MatMul(Op):
         return grad_a, grad_b
 
 
+class Linear(Op):
+    """x @ w.T + b as one node (PyTorch's addmm): the layer every MLP is made of."""
+
+    @staticmethod
+    def forward(ctx, x, w, b):
+        ctx.save_for_backward(x, w)
+        out = x @ w.T
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dx = grad w, d/dw = grad^T x (over all leading dims), d/db = sum of grad
+        x, w = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1]) if need_w or need_b else None
+        grad_x = grad @ w if need_x else None
+        grad_w = rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None
+        grad_b = rows.sum(0) if need_b else None
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, w, b=None):
+    """PyTorch's F.linear: x @ w.T + b, for x of any number of leading dims."""
+    if x.ndim == 0 or w.ndim != 2:
+        raise RuntimeError(f"linear: expected input of at least 1 dim and a 2-D weight, got {x.ndim}D and {w.ndim}D")
+    if x._data.shape[-1] != w._data.shape[1]:
+        rows = "x".join(map(str, (int(np.prod(x._data.shape[:-1])), x._data.shape[-1])))
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and {w._data.shape[1]}x"
+                           f"{w._data.shape[0]}): the input's last dimension must equal the layer's in_features")
+    _same_dtype(x, w)
+    if b is not None and b._data.dtype != w._data.dtype:
+        _same_dtype(w, b)
+    return Linear.apply(x, w, b)
+
+
 def _shape_error(a, b, name="mat1 and mat2"):
     sa = "x".join(map(str, a._data.shape))
     sb = "x".join(map(str, b._data.shape))

@@ -1,0 +1,4 @@
+"""ember.utils: data loading."""
+from . import data
+
+__all__ = ["data"]

@@ -1,0 +1,82 @@
+"""DataLoader: batches from a dataset, in order or shuffled anew each epoch, collated into tensors."""
+import collections.abc
+import numbers
+
+import numpy as np
+
+from ...ops.shape import stack
+from ...tensor import Tensor, _wrap
+from .sampler import BatchSampler, RandomSampler, SequentialSampler
+
+
+def default_collate(batch):
+    """Stack a list of samples the way PyTorch does, keeping tuples, lists and dicts nested."""
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return stack(batch, 0)
+    if isinstance(first, np.ndarray):
+        return stack([_wrap(np.asarray(b)) for b in batch], 0)
+    if isinstance(first, np.generic):
+        return _wrap(np.array(batch))
+    if isinstance(first, bool):
+        return _wrap(np.array(batch, dtype=np.bool_))
+    if isinstance(first, numbers.Integral):
+        return _wrap(np.array(batch, dtype=np.int64))
+    if isinstance(first, numbers.Real):
+        return _wrap(np.array(batch, dtype=np.float64))  # PyTorch collates Python floats as float64
+    if isinstance(first, (str, bytes)):
+        return list(batch)
+    if isinstance(first, collections.abc.Mapping):
+        return {key: default_collate([b[key] for b in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
+        return type(first)(*(default_collate(list(samples)) for samples in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):
+        if any(len(b) != len(first) for b in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        columns = [default_collate(list(samples)) for samples in zip(*batch)]
+        return columns if isinstance(first, list) else tuple(columns)
+    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
+                    f"{type(first).__name__}")
+
+
+def default_convert(sample):
+    return sample
+
+
+class DataLoader:
+    """Iterate over a dataset in batches: for x, y in DataLoader(TensorDataset(X, Y), batch_size=64, shuffle=True)."""
+
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device=""):
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
+                             "multiprocessing.")
+        if sampler is not None and shuffle:
+            raise ValueError("sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
+                             "drop_last")
+        self.dataset, self.num_workers, self.generator = dataset, num_workers, generator
+        self.batch_size = None if batch_sampler is not None else batch_size
+        if sampler is None:
+            sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
+        self.sampler = sampler
+        if batch_sampler is None and batch_size is not None:
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
+        self.batch_sampler = batch_sampler
+        self.drop_last = drop_last
+        self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
+
+    def __iter__(self):
+        # num_workers > 0 is accepted and runs in this process: the batches are the same
+        if self.batch_sampler is None:
+            for index in self.sampler:
+                yield self.collate_fn(self.dataset[index])
+            return
+        for indices in self.batch_sampler:
+            yield self.collate_fn([self.dataset[i] for i in indices])
+
+    def __len__(self):
+        return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)

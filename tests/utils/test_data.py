@@ -1,0 +1,98 @@
+"""Dataset, DataLoader, samplers and collate, as in PyTorch."""
+from collections import namedtuple
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.utils.data import (BatchSampler, ConcatDataset, DataLoader, Dataset, RandomSampler, SequentialSampler,
+                              Subset, SubsetRandomSampler, TensorDataset, random_split)
+from helpers import assert_same
+
+
+def test_batching_and_drop_last_match_torch():
+    for drop_last in (False, True):
+        shapes = []
+        for lib in (ember, torch):
+            data = lib.utils.data.TensorDataset(lib.arange(10.0).reshape(10, 1), lib.arange(10))
+            loader = lib.utils.data.DataLoader(data, batch_size=4, drop_last=drop_last)
+            shapes.append([(tuple(x.shape), y.tolist()) for x, y in loader] + [len(loader)])
+        assert shapes[0] == shapes[1]
+
+
+class Nested(Dataset):
+    Point = namedtuple("Point", "x y")
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return {"image": np.full((2, 2), i, np.float32), "label": i, "weight": i / 2, "name": f"s{i}",
+                "pair": (ember.tensor([i, i]), [True, False]), "point": self.Point(i, float(i))}
+
+
+def test_default_collate_keeps_nesting_like_torch():
+    batch = next(iter(DataLoader(Nested(), batch_size=3)))
+    assert batch["image"].shape == (3, 2, 2) and batch["image"].dtype == ember.float32
+    assert batch["label"].tolist() == [0, 1, 2] and batch["label"].dtype == ember.int64
+    assert batch["weight"].dtype == ember.float64  # Python floats collate to float64, as in PyTorch
+    assert batch["name"] == ["s0", "s1", "s2"]
+    assert isinstance(batch["pair"], tuple) and batch["pair"][0].tolist() == [[0, 0], [1, 1], [2, 2]]
+    assert isinstance(batch["pair"][1], list) and batch["pair"][1][0].tolist() == [True, True, True]
+    assert isinstance(batch["point"], Nested.Point) and batch["point"].y.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_shuffle_reshuffles_every_epoch_and_is_seeded_by_generator():
+    data = TensorDataset(ember.arange(50))
+    loader = DataLoader(data, batch_size=50, shuffle=True, generator=ember.Generator().manual_seed(3))
+    first, second = next(iter(loader))[0].tolist(), next(iter(loader))[0].tolist()
+    assert sorted(first) == list(range(50)) and first != second
+    again = DataLoader(data, batch_size=50, shuffle=True, generator=ember.Generator().manual_seed(3))
+    assert next(iter(again))[0].tolist() == first
+    ember.manual_seed(11)
+    a = [b[0].tolist() for b in DataLoader(data, batch_size=10, shuffle=True)]
+    ember.manual_seed(11)
+    assert a == [b[0].tolist() for b in DataLoader(data, batch_size=10, shuffle=True)]
+
+
+def test_samplers():
+    data = list(range(10))
+    assert list(SequentialSampler(data)) == data
+    g = ember.Generator().manual_seed(0)
+    assert sorted(RandomSampler(data, generator=g)) == data
+    assert len(list(RandomSampler(data, replacement=True, num_samples=25))) == 25
+    assert sorted(SubsetRandomSampler([1, 3, 5])) == [1, 3, 5]
+    assert list(BatchSampler(SequentialSampler(data), 4, False)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert len(BatchSampler(SequentialSampler(data), 4, True)) == 2
+    loader = DataLoader(TensorDataset(ember.arange(6)), batch_sampler=BatchSampler(SequentialSampler(range(6)), 4,
+                                                                                    False))
+    assert [b[0].tolist() for b in loader] == [[0, 1, 2, 3], [4, 5]]
+    assert list(DataLoader(data, batch_size=None))[:2] == [0, 1]  # no batching: samples as they are
+
+
+def test_datasets_subsets_and_random_split():
+    data = TensorDataset(ember.arange(10), ember.arange(10) * 2)
+    assert data[3][1].item() == 6 and len(data) == 10
+    assert len(Subset(data, [1, 2])) == 2 and Subset(data, [1, 2])[1][0].item() == 2
+    both = ConcatDataset([data, data])
+    assert len(both) == 20 and both[13][0].item() == 3 and (data + data)[-1][0].item() == 9
+    parts = random_split(data, [0.7, 0.3], generator=ember.Generator().manual_seed(0))
+    assert [len(p) for p in parts] == [7, 3]
+    assert sorted(i for p in parts for i in p.indices) == list(range(10))
+    assert [len(p) for p in random_split(range(10), [0.33, 0.33, 0.34])] == [4, 3, 3]
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        random_split(data, [3, 3])
+    with pytest.raises(ValueError):
+        TensorDataset(ember.zeros(3), ember.zeros(4))
+
+
+def test_loader_argument_errors_match_torch():
+    for lib in (ember, torch):
+        data = lib.utils.data.TensorDataset(lib.zeros(4))
+        with pytest.raises(ValueError):
+            lib.utils.data.DataLoader(data, sampler=lib.utils.data.SequentialSampler(data), shuffle=True)
+        with pytest.raises(ValueError):
+            lib.utils.data.DataLoader(data, batch_size=0)
+    assert_same(next(iter(DataLoader(TensorDataset(ember.ones(3, 2)), batch_size=2, num_workers=2)))[0],
+                torch.ones(2, 2))
