@@ -71,3 +71,60 @@ WORKLOADS = {
     "W1": {"what": "the notes' loop, per step", "unit": "us",
            "libraries": {"ember": w1_ember, "torch": w1_torch, "micrograd": w1_micrograd}},
 }
+
+
+# ----------------------------------------------------------------------------
+# W2: digits MLP. scikit-learn's 8x8 digits scaled to [0, 1], the first 1,437 for training; MLP 64-128-10
+# with ReLU, cross-entropy, SGD lr 0.1, batch 64, fixed order, 20 epochs. Time per step; result: final loss.
+# ----------------------------------------------------------------------------
+def _digits():
+    import numpy as np
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    x = (digits.data[:1437] / 16.0).astype(np.float32)
+    y = digits.target[:1437].astype(np.int64)
+    rng = np.random.default_rng(0)
+    bound1, bound2 = 1 / np.sqrt(64), 1 / np.sqrt(128)
+    weights = [rng.uniform(-bound1, bound1, (128, 64)), rng.uniform(-bound1, bound1, 128),
+               rng.uniform(-bound2, bound2, (10, 128)), rng.uniform(-bound2, bound2, 10)]
+    return x, y, [w.astype(np.float32) for w in weights]
+
+
+def _w2_tensor_library(torch):
+    x_all, y_all, weights = _digits()
+    x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
+
+    def train(epochs):
+        model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+        with torch.no_grad():
+            for p, w in zip(model.parameters(), weights):
+                p.copy_(torch.tensor(w))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for _ in range(epochs):
+            for start in range(0, len(x_all), 64):
+                xb, yb = x_all[start:start + 64], y_all[start:start + 64]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(model(xb), yb)
+                loss.backward()
+                optimizer.step()
+        return loss.item()
+
+    steps_per_epoch = -(-1437 // 64)
+    train(1)  # warm-up
+    start = time.perf_counter()
+    loss = train(20)
+    return (time.perf_counter() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
+
+
+def w2_ember():
+    import ember
+    return _w2_tensor_library(ember)
+
+
+def w2_torch():
+    import torch
+    return _w2_tensor_library(torch)
+
+
+WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "unit": "us",
+                   "libraries": {"ember": w2_ember, "torch": w2_torch}}

@@ -231,28 +231,23 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[i, target[i]] (the log-probability of the right class), weighted, skipping ignore_index."""
-    if input.ndim == 1:
-        input, target = input.unsqueeze(0), target.unsqueeze(0)
+    if input.ndim == 1:  # one sample: (C,) scores and a 0-d target
+        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction)
+        return loss[0] if reduction == "none" else loss
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}: class-index targets must be "
                            "integers (use target.long())")
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
     n_classes = input.shape[1]
     if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         raise ValueError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
-    valid = target._data != ignore_index
-    safe = np.where(valid, target._data, 0)
-    bad = safe[(safe < 0) | (safe >= n_classes)]
-    if bad.size:
-        raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
-    safe_target = _wrap(safe.astype(np.int64))
-    picked = input.gather(1, safe_target.unsqueeze(1)).squeeze(1)
-    w = _wrap(valid.astype(input._data.dtype))
-    if weight is not None:
-        w = weight[safe_target] * w
-    loss = -picked * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return _reduce(loss, reduction)
+    labels = target._data
+    used = labels[labels != ignore_index]
+    if used.size and (used.min() < 0 or used.max() >= n_classes):
+        bad = used[(used < 0) | (used >= n_classes)][0]
+        raise IndexError(f"Target {int(bad)} is out of bounds: targets must be in [0, {n_classes - 1}]")
+    return _loss.NLLLoss.apply(input, labels, None if weight is None else weight._data, ignore_index, reduction)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):

@@ -400,7 +400,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):  # d(max(a,0))/da = 1 where a > 0, else 0
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)
+        return grad * _wrap(out._data > 0)  # the mask is a constant: its own derivative is 0
 
 
 class Softplus(Op):

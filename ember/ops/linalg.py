@@ -29,6 +29,7 @@ class Linear(Op):
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
+        ctx.x_shape = x.shape
         out = x @ w.T
         if b is not None:
             out += b
@@ -38,10 +39,14 @@ class Linear(Op):
     def backward(ctx, grad):  # d/dx = grad w, d/dw = grad^T x (over all leading dims), d/db = sum of grad
         x, w = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1]) if need_w or need_b else None
-        grad_x = grad @ w if need_x else None
-        grad_w = rows.mT @ x.reshape(-1, x.shape[-1]) if need_w else None
-        grad_b = rows.sum(0) if need_b else None
+        folded = x.ndim != 2
+        if folded:  # fold the leading dims into one batch dim
+            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        grad_x = MatMul.apply(grad, w) if need_x else None
+        if need_x and folded:
+            grad_x = grad_x.reshape(ctx.x_shape)
+        grad_w = MatMul.apply(grad.mT, x) if need_w else None
+        grad_b = grad.sum(0) if need_b else None
         return grad_x, grad_w, grad_b
 
 

@@ -2,6 +2,8 @@
 import numpy as np
 
 from ..autograd.function import Op
+from ..tensor import _wrap
+from .shape import IndexAdd, along
 
 
 class BinaryCrossEntropy(Op):
@@ -22,3 +24,31 @@ class BinaryCrossEntropy(Op):
         grad_p = grad * (p - y) / (p * (1 - p)).clamp(min=1e-12) if need_p else None
         grad_y = grad * ((1 - p).log() - p.log()) if need_y else None  # unclamped, as in PyTorch: inf at 0 and 1
         return grad_p, grad_y
+
+
+class NLLLoss(Op):
+    """-logp[i, target[i]] weighted by weight[target[i]], skipping ignore_index; reduced by mean, sum or none.
+
+    logp has the classes on dim 1: (N, C) or (N, C, d1, ...); target is (N,) or (N, d1, ...).
+    """
+
+    @staticmethod
+    def forward(ctx, logp, target, weight, ignore_index, reduction):
+        valid = target != ignore_index
+        safe = np.where(valid, target, 0)[:, None]  # the class axis, for gathering along dim 1
+        w = valid.astype(logp.dtype) if weight is None else weight[safe[:, 0]] * valid
+        picked = np.take_along_axis(logp, safe, axis=1)[:, 0]
+        losses = -picked * w
+        ctx.shape, ctx.index, ctx.reduction = logp.shape, safe, reduction
+        if reduction == "none":
+            ctx.scale = -w
+            return losses
+        total = w.sum() if reduction == "mean" else 1
+        ctx.scale = -w / total
+        return np.asarray(losses.sum() / total, logp.dtype)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dlogp[i, c] = -w_i / total where c = target_i, else 0
+        picked_grad = (grad * _wrap(ctx.scale)).unsqueeze(1)
+        index = ctx.index
+        return IndexAdd.apply(picked_grad, ctx.shape, along(index, 1)), None, None, None, None

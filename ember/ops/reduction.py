@@ -44,7 +44,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
-        return np.sum(a, axis=axes, keepdims=keepdim)
+        return a.sum(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):  # d(sum a)/da_i = 1
@@ -57,7 +57,7 @@ class Mean(Op):
         ctx.shape, ctx.axes = a.shape, axes
         ctx.count = int(np.prod([a.shape[i] for i in axes]))
         with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as in PyTorch
-            return np.mean(a, axis=axes, keepdims=keepdim)
+            return a.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
@@ -116,7 +116,7 @@ class Amax(Op):
             raise IndexError(f"max(): Expected reduction dim {list(axes)} to have non-zero size; "
                              f"the input has shape {list(a.shape)}")
         ctx.axes = axes
-        out = (np.amin if smallest else np.amax)(a, axis=axes, keepdims=keepdim)
+        out = a.min(axis=axes, keepdims=keepdim) if smallest else a.max(axis=axes, keepdims=keepdim)
         ctx.save_for_backward(a, out)
         return out
 
@@ -151,8 +151,8 @@ class Softmax(Op):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        e = np.exp(a - np.amax(a, axis=axis, keepdims=True)) if a.size else a.copy()
-        out = e / np.sum(e, axis=axis, keepdims=True)
+        e = np.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a.copy()
+        out = e / e.sum(axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         return out
 
@@ -168,8 +168,8 @@ class LogSoftmax(Op):
         ctx.axis = axis
         if a.size == 0:
             return a.copy()
-        shifted = a - np.amax(a, axis=axis, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        shifted = a - a.max(axis=axis, keepdims=True)
+        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         ctx.save_for_backward(out)
         return out
 

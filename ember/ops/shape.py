@@ -58,14 +58,14 @@ class Reshape(Op):
         ctx.shape = a.shape
         if must_view:
             try:
-                return np.reshape(a, shape, copy=False)
+                return a.reshape(shape, copy=False)  # array methods skip NumPy's Python-level wrappers
             except ValueError:
                 raise RuntimeError(
                     "view size is not compatible with input tensor's size and stride (at least one dimension "
                     f"spans across two contiguous subspaces): input shape {list(a.shape)}, requested "
                     f"{list(shape)}. Use .reshape(...) instead, or call .contiguous() before .view()."
                 ) from None
-        return np.reshape(a, shape)
+        return a.reshape(shape)
 
     @staticmethod
     def backward(ctx, grad):  # the same numbers, back in the input's shape
@@ -128,7 +128,7 @@ class Permute(Op):
     @staticmethod
     def forward(ctx, a, dims):
         ctx.dims = dims
-        return np.transpose(a, dims)
+        return a.transpose(dims)
 
     @staticmethod
     def backward(ctx, grad):  # move the axes back where they came from
@@ -271,17 +271,34 @@ def cat(tensors, dim=0):
     return Cat.apply(axis, *kept)
 
 
+class Stack(Op):
+    @staticmethod
+    def forward(ctx, axis, *arrays):
+        ctx.axis = axis
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):  # input i gets slice i of the gradient along the new axis
+        key = (slice(None),) * ctx.axis
+        return (None,) + tuple(grad[key + (i,)] if needed else None
+                               for i, needed in enumerate(ctx.needs_input_grad[1:]))
+
+
 def stack(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     shape = tensors[0]._data.shape
     for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
         if x._data.shape != shape:
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and "
                                f"{list(x._data.shape)} at entry {i}")
-    axis = normalize_dim(dim, len(shape) + 1)
-    return cat([unsqueeze(x, axis) for x in tensors], axis)
+    if len({x._data.dtype for x in tensors}) > 1:
+        dt = result_type(*(x._data for x in tensors))
+        tensors = [x.to(dt) for x in tensors]
+    return Stack.apply(normalize_dim(dim, len(shape) + 1), *tensors)
 
 
 def split(a, split_size_or_sections, dim=0):
@@ -368,7 +385,7 @@ def clone(a):
 # ----------------------------------------------------------------------------
 # gather / scatter: indices along one axis
 # ----------------------------------------------------------------------------
-def _along(index, axis):
+def along(index, axis):
     """Full index arrays for ``index`` along ``axis`` (the other axes count 0..n-1, broadcast)."""
     grids = list(np.indices(index.shape, sparse=True))
     grids[axis] = index
@@ -393,7 +410,7 @@ class Gather(Op):
         _check_index(a, axis, index, "gather")
         ctx.shape, ctx.axis = a.shape, axis
         ctx.save_for_backward(index)
-        return a[_along(index, axis)] if a.ndim else a.copy()
+        return a[along(index, axis)] if a.ndim else a.copy()
 
     @staticmethod
     def backward(ctx, grad):  # each picked element gets its gradient back; repeats add up
@@ -409,7 +426,7 @@ class ScatterAdd(Op):
         ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
-        np.add.at(out, _along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
+        np.add.at(out, along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
         return out
 
     @staticmethod
@@ -434,7 +451,7 @@ class Scatter(Op):
         ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
-        out[_along(index, axis)] = src[tuple(slice(0, s) for s in index.shape)] if np.ndim(src) else src
+        out[along(index, axis)] = src[tuple(slice(0, s) for s in index.shape)] if np.ndim(src) else src
         return out
 
     @staticmethod
