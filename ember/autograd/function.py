@@ -139,8 +139,10 @@ class Op(Function):
             return _record(ctx, args, arrays, out, data)
         return _wrap(data)  # NumPy turns 0-d results into scalars: data is always an array
 
+    _name = None  # PyTorch's name for the op, where the class name differs (MulScalar is torch's Mul)
+
     def name(self):
-        return type(self).__name__ + "Backward0"
+        return (self._name or type(self).__name__) + "Backward0"
 
 
 def _record(ctx, args, arrays, out, data):

@@ -240,13 +240,18 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
     n_classes = input.shape[1]
-    if tuple(target.shape) != (input.shape[0],) + tuple(input.shape[2:]):
+    if target._data.shape != (input.shape[0],) + tuple(input.shape[2:]):
         raise ValueError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
     labels = target._data
-    used = labels[labels != ignore_index]
-    if used.size and (used.min() < 0 or used.max() >= n_classes):
-        bad = used[(used < 0) | (used >= n_classes)][0]
-        raise IndexError(f"Target {int(bad)} is out of bounds: targets must be in [0, {n_classes - 1}]")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):  # out of range, or ignore_index
+        used = labels[labels != ignore_index]
+        bad = used[(used < 0) | (used >= n_classes)]
+        if bad.size:
+            raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
+    if input.ndim > 2:  # (N, C, d1, ...): fold the extra dims into the batch
+        flat = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
+        loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index, reduction)
+        return loss.reshape(labels.shape) if reduction == "none" else loss
     return _loss.NLLLoss.apply(input, labels, None if weight is None else weight._data, ignore_index, reduction)
 
 

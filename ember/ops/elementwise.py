@@ -104,6 +104,8 @@ def float_operands(a, b):
 # arithmetic
 # ----------------------------------------------------------------------------
 class Cast(Op):
+    _name = "ToCopy"
+
     @staticmethod
     def forward(ctx, a, np_dtype):
         ctx.dtype = a.dtype
@@ -147,6 +149,21 @@ class Mul(Op):
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
+class MulScalar(Op):
+    """a * k for a Python number k: nothing to save, k is a constant."""
+
+    _name = "Mul"
+
+    @staticmethod
+    def forward(ctx, a, k):
+        ctx.k = k
+        return a * k
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ak)/da = k
+        return grad * ctx.k, None
+
+
 class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -172,6 +189,8 @@ class Neg(Op):
 
 class PowScalar(Op):
     """a ** b for a number b (the common case: x ** 2)."""
+
+    _name = "Pow"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -520,7 +539,12 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
-    return Mul.apply(*operands(a, b))
+    a, b = operands(a, b)
+    if not isinstance(b, Tensor):
+        return MulScalar.apply(a, b)
+    if not isinstance(a, Tensor):
+        return MulScalar.apply(b, a)  # k * a == a * k exactly
+    return Mul.apply(a, b)
 
 
 def div(a, b, rounding_mode=None):

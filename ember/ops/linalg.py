@@ -26,6 +26,8 @@ class MatMul(Op):
 class Linear(Op):
     """x @ w.T + b as one node (PyTorch's addmm): the layer every MLP is made of."""
 
+    _name = "Addmm"
+
     @staticmethod
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)

@@ -3,7 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import _wrap
-from .shape import IndexAdd, along
+from .shape import IndexAdd
 
 
 class BinaryCrossEntropy(Op):
@@ -27,19 +27,21 @@ class BinaryCrossEntropy(Op):
 
 
 class NLLLoss(Op):
-    """-logp[i, target[i]] weighted by weight[target[i]], skipping ignore_index; reduced by mean, sum or none.
+    """-logp[i, target[i]], weighted by weight[target[i]]; ignored targets count nothing; mean, sum or none.
 
-    logp has the classes on dim 1: (N, C) or (N, C, d1, ...); target is (N,) or (N, d1, ...).
+    logp is (N, C) and target (N,) here: nll_loss folds any extra dims into N first.
     """
+
+    _name = "NllLoss"
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
+        rows = np.arange(len(target))
         valid = target != ignore_index
-        safe = np.where(valid, target, 0)[:, None]  # the class axis, for gathering along dim 1
-        w = valid.astype(logp.dtype) if weight is None else weight[safe[:, 0]] * valid
-        picked = np.take_along_axis(logp, safe, axis=1)[:, 0]
-        losses = -picked * w
-        ctx.shape, ctx.index, ctx.reduction = logp.shape, safe, reduction
+        safe = np.where(valid, target, 0) if not valid.all() else target
+        w = valid.astype(logp.dtype) if weight is None else weight[safe] * valid
+        losses = -logp[rows, safe] * w
+        ctx.shape, ctx.index = logp.shape, (rows, safe)
         if reduction == "none":
             ctx.scale = -w
             return losses
@@ -48,7 +50,5 @@ class NLLLoss(Op):
         return np.asarray(losses.sum() / total, logp.dtype)
 
     @staticmethod
-    def backward(ctx, grad):  # d/dlogp[i, c] = -w_i / total where c = target_i, else 0
-        picked_grad = (grad * _wrap(ctx.scale)).unsqueeze(1)
-        index = ctx.index
-        return IndexAdd.apply(picked_grad, ctx.shape, along(index, 1)), None, None, None, None
+    def backward(ctx, grad):  # d/dlogp[i, c] = -w_i (/ total for mean) where c = target_i, else 0
+        return IndexAdd.apply(grad * _wrap(ctx.scale), ctx.shape, ctx.index), None, None, None, None
