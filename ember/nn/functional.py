@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..ops import elementwise as _ew, loss as _loss, reduction as _rd
+from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import rand
@@ -308,3 +308,286 @@ def kl_div(input, target, reduction="mean", log_target=False):
                       stacklevel=2)
     return _reduce(loss, reduction)
 
+
+
+# ----------------------------------------------------------------------------
+# convolution, pooling, padding, resizing
+# ----------------------------------------------------------------------------
+def _pair(value, name="argument"):
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
+        return tuple(int(v) for v in value)
+    return (int(value), int(value))
+
+
+def _batched(input, name, spatial):
+    """Accept (C, *spatial) as well as (N, C, *spatial); say clearly what else was expected."""
+    if input.ndim == spatial + 1:
+        return input.unsqueeze(0), True
+    if input.ndim != spatial + 2:
+        raise RuntimeError(f"Expected {spatial + 1}D (unbatched) or {spatial + 2}D (batched) input to {name}, but got "
+                           f"input of size: {list(input.shape)}")
+    return input, False
+
+
+def _same_padding(input, weight_shape, dilation, stride):
+    """padding='same': PyTorch pads the extra pixel of an even kernel on the right/bottom."""
+    if any(s != 1 for s in stride):
+        raise ValueError("padding='same' is not supported for strided convolutions")
+    widths = []
+    for k, d in reversed(list(zip(weight_shape, dilation))):
+        total = d * (k - 1)
+        widths += [total // 2, total - total // 2]
+    return pad(input, widths), (0, 0)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    x, unbatched = _batched(input, "conv2d", 2)
+    stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
+    if weight.ndim != 4:
+        raise RuntimeError(f"conv2d expects a 4D weight (out_channels, in_channels/groups, kH, kW), got "
+                           f"{list(weight.shape)}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+    if padding == "same":
+        x, padding = _same_padding(x, weight.shape[2:], dilation, stride)
+    else:
+        padding = (0, 0) if padding == "valid" else _pair(padding, "padding")
+    padded = [s + 2 * p for s, p in zip(x.shape[2:], padding)]
+    effective = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    if any(e > p for e, p in zip(effective, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+    out = _conv.Conv2d.apply(x, weight, bias, stride, padding, dilation, groups)
+    return out[0] if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """A 1-D convolution is a 2-D one on images of height 1."""
+    x, unbatched = _batched(input, "conv1d", 1)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv1d expects a 3D weight (out_channels, in_channels/groups, kW), got {list(weight.shape)}")
+    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    padding = padding if isinstance(padding, str) else (0, one(padding))
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)), padding, (1, one(dilation)),
+                 groups).squeeze(2)
+    return out[0] if unbatched else out
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    x, unbatched = _batched(input, "conv_transpose2d", 2)
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
+                           f"have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
+    output_padding = _pair(output_padding)
+    if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
+        raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
+                           f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")
+    out = _conv.ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return out[0] if unbatched else out
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    x, unbatched = _batched(input, "max_pool2d", 2)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
+    for p, k, d in zip(padding, kernel, dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
+                               f"and dilation={d}")
+    indices = _conv.max_pool_indices(x._data, kernel, stride, padding, dilation, ceil_mode)
+    n, c = x.shape[:2]
+    out = x.flatten(2).gather(2, _wrap(indices.reshape(n, c, -1))).reshape(indices.shape)
+    if unbatched:
+        out, indices = out[0], indices[0]
+    return (out, _wrap(indices)) if return_indices else out
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    x, unbatched = _batched(input, "max_pool1d", 1)
+    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
+                        (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
+    if return_indices:
+        out, indices = result
+        out, indices = out.squeeze(2), indices.squeeze(2)
+        return (out[0], indices[0]) if unbatched else (out, indices)
+    out = result.squeeze(2)
+    return out[0] if unbatched else out
+
+
+pad = _sh.pad
+
+
+def _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad, out_hw):
+    """How many positions each average-pooling window divides by (PyTorch's rules for padding and ceil_mode)."""
+    counts = []
+    for size, k, s, p, o in zip(size_hw, kernel, stride, padding, out_hw):
+        start = np.arange(o) * s - p
+        end = np.minimum(start + k, size + p)  # a ceil_mode window stops at the padding's end
+        if not count_include_pad:
+            start, end = np.maximum(start, 0), np.minimum(end, size)
+        counts.append(end - start)
+    return np.outer(*counts)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each window: a per-channel convolution with a kernel of ones, divided by the window's count."""
+    x, unbatched = _batched(input, "avg_pool2d", 2)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    for p, k in zip(padding, kernel):
+        if p > k // 2:
+            raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
+                               f"kernel_size={k} and dilation=1")
+    size_hw = tuple(x.shape[2:])
+    out_hw = tuple(_conv.out_size(s, k, st, p, 1, ceil_mode) for s, k, st, p in zip(size_hw, kernel, stride, padding))
+    extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
+    padded = pad(x, (padding[1], padding[1] + extra[1], padding[0], padding[0] + extra[0]))
+    channels = x.shape[1]
+    ones = _wrap(np.ones((channels, 1) + kernel, x._data.dtype))
+    summed = _conv.Conv2d.apply(padded, ones, None, stride, (0, 0), (1, 1), channels)
+    if divisor_override:
+        out = summed / divisor_override
+    else:
+        count = _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad, out_hw)
+        out = summed / _wrap(count.astype(x._data.dtype))
+    return out[0] if unbatched else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    x, unbatched = _batched(input, "avg_pool1d", 1)
+    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
+                     (0, one(padding)), ceil_mode, count_include_pad).squeeze(2)
+    return out[0] if unbatched else out
+
+
+def _adaptive_bins(size, out):
+    """PyTorch's adaptive bins: bin i covers [floor(i*size/out), ceil((i+1)*size/out))."""
+    starts = [(i * size) // out for i in range(out)]
+    ends = [-(-((i + 1) * size) // out) for i in range(out)]
+    return starts, ends
+
+
+def _adaptive_size(input, output_size):
+    """output_size as (h, w); None keeps the input's size along that axis."""
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    return tuple(s if o is None else int(o) for o, s in zip(sizes, input.shape[-2:]))
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average over PyTorch's adaptive bins, as two small averaging matrices: P_h @ x @ P_w^T."""
+    x, unbatched = _batched(input, "adaptive_avg_pool2d", 2)
+    out_hw = _adaptive_size(x, output_size)
+    mats = []
+    for size, out in zip(x.shape[2:], out_hw):
+        m = np.zeros((out, size), x._data.dtype)
+        for i, (a, b) in enumerate(zip(*_adaptive_bins(size, out))):
+            m[i, a:b] = 1.0 / (b - a)
+        mats.append(_wrap(m))
+    out = mats[0] @ x @ mats[1].mT
+    return out[0] if unbatched else out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The maximum over PyTorch's adaptive bins (regular bins go through max_pool2d)."""
+    x, unbatched = _batched(input, "adaptive_max_pool2d", 2)
+    (h, w), (oh, ow) = x.shape[2:], _adaptive_size(x, output_size)
+    if h % oh == 0 and w % ow == 0:
+        result = max_pool2d(x, (h // oh, w // ow), return_indices=return_indices)
+    else:
+        rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
+        picks = [[x[:, :, r0:r1, c0:c1].flatten(2).argmax(-1) for c0, c1 in zip(*cols)] for r0, r1 in zip(*rows)]
+        local = np.stack([np.stack([p._data for p in row], -1) for row in picks], -2)  # (N, C, oh, ow)
+        bin_w = np.array([c1 - c0 for c0, c1 in zip(*cols)])
+        row_idx = np.array(rows[0])[:, None] + local // bin_w[None, :]
+        col_idx = np.array(cols[0])[None, :] + local % bin_w[None, :]
+        indices = row_idx * w + col_idx
+        out = x.flatten(2).gather(2, _wrap(indices.reshape(*x.shape[:2], -1))).reshape(indices.shape)
+        result = (out, _wrap(indices)) if return_indices else out
+    if unbatched:
+        return (result[0][0], result[1][0]) if return_indices else result[0]
+    return result
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
+    """Resize the spatial dims: 'nearest' picks source pixels, 'bilinear' blends the four around each point."""
+    spatial = input.ndim - 2
+    if spatial < 1:
+        raise ValueError(f"interpolate expects a batched input (N, C, ...), got shape {list(input.shape)}")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("only one of size or scale_factor should be defined")
+    in_sizes = list(input.shape[2:])
+    if size is not None:
+        out_sizes = [int(s) for s in (size if isinstance(size, (tuple, list)) else [size] * spatial)]
+        scales = [i / o for i, o in zip(in_sizes, out_sizes)]
+    else:
+        factors = scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor] * spatial
+        out_sizes = [int(np.floor(i * f)) for i, f in zip(in_sizes, factors)]
+        scales = [1.0 / f if not recompute_scale_factor else i / o for f, i, o in zip(factors, in_sizes, out_sizes)]
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                             "bicubic | trilinear")
+        out = input
+        for axis, (i, o, s) in enumerate(zip(in_sizes, out_sizes, scales)):
+            index = np.minimum(np.floor(np.arange(o) * s).astype(np.int64), i - 1)
+            out = out.index_select(2 + axis, _wrap(index))
+        return out
+    if mode not in ("bilinear", "linear"):
+        raise NotImplementedError(f"interpolate mode {mode!r}: ember supports 'nearest', 'linear' and 'bilinear'")
+    out = input
+    for axis, (i, o, s) in enumerate(zip(in_sizes, out_sizes, scales)):
+        if align_corners:
+            src = np.arange(o) * ((i - 1) / (o - 1) if o > 1 else 0.0)
+        else:
+            src = np.maximum((np.arange(o) + 0.5) * s - 0.5, 0.0)
+        low = np.minimum(np.floor(src).astype(np.int64), i - 1)
+        high = np.minimum(low + 1, i - 1)
+        frac = (src - low).astype(input._data.dtype)
+        shape = [1] * input.ndim
+        shape[2 + axis] = o
+        weight = _wrap(frac.reshape(shape))
+        a, b = out.index_select(2 + axis, _wrap(low)), out.index_select(2 + axis, _wrap(high))
+        out = a + (b - a) * weight
+    return out
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = (rand(tuple(input.shape[:-2]) + (1, 1), dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
+    return input.mul_(keep) if inplace else input * keep
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample over groups of channels (and all their positions)."""
+    n, c = input.shape[:2]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
+                           f"{list(input.shape)} and num_groups={num_groups}")
+    grouped = input.reshape(n, num_groups, -1)
+    mean = grouped.mean(-1, keepdim=True)
+    var = grouped.var(-1, unbiased=False, keepdim=True)
+    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out

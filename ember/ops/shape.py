@@ -607,3 +607,34 @@ def tril(a, diagonal=0):
 def triu(a, diagonal=0):
     mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
+
+
+class ConstantPad(Op):
+    @staticmethod
+    def forward(ctx, a, widths, value):
+        ctx.crop = tuple(slice(before, before + size) for (before, _), size in zip(widths, a.shape))
+        return np.pad(a, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx, grad):  # the padding was constant: only the original positions get gradient
+        return grad[ctx.crop], None, None
+
+
+def pad(a, widths, mode="constant", value=None):
+    """F.pad: widths (left, right) pairs from the last dim backwards; negative widths crop."""
+    if len(widths) % 2 or len(widths) // 2 > a.ndim:
+        raise ValueError(f"Padding length must be divisible by 2 and at most twice the number of dims ({a.ndim}), "
+                         f"got {len(widths)}")
+    pairs = [(0, 0)] * (a.ndim - len(widths) // 2) + [(widths[i], widths[i + 1])
+                                                      for i in range(len(widths) - 2, -1, -2)]
+    if any(l < 0 or r < 0 for l, r in pairs):  # crop first, then pad what is left
+        a = getitem(a, tuple(slice(max(-l, 0), s - max(-r, 0)) for (l, r), s in zip(pairs, a._data.shape)))
+        pairs = [(max(l, 0), max(r, 0)) for l, r in pairs]
+    if mode == "constant":
+        return ConstantPad.apply(a, pairs, 0 if value is None else value)
+    modes = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+    if mode not in modes:
+        raise NotImplementedError(f"padding mode {mode!r}: ember supports constant, reflect, replicate and circular")
+    # other modes read existing positions: pad a map of positions, then gather (differentiable through getitem)
+    source = np.pad(np.arange(a._data.size).reshape(a._data.shape), pairs, mode=modes[mode])
+    return getitem(reshape(a, -1), source)

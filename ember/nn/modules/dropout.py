@@ -15,3 +15,10 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Drops whole channels: each (n, c) feature map is kept or zeroed together."""
+
+    def forward(self, input):
+        return F.dropout2d(input, self.p, self.training, self.inplace)

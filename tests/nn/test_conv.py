@@ -1,0 +1,138 @@
+"""Convolution, pooling, padding, resizing and their layers against torch: values and gradients, float64."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import check_module_parity, check_parity, sample
+
+CONV_LAYERS = {
+    "conv2d": (lambda lib: lib.nn.Conv2d(3, 4, 3), (2, 3, 7, 6)),
+    "conv2d_stride_pad": (lambda lib: lib.nn.Conv2d(3, 4, 3, stride=2, padding=1), (2, 3, 7, 6)),
+    "conv2d_big_pad": (lambda lib: lib.nn.Conv2d(2, 3, 3, padding=2, bias=False), (1, 2, 5, 4)),
+    "conv2d_rect_kernel": (lambda lib: lib.nn.Conv2d(2, 3, (2, 4), stride=(1, 2)), (2, 2, 6, 9)),
+    "conv2d_dilation": (lambda lib: lib.nn.Conv2d(2, 4, 3, dilation=2, padding=1), (2, 2, 8, 7)),
+    "conv2d_groups": (lambda lib: lib.nn.Conv2d(4, 6, 3, groups=2), (2, 4, 5, 5)),
+    "conv2d_depthwise": (lambda lib: lib.nn.Conv2d(3, 3, 3, groups=3, padding=1), (2, 3, 4, 5)),
+    "conv2d_same": (lambda lib: lib.nn.Conv2d(2, 3, 4, padding="same"), (2, 2, 6, 5)),
+    "conv2d_same_dilated": (lambda lib: lib.nn.Conv2d(2, 3, 3, padding="same", dilation=2), (1, 2, 7, 7)),
+    "conv2d_valid": (lambda lib: lib.nn.Conv2d(2, 3, 3, padding="valid"), (2, 2, 5, 5)),
+    "conv2d_kernel_smaller_than_stride": (lambda lib: lib.nn.Conv2d(2, 2, 2, stride=3), (2, 2, 8, 7)),
+    "conv2d_unbatched": (lambda lib: lib.nn.Conv2d(2, 3, 3), (2, 5, 5)),
+    "conv1d": (lambda lib: lib.nn.Conv1d(3, 4, 3), (2, 3, 9)),
+    "conv1d_all": (lambda lib: lib.nn.Conv1d(4, 6, 3, stride=2, padding=2, dilation=2, groups=2), (2, 4, 11)),
+    "conv1d_same": (lambda lib: lib.nn.Conv1d(2, 2, 4, padding="same"), (3, 2, 7)),
+    "conv_transpose2d": (lambda lib: lib.nn.ConvTranspose2d(3, 2, 3), (2, 3, 4, 5)),
+    "conv_transpose2d_stride": (lambda lib: lib.nn.ConvTranspose2d(3, 4, 3, stride=2, padding=1, output_padding=1),
+                                (2, 3, 4, 4)),
+    "conv_transpose2d_groups_dilation": (lambda lib: lib.nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), groups=2,
+                                                                            dilation=2, bias=False), (1, 4, 3, 5)),
+    "maxpool2d": (lambda lib: lib.nn.MaxPool2d(2), (2, 3, 6, 7)),
+    "maxpool2d_stride_pad": (lambda lib: lib.nn.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    "maxpool2d_ceil": (lambda lib: lib.nn.MaxPool2d(3, stride=2, ceil_mode=True), (1, 2, 8, 7)),
+    "maxpool2d_dilation": (lambda lib: lib.nn.MaxPool2d(2, stride=1, dilation=2), (1, 2, 6, 6)),
+    "maxpool1d": (lambda lib: lib.nn.MaxPool1d(3, stride=2, padding=1, ceil_mode=True), (2, 3, 10)),
+    "avgpool2d": (lambda lib: lib.nn.AvgPool2d(2), (2, 3, 6, 7)),
+    "avgpool2d_pad": (lambda lib: lib.nn.AvgPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
+    "avgpool2d_pad_exclude": (lambda lib: lib.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False),
+                              (2, 2, 7, 6)),
+    "avgpool2d_ceil": (lambda lib: lib.nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True), (1, 2, 8, 8)),
+    "avgpool2d_divisor": (lambda lib: lib.nn.AvgPool2d(2, divisor_override=3), (1, 2, 4, 4)),
+    "avgpool1d": (lambda lib: lib.nn.AvgPool1d(3, stride=2, padding=1), (2, 3, 10)),
+    "adaptive_avg": (lambda lib: lib.nn.AdaptiveAvgPool2d((3, 2)), (2, 3, 7, 5)),
+    "adaptive_avg_1": (lambda lib: lib.nn.AdaptiveAvgPool2d(1), (2, 3, 4, 6)),
+    "adaptive_avg_none": (lambda lib: lib.nn.AdaptiveAvgPool2d((None, 3)), (1, 2, 4, 7)),
+    "adaptive_max": (lambda lib: lib.nn.AdaptiveMaxPool2d((3, 2)), (2, 3, 7, 5)),
+    "adaptive_max_regular": (lambda lib: lib.nn.AdaptiveMaxPool2d(2), (2, 3, 6, 4)),
+    "batchnorm2d": (lambda lib: lib.nn.BatchNorm2d(3), (4, 3, 5, 2)),
+    "groupnorm": (lambda lib: lib.nn.GroupNorm(2, 4), (3, 4, 3, 5)),
+    "groupnorm_3d": (lambda lib: lib.nn.GroupNorm(3, 6, affine=False), (2, 6, 7)),
+    "upsample_nearest": (lambda lib: lib.nn.Upsample(scale_factor=2), (1, 2, 3, 4)),
+    "upsample_nearest_size": (lambda lib: lib.nn.Upsample(size=(5, 7)), (1, 2, 3, 4)),
+    "upsample_bilinear": (lambda lib: lib.nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 3, 4)),
+    "upsample_bilinear_corners": (lambda lib: lib.nn.Upsample(size=(5, 6), mode="bilinear", align_corners=True),
+                                  (2, 1, 3, 4)),
+}
+
+
+@pytest.mark.parametrize("name", CONV_LAYERS)
+def test_conv_and_pool_layers_match_torch(name):
+    make, shape = CONV_LAYERS[name]
+    data = sample(shape, "distinct") if "max" in name else sample(shape)
+    check_module_parity(make, [data])
+
+
+def test_maxpool_return_indices_match_torch():
+    data = sample((2, 3, 7, 6), "distinct")
+    for kwargs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True}):
+        check_parity(lambda lib, x: tuple(lib.nn.functional.max_pool2d(x, return_indices=True, **kwargs)), [data],
+                     grad=False)
+    check_parity(lambda lib, x: tuple(lib.nn.functional.max_pool1d(x, 3, return_indices=True)),
+                 [sample((2, 2, 9), "distinct")], grad=False)
+    check_parity(lambda lib, x: tuple(lib.nn.functional.adaptive_max_pool2d(x, (2, 3), return_indices=True)),
+                 [sample((1, 2, 5, 7), "distinct")], grad=False)
+
+
+@pytest.mark.parametrize("mode,widths", [("constant", (1, 2)), ("constant", (1, 0, 2, 1)), ("constant", (-1, 2, 0, -1)),
+                                         ("reflect", (2, 1, 1, 2)), ("replicate", (1, 3, 2, 0)),
+                                         ("circular", (2, 1, 1, 1))])
+def test_pad_modes_match_torch(mode, widths):
+    check_parity(lambda lib, x: lib.nn.functional.pad(x, widths, mode=mode), [sample((2, 2, 4, 5))])
+    if mode == "constant":
+        check_parity(lambda lib, x: lib.nn.functional.pad(x, widths, value=1.5), [sample((2, 4, 5))])
+
+
+@pytest.mark.parametrize("kwargs", [dict(scale_factor=2), dict(size=(5, 3)), dict(scale_factor=1.5),
+                                    dict(scale_factor=2, mode="bilinear"), dict(size=(7, 2), mode="bilinear"),
+                                    dict(scale_factor=0.5, mode="bilinear", align_corners=True),
+                                    dict(size=(4, 9), mode="bilinear", align_corners=False)])
+def test_interpolate_matches_torch(kwargs):
+    check_parity(lambda lib, x: lib.nn.functional.interpolate(x, **kwargs), [sample((2, 3, 4, 6))])
+
+
+def test_dropout2d_zeroes_whole_channels():
+    ember.manual_seed(0)
+    out = ember.nn.Dropout2d(0.5)(ember.ones(8, 16, 3, 3))
+    per_channel = out.sum(dim=(2, 3)).numpy()
+    assert set(np.unique(per_channel)) <= {0.0, 18.0}
+    assert ember.nn.Dropout2d(0.5).eval()(ember.ones(2, 2, 2, 2)).sum().item() == 16
+
+
+def test_conv_gradcheck_and_double_backward_refused():
+    x = ember.tensor(sample((1, 2, 5, 4)), requires_grad=True)
+    w = ember.tensor(sample((3, 2, 2, 3)), requires_grad=True)
+    b = ember.tensor(sample((3,)), requires_grad=True)
+    fn = lambda x, w, b: ember.nn.functional.conv2d(x, w, b, stride=(2, 1), padding=1)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, [x, w, b])
+    fn_t = lambda x, w, b: ember.nn.functional.conv_transpose2d(x, w.transpose(0, 1), b, stride=2)  # noqa: E731
+    assert ember.autograd.gradcheck(fn_t, [x, w, b])
+    assert ember.autograd.gradcheck(lambda x: ember.nn.functional.max_pool2d(x, 2, 1), [x])
+    assert ember.autograd.gradcheck(lambda x: ember.nn.functional.avg_pool2d(x, 2, padding=1), [x])
+    with pytest.raises(RuntimeError, match="second derivative"):  # refused up front, never a partial answer
+        ember.autograd.grad(fn(x, w, b).sum(), x, create_graph=True)
+
+
+BAD_INPUTS = {
+    "conv wrong rank": lambda lib: lib.nn.Conv2d(3, 4, 3)(lib.randn(3, 5)),
+    "conv wrong channels": lambda lib: lib.nn.Conv2d(3, 4, 3)(lib.randn(2, 2, 5, 5)),
+    "conv kernel larger than input": lambda lib: lib.nn.Conv2d(1, 1, 5)(lib.randn(1, 1, 3, 3)),
+    "functional conv channels": lambda lib: lib.nn.functional.conv2d(lib.randn(1, 3, 5, 5), lib.randn(2, 2, 3, 3)),
+    "conv1d wrong rank": lambda lib: lib.nn.Conv1d(2, 2, 3)(lib.randn(1, 2, 3, 4)),
+    "pool pad too large": lambda lib: lib.nn.MaxPool2d(2, padding=2)(lib.randn(1, 1, 5, 5)),
+    "rnn feature size": lambda lib: lib.nn.RNN(4, 3)(lib.randn(5, 2, 6)),
+    "lstm hidden shape": lambda lib: lib.nn.LSTM(4, 3)(lib.randn(5, 2, 4), (lib.zeros(1, 3, 3), lib.zeros(1, 3, 3))),
+    "gru hidden shape": lambda lib: lib.nn.GRU(4, 3, num_layers=2)(lib.randn(5, 2, 4), lib.zeros(1, 2, 3)),
+    "rnncell input size": lambda lib: lib.nn.RNNCell(4, 3)(lib.randn(2, 5)),
+    "groupnorm groups": lambda lib: lib.nn.functional.group_norm(lib.randn(2, 5, 3), 2),
+    "batchnorm2d channels": lambda lib: lib.nn.BatchNorm2d(3)(lib.randn(2, 4, 3, 3)),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_inputs_raise_torchs_exception_type(name):
+    with pytest.raises(Exception) as expected:
+        BAD_INPUTS[name](torch)
+    with pytest.raises(expected.type) as got:
+        BAD_INPUTS[name](ember)
+    message = str(got.value)
+    assert any(ch.isdigit() for ch in message), f"{name}: the message should name the shapes: {message}"
