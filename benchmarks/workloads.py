@@ -128,3 +128,47 @@ def w2_torch():
 
 WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "unit": "us",
                    "libraries": {"ember": w2_ember, "torch": w2_torch}}
+
+
+# ----------------------------------------------------------------------------
+# W4: a small CNN training step on a batch of 64 images 1x28x28: conv 1->8 3x3 pad 1, ReLU, maxpool 2,
+# conv 8->16 3x3 pad 1, ReLU, maxpool 2, flatten, linear 784->10, cross-entropy, SGD. ms per step.
+# ----------------------------------------------------------------------------
+def _w4_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((64, 1, 28, 28), dtype=np.float32))
+    y = torch.tensor(rng.integers(0, 10, 64))
+    weights = [rng.uniform(-0.3, 0.3, s).astype(np.float32) for s in
+               [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]]
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(784, 10))
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(torch.tensor(w))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    seconds = _median_time(step, warmup=3, repeats=30)
+    return seconds, f"loss = {step().item():.5f}"
+
+
+def w4_ember():
+    import ember
+    return _w4_tensor_library(ember)
+
+
+def w4_torch():
+    import torch
+    return _w4_tensor_library(torch)
+
+
+WORKLOADS["W4"] = {"what": "small CNN step, batch 64 of 1x28x28", "unit": "ms",
+                   "libraries": {"ember": w4_ember, "torch": w4_torch}}

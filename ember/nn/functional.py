@@ -402,12 +402,13 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
                                f"and dilation={d}")
-    indices = _conv.max_pool_indices(x._data, kernel, stride, padding, dilation, ceil_mode)
-    n, c = x.shape[:2]
-    out = x.flatten(2).gather(2, _wrap(indices.reshape(n, c, -1))).reshape(indices.shape)
+    out = _conv.MaxPool2d.apply(x, kernel, stride, padding, dilation, ceil_mode)
     if unbatched:
-        out, indices = out[0], indices[0]
-    return (out, _wrap(indices)) if return_indices else out
+        out = out[0]
+    if not return_indices:
+        return out
+    _, indices = _conv.max_pool(x._data, kernel, stride, padding, dilation, ceil_mode)
+    return out, _wrap(indices[0] if unbatched else indices)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):

@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
+from .shape import IndexAdd
 
 
 def out_size(size, kernel, stride, padding, dilation, ceil_mode=False):
@@ -27,54 +28,53 @@ def out_size(size, kernel, stride, padding, dilation, ceil_mode=False):
     return n
 
 
-def windows(xp, kernel, stride, dilation, out_hw):
-    """A read-only view of every kernel window: (N, C, H_out, W_out, kh, kw)."""
-    n, c = xp.shape[:2]
-    s_n, s_c, s_h, s_w = xp.strides
-    return np.lib.stride_tricks.as_strided(
-        xp, (n, c, *out_hw, *kernel),
-        (s_n, s_c, s_h * stride[0], s_w * stride[1], s_h * dilation[0], s_w * dilation[1]), writeable=False)
+def offsets(kernel, stride, dilation, out_hw):
+    """For each kernel offset (i, j): the slices of the padded input that this offset reads for every output."""
+    for i in range(kernel[0]):
+        for j in range(kernel[1]):
+            top, left = i * dilation[0], j * dilation[1]
+            yield i, j, (slice(top, top + (out_hw[0] - 1) * stride[0] + 1, stride[0]),
+                         slice(left, left + (out_hw[1] - 1) * stride[1] + 1, stride[1]))
 
 
 def im2col(x, kernel, stride, padding, dilation, groups):
-    """The windows of x as rows of a matrix per group: (groups, N*H_out*W_out, C/groups*kh*kw)."""
+    """Every window of x as a column, grouped: (groups, C/groups*kh*kw, N*H_out*W_out).
+
+    One strided slice copy per kernel offset (kh x kw of them) fills the matrix;
+    the kernel's weights then multiply it in one matrix product per group.
+    """
     n, c, h, w = x.shape
     out_hw = tuple(out_size(s, k, st, p, d) for s, k, st, p, d in zip((h, w), kernel, stride, padding, dilation))
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"Calculated output size {list(out_hw)} is too small: the kernel {list(kernel)} (dilation "
                            f"{list(dilation)}) is larger than the padded input {[h + 2 * padding[0], w + 2 * padding[1]]}")
     xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)) if any(padding) else x
-    win = windows(xp, kernel, stride, dilation, out_hw)
-    cols = win.reshape(n, groups, c // groups, *out_hw, *kernel).transpose(1, 0, 3, 4, 2, 5, 6)
-    return cols.reshape(groups, n * out_hw[0] * out_hw[1], -1), out_hw
+    cols = np.empty((c, kernel[0], kernel[1], n, *out_hw), x.dtype)
+    channels_first = xp.transpose(1, 0, 2, 3)
+    for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
+        cols[:, i, j] = channels_first[:, :, rows, columns]
+    return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1]), out_hw
 
 
-def col2im(dcols, x_shape, kernel, stride, padding, dilation, groups, out_hw):
-    """The adjoint of im2col: add every window row back onto the input positions it was read from."""
+def col2im(dcols, x_shape, kernel, stride, padding, dilation, out_hw):
+    """The adjoint of im2col: add every column back onto the input positions it was read from."""
     n, c, h, w = x_shape
-    kh, kw = kernel
-    d = dcols.reshape(groups, n, *out_hw, c // groups, kh, kw).transpose(1, 0, 4, 2, 3, 5, 6)
-    d = d.reshape(n, c, *out_hw, kh, kw)
-    dxp = np.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
-    rows = (out_hw[0] - 1) * stride[0] + 1
-    cols = (out_hw[1] - 1) * stride[1] + 1
-    for i in range(kh):
-        for j in range(kw):
-            top, left = i * dilation[0], j * dilation[1]
-            dxp[:, :, top:top + rows:stride[0], left:left + cols:stride[1]] += d[:, :, :, :, i, j]
-    return dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w]
+    d = dcols.reshape(c, kernel[0], kernel[1], n, *out_hw)
+    dxp = np.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
+    for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
+        dxp[:, :, rows, columns] += d[:, i, j]
+    return dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3)
 
 
-def _rows(y, groups):
-    """(N, O, H, W) -> (groups, N*H*W, O/groups): output pixels as rows, per group."""
+def _columns(y, groups):
+    """(N, O, H, W) -> (groups, O/groups, N*H*W): the layout the matrix products work in."""
     n, o, h, w = y.shape
-    return y.reshape(n, groups, o // groups, h, w).transpose(1, 0, 3, 4, 2).reshape(groups, n * h * w, o // groups)
+    return y.transpose(1, 0, 2, 3).reshape(groups, o // groups, n * h * w)
 
 
-def _unrows(rows, n, out_hw):
-    """The inverse of _rows."""
-    groups, _, og = rows.shape
-    return rows.reshape(groups, n, *out_hw, og).transpose(1, 0, 4, 2, 3).reshape(n, groups * og, *out_hw)
+def _images(m, n, out_hw):
+    """(groups, O/groups, N*H*W) -> (N, O, H, W), as a view."""
+    return m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3)
 
 
 def _no_double_backward(name):
@@ -89,29 +89,28 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         cols, out_hw = im2col(x, w.shape[2:], stride, padding, dilation, groups)
-        kernel_rows = w.reshape(groups, w.shape[0] // groups, -1)
-        out = _unrows(cols @ kernel_rows.transpose(0, 2, 1), x.shape[0], out_hw)
+        out = _images(w.reshape(groups, w.shape[0] // groups, -1) @ cols, x.shape[0], out_hw)
         if b is not None:
-            out += b.reshape(1, -1, 1, 1)
+            out = out + b.reshape(1, -1, 1, 1)
         ctx.params = (stride, padding, dilation, groups)
         ctx.x_shape, ctx.out_hw = x.shape, out_hw
         ctx.save_for_backward(cols, w)
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d/dx: col2im(grad @ W); d/dW: grad^T @ cols; d/db: sum of grad
+    def backward(ctx, grad):  # d/dx: col2im(W^T grad); d/dW: grad cols^T; d/db: sum of grad
         _no_double_backward("conv2d")
         cols, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.params
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        g = _rows(grad._data, groups)
+        g = _columns(grad._data, groups)
         w_data = w._data
         grad_x = grad_w = grad_b = None
         if need_x:
-            dcols = g @ w_data.reshape(groups, w_data.shape[0] // groups, -1)
-            grad_x = _wrap(col2im(dcols, ctx.x_shape, w_data.shape[2:], stride, padding, dilation, groups, ctx.out_hw))
+            dcols = w_data.reshape(groups, w_data.shape[0] // groups, -1).transpose(0, 2, 1) @ g
+            grad_x = _wrap(col2im(dcols, ctx.x_shape, w_data.shape[2:], stride, padding, dilation, ctx.out_hw))
         if need_w:
-            grad_w = _wrap((g.transpose(0, 2, 1) @ cols._data).reshape(w_data.shape))
+            grad_w = _wrap((g @ cols._data.transpose(0, 2, 1)).reshape(w_data.shape))
         if need_b:
             grad_b = _wrap(grad._data.sum(axis=(0, 2, 3)))
         return grad_x, grad_w, grad_b, None, None, None, None
@@ -125,45 +124,44 @@ class ConvTranspose2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, output_padding, dilation, groups):
         n, _, h, width = x.shape
-        c_out = w.shape[1] * groups
         kernel = w.shape[2:]
-        out_shape = (n, c_out) + tuple((s - 1) * st - 2 * p + d * (k - 1) + op + 1 for s, st, p, d, k, op in
-                                       zip((h, width), stride, padding, dilation, kernel, output_padding))
+        out_shape = (n, w.shape[1] * groups) + tuple(
+            (s - 1) * st - 2 * p + d * (k - 1) + op + 1
+            for s, st, p, d, k, op in zip((h, width), stride, padding, dilation, kernel, output_padding))
         if out_shape[2] <= 0 or out_shape[3] <= 0:
             raise RuntimeError(f"conv_transpose2d: the output size {list(out_shape[2:])} is not positive")
-        dcols = _rows(x, groups) @ w.reshape(groups, w.shape[0] // groups, -1)
-        out = col2im(dcols, out_shape, kernel, stride, padding, dilation, groups, (h, width))
+        dcols = w.reshape(groups, w.shape[0] // groups, -1).transpose(0, 2, 1) @ _columns(x, groups)
+        out = col2im(dcols, out_shape, kernel, stride, padding, dilation, (h, width))
         if b is not None:
-            out += b.reshape(1, -1, 1, 1)
+            out = out + b.reshape(1, -1, 1, 1)
         ctx.params = (stride, padding, dilation, groups)
         ctx.save_for_backward(x, w)
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # the adjoints of col2im: a convolution of grad with W, and grad's windows x
+    def backward(ctx, grad):  # the adjoints of col2im: a convolution of grad with W, and grad's columns with x
         _no_double_backward("conv_transpose2d")
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.params
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         w_data = w._data
-        cols, _ = im2col(grad._data, w_data.shape[2:], stride, padding, dilation, groups)
-        x_rows = _rows(x._data, groups)
+        cols, out_hw = im2col(grad._data, w_data.shape[2:], stride, padding, dilation, groups)
         grad_x = grad_w = grad_b = None
         if need_x:
-            grad_x = _wrap(_unrows(cols @ w_data.reshape(groups, w_data.shape[0] // groups, -1).transpose(0, 2, 1),
-                                   x._data.shape[0], x._data.shape[2:]))
+            grad_x = _wrap(_images(w_data.reshape(groups, w_data.shape[0] // groups, -1) @ cols, x._data.shape[0],
+                                   out_hw))
         if need_w:
-            grad_w = _wrap((x_rows.transpose(0, 2, 1) @ cols).reshape(w_data.shape))
+            grad_w = _wrap((_columns(x._data, groups) @ cols.transpose(0, 2, 1)).reshape(w_data.shape))
         if need_b:
             grad_b = _wrap(grad._data.sum(axis=(0, 2, 3)))
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
-def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
-    """Where each window's maximum sits in x, as a flat index over H*W: (N, C, H_out, W_out) int64.
+def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
+    """Each window's maximum, and its position in x as a flat index over H*W (PyTorch's return_indices).
 
-    max pooling is then a gather of these positions, whose gradient (a scatter-add) sends each window's
-    gradient to its maximum; the indices are also what return_indices gives.
+    The windows are compared one kernel offset at a time (kh x kw vectorised comparisons); a strict > keeps
+    the first maximum in the window, as PyTorch does.
     """
     n, c, h, w = x.shape
     out_hw = tuple(out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in
@@ -173,10 +171,38 @@ def max_pool_indices(x, kernel, stride, padding, dilation, ceil_mode):
                            f"{list(kernel)}, padding {list(padding)} and dilation {list(dilation)}")
     extra = [max(0, (o - 1) * st + d * (k - 1) + 1 - (s + 2 * p)) for o, st, d, k, s, p in
              zip(out_hw, stride, dilation, kernel, (h, w), padding)]
-    fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
-                constant_values=fill)
-    local = windows(xp, kernel, stride, dilation, out_hw).reshape(n, c, *out_hw, -1).argmax(axis=-1)
-    row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (local // kernel[1]) * dilation[0]
-    col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (local % kernel[1]) * dilation[1]
-    return row * w + col
+    if any(padding) or any(extra):
+        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
+                   constant_values=fill)
+    best = position = None
+    for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
+        candidate = x[:, :, rows, columns]
+        if best is None:
+            best, position = candidate, np.zeros(candidate.shape, np.int16)
+            continue
+        position = np.where(candidate > best, np.int16(i * kernel[1] + j), position)  # where="better" is 8x slower
+        best = np.maximum(best, candidate)
+    row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (position // kernel[1]) * dilation[0]
+    col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (position % kernel[1]) * dilation[1]
+    return best, row * w + col
+
+
+class MaxPool2d(Op):
+    """The largest value in each window; its gradient goes back to that position."""
+
+    _name = "MaxPool2DWithIndices"
+
+    @staticmethod
+    def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
+        out, ctx.indices = max_pool(x, kernel, stride, padding, dilation, ceil_mode)
+        ctx.x_shape = x.shape
+        ctx.overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # each window's gradient goes to its maximum (adding up where windows overlap)
+        n, c, h, w = ctx.x_shape
+        key = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], ctx.indices)
+        scattered = IndexAdd.apply(grad, (n, c, h * w), key, not ctx.overlapping)
+        return scattered.reshape(ctx.x_shape), None, None, None, None, None

@@ -531,13 +531,16 @@ class GetItem(Op):
 
 
 class IndexAdd(Op):
-    """zeros(shape) with ``grad`` added at ``key``: the backward of indexing (and its own backward is indexing)."""
+    """zeros(shape) with ``grad`` added at ``key``: the backward of indexing (and its own backward is indexing).
+
+    unique=True promises that no position repeats, so a plain assignment does (np.add.at is much slower).
+    """
 
     @staticmethod
-    def forward(ctx, grad, shape, key):
+    def forward(ctx, grad, shape, key, unique=False):
         ctx.key = key
         out = np.zeros(shape, grad.dtype)
-        if _is_basic(key):
+        if unique or _is_basic(key):
             out[key] = grad
         else:
             np.add.at(out, key, grad)
@@ -545,7 +548,7 @@ class IndexAdd(Op):
 
     @staticmethod
     def backward(ctx, grad):  # pick the same positions again
-        return GetItem.apply(grad, ctx.key), None, None
+        return GetItem.apply(grad, ctx.key), None, None, None
 
 
 def getitem(a, key):
