@@ -41,11 +41,11 @@ class Function:
         "_shapes",  # per argument: its shape, to sum broadcast gradients back to
         "_out",  # the output's array, when forward saved its own output
         "_out_vc",  # the output's version counter, likewise
-        "_retained",  # Tensors whose .grad should be kept (retain_grad on a non-leaf)
         "__dict__",  # ctx.anything = ... as in PyTorch
         "__weakref__",
     )
     _forward_on_arrays = False
+    _retained = None  # weak references to non-leaf Tensors whose .grad should be kept (set by retain_grad)
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):
@@ -159,7 +159,7 @@ def _record(ctx, args, arrays, out, data):
             edges.append(None)
             shapes.append(None)
     ctx.needs_input_grad = tuple(needs)
-    ctx._next, ctx._shapes, ctx._retained = edges, shapes, None
+    ctx._next, ctx._shapes = edges, shapes
     if ctx._saved:
         _map_saved(ctx, args, arrays, out, result)
     return result
