@@ -3,6 +3,7 @@
 Workloads are fixed so that results stay comparable over time. Every library
 starts from the same weights and must reach the same result.
 """
+import os
 import statistics
 import time
 
@@ -172,3 +173,90 @@ def w4_torch():
 
 WORKLOADS["W4"] = {"what": "small CNN step, batch 64 of 1x28x28", "unit": "ms",
                    "libraries": {"ember": w4_ember, "torch": w4_torch}}
+
+
+# ----------------------------------------------------------------------------
+# W3: large MLP. One random float32 batch 256x784; MLP 784-1024-1024-10, ReLU, cross-entropy, SGD.
+# ms per step after warm-up, and the achieved GFLOP/s (forward + backward matrix products: 3 x 2 x batch x weights).
+# ----------------------------------------------------------------------------
+W3_FLOPS = 3 * 2 * 256 * (784 * 1024 + 1024 * 1024 + 1024 * 10)
+
+
+def _w3_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((256, 784), dtype=np.float32))
+    y = torch.tensor(rng.integers(0, 10, 256))
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.tensor(rng.uniform(-0.03, 0.03, tuple(p.shape)).astype(np.float32)))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    seconds = _median_time(step, warmup=3, repeats=20)
+    return seconds, f"loss = {step().item():.5f}, {W3_FLOPS / seconds / 1e9:.0f} GFLOP/s"
+
+
+def w3_ember():
+    import ember
+    return _w3_tensor_library(ember)
+
+
+def w3_torch():
+    import torch
+    return _w3_tensor_library(torch)
+
+
+WORKLOADS["W3"] = {"what": "MLP 784-1024-1024-10, batch 256, per step", "unit": "ms",
+                   "libraries": {"ember": w3_ember, "torch": w3_torch}}
+
+
+# ----------------------------------------------------------------------------
+# M1: memory. 20,000 steps of W2 with the resident memory sampled along the way: it must stay flat
+# (no graph or gradient kept alive between steps). Result: RSS at 10% of the steps and at the end.
+# (W3's peak RSS is in the W3 row.)
+# ----------------------------------------------------------------------------
+def _current_rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2 ** 20
+
+
+def _m1_tensor_library(torch):
+    x_all, y_all, weights = _digits()
+    x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    samples, steps = [], 20000
+    start = time.perf_counter()
+    for step in range(steps):
+        begin = (step * 64) % 1408
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x_all[begin:begin + 64]), y_all[begin:begin + 64])
+        loss.backward()
+        optimizer.step()
+        if step % 2000 == 1999:
+            samples.append(_current_rss_mib())
+    seconds = (time.perf_counter() - start) / steps
+    return seconds, f"RSS {samples[0]:.1f} -> {samples[-1]:.1f} MiB (growth {samples[-1] - samples[0]:+.1f})"
+
+
+def m1_ember():
+    import ember
+    return _m1_tensor_library(ember)
+
+
+def m1_torch():
+    import torch
+    return _m1_tensor_library(torch)
+
+
+WORKLOADS["M1"] = {"what": "20,000 W2 steps, RSS sampled", "unit": "us",
+                   "libraries": {"ember": m1_ember, "torch": m1_torch}}

@@ -157,7 +157,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
                 if not node._forward_on_arrays:
                     _check_user_grads(node, input_grads)
                 if not retain_graph:
-                    node._saved = None  # free what forward saved, as soon as it has served
+                    node._saved = node._value = None  # free what forward kept, as soon as it has served
             for target, g, shape in zip(node._next, input_grads, node._shapes):
                 if target is None:
                     continue

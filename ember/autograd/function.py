@@ -41,6 +41,7 @@ class Function:
         "_shapes",  # per argument: its shape, to sum broadcast gradients back to
         "_out",  # the output's array, when forward saved its own output
         "_out_vc",  # the output's version counter, likewise
+        "_value",  # the output's array, for drawing and explaining the graph (dropped after backward)
         "__dict__",  # ctx.anything = ... as in PyTorch
         "__weakref__",
     )
@@ -102,6 +103,10 @@ class Function:
     def name(self):
         return type(self).__name__ + "Backward"
 
+    def detail(self):
+        """Constants of this op worth showing beside its name (e.g. the exponent of x ** 2); '' if none."""
+        return ""
+
     @property
     def next_functions(self):
         """PyTorch's view of the edges: ((node, 0), ...); a leaf shows as AccumulateGrad."""
@@ -159,7 +164,7 @@ def _record(ctx, args, arrays, out, data):
             edges.append(None)
             shapes.append(None)
     ctx.needs_input_grad = tuple(needs)
-    ctx._next, ctx._shapes = edges, shapes
+    ctx._next, ctx._shapes, ctx._value = edges, shapes, data
     if ctx._saved:
         _map_saved(ctx, args, arrays, out, result)
     return result

@@ -165,6 +165,9 @@ class MulScalar(Op):
     def backward(ctx, grad):  # d(ak)/da = k
         return MulScalar.apply(grad, ctx.k), None  # (Op.apply directly, as in Mul.backward)
 
+    def detail(self):
+        return f"× {self.k:g}"
+
 
 class Div(Op):
     @staticmethod
@@ -211,6 +214,9 @@ class PowScalar(Op):
         if b == 2:
             return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
         return grad * b * a ** (b - 1), None
+
+    def detail(self):
+        return f"** {self.exponent:g}"
 
 
 class Pow(Op):
