@@ -1,0 +1,193 @@
+"""The `ember` command: the tour of the course notes, single lessons, and the backward-pass explainer.
+
+    ember tour [--out DIR] [--only ID,...]    every lesson, into DIR/index.html (default ./ember-tour)
+    ember lessons                             the lesson ids and titles
+    ember lesson ID [--out DIR]               one lesson in the terminal; its figures into DIR
+    ember explain "(x*w - y)**2" x=2 w=1 y=4  the backward pass step by step, and a drawing of the graph
+"""
+import argparse
+import ast
+import os
+import sys
+import time
+
+import ember
+
+FUNCTIONS = {name: getattr(ember, name) for name in
+             ("exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "log1p", "expm1", "rsqrt")}
+OPERATORS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+             ast.Div: lambda a, b: a / b, ast.Pow: lambda a, b: a ** b}
+
+
+class UsageError(Exception):
+    """A one-line message for the user; the command exits with status 2."""
+
+
+# ----------------------------------------------------------------------------
+# ember explain
+# ----------------------------------------------------------------------------
+def evaluate(expression, variables):
+    """Evaluate an arithmetic expression over ember tensors, from its syntax tree (never eval)."""
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as error:
+        raise UsageError(f"cannot parse {expression!r}: {error.msg} at column {error.offset}") from None
+
+    def visit(node):
+        where = f"at column {getattr(node, 'col_offset', 0) + 1}"
+        if isinstance(node, ast.Expression):
+            return visit(node.body)
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id not in variables:
+                raise UsageError(f"unknown name {node.id!r} {where}: give it a value, e.g. {node.id}=1.0")
+            return variables[node.id]
+        if isinstance(node, ast.BinOp) and type(node.op) in OPERATORS:
+            return OPERATORS[type(node.op)](visit(node.left), visit(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            value = visit(node.operand)
+            return -value if isinstance(node.op, ast.USub) else value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+            if node.func.id not in FUNCTIONS:
+                raise UsageError(f"unknown function {node.func.id!r} {where}; ember explain knows: "
+                                 f"{', '.join(sorted(FUNCTIONS))}")
+            if len(node.args) != 1:
+                raise UsageError(f"{node.func.id}() takes one argument {where}")
+            return FUNCTIONS[node.func.id](_as_tensor(visit(node.args[0])))
+        text = ast.get_source_segment(expression, node) or type(node).__name__
+        raise UsageError(f"unsupported syntax {text!r} {where}: use numbers, names, + - * / ** and "
+                         f"{', '.join(sorted(FUNCTIONS))}()")
+
+    return visit(tree)
+
+
+def _as_tensor(value):
+    return value if isinstance(value, ember.Tensor) else ember.tensor(float(value), dtype=ember.float64)
+
+
+def parse_assignments(pairs):
+    variables = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.isidentifier():
+            raise UsageError(f"expected name=value, got {pair!r}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise UsageError(f"the value of {name} must be a number, got {value!r}") from None
+        variables[name] = ember.tensor(number, dtype=ember.float64, requires_grad=True)
+    return variables
+
+
+def explain_command(args):
+    variables = parse_assignments(args.values)
+    output = evaluate(args.expression, variables)
+    if not isinstance(output, ember.Tensor) or output.grad_fn is None:
+        raise UsageError("the expression does not depend on any of the given names: nothing to differentiate")
+    names = dict(variables)
+    explanation = ember.autograd.explain(output, names=names)
+    print(f"forward: {args.expression} = {output.item():.6g}   with " +
+          ", ".join(f"{k} = {v.item():g}" for k, v in variables.items()))
+    print("backward, node by node (upstream x local = product passed on):")
+    print(explanation.table())
+    output.backward(retain_graph=True)
+    for name, value in variables.items():
+        print(f"autograd: d/d{name} = {value.grad.item() if value.grad is not None else 0.0:.6g}")
+    path = _writable_file(args.out)
+    ember.viz.draw_graph(output, path, names=names, title=args.expression)
+    print(f"graph drawn to {path}")
+
+
+# ----------------------------------------------------------------------------
+# ember tour / lessons / lesson
+# ----------------------------------------------------------------------------
+def _lessons():
+    from . import lessons  # matplotlib and friends: only when a lesson is asked for
+    return lessons
+
+
+def _writable_dir(path):
+    try:
+        os.makedirs(os.path.join(path, "figures"), exist_ok=True)
+        probe = os.path.join(path, ".ember-write-test")
+        with open(probe, "w") as f:
+            f.write("")
+        os.remove(probe)
+    except OSError as error:
+        raise UsageError(f"cannot write to the output folder {path!r}: {error.strerror}") from None
+    return path
+
+
+def _writable_file(path):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise UsageError(f"cannot write the drawing to {path!r}: the folder does not exist or is not writable")
+    return path
+
+
+def _pick(ids, lessons):
+    unknown = [i for i in ids if i not in lessons.BY_ID]
+    if unknown:
+        raise UsageError(f"unknown lesson {', '.join(map(repr, unknown))}; the lessons are: "
+                         f"{', '.join(lessons.BY_ID)}")
+    return ids
+
+
+def tour_command(args):
+    lessons = _lessons()
+    ids = _pick(args.only.split(","), lessons) if args.only else list(lessons.BY_ID)
+    out = _writable_dir(args.out)
+    from tqdm import tqdm
+    start, pages = time.perf_counter(), []
+    with tqdm(ids, desc="ember tour", unit="lesson", file=sys.stderr) as bar:
+        for lesson_id in bar:
+            bar.set_postfix_str(lesson_id)
+            page, _ = lessons.run(lesson_id, out)
+            pages.append(page)
+    path = lessons.write_report(pages, out)
+    print(f"wrote {path} ({len(pages)} lessons, {sum(len(p.figures) for p in pages)} figures) in "
+          f"{time.perf_counter() - start:.1f} s; open it in a browser")
+
+
+def lessons_command(args):
+    for lesson in _lessons().LESSONS:
+        print(f"{lesson.ID:30s} {lesson.TITLE}")
+
+
+def lesson_command(args):
+    lessons = _lessons()
+    _pick([args.id], lessons)
+    page, _ = lessons.run(args.id, _writable_dir(args.out))
+    print(page.to_text())
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="ember", description="ember: PyTorch's API on NumPy, and the course "
+                                                               "notes brought to life.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    tour = commands.add_parser("tour", help="run every lesson and write an HTML report")
+    tour.add_argument("--out", default="ember-tour", help="output folder (default ./ember-tour)")
+    tour.add_argument("--only", help="comma-separated lesson ids")
+    tour.set_defaults(run=tour_command)
+    commands.add_parser("lessons", help="list the lessons").set_defaults(run=lessons_command)
+    lesson = commands.add_parser("lesson", help="run one lesson in the terminal")
+    lesson.add_argument("id")
+    lesson.add_argument("--out", default="ember-tour", help="folder for its figures (default ./ember-tour)")
+    lesson.set_defaults(run=lesson_command)
+    explain = commands.add_parser("explain", help="the backward pass of an expression, step by step")
+    explain.add_argument("expression", help='e.g. "(x*w - y)**2"')
+    explain.add_argument("values", nargs="*", help="name=value for every name in the expression")
+    explain.add_argument("--out", default="ember-explain.png", help="where to draw the graph (.png or .svg)")
+    explain.set_defaults(run=explain_command)
+    args = parser.parse_args(argv)
+    try:
+        args.run(args)
+    except UsageError as error:
+        print(f"ember {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

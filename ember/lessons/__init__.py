@@ -1,0 +1,27 @@
+"""The course notes brought to life: one module per lesson, and the report they build.
+
+Each lesson module has ID, TITLE and build(page) -> dict of its key numbers.
+Lessons use only ember's public API, as a learner would.
+"""
+import matplotlib
+
+matplotlib.use("Agg")  # figures go to files; no display needed
+
+from . import (autograd, computational_graph, digits, gradient_descent, learning_rate, linear_model,  # noqa: E402
+               mini_batch, neural_network, saddle_point, stochastic_gradient_descent, supervised_learning, tensors)
+from .page import Page, write_report  # noqa: E402
+
+LESSONS = [supervised_learning, linear_model, gradient_descent, learning_rate, stochastic_gradient_descent,
+           mini_batch, saddle_point, autograd, computational_graph, tensors, neural_network, digits]
+BY_ID = {lesson.ID: lesson for lesson in LESSONS}
+
+
+def run(lesson_id, out_dir):
+    """Build one lesson's page (writing its figures to out_dir/figures); returns (page, results)."""
+    lesson = BY_ID[lesson_id]
+    page = Page(lesson.ID, lesson.TITLE, out_dir)
+    results = lesson.build(page)
+    return page, results
+
+
+__all__ = ["LESSONS", "BY_ID", "run", "Page", "write_report"]
