@@ -229,6 +229,21 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
+def _reduction(reduction):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
+    return reduction
+
+
+def _check_targets(labels, n_classes, ignore_index):
+    """Class indices must lie in [0, C) (or equal ignore_index): PyTorch's IndexError otherwise."""
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):  # out of range, or ignore_index
+        used = labels[labels != ignore_index]
+        bad = used[(used < 0) | (used >= n_classes)]
+        if bad.size:
+            raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[i, target[i]] (the log-probability of the right class), weighted, skipping ignore_index."""
     if input.ndim == 1:  # one sample: (C,) scores and a 0-d target
@@ -237,17 +252,12 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}: class-index targets must be "
                            "integers (use target.long())")
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
+    _reduction(reduction)
     n_classes = input.shape[1]
     if target._data.shape != (input.shape[0],) + tuple(input.shape[2:]):
         raise ValueError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
     labels = target._data
-    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):  # out of range, or ignore_index
-        used = labels[labels != ignore_index]
-        bad = used[(used < 0) | (used >= n_classes)]
-        if bad.size:
-            raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
+    _check_targets(labels, n_classes, ignore_index)
     if input.ndim > 2:  # (N, C, d1, ...): fold the extra dims into the batch
         flat = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
         loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index, reduction)
@@ -261,6 +271,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
+    if label_smoothing == 0 and input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu":
+        _check_targets(target._data, n_classes, ignore_index)  # the common case, as one node
+        return _loss.CrossEntropy.apply(input, target._data, None if weight is None else weight._data,
+                                        ignore_index, _reduction(reduction))
     log_probs = log_softmax(input, class_dim)
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = n_classes
@@ -275,9 +289,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         if reduction == "mean":
             return loss.sum() / (input.numel() // n_classes) if input.numel() else loss.sum() * float("nan")
         return _reduce(loss, reduction)
-    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
     if label_smoothing == 0:
-        return nll
+        return nll_loss(log_probs, target, weight, ignore_index, reduction)
+    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
     terms = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index

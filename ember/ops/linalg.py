@@ -4,6 +4,8 @@ import numpy as np
 from .._backend import dtype_of, result_type
 from ..autograd.function import Op
 from ..tensor import Tensor
+from .reduction import Sum
+from .shape import Permute
 
 
 class MatMul(Op):
@@ -44,11 +46,12 @@ class Linear(Op):
         folded = x.ndim != 2
         if folded:  # fold the leading dims into one batch dim
             grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+        # ops applied directly, as in Mul.backward: this runs for every layer of every step
         grad_x = MatMul.apply(grad, w) if need_x else None
         if need_x and folded:
             grad_x = grad_x.reshape(ctx.x_shape)
-        grad_w = MatMul.apply(grad.mT, x) if need_w else None
-        grad_b = grad.sum(0) if need_b else None
+        grad_w = MatMul.apply(Permute.apply(grad, (1, 0)), x) if need_w else None
+        grad_b = Sum.apply(grad, (0,), False) if need_b else None
         return grad_x, grad_w, grad_b
 
 

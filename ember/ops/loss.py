@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import _wrap
+from .reduction import Softmax
 from .shape import IndexAdd
 
 
@@ -26,6 +27,22 @@ class BinaryCrossEntropy(Op):
         return grad_p, grad_y
 
 
+def class_weights(target, weight, ignore_index, dtype):
+    """Row indices, targets safe to index with, and each sample's weight (0 where target == ignore_index)."""
+    valid = target != ignore_index
+    safe = np.where(valid, target, 0) if not valid.all() else target
+    w = valid.astype(dtype) if weight is None else weight[safe] * valid
+    return (np.arange(len(target)), safe), w
+
+
+def weighted_reduction(losses, w, reduction, dtype):
+    """(the reduced loss, d(loss)/d(per-sample loss)): the mean divides by the total weight, as in PyTorch."""
+    if reduction == "none":
+        return losses, w
+    total = w.sum() if reduction == "mean" else 1
+    return np.asarray(losses.sum() / total, dtype), w / total
+
+
 class NLLLoss(Op):
     """-logp[i, target[i]], weighted by weight[target[i]]; ignored targets count nothing; mean, sum or none.
 
@@ -36,19 +53,36 @@ class NLLLoss(Op):
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
-        rows = np.arange(len(target))
-        valid = target != ignore_index
-        safe = np.where(valid, target, 0) if not valid.all() else target
-        w = valid.astype(logp.dtype) if weight is None else weight[safe] * valid
-        losses = -logp[rows, safe] * w
-        ctx.shape, ctx.index = logp.shape, (rows, safe)
-        if reduction == "none":
-            ctx.scale = -w
-            return losses
-        total = w.sum() if reduction == "mean" else 1
-        ctx.scale = -w / total
-        return np.asarray(losses.sum() / total, logp.dtype)
+        ctx.index, w = class_weights(target, weight, ignore_index, logp.dtype)
+        out, ctx.scale = weighted_reduction(-logp[ctx.index] * w, w, reduction, logp.dtype)
+        ctx.shape = logp.shape
+        return out
 
     @staticmethod
     def backward(ctx, grad):  # d/dlogp[i, c] = -w_i (/ total for mean) where c = target_i, else 0
-        return IndexAdd.apply(grad * _wrap(ctx.scale), ctx.shape, ctx.index), None, None, None, None
+        # one target per row: the positions are unique, so IndexAdd can assign instead of np.add.at
+        return IndexAdd.apply(grad * _wrap(-ctx.scale), ctx.shape, ctx.index, True), None, None, None, None
+
+
+class CrossEntropy(Op):
+    """log_softmax and NLL in one node (the common case: class indices, no label smoothing)."""
+
+    _name = "NllLoss"  # PyTorch's last node for cross_entropy
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        shifted = x - x.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        ctx.index, w = class_weights(target, weight, ignore_index, x.dtype)
+        out, ctx.scale = weighted_reduction(-logp[ctx.index] * w, w, reduction, x.dtype)
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dx_ic = (softmax(x)_ic - [c == target_i]) * w_i (/ total for mean)
+        (x,) = ctx.saved_tensors
+        onehot = np.zeros(x._data.shape, x._data.dtype)
+        onehot[ctx.index] = 1
+        p = Softmax.apply(x, 1)  # recomputed as an op, so that a second derivative sees through it
+        coef = grad * _wrap(ctx.scale)
+        return (p - _wrap(onehot)) * coef.reshape(-1, 1), None, None, None, None

@@ -188,3 +188,22 @@ def test_loss_errors_match_torch():
             lib.nn.functional.cross_entropy(lib.randn(2, 3), lib.tensor([0, 3]))
         with pytest.raises(ValueError):
             lib.nn.functional.binary_cross_entropy_with_logits(lib.randn(2, 3), lib.rand(2))
+
+
+def test_fused_cross_entropy_second_derivatives_match_torch():
+    """cross_entropy is one node in ember; create_graph must still see through it exactly."""
+    from helpers import assert_same
+    x = sample((5, 4))
+    target = [0, 3, 1, 1, 2]
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor(x.copy(), requires_grad=True)
+        weight = lib.tensor([1.0, 2.0, 0.5, 1.5], dtype=lib.float64)
+        loss = lib.nn.functional.cross_entropy(t * t, lib.tensor(target), weight=weight)
+        (g,) = lib.autograd.grad(loss, t, create_graph=True)
+        (gg,) = lib.autograd.grad((g ** 3).sum(), t)
+        results.append((loss, g, gg))
+    for e, t in zip(*results):
+        assert_same(e, t)
+    assert ember.autograd.gradgradcheck(lambda t: ember.nn.functional.cross_entropy(t, ember.tensor(target)),
+                                        [ember.tensor(x.copy(), requires_grad=True)])
