@@ -27,6 +27,10 @@ def build(page):
         A Tensor holds data (its values) and grad (a Tensor of the same shape: d(loss)/d(this tensor)). With
         requires_grad = True, every operation on it is recorded as a graph; l.backward() runs the chain rule
         back through that graph and adds each leaf's gradient into its .grad, then frees the graph.""")
+    page.text("""
+        Corrected from the notes' listing: `1 = loss(x, y)` and `1.backward()` use the digit 1 where the letter
+        l is meant; `for epoch in range(100)` needs its colon; and w.grad.data.zero_() belongs inside the
+        sample loop, right after the update, as below.""")
     page.code(notes_program)
     w, printed = notes_program()
     page.table(["epoch", "x", "y", "grad"], [list(r) for r in printed[:9]], "the first three epochs, as printed")

@@ -36,7 +36,8 @@ def build(page):
         w = w - alpha * d(cost)/dw, where the learning rate alpha (a hyper-parameter) sets the size of the step.
         For the MSE of y_hat = x * w the derivative is d(cost)/dw = 1/N sum_n 2 * x_n * (x_n * w - y_n).
         (The notes write 2 * x_n * (x_n - y_n): the w is missing. The code below does not need the formula at
-        all: autograd computes it, and the table checks it against the formula.)""")
+        all: autograd computes it, and the table checks it against the formula. The notes' gradient() also
+        loops over zip(xs, yx): ys is meant.)""")
     page.code(gradient_descent)
     ws, costs = gradient_descent()
     x, y = np.array(X_DATA), np.array(Y_DATA)

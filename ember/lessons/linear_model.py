@@ -42,8 +42,10 @@ def build(page):
     page.figure(fig, "sweep", f"The minimum: w = {ws[best].item():.1f} with cost {costs[best].item():g}.")
     page.text("""
         Corrected from the notes' code: the loss squares the error, (y_pred - y) ** 2, where the notes wrote
-        np.sqrt; forward is called on x_val, not y; and the for lines need their colons. Written with tensors,
-        the whole sweep is one broadcast expression instead of two nested loops.""")
+        np.sqrt; forward is called on x_val, not y; names cannot contain spaces (x_data, y_predict, w_list,
+        not "x data"); matplotlib is spelt matplotlib; the for lines need their colons; and it is Mean Squared
+        Error, not "Squard", with cost = 1/N sum (y_hat_n - y_n)^2 (the notes' formula lost its \\frac).
+        Written with tensors, the whole sweep is one broadcast expression instead of two nested loops.""")
     page.heading("加上偏置 b The cost surface of y_hat = x * w + b")
     page.code(cost_surface)
     grid_w = ember.linspace(0.0, 4.0, 81, dtype=ember.float64)

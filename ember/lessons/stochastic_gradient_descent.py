@@ -28,7 +28,8 @@ def build(page):
         In practice plain gradient descent is rarely used. Stochastic gradient descent (SGD) updates w from the
         loss of a single sample, w = w - alpha * d(loss)/dw, picking samples in turn (or at random), so there is
         one update per sample instead of one per pass over the data. Its noisy steps can also carry it past
-        saddle points (lesson 7).""")
+        saddle points (lesson 7). Corrected from the notes: gradient(x) needs the sample's y too,
+        gradient(x, y) = 2 * x * (x * w - y), and the inner for loop belongs inside the epoch loop.""")
     page.code(sgd)
     w_sgd, sgd_costs = sgd()
     _, gd_costs = gradient_descent(epochs=100)
