@@ -8,6 +8,11 @@ import statistics
 import time
 
 
+def _tensor_libraries(run):
+    """The same workload for ember and for PyTorch: the module is the only difference."""
+    return {"ember": lambda: run(__import__("ember")), "torch": lambda: run(__import__("torch"))}
+
+
 def _median_time(step, warmup, repeats):
     for _ in range(warmup):
         step()
@@ -41,14 +46,6 @@ def _w1_tensor_library(torch):
     return seconds, f"w = {loop().item():.6f}"
 
 
-def w1_ember():
-    import ember
-    return _w1_tensor_library(ember)
-
-
-def w1_torch():
-    import torch
-    return _w1_tensor_library(torch)
 
 
 def w1_micrograd():
@@ -70,7 +67,7 @@ def w1_micrograd():
 
 WORKLOADS = {
     "W1": {"what": "the notes' loop, per step", "unit": "us",
-           "libraries": {"ember": w1_ember, "torch": w1_torch, "micrograd": w1_micrograd}},
+           "libraries": {**_tensor_libraries(_w1_tensor_library), "micrograd": w1_micrograd}},
 }
 
 
@@ -117,18 +114,10 @@ def _w2_tensor_library(torch):
     return (time.perf_counter() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
 
 
-def w2_ember():
-    import ember
-    return _w2_tensor_library(ember)
-
-
-def w2_torch():
-    import torch
-    return _w2_tensor_library(torch)
 
 
 WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "unit": "us",
-                   "libraries": {"ember": w2_ember, "torch": w2_torch}}
+                   "libraries": _tensor_libraries(_w2_tensor_library)}
 
 
 # ----------------------------------------------------------------------------
@@ -161,18 +150,10 @@ def _w4_tensor_library(torch):
     return seconds, f"loss = {step().item():.5f}"
 
 
-def w4_ember():
-    import ember
-    return _w4_tensor_library(ember)
-
-
-def w4_torch():
-    import torch
-    return _w4_tensor_library(torch)
 
 
 WORKLOADS["W4"] = {"what": "small CNN step, batch 64 of 1x28x28", "unit": "ms",
-                   "libraries": {"ember": w4_ember, "torch": w4_torch}}
+                   "libraries": _tensor_libraries(_w4_tensor_library)}
 
 
 # ----------------------------------------------------------------------------
@@ -205,18 +186,10 @@ def _w3_tensor_library(torch):
     return seconds, f"loss = {step().item():.5f}, {W3_FLOPS / seconds / 1e9:.0f} GFLOP/s"
 
 
-def w3_ember():
-    import ember
-    return _w3_tensor_library(ember)
-
-
-def w3_torch():
-    import torch
-    return _w3_tensor_library(torch)
 
 
 WORKLOADS["W3"] = {"what": "MLP 784-1024-1024-10, batch 256, per step", "unit": "ms",
-                   "libraries": {"ember": w3_ember, "torch": w3_torch}}
+                   "libraries": _tensor_libraries(_w3_tensor_library)}
 
 
 # ----------------------------------------------------------------------------
@@ -248,15 +221,7 @@ def _m1_tensor_library(torch):
     return seconds, f"RSS {samples[0]:.1f} -> {samples[-1]:.1f} MiB (growth {samples[-1] - samples[0]:+.1f})"
 
 
-def m1_ember():
-    import ember
-    return _m1_tensor_library(ember)
-
-
-def m1_torch():
-    import torch
-    return _m1_tensor_library(torch)
 
 
 WORKLOADS["M1"] = {"what": "20,000 W2 steps, RSS sampled", "unit": "us",
-                   "libraries": {"ember": m1_ember, "torch": m1_torch}}
+                   "libraries": _tensor_libraries(_m1_tensor_library)}

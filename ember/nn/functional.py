@@ -33,16 +33,21 @@ def bilinear(input1, input2, weight, bias=None):
     return y if bias is None else y + bias
 
 
-def dropout(input, p=0.5, training=True, inplace=False):
-    """Zero each element with probability p and scale the rest by 1/(1-p), so the expectation is unchanged."""
+def _dropout(input, p, training, inplace, mask_shape):
+    """Keep each mask entry with probability 1-p, scaled by 1/(1-p) so that the expectation is unchanged."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    keep = (rand(input.shape, dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
+    keep = (rand(mask_shape, dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
     return input.mul_(keep) if inplace else input * keep
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability p and scale the rest by 1/(1-p)."""
+    return _dropout(input, p, training, inplace, input.shape)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -580,14 +585,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
-        return input
-    if p == 1.0:
-        return input * 0.0
-    keep = (rand(tuple(input.shape[:-2]) + (1, 1), dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
-    return input.mul_(keep) if inplace else input * keep
+    return _dropout(input, p, training, inplace, tuple(input.shape[:-2]) + (1, 1))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
