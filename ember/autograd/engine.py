@@ -243,8 +243,9 @@ def _accumulate(leaf, g, create_graph, handed):
             leaf.grad = g
         else:
             data = g._data
-            if id(data) in handed or not data.flags.owndata or not data.flags.writeable \
-                    or data.dtype != leaf._data.dtype:
+            # take the array as it is only if nothing else can see it: fresh (a view or a broadcast has a base,
+            # and only those can be read-only), not handed to another leaf, and of the leaf's dtype
+            if data.base is not None or id(data) in handed or data.dtype != leaf._data.dtype:
                 data = data.astype(leaf._data.dtype, copy=True)
             handed.add(id(data))
             leaf.grad = _wrap(data)

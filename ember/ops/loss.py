@@ -3,6 +3,7 @@ import numpy as np
 
 from ..autograd.function import Op
 from ..tensor import _wrap
+from .elementwise import Mul, Sub
 from .reduction import Softmax
 from .shape import IndexAdd
 
@@ -84,5 +85,6 @@ class CrossEntropy(Op):
         onehot = np.zeros(x._data.shape, x._data.dtype)
         onehot[ctx.index] = 1
         p = Softmax.apply(x, 1)  # recomputed as an op, so that a second derivative sees through it
-        coef = grad * _wrap(ctx.scale)
-        return (p - _wrap(onehot)) * coef.reshape(-1, 1), None, None, None, None
+        per_sample = grad.reshape(-1, 1) if grad.ndim else grad  # reduction="none": one upstream value per row
+        coef = Mul.apply(per_sample, _wrap(ctx.scale[:, None]))  # ops applied directly: one dtype throughout
+        return Mul.apply(Sub.apply(p, _wrap(onehot)), coef), None, None, None, None

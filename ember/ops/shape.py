@@ -490,6 +490,8 @@ def scatter_add(a, dim, index, src):
 # ----------------------------------------------------------------------------
 def index_key(key, shape):
     """A Python/Tensor index -> a NumPy index: Tensors to arrays, lists to integer arrays, with checks."""
+    if type(key) is slice and (key.step is None or key.step > 0) or type(key) is int:
+        return (key,)  # the common x[a:b] and x[i]
     if not isinstance(key, tuple):
         key = (key,)
     out = []
