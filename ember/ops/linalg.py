@@ -63,8 +63,8 @@ def linear(x, w, b=None):
         rows = "x".join(map(str, (int(np.prod(x._data.shape[:-1])), x._data.shape[-1])))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and {w._data.shape[1]}x"
                            f"{w._data.shape[0]}): the input's last dimension must equal the layer's in_features")
-    _same_dtype(x, w)
-    if b is not None and b._data.dtype != w._data.dtype:
+    if x._data.dtype != w._data.dtype or b is not None and b._data.dtype != w._data.dtype:
+        _same_dtype(x, w)
         _same_dtype(w, b)
     return Linear.apply(x, w, b)
 

@@ -29,15 +29,25 @@ class BinaryCrossEntropy(Op):
 
 
 def class_weights(target, weight, ignore_index, dtype):
-    """Row indices, targets safe to index with, and each sample's weight (0 where target == ignore_index)."""
+    """Row indices, targets safe to index with, and each sample's weight (0 where target == ignore_index).
+
+    The weights are None when every sample counts once (no class weights, nothing ignored): the usual case.
+    """
+    rows = np.arange(len(target))
+    if weight is None and (ignore_index < 0 and (len(target) == 0 or target.min() >= 0)):
+        return (rows, target), None
     valid = target != ignore_index
     safe = np.where(valid, target, 0) if not valid.all() else target
     w = valid.astype(dtype) if weight is None else weight[safe] * valid
-    return (np.arange(len(target)), safe), w
+    return (rows, safe), w
 
 
 def weighted_reduction(losses, w, reduction, dtype):
     """(the reduced loss, d(loss)/d(per-sample loss)): the mean divides by the total weight, as in PyTorch."""
+    if w is None:
+        w = np.ones(len(losses), dtype)
+    else:
+        losses = losses * w
     if reduction == "none":
         return losses, w
     total = w.sum() if reduction == "mean" else 1
@@ -55,7 +65,7 @@ class NLLLoss(Op):
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
         ctx.index, w = class_weights(target, weight, ignore_index, logp.dtype)
-        out, ctx.scale = weighted_reduction(-logp[ctx.index] * w, w, reduction, logp.dtype)
+        out, ctx.scale = weighted_reduction(-logp[ctx.index], w, reduction, logp.dtype)
         ctx.shape = logp.shape
         return out
 
@@ -75,7 +85,7 @@ class CrossEntropy(Op):
         shifted = x - x.max(axis=1, keepdims=True)
         logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         ctx.index, w = class_weights(target, weight, ignore_index, x.dtype)
-        out, ctx.scale = weighted_reduction(-logp[ctx.index] * w, w, reduction, x.dtype)
+        out, ctx.scale = weighted_reduction(-logp[ctx.index], w, reduction, x.dtype)
         ctx.save_for_backward(x)
         return out
 
