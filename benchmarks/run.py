@@ -100,17 +100,24 @@ def table(rows):
     return "\n".join(lines)
 
 
-def write_readme(text):
+def write_readme(rows):
+    """Put the rows into benchmarks/README.md's table: workloads measured now replace their old rows."""
     path = os.path.join(HERE, "README.md")
     with open(path) as f:
         readme = f.read()
     start, end = "<!-- results:start -->", "<!-- results:end -->"
     head, rest = readme.split(start)
-    _, tail = rest.split(end)
+    old, tail = rest.split(end)
+    fresh = table(rows).splitlines()
+    measured = {r["workload"] for r in rows}
+    kept = [line for line in old.splitlines() if line.startswith("| W") or line.startswith("| M")]
+    kept = [line for line in kept if line.split(":")[0][2:] not in measured]
+    order = list(workloads.WORKLOADS)
+    body = sorted(kept + fresh[2:], key=lambda line: order.index(line.split(":")[0][2:]))
     stamp = time.strftime("%Y-%m-%d")
     with open(path, "w") as f:
-        f.write(f"{head}{start}\nMeasured {stamp} on this 2-core machine (`python benchmarks/run.py`):\n\n"
-                f"{text}\n{end}{tail}")
+        f.write(f"{head}{start}\nMeasured {stamp} on this 2-core machine (`python benchmarks/run.py`; rows of "
+                f"workloads run with --only are refreshed alone):\n\n" + "\n".join(fresh[:2] + body) + f"\n{end}{tail}")
 
 
 def main():
@@ -126,10 +133,10 @@ def main():
     unknown = [n for n in names if n not in workloads.WORKLOADS]
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(workloads.WORKLOADS)}")
-    text = table(measure(names, args.rounds))
-    print(text)
+    rows = measure(names, args.rounds)
+    print(table(rows))
     if args.write:
-        write_readme(text)
+        write_readme(rows)
 
 
 if __name__ == "__main__":
