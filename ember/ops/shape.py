@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._backend import normalize_dim, result_type
+from .._backend import normalize_dim, result_type, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -73,16 +73,10 @@ class Reshape(Op):
 
 
 def view(a, *shape):
-    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        from .elementwise import to_dtype_op
-        return _view_dtype(a, shape[0], to_dtype_op)
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype): the same bytes, retyped
+        return _share_version(a, _wrap(a._data.view(to_dtype(shape[0]).np)))
     shape = infer_shape(size_args(shape), a._data.size)
     return _share_version(a, Reshape.apply(a, shape, True))
-
-
-def _view_dtype(a, dt, _):
-    from .._backend import to_dtype
-    return _share_version(a, _wrap(a._data.view(to_dtype(dt).np)))
 
 
 def reshape(a, *shape):
