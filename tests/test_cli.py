@@ -45,3 +45,19 @@ def test_lessons_and_one_lesson(tmp_path):
     r = ember_command("lesson", "linear-model", "--out", str(tmp_path))
     assert r.returncode == 0 and "线性模型" in r.stdout and "w = 2.0 with cost 0" in r.stdout
     assert (tmp_path / "figures" / "linear-model-sweep.png").exists()
+
+
+def test_draw_graph_writes_svg_and_png_and_dot_text(tmp_path):
+    sys.path.insert(0, ROOT)
+    import ember
+    x = ember.tensor(1.5, requires_grad=True)
+    y = (x * x).sigmoid()
+    y.backward(retain_graph=True)
+    svg = ember.viz.draw_graph(y, str(tmp_path / "g.svg"), names={"x": x, "y": y})
+    assert open(svg).read().lstrip().startswith("<?xml") and "svg" in open(svg).read()[:400]
+    png = ember.viz.draw_graph(y, str(tmp_path / "g.png"))
+    assert matplotlib.image.imread(png).std() > 0
+    dot = ember.viz.to_dot(y, names={"x": x})
+    assert dot.startswith("digraph") and "Sigmoid" in dot and "grad" in dot
+    with pytest.raises(RuntimeError, match="grad_fn"):
+        ember.viz.draw_graph(ember.ones(2), str(tmp_path / "none.png"))

@@ -122,3 +122,18 @@ def test_lstm_and_gru_learn_to_add_a_sequence(layer):
         optimizer.step()
         first = first if first is not None else loss.item()
     assert loss.item() < 0.05 * first and loss.item() < 0.02
+
+
+def test_rnn_dropout_between_layers_trains_and_is_inert_in_eval():
+    from helpers import copy_module
+    torch.manual_seed(0)
+    t_lstm = torch.nn.LSTM(4, 6, num_layers=3, dropout=0.5).double()
+    e_lstm = copy_module(t_lstm, ember.nn.LSTM(4, 6, num_layers=3, dropout=0.5).double())
+    x = sample((5, 2, 4))
+    e_lstm.eval(), t_lstm.eval()
+    np.testing.assert_allclose(e_lstm(ember.tensor(x))[0].detach().numpy(), t_lstm(torch.tensor(x))[0].detach().numpy(),
+                               rtol=1e-9)
+    e_lstm.train()
+    ember.manual_seed(3)
+    trained = e_lstm(ember.tensor(x))[0]
+    assert not np.allclose(trained.detach().numpy(), e_lstm.eval()(ember.tensor(x))[0].detach().numpy())
