@@ -120,6 +120,9 @@ class Tensor:
         node = self.grad_fn
         return node is not None and node._retained is not None and any(r() is self for r in node._retained)
 
+    def register_hook(self, hook):
+        return engine.register_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 

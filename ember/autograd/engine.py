@@ -146,6 +146,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
             if grad_out is None:  # nothing reached this node: its inputs get nothing from it either
                 input_grads = (None,) * len(node._next)
             else:
+                if node._hooks is not None:
+                    grad_out = _run_hooks(node._hooks, grad_out)
                 if node._retained is not None:
                     _keep_retained(node, grad_out, handed)
                 if capture is not None and node in capture:
@@ -164,6 +166,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
                 if g is not None and g._data.shape != shape:
                     g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
                 if isinstance(target, Tensor):  # a leaf
+                    if g is not None and LEAF_HOOKS and _leaf_hooks(target):
+                        g = _run_hooks(_leaf_hooks(target), g)
                     if g is None:
                         pass
                     elif capture is None:
@@ -180,6 +184,55 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
     finally:
         STATE.enabled = previous_mode
     return capture
+
+
+# ---- hooks: functions that see (and may replace) a gradient as it passes ----------------------------
+# id(leaf) -> (weak reference to the leaf, its hooks); empty unless someone registers one. (Not a
+# WeakKeyDictionary: that compares keys with ==, which on Tensors is elementwise.)
+LEAF_HOOKS = {}
+
+
+def _leaf_hooks(leaf):
+    entry = LEAF_HOOKS.get(id(leaf))
+    return entry[1] if entry is not None and entry[0]() is leaf else None
+
+
+class RemovableHandle:
+    def __init__(self, hooks, fn):
+        self._hooks, self._fn = hooks, fn
+
+    def remove(self):
+        for i, fn in enumerate(self._hooks):
+            if fn is self._fn:
+                del self._hooks[i]
+                return
+
+
+def register_hook(tensor, fn):
+    """Tensor.register_hook: fn(grad) runs when tensor's gradient is computed; returning a Tensor replaces it."""
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    node = tensor.grad_fn
+    if node is None:
+        hooks = _leaf_hooks(tensor)
+        if hooks is None:
+            hooks = []
+            LEAF_HOOKS[id(tensor)] = (weakref.ref(tensor), hooks)
+            weakref.finalize(tensor, LEAF_HOOKS.pop, id(tensor), None)
+    else:
+        if node._hooks is None:
+            node._hooks = []
+        hooks = node._hooks
+    hooks.append(fn)
+    return RemovableHandle(hooks, fn)
+
+
+def _run_hooks(hooks, grad):
+    for fn in list(hooks):
+        result = fn(grad)
+        if result is not None:
+            grad = result
+    return grad
 
 
 def _deliver(leaf, g, capture, create_graph, handed):

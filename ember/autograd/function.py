@@ -47,6 +47,7 @@ class Function:
     )
     _forward_on_arrays = False
     _retained = None  # weak references to non-leaf Tensors whose .grad should be kept (set by retain_grad)
+    _hooks = None  # Tensor.register_hook functions for this node's output
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):

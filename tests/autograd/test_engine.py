@@ -310,3 +310,22 @@ def test_detach_and_requires_grad_flags():
         (x * 2).requires_grad = False
     with pytest.raises(RuntimeError, match="floating point"):
         ember.tensor([1, 2]).requires_grad_()
+
+
+def test_register_hook_sees_and_replaces_gradients_like_torch():
+    seen = {}
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        h = x * 3
+        record = []
+        h.register_hook(lambda g: record.append(g.tolist()))
+        handle = x.register_hook(lambda g: g * 10)  # a leaf hook replaces what accumulates
+        (h * h).sum().backward()
+        first = x.grad.tolist()
+        handle.remove()
+        x.grad = None
+        (x * 3 * (x * 3)).sum().backward()  # a fresh graph, after the leaf hook was removed
+        seen[lib] = (record, first, x.grad.tolist())
+    assert seen[ember] == seen[torch]
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        ember.ones(2).register_hook(lambda g: g)
