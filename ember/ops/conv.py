@@ -9,14 +9,16 @@ window rows are added back where they came from (col2im), one kernel offset
 at a time: kh x kw vectorised additions, never a loop over pixels.
 
 A convolution's input gradient *is* a transposed convolution, and the other
-way round, so the two ops below share the three helpers.
+way round, so the two ops below share the three helpers. For create_graph=True
+the gradients are built from the ops themselves instead (weight_grad), so that
+second derivatives come out right too.
 """
 import numpy as np
 
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
-from .shape import IndexAdd
+from .shape import IndexAdd, cat
 
 
 def out_size(size, kernel, stride, padding, dilation, ceil_mode=False):
@@ -77,10 +79,20 @@ def _images(m, n, out_hw):
     return m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3)
 
 
-def _no_double_backward(name):
-    if STATE.enabled:
-        raise RuntimeError(f"ember computes {name}'s gradient with NumPy, so a second derivative through it "
-                           "(create_graph=True) is not supported")
+def weight_grad(x, grad, kernel, stride, padding, dilation, groups):
+    """d(loss)/d(kernel) of a convolution, as a convolution itself (differentiable, for create_graph=True).
+
+    grad_w[o, c, i, j] = sum over n, ho, wo of grad[n, o, ho, wo] * xpad[n, c, ho*s + i*d, wo*s + j*d]: a
+    convolution of x with grad as the kernel, the batch playing the channels and stride and dilation swapped.
+    """
+    per_group = []
+    cg, og = x.shape[1] // groups, grad.shape[1] // groups
+    for k in range(groups):  # a handful of groups, not pixels
+        xs = x[:, k * cg:(k + 1) * cg].transpose(0, 1)
+        gs = grad[:, k * og:(k + 1) * og].transpose(0, 1)
+        full = Conv2d.apply(xs, gs, None, dilation, padding, stride, 1)  # (C/g, O/g, >= kh, >= kw)
+        per_group.append(full[:, :, :kernel[0], :kernel[1]].transpose(0, 1))
+    return per_group[0] if groups == 1 else cat(per_group, 0)
 
 
 class Conv2d(Op):
@@ -94,15 +106,21 @@ class Conv2d(Op):
             out = out + b.reshape(1, -1, 1, 1)
         ctx.params = (stride, padding, dilation, groups)
         ctx.x_shape, ctx.out_hw = x.shape, out_hw
-        ctx.save_for_backward(cols, w)
+        ctx.save_for_backward(cols, w, x)  # x: only the create_graph path needs it (it is alive anyway, upstream)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # d/dx: col2im(W^T grad); d/dW: grad cols^T; d/db: sum of grad
-        _no_double_backward("conv2d")
-        cols, w = ctx.saved_tensors
+        cols, w, x = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.params
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if STATE.enabled:  # create_graph=True: the same gradient, built from ops that can be differentiated again
+            out_padding = tuple(s - ((o - 1) * st - 2 * p + d * (k - 1) + 1) for s, o, st, p, d, k in
+                                zip(ctx.x_shape[2:], ctx.out_hw, stride, padding, dilation, w.shape[2:]))
+            return (ConvTranspose2d.apply(grad, w, None, stride, padding, out_padding, dilation, groups)
+                    if need_x else None,
+                    weight_grad(x, grad, w.shape[2:], stride, padding, dilation, groups) if need_w else None,
+                    grad.sum(dim=(0, 2, 3)) if need_b else None, None, None, None, None)
         g = _columns(grad._data, groups)
         w_data = w._data
         grad_x = grad_w = grad_b = None
@@ -140,10 +158,13 @@ class ConvTranspose2d(Op):
 
     @staticmethod
     def backward(ctx, grad):  # the adjoints of col2im: a convolution of grad with W, and grad's columns with x
-        _no_double_backward("conv_transpose2d")
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.params
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        if STATE.enabled:  # create_graph=True: as ops (a transposed convolution's input gradient is a convolution)
+            return (Conv2d.apply(grad, w, None, stride, padding, dilation, groups) if need_x else None,
+                    weight_grad(grad, x, w.shape[2:], stride, padding, dilation, groups) if need_w else None,
+                    grad.sum(dim=(0, 2, 3)) if need_b else None, None, None, None, None, None)
         w_data = w._data
         cols, out_hw = im2col(grad._data, w_data.shape[2:], stride, padding, dilation, groups)
         grad_x = grad_w = grad_b = None

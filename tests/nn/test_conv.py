@@ -98,7 +98,7 @@ def test_dropout2d_zeroes_whole_channels():
     assert ember.nn.Dropout2d(0.5).eval()(ember.ones(2, 2, 2, 2)).sum().item() == 16
 
 
-def test_conv_gradcheck_and_double_backward_refused():
+def test_conv_gradcheck():
     x = ember.tensor(sample((1, 2, 5, 4)), requires_grad=True)
     w = ember.tensor(sample((3, 2, 2, 3)), requires_grad=True)
     b = ember.tensor(sample((3,)), requires_grad=True)
@@ -108,8 +108,31 @@ def test_conv_gradcheck_and_double_backward_refused():
     assert ember.autograd.gradcheck(fn_t, [x, w, b])
     assert ember.autograd.gradcheck(lambda x: ember.nn.functional.max_pool2d(x, 2, 1), [x])
     assert ember.autograd.gradcheck(lambda x: ember.nn.functional.avg_pool2d(x, 2, padding=1), [x])
-    with pytest.raises(RuntimeError, match="second derivative"):  # refused up front, never a partial answer
-        ember.autograd.grad(fn(x, w, b).sum(), x, create_graph=True)
+
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1), dict(dilation=2, padding=2), dict(groups=2)])
+def test_conv_second_derivatives_match_torch(kwargs):
+    from helpers import assert_same
+    groups = kwargs.get("groups", 1)
+    x, w, w_transposed = sample((2, 2, 6, 5)), sample((4, 2 // groups, 3, 3)), sample((2, 3, 3, 2))
+    results = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x.copy(), requires_grad=True), lib.tensor(w.copy(), requires_grad=True)
+        out = lib.nn.functional.conv2d(xt, wt, **kwargs)
+        gx, gw = lib.autograd.grad((out.tanh() ** 2).sum(), [xt, wt], create_graph=True)
+        gx2, gw2 = lib.autograd.grad((gx ** 2).sum() + (gw ** 3).sum(), [xt, wt])
+        wt_t = lib.tensor(w_transposed.copy(), requires_grad=True)
+        t_out = lib.nn.functional.conv_transpose2d(xt, wt_t, stride=kwargs.get("stride", 1),
+                                                   dilation=kwargs.get("dilation", 1))
+        gt, gwt = lib.autograd.grad((t_out ** 2).sum(), [xt, wt_t], create_graph=True)
+        gt2, gwt2 = lib.autograd.grad((gt ** 2).sum() + (gwt ** 2).sum(), [xt, wt_t])
+        results.append((gx, gw, gx2, gw2, gt, gwt, gt2, gwt2))
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-8)
+    xs = ember.tensor(sample((1, 2, 4, 4)), requires_grad=True)
+    ws = ember.tensor(sample((2, 2 // groups, 2, 2)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.nn.functional.conv2d(a, b, **kwargs), [xs, ws])
 
 
 BAD_INPUTS = {
