@@ -4,6 +4,7 @@
     ember lessons                             the lesson ids and titles
     ember lesson ID [--out DIR]               one lesson in the terminal; its figures into DIR
     ember explain "(x*w - y)**2" x=2 w=1 y=4  the backward pass step by step, and a drawing of the graph
+    ember run train.py [args]                 a PyTorch program, unchanged, with ember as its torch
 """
 import argparse
 import ast
@@ -162,6 +163,31 @@ def lesson_command(args):
     print(page.to_text())
 
 
+# ----------------------------------------------------------------------------
+# ember run
+# ----------------------------------------------------------------------------
+TORCH_MODULES = {  # the torch module names a course program imports, and ember's module for each
+    "torch": "ember", "torch.nn": "ember.nn", "torch.nn.functional": "ember.nn.functional",
+    "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.optim": "ember.optim",
+    "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
+    "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+}
+
+
+def run_command(args):
+    """Run a PyTorch program unchanged on ember: its `import torch` (and `from torch.x import y`) get ember."""
+    import importlib
+    import runpy
+    if not os.path.isfile(args.script):
+        raise UsageError(f"no such program: {args.script}")
+    if "torch" in sys.modules:
+        raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
+    for torch_name, ember_name in TORCH_MODULES.items():
+        sys.modules[torch_name] = importlib.import_module(ember_name)
+    sys.argv = [args.script] + args.args
+    runpy.run_path(args.script, run_name="__main__")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="ember", description="ember: PyTorch's API on NumPy, and the course "
                                                                "notes brought to life.")
@@ -180,6 +206,10 @@ def main(argv=None):
     explain.add_argument("values", nargs="*", help="name=value for every name in the expression")
     explain.add_argument("--out", default="ember-explain.png", help="where to draw the graph (.png or .svg)")
     explain.set_defaults(run=explain_command)
+    run = commands.add_parser("run", help="run a PyTorch program unchanged, with ember as its torch")
+    run.add_argument("script", help="the program, e.g. train.py")
+    run.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
+    run.set_defaults(run=run_command)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -61,3 +61,14 @@ def test_draw_graph_writes_svg_and_png_and_dot_text(tmp_path):
     assert dot.startswith("digraph") and "Sigmoid" in dot and "grad" in dot
     with pytest.raises(RuntimeError, match="grad_fn"):
         ember.viz.draw_graph(ember.ones(2), str(tmp_path / "none.png"))
+
+
+def test_ember_run_runs_an_unchanged_pytorch_program_with_torchs_numbers(tmp_path):
+    program = os.path.join(ROOT, "tests", "programs", "notes_torch.py")
+    ours = ember_command("run", program)
+    theirs = subprocess.run([sys.executable, program], capture_output=True, text=True)
+    assert ours.returncode == 0, ours.stderr
+    ours_lines, theirs_lines = ours.stdout.splitlines(), theirs.stdout.splitlines()
+    assert ours_lines[:-1] == theirs_lines[:-1]  # 400 lines of gradients and losses, identical
+    assert ours_lines[-1].endswith("ember.tensor") and theirs_lines[-1].endswith("torch")
+    assert ember_command("run", str(tmp_path / "missing.py")).returncode == 2
