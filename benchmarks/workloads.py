@@ -124,16 +124,8 @@ WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "uni
 # W4: a small CNN training step on a batch of 64 images 1x28x28: conv 1->8 3x3 pad 1, ReLU, maxpool 2,
 # conv 8->16 3x3 pad 1, ReLU, maxpool 2, flatten, linear 784->10, cross-entropy, SGD. ms per step.
 # ----------------------------------------------------------------------------
-def _w4_tensor_library(torch):
-    import numpy as np
-    rng = np.random.default_rng(0)
-    x = torch.tensor(rng.random((64, 1, 28, 28), dtype=np.float32))
-    y = torch.tensor(rng.integers(0, 10, 64))
-    weights = [rng.uniform(-0.3, 0.3, s).astype(np.float32) for s in
-               [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]]
-    nn = torch.nn
-    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
-                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(784, 10))
+def _time_sgd_steps(torch, model, x, y, weights, repeats):
+    """Give model the weights, then time SGD steps of cross-entropy on (x, y); returns (seconds, last loss)."""
     with torch.no_grad():
         for p, w in zip(model.parameters(), weights):
             p.copy_(torch.tensor(w))
@@ -146,10 +138,21 @@ def _w4_tensor_library(torch):
         optimizer.step()
         return loss
 
-    seconds = _median_time(step, warmup=3, repeats=30)
-    return seconds, f"loss = {step().item():.5f}"
+    return _median_time(step, warmup=3, repeats=repeats), step().item()
 
 
+def _w4_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((64, 1, 28, 28), dtype=np.float32))
+    y = torch.tensor(rng.integers(0, 10, 64))
+    weights = [rng.uniform(-0.3, 0.3, s).astype(np.float32) for s in
+               [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]]
+    nn = torch.nn
+    model = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1),
+                          nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(784, 10))
+    seconds, loss = _time_sgd_steps(torch, model, x, y, weights, repeats=30)
+    return seconds, f"loss = {loss:.5f}"
 
 
 WORKLOADS["W4"] = {"what": "small CNN step, batch 64 of 1x28x28", "unit": "ms",
@@ -170,22 +173,9 @@ def _w3_tensor_library(torch):
     y = torch.tensor(rng.integers(0, 10, 256))
     nn = torch.nn
     model = nn.Sequential(nn.Linear(784, 1024), nn.ReLU(), nn.Linear(1024, 1024), nn.ReLU(), nn.Linear(1024, 10))
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.tensor(rng.uniform(-0.03, 0.03, tuple(p.shape)).astype(np.float32)))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-
-    def step():
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    seconds = _median_time(step, warmup=3, repeats=20)
-    return seconds, f"loss = {step().item():.5f}, {W3_FLOPS / seconds / 1e9:.0f} GFLOP/s"
-
-
+    weights = [rng.uniform(-0.03, 0.03, tuple(p.shape)).astype(np.float32) for p in model.parameters()]
+    seconds, loss = _time_sgd_steps(torch, model, x, y, weights, repeats=20)
+    return seconds, f"loss = {loss:.5f}, {W3_FLOPS / seconds / 1e9:.0f} GFLOP/s"
 
 
 WORKLOADS["W3"] = {"what": "MLP 784-1024-1024-10, batch 256, per step", "unit": "ms",
