@@ -79,12 +79,25 @@ def draw_graph(output, path, names=None, title=None):
     g = nx.DiGraph()
     g.add_nodes_from(nodes)
     g.add_edges_from(edges)
-    for layer, generation in enumerate(nx.topological_generations(g)):
-        for key in generation:
-            g.nodes[key]["layer"] = layer
-    generations = list(nx.topological_generations(g))  # leaves first: the forward pass reads left to right
-    position = nx.multipartite_layout(g, subset_key="layer", align="vertical", scale=1.0)
-    fig, ax = plt.subplots(figsize=(max(5.0, 2.2 * len(generations)), max(3.0, 1.3 * max(map(len, generations)))))
+    # layer = distance from the output, counted back: each leaf sits just before the op that uses it
+    to_output = {}
+    for key in reversed(list(nx.topological_sort(g))):
+        to_output[key] = max((to_output[s] + 1 for s in g.successors(key)), default=0)
+    deepest = max(to_output.values())
+    for key in g:
+        g.nodes[key]["layer"] = deepest - to_output[key]
+    layers = {}
+    for key in g:
+        layers.setdefault(g.nodes[key]["layer"], []).append(key)
+    generations = [layers[i] for i in sorted(layers)]  # leaves first: the forward pass reads along the layers
+    deep = len(generations) > 7  # a long chain reads better top to bottom than as a strip too wide to print
+    position = nx.multipartite_layout(g, subset_key="layer", align="horizontal" if deep else "vertical", scale=1.0)
+    if deep:
+        position = {k: (x, -y) for k, (x, y) in position.items()}  # leaves at the top, the output at the bottom
+        size = (max(6.0, 3.4 * max(map(len, generations))), max(4.0, 0.85 * len(generations)))
+    else:
+        size = (max(5.0, 2.2 * len(generations)), max(3.0, 1.3 * max(map(len, generations))))
+    fig, ax = plt.subplots(figsize=size)
     for a, b in edges:
         ax.annotate("", xy=position[b], xytext=position[a],
                     arrowprops=dict(arrowstyle="-|>", color="#888888", shrinkA=22, shrinkB=22, lw=1.2))
@@ -93,8 +106,9 @@ def draw_graph(output, path, names=None, title=None):
             dict(boxstyle="round,pad=0.4", fc="#e6f0fb", ec="#3b6ea8")
         ax.text(*position[key], node["text"], ha="center", va="center", fontsize=8, bbox=style, family="monospace")
     xs, ys = zip(*position.values())  # text does not rescale the axes: set the view from the layout
-    ax.set_xlim(min(xs) - 0.25, max(xs) + 0.25)
-    ax.set_ylim(min(ys) - 0.35, max(ys) + 0.35)
+    pad_x, pad_y = (0.35, 0.12) if deep else (0.25, 0.35)
+    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
+    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
