@@ -11,24 +11,35 @@ BATCH_SIZES = (1, 16, 128, 4096)
 
 
 def train(x, y, batch_size, epochs=3, lr=0.02):
-    """A linear model trained with DataLoader mini-batches; returns cost per epoch, per update, time per epoch."""
+    """A linear model trained with DataLoader mini-batches.
+
+    Returns the cost on all the data after each epoch, (updates done, cost) at ~40 log-spaced points, and the
+    seconds per epoch (the cost checks excluded).
+    """
     ember.manual_seed(0)
     model = ember.nn.Linear(1, 1)
     optimizer = ember.optim.SGD(model.parameters(), lr=lr)
     loader = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(x, y), batch_size=batch_size, shuffle=True)
-    epoch_costs, update_costs, seconds = [], [], []
+    cost = lambda: ember.nn.functional.mse_loss(model(x), y).item()  # noqa: E731 (the whole data set)
+    checkpoints = set(np.geomspace(1, epochs * len(loader), 40).astype(int).tolist())
+    epoch_costs, by_update, seconds, updates = [], [(0, cost())], [], 0
     for _ in range(epochs):
-        start = time.perf_counter()
+        elapsed = 0.0
         for xb, yb in loader:
+            start = time.perf_counter()
             optimizer.zero_grad()
             loss = ember.nn.functional.mse_loss(model(xb), yb)
             loss.backward()
             optimizer.step()
-            update_costs.append(loss.item())
-        seconds.append(time.perf_counter() - start)
+            elapsed += time.perf_counter() - start
+            updates += 1
+            if updates in checkpoints:
+                with ember.no_grad():
+                    by_update.append((updates, cost()))
+        seconds.append(elapsed)
         with ember.no_grad():
-            epoch_costs.append(ember.nn.functional.mse_loss(model(x), y).item())
-    return epoch_costs, update_costs, float(np.mean(seconds))
+            epoch_costs.append(cost())
+    return epoch_costs, by_update, float(np.mean(seconds))
 
 
 def build(page):
@@ -49,14 +60,18 @@ def build(page):
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for size in BATCH_SIZES:
         a.plot(range(1, 4), results[size][0], "o-", label=f"batch {size}")
-        b.plot(results[size][1], label=f"batch {size}", alpha=0.8)
-    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost"), a.legend(), a.set_title("against epochs")
-    b.set_xscale("log"), b.set_yscale("log"), b.set_xlabel("update"), b.set_title("against updates")
-    page.figure(fig, "batches", "Per epoch, small batches learn most; per update, large batches learn most; "
-                                "per second, the middle wins.")
+        steps, costs = zip(*results[size][1])
+        b.plot(np.maximum(steps, 0.8), costs, "o-", markersize=2, label=f"batch {size}")
+    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost on all 4,096 points"), a.legend()
+    a.set_xticks([1, 2, 3]), a.set_title("against epochs")
+    b.set_xscale("log"), b.set_yscale("log"), b.set_xlabel("updates done"), b.set_title("against updates")
+    page.figure(fig, "batches", "Per update, every batch size makes about the same progress here; per epoch, the "
+                                "small batches make far more updates and get furthest.")
     page.text("""
-        One epoch with batch size 1 makes 4,096 updates, each a separate round of small operations, so it takes
-        far longer than one epoch with batches of 128 doing the same arithmetic in 32 large operations. The
-        whole-set batch is fastest per epoch but makes a single update per epoch and is still far from the
-        minimum after 3 epochs. Mini-batches of tens to hundreds are the usual compromise.""")
+        On this easy problem each update helps about equally whatever the batch size: the gradient of a mini-batch
+        already points the right way. So what decides is how many updates an epoch allows and what each costs.
+        One epoch with batch size 1 makes 4,096 updates, each a separate round of small operations, and takes far
+        longer than one with batches of 16 or 128 doing the same arithmetic in a few large operations; the
+        whole-set batch makes one update per epoch and after 3 epochs has barely started. Mini-batches of tens to
+        hundreds are the usual compromise: enough updates per epoch, each one vectorised.""")
     return {b: {"costs": results[b][0], "seconds": results[b][2]} for b in BATCH_SIZES}
