@@ -942,7 +942,7 @@ def _inplace(self, compute, direct=None, other=None):
         self.grad_fn = node
         self._requires_grad = True
         if getattr(node, "_out_vc", None) is not None:  # the node saved its output: that output is now self
-            node._out, node._out_vc = self._data, self._vc
+            node._value, node._out_vc = self._data, self._vc
             node._versions = [self._vc[0] if s is _OUTPUT else v for s, v in zip(node._saved, node._versions)]
     return self
 

@@ -39,9 +39,8 @@ class Function:
         "_versions",  # version of each saved tensor when it was saved
         "_next",  # per argument: the input's grad_fn, the leaf Tensor itself, or None
         "_shapes",  # per argument: its shape, to sum broadcast gradients back to
-        "_out",  # the output's array, when forward saved its own output
-        "_out_vc",  # the output's version counter, likewise
-        "_value",  # the output's array, for drawing and explaining the graph (dropped after backward)
+        "_value",  # the output's array: for a forward that saved its output, and for drawing/explaining
+        "_out_vc",  # the output's version counter, when forward saved its output
         "__dict__",  # ctx.anything = ... as in PyTorch
         "__weakref__",
     )
@@ -63,9 +62,9 @@ class Function:
             if version is not None:  # a Tensor, or the output: has it been changed in place since?
                 if value is _OUTPUT:
                     if self._out_vc[0] != version:
-                        raise RuntimeError(_modified_message(self._out, self, self._out_vc[0], version, True))
+                        raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version, True))
                     # the output, rebuilt with this node as its grad_fn so create_graph sees through it
-                    value = _wrap(self._out, True, self)
+                    value = _wrap(self._value, True, self)
                 elif (value._vc[0] if value._vc else 0) != version:
                     raise RuntimeError(_modified_message(value._data, self, value._vc[0], version))
             tensors.append(value)
@@ -215,8 +214,7 @@ def _map_saved(ctx, args, arrays, out, result):
         if value is out:
             saved.append(_OUTPUT)
             versions.append(0)
-            ctx._out = result._data
-            ctx._out_vc = result._vc = [0]
+            ctx._out_vc = result._vc = [0]  # (the array itself is ctx._value)
             continue
         if arrays is not None and not isinstance(value, (int, float)):
             # an Op saved arrays: find the Tensor each one came from, else keep it as a constant

@@ -1,12 +1,14 @@
 """Convolution and pooling windows on 2-D images (1-D signals are images of height 1).
 
-The idea, im2col: a strided *view* of the padded input lists every window the
-kernel visits, as (N, C, H_out, W_out, kh, kw) without copying; one reshape
-lays the windows out as rows, and one matrix product with the kernel computes
-every output pixel at once (batched over groups). The gradients are the same
-two steps backwards: one matrix product for the kernel, and for the input the
-window rows are added back where they came from (col2im), one kernel offset
-at a time: kh x kw vectorised additions, never a loop over pixels.
+The idea, im2col: every output pixel of a convolution is a dot product of the
+kernel with one window of the padded input. Lay all the windows out as the
+columns of one matrix and a single matrix product with the kernel computes
+every output at once (batched over groups). The matrix is filled one kernel
+offset at a time: for offset (i, j), a strided slice of the input gives that
+entry of every window, so kh x kw vectorised copies build it, never a loop
+over pixels. The gradients are the same steps backwards: one matrix product
+for the kernel, and for the input the columns are added back where they were
+read from (col2im), again one kernel offset at a time.
 
 A convolution's input gradient *is* a transposed convolution, and the other
 way round, so the two ops below share the three helpers. For create_graph=True

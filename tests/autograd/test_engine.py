@@ -75,7 +75,7 @@ def test_graph_is_freed_after_backward():
     x = ember.tensor(np.ones(1000), requires_grad=True)
     y = x.exp()
     node = y.grad_fn
-    saved_ref = weakref.ref(node._out)  # the output array that exp saved for its backward
+    saved_ref = weakref.ref(node._value)  # the output array that exp saved for its backward
     z = (y * 2).sum()
     z.backward()
     assert node._saved is None
