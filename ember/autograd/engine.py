@@ -9,6 +9,8 @@
    broadcasting had stretched it.
 3. A leaf adds what it receives to its ``.grad``. A node's saved values are
    dropped as soon as it has run, unless ``retain_graph=True``.
+
+Hooks (Tensor.register_hook) and retain_grad see a gradient as it passes.
 """
 import weakref
 
