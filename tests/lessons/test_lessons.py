@@ -45,7 +45,6 @@ def test_mini_batches(out_dir):
     r = results("mini-batch", out_dir)  # (the seconds it reports are shown, not asserted: no timing in tests)
     assert r[1]["costs"][-1] < 0.02 and r[16]["costs"][-1] < 0.02  # many updates per epoch: at the noise floor
     assert r[16]["costs"][-1] < r[128]["costs"][-1] < r[4096]["costs"][-1]  # fewer updates, less progress
-    assert all(s > 0 for s in (r[b]["seconds"] for b in r))
 
 
 def test_saddle_point_gradient_descent_stalls_and_noise_escapes(out_dir):
