@@ -59,25 +59,31 @@ def _make(lib, key, zero_dim=False):
     return t[0] if zero_dim else t
 
 
+def _same_outcome(expression, make_namespace, compare):
+    """Evaluate in torch; if torch raises, ember must raise the same type, else the results must match."""
+    try:
+        expected = eval(expression, make_namespace(torch))
+    except Exception as error:  # noqa: BLE001 (whatever torch raises, ember must raise the same)
+        with pytest.raises(type(error)):
+            eval(expression, make_namespace(ember))
+        return
+    compare(eval(expression, make_namespace(ember)), expected)
+
+
 @pytest.mark.parametrize("op", ["+", "*", "/", "-"])
 @pytest.mark.parametrize("left,right", list(itertools.product(VALUES, repeat=2)))
 def test_tensor_tensor_promotion_matches_torch(op, left, right):
-    if op == "-" and "b" in (left, right):
-        return  # subtraction with a bool tensor is an error in both (test_errors)
     for zero_dim in (False, True):
-        results = [eval(f"a {op} b", {"a": _make(lib, left), "b": _make(lib, right, zero_dim)}) for lib in (ember, torch)]
-        assert results[0].dtype.name == str(results[1].dtype).replace("torch.", ""), (left, op, right, zero_dim)
+        _same_outcome(f"a {op} b", lambda lib: {"a": _make(lib, left), "b": _make(lib, right, zero_dim)},
+                      lambda e, t: assert_same(e, t, atol=1e-2, rtol=1e-2))
 
 
 @pytest.mark.parametrize("op", ["+", "*", "/", "**", ">"])
 @pytest.mark.parametrize("key", VALUES)
 @pytest.mark.parametrize("scalar", SCALARS, ids=repr)
 def test_tensor_scalar_promotion_matches_torch(op, key, scalar):
-    if key == "b" and op in ("**",) or (op == "**" and isinstance(scalar, int) and scalar < 0 and key != "f16"
-                                         and key not in ("f32", "f64")):
-        return
-    results = [eval(f"a {op} s", {"a": _make(lib, key), "s": scalar}) for lib in (ember, torch)]
-    assert_same(results[0], results[1], atol=1e-3, rtol=1e-3)
+    _same_outcome(f"a {op} s", lambda lib: {"a": _make(lib, key), "s": scalar},
+                  lambda e, t: assert_same(e, t, atol=1e-3, rtol=1e-3))
 
 
 def test_properties_match_torch():

@@ -588,10 +588,16 @@ def remainder(a, b):
 def pow(a, b):
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         b = scalar_or_tensor(b) if not isinstance(b, (int, float)) else b
-        if a._data.dtype.kind != "f":
+        kind = a._data.dtype.kind
+        if kind in "iub" and type(b) is int and b < 0:  # checked before the exponent is cast to a's dtype
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if kind == "b" and type(b) is bool:  # bool ** bool stays bool in PyTorch (NumPy says int8)
+            return _wrap(a._data.copy() if b else np.ones(a._data.shape, np.bool_))
+        if kind != "f":
             a, b = operands(a, b)
         return PowScalar.apply(a, b)
     return Pow.apply(*operands(a, b))
+
 
 
 def neg(a):
