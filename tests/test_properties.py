@@ -44,3 +44,48 @@ def test_random_expressions_match_torch(expression):
             assert e is None
         else:
             assert_same(e, t, atol=1e-8, rtol=1e-6)
+
+
+REDUCTIONS = [lambda t, d, k: t.sum(d, keepdim=k), lambda t, d, k: t.mean(d, keepdim=k),
+              lambda t, d, k: t.amax(d, keepdim=k), lambda t, d, k: t.logsumexp(d, keepdim=k),
+              lambda t, d, k: t.var(d, keepdim=k), lambda t, d, k: t.softmax(d[0] if d else 0) * 1.0,
+              lambda t, d, k: t.norm(dim=d, keepdim=k)]
+
+
+@st.composite
+def reductions(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=4)))
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape), unique_by=lambda
+                         d: d % len(shape)))
+    return shape, tuple(dims), draw(st.booleans()), draw(st.integers(0, len(REDUCTIONS) - 1)), draw(st.integers(0, 99))
+
+
+@settings(max_examples=120, deadline=None)
+@given(reductions())
+def test_random_reductions_match_torch(case):
+    shape, dims, keepdim, which, seed = case
+    data = np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape) * 0.1 + 0.05  # no ties
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        out = REDUCTIONS[which](x, dims, keepdim)
+        (out * out).sum().backward()
+        results.append((out, x.grad))
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-9, rtol=1e-7)
+
+
+@settings(max_examples=80, deadline=None)
+@given(mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, min_side=1, max_side=3),
+       st.integers(1, 4), st.integers(1, 4), st.integers(1, 4), st.integers(0, 99))
+def test_random_batched_matmul_matches_torch(batch, n, k, m, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=batch.input_shapes[0] + (n, k)), rng.normal(size=batch.input_shapes[1] + (k, m))
+    results = []
+    for lib in (ember, torch):
+        x, y = lib.tensor(a.copy(), requires_grad=True), lib.tensor(b.copy(), requires_grad=True)
+        out = x @ y
+        out.sum().backward()
+        results.append((out, x.grad, y.grad))
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-9, rtol=1e-7)
