@@ -347,6 +347,9 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
                            f"Got {dtype_of(a._data).name}")
     axes = reduced_axes(dim, a.ndim)
+    if p == "fro" and dim is not None and not isinstance(dim, int) and len(axes) > 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}: the "
+                           "Frobenius norm is over one or two dims; use p=2 for more")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(a, axes, keepdim)
     if p in (float("inf"), "inf"):
