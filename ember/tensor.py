@@ -948,7 +948,7 @@ def _inplace(self, compute, direct=None, other=None):
 
 
 def _setitem(self, key, value):
-    from .ops.shape import IndexPut, index_key
+    from .ops.shape import IndexPut, index_key, put, take
     key = index_key(key, self._data.shape)
     if isinstance(value, Tensor):
         value_data = value._data
@@ -956,13 +956,13 @@ def _setitem(self, key, value):
         value_data = value
     if not _records(self, value):
         try:
-            self._data[key] = value_data
+            put(self._data, key, value_data)
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(self._data.shape)})"
                              .replace("axis", "dimension")) from None
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value_data))} cannot be "
-                               f"broadcast to indexing result of shape {list(self._data[key].shape)}") from None
+                               f"broadcast to indexing result of shape {list(take(self._data, key).shape)}") from None
         _bump_version(self)
         return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:

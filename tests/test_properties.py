@@ -97,3 +97,75 @@ def test_random_batched_matmul_matches_torch(batch, n, k, m, seed):
         results.append((out, x.grad, y.grad))
     for e, t in zip(*results):
         assert_same(e, t, atol=1e-9, rtol=1e-7)
+
+
+@st.composite
+def index_keys(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 5), min_size=1, max_size=3)))
+    parts, dim = [], 0
+    for _ in range(draw(st.integers(1, len(shape) + 1))):
+        kind = draw(st.sampled_from(["int", "slice", "none", "list", "ellipsis"] if dim < len(shape) else ["none"]))
+        if kind == "int":
+            parts.append(draw(st.integers(-shape[dim], shape[dim] - 1)))
+            dim += 1
+        elif kind == "slice":
+            parts.append(slice(draw(st.one_of(st.none(), st.integers(-6, 6))),
+                               draw(st.one_of(st.none(), st.integers(-6, 6))), draw(st.sampled_from([None, 1, 2, 3]))))
+            dim += 1
+        elif kind == "list":
+            parts.append(draw(st.lists(st.integers(-shape[dim], shape[dim] - 1), min_size=1, max_size=4)))
+            dim += 1
+        elif kind == "ellipsis" and Ellipsis not in parts:
+            parts.append(Ellipsis)
+            dim = len(shape)
+        else:
+            parts.append(None)
+    if sum(isinstance(p, list) for p in parts) > 1:  # several index lists must broadcast: keep one
+        first = next(i for i, p in enumerate(parts) if isinstance(p, list))
+        parts = [p if not isinstance(p, list) or i == first else slice(None) for i, p in enumerate(parts)]
+    return shape, tuple(parts), draw(st.integers(0, 99))
+
+
+@settings(max_examples=200, deadline=None)
+@given(index_keys())
+def test_random_indexing_matches_torch(case):
+    shape, key, seed = case
+    data = np.random.default_rng(seed).normal(size=shape)
+    outcome = []
+    for lib in (torch, ember):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        try:
+            out = x[key]
+        except Exception as error:  # noqa: BLE001 (where torch refuses, ember must refuse alike)
+            if lib is ember:
+                raise
+            with pytest.raises(type(error)):
+                ember.tensor(data.copy())[key]
+            return
+        (out * out).sum().backward()
+        outcome.append((out, x.grad))
+    for t, e in zip(*outcome):
+        assert_same(e, t)
+
+
+@settings(max_examples=150, deadline=None)
+@given(index_keys(), st.booleans())
+def test_random_index_assignment_matches_torch(case, scalar_value):
+    shape, key, seed = case
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=shape)
+    target_shape = tuple(torch.zeros(shape)[key].shape)
+    value = rng.normal(size=() if scalar_value else target_shape)
+    outcome = []
+    for lib in (torch, ember):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        v = lib.tensor(value.copy(), requires_grad=True)
+        y = x * 1
+        y[key] = v
+        (y * y * lib.arange(y.numel(), dtype=lib.float64).reshape(y.shape)).sum().backward()
+        outcome.append((y, x.grad, v.grad))
+    for t, e in zip(*outcome):
+        if t is None:
+            assert e is None
+        else:
+            assert_same(e, t)

@@ -504,7 +504,48 @@ def index_key(key, shape):
         elif isinstance(k, slice) and k.step is not None and k.step <= 0:
             raise ValueError("step must be greater than zero")
         out.append(k)
-    return tuple(out)
+    return _two_step_if_mixed(tuple(out))
+
+
+class TwoStep(tuple):
+    """(basic, advanced): a key that mixes integers with index arrays.
+
+    NumPy counts such integers as index arrays too, which can move the result's axes (x[0, :, [1]] has shape
+    (1, n) in NumPy); PyTorch first selects the integers, then indexes the rest: shape (n, 1). Indexing in
+    these two steps gives PyTorch's answer.
+    """
+
+
+def _two_step_if_mixed(key):
+    arrays = any(isinstance(k, np.ndarray) for k in key)
+    integers = any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key)
+    if not (arrays and integers):
+        return key
+    basic = tuple(slice(None) if isinstance(k, np.ndarray) else k for k in key)
+    advanced = tuple(k if isinstance(k, np.ndarray) or k is Ellipsis else slice(None)
+                     for k in key if not isinstance(k, (int, np.integer)))
+    return TwoStep((basic, advanced))
+
+
+def take(a, key):
+    """a[key] with PyTorch's meaning."""
+    return a[key[0]][key[1]] if isinstance(key, TwoStep) else a[key]
+
+
+def put(out, key, value):
+    """out[key] = value with PyTorch's meaning (the first step of a TwoStep is a view: writes go through)."""
+    if isinstance(key, TwoStep):
+        out[key[0]][key[1]] = value
+    else:
+        out[key] = value
+
+
+def add_at(out, key, value):
+    """out[key] += value, adding up where positions repeat."""
+    if isinstance(key, TwoStep):
+        np.add.at(out[key[0]], key[1], value)
+    else:
+        np.add.at(out, key, value)
 
 
 def _is_basic(key):
@@ -516,7 +557,7 @@ class GetItem(Op):
     def forward(ctx, a, key):
         ctx.shape, ctx.key = a.shape, key
         try:
-            out = a[key]
+            out = take(a, key)
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
         return out
@@ -537,9 +578,9 @@ class IndexAdd(Op):
         ctx.key = key
         out = np.zeros(shape, grad.dtype)
         if unique or _is_basic(key):
-            out[key] = grad
+            put(out, key, grad)
         else:
-            np.add.at(out, key, grad)
+            add_at(out, key, grad)
         return out
 
     @staticmethod
@@ -562,10 +603,10 @@ class IndexPut(Op):
         ctx.value_shape = np.shape(value)
         out = a.copy()
         try:
-            out[key] = value
+            put(out, key, value)
         except ValueError:
             raise RuntimeError(f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
-                               f"to indexing result of shape {list(out[key].shape)}") from None
+                               f"to indexing result of shape {list(take(out, key).shape)}") from None
         return out
 
     @staticmethod

@@ -45,6 +45,8 @@ SHAPE_OPS = {
     "index_list": lambda lib, a: a[[0, 1, 0]],
     "index_tensor": lambda lib, a: a[:, lib.tensor([2, 0, 2])],
     "index_two_tensors": lambda lib, a: a[lib.tensor([0, 1]), lib.tensor([1, 2])],
+    "index_int_and_list": lambda lib, a: a[0, :, [1, 3]],  # PyTorch selects the int first (NumPy would not)
+    "index_list_int_list": lambda lib, a: a[[1, 0], 0, [3, 2]],
     "index_mask": lambda lib, a: a[a > 0],
     "index_mask_rows": lambda lib, a: a[lib.tensor([True, False])],
     "index_select": lambda lib, a: a.index_select(2, lib.tensor([3, 0, 3])),
@@ -88,6 +90,15 @@ def test_view_of_non_contiguous_is_an_error_and_reshape_copies():
     with pytest.raises(RuntimeError, match="view size is not compatible"):
         a.view(6)
     assert a.reshape(6).tolist() == [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+
+
+def test_setitem_with_an_int_and_a_list_follows_torch():
+    def fn(lib, a, b):
+        c = a * 1
+        c[1, :, [0, 2]] = b  # b has PyTorch's shape for this key, (3, 2)
+        return c
+    check_parity(fn, [sample((2, 3, 4)), sample((3, 2))])
+    check_gradcheck(fn, [sample((2, 3, 4)), sample((3, 2))])
 
 
 def test_setitem_parity_with_gradients():
