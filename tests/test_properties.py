@@ -169,3 +169,37 @@ def test_random_index_assignment_matches_torch(case, scalar_value):
             assert e is None
         else:
             assert_same(e, t)
+
+
+SHAPE_STEPS = {
+    "permute": lambda t, r: t.permute(*r.permutation(t.ndim).tolist()) if t.ndim else t,
+    "transpose": lambda t, r: t.transpose(int(r.integers(t.ndim)), int(r.integers(t.ndim))) if t.ndim else t,
+    "reshape": lambda t, r: t.reshape(-1, *t.shape[2:]) if t.ndim > 1 else t.reshape(1, -1),
+    "view_contiguous": lambda t, r: t.contiguous().view(*reversed(t.shape)),
+    "flip": lambda t, r: t.flip(int(r.integers(t.ndim))) if t.ndim else t,
+    "unsqueeze_expand": lambda t, r: t.unsqueeze(0).expand(2, *t.shape),
+    "squeeze": lambda t, r: t.squeeze(),
+    "flatten": lambda t, r: t.flatten(),
+    "narrow": lambda t, r: t.narrow(0, 0, max(1, t.shape[0] // 2)) if t.ndim else t,
+    "repeat": lambda t, r: t.repeat(*([2] + [1] * (t.ndim - 1))) if t.ndim else t,
+    "mT": lambda t, r: t.mT if t.ndim >= 2 else t,
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.lists(st.sampled_from(sorted(SHAPE_STEPS)),
+                                                                     min_size=1, max_size=6), st.integers(0, 99))
+def test_random_shape_chains_match_torch(shape, steps, seed):
+    data = np.random.default_rng(seed).normal(size=shape)
+    outcome = []
+    for lib in (torch, ember):
+        r = np.random.default_rng(seed)  # the same choices in both libraries
+        x = lib.tensor(data.copy(), requires_grad=True)
+        y = x
+        for step in steps:
+            y = SHAPE_STEPS[step](y if y.ndim else y.unsqueeze(0), r)  # (0-d: torch's view()/permute() want args)
+        weights = lib.arange(y.numel(), dtype=lib.float64).reshape(y.shape)
+        (y * weights).sum().backward()
+        outcome.append((y, x.grad))
+    for t, e in zip(*outcome):
+        assert_same(e, t)
