@@ -203,3 +203,54 @@ def test_random_shape_chains_match_torch(shape, steps, seed):
         outcome.append((y, x.grad))
     for t, e in zip(*outcome):
         assert_same(e, t)
+
+
+@st.composite
+def joins(draw):
+    """Random shape, dim and split sizes for pulling a tensor apart and putting it back together."""
+    shape = draw(st.lists(st.integers(1, 5), min_size=1, max_size=4))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    size = draw(st.integers(1, max(1, shape[dim])))
+    return tuple(shape), dim, size, draw(st.integers(0, 99))
+
+
+@settings(max_examples=120, deadline=None)
+@given(joins())
+def test_random_split_cat_stack_gather_match_torch(case):
+    shape, dim, size, seed = case
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=shape)
+    index = rng.integers(0, shape[dim], size=shape)
+    outcome = []
+    for lib in (torch, ember):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        pieces = x.split(size, dim)
+        joined = lib.cat([p * (i + 1) for i, p in enumerate(reversed(pieces))], dim)
+        stacked = lib.stack(x.unbind(dim), dim=-1)
+        picked = x.gather(dim, lib.tensor(index))
+        spread = lib.zeros(shape, dtype=lib.float64).scatter_add(dim, lib.tensor(index), x * x)
+        chunks = x.chunk(size, dim)
+        parts = [joined, stacked, picked, spread, chunks[-1]]
+        weights = [lib.arange(p.numel(), dtype=lib.float64).reshape(p.shape) for p in parts]
+        sum((p * w).sum() for p, w in zip(parts, weights)).backward()
+        outcome.append((*parts, x.grad))
+    for t, e in zip(*outcome):
+        assert_same(e, t)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(1, 4), min_size=2, max_size=4), st.integers(-2, 2), st.integers(0, 99))
+def test_random_masks_and_running_sums_match_torch(shape, diagonal, seed):
+    rng = np.random.default_rng(seed)
+    data, mask = rng.normal(size=shape), rng.random(size=shape[-1:]) < 0.5  # the mask broadcasts
+    outcome = []
+    for lib in (torch, ember):
+        x = lib.tensor(data.copy(), requires_grad=True)
+        m = lib.tensor(mask)
+        parts = [x.tril(diagonal), x.triu(diagonal), lib.where(m, x, x * x), x.masked_fill(m, 0.5),
+                 x.cumsum(len(shape) - 1 - seed % len(shape))]
+        weights = [lib.arange(p.numel(), dtype=lib.float64).reshape(p.shape) for p in parts]
+        sum((p * w).sum() for p, w in zip(parts, weights)).backward()
+        outcome.append((*parts, x.grad))
+    for t, e in zip(*outcome):
+        assert_same(e, t)
