@@ -61,6 +61,8 @@ eq, ne, lt, le, gt, ge = map(_either_tensor, (_ew.eq, _ew.ne, _ew.lt, _ew.le, _e
     _ew.sin, _ew.cos, _ew.tanh, _ew.sigmoid, _ew.relu, _ew.floor, _ew.ceil, _ew.round, _ew.trunc, _ew.clamp,
     _ew.masked_fill, _ew.isnan, _ew.isinf, _ew.isfinite, _ew.logical_not, _ew.logical_and, _ew.logical_or,
     _ew.equal, _ew.allclose, _ew.isclose))
+log2, log10, square = map(_takes_tensor, (_ew.log2, _ew.log10, _ew.square))
+lerp = _takes_tensor(_ew.lerp, "lerp")
 negative, absolute, clip = neg, abs, clamp
 where = _ew.where
 
@@ -70,8 +72,13 @@ where = _ew.where
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
     _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
 
+sort, argsort, topk, var_mean, std_mean = map(_takes_tensor, (_rd.sort, _rd.argsort, _rd.topk, _rd.var_mean,
+                                                             _rd.std_mean))
+
 # matrices
-matmul, mm, bmm, mv, dot, outer = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot, _la.outer))
+matmul, mm, bmm, mv, dot, outer, trace = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot,
+                                                             _la.outer, _la.trace))
+einsum = _la.einsum
 
 # shape
 (reshape, flatten, unflatten, squeeze, unsqueeze, transpose, t, permute, split, chunk, unbind, narrow, flip, gather,
@@ -79,7 +86,12 @@ matmul, mm, bmm, mv, dot, outer = map(_takes_tensor, (_la.matmul, _la.mm, _la.bm
     _sh.reshape, _sh.flatten, _sh.unflatten, _sh.squeeze, _sh.unsqueeze, _sh.transpose, _sh.t, _sh.permute,
     _sh.split, _sh.chunk, _sh.unbind, _sh.narrow, _sh.flip, _sh.gather, _sh.scatter, _sh.scatter_add,
     _sh.index_select, _sh.masked_select, _sh.nonzero, _sh.clone, _sh.tril, _sh.triu))
+(movedim, roll, diagonal, diag, tile, repeat_interleave, diff, unique, bincount) = map(_takes_tensor, (
+    _sh.movedim, _sh.roll, _sh.diagonal, _sh.diag, _sh.tile, _sh.repeat_interleave, _sh.diff, _sh.unique,
+    _sh.bincount))
 swapaxes = transpose
+moveaxis = movedim
+meshgrid = _sh.meshgrid
 cat, stack = _sh.cat, _sh.stack
 concat = concatenate = cat
 
@@ -106,6 +118,22 @@ def broadcast_shapes(*shapes):
         return Size(numpy.broadcast_shapes(*shapes))
     except ValueError:
         raise _backend.broadcast_error(shapes[0], shapes[1]) from None
+
+
+def broadcast_to(input, size):
+    return input.expand(size)
+
+
+def hstack(tensors):
+    tensors = [x.reshape(1) if x.ndim == 0 else x for x in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([x.reshape(1, -1) if x.ndim < 2 else x for x in tensors], 0)
+
+
+row_stack = vstack
 
 
 def broadcast_tensors(*tensors):

@@ -481,6 +481,18 @@ class Tensor:
     def log1p(self):
         return _ew.log1p(self)
 
+    def log2(self):
+        return _ew.log2(self)
+
+    def log10(self):
+        return _ew.log10(self)
+
+    def square(self):
+        return _ew.square(self)
+
+    def lerp(self, end, weight):
+        return _ew.lerp(self, end, weight)
+
     def sqrt(self):
         return _ew.sqrt(self)
 
@@ -633,6 +645,15 @@ class Tensor:
     def cumsum(self, dim, dtype=None):
         return _rd.cumsum(self, dim, dtype)
 
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _rd.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _rd.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _rd.topk(self, k, dim, largest, sorted)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _rd.norm(self, p, dim, keepdim, dtype)
 
@@ -663,6 +684,9 @@ class Tensor:
 
     def outer(self, other):
         return _la.outer(self, other)
+
+    def trace(self):
+        return _la.trace(self)
 
     # ---- shape -------------------------------------------------------------------------------
     def view(self, *shape):
@@ -737,6 +761,38 @@ class Tensor:
 
     def flip(self, *dims):
         return _sh.flip(self, *dims)
+
+    def movedim(self, source, destination):
+        return _sh.movedim(self, source, destination)
+
+    moveaxis = movedim
+
+    def roll(self, shifts, dims=None):
+        return _sh.roll(self, shifts, dims)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _sh.diagonal(self, offset, dim1, dim2)
+
+    def diag(self, diagonal=0):
+        return _sh.diag(self, diagonal)
+
+    def tile(self, dims):
+        return _sh.tile(self, dims)
+
+    def repeat_interleave(self, repeats, dim=None):
+        return _sh.repeat_interleave(self, repeats, dim)
+
+    def diff(self, n=1, dim=-1):
+        return _sh.diff(self, n, dim)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _sh.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _sh.bincount(self, weights, minlength)
+
+    def broadcast_to(self, size):
+        return _sh.expand(self, size)
 
     def gather(self, dim, index):
         return _sh.gather(self, dim, index)

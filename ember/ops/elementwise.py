@@ -4,6 +4,7 @@ Each op: ``forward`` on arrays (NumPy broadcasts), ``backward`` on Tensors
 giving the gradient in the broadcast shape; the engine sums it back to each
 input's shape.
 """
+import builtins
 import math
 import numbers
 
@@ -296,6 +297,32 @@ class Log(Op):
     def backward(ctx, grad):  # d(ln a)/da = 1/a
         (a,) = ctx.saved_tensors
         return grad / a
+
+
+class Log2(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log2(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(log2 a)/da = 1/(a ln 2)
+        (a,) = ctx.saved_tensors
+        return grad / (a * math.log(2))
+
+
+class Log10(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(log10 a)/da = 1/(a ln 10)
+        (a,) = ctx.saved_tensors
+        return grad / (a * math.log(10))
 
 
 class Log1p(Op):
@@ -622,6 +649,26 @@ def expm1(a):
 
 def log(a):
     return Log.apply(_floating(a))
+
+
+def log2(a):
+    return Log2.apply(_floating(a))
+
+
+def log10(a):
+    return Log10.apply(_floating(a))
+
+
+def square(a):
+    return pow(a, 2)
+
+
+def lerp(start, end, weight):
+    """start + weight * (end - start), computed from the nearer end as PyTorch does (exact at weight 0 and 1)."""
+    diff = sub(end, start)
+    if not isinstance(weight, Tensor):
+        return add(start, mul(weight, diff)) if builtins.abs(weight) < 0.5 else sub(end, mul(diff, 1 - weight))
+    return where(abs(weight) < 0.5, add(start, mul(weight, diff)), sub(end, mul(diff, sub(1, weight))))
 
 
 def log1p(a):

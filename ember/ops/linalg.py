@@ -1,11 +1,13 @@
 """Matrix products: one MatMul op (batched, broadcast), and PyTorch's named forms on top of it."""
+import string
+
 import numpy as np
 
 from .._backend import dtype_of, result_type
 from ..autograd.function import Op
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 from .reduction import Sum
-from .shape import Permute
+from .shape import IndexPut, Permute, diagonal
 
 
 class MatMul(Op):
@@ -143,3 +145,103 @@ def outer(a, b):
         dt = result_type(a._data, b._data)
         a, b = a.to(dt), b.to(dt)
     return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+# ----------------------------------------------------------------------------
+# einsum: one op for every product written in index notation
+# ----------------------------------------------------------------------------
+def einsum_subscripts(equation, shapes):
+    """'ij,jk' -> (['ij', 'jk'], 'ik'): the output made explicit, '...' spelled out in spare letters."""
+    eq = equation.replace(" ", "")
+    left, arrow, output = eq.partition("->")
+    inputs = left.split(",")
+    if len(inputs) != len(shapes):
+        raise RuntimeError("einsum(): more operands were provided than specified in the equation"
+                           if len(shapes) > len(inputs) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    bad = set(eq) - set(string.ascii_letters) - set(",->.")
+    if bad:
+        raise RuntimeError(f"einsum(): invalid subscript given in the equation string: {sorted(bad)[0]!r}; "
+                           "subscripts are the letters a-z and A-Z")
+    spare = sorted(set(string.ascii_letters) - set(eq))
+    n_ellipsis = max((len(s) - len(sub) + 3 for sub, s in zip(inputs, shapes) if "..." in sub), default=0)
+    ellipsis = "".join(spare[:n_ellipsis])
+    expanded = []
+    for i, (sub, shape) in enumerate(zip(inputs, shapes)):
+        if "..." in sub:
+            sub = sub.replace("...", ellipsis[n_ellipsis - (len(shape) - len(sub) + 3):])
+        if len(sub) != len(shape):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(sub)}) does not match "
+                               f"the number of dimensions ({len(shape)}) for operand {i} and no ellipsis was given")
+        expanded.append(sub)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:  # implicit output: the ellipsis, then every letter used once, in alphabetical order
+        letters = "".join(expanded)
+        output = ellipsis + "".join(sorted(c for c in set(letters) - set(ellipsis) if letters.count(c) == 1))
+    return expanded, output
+
+
+class Einsum(Op):
+    @staticmethod
+    def forward(ctx, inputs, output, *arrays):
+        ctx.inputs, ctx.output = inputs, output
+        ctx.size = {}  # each letter's size, after size-1 dimensions broadcast
+        for sub, x in zip(inputs, arrays):
+            for c, n in zip(sub, x.shape):
+                ctx.size[c] = n if ctx.size.get(c, 1) == 1 else ctx.size[c]
+        ctx.save_for_backward(*arrays)
+        return np.einsum(",".join(inputs) + "->" + output, *arrays)
+
+    @staticmethod
+    def backward(ctx, grad):
+        """Operand i's gradient is itself an einsum: the output's gradient times the other operands.
+
+        Two cases need a hand: a letter only operand i has (summed away: the gradient is the
+        same all along it, so broadcast) and a letter it repeats ('ii': the gradient lives on the diagonal).
+        Where a size-1 dimension was broadcast, the engine sums the gradient back to it.
+        """
+        operands = ctx.saved_tensors
+        grads = [None, None]
+        for i, (sub, needed) in enumerate(zip(ctx.inputs, ctx.needs_input_grad[2:])):
+            if not needed:
+                grads.append(None)
+                continue
+            others = [s for j, s in enumerate(ctx.inputs) if j != i]
+            size = ctx.size
+            letters = list(dict.fromkeys(sub))
+            known = set(ctx.output).union(*others)
+            g = Einsum.apply([ctx.output, *others], "".join(c for c in letters if c in known), grad,
+                             *(x for j, x in enumerate(operands) if j != i))
+            g = g.reshape([size[c] if c in known else 1 for c in letters]).expand([size[c] for c in letters])
+            if len(letters) < len(sub):
+                grid = np.indices([size[c] for c in letters], sparse=True)
+                key = tuple(grid[letters.index(c)] for c in sub)
+                g = IndexPut.apply(_wrap(np.zeros([size[c] for c in sub], grad._data.dtype)), g, key)
+            grads.append(g)
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    """torch.einsum('ij,jk->ik', a, b): products, sums, traces and transposes written in index notation."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    for i, x in enumerate(operands):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"einsum(): operand {i} must be a Tensor, not {type(x).__name__}")
+    if len({x._data.dtype for x in operands}) > 1:
+        raise RuntimeError("einsum(): expected all operands to have the same dtype, got "
+                           f"{', '.join(dtype_of(x._data).name for x in operands)}; cast them, e.g. b.to(a.dtype)")
+    inputs, output = einsum_subscripts(equation, [x._data.shape for x in operands])
+    for c in set("".join(inputs)):
+        sizes = {x._data.shape[k] for sub, x in zip(inputs, operands) for k, d in enumerate(sub) if d == c}
+        if len(sizes - {1}) > 1:
+            raise RuntimeError(f"einsum(): subscript {c} has sizes {sorted(sizes)} that do not match; a subscript "
+                               "names one dimension, so its sizes must be equal")
+    return Einsum.apply(inputs, output, *operands)
+
+
+def trace(a):
+    if a.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
+    return diagonal(a).sum()  # the main diagonal, also of a non-square matrix

@@ -377,3 +377,47 @@ def count_nonzero(a, dim=None):
     axes = None if dim is None else reduced_axes(dim, a.ndim)
     return _wrap(np.asarray(np.count_nonzero(a._data, axis=axes), dtype=np.int64))
 
+
+
+# ----------------------------------------------------------------------------
+# sorting: the order comes from NumPy, the values are a gather (so gradients flow back to where they came from)
+# ----------------------------------------------------------------------------
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+def argsort(a, dim=-1, descending=False, stable=False):
+    """Indices that sort ``a`` along ``dim``; equal values keep their order (NaN counts as the largest)."""
+    data = a._data
+    if data.ndim == 0:
+        return _wrap(np.zeros((), np.int64))
+    axis = normalize_dim(dim, data.ndim)
+    if not descending:
+        return _wrap(np.argsort(data, axis=axis, kind="stable"))
+    # descending and still stable: sort the reversed array, then read the result backwards
+    n = data.shape[axis]
+    return _wrap(np.flip(n - 1 - np.argsort(np.flip(data, axis), axis=axis, kind="stable"), axis).copy())
+
+
+def sort(a, dim=-1, descending=False, stable=False):
+    indices = argsort(a, dim, descending)
+    return SortResult(gather(a, dim, indices) if a.ndim else a.clone(), indices)
+
+
+def topk(a, k, dim=-1, largest=True, sorted=True):
+    axis = normalize_dim(dim, a.ndim)
+    n = a._data.shape[axis] if a.ndim else 1
+    if not 0 <= k <= n:
+        raise RuntimeError(f"selected index k out of range: k={k}, but dimension {axis} has size {n}")
+    indices = argsort(a, axis, descending=largest)
+    if a.ndim:
+        indices = _wrap(np.take(indices._data, np.arange(k), axis=axis))
+    return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
+
+
+def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return var(a, dim, unbiased, keepdim, correction), mean(a, dim, keepdim)
+
+
+def std_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    return std(a, dim, unbiased, keepdim, correction), mean(a, dim, keepdim)

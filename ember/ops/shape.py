@@ -678,3 +678,138 @@ def pad(a, widths, mode="constant", value=None):
     # other modes read existing positions: pad a map of positions, then gather (differentiable through getitem)
     source = np.pad(np.arange(a._data.size).reshape(a._data.shape), pairs, mode=modes[mode])
     return getitem(reshape(a, -1), source)
+
+
+# ----------------------------------------------------------------------------
+# more arrangements, each built from the differentiable pieces above
+# ----------------------------------------------------------------------------
+def movedim(a, source, destination):
+    source = [source] if isinstance(source, int) else list(source)
+    destination = [destination] if isinstance(destination, int) else list(destination)
+    if len(source) != len(destination):
+        raise RuntimeError(f"movedim: Invalid source or destination dims: source ({source} dims) should contain "
+                           f"the same number of dims as destination ({destination} dims)")
+    source = [normalize_dim(d, a.ndim) for d in source]
+    destination = [normalize_dim(d, a.ndim) for d in destination]
+    if len(set(source)) != len(source) or len(set(destination)) != len(destination):
+        raise RuntimeError(f"movedim: repeated dim in `source` ({source}) or `destination` ({destination})")
+    if a.ndim == 0:
+        return view(a, ())
+    order = [None] * a.ndim  # order[new position] = old axis
+    for s, d in zip(source, destination):
+        order[d] = s
+    rest = iter(i for i in range(a.ndim) if i not in source)  # the others keep their relative order
+    return permute(a, [o if o is not None else next(rest) for o in order])
+
+
+def roll(a, shifts, dims=None):
+    """Shift elements along dims, wrapping around: an index_select with the indices rotated."""
+    if dims is None:
+        return roll(flatten(a), shifts, 0).view(a._data.shape)
+    shifts = [shifts] if isinstance(shifts, int) else list(shifts)
+    dims = [dims] if isinstance(dims, int) else list(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    for shift, dim in zip(shifts, dims):
+        n = a._data.shape[normalize_dim(dim, a.ndim)]
+        a = index_select(a, dim, (np.arange(n) - shift) % n) if n else a
+    return a
+
+
+def diagonal(a, offset=0, dim1=0, dim2=1):
+    """The diagonal of the (dim1, dim2) planes, as the last dimension (PyTorch's order)."""
+    d1, d2 = normalize_dim(dim1, a.ndim), normalize_dim(dim2, a.ndim)
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    moved = movedim(a, (d1, d2), (-2, -1))
+    rows, cols = moved._data.shape[-2:]
+    start_row, start_col = max(-offset, 0), max(offset, 0)
+    n = max(0, min(rows - start_row, cols - start_col))
+    i = np.arange(n)
+    return getitem(moved, (Ellipsis, i + start_row, i + start_col))
+
+
+_diagonal_of = diagonal  # (diag's own argument is called diagonal, as in PyTorch)
+
+
+def diag(a, diagonal=0):
+    """A vector becomes a matrix with it on a diagonal; a matrix gives back that diagonal."""
+    if a.ndim == 2:
+        return _diagonal_of(a, diagonal)
+    if a.ndim != 1:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
+    n = a._data.shape[0] + abs(diagonal)
+    i = np.arange(a._data.shape[0])
+    zeros = _wrap(np.zeros((n, n), a._data.dtype))
+    return IndexPut.apply(zeros, a, (i + max(-diagonal, 0), i + max(diagonal, 0)))
+
+
+def tile(a, dims):
+    dims = tuple(dims)
+    if len(dims) < a.ndim:  # missing repetitions count as 1, at the front
+        dims = (1,) * (a.ndim - len(dims)) + dims
+    return repeat(a, *dims)
+
+
+def repeat_interleave(a, repeats, dim=None):
+    """Each element repeated ``repeats`` times in place: [1, 2] -> [1, 1, 2, 2]."""
+    if dim is None:
+        a, dim = flatten(a), 0
+    axis = normalize_dim(dim, a.ndim)
+    counts = repeats._data if isinstance(repeats, Tensor) else repeats
+    return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids: with indexing='xy' the first two dims are swapped (NumPy's and matplotlib's order)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: {indexing}")
+    shape = [x.numel() for x in tensors]
+    if indexing == "xy" and len(shape) >= 2:
+        shape[0], shape[1] = shape[1], shape[0]
+    grids = []
+    for i, x in enumerate(tensors):
+        axis = {0: 1, 1: 0}.get(i, i) if indexing == "xy" and len(shape) >= 2 else i
+        sizes = [1] * len(shape)
+        sizes[axis] = -1
+        grids.append(expand(reshape(x, sizes), shape))
+    return tuple(grids)
+
+
+def diff(a, n=1, dim=-1):
+    axis = normalize_dim(dim, a.ndim)
+    for _ in range(n):
+        length = a._data.shape[axis]
+        later, earlier = narrow(a, axis, 1, max(length - 1, 0)), narrow(a, axis, 0, max(length - 1, 0))
+        a = (later != earlier) if a._data.dtype == np.bool_ else later - earlier
+    return a
+
+
+def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values, sorted (not differentiable: which values exist is not a smooth function)."""
+    if dim is not None:
+        values, inverse, counts = np.unique(a._data, return_inverse=True, return_counts=True,
+                                            axis=normalize_dim(dim, a.ndim))
+    else:
+        values, inverse, counts = np.unique(a._data, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(a._data.shape)
+    out = [_wrap(values)]
+    if return_inverse:
+        out.append(_wrap(inverse.astype(np.int64)))
+    if return_counts:
+        out.append(_wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bincount(a, weights=None, minlength=0):
+    data = a._data
+    if data.ndim != 1 or data.dtype.kind not in "iu":
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if data.size and data.min() < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if weights is None:
+        return _wrap(np.bincount(data, minlength=minlength).astype(np.int64))
+    w = weights._data
+    return _wrap(np.bincount(data, w, minlength).astype(w.dtype if w.dtype.kind == "f" else np.float64))
