@@ -199,38 +199,27 @@ def _leaf_hooks(leaf):
     return entry[1] if entry is not None and entry[0]() is leaf else None
 
 
-class RemovableHandle:
-    def __init__(self, hooks, fn):
-        self._hooks, self._fn = hooks, fn
-
-    def remove(self):
-        for i, fn in enumerate(self._hooks):
-            if fn is self._fn:
-                del self._hooks[i]
-                return
-
-
 def register_hook(tensor, fn):
     """Tensor.register_hook: fn(grad) runs when tensor's gradient is computed; returning a Tensor replaces it."""
+    from ..utils.hooks import add_hook  # (here: ember.utils imports the data tools, which need the ops)
     if not tensor._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node = tensor.grad_fn
     if node is None:
         hooks = _leaf_hooks(tensor)
         if hooks is None:
-            hooks = []
+            hooks = {}
             LEAF_HOOKS[id(tensor)] = (weakref.ref(tensor), hooks)
             weakref.finalize(tensor, LEAF_HOOKS.pop, id(tensor), None)
     else:
         if node._hooks is None:
-            node._hooks = []
+            node._hooks = {}
         hooks = node._hooks
-    hooks.append(fn)
-    return RemovableHandle(hooks, fn)
+    return add_hook(hooks, fn)
 
 
 def _run_hooks(hooks, grad):
-    for fn in list(hooks):
+    for fn in list(hooks.values()):
         result = fn(grad)
         if result is not None:
             grad = result

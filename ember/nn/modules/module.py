@@ -1,8 +1,11 @@
 """Module: the base of every layer and model, with PyTorch's registration, naming and state behaviour."""
 from collections import OrderedDict, namedtuple
 
-from ...autograd.grad_mode import no_grad
+from ...autograd.function import Op
+from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...tensor import Tensor
+from ...ops.shape import _share_version
+from ...utils.hooks import add_hook
 from ..parameter import Parameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -27,12 +30,59 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks:
+            return self._call_with_hooks(args, kwargs)
         return self.forward(*args, **kwargs)
+
+    # ---- hooks: look at (or change) what goes in and out of a layer ------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) runs before forward; returning a value (or tuple) replaces the arguments."""
+        return _add(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
+        """hook(module, args, output) runs after forward; returning a value replaces the output."""
+        return _add(self._forward_hooks, (hook, with_kwargs), prepend)
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) runs once the gradients of the layer's inputs are known.
+
+        grad_input and grad_output are tuples (None for an input that needs no gradient); returning a
+        tuple replaces grad_input.
+        """
+        return _add(self._backward_hooks, hook, prepend)
+
+    def register_backward_hook(self, hook):
+        raise RuntimeError("register_backward_hook is deprecated in PyTorch (it saw only the last op of a "
+                           "layer); use register_full_backward_hook(hook), which sees the whole layer")
+
+    def _call_with_hooks(self, args, kwargs):
+        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
+            if with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    args, kwargs = result
+            else:
+                result = hook(self, args)
+                if result is not None:
+                    args = result if isinstance(result, tuple) else (result,)
+        record = self._backward_hooks and is_grad_enabled()
+        if record:
+            call = _BackwardHookCall(self, args)
+            args = call.mark_inputs(args)
+        out = self.forward(*args, **kwargs)
+        for hook, with_kwargs in list(self._forward_hooks.values()):
+            result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
+            if result is not None:
+                out = result
+        return call.mark_outputs(out) if record else out
 
     # ---- registration ----------------------------------------------------------------------------
     def __setattr__(self, name, value):
@@ -316,6 +366,86 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return head + lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _add(hooks, entry, prepend):
+    handle = add_hook(hooks, entry)
+    if prepend:
+        hooks.move_to_end(handle.id, last=False)
+    return handle
+
+
+class BackwardHookFunction(Op):
+    """Identity on a module's inputs and outputs: its backward is where a full backward hook sees the gradients."""
+
+    @staticmethod
+    def forward(ctx, a, call, position, is_input):
+        ctx.call, ctx.position, ctx.is_input = call, position, is_input
+        return a.view()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return ctx.call.arrived(grad, ctx.position, ctx.is_input), None, None, None
+
+    def name(self):
+        return "BackwardHookFunctionBackward"
+
+
+class _BackwardHookCall:
+    """One call of a module with full backward hooks: collects grad_output, then grad_input, then runs the hooks."""
+
+    def __init__(self, module, args):
+        self.module = module
+        self.grad_input = [None] * len(args)
+        self.grad_output = []
+        self.waiting_inputs = 0
+        self.waiting_outputs = 0
+
+    def mark_inputs(self, args):
+        marked = []
+        for i, x in enumerate(args):
+            if isinstance(x, Tensor) and x.requires_grad:
+                x = _share_version(x, BackwardHookFunction.apply(x, self, i, True))
+                self.waiting_inputs += 1
+            marked.append(x)
+        return tuple(marked)
+
+    def mark_outputs(self, out):
+        single = isinstance(out, Tensor)
+        outputs = [out] if single else list(out) if isinstance(out, (tuple, list)) else None
+        if outputs is None:
+            return out
+        self.grad_output = [None] * len(outputs)
+        for i, y in enumerate(outputs):
+            if isinstance(y, Tensor) and y.requires_grad:
+                outputs[i] = _share_version(y, BackwardHookFunction.apply(y, self, i, False))
+                self.waiting_outputs += 1
+        return outputs[0] if single else type(out)(outputs)
+
+    def arrived(self, grad, position, is_input):
+        if not is_input:
+            self.grad_output[position] = grad
+            self.waiting_outputs -= 1
+            if self.waiting_inputs == 0 and self.waiting_outputs == 0:
+                self._run()  # no input needs a gradient: PyTorch fires the hooks on the outputs' gradients
+            return grad
+        self.grad_input[position] = grad
+        self.waiting_inputs -= 1
+        if self.waiting_inputs:
+            return grad
+        replaced = self._run()
+        return grad if replaced is None else replaced[position]
+
+    def _run(self):
+        replaced = None
+        for hook in list(self.module._backward_hooks.values()):
+            result = hook(self.module, tuple(self.grad_input), tuple(self.grad_output))
+            if result is not None:
+                if self.waiting_inputs == 0 and sum(g is not None for g in self.grad_input) > 1:
+                    raise RuntimeError("ember's full backward hooks can replace grad_input only for a module with "
+                                       "one input that needs a gradient")
+                replaced = self.grad_input = list(result)
+        return replaced
 
 
 def _is_dtype_only(args, kwargs):
