@@ -1,5 +1,6 @@
 """Optimizers and schedulers: 50 steps from the same weights give PyTorch's parameters (float64), every option."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -124,6 +125,15 @@ SCHEDULERS = {
     "onecycle_linear_3phase": lambda lib, o: lib.optim.lr_scheduler.OneCycleLR(
         o, max_lr=[0.5, 0.8], epochs=6, steps_per_epoch=10, anneal_strategy="linear", three_phase=True,
         pct_start=0.25),
+    "warm_restarts": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, T_0=7, eta_min=0.01),
+    "warm_restarts_growing": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 3, T_mult=2),
+    "constant": lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, factor=0.25, total_iters=9),
+    "linear": lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=0.9, total_iters=20),
+    "polynomial": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=30, power=2.0),
+    "warmup_then_cosine": lambda lib, o: lib.optim.lr_scheduler.SequentialLR(
+        o, [lib.optim.lr_scheduler.LinearLR(o, 0.01, total_iters=8),
+            lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20),
+            lib.optim.lr_scheduler.ExponentialLR(o, 0.9)], milestones=[8, 30]),
 }
 
 
@@ -144,6 +154,51 @@ def test_scheduler_lr_sequence_matches_torch(name, optimizer):
             seq.append((*sched.get_last_lr(), group.get("momentum", group.get("betas", (0,))[0])))
         sequences.append(seq)
     np.testing.assert_allclose(np.array(sequences[0], float), np.array(sequences[1], float), rtol=1e-12, atol=1e-15)
+
+
+CLOSED_FORMS = {
+    "step": lambda lib, o: lib.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5),
+    "multistep": lambda lib, o: lib.optim.lr_scheduler.MultiStepLR(o, milestones=[2, 5, 5], gamma=0.3),
+    "exponential": lambda lib, o: lib.optim.lr_scheduler.ExponentialLR(o, gamma=0.8),
+    "cosine": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=6),
+    "constant": lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, total_iters=4),
+    "linear": lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, total_iters=4),
+    "polynomial": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=7, power=0.5),
+    "warm_restarts": lambda lib, o: lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(o, 2, T_mult=3),
+}
+
+
+@pytest.mark.parametrize("name", CLOSED_FORMS)
+def test_scheduler_stepped_to_an_epoch_matches_torch(name):
+    """step(epoch) jumps with the closed form (or, for warm restarts, to a fractional epoch within a period)."""
+    epochs = [1, 4, 2, 9, 3, 3, 0, 12] if name != "warm_restarts" else [0.5, 1.25, 7.0, 2.5, 30.0, 9.75]
+    lrs = []
+    for lib in (ember, torch):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.zeros(1))], lr=0.5)
+        sched = CLOSED_FORMS[name](lib, opt)
+        seq = []
+        for epoch in epochs:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # torch warns that the epoch argument is deprecated
+                sched.step(epoch)
+            sched.step()
+            seq.append(sched.get_last_lr()[0])
+        lrs.append(seq)
+    np.testing.assert_allclose(lrs[0], lrs[1], rtol=1e-13, atol=0)
+
+
+def test_sequential_lr_checks_its_arguments():
+    opt = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.5)
+    other = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.5)
+    sched = ember.optim.lr_scheduler
+    with pytest.raises(ValueError, match="one more than the number of milestone"):
+        sched.SequentialLR(opt, [sched.StepLR(opt, 2), sched.StepLR(opt, 3)], milestones=[])
+    with pytest.raises(ValueError, match="same optimizer"):
+        sched.SequentialLR(opt, [sched.StepLR(opt, 2), sched.StepLR(other, 3)], milestones=[4])
+    with pytest.raises(ValueError, match="positive integer T_0"):
+        sched.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError, match="Starting multiplicative factor"):
+        sched.LinearLR(opt, start_factor=0)
 
 
 def test_reduce_on_plateau_matches_torch():
