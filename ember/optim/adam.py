@@ -4,16 +4,30 @@ import numpy as np
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
+def check_adam_like(lr, betas, eps, weight_decay):
+    _check(lr >= 0.0, f"Invalid learning rate: {lr}")
+    _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
+    _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
+    _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
+    _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+
+
+def moments(state, param, grad, beta1, beta2):
+    """Adam's running averages of the gradient and of its square, updated in place."""
+    exp_avg = buffer(state, "exp_avg", param)
+    exp_avg_sq = buffer(state, "exp_avg_sq", param)
+    exp_avg += (1 - beta1) * (grad - exp_avg)  # m = beta1 m + (1 - beta1) g, as a lerp
+    exp_avg_sq *= beta2
+    exp_avg_sq += (1 - beta2) * grad * grad  # v = beta2 v + (1 - beta2) g^2
+    return exp_avg, exp_avg_sq
+
+
 class Adam(Optimizer):
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None):
-        _check(lr >= 0.0, f"Invalid learning rate: {lr}")
-        _check(eps >= 0.0, f"Invalid epsilon value: {eps}")
-        _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
-        _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
+        check_adam_like(lr, betas, eps, weight_decay)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                                       maximize=maximize, foreach=foreach, capturable=capturable,
                                       differentiable=differentiable, fused=fused))
@@ -26,11 +40,7 @@ class Adam(Optimizer):
                 param *= 1 - lr * decay  # AdamW: shrink the weights directly
             else:
                 grad = grad + decay * param  # Adam: L2 penalty folded into the gradient
-        exp_avg = buffer(state, "exp_avg", param)
-        exp_avg_sq = buffer(state, "exp_avg_sq", param)
-        exp_avg += (1 - beta1) * (grad - exp_avg)  # m = beta1 m + (1 - beta1) g, as a lerp
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad  # v = beta2 v + (1 - beta2) g^2
+        exp_avg, exp_avg_sq = moments(state, param, grad, beta1, beta2)
         step_size = lr / (1 - beta1 ** step)
         correction2_sqrt = (1 - beta2 ** step) ** 0.5
         if group["amsgrad"]:
