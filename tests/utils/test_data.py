@@ -96,3 +96,48 @@ def test_loader_argument_errors_match_torch():
             lib.utils.data.DataLoader(data, batch_size=0)
     assert_same(next(iter(DataLoader(TensorDataset(ember.ones(3, 2)), batch_size=2, num_workers=2)))[0],
                 torch.ones(2, 2))
+
+
+def countdown(lib, n):
+    """The same stream in either library: n, n-1, ..., 1 as (features, label) samples."""
+    class Countdown(lib.utils.data.IterableDataset):
+        def __iter__(self):
+            for i in range(n, 0, -1):
+                yield lib.tensor([float(i), i * 0.5]), i % 3
+
+        def __len__(self):
+            return n
+    return Countdown()
+
+
+def test_iterable_dataset_batches_like_torch():
+    for kwargs in ({"batch_size": 3}, {"batch_size": 3, "drop_last": True}, {"batch_size": None}, {}):
+        e_loader = DataLoader(countdown(ember, 7), **kwargs)
+        t_loader = torch.utils.data.DataLoader(countdown(torch, 7), **kwargs)
+        e_batches, t_batches = list(e_loader), list(t_loader)
+        assert len(e_loader) == len(t_loader) == len(e_batches) == len(t_batches)
+        for (ex, ey), (tx, ty) in zip(e_batches, t_batches):
+            assert_same(ex, tx)
+            assert ey.tolist() == ty.tolist() if isinstance(ty, torch.Tensor) else ey == ty
+
+
+def test_iterable_dataset_refuses_shuffle_and_samplers():
+    for kwargs in ({"shuffle": True}, {"sampler": [0, 1]}, {"batch_sampler": [[0]], "batch_size": 1}):
+        for lib in (ember, torch):
+            with pytest.raises(ValueError, match="IterableDataset"):
+                lib.utils.data.DataLoader(countdown(lib, 3), **kwargs)
+
+
+def test_weighted_random_sampler_follows_the_weights():
+    weights = [0.0, 1.0, 3.0]
+    sampler = ember.utils.data.WeightedRandomSampler(weights, 4000, generator=ember.Generator().manual_seed(3))
+    counts = np.bincount(list(sampler), minlength=3)
+    assert len(sampler) == 4000 and counts[0] == 0 and abs(counts[2] / counts[1] - 3) < 0.3
+    unique = list(ember.utils.data.WeightedRandomSampler([1, 1, 1, 1], 4, replacement=False))
+    assert sorted(unique) == [0, 1, 2, 3]
+    for bad in ({"num_samples": 0}, {"num_samples": 2, "replacement": 1}):
+        for lib in (ember, torch):
+            with pytest.raises(ValueError):
+                lib.utils.data.WeightedRandomSampler(weights, **bad)
+    with pytest.raises(RuntimeError):  # more draws than categories, without replacement
+        list(ember.utils.data.WeightedRandomSampler(weights, 5, replacement=False))

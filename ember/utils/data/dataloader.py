@@ -6,6 +6,7 @@ import numpy as np
 
 from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -60,6 +61,16 @@ class DataLoader:
                              "drop_last")
         self.dataset, self.num_workers, self.generator = dataset, num_workers, generator
         self.batch_size = None if batch_sampler is not None else batch_size
+        self._stream = isinstance(dataset, IterableDataset)
+        if self._stream:
+            for name, value in (("shuffle", shuffle), ("sampler", sampler), ("batch_sampler", batch_sampler)):
+                if value:
+                    raise ValueError(f"DataLoader with IterableDataset: expected unspecified {name} option, but "
+                                     f"got {name}={value}; an IterableDataset decides its own order")
+            self.sampler = self.batch_sampler = None  # no indices: the stream itself is the order
+            self.drop_last = drop_last
+            self.collate_fn = collate_fn or (default_collate if batch_size is not None else default_convert)
+            return
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
         self.sampler = sampler
@@ -71,6 +82,19 @@ class DataLoader:
 
     def __iter__(self):
         # num_workers > 0 is accepted and runs in this process: the batches are the same
+        if self._stream:  # batches of consecutive samples from the stream
+            batch = []
+            for sample in self.dataset:
+                if self.batch_size is None:
+                    yield self.collate_fn(sample)
+                    continue
+                batch.append(sample)
+                if len(batch) == self.batch_size:
+                    yield self.collate_fn(batch)
+                    batch = []
+            if batch and not self.drop_last:
+                yield self.collate_fn(batch)
+            return
         if self.batch_sampler is None:
             for index in self.sampler:
                 yield self.collate_fn(self.dataset[index])
@@ -79,4 +103,10 @@ class DataLoader:
             yield self.collate_fn([self.dataset[i] for i in indices])
 
     def __len__(self):
+        if self._stream:  # only a stream that knows its length has one
+            n = len(self.dataset)
+            if self.batch_size is None:
+                return n
+            return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
         return len(self.batch_sampler if self.batch_sampler is not None else self.sampler)
+

@@ -16,6 +16,17 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclass with __iter__ (for data that is read, not indexed). The DataLoader batches
+    consecutive samples; there is no sampler, so shuffling is the stream's own business."""
+
+    def __iter__(self):
+        raise NotImplementedError("an IterableDataset subclass must implement __iter__")
+
+    def __add__(self, other):
+        raise TypeError("an IterableDataset cannot be added to a map-style dataset; use itertools.chain")
+
+
 class TensorDataset(Dataset):
     """Samples are the index-th rows of each tensor: TensorDataset(x, y)[i] == (x[i], y[i])."""
 

@@ -1,5 +1,7 @@
 """Samplers: the order in which a DataLoader visits a dataset's indices."""
-from ...random import randint, randperm
+from ..._backend import float64
+from ...creation import as_tensor
+from ...random import multinomial, randint, randperm
 
 
 class Sampler:
@@ -42,6 +44,26 @@ class RandomSampler(Sampler):
         while len(order) < self.num_samples:
             order += randperm(n, generator=self.generator).tolist()
         return iter(order[:self.num_samples])
+
+    def __len__(self):
+        return self.num_samples
+
+
+class WeightedRandomSampler(Sampler):
+    """Draw num_samples indices, index i with probability weights[i] / sum(weights): rebalances rare classes."""
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples <= 0:
+            raise ValueError(f"num_samples should be a positive integer value, but got num_samples={num_samples}")
+        if not isinstance(replacement, bool):
+            raise ValueError(f"replacement should be a boolean value, but got replacement={replacement}")
+        weights = as_tensor(weights, dtype=float64)
+        if weights.ndim != 1:
+            raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
+        self.weights, self.num_samples, self.replacement, self.generator = weights, num_samples, replacement, generator
+
+    def __iter__(self):
+        return iter(multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist())
 
     def __len__(self):
         return self.num_samples
