@@ -9,6 +9,8 @@ import warnings
 
 import numpy as np
 
+from .. import creation
+from .._backend import bool_
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
@@ -604,3 +606,85 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+# ----------------------------------------------------------------------------
+# attention
+# ----------------------------------------------------------------------------
+def _additive_mask(mask, dtype, blocked_when):
+    """A mask as numbers to add to the scores: 0 where attention may go, -inf where it may not.
+
+    A bool mask says where attention is blocked (blocked_when=True, nn.MultiheadAttention's convention) or
+    where it is allowed (blocked_when=False, scaled_dot_product_attention's); a float mask is added as it is.
+    """
+    if mask is None or mask.dtype != bool_:
+        return mask
+    blocked = mask if blocked_when else mask.logical_not()
+    return creation.zeros(mask.shape, dtype=dtype).masked_fill(blocked, float("-inf"))
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False):
+    """softmax(q k^T * scale + mask) v over the last two dims; scale defaults to 1/sqrt(head size)."""
+    if is_causal and attn_mask is not None:
+        raise RuntimeError("_scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True")
+    length, source = query.shape[-2], key.shape[-2]
+    scale = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = query @ key.transpose(-2, -1) * scale
+    if is_causal:  # position i may look at positions 0..i only
+        attn_mask = creation.ones(length, source, dtype=bool_).tril()
+    mask = _additive_mask(attn_mask, scores.dtype, blocked_when=False)
+    if mask is not None:
+        scores = scores + mask
+    weights = _dropout(scores.softmax(-1), dropout_p, True, False, scores.shape)
+    return weights @ value
+
+
+def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
+                                 out_proj_bias, training=True, key_padding_mask=None, need_weights=True,
+                                 attn_mask=None, dropout_p=0.0, average_attn_weights=True, q_proj_weight=None,
+                                 k_proj_weight=None, v_proj_weight=None):
+    """nn.MultiheadAttention's computation on (length, batch, embed) inputs: project, split into heads,
+    attend, join the heads, project back. Returns (output, weights averaged over heads or per head, or None)."""
+    batched = query.ndim == 3
+    if not batched:  # (length, embed): a batch of one
+        query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
+        key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
+    length, batch, embed = query.shape
+    source = key.shape[0]
+    head = embed // num_heads
+    if head * num_heads != embed:
+        raise AssertionError(f"embed_dim {embed} not divisible by num_heads {num_heads}")
+    if in_proj_weight is not None:
+        q_w, k_w, v_w = in_proj_weight.chunk(3)
+    else:
+        q_w, k_w, v_w = q_proj_weight, k_proj_weight, v_proj_weight
+    q_b, k_b, v_b = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
+    q, k, v = linear(query, q_w, q_b), linear(key, k_w, k_b), linear(value, v_w, v_b)
+    # heads become part of the batch: (batch * heads, length, head size)
+    q = q.reshape(length, batch * num_heads, head).transpose(0, 1)
+    k = k.reshape(source, batch * num_heads, head).transpose(0, 1)
+    v = v.reshape(source, batch * num_heads, head).transpose(0, 1)
+    mask = _additive_mask(attn_mask, q.dtype, blocked_when=True)
+    if mask is not None and mask.ndim == 2:
+        mask = mask.unsqueeze(0)
+    if key_padding_mask is not None:  # (batch, source): padded keys get no attention from any head
+        padding = _additive_mask(key_padding_mask, q.dtype, blocked_when=True)
+        padding = padding.reshape(batch, 1, 1, source).expand(-1, num_heads, -1, -1).reshape(batch * num_heads, 1,
+                                                                                              source)
+        mask = padding if mask is None else mask + padding
+    scores = (q * math.sqrt(1.0 / head)) @ k.transpose(-2, -1)
+    if mask is not None:
+        scores = scores + mask
+    weights = dropout(scores.softmax(-1), dropout_p, training)
+    out = (weights @ v).transpose(0, 1).reshape(length * batch, embed)
+    out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, embed)
+    if not need_weights:
+        weights = None
+    else:
+        weights = weights.reshape(batch, num_heads, length, source)
+        if average_attn_weights:
+            weights = weights.mean(1)
+        if not batched:
+            weights = weights.squeeze(0)
+    return (out if batched else out.squeeze(1)), weights
