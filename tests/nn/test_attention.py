@@ -109,3 +109,35 @@ def test_attention_dropout_is_off_in_eval_mode():
     assert ember.equal(first, second)
     mha.train()
     assert not ember.equal(mha(x, x, x)[0], first)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("masks", [False, True])
+def test_transformer_encoder_matches_torch(norm_first, masks):
+    from ember.nn.modules.transformer import generate_square_subsequent_mask
+    kwargs = dict(d_model=6, nhead=2, dim_feedforward=10, dropout=0.0, batch_first=True, norm_first=norm_first,
+                  activation="gelu" if norm_first else "relu")
+    torch.manual_seed(0)
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(**kwargs), num_layers=2,
+                                        norm=torch.nn.LayerNorm(6), enable_nested_tensor=False).double()
+    e_enc = ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(**kwargs), num_layers=2,
+                                        norm=ember.nn.LayerNorm(6))
+    copy_module(t_enc, e_enc.double())
+    assert [n for n, _ in e_enc.named_parameters()] == [n for n, _ in t_enc.named_parameters()]
+    x = RNG.normal(size=(3, 5, 6))
+    padded = np.zeros((3, 5), bool)
+    padded[1, -2:] = True
+    results = []
+    for lib, enc in ((torch, t_enc), (ember, e_enc)):
+        src = lib.tensor(x, requires_grad=True)
+        options = {}
+        if masks:
+            options = {"mask": lib.tensor(generate_square_subsequent_mask(5, dtype=ember.float64).numpy()),
+                       "src_key_padding_mask": lib.tensor(padded)}
+        out = enc(src, **options)
+        (out * lib.tensor(np.cos(np.arange(out.numel())).reshape(tuple(out.shape)))).sum().backward()
+        results.append([out, src.grad] + [p.grad for _, p in enc.named_parameters()])
+    for t, e in zip(*results):
+        assert_same(e, t, atol=1e-11, rtol=1e-9)
+    causal = generate_square_subsequent_mask(3)
+    assert causal.tolist() == torch.nn.Transformer.generate_square_subsequent_mask(3).tolist()

@@ -11,6 +11,7 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
                       Upsample)
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from .sparse import Embedding
 
@@ -20,6 +21,6 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Line
            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM",
            "GRU", "ReLU", "ReLU6", "Sigmoid", "Tanh",
            "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Hardtanh", "LogSigmoid", "Softmax", "LogSoftmax",
-           "MultiheadAttention",
+           "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
            "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "CrossEntropyLoss", "KLDivLoss"]
