@@ -19,9 +19,10 @@ from ..random import rand
 from ..tensor import _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
-           "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout", "batch_norm", "layer_norm", "embedding",
-           "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div"]
+           "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
+           "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
+           "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
 
 
 # ----------------------------------------------------------------------------
@@ -77,6 +78,52 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if bias is not None:
         out = out + bias.reshape(shape)
     return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Each (sample, channel) pair normalised over its own positions: batch_norm with the samples folded into
+    the channels, as PyTorch computes it. Running statistics are the average over the samples."""
+    n, c = input.shape[:2]
+    folded = input.reshape(1, n * c, *input.shape[2:])
+    mean, var = (None, None) if running_mean is None else (running_mean.repeat(n), running_var.repeat(n))
+    out = batch_norm(folded, mean, var, training=use_input_stats, momentum=momentum, eps=eps).reshape(input.shape)
+    if running_mean is not None and use_input_stats:
+        with no_grad():
+            running_mean.copy_(mean.reshape(n, c).mean(0))
+            running_var.copy_(var.reshape(n, c).mean(0))
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(*, C r^2, H, W) -> (*, C, H r, W r): channels become r x r blocks of pixels (sub-pixel upsampling)."""
+    r = upscale_factor
+    *lead, channels, h, w = input.shape
+    if channels % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square "
+                           f"of upscale_factor, but input.size(-3)={channels} is not divisible by {r * r}")
+    x = input.reshape(*lead, channels // (r * r), r, r, h, w)
+    k = len(lead)
+    x = x.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)  # (..., C, H, r, W, r)
+    return x.reshape(*lead, channels // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """The inverse of pixel_shuffle: (*, C, H r, W r) -> (*, C r^2, H, W)."""
+    r = downscale_factor
+    *lead, channels, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height and width to be divisible by downscale_factor, but "
+                           f"got height={h} and width={w} for downscale_factor={r}")
+    x = input.reshape(*lead, channels, h // r, r, w // r, r)
+    k = len(lead)
+    x = x.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)  # (..., C, r, r, H, W)
+    return x.reshape(*lead, channels * r * r, h // r, w // r)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

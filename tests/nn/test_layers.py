@@ -238,3 +238,33 @@ def test_functional_gradcheck(name):
     fn, shapes = GRADCHECKED[name]
     inputs = [ember.tensor(sample(s), requires_grad=True) for s in shapes]
     assert ember.autograd.gradcheck(fn, inputs)
+
+
+@pytest.mark.parametrize("make,shape", [
+    (lambda lib: lib.nn.InstanceNorm1d(3), (4, 3, 5)),
+    (lambda lib: lib.nn.InstanceNorm2d(3, affine=True), (2, 3, 4, 5)),
+    (lambda lib: lib.nn.InstanceNorm2d(3, affine=True, track_running_stats=True, momentum=0.3), (2, 3, 4, 5)),
+    (lambda lib: lib.nn.InstanceNorm1d(2, eps=1e-3), (2, 6)),  # unbatched
+    (lambda lib: lib.nn.PixelShuffle(2), (2, 12, 3, 4)),
+    (lambda lib: lib.nn.PixelShuffle(3), (9, 2, 2)),
+    (lambda lib: lib.nn.PixelUnshuffle(2), (2, 3, 4, 6)),
+])
+def test_instance_norm_and_pixel_shuffle_match_torch(make, shape):
+    check_module_parity(make, [sample(shape)])  # the buffers (running statistics) are compared too
+    e_mod, t_mod = check_module_parity(make, [sample(shape)], train=False)
+    assert repr(e_mod) == repr(t_mod)
+
+
+def test_instance_norm_uses_running_statistics_in_eval_only_when_tracking():
+    x = sample((2, 3, 5))
+    outputs = []
+    for lib in (ember, torch):
+        norm = lib.nn.InstanceNorm1d(3, track_running_stats=True).double()
+        norm(lib.tensor(x))
+        norm.eval()
+        outputs.append(norm(lib.tensor(x * 2 + 1)))
+    assert_same(*outputs)
+    with pytest.raises(ValueError, match="expected 2D or 3D input"):
+        ember.nn.InstanceNorm1d(3)(ember.ones(1, 1, 3, 3))
+    with pytest.raises(RuntimeError, match="divisible"):
+        ember.nn.PixelShuffle(2)(ember.ones(1, 3, 2, 2))

@@ -8,15 +8,16 @@ from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
 from .module import Module
-from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
+from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
-                      Upsample)
+                      PixelShuffle, PixelUnshuffle, Upsample)
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Bilinear", "Flatten",
-           "Unflatten", "Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm", "Embedding",
+           "Unflatten", "Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+           "InstanceNorm1d", "InstanceNorm2d", "PixelShuffle", "PixelUnshuffle", "Embedding",
            "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM",
            "GRU", "ReLU", "ReLU6", "Sigmoid", "Tanh",

@@ -1,4 +1,4 @@
-"""BatchNorm1d (running statistics, momentum, eval mode) and LayerNorm."""
+"""BatchNorm1d/2d (running statistics, momentum, eval mode), InstanceNorm1d/2d, GroupNorm and LayerNorm."""
 from ... import creation
 from .. import functional as F
 from ..parameter import Parameter
@@ -65,6 +65,31 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Normalises (N, C, H, W) inputs per channel, over the batch and every position."""
 
+    _expected_dims = (4,)
+
+
+class _InstanceNorm(_BatchNorm):
+    """Normalise each sample's channel over its own positions (style transfer, small batches)."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=affine)
+
+    def forward(self, input):
+        batched = self._expected_dims[0]
+        if input.ndim not in (batched - 1, batched):
+            raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.ndim}D input)")
+        if input.ndim == batched - 1:  # one unbatched sample
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                               self.training or not self.track_running_stats, self.momentum or 0.0, self.eps)
+
+
+class InstanceNorm1d(_InstanceNorm):
+    _expected_dims = (3,)
+
+
+class InstanceNorm2d(_InstanceNorm):
     _expected_dims = (4,)
 
 

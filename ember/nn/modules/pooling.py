@@ -1,4 +1,4 @@
-"""Pooling layers and Upsample."""
+"""Pooling layers, Upsample, and PixelShuffle/PixelUnshuffle (resolution traded for channels)."""
 from .. import functional as F
 from .module import Module
 
@@ -84,3 +84,27 @@ class Upsample(Module):
     def extra_repr(self):
         which = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{which}, mode='{self.mode}'"
+
+
+class PixelShuffle(Module):
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input):
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input):
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
