@@ -73,6 +73,12 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     else:
         mean, var = running_mean, running_var
     out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
+    return _channel_affine(out, weight, bias)
+
+
+def _channel_affine(out, weight, bias):
+    """out * weight + bias with one weight and bias per channel (dim 1): the norms' learnt scale and shift."""
+    shape = (1, out.shape[1]) + (1,) * (out.ndim - 2)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -92,12 +98,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         with no_grad():
             running_mean.copy_(mean.reshape(n, c).mean(0))
             running_var.copy_(var.reshape(n, c).mean(0))
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _channel_affine(out, weight, bias)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -647,12 +648,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     mean = grouped.mean(-1, keepdim=True)
     var = grouped.var(-1, unbiased=False, keepdim=True)
     out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
-    shape = (1, c) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
+    return _channel_affine(out, weight, bias)
 
 
 # ----------------------------------------------------------------------------

@@ -299,30 +299,25 @@ class Log(Op):
         return grad / a
 
 
-class Log2(Op):
+class LogBase(Op):
+    """log2 and log10 (torch's Log2/Log10 nodes): the natural log's derivative over ln(base)."""
+
+    LOGS = {2: np.log2, 10: np.log10}
+
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, a, base):
+        ctx.base = base
         ctx.save_for_backward(a)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log2(a)
+            return LogBase.LOGS[base](a)
 
     @staticmethod
-    def backward(ctx, grad):  # d(log2 a)/da = 1/(a ln 2)
+    def backward(ctx, grad):  # d(log_b a)/da = 1/(a ln b)
         (a,) = ctx.saved_tensors
-        return grad / (a * math.log(2))
+        return grad / (a * math.log(ctx.base)), None
 
-
-class Log10(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(a)
-
-    @staticmethod
-    def backward(ctx, grad):  # d(log10 a)/da = 1/(a ln 10)
-        (a,) = ctx.saved_tensors
-        return grad / (a * math.log(10))
+    def name(self):
+        return f"Log{self.base}Backward0"
 
 
 class Log1p(Op):
@@ -652,11 +647,11 @@ def log(a):
 
 
 def log2(a):
-    return Log2.apply(_floating(a))
+    return LogBase.apply(_floating(a), 2)
 
 
 def log10(a):
-    return Log10.apply(_floating(a))
+    return LogBase.apply(_floating(a), 10)
 
 
 def square(a):
