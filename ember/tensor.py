@@ -645,6 +645,9 @@ class Tensor:
     def cumsum(self, dim, dtype=None):
         return _rd.cumsum(self, dim, dtype)
 
+    def cumprod(self, dim, dtype=None):
+        return _rd.cumprod(self, dim, dtype)
+
     def sort(self, dim=-1, descending=False, stable=False):
         return _rd.sort(self, dim, descending, stable)
 

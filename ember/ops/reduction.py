@@ -190,6 +190,36 @@ class Cumsum(Op):
         return grad.flip(ctx.axis).cumsum(ctx.axis).flip(ctx.axis), None
 
 
+class Cumprod(Op):
+    @staticmethod
+    def forward(ctx, a, axis):
+        ctx.axis = axis
+        out = np.cumprod(a, axis=axis)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        """d out_k / d a_j = out_k / a_j for j <= k: a reversed cumsum of grad * out, divided by a.
+
+        That division fails where a has zeros; there the gradient is built without dividing:
+        grad_a_j = (a_0 ... a_{j-1}) * S_j, with S_j = grad_j + a_{j+1} S_{j+1} (a running sum from the end).
+        """
+        a, out = ctx.saved_tensors
+        axis = ctx.axis
+        if (a._data != 0).all():
+            return (grad * out).flip(axis).cumsum(axis).flip(axis) / a, None
+        from .shape import stack
+        a_k, grad_k = a.unbind(axis), grad.unbind(axis)
+        running = [grad_k[-1]]
+        for j in range(len(a_k) - 2, -1, -1):
+            running.append(grad_k[j] + a_k[j + 1] * running[-1])
+        before = [a_k[0] * 0 + 1]  # the product of the elements before j (1 for the first)
+        for j in range(1, len(a_k)):
+            before.append(before[-1] * a_k[j - 1])
+        return stack([b * s for b, s in zip(before, reversed(running))], axis), None
+
+
 class Norm2(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -338,6 +368,17 @@ def cumsum(a, dim, dtype=None):
     elif a._data.dtype.kind in "bui":
         a = a.to(to_dtype("int64"))
     return Cumsum.apply(a, normalize_dim(dim, a.ndim)) if a.ndim else a.clone()
+
+
+def cumprod(a, dim, dtype=None):
+    if dtype is not None:
+        a = a.to(to_dtype(dtype))
+    elif a._data.dtype.kind in "bui":
+        a = a.to(to_dtype("int64"))
+    axis = normalize_dim(dim, a.ndim)
+    if a.ndim == 0 or a._data.shape[axis] == 0:
+        return a.clone()
+    return Cumprod.apply(a, axis)
 
 
 def norm(a, p="fro", dim=None, keepdim=False, dtype=None):

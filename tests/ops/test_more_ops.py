@@ -29,6 +29,8 @@ ONE_INPUT = {  # each on a (3, 4, 5) float64 tensor with distinct values (sortin
     "diff": lambda lib, a: a.diff(),
     "diff_twice": lambda lib, a: lib.diff(a, 2, dim=0),
     "broadcast_to": lambda lib, a: lib.broadcast_to(a[:, :1], (2, 3, 4, 5)),
+    "cumprod": lambda lib, a: a.cumprod(1),
+    "cumprod_through_zeros": lambda lib, a: lib.cumprod(a.relu(), -1),  # zeros: the no-division path
     "square": lambda lib, a: a.square(),
     "log2": lambda lib, a: (a * a + 1).log2(),
     "log10": lambda lib, a: lib.log10(a * a + 1),
@@ -146,6 +148,21 @@ def test_unique_and_bincount_match_torch():
     weights = np.array([0.5, 1.0, 2.0, 0.25])
     assert_same(ember.tensor(flat).bincount(ember.tensor(weights), minlength=6),
                 torch.tensor(flat).bincount(torch.tensor(weights), minlength=6))
+
+
+def test_cumprod_second_derivatives_and_integer_inputs_match_torch():
+    data = np.array([[1.5, 0.0, -2.0, 0.5], [0.3, -1.2, 2.0, 0.0]])
+    grads = []
+    for lib in (torch, ember):
+        x = lib.tensor(data, requires_grad=True)
+        (g,) = lib.autograd.grad((x.cumprod(1) ** 2).sum(), x, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        grads.append((g, gg))
+    for t, e in zip(*grads):
+        assert_same(e, t)
+    ints = np.array([2, 3, 0, 4])
+    assert ember.tensor(ints).cumprod(0).tolist() == torch.tensor(ints).cumprod(0).tolist()
+    assert ember.tensor(ints).cumprod(0).dtype == ember.int64
 
 
 def test_diff_of_bools_is_a_change_marker():
