@@ -62,6 +62,7 @@ eq, ne, lt, le, gt, ge = map(_either_tensor, (_ew.eq, _ew.ne, _ew.lt, _ew.le, _e
     _ew.masked_fill, _ew.isnan, _ew.isinf, _ew.isfinite, _ew.logical_not, _ew.logical_and, _ew.logical_or,
     _ew.equal, _ew.allclose, _ew.isclose))
 log2, log10, square = map(_takes_tensor, (_ew.log2, _ew.log10, _ew.square))
+atan2 = arctan2 = _takes_tensor(_ew.atan2, "atan2")
 lerp = _takes_tensor(_ew.lerp, "lerp")
 negative, absolute, clip = neg, abs, clamp
 where = _ew.where
@@ -72,8 +73,8 @@ where = _ew.where
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
     _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
 
-sort, argsort, topk, var_mean, std_mean, cumprod = map(_takes_tensor, (_rd.sort, _rd.argsort, _rd.topk,
-                                                                      _rd.var_mean, _rd.std_mean, _rd.cumprod))
+sort, argsort, topk, kthvalue, median, var_mean, std_mean, cumprod = map(_takes_tensor, (
+    _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.var_mean, _rd.std_mean, _rd.cumprod))
 
 # matrices
 matmul, mm, bmm, mv, dot, outer, trace = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot,

@@ -490,6 +490,11 @@ class Tensor:
     def square(self):
         return _ew.square(self)
 
+    def atan2(self, other):
+        return _ew.atan2(self, other)
+
+    arctan2 = atan2
+
     def lerp(self, end, weight):
         return _ew.lerp(self, end, weight)
 
@@ -656,6 +661,12 @@ class Tensor:
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return _rd.topk(self, k, dim, largest, sorted)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        return _rd.kthvalue(self, k, dim, keepdim)
+
+    def median(self, dim=None, keepdim=False):
+        return _rd.median(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _rd.norm(self, p, dim, keepdim, dtype)

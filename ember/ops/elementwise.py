@@ -521,6 +521,19 @@ class Maximum(Op):
         return grad * share, grad * (1 - share)
 
 
+class Atan2(Op):
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, grad):  # the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2
+        y, x = ctx.saved_tensors
+        scaled = grad / (x * x + y * y)
+        return scaled * x, scaled * -y
+
+
 class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -747,6 +760,12 @@ def clamp(a, min=None, max=None):
     if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         a = _floating(a)
     return Clamp.apply(a, min, max)
+
+
+def atan2(a, b):
+    if not isinstance(b, Tensor):
+        raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
+    return Atan2.apply(*float_operands(a, b))
 
 
 def maximum(a, b):

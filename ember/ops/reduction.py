@@ -424,6 +424,8 @@ def count_nonzero(a, dim=None):
 # sorting: the order comes from NumPy, the values are a gather (so gradients flow back to where they came from)
 # ----------------------------------------------------------------------------
 SortResult = namedtuple("sort", ["values", "indices"])
+MedianResult = namedtuple("median", ["values", "indices"])
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
@@ -454,6 +456,47 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
     if a.ndim:
         indices = _wrap(np.take(indices._data, np.arange(k), axis=axis))
     return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
+
+
+def _pick(a, axis, position, keepdim, result):
+    """The value at ``position`` (an index array, keepdim-shaped) along axis, and its index: a gather."""
+    values = gather(a, axis, _wrap(position))
+    indices = _wrap(position)
+    if not keepdim:
+        values, indices = values.squeeze(axis), indices.squeeze(axis)
+    return result(values, indices)
+
+
+def kthvalue(a, k, dim=-1, keepdim=False):
+    """The k-th smallest value along dim (k counts from 1), and where it was."""
+    if a.ndim == 0:
+        a = a.reshape(1)
+    axis = normalize_dim(dim, a.ndim)
+    n = a._data.shape[axis]
+    if not 1 <= k <= n:
+        raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}: k={k}, size {n}")
+    order = argsort(a, axis)._data
+    return _pick(a, axis, np.take(order, [k - 1], axis=axis), keepdim, KthvalueResult)
+
+
+def median(a, dim=None, keepdim=False):
+    """The lower median (of an even count, the smaller middle value); NaN if the values include NaN."""
+    if dim is None:
+        flat = a.reshape(-1)
+        if flat._data.size == 0:
+            return _wrap(np.array(np.nan, a._data.dtype))
+        return median(flat, 0).values
+    if a.ndim == 0:
+        return MedianResult(a.clone(), _wrap(np.zeros((), np.int64)))
+    axis = normalize_dim(dim, a.ndim)
+    data = a._data
+    n = data.shape[axis]
+    position = np.take(argsort(a, axis)._data, [(n - 1) // 2], axis=axis)
+    if data.dtype.kind == "f":  # a NaN anywhere along dim: the first NaN is the answer, as in torch
+        nan = np.isnan(data)
+        first_nan = np.argmax(nan, axis=axis, keepdims=True)
+        position = np.where(nan.any(axis=axis, keepdims=True), first_nan, position)
+    return _pick(a, axis, position, keepdim, MedianResult)
 
 
 def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):

@@ -31,6 +31,13 @@ ONE_INPUT = {  # each on a (3, 4, 5) float64 tensor with distinct values (sortin
     "broadcast_to": lambda lib, a: lib.broadcast_to(a[:, :1], (2, 3, 4, 5)),
     "cumprod": lambda lib, a: a.cumprod(1),
     "cumprod_through_zeros": lambda lib, a: lib.cumprod(a.relu(), -1),  # zeros: the no-division path
+    "kthvalue": lambda lib, a: a.kthvalue(2, dim=1).values,
+    "kthvalue_keepdim": lambda lib, a: lib.kthvalue(a, 5, 2, keepdim=True)[0],
+    "median_dim": lambda lib, a: a.median(0).values,  # even count: the lower middle value
+    "median_dim_odd": lambda lib, a: lib.median(a, -1, keepdim=True).values,
+    "median_all": lambda lib, a: a.median(),
+    "atan2": lambda lib, a: a.atan2(a.flip(0) * 2),
+    "atan2_broadcast": lambda lib, a: lib.atan2(a[0], a[:, :1, :] - 0.5),
     "square": lambda lib, a: a.square(),
     "log2": lambda lib, a: (a * a + 1).log2(),
     "log10": lambda lib, a: lib.log10(a * a + 1),
@@ -163,6 +170,21 @@ def test_cumprod_second_derivatives_and_integer_inputs_match_torch():
     ints = np.array([2, 3, 0, 4])
     assert ember.tensor(ints).cumprod(0).tolist() == torch.tensor(ints).cumprod(0).tolist()
     assert ember.tensor(ints).cumprod(0).dtype == ember.int64
+
+
+def test_median_and_kthvalue_indices_and_nan_match_torch():
+    data = np.array([[3.0, np.nan, 1.0, 2.0, np.nan], [4.0, 1.0, 2.0, 0.0, 5.0]])
+    for fn in (lambda lib, x: x.median(1), lambda lib, x: x.kthvalue(2, 1), lambda lib, x: x.median(0),
+               lambda lib, x: lib.median(x[1:], 1, keepdim=True)):
+        e, t = fn(ember, ember.tensor(data)), fn(torch, torch.tensor(data))
+        assert_same(e.values, t.values)
+        assert e.indices.tolist() == t.indices.tolist()
+    assert np.isnan(ember.tensor(data).median().item()) and ember.tensor(data[1]).median().item() == 2.0
+    assert type(ember.ones(3).median(0)).__name__ == "median"
+    with pytest.raises(RuntimeError, match="out of range"):
+        ember.ones(3).kthvalue(4)
+    with pytest.raises(TypeError, match="must be Tensor"):
+        ember.ones(3).atan2(1.0)
 
 
 def test_diff_of_bools_is_a_change_marker():
