@@ -130,7 +130,7 @@ def explain(output, names=None, gradient=None):
             backward = type(node).backward
             local = _as_tuple(backward(node, _wrap(np.ones_like(upstream))))
             products = _as_tuple(backward(node, _wrap(upstream)))
-            step = Step(labels[id(node)], node.name().replace("Backward0", "").replace("Backward", ""),
+            step = Step(labels[id(node)], node.op_name(),
                         node.detail(), node._value, upstream)
             for target, shape, loc, prod in zip(node._next, node._shapes, local, products):
                 if target is None or prod is None:

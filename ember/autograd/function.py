@@ -103,6 +103,14 @@ class Function:
     def name(self):
         return type(self).__name__ + "Backward"
 
+    def op_name(self):
+        """The op's own name, without torch's Backward suffix: Mul for MulBackward0."""
+        name = self.name()
+        for suffix in ("Backward0", "Backward"):
+            if name.endswith(suffix):
+                return name[:-len(suffix)]
+        return name
+
     def detail(self):
         """Constants of this op worth showing beside its name (e.g. the exponent of x ** 2); '' if none."""
         return ""

@@ -34,7 +34,7 @@ def _graph(output, names):
                 lines += [f"grad {grad}"] if grad is not None else []
                 nodes[("leaf", id(edge))] = {"kind": "tensor", "text": "\n".join(lines)}
     for node in order:
-        op = node.name().replace("Backward0", "").replace("Backward", "")
+        op = node.op_name()
         detail = node.detail()
         nodes[("op", id(node))] = {"kind": "op", "text": f"{op} {detail}".strip()}
         value = _short(node._value)
