@@ -63,6 +63,7 @@ eq, ne, lt, le, gt, ge = map(_either_tensor, (_ew.eq, _ew.ne, _ew.lt, _ew.le, _e
     _ew.equal, _ew.allclose, _ew.isclose))
 log2, log10, square = map(_takes_tensor, (_ew.log2, _ew.log10, _ew.square))
 atan2 = arctan2 = _takes_tensor(_ew.atan2, "atan2")
+hypot, nan_to_num = _takes_tensor(_ew.hypot, "hypot"), _takes_tensor(_ew.nan_to_num, "nan_to_num")
 lerp = _takes_tensor(_ew.lerp, "lerp")
 negative, absolute, clip = neg, abs, clamp
 where = _ew.where
@@ -80,6 +81,7 @@ sort, argsort, topk, kthvalue, median, var_mean, std_mean, cumprod = map(_takes_
 matmul, mm, bmm, mv, dot, outer, trace = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot,
                                                              _la.outer, _la.trace))
 einsum = _la.einsum
+tensordot, kron, cross = map(_takes_tensor, (_la.tensordot, _la.kron, _la.cross))
 
 # shape
 (reshape, flatten, unflatten, squeeze, unsqueeze, transpose, t, permute, split, chunk, unbind, narrow, flip, gather,

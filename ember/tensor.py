@@ -495,6 +495,12 @@ class Tensor:
 
     arctan2 = atan2
 
+    def hypot(self, other):
+        return _ew.hypot(self, other)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _ew.nan_to_num(self, nan, posinf, neginf)
+
     def lerp(self, end, weight):
         return _ew.lerp(self, end, weight)
 
@@ -701,6 +707,12 @@ class Tensor:
 
     def trace(self):
         return _la.trace(self)
+
+    def kron(self, other):
+        return _la.kron(self, other)
+
+    def cross(self, other, dim=None):
+        return _la.cross(self, other, dim)
 
     # ---- shape -------------------------------------------------------------------------------
     def view(self, *shape):

@@ -534,6 +534,32 @@ class Atan2(Op):
         return scaled * x, scaled * -y
 
 
+class Hypot(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = np.hypot(a, b)  # sqrt(a^2 + b^2) without overflowing in the squares
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = a / out, d/db = b / out
+        a, b, out = ctx.saved_tensors
+        scaled = grad / out
+        return scaled * a, scaled * b
+
+
+class NanToNum(Op):
+    @staticmethod
+    def forward(ctx, a, nan, posinf, neginf):
+        ctx.save_for_backward(a)
+        return np.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, grad):  # replaced entries are constants: only finite inputs pass their gradient on
+        (a,) = ctx.saved_tensors
+        return grad * isfinite(a), None, None, None
+
+
 class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
@@ -766,6 +792,19 @@ def atan2(a, b):
     if not isinstance(b, Tensor):
         raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
     return Atan2.apply(*float_operands(a, b))
+
+
+def hypot(a, b):
+    if not isinstance(b, Tensor):
+        raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
+    return Hypot.apply(*float_operands(a, b))
+
+
+def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
+    """NaN becomes nan, +inf posinf and -inf neginf (by default the dtype's largest and smallest values)."""
+    if a._data.dtype.kind != "f":
+        return a.clone()
+    return NanToNum.apply(a, nan, posinf, neginf)
 
 
 def maximum(a, b):

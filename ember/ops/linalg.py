@@ -7,7 +7,7 @@ from .._backend import dtype_of, result_type
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .reduction import Sum
-from .shape import IndexPut, Permute, diagonal
+from .shape import IndexPut, Permute, diagonal, stack
 
 
 class MatMul(Op):
@@ -245,3 +245,46 @@ def trace(a):
     if a.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
     return diagonal(a).sum()  # the main diagonal, also of a non-square matrix
+
+
+def tensordot(a, b, dims=2):
+    """Sum a's last dims against b's first ones (or the listed pairs of dims): an einsum spelled out."""
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims = (list(range(a.ndim - dims, a.ndim)), list(range(dims)))
+    dims_a, dims_b = ([d] if isinstance(d, int) else list(d) for d in dims)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError(f"both dimension lists should have same length, got {len(dims_a)} and {len(dims_b)}")
+    letters = iter(string.ascii_letters)
+    sub_a = [next(letters) for _ in range(a.ndim)]
+    sub_b = [next(letters) for _ in range(b.ndim)]
+    for da, db in zip(dims_a, dims_b):
+        sub_b[db % b.ndim] = sub_a[da % a.ndim]
+    summed = {sub_a[d % a.ndim] for d in dims_a}
+    out = [c for c in sub_a if c not in summed] + [c for c in sub_b if c not in summed]
+    return einsum(f"{''.join(sub_a)},{''.join(sub_b)}->{''.join(out)}", a, b)
+
+
+def kron(a, b):
+    """The Kronecker product: every element of a times the whole of b, laid out block by block."""
+    n = max(a.ndim, b.ndim)
+    a = a.reshape((1,) * (n - a.ndim) + tuple(a.shape))
+    b = b.reshape((1,) * (n - b.ndim) + tuple(b.shape))
+    sub_a, sub_b = string.ascii_lowercase[:n], string.ascii_uppercase[:n]
+    blocks = einsum(f"{sub_a},{sub_b}->{''.join(x + y for x, y in zip(sub_a, sub_b))}", a, b)
+    return blocks.reshape([x * y for x, y in zip(a.shape, b.shape)])
+
+
+def cross(a, b, dim=None):
+    """The cross product of 3-vectors along dim (by default, as torch.cross, the first dim of size 3)."""
+    if dim is None:
+        dim = next((d for d, size in enumerate(a.shape) if size == 3), None)
+        if dim is None:
+            raise RuntimeError("no dimension of size 3 in input")
+    if a.shape[dim] != 3 or b.shape[dim] != 3:
+        raise RuntimeError(f"linalg.cross: inputs dimension {dim} must have length 3. Got {a.shape[dim]} and "
+                           f"{b.shape[dim]}")
+    a1, a2, a3 = a.unbind(dim)
+    b1, b2, b3 = b.unbind(dim)
+    return stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], dim)

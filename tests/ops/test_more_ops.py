@@ -6,6 +6,9 @@ import torch
 import ember
 from helpers import assert_same, check_gradcheck, check_parity, sample
 
+NON_FINITE = np.zeros((3, 4, 5))
+NON_FINITE[0, 1, 2], NON_FINITE[1, 2, 3], NON_FINITE[2, 3, 4] = np.nan, np.inf, -np.inf
+
 ONE_INPUT = {  # each on a (3, 4, 5) float64 tensor with distinct values (sorting has no ties to break)
     "sort": lambda lib, a: a.sort(dim=1).values,
     "sort_descending": lambda lib, a: lib.sort(a, 0, descending=True)[0],
@@ -38,6 +41,17 @@ ONE_INPUT = {  # each on a (3, 4, 5) float64 tensor with distinct values (sortin
     "median_all": lambda lib, a: a.median(),
     "atan2": lambda lib, a: a.atan2(a.flip(0) * 2),
     "atan2_broadcast": lambda lib, a: lib.atan2(a[0], a[:, :1, :] - 0.5),
+    "hypot": lambda lib, a: a.hypot(a.flip(2) + 0.1),
+    "hypot_broadcast": lambda lib, a: lib.hypot(a[0, 0], a),
+    "nan_to_num": lambda lib, a: (a + lib.tensor(NON_FINITE)).nan_to_num(0.5, 3.0, -2.0) + a.nan_to_num(),
+    "tensordot": lambda lib, a: lib.tensordot(a, a.exp(), dims=([1, 2], [1, 2])),
+    "tensordot_int": lambda lib, a: lib.tensordot(a[0], a[1].T, 1),
+    "tensordot_zero": lambda lib, a: lib.tensordot(a[0, 0], a[1, 1], 0),
+    "kron": lambda lib, a: lib.kron(a[0], a[1, :2, :3]),
+    "kron_mixed_dims": lambda lib, a: a[0, 0].contiguous().kron(a[1].contiguous()),  # (torch's kron fails on
+    # some non-contiguous views: "view size is not compatible")
+    "cross": lambda lib, a: lib.cross(a[..., :3], a[..., 2:], dim=-1),
+    "cross_default_dim": lambda lib, a: a.cross(a.flip(0) * 2),
     "square": lambda lib, a: a.square(),
     "log2": lambda lib, a: (a * a + 1).log2(),
     "log10": lambda lib, a: lib.log10(a * a + 1),
@@ -198,3 +212,10 @@ def test_roll_and_movedim_keep_odd_shapes():
         assert ember.tensor(data).roll(1, 0).tolist() == torch.tensor(data).roll(1, 0).tolist()
         assert ember.tensor(data).movedim(0, -1).shape == torch.tensor(data).movedim(0, -1).shape
     assert ember.tensor(5.0).movedim(0, 0).item() == 5.0
+
+
+def test_nan_to_num_defaults_are_the_dtypes_extremes_like_torch():
+    for dtype in (np.float32, np.float64):
+        x = np.array([np.nan, np.inf, -np.inf, 1.5], dtype=dtype)
+        assert ember.tensor(x).nan_to_num().tolist() == torch.tensor(x).nan_to_num().tolist()
+    assert ember.tensor([1, 2]).nan_to_num().tolist() == [1, 2]
