@@ -174,7 +174,8 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.true_divide(a, b)
+        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
+            return np.true_divide(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -204,7 +205,10 @@ class PowScalar(Op):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a)
         ctx.exponent = b
-        return a ** b  # the operator, not np.power: NumPy squares twice as fast this way
+        if b >= 0 and b == int(b):
+            return a ** b  # the operator, not np.power: NumPy squares twice as fast this way
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan, as in PyTorch
+            return a ** b
 
     @staticmethod
     def backward(ctx, grad):  # d(a^b)/da = b a^(b-1)

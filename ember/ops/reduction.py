@@ -4,6 +4,7 @@ A reduction's backward spreads the gradient back over the reduced axes:
 ``grad.reshape(kept_shape).expand(input_shape)`` (kept_shape: the reduced
 axes as size 1, i.e. the keepdim shape).
 """
+import warnings
 from collections import namedtuple
 
 import numpy as np
@@ -95,7 +96,11 @@ class Var(Op):
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.correction = axes, correction
         ctx.save_for_backward(a)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        if a.size and int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
+            warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                          "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
             return np.var(a, axis=axes, ddof=correction, keepdims=keepdim)
 
     @staticmethod
