@@ -205,7 +205,7 @@ class PowScalar(Op):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a)
         ctx.exponent = b
-        if b >= 0 and b == int(b):
+        if type(b) is int and b >= 0 or b >= 0 and b == int(b):
             return a ** b  # the operator, not np.power: NumPy squares twice as fast this way
         with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan, as in PyTorch
             return a ** b
