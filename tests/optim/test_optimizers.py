@@ -146,6 +146,15 @@ SCHEDULERS = {
     "constant": lambda lib, o: lib.optim.lr_scheduler.ConstantLR(o, factor=0.25, total_iters=9),
     "linear": lambda lib, o: lib.optim.lr_scheduler.LinearLR(o, start_factor=0.1, end_factor=0.9, total_iters=20),
     "polynomial": lambda lib, o: lib.optim.lr_scheduler.PolynomialLR(o, total_iters=30, power=2.0),
+    "cyclic": lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, step_size_up=7, step_size_down=4),
+    "cyclic_triangular2": lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, [0.01, 0.02], 0.1, 5,
+                                                                         mode="triangular2"),
+    "cyclic_exp_range": lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.2, 6, mode="exp_range",
+                                                                       gamma=0.97, base_momentum=0.7),
+    "cyclic_custom": lambda lib, o: lib.optim.lr_scheduler.CyclicLR(o, 0.01, 0.1, 4, scale_fn=lambda x: 0.9 ** x,
+                                                                    scale_mode="iterations", cycle_momentum=False),
+    "chained": lambda lib, o: lib.optim.lr_scheduler.ChainedScheduler(
+        [lib.optim.lr_scheduler.ConstantLR(o, 0.1, total_iters=3), lib.optim.lr_scheduler.ExponentialLR(o, 0.9)]),
     "warmup_then_cosine": lambda lib, o: lib.optim.lr_scheduler.SequentialLR(
         o, [lib.optim.lr_scheduler.LinearLR(o, 0.01, total_iters=8),
             lib.optim.lr_scheduler.CosineAnnealingLR(o, T_max=20),
