@@ -60,6 +60,9 @@ OPTIMIZERS = {
     "adamax": lambda lib, p: lib.optim.Adamax(p, lr=0.05),
     "adamax_decay": lambda lib, p: lib.optim.Adamax(p, lr=0.05, betas=(0.8, 0.9), weight_decay=0.1, maximize=True),
     "adadelta": lambda lib, p: lib.optim.Adadelta(p),
+    "rprop": lambda lib, p: lib.optim.Rprop(p),
+    "rprop_options": lambda lib, p: lib.optim.Rprop(p, lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2),
+                                                    maximize=True),
     "adadelta_options": lambda lib, p: lib.optim.Adadelta(p, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1),
 }
 
@@ -76,7 +79,7 @@ def test_fifty_steps_match_torch(name, groups):
 # (not NAdam: loading casts its float32 mu_product to the weights' dtype, in PyTorch too, so a resumed run
 # differs from an uninterrupted one in the 12th digit)
 @pytest.mark.parametrize("name", ["sgd_momentum", "adam_amsgrad", "rmsprop_all", "adagrad_decay", "radam",
-                                  "adamax", "adadelta"])
+                                  "adamax", "adadelta", "rprop"])
 def test_state_dict_resume_equals_uninterrupted(name, tmp_path):
     straight_w, _, _ = _train(ember, OPTIMIZERS[name], steps=20)
     w, b, opt = _train(ember, OPTIMIZERS[name], steps=10)
@@ -110,6 +113,7 @@ def test_state_dict_layout_matches_torch():
     lambda lib, p: lib.optim.Adagrad(p, lr_decay=-1), lambda lib, p: lib.optim.SGD([], lr=0.1),
     lambda lib, p: lib.optim.NAdam(p, momentum_decay=-1), lambda lib, p: lib.optim.RAdam(p, betas=(0.9, 1.0)),
     lambda lib, p: lib.optim.Adamax(p, eps=-1), lambda lib, p: lib.optim.Adadelta(p, rho=1.5),
+    lambda lib, p: lib.optim.Rprop(p, etas=(1.2, 0.5)),
 ])
 def test_bad_hyperparameters_are_value_errors(make):
     for lib in (ember, torch):
