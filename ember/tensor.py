@@ -659,6 +659,12 @@ class Tensor:
     def cumprod(self, dim, dtype=None):
         return _rd.cumprod(self, dim, dtype)
 
+    def cummax(self, dim):
+        return _rd.cummax(self, dim)
+
+    def cummin(self, dim):
+        return _rd.cummin(self, dim)
+
     def sort(self, dim=-1, descending=False, stable=False):
         return _rd.sort(self, dim, descending, stable)
 

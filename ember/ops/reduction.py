@@ -431,6 +431,8 @@ def count_nonzero(a, dim=None):
 SortResult = namedtuple("sort", ["values", "indices"])
 MedianResult = namedtuple("median", ["values", "indices"])
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
@@ -502,6 +504,32 @@ def median(a, dim=None, keepdim=False):
         first_nan = np.argmax(nan, axis=axis, keepdims=True)
         position = np.where(nan.any(axis=axis, keepdims=True), first_nan, position)
     return _pick(a, axis, position, keepdim, MedianResult)
+
+
+def cummax(a, dim):
+    """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins): a gather."""
+    return _running_extreme(a, dim, np.greater_equal, CummaxResult)
+
+
+def cummin(a, dim):
+    return _running_extreme(a, dim, np.less_equal, CumminResult)
+
+
+def _running_extreme(a, dim, keeps_up, result):
+    if a.ndim == 0:
+        return result(a.clone(), _wrap(np.zeros((), np.int64)))
+    axis = normalize_dim(dim, a.ndim)
+    data = np.moveaxis(a._data, axis, 0)
+    position = np.zeros(data.shape, np.int64)
+    if len(data):
+        best, where = data[0].copy(), np.zeros(data.shape[1:], np.int64)
+        for k in range(len(data)):  # one vectorised step per position along dim
+            with np.errstate(invalid="ignore"):
+                take = keeps_up(data[k], best) | (data[k] != data[k])  # (x != x: NaN)
+            where = np.where(take, k, where)
+            best = np.where(take, data[k], best)
+            position[k] = where
+    return _pick(a, axis, np.moveaxis(position, 0, axis), True, result)
 
 
 def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):

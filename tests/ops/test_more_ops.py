@@ -52,6 +52,8 @@ ONE_INPUT = {  # each on a (3, 4, 5) float64 tensor with distinct values (sortin
     # some non-contiguous views: "view size is not compatible")
     "cross": lambda lib, a: lib.cross(a[..., :3], a[..., 2:], dim=-1),
     "cross_default_dim": lambda lib, a: a.cross(a.flip(0) * 2),
+    "cummax": lambda lib, a: a.cummax(1).values,
+    "cummin": lambda lib, a: lib.cummin(a, -1)[0],
     "square": lambda lib, a: a.square(),
     "log2": lambda lib, a: (a * a + 1).log2(),
     "log10": lambda lib, a: lib.log10(a * a + 1),
@@ -199,6 +201,16 @@ def test_median_and_kthvalue_indices_and_nan_match_torch():
         ember.ones(3).kthvalue(4)
     with pytest.raises(TypeError, match="must be Tensor"):
         ember.ones(3).atan2(1.0)
+
+
+def test_cummax_and_cummin_indices_ties_and_nan_match_torch():
+    rows = [[1.0, 3, 3, 2, 5, 5], [3.0, 1, 1, 2, 0, 0], [1.0, np.nan, 3, np.nan, 0, 4]]
+    for data in [np.array(rows), np.array(rows).T, np.array([[2, 1, 2, 2]])]:
+        for name in ("cummax", "cummin"):
+            e = getattr(ember.tensor(data), name)(-1)
+            t = getattr(torch.tensor(data), name)(-1)
+            assert_same(e.values, t.values)
+            assert e.indices.tolist() == t.indices.tolist() and type(e).__name__ == name
 
 
 def test_diff_of_bools_is_a_change_marker():
