@@ -680,6 +680,9 @@ class Tensor:
     def median(self, dim=None, keepdim=False):
         return _rd.median(self, dim, keepdim)
 
+    def mode(self, dim=-1, keepdim=False):
+        return _rd.mode(self, dim, keepdim)
+
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         return _rd.norm(self, p, dim, keepdim, dtype)
 

@@ -432,6 +432,7 @@ SortResult = namedtuple("sort", ["values", "indices"])
 MedianResult = namedtuple("median", ["values", "indices"])
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
 CummaxResult = namedtuple("cummax", ["values", "indices"])
+ModeResult = namedtuple("mode", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
@@ -504,6 +505,21 @@ def median(a, dim=None, keepdim=False):
         first_nan = np.argmax(nan, axis=axis, keepdims=True)
         position = np.where(nan.any(axis=axis, keepdims=True), first_nan, position)
     return _pick(a, axis, position, keepdim, MedianResult)
+
+
+def mode(a, dim=-1, keepdim=False):
+    """The most frequent value along dim (the smallest, on a tie) and the index of its last occurrence."""
+    if a.ndim == 0:
+        return ModeResult(a.clone(), _wrap(np.zeros((), np.int64)))
+    axis = normalize_dim(dim, a.ndim)
+    rows = np.moveaxis(a._data, axis, -1)
+    flat = rows.reshape(-1, rows.shape[-1])
+    position = np.empty(len(flat), np.int64)
+    for r, row in enumerate(flat):  # one np.unique per row: mode is a counting question, not arithmetic
+        values, counts = np.unique(row, return_counts=True)
+        position[r] = np.flatnonzero(row == values[np.argmax(counts)])[-1]
+    position = np.moveaxis(position.reshape(rows.shape[:-1] + (1,)), -1, axis)
+    return _pick(a, axis, position, keepdim, ModeResult)
 
 
 def cummax(a, dim):

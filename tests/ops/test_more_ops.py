@@ -213,6 +213,17 @@ def test_cummax_and_cummin_indices_ties_and_nan_match_torch():
             assert e.indices.tolist() == t.indices.tolist() and type(e).__name__ == name
 
 
+def test_mode_picks_the_smallest_most_frequent_value_and_its_last_index_like_torch():
+    data = np.array([[3.0, 1, 3, 1, 2], [5, 5, 4, 4, 4], [7, 8, 9, 6, 0]])
+    for fn in (lambda x: x.mode(1), lambda x: x.mode(0, keepdim=True), lambda x: x[0].mode(), lambda x: x.T.mode()):
+        e, t = fn(ember.tensor(data)), fn(torch.tensor(data))
+        assert_same(e.values, t.values)
+        assert e.indices.tolist() == t.indices.tolist() and type(e).__name__ == "mode"
+    x = ember.tensor(data, requires_grad=True)
+    x.mode(1).values.sum().backward()  # the gradient goes to the chosen occurrence
+    assert x.grad.tolist() == [[0, 0, 0, 1, 0], [0, 0, 0, 0, 1], [0, 0, 0, 0, 1]]
+
+
 def test_diff_of_bools_is_a_change_marker():
     data = np.array([True, True, False, True])
     assert ember.tensor(data).diff().tolist() == torch.tensor(data).diff().tolist()
