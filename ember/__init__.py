@@ -95,6 +95,7 @@ tensordot, kron, cross = map(_takes_tensor, (_la.tensordot, _la.kron, _la.cross)
     _sh.bincount))
 swapaxes = transpose
 moveaxis = movedim
+broadcast_to = _takes_tensor(_sh.expand, "broadcast_to")
 meshgrid = _sh.meshgrid
 cat, stack = _sh.cat, _sh.stack
 concat = concatenate = cat
@@ -122,10 +123,6 @@ def broadcast_shapes(*shapes):
         return Size(numpy.broadcast_shapes(*shapes))
     except ValueError:
         raise _backend.broadcast_error(shapes[0], shapes[1]) from None
-
-
-def broadcast_to(input, size):
-    return input.expand(size)
 
 
 def hstack(tensors):

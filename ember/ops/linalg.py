@@ -189,7 +189,8 @@ class Einsum(Op):
         ctx.size = {}  # each letter's size, after size-1 dimensions broadcast
         for sub, x in zip(inputs, arrays):
             for c, n in zip(sub, x.shape):
-                ctx.size[c] = n if ctx.size.get(c, 1) == 1 else ctx.size[c]
+                if ctx.size.get(c, 1) == 1:
+                    ctx.size[c] = n
         ctx.save_for_backward(*arrays)
         return np.einsum(",".join(inputs) + "->" + output, *arrays)
 
@@ -201,14 +202,13 @@ class Einsum(Op):
         same all along it, so broadcast) and a letter it repeats ('ii': the gradient lives on the diagonal).
         Where a size-1 dimension was broadcast, the engine sums the gradient back to it.
         """
-        operands = ctx.saved_tensors
+        operands, size = ctx.saved_tensors, ctx.size
         grads = [None, None]
         for i, (sub, needed) in enumerate(zip(ctx.inputs, ctx.needs_input_grad[2:])):
             if not needed:
                 grads.append(None)
                 continue
             others = [s for j, s in enumerate(ctx.inputs) if j != i]
-            size = ctx.size
             letters = list(dict.fromkeys(sub))
             known = set(ctx.output).union(*others)
             g = Einsum.apply([ctx.output, *others], "".join(c for c in letters if c in known), grad,

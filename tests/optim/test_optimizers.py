@@ -224,10 +224,38 @@ def test_sequential_lr_checks_its_arguments():
         sched.SequentialLR(opt, [sched.StepLR(opt, 2), sched.StepLR(opt, 3)], milestones=[])
     with pytest.raises(ValueError, match="same optimizer"):
         sched.SequentialLR(opt, [sched.StepLR(opt, 2), sched.StepLR(other, 3)], milestones=[4])
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        sched.ChainedScheduler([])
+    with pytest.raises(ValueError, match="same optimizer"):
+        sched.ChainedScheduler([sched.StepLR(opt, 2), sched.StepLR(other, 3)])
     with pytest.raises(ValueError, match="positive integer T_0"):
         sched.CosineAnnealingWarmRestarts(opt, T_0=0)
     with pytest.raises(ValueError, match="Starting multiplicative factor"):
         sched.LinearLR(opt, start_factor=0)
+
+
+@pytest.mark.parametrize("kind", ["SequentialLR", "ChainedScheduler"])
+def test_schedulers_of_schedulers_resume_from_their_state_dict(kind):
+    def build():
+        opt = ember.optim.SGD([ember.nn.Parameter(ember.zeros(1))], lr=0.5)
+        parts = [ember.optim.lr_scheduler.LinearLR(opt, 0.2, total_iters=4),
+                 ember.optim.lr_scheduler.ExponentialLR(opt, 0.8)]
+        if kind == "SequentialLR":
+            return opt, ember.optim.lr_scheduler.SequentialLR(opt, parts, milestones=[4])
+        return opt, ember.optim.lr_scheduler.ChainedScheduler(parts)
+
+    opt, straight = build()
+    for _ in range(9):
+        straight.step()
+    opt_a, first = build()
+    for _ in range(5):
+        first.step()
+    opt_b, resumed = build()
+    resumed.load_state_dict(first.state_dict())
+    opt_b.param_groups[0]["lr"] = opt_a.param_groups[0]["lr"]  # (the optimizer's own state travels separately)
+    for _ in range(4):
+        resumed.step()
+    assert math.isclose(resumed.get_last_lr()[0], straight.get_last_lr()[0], rel_tol=1e-12)
 
 
 def test_reduce_on_plateau_matches_torch():
