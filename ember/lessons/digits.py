@@ -3,6 +3,8 @@ import numpy as np
 
 import ember
 
+from .datasets import digits
+
 ID = "digits"
 TITLE = "12. 完整流程 The whole workflow: handwritten digits"
 
@@ -37,12 +39,11 @@ def accuracy(model, x, y):
 
 def build(page):
     import matplotlib.pyplot as plt
-    from sklearn.datasets import load_digits
-    data = load_digits()
+    images, labels = digits()
     rng = np.random.default_rng(0)
-    order = rng.permutation(len(data.target))
+    order = rng.permutation(len(labels))
     split = {"train": order[:1077], "dev": order[1077:1437], "test": order[1437:]}
-    tensors = {k: (ember.tensor(data.data[i] / 16.0, dtype=ember.float32), ember.tensor(data.target[i]))
+    tensors = {k: (ember.tensor(images[i].reshape(-1, 64) / 16.0, dtype=ember.float32), ember.tensor(labels[i]))
                for k, i in split.items()}
     page.text("""
         1,797 handwritten digits, 8x8 pixels each: 1,077 for training, 360 as the dev set, 360 held out as the
@@ -68,8 +69,8 @@ def build(page):
     wrong = np.flatnonzero(predictions != tensors["test"][1].numpy())
     fig, axes = plt.subplots(1, max(len(wrong[:12]), 1), figsize=(1.3 * max(len(wrong[:12]), 1), 1.8))
     for ax, i in zip(np.atleast_1d(axes), wrong[:12]):
-        ax.imshow(data.images[split["test"][i]], cmap="gray_r")
-        ax.set_title(f"{data.target[split['test'][i]]} → {predictions[i]}", fontsize=9)
+        ax.imshow(images[split["test"][i]], cmap="gray_r")
+        ax.set_title(f"{labels[split['test'][i]]} → {predictions[i]}", fontsize=9)
         ax.axis("off")
     page.figure(fig, "mistakes", f"The {len(wrong)} misclassified test digits (true → predicted).")
     return {"epochs": best, "test_accuracy": test_accuracy, "mistakes": int(len(wrong))}

@@ -3,6 +3,8 @@ import numpy as np
 
 import ember
 
+from .datasets import two_moons
+
 ID = "neural-network"
 TITLE = "11. 神经网络 Neural networks and the sigmoid activation"
 
@@ -30,7 +32,6 @@ def train(model, x, y, epochs=600):
 
 def build(page):
     import matplotlib.pyplot as plt
-    from sklearn.datasets import make_moons
     ember.manual_seed(0)
     page.text("""
         A network's layers are linear maps. However many are stacked, weights and biases multiply out into a
@@ -43,7 +44,7 @@ def build(page):
                [[i, np.round(stacked[i].tolist(), 4).tolist(), np.round(single[i].tolist(), 4).tolist()]
                 for i in range(4)], f"largest difference {difference:.1e} (rounding)")
     page.heading("线性模型与 sigmoid 网络 Linear model against a sigmoid network")
-    points, labels = make_moons(400, noise=0.15, random_state=0)
+    points, labels = two_moons(400, noise=0.15, seed=0)
     x, y = ember.tensor(points, dtype=ember.float32), ember.tensor(labels, dtype=ember.float32)
     linear = ember.nn.Linear(2, 1)
     network = ember.nn.Sequential(ember.nn.Linear(2, 16), ember.nn.Sigmoid(), ember.nn.Linear(16, 1))
