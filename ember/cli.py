@@ -10,6 +10,7 @@ import argparse
 import ast
 import os
 import sys
+import tempfile
 import time
 
 import ember
@@ -32,7 +33,10 @@ def evaluate(expression, variables):
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as error:
-        raise UsageError(f"cannot parse {expression!r}: {error.msg} at column {error.offset}") from None
+        # Python reports "the input ended too soon" as column 0 (or past the end): the real column is the end
+        column = error.offset if error.offset and error.offset <= len(expression) else len(expression) + 1
+        raise UsageError(f"cannot parse {expression!r}: {error.msg} at column {column}\n"
+                         f"    {expression}\n    {' ' * (column - 1)}^") from None
 
     def visit(node):
         where = f"at column {getattr(node, 'col_offset', 0) + 1}"
@@ -108,13 +112,16 @@ def _lessons():
     return lessons
 
 
-def _writable_dir(path):
+def _writable_dir(path, create):
+    """Check that path can be written; create it only if asked (a lesson without figures leaves no folder)."""
     try:
-        os.makedirs(os.path.join(path, "figures"), exist_ok=True)
-        probe = os.path.join(path, ".ember-write-test")
-        with open(probe, "w") as f:
-            f.write("")
-        os.remove(probe)
+        if create:
+            os.makedirs(path, exist_ok=True)
+        existing = os.path.abspath(path)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        with tempfile.TemporaryFile(dir=existing):  # a real write: root passes os.access even where writes fail
+            pass
     except OSError as error:
         raise UsageError(f"cannot write to the output folder {path!r}: {error.strerror}") from None
     return path
@@ -127,18 +134,25 @@ def _writable_file(path):
     return path
 
 
-def _pick(ids, lessons):
-    unknown = [i for i in ids if i not in lessons.BY_ID]
-    if unknown:
-        raise UsageError(f"unknown lesson {', '.join(map(repr, unknown))}; the lessons are: "
-                         f"{', '.join(lessons.BY_ID)}")
+def _pick(names, lessons):
+    """Lesson ids from what the user typed: the id in any capitalisation, or the lesson's number."""
+    ids = []
+    for name in names:
+        key = name.strip().lower()
+        if key.isdigit() and 1 <= int(key) <= len(lessons.LESSONS):
+            ids.append(lessons.LESSONS[int(key) - 1].ID)
+        elif key in lessons.BY_ID:
+            ids.append(key)
+        else:
+            raise UsageError(f"unknown lesson {name!r}; give a number 1-{len(lessons.LESSONS)} or an id: "
+                             f"{', '.join(lessons.BY_ID)}")
     return ids
 
 
 def tour_command(args):
     lessons = _lessons()
     ids = _pick(args.only.split(","), lessons) if args.only else list(lessons.BY_ID)
-    out = _writable_dir(args.out)
+    out = _writable_dir(args.out, create=True)
     from tqdm import tqdm
     start, pages = time.perf_counter(), []
     with tqdm(ids, desc="ember tour", unit="lesson", file=sys.stderr) as bar:
@@ -158,8 +172,8 @@ def lessons_command(args):
 
 def lesson_command(args):
     lessons = _lessons()
-    _pick([args.id], lessons)
-    page, _ = lessons.run(args.id, _writable_dir(args.out))
+    [lesson_id] = _pick([args.id], lessons)
+    page, _ = lessons.run(lesson_id, _writable_dir(args.out, create=False), progress=True)
     print(page.to_text())
 
 

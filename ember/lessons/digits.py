@@ -15,8 +15,8 @@ def make_model():
                                ember.nn.Linear(256, 10))
 
 
-def train(model, x, y, epochs, evaluate=None):
-    """Adam with mini-batches of 32; evaluate(model) after each epoch, if given."""
+def train(model, x, y, epochs, evaluate=None, progress=None):
+    """Adam with mini-batches of 32; evaluate(model) after each epoch, if given (and a progress bar moved)."""
     optimizer = ember.optim.Adam(model.parameters(), lr=3e-3, weight_decay=1e-4)
     loader = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(x, y), batch_size=32, shuffle=True)
     scores = []
@@ -28,6 +28,8 @@ def train(model, x, y, epochs, evaluate=None):
             optimizer.step()
         if evaluate:
             scores.append(evaluate(model))
+        if progress:
+            progress.update()
     return scores
 
 
@@ -50,12 +52,14 @@ def build(page):
         test set. The dev set chooses how many epochs to train; then the model is retrained on train + dev with
         that choice and evaluated on the test set once.""")
     page.code(train)
-    dev_curve = train(make_model(), *tensors["train"], epochs=40,
-                      evaluate=lambda m: accuracy(m, *tensors["dev"]))
+    with page.progress(40, "epochs on train, scored on dev") as bar:
+        dev_curve = train(make_model(), *tensors["train"], epochs=40,
+                          evaluate=lambda m: accuracy(m, *tensors["dev"]), progress=bar)
     best = int(np.argmax(dev_curve)) + 1
     model = make_model()
-    train(model, ember.cat([tensors["train"][0], tensors["dev"][0]]),
-          ember.cat([tensors["train"][1], tensors["dev"][1]]), epochs=best)
+    with page.progress(best, "epochs on train + dev") as bar:
+        train(model, ember.cat([tensors["train"][0], tensors["dev"][0]]),
+              ember.cat([tensors["train"][1], tensors["dev"][1]]), epochs=best, progress=bar)
     test_accuracy = accuracy(model, *tensors["test"])
     page.table(["", "value"], [["epochs chosen on dev", best], ["dev accuracy then", dev_curve[best - 1]],
                                ["test accuracy (train + dev, once)", test_accuracy]])

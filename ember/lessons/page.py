@@ -2,16 +2,22 @@
 import html
 import inspect
 import os
+import sys
 import textwrap
 
 
 class Page:
     """What a lesson shows. Figures are written as PNG files into out_dir/figures/ as they are added."""
 
-    def __init__(self, lesson_id, title, out_dir):
-        self.id, self.title, self.out_dir = lesson_id, title, out_dir
+    def __init__(self, lesson_id, title, out_dir, progress=False):
+        self.id, self.title, self.out_dir, self.show_progress = lesson_id, title, out_dir, progress
         self.blocks = []  # (kind, payload)
         self.figures = []  # paths of the written figures
+
+    def progress(self, total, description):
+        """A progress bar on stderr (call .update() on it) when the lesson runs alone in a terminal; else silent."""
+        from tqdm import tqdm
+        return tqdm(total=total, desc=description, unit="epoch", file=sys.stderr, disable=not self.show_progress)
 
     def heading(self, text):
         self.blocks.append(("heading", text))
