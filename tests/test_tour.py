@@ -92,6 +92,15 @@ def test_the_report_opens_in_headless_chromium_with_every_image_loaded(browser):
     assert browser.execute_script("return document.querySelectorAll('section').length") == 12
 
 
+def test_every_figure_is_shown_near_its_own_size_so_its_text_stays_readable(browser):
+    sizes = browser.execute_script(
+        "return Array.from(document.images).map(i => [i.getAttribute('src'), i.width, i.naturalWidth]);")
+    for src, shown, natural in sizes:
+        assert shown >= 0.8 * natural, f"{src}: {natural} px wide, shown at {shown} px"
+    caption = browser.execute_script("return document.querySelector('#computational-graph figcaption').textContent")
+    assert "top to bottom" in caption and "left to right" not in caption  # as the graphs are drawn
+
+
 def system_has_a_chinese_font():
     fc_list = shutil.which("fc-list")
     return fc_list is None or bool(subprocess.run([fc_list, ":lang=zh"], capture_output=True, text=True).stdout.strip())

@@ -66,7 +66,9 @@ def build(page):
     b.scatter(x_train, y_train, c="k", s=15, label="train")
     for degree in (1, best, 9):
         b.plot(grid, np.vander(grid, degree + 1, increasing=True) @ fits[degree].numpy(), label=f"degree {degree}")
+    a.set_xticks(range(10))
     b.set_ylim(-2, 2), b.legend(), b.set_title("too simple, chosen by dev, overfitted")
+    b.set_xticks([-1, -0.5, 0, 0.5, 1]), b.set_xlabel("x")
     page.figure(fig, "capacity", "Training error keeps falling with capacity; dev error falls, then rises: "
                                  "overfitting. The dev set chooses the degree.")
     page.heading("用全部训练数据重新训练 Retrain on train + dev, evaluate once on test")

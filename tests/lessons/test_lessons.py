@@ -29,6 +29,21 @@ def test_gradient_descent_matches_the_closed_form(out_dir):
     assert all(a >= b for a, b in zip(r["costs"], r["costs"][1:]))  # cost never goes up
 
 
+def test_gradient_descent_shows_autograds_gradient_beside_the_formula(out_dir):
+    page, r = lessons.run("gradient-descent", out_dir)
+    np.testing.assert_allclose(r["grads"], r["formula"], rtol=1e-12, atol=1e-12)
+    headers = [payload[0] for kind, payload in page.blocks if kind == "table"][0]
+    assert "d(cost)/dw by autograd" in headers and any("formula" in h for h in headers)
+
+
+def test_sgd_and_batch_descent_are_compared_after_the_same_epochs(out_dir):
+    r = results("stochastic-gradient-descent", out_dir)
+    start = np.mean((np.array([1.0, 2.0, 3.0]) * 1.0 - np.array([2.0, 4.0, 6.0])) ** 2)  # w = 1: 4.667
+    assert r["gd_costs"][0] < start and r["sgd_costs"][0] < start  # both after one epoch of updates
+    w_after_one_epoch = 1.0 - 0.01 * np.mean(2 * np.array([1.0, 2.0, 3.0]) * (np.array([1.0, 2.0, 3.0]) - [2, 4, 6]))
+    assert r["gd_costs"][0] == pytest.approx(np.mean((np.array([1.0, 2.0, 3.0]) * w_after_one_epoch - [2, 4, 6]) ** 2))
+
+
 def test_the_large_learning_rate_diverges_and_the_others_converge(out_dir):
     r = results("learning-rate", out_dir)
     assert r[0.25][-1] > 100 * r[0.25][0]
