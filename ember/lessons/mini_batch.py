@@ -7,11 +7,11 @@ import ember
 
 ID = "mini-batch"
 TITLE = "6. Mini-batch 小批量梯度下降"
-POINTS = 2048
+POINTS = 1024
 BATCH_SIZES = (1, 16, 128, POINTS)
 
 
-def train(x, y, batch_size, epochs=3, lr=0.04):
+def train(x, y, batch_size, epochs=3, lr=0.05):
     """A linear model trained with DataLoader mini-batches.
 
     Returns the cost on all the data after each epoch, (updates done, cost) at ~40 log-spaced points, and the
@@ -52,8 +52,8 @@ def build(page):
     page.text("""
         A mini-batch update uses the mean loss of a few samples: its gradient is less noisy than one sample's,
         and the samples of a batch are computed together, as one tensor operation, which is what vector
-        hardware is good at. Here: 2,048 points of y = 3x - 1 plus noise, a linear model, learning rate 0.04,
-        3 epochs, batch sizes from 1 (SGD) to 2,048 (the whole set).""")
+        hardware is good at. Here: 1,024 points of y = 3x - 1 plus noise, a linear model, learning rate 0.05,
+        3 epochs, batch sizes from 1 (SGD) to 1,024 (the whole set).""")
     page.code(train)
     results = {b: train(x, y, b) for b in BATCH_SIZES}
     page.table(["batch size", "updates per epoch", "seconds per epoch", "cost after 3 epochs"],
@@ -63,7 +63,7 @@ def build(page):
         a.plot(range(1, 4), results[size][0], "o-", label=f"batch {size}")
         steps, costs = zip(*results[size][1])
         b.plot(np.maximum(steps, 0.8), costs, "o-", markersize=2, label=f"batch {size}")
-    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost on all 2,048 points"), a.legend()
+    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost on all 1,024 points"), a.legend()
     a.set_xticks([1, 2, 3]), a.set_title("against epochs")
     b.set_xscale("log"), b.set_yscale("log"), b.set_xlabel("updates done"), b.set_title("against updates")
     page.figure(fig, "batches", "Per update, every batch size makes about the same progress here; per epoch, the "
@@ -71,7 +71,7 @@ def build(page):
     page.text("""
         On this easy problem each update helps about equally whatever the batch size: the gradient of a mini-batch
         already points the right way. So what decides is how many updates an epoch allows and what each costs.
-        One epoch with batch size 1 makes 2,048 updates, each a separate round of small operations, and takes far
+        One epoch with batch size 1 makes 1,024 updates, each a separate round of small operations, and takes far
         longer than one with batches of 16 or 128 doing the same arithmetic in a few large operations; the
         whole-set batch makes one update per epoch and after 3 epochs has barely started. Mini-batches of tens to
         hundreds are the usual compromise: enough updates per epoch, each one vectorised.""")
