@@ -808,6 +808,9 @@ class Tensor:
     def unbind(self, dim=0):
         return _sh.unbind(self, dim)
 
+    def select(self, dim, index):
+        return _sh.select(self, dim, index)
+
     def narrow(self, dim, start, length):
         return _sh.narrow(self, dim, start, length)
 

@@ -150,23 +150,31 @@ class _Owners:
 
 
 def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owners=None):
-    """The engine proper. Returns the gradients captured for the keys of ``capture``."""
-    pending = {}  # node -> gradient of its output, summed over consumers so far
+    """The engine proper. Returns the gradients captured for the keys of ``capture``.
+
+    Leaves are counted like nodes: a leaf's hooks and its ``.grad`` see the sum of everything it
+    receives, once, when its last consumer has run (PyTorch's AccumulateGrad node).
+    """
+    pending = {}  # node or leaf -> gradient of its output, summed over consumers so far
     if owners is None:
         owners = _Owners()
-    roots = []
+    roots, leaf_roots = [], []
     for out, g in zip(outputs, grads):
         owners.show(g)
         if out._view is not None:
             views.sync(out)
-        node = out.grad_fn
-        if node is None:  # the output is itself a leaf
-            _deliver(out, g, capture, create_graph, owners)
-            continue
-        pending[node] = pending[node] + g if node in pending else g
-        roots.append(node)
+        key = out.grad_fn
+        if key is None:  # the output is itself a leaf
+            key = out
+            leaf_roots.append(out)
+        else:
+            roots.append(key)
+        pending[key] = pending[key] + g if key in pending else g
 
     dependencies = _count_dependencies(roots)
+    for leaf in dict.fromkeys(leaf_roots):
+        if dependencies.get(leaf, 0) == 0:
+            _leaf_done(leaf, pending.pop(leaf), capture, create_graph, owners)
     ready = [n for n in dict.fromkeys(roots) if dependencies[n] == 0]
     previous_mode = STATE.enabled
     STATE.enabled = create_graph
@@ -196,27 +204,32 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
             for target, g, shape in zip(node._next, input_grads, node._shapes):
                 if target is None:
                     continue
-                if g is not None and g._data.shape != shape:
-                    g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
-                if isinstance(target, Tensor):  # a leaf
-                    if g is not None and LEAF_HOOKS and _leaf_hooks(target):
-                        g = _run_hooks(_leaf_hooks(target), g, owners)
-                    if g is None:
-                        pass
-                    elif capture is None:
-                        _accumulate(target, g, create_graph, owners)
-                    elif target in capture:
-                        capture[target] = g if capture[target] is None else capture[target] + g
-                    continue
-                if g is not None:  # a node: add to what its other consumers sent
+                if g is not None:  # add to what the target's other consumers sent
+                    if g._data.shape != shape:
+                        g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
                     pending[target] = pending[target] + g if target in pending else g
                 left = dependencies[target] - 1
                 dependencies[target] = left
                 if left == 0:
-                    ready.append(target)
+                    if isinstance(target, Tensor):
+                        _leaf_done(target, pending.pop(target, None), capture, create_graph, owners)
+                    else:
+                        ready.append(target)
     finally:
         STATE.enabled = previous_mode
     return capture
+
+
+def _leaf_done(leaf, g, capture, create_graph, owners):
+    """Everything has arrived for this leaf: its hooks see the sum, then .grad (or grad()'s result) gets it."""
+    if g is None:
+        return
+    if LEAF_HOOKS and _leaf_hooks(leaf):
+        g = _run_hooks(_leaf_hooks(leaf), g, owners)
+    if capture is None:
+        _accumulate(leaf, g, create_graph, owners)
+    elif leaf in capture:
+        capture[leaf] = g
 
 
 # ---- hooks: functions that see (and may replace) a gradient as it passes ----------------------------
@@ -257,27 +270,20 @@ def _run_hooks(hooks, grad, owners):
     return grad
 
 
-def _deliver(leaf, g, capture, create_graph, owners):
-    """An output that is itself a leaf: its gradient goes straight to .grad (or to what grad() asked for)."""
-    if capture is None:
-        _accumulate(leaf, g, create_graph, owners)
-    elif leaf in capture:
-        capture[leaf] = g if capture[leaf] is None else capture[leaf] + g
-
-
 def _count_dependencies(roots):
-    """For each node, how many edges from the reachable graph lead into it (roots start at 0)."""
+    """For each node and leaf, how many edges from the reachable graph lead into it (roots start at 0)."""
     dependencies = dict.fromkeys(roots, 0)  # also the set of nodes seen so far
     stack = list(dependencies)
     while stack:
         for target in stack.pop()._next:
-            if target is None or isinstance(target, Tensor):
+            if target is None:
                 continue
             if target in dependencies:
                 dependencies[target] += 1
             else:
                 dependencies[target] = 1
-                stack.append(target)
+                if not isinstance(target, Tensor):  # a leaf is counted, but has no inputs to walk to
+                    stack.append(target)
     return dependencies
 
 

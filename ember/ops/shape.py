@@ -729,17 +729,61 @@ def roll(a, shifts, dims=None):
     return a
 
 
+class Diagonal(Op):
+    """The diagonal of the (dim1, dim2) planes as the last dimension: a strided view, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, offset, d1, d2):
+        ctx.shape, ctx.args = a.shape, (offset, d1, d2)
+        return _writeable(np.diagonal(a, offset, d1, d2))
+
+    @staticmethod
+    def backward(ctx, grad):  # the gradient goes back onto the diagonal; elsewhere zero
+        return DiagonalScatter.apply(grad, ctx.shape, *ctx.args), None, None, None
+
+
+class DiagonalScatter(Op):
+    """zeros(shape) with ``src`` on a diagonal: the backward of Diagonal (whose own backward is Diagonal)."""
+
+    @staticmethod
+    def forward(ctx, src, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        out = np.zeros(shape, src.dtype)
+        _writeable(np.diagonal(out, offset, d1, d2))[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.args), None, None, None, None
+
+
+def _writeable(view):
+    """NumPy hands out diagonals read-only; they may be written where their base may (not in a broadcast)."""
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        pass
+    return view
+
+
 def diagonal(a, offset=0, dim1=0, dim2=1):
-    """The diagonal of the (dim1, dim2) planes, as the last dimension (PyTorch's order)."""
+    """The diagonal of the (dim1, dim2) planes, as the last dimension (PyTorch's order); a view."""
     d1, d2 = normalize_dim(dim1, a.ndim), normalize_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = movedim(a, (d1, d2), (-2, -1))
-    rows, cols = moved._data.shape[-2:]
-    start_row, start_col = max(-offset, 0), max(offset, 0)
-    n = max(0, min(rows - start_row, cols - start_col))
-    i = np.arange(n)
-    return getitem(moved, (Ellipsis, i + start_row, i + start_col))
+    return _view(a, Diagonal.apply(a, offset, d1, d2), lambda t: diagonal(t, offset, d1, d2))
+
+
+def select(a, dim, index):
+    """a.select(dim, i): the slice at index i along dim, that dim removed (a view)."""
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, a.ndim)
+    n = a._data.shape[axis]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(a._data.shape)} at "
+                         f"dimension {axis}")
+    return getitem(a, (slice(None),) * axis + (index,))
 
 
 _diagonal_of = diagonal  # (diag's own argument is called diagonal, as in PyTorch)
