@@ -188,6 +188,13 @@ class Tensor:
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_backend.normalize_dim(dim, self._data.ndim)]
 
+    def storage_offset(self):
+        """Where this tensor starts in its base's memory, in elements (0 unless it is a view)."""
+        if self._view is None:
+            return 0
+        start = self._view.base._data.__array_interface__["data"][0]
+        return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
+
     def is_contiguous(self):
         return self._data.flags.c_contiguous
 

@@ -227,7 +227,9 @@ class Cat(Op):
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
         ctx.sizes = [x.shape[axis] for x in arrays]
-        return np.concatenate(arrays, axis=axis)
+        shape = list(arrays[0].shape)
+        shape[axis] = sum(ctx.sizes)
+        return np.concatenate(arrays, axis=axis, out=np.empty(shape, arrays[0].dtype))  # contiguous, as torch
 
     @staticmethod
     def backward(ctx, grad):  # each input gets its own slice of the gradient back
@@ -347,7 +349,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return np.flip(a, axes).copy()  # PyTorch's flip copies
+        return np.flip(a, axes).copy(order="K")  # PyTorch's flip copies, keeping the input's layout
 
     @staticmethod
     def backward(ctx, grad):  # flip the gradient back
@@ -376,7 +378,7 @@ def contiguous(a):
 class Clone(Op):
     @staticmethod
     def forward(ctx, a):
-        return a.copy()
+        return a.copy(order="K")  # torch's preserve_format: the same layout as the input
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity
@@ -571,13 +573,26 @@ class GetItem(Op):
             out = take(a, key)
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
-        if type(out) is not np.ndarray and _is_basic(key):  # x[0] of a vector: a 0-d view, not a NumPy scalar
+        if not _is_basic(key):
+            return np.asarray(out, order="C")  # PyTorch's advanced indexing gives a contiguous result
+        if type(out) is not np.ndarray:  # x[0] of a vector: a 0-d view, not a NumPy scalar
             out = a[key + (Ellipsis,)]
+        elif None in key:
+            out = _unsqueezed_strides(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+def _unsqueezed_strides(out):
+    """NumPy gives the new axes of x[:, None] stride 0; PyTorch's unsqueeze gives them size x stride of the next."""
+    strides = list(out.strides)
+    for d in range(out.ndim - 1, -1, -1):
+        if out.shape[d] == 1 and strides[d] == 0:
+            strides[d] = out.shape[d + 1] * strides[d + 1] if d + 1 < out.ndim else out.itemsize
+    return np.lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
 class IndexAdd(Op):
