@@ -83,7 +83,7 @@ class Tensor:
     @property
     def data(self):
         """The same memory, detached from autograd (with its own version counter, as in PyTorch)."""
-        return _wrap(self._data)
+        return _wrap(self._data.view())  # a new array object: ops tell their inputs apart by array identity
 
     @data.setter
     def data(self, value):
@@ -144,7 +144,7 @@ class Tensor:
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
-        return _share(self, _wrap(self._data))
+        return _share(self, _wrap(self._data.view()))
 
     def detach_(self):
         self.grad_fn = None
