@@ -42,3 +42,32 @@ def test_the_readme_test_command_is_the_script_ci_runs():
     script = open(os.path.join(ROOT, "scripts", "test"), encoding="utf-8").read()
     assert "chromium-driver" in script and '".[test]"' in script and "pytest" in script
     assert os.access(os.path.join(ROOT, "scripts", "test"), os.X_OK)
+
+
+def test_every_public_function_a_learner_may_help_has_a_docstring():
+    import inspect
+    import ember
+    modules = [ember, ember.nn, ember.nn.functional, ember.nn.init, ember.autograd, ember.optim,
+               ember.optim.lr_scheduler, ember.utils.data]
+    undocumented = set()
+
+    def check(where, name, f):
+        f = f.fget if isinstance(f, property) else f
+        f = f.__func__ if isinstance(f, (staticmethod, classmethod)) else f
+        if (inspect.isclass(f) or inspect.isfunction(f)) and getattr(f, "__module__", "").startswith("ember"):
+            if not (f.__doc__ or "").strip():
+                undocumented.add(f"{where}.{name}")
+
+    classes = {ember.Tensor}
+    for module in modules:
+        for name in dir(module):
+            value = getattr(module, name)
+            if not name.startswith("_") and not inspect.ismodule(value):
+                check(module.__name__, name, value)
+                if inspect.isclass(value) and value.__module__.startswith("ember"):
+                    classes.add(value)
+    for cls in classes:
+        for name in dir(cls):
+            if not name.startswith("_"):
+                check(cls.__name__, name, inspect.getattr_static(cls, name))
+    assert not undocumented, f"give these a one-line docstring: {sorted(undocumented)}"
