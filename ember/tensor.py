@@ -93,7 +93,8 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        return self._requires_grad
+        view = self._view  # a view of a tensor that requires grad requires grad too (its history is replayed)
+        return self._requires_grad or (view is not None and view.base._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, value):

@@ -143,6 +143,7 @@ class LogSumExp(Op):
             out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        out = np.asarray(out, order="C")  # torch builds it in a new contiguous tensor
         ctx.save_for_backward(a, out)
         return out
 
