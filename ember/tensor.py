@@ -95,7 +95,8 @@ class Tensor:
     @property
     def requires_grad(self):
         """Whether operations on this tensor are recorded so that backward can reach it."""
-        return self._requires_grad
+        view = self._view  # a view of a tensor that requires grad requires grad too (its history is replayed)
+        return self._requires_grad or (view is not None and view.base._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -1126,6 +1127,7 @@ class Tensor:
         """Fill with one value in place."""
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
+        _refuse_overlap(self._data)
         if not _records(self, value):
             self._data.fill(value)
             _bump_version(self)
@@ -1198,6 +1200,12 @@ def _to_device(t, dev):
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                   "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
                   "operation.")
+def _refuse_overlap(array):
+    """PyTorch refuses to write into a tensor in which several elements are one memory location (an expand)."""
+    if 0 in array.strides and any(st == 0 and n > 1 for n, st in zip(array.shape, array.strides)):
+        raise RuntimeError(_SHARED_MEMORY)
+
+
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
@@ -1209,6 +1217,7 @@ def _records(t, other=None):
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
+    _refuse_overlap(self._data)
     if _records(self, other):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):
@@ -1239,6 +1248,7 @@ def _inplace(self, compute, direct=None, other=None):
     (ember/autograd/views.py).
     """
     view = self._view
+    _refuse_overlap(self._data)
     if not _records(self, other):
         if direct is not None:
             direct()
@@ -1281,6 +1291,8 @@ def _setitem(self, key, value):
         value_data = value._data
     else:
         value_data = value
+    if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+        _refuse_overlap(take(self._data, key + (Ellipsis,) if Ellipsis not in key else key))
     if not _records(self, value):
         try:
             put(self._data, key, value_data)

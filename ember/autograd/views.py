@@ -60,8 +60,10 @@ def make_view(source, out, replay, multi_output=None):
         base._vc = [0]
     out._vc = base._vc
     info.version = base._vc[0]
-    info.multi_output = multi_output
-    info.made_without_grad = not STATE.enabled and base._requires_grad
+    # a view of a view keeps its parent's restrictions (torch's creation_meta)
+    info.multi_output = multi_output or (parent.multi_output if parent is not None else None)
+    info.made_without_grad = (not STATE.enabled and base._requires_grad) or (parent is not None and
+                                                                             parent.made_without_grad)
     out._view = info
     return out
 
