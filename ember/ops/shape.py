@@ -87,7 +87,10 @@ def reshape(a, *shape):
     shape = infer_shape(size_args(shape), a._data.size)
     if shape == a._data.shape:
         return view(a, shape)
-    return _view(a, Reshape.apply(a, shape, False), lambda t: reshape(t, shape))
+    out = Reshape.apply(a, shape, False)
+    if not np.may_share_memory(a._data, out._data):  # the layout needed a copy: no view
+        return out
+    return _view(a, out, lambda t: reshape(t, shape))
 
 
 def flatten(a, start_dim=0, end_dim=-1):
