@@ -189,12 +189,11 @@ class Tensor:
     def is_cuda(self):
         return self.device.type == "cuda"
 
-    def type(self, dtype=None):
-        if dtype is None:
-            return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
-        return self.to(dtype)
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """type(): the legacy type's name, 'torch.FloatTensor' (see _legacy_types for why 'torch.');
+        type(torch.LongTensor), type('torch.LongTensor'), type(torch.int64): a conversion."""
+        from . import _legacy_types
+        return _legacy_types.type_name(self) if dtype is None else _legacy_types.convert(self, dtype)
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""

@@ -1,0 +1,120 @@
+"""The legacy tensor types (FloatTensor, LongTensor, ...) as constructors, as isinstance targets and in x.type()."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import assert_same
+
+NAMES = ["FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor",
+         "ByteTensor", "BoolTensor"]
+DATA = [[1, 0, 2], [1.5, -0.0, 2.75], np.array([1, 2, 3]), np.array([[1.0, 0.5], [3.0, 0.0]], np.float32),
+        np.array(3.0), [True, False], ((1, 2), (3, 4))]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("data", DATA, ids=lambda d: type(d).__name__ + str(np.shape(d)))
+def test_constructor_from_data_matches_torch(name, data):
+    if name in ("ByteTensor", "CharTensor", "ShortTensor", "IntTensor", "LongTensor", "BoolTensor"):
+        data = np.abs(np.asarray(data)).tolist() if isinstance(data, list) else data  # no negative-to-unsigned
+    assert_same(getattr(ember, name)(data), getattr(torch, name)(data))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_constructor_from_sizes_matches_torch(name):
+    for args in [(2, 3), (4,), (torch.Size([2, 1]),), (torch.Size([]),), (0,), ()]:
+        e_args = tuple(ember.Size(a) if isinstance(a, torch.Size) else a for a in args)
+        e, t = getattr(ember, name)(*e_args), getattr(torch, name)(*args)
+        assert tuple(e.shape) == tuple(t.shape) and e.dtype.name == str(t.dtype)[6:]
+
+
+def test_constructor_errors_are_torchs():
+    for lib in (ember, torch):
+        with pytest.raises(TypeError):
+            lib.FloatTensor(3.5)                          # a number is not data: [3.5] is
+        with pytest.raises(TypeError):
+            lib.FloatTensor(lib.tensor([1, 2]))            # a Tensor of another dtype
+        with pytest.raises(TypeError):
+            lib.FloatTensor([1.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="negative dimension"):
+            lib.FloatTensor(-1)
+        with pytest.raises(RuntimeError, match="expects device type: cpu"):
+            lib.FloatTensor([1.0], device="meta" if lib is torch else "cuda")
+
+
+def test_constructor_of_a_tensor_is_an_alias():
+    for lib in (ember, torch):
+        t = lib.tensor([1.0, 2.0])
+        alias = lib.FloatTensor(t)
+        alias[0] = 7.0
+        assert t[0].item() == 7.0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_isinstance_exactly_when_torch_says(name):
+    for dtype in ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"]:
+        e, t = ember.zeros(2, dtype=getattr(ember, dtype)), torch.zeros(2, dtype=getattr(torch, dtype))
+        assert isinstance(e, getattr(ember, name)) == isinstance(t, getattr(torch, name))
+    assert isinstance(ember.nn.Parameter(ember.ones(2)), ember.FloatTensor)
+    assert isinstance(ember.ones(2, requires_grad=True), (ember.LongTensor, ember.FloatTensor))
+    assert not isinstance(np.ones(2, np.float32), ember.FloatTensor) and not isinstance(1.0, ember.FloatTensor)
+    assert ember.FloatTensor.dtype is ember.float32 and not ember.FloatTensor.is_cuda
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int32", "int16", "int8", "uint8",
+                                   "bool"])
+def test_type_names_are_torchs(dtype):
+    e, t = ember.ones(2, dtype=getattr(ember, dtype)), torch.ones(2, dtype=getattr(torch, dtype))
+    assert e.type() == t.type()
+
+
+@pytest.mark.parametrize("target", ["FloatTensor", "DoubleTensor", "LongTensor", "ByteTensor", "BoolTensor",
+                                    "'torch.IntTensor'", "'torch.HalfTensor'", "int16", "float64"])
+def test_type_converts_as_torch(target):
+    data = np.array([[1.7, -0.2], [0.0, 3.0]])
+    for requires_grad in (False, True):
+        outs = []
+        for lib in (ember, torch):
+            x = lib.tensor(data, requires_grad=requires_grad)
+            to = target.strip("'") if target.startswith("'") else getattr(lib, target)
+            outs.append(x.type(to))
+        assert_same(*outs)
+        assert outs[0].requires_grad == outs[1].requires_grad
+
+
+def test_type_conversion_carries_gradient():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.5, 2.0], dtype=lib.float64, requires_grad=True)
+        (x.type(lib.FloatTensor) ** 2).sum().backward()
+        grads.append(x.grad)
+    assert_same(*grads)
+
+
+def test_type_same_type_returns_self_and_ember_names_work():
+    x = ember.ones(2)
+    assert x.type(ember.FloatTensor) is x and x.type("torch.FloatTensor") is x
+    assert x.type("ember.LongTensor").dtype is ember.int64
+    for lib in (ember, torch):
+        for bad in ("foo", "torch.int32", int):
+            with pytest.raises(ValueError, match="invalid type"):
+                lib.ones(2).type(bad)
+
+
+def test_set_default_tensor_type_as_torch():
+    try:
+        for lib in (ember, torch):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                lib.set_default_tensor_type(lib.DoubleTensor)
+                assert lib.tensor([1.0]).dtype is lib.float64
+                lib.set_default_tensor_type("torch.FloatTensor")
+                assert lib.tensor([1.0]).dtype is lib.float32
+            with pytest.raises(TypeError):
+                lib.set_default_tensor_type(lib.LongTensor)
+            assert any("set_default_tensor_type() is deprecated" in str(w.message) for w in caught)
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
