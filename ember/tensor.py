@@ -309,6 +309,8 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec):
+        if self._data.ndim == 0 and type(self) is Tensor:  # '{}'.format(correct) prints the number, as PyTorch
+            return format(self.item(), spec)
         if self._data.size == 1 and spec:
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)

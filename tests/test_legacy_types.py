@@ -118,3 +118,11 @@ def test_set_default_tensor_type_as_torch():
     finally:
         ember.set_default_dtype(ember.float32)
         torch.set_default_dtype(torch.float32)
+
+
+def test_zero_dim_tensors_format_as_their_number():
+    """Course code prints 'Accuracy: {}/{}'.format(correct, n) with correct a 0-d tensor."""
+    for lib in (ember, torch):
+        assert "{} {:.2f} {!s}".format(lib.tensor(2), lib.tensor(2.5), lib.tensor(3)) == "2 2.50 tensor(3)"
+        assert "{}".format(lib.tensor([1, 2])) == "tensor([1, 2])"
+        assert "{:.1f}".format(100.0 * lib.tensor(3) / 4) == "75.0"
