@@ -23,15 +23,19 @@ class _LegacyType(type):
     """The metaclass: ``FloatTensor(...)`` constructs, ``isinstance(x, FloatTensor)`` checks the dtype."""
 
     def __instancecheck__(cls, other):
-        return isinstance(other, Tensor) and other.dtype is cls.dtype and other.device.type == "cpu"
+        return isinstance(other, Tensor) and other.dtype is cls.dtype and other.is_cuda == cls.is_cuda
 
     def __call__(cls, *args, device=None):
         """FloatTensor(data) (a list, NumPy array or Tensor of this dtype), FloatTensor(*sizes) (zeros where
         PyTorch leaves memory uninitialised), FloatTensor() (empty)."""
-        from .creation import tensor, zeros
-        if device is not None and _backend.device(device).type != "cpu":
-            raise RuntimeError(f"legacy constructor expects device type: cpu but device type: "
+        kind = "cuda" if cls.is_cuda else "cpu"
+        if device is not None and _backend.device(device).type != kind:
+            raise RuntimeError(f"legacy constructor expects device type: {kind} but device type: "
                                f"{_backend.device(device).type} was passed: use torch.tensor(data, device=...)")
+        return cls._construct(*args).to(device or kind)
+
+    def _construct(cls, *args):
+        from .creation import tensor, zeros
         if not args:
             return zeros(0, dtype=cls.dtype)
         first = args[0]
@@ -53,11 +57,12 @@ class _LegacyType(type):
         return zeros(sizes, dtype=cls.dtype)
 
     def __repr__(cls):
-        return f"<class 'torch.{cls.__name__}'>"
+        return f"<class 'torch.{'cuda.' if cls.is_cuda else ''}{cls.__name__}'>"
 
 
-def _legacy_type(name, dtype):
-    return _LegacyType(name, (), {"dtype": dtype, "is_cuda": False, "is_sparse": False, "__module__": "ember",
+def _legacy_type(name, dtype, is_cuda=False):
+    return _LegacyType(name, (), {"dtype": dtype, "is_cuda": is_cuda, "is_sparse": False,
+                                  "__module__": "ember.cuda" if is_cuda else "ember",
                                   "__doc__": f"The legacy type of {dtype} tensors: {name}(data) or {name}(*sizes)."})
 
 
@@ -73,14 +78,20 @@ BoolTensor = _legacy_type("BoolTensor", _backend.bool_)
 
 LEGACY_TYPES = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor, ByteTensor,
                 BoolTensor)
-_BY_DTYPE = {t.dtype: t for t in LEGACY_TYPES}
+# the GPU's types, torch.cuda.FloatTensor & co, for ember.cuda to export
+CUDA_TYPES = tuple(_legacy_type(t.__name__, t.dtype, is_cuda=True) for t in LEGACY_TYPES)
+_BY_DTYPE = {(t.dtype, t.is_cuda): t for t in LEGACY_TYPES + CUDA_TYPES}
 _BY_NAME = {t.__name__: t for t in LEGACY_TYPES}
+
+
+def type_of(x):
+    """The legacy type of a tensor: FloatTensor for float32 on the CPU, cuda.FloatTensor on a GPU, ..."""
+    return _BY_DTYPE[x.dtype, x.is_cuda]
 
 
 def type_name(x):
     """'torch.FloatTensor' for a float32 CPU tensor ('torch.cuda.FloatTensor' on a GPU), as PyTorch names it."""
-    prefix = "torch.cuda." if x.device.type == "cuda" else "torch."
-    return prefix + _BY_DTYPE[x.dtype].__name__
+    return ("torch.cuda." if x.is_cuda else "torch.") + type_of(x).__name__
 
 
 def convert(x, to):
@@ -88,7 +99,7 @@ def convert(x, to):
     if isinstance(to, _backend.dtype):
         return x.to(to)
     if isinstance(to, _LegacyType):
-        return x.to("cpu", to.dtype)
+        return x.to("cuda" if to.is_cuda else "cpu", to.dtype)
     if isinstance(to, str):
         module, _, name = to.rpartition(".")
         if module in ("torch", "ember", "torch.cuda", "ember.cuda") and name in _BY_NAME:

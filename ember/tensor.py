@@ -151,6 +151,8 @@ class Tensor:
     def dim(self):
         return self._data.ndim
 
+    ndimension = dim  # the name before PyTorch 0.4
+
     def numel(self):
         return self._data.size
 
@@ -188,6 +190,11 @@ class Tensor:
     @property
     def is_cuda(self):
         return self.device.type == "cuda"
+
+    def new(self, *args):
+        """The legacy constructor of this tensor's type: x.new(data), x.new(*sizes), x.new()."""
+        from . import _legacy_types
+        return _legacy_types.type_of(self)(*args)
 
     def type(self, dtype=None, non_blocking=False, **kwargs):
         """type(): the legacy type's name, 'torch.FloatTensor' (see _legacy_types for why 'torch.');

@@ -126,3 +126,48 @@ def test_zero_dim_tensors_format_as_their_number():
         assert "{} {:.2f} {!s}".format(lib.tensor(2), lib.tensor(2.5), lib.tensor(3)) == "2 2.50 tensor(3)"
         assert "{}".format(lib.tensor([1, 2])) == "tensor([1, 2])"
         assert "{:.1f}".format(100.0 * lib.tensor(3) / 4) == "75.0"
+
+
+def test_tensor_new_and_ndimension_as_torch():
+    for dtype in ("float64", "int64", "uint8"):
+        e, t = ember.ones(2, dtype=getattr(ember, dtype)), torch.ones(2, dtype=getattr(torch, dtype))
+        assert_same(e.new([1, 2, 3]), t.new([1, 2, 3]))
+        assert tuple(e.new(2, 3).shape) == tuple(t.new(2, 3).shape) and e.new(2, 3).dtype is e.dtype
+        assert tuple(e.new().shape) == (0,) and e.new(ember.Size([4])).shape == (4,)
+        assert e.ndimension() == t.ndimension() == 1
+    for lib in (ember, torch):
+        with pytest.raises(TypeError):
+            lib.ones(2, dtype=lib.float64).new(lib.ones(2))
+
+
+def test_cuda_legacy_types_exist_for_the_gpu():
+    from ember._legacy_types import CUDA_TYPES
+    cuda_float = CUDA_TYPES[0]
+    assert repr(cuda_float) == repr(torch.cuda.FloatTensor) == "<class 'torch.cuda.FloatTensor'>"
+    assert cuda_float.is_cuda and cuda_float.dtype is ember.float32
+    assert not isinstance(ember.ones(2), cuda_float) and not isinstance(torch.ones(2), torch.cuda.FloatTensor)
+    assert isinstance(ember.ones(2), ember.FloatTensor)
+
+
+def test_deprecated_init_and_clip_names_warn_as_torch():
+    for name in ("uniform", "normal", "constant", "xavier_uniform", "xavier_normal", "kaiming_uniform",
+                 "kaiming_normal"):
+        caught = {}
+        for lib in (ember, torch):
+            args = (lib.empty(3, 4), 0.5) if name == "constant" else (lib.empty(3, 4),)
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                out = getattr(lib.nn.init, name)(*args)
+            caught[lib] = [(x.category, str(x.message)) for x in w]
+            assert out is args[0]
+        assert caught[ember] == caught[torch] and caught[torch][0][0] is FutureWarning
+    norms, caught = [], {}
+    for lib in (ember, torch):
+        p = lib.nn.Parameter(lib.tensor([3.0, 4.0]))
+        p.grad = lib.tensor([3.0, 4.0])
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            norms.append(lib.nn.utils.clip_grad_norm([p], 1.0).item())
+        caught[lib] = [(x.category, str(x.message)) for x in w]
+        assert abs(p.grad[0].item() - 0.6) < 1e-5
+    assert norms[0] == norms[1] == 5.0 and caught[ember] == caught[torch]
