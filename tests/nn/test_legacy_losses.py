@@ -111,3 +111,19 @@ def test_huber_takes_no_legacy_flags():
     for lib in (ember, torch):
         with pytest.raises(TypeError):
             lib.nn.HuberLoss(size_average=False)
+
+
+@pytest.mark.parametrize("name, kwargs", [("upsample", dict(scale_factor=2, mode="bilinear", align_corners=False)),
+                                          ("upsample", dict(size=(5, 7))), ("upsample_nearest", dict(scale_factor=2)),
+                                          ("upsample_bilinear", dict(size=(6, 5)))])
+def test_deprecated_upsample_functions_as_torch(name, kwargs):
+    """Not losses, but the same family: pre-0.4.1 names that older course code calls."""
+    caught = {}
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            getattr(lib.nn.functional, name)(lib.zeros(1, 1, 3, 4), **kwargs)
+        caught[lib] = [(x.category, str(x.message)) for x in w]
+    assert caught[ember] == caught[torch] and len(caught[torch]) == 1
+    check_parity(lambda lib, x: _quiet(lambda: getattr(lib.nn.functional, name)(x, **kwargs)),
+                 [RNG.normal(size=(2, 3, 3, 4))])
