@@ -29,25 +29,29 @@ class Programs:
     def __init__(self, cwd):
         self.cwd = str(cwd)
 
-    def _run(self, command, extra_path):
+    def _run(self, command, extra_path, returncode):
         env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (extra_path, env.get("PYTHONPATH")) if p)
         result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=self.cwd, timeout=600)
-        assert result.returncode == 0, f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr[-3000:]}"
+        assert result.returncode == returncode, (f"{' '.join(command)} exited with {result.returncode}, expected "
+                                                 f"{returncode}:\n{result.stderr[-3000:]}")
         return result
 
-    def run_ember(self, name, *args):
-        """`ember run name args` with this repository's ember."""
-        return self._run([sys.executable, "-m", "ember.cli", "run", os.path.join(HERE, name), *args], ROOT)
+    def run_ember(self, name, *args, returncode=0):
+        """`ember run name args` with this repository's ember (a CompletedProcess: stdout, stderr, returncode)."""
+        return self._run([sys.executable, "-m", "ember.cli", "run", os.path.join(HERE, name), *args], ROOT,
+                         returncode)
 
-    def run_torch(self, name, *args):
+    def run_torch(self, name, *args, returncode=0):
         """`python name args`: PyTorch, with no ember on the path."""
-        return self._run([sys.executable, os.path.join(HERE, name), *args], None)
+        return self._run([sys.executable, os.path.join(HERE, name), *args], None, returncode)
 
-    def check(self, name, *args, twin=None, rtol=0.0, atol=0.0):
-        """Run under both and compare stdout line by line; returns ember's lines."""
-        ours = self.run_ember(name, *args).stdout
-        theirs = (self.run_torch(twin, name, *args) if twin else self.run_torch(name, *args)).stdout
+    def check(self, name, *args, twin=None, rtol=0.0, atol=0.0, returncode=0):
+        """Run under both (each must exit with returncode) and compare stdout line by line; returns ember's
+        lines."""
+        ours = self.run_ember(name, *args, returncode=returncode).stdout
+        theirs = (self.run_torch(twin, name, *args, returncode=returncode) if twin else
+                  self.run_torch(name, *args, returncode=returncode)).stdout
         assert_same_output(ours, theirs, rtol, atol)
         return ours.splitlines()
 
