@@ -133,7 +133,7 @@ class LBFGS(Optimizer):
         """Up to max_iter L-BFGS iterations; closure() must zero the gradients, compute the loss, call backward()
         and return the loss. Returns the loss closure() gave at the start."""
         if closure is None:
-            raise RuntimeError("LBFGS.step() needs a closure that re-evaluates the loss: "
+            raise TypeError("LBFGS.step() needs a closure that re-evaluates the loss: "
                                "optimizer.step(closure), with closure() returning loss after loss.backward()")
         with no_grad():
             return self._step(closure)

@@ -114,6 +114,8 @@ def test_lbfgs_rules_as_torch():
             opt.step(lambda: (opt.zero_grad(), _loss(lib, w, b).backward(), _loss(lib, w, b))[-1])
         with pytest.raises(TypeError):
             opt.step()  # the closure is required
+        with pytest.raises(TypeError):
+            opt.step(None)
 
 
 def test_lbfgs_stops_at_an_optimum_as_torch():
