@@ -11,6 +11,11 @@ def test_variable_linear_regression(programs):
     assert lines[-1] == "True True False" and lines[-3].startswith("predict (after training) 4 7.9")
 
 
+def test_variable_char_rnn(programs):
+    lines = programs.check("variable_char_rnn.py")
+    assert lines[-1] == "Learning finished!" and lines[-2].startswith("predicted string: ihel")
+
+
 def test_bce_logistic_regression_with_size_average(programs):
     lines = programs.check("bce_logistic_regression.py")
     assert lines[-5].endswith("False") and "predict 7.0" in lines[-4] and lines[-4].endswith("True")
