@@ -104,7 +104,8 @@ def convert(x, to):
         module, _, name = to.rpartition(".")
         if module in ("torch", "ember", "torch.cuda", "ember.cuda") and name in _BY_NAME:
             return x.to("cuda" if module.endswith("cuda") else "cpu", _BY_NAME[name].dtype)
-    shown = to if isinstance(to, str) else f"{type(to).__module__}.{getattr(to, '__name__', type(to).__name__)}"
+    shown = to if isinstance(to, str) else (f"{getattr(to, '__module__', type(to).__module__)}."
+                                            f"{getattr(to, '__name__', type(to).__name__)}")
     raise ValueError(f"invalid type: '{shown.replace('builtins.', '')}': give a dtype (torch.float32), a legacy type "
                      f"(torch.FloatTensor) or its name ('torch.FloatTensor')")
 

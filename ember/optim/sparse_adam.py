@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from ..tensor import Tensor
 from .optimizer import Optimizer, _check, buffer
 
 
@@ -23,8 +22,6 @@ class SparseAdam(Optimizer):
         _check(0.0 < eps, f"Invalid epsilon value: {eps}")
         _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
         _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
-        if isinstance(params, Tensor):
-            params = [params]
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, maximize=maximize))
 
     def _update(self, param, grad, state, group):
