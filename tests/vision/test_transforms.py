@@ -216,3 +216,14 @@ def test_save_image_writes_rounded_bytes(tmp_path):
     grid = utils.make_grid(x, nrow=1, padding=1).numpy()
     expected = torch.from_numpy(grid).mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to(torch.uint8).numpy()
     np.testing.assert_array_equal(saved, expected)
+
+
+def test_pad_fill_per_channel_and_sides():
+    out = np.asarray(T.Pad([1, 2], fill=(1, 2, 3))(rgb()))  # left/right 1, top/bottom 2
+    assert out.shape == (11, 12, 3)
+    np.testing.assert_array_equal(out[2:9, 1:11], RGB)
+    assert (out[:2] == (1, 2, 3)).all() and (out[:, 0] == (1, 2, 3)).all() and (out[-2:] == (1, 2, 3)).all()
+    padded = T.Pad((1, 0, 2, 3), padding_mode="edge")(ember.tensor(RGB.transpose(2, 0, 1).copy()))
+    np.testing.assert_array_equal(padded.numpy(), np.pad(RGB.transpose(2, 0, 1), [(0, 0), (0, 3), (1, 2)], "edge"))
+    with pytest.raises(ValueError, match="Padding mode"):
+        T.Pad(1, padding_mode="wrap")(rgb())

@@ -101,9 +101,7 @@ def to_pil_image(pic, mode=None):
         array = pic[:, :, None] if pic.ndim == 2 else pic
     else:
         raise TypeError(f"pic should be Tensor or ndarray. Got {type(pic)}.")
-    if array.shape[2] == 1:
-        return Image.fromarray(array[:, :, 0]) if mode is None else Image.fromarray(array[:, :, 0]).convert(mode)
-    image = Image.fromarray(np.ascontiguousarray(array))
+    image = Image.fromarray(np.ascontiguousarray(array[:, :, 0] if array.shape[2] == 1 else array))
     return image if mode is None else image.convert(mode)
 
 
@@ -193,11 +191,11 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     if isinstance(img, Image.Image):
         array = np.asarray(img)
         widths = [(top, bottom), (left, right)] + [(0, 0)] * (array.ndim - 2)
-        kwargs = {"constant_values": fill} if padding_mode == "constant" and not isinstance(fill, (list, tuple)) \
-            else {}
-        out = np.pad(array, widths, padding_mode, **kwargs)
-        if padding_mode == "constant" and isinstance(fill, (list, tuple)):
-            out[:top], out[out.shape[0] - bottom:], out[:, :left], out[:, out.shape[1] - right:] = (fill,) * 4
+        out = np.pad(array, widths, padding_mode)
+        if padding_mode == "constant":  # fill: a number, or one per channel
+            h, w = out.shape[:2]
+            for region in (np.s_[:top], np.s_[h - bottom:], np.s_[:, :left], np.s_[:, w - right:]):
+                out[region] = fill
         image = Image.fromarray(out)
         if img.mode == "P":
             image.putpalette(img.getpalette())
