@@ -11,8 +11,8 @@ from ._backend import dtype, device, get_default_dtype, set_default_dtype
 from .tensor import Tensor, Size
 from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
 from . import autograd
-from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace,
-                       zeros_like, ones_like, empty_like, full_like)
+from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones, empty, full, eye, arange, linspace,
+                       logspace, zeros_like, ones_like, empty_like, full_like)
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
@@ -172,7 +172,8 @@ __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
+    "linspace", "logspace",
     "zeros_like", "ones_like", "empty_like", "full_like",
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",

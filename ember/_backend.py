@@ -8,6 +8,7 @@ runs on a GPU array; only array *creation* needs the device's module, which
 import builtins
 import ctypes
 import functools
+import operator
 import os
 import sys
 
@@ -89,6 +90,20 @@ def to_dtype(d):
             pass
     supported = ", ".join(x.name for x in ALL_DTYPES)
     raise TypeError(f"ember does not support dtype {d!r}; supported dtypes are: {supported}")
+
+
+def dtype_arg(d, name):
+    """A ``dtype=`` argument of a public function: an ember dtype or a Python type (float, int, bool), or None.
+
+    Strings and NumPy dtypes are refused with a TypeError, as PyTorch does, so a typo cannot pass silently."""
+    if d is None or type(d) is dtype:
+        return d
+    if d in _FROM_PY:
+        return _FROM_PY[d]
+    hint = f"; write dtype=ember.{_NAMES[d] if isinstance(_NAMES.get(d), str) else d}" if isinstance(d, str) and \
+        d in _NAMES else ""
+    raise TypeError(f"{name}(): argument 'dtype' must be an ember dtype such as ember.float32, not "
+                    f"{type(d).__name__} {d!r}{hint}")
 
 
 def dtype_of(array):
@@ -214,6 +229,19 @@ def broadcast_error(shape_a, shape_b):
                 f"at non-singleton dimension {i}: shapes {list(a)} and {list(b)} do not broadcast"
             )
     return RuntimeError(f"shapes {list(a)} and {list(b)} cannot be broadcast together")
+
+
+def int_arg(value, name, what):
+    """An integer argument (a Python or NumPy int, or a one-element integer Tensor): never a float, str or bool,
+    which PyTorch refuses with a TypeError rather than rounding."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__}); "
+                    f"pass whole numbers, e.g. int({value!r})" if isinstance(value, float) else
+                    f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__})")
 
 
 def normalize_dim(dim, ndim):

@@ -57,12 +57,15 @@ class Tensor:
         default = DEFAULTS.float_dtype.np
         if len(args) == 1 and isinstance(args[0], Tensor):
             data = args[0]._data
-        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
             from .creation import array_from
-            data = array_from(args[0], default).astype(default, copy=False)  # the legacy constructor is float
+            data = array_from(args[0]).astype(default, copy=False)  # the legacy constructor is float
+        elif len(args) == 1 and isinstance(args[0], (float, bool, str)):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(args[0]).__name__}); for a number "
+                            f"write ember.tensor({args[0]!r})")
         else:
-            from .ops.shape import size_args
-            data = np.zeros(size_args(args) if args else (0,), default)
+            from .ops.shape import new_size
+            data = np.zeros(new_size(args, "Tensor") if args else (0,), default)
         self._data = data
         self.grad = None
         self.grad_fn = None

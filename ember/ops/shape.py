@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._backend import normalize_dim, result_type, to_dtype
+from .._backend import int_arg, normalize_dim, result_type, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -26,14 +26,21 @@ def _view_of(base, out):
     return _share_version(base, out) if np.may_share_memory(base._data, out._data) else out
 
 
-def size_args(sizes):
-    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3)."""
+def size_args(sizes, name="view"):
+    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3); every size must be an integer."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
-    try:
-        return tuple(int(s) for s in sizes)
-    except TypeError:
-        raise TypeError(f"a shape must be a sequence of ints, got {sizes!r}") from None
+    return tuple(int_arg(s, name, "sizes") for s in sizes)
+
+
+def new_size(sizes, name):
+    """The shape of a tensor about to be made: integer sizes, none negative (PyTorch's RuntimeError)."""
+    shape = size_args(sizes, name)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: {list(shape)}; "
+                               "every size must be 0 or more")
+    return shape
 
 
 def infer_shape(shape, numel):
