@@ -9,7 +9,8 @@ import functools as _functools
 from . import _backend
 from ._backend import dtype, device, get_default_dtype, set_default_dtype
 from .tensor import Tensor, Size
-from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                       is_inference_mode_enabled)
 from . import autograd
 from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones, empty, full, eye, arange, linspace,
                        logspace, zeros_like, ones_like, empty_like, full_like)
@@ -171,7 +172,7 @@ ByteTensor = _legacy_constructor(uint8)
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
     "get_default_dtype", "set_default_dtype",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
     "linspace", "logspace",
     "zeros_like", "ones_like", "empty_like", "full_like",

@@ -278,3 +278,21 @@ def keep_freed_memory():
 
 
 MALLOC_TUNED = keep_freed_memory()
+
+
+# ----------------------------------------------------------------------------
+# floating-point specials: computed silently, as in PyTorch
+# ----------------------------------------------------------------------------
+def quiet_float_errors():
+    """Let NumPy compute inf and nan silently (1/0, log(0), exp(1000), the mean of nothing), as PyTorch does.
+
+    PyTorch never warns about IEEE specials, and a learner comparing the two should not see RuntimeWarnings
+    from deep inside NumPy. NumPy's error state is one process-wide setting (an errstate per op would cost
+    more than the op on small tensors), so ember sets it once; set EMBER_NUMPY_WARNINGS=1 to keep NumPy's
+    warnings. Errors PyTorch does raise (integer division by zero) are checked by the ops themselves.
+    """
+    if os.environ.get("EMBER_NUMPY_WARNINGS", "0") != "1":
+        np.seterr(all="ignore")
+
+
+quiet_float_errors()

@@ -4,6 +4,8 @@ This file is deliberately thin: state, properties and Python's operators.
 Every method is one call into ``ember.ops``, where the maths lives.
 """
 import math
+import numbers
+import warnings
 
 import numpy as np
 
@@ -17,10 +19,11 @@ def _wrap(data, requires_grad=False, grad_fn=None):
     """The internal constructor: no checks, no copies (the hot path of every op)."""
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._requires_grad = requires_grad
     t._vc = None
+    t._inference = STATE.inference
     return t
 
 
@@ -50,7 +53,7 @@ class Tensor:
     Prefer ``ember.tensor(data, dtype=..., requires_grad=...)``.
     """
 
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_vc", "__weakref__")
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_vc", "_inference", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
 
     def __init__(self, *args, device=None):
@@ -67,10 +70,11 @@ class Tensor:
             from .ops.shape import new_size
             data = np.zeros(new_size(args, "Tensor") if args else (0,), default)
         self._data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
+        self._inference = STATE.inference
 
     @staticmethod
     def _from_array(array):
@@ -91,6 +95,33 @@ class Tensor:
         self._data = value._data
 
     @property
+    def grad(self):
+        """The gradient accumulated by backward (leaves, and non-leaves that called retain_grad())."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value.dtype} to a tensor with dtype "
+                                   f"{self.dtype}; the gradient must match the tensor's dtype: convert it, e.g. "
+                                   "g.to(t.dtype)")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                                   "the same size")
+        self._grad = value
+
+    def is_inference(self):
+        """Was this tensor made inside inference_mode (and so can never join autograd)?"""
+        return self._inference
+
+    @property
     def requires_grad(self):
         return self._requires_grad
 
@@ -103,6 +134,9 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
+        if requires_grad and self._inference and not STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed; "
+                               "make a normal tensor first with .clone()")
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients "
                                f"(this one is {self.dtype}); convert it first, e.g. x.float()")
@@ -299,10 +333,16 @@ class Tensor:
         return bool(self._data.reshape(-1)[0])
 
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element("int"))
+
+    def _one_element(self, name):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars: {name}() of a tensor "
+                             f"of shape {list(self.shape)}; index one element first, or use .tolist()")
+        return self.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -399,10 +439,16 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):
-        return _ew.eq(self, other)
+        try:
+            return _ew.eq(self, other)
+        except TypeError:  # not a number or tensor: Python's answer (tensor == "a" is False, as in PyTorch)
+            return NotImplemented
 
     def __ne__(self, other):
-        return _ew.ne(self, other)
+        try:
+            return _ew.ne(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __lt__(self, other):
         return _ew.lt(self, other)
@@ -912,7 +958,13 @@ class Tensor:
 
     def fill_(self, value):
         if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value._data.ndim} dimensions; fill with value.item() or use copy_()")
             value = value.item() if not value._requires_grad else value
+        elif not isinstance(value, numbers.Number):
+            raise TypeError(f"fill_(): argument 'value' must be a number or a 0-d Tensor, not "
+                            f"{type(value).__name__}")
         if not _records(self, value):
             self._data.fill(value)
             _bump_version(self)
@@ -922,6 +974,9 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        if not _broadcastable(src._data.shape, self._data.shape) or \
+                np.broadcast_shapes(src._data.shape, self._data.shape) != self._data.shape:
+            raise _backend.broadcast_error(self._data.shape, src._data.shape)
         return _inplace(self, lambda s: s * 0 + src.to(self.dtype),
                         lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
 
@@ -975,16 +1030,27 @@ def _to_device(t, dev):
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                   "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
                   "operation.")
+_INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed. You can make a clone "
+                      "to get a normal tensor before doing inplace update.")
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead.")
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
 def _records(t, other=None):
-    """Would an in-place op on t (with other) need to be recorded by autograd?"""
+    """Would an in-place op on t (with other) need to be recorded by autograd? (Every in-place op asks first.)"""
+    if t._inference and not STATE.inference:
+        raise RuntimeError(_INFERENCE_INPLACE)
     return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
 
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
+    if self._inference and not STATE.inference:
+        raise RuntimeError(_INFERENCE_INPLACE)
     if STATE.enabled and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):

@@ -4,6 +4,7 @@
 exception type, the same warnings, or (where torch accepts the program) the same value. Results that are
 random are reduced to their shape and dtype with ``meta``.
 """
+import operator
 import os
 import tempfile
 
@@ -303,7 +304,10 @@ case("int // 0 scalar", lambda t: t.tensor([5, 3]) // 0)
 case("int % 0 scalar", lambda t: t.tensor([5, 3]) % 0)
 case("floor_divide int 0", lambda t: t.floor_divide(t.tensor([5]), 0))
 case("remainder int 0", lambda t: t.remainder(t.tensor([5]), t.tensor([0])))
-case("int //= 0", lambda t: t.tensor([5]).__ifloordiv__(0))
+case("int //= 0", lambda t: operator.ifloordiv(t.tensor([5]), 0))
+case("int div floor by 0", lambda t: t.div(t.tensor([5]), 0, rounding_mode="floor"))
+case("int div trunc by 0 tensor", lambda t: t.div(t.tensor([5]), t.tensor([0]), rounding_mode="trunc"))
+case("int div true by 0", lambda t: t.div(t.tensor([5]), 0))
 case("0 // int tensor", lambda t: 7 // t.tensor([0]))
 case("float // 0", lambda t: t.tensor([5.0, -1.0, 0.0]) // 0)
 case("float % 0", lambda t: t.tensor([5.0, -1.0]) % 0)

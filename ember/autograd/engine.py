@@ -222,8 +222,23 @@ def _run_hooks(hooks, grad):
     for fn in list(hooks.values()):
         result = fn(grad)
         if result is not None:
+            _check_hook_result(fn, grad, result)
             grad = result
     return grad
+
+
+def _check_hook_result(fn, grad, result):
+    """A hook may replace a gradient, but only by one of the same shape and dtype (PyTorch's rule)."""
+    name = getattr(fn, "__name__", repr(fn))
+    if not isinstance(result, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(result).__name__}; a hook returns a Tensor (the new gradient) "
+                        "or None (to keep it)")
+    if result._data.dtype != grad._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} got {result.dtype}); "
+                           f"return a gradient of dtype {grad.dtype}, e.g. new_grad.to(grad.dtype)")
+    if result._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(grad.shape)} got "
+                           f"{list(result.shape)}); return a gradient of the same shape as the one it was given")
 
 
 def _deliver(leaf, g, capture, create_graph, handed):

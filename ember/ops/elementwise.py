@@ -251,6 +251,7 @@ class Pow(Op):
 class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         ctx.save_for_backward(a, b)
         return np.remainder(a, b)
 
@@ -620,6 +621,7 @@ def div(a, b, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(*float_operands(a, b))
     a, b = operands(a, b)
+    check_integer_divisor(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
     if rounding_mode == "floor":
         return ZeroGrad.apply(Div.apply(a, b), np.floor).to(_dtype_of_operands(a, b))
     if rounding_mode == "trunc":
@@ -631,9 +633,17 @@ def _dtype_of_operands(a, b):
     return dtype_of((a if isinstance(a, Tensor) else b)._data)
 
 
+def check_integer_divisor(a, b):
+    """Integer // and % by zero: PyTorch's RuntimeError, where NumPy would return 0."""
+    if np.result_type(a, b).kind in "iub" and not np.all(b):
+        raise RuntimeError("ZeroDivisionError: integer division or modulo by zero; make the divisor nonzero, or "
+                           "divide floats instead (x.float() // 0 gives inf)")
+
+
 class FloorDivide(Op):
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         return np.floor_divide(a, b)
 
     @staticmethod
