@@ -73,7 +73,7 @@ where = _ew.where
 (sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
  any, all, count_nonzero) = map(_takes_tensor, (
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
-    _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+    _rd.logsumexp, _rd.softmax_over, _rd.log_softmax_over, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
 
 sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax, cummin = map(_takes_tensor, (
     _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.mode, _rd.var_mean, _rd.std_mean, _rd.cumprod,

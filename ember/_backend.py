@@ -244,6 +244,24 @@ def int_arg(value, name, what):
                     f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__})")
 
 
+_TORCH_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                       "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def torch_scalar_name(np_dtype):
+    """PyTorch's C++ name of a dtype (Long, Float, ...), as its messages print it."""
+    return _TORCH_SCALAR_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+def require_float(name, *arrays):
+    """Ops PyTorch computes only on floating point tensors refuse integers and bools with its
+    NotImplementedError (a RuntimeError), saying how to convert, instead of quietly promoting."""
+    for a in arrays:
+        if a is not None and a.dtype.kind != "f":
+            raise NotImplementedError(f'"{name}" not implemented for \'{torch_scalar_name(a.dtype)}\': {name} works on '
+                                      "floating point tensors; convert the input first, e.g. x.float()")
+
+
 def normalize_dim(dim, ndim):
     """A possibly negative dim -> 0..ndim-1, with PyTorch's IndexError when out of range."""
     n = ndim if ndim else 1  # a 0-d tensor accepts dim 0 and -1

@@ -697,10 +697,10 @@ class Tensor:
         return _rd.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim=None, dtype=None):
-        return _rd.softmax(self, dim, dtype)
+        return _rd.softmax_over(self, dim, dtype)
 
     def log_softmax(self, dim=None, dtype=None):
-        return _rd.log_softmax(self, dim, dtype)
+        return _rd.log_softmax_over(self, dim, dtype)
 
     def cumsum(self, dim, dtype=None):
         return _rd.cumsum(self, dim, dtype)

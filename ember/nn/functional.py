@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .. import creation
-from .._backend import bool_
+from .._backend import bool_, require_float
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
@@ -172,29 +172,41 @@ def one_hot(tensor, num_classes=-1):
 # ----------------------------------------------------------------------------
 # activations
 # ----------------------------------------------------------------------------
-relu = _ew.relu
 sigmoid = _ew.sigmoid
 tanh = _ew.tanh
 softmax = _rd.softmax
 log_softmax = _rd.log_softmax
 
 
-def relu6(input):
-    return hardtanh(input, 0.0, 6.0)
+def _result(input, out, inplace):
+    """inplace=True writes the result into input, with autograd's in-place rules (PyTorch's relu_ and kin)."""
+    return input.copy_(out) if inplace else out
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
+def relu(input, inplace=False):
+    return _result(input, _ew.relu(input), inplace)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp's values, but PyTorch's gradient: 1 strictly inside (min, max), 0 at the bounds (clamp passes it)."""
+    if input._data.dtype.kind in "iu":  # integers stay integers, as in PyTorch
+        return _result(input, input.clamp(math.ceil(min_val), math.floor(max_val)), inplace)
     inside = (input > min_val) & (input < max_val)
-    return where(inside, input, input.clamp(min_val, max_val).detach())
+    return _result(input, where(inside, input, input.clamp(min_val, max_val).detach()), inplace)
 
 
-def leaky_relu(input, negative_slope=0.01):
-    return where(input > 0, input, input * negative_slope)
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    require_float("leaky_relu", input._data)
+    return _result(input, where(input > 0, input, input * negative_slope), inplace)
 
 
-def elu(input, alpha=1.0):
-    return where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0)))  # clamp: no exp of large x
+def elu(input, alpha=1.0, inplace=False):
+    require_float("elu", input._data)
+    return _result(input, where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0))), inplace)  # no exp of big x
 
 
 def gelu(input, approximate="none"):
@@ -205,8 +217,9 @@ def gelu(input, approximate="none"):
     return 0.5 * input * (1 + _ew.erf(input * (1 / math.sqrt(2))))
 
 
-def silu(input):
-    return input * input.sigmoid()
+def silu(input, inplace=False):
+    require_float("silu", input._data)
+    return _result(input, input * input.sigmoid(), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -216,6 +229,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def logsigmoid(input):
+    require_float("log_sigmoid", input._data)
     return -_ew.softplus(-input)
 
 

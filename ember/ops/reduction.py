@@ -13,6 +13,7 @@ from .._backend import dtype_of, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
+from .._backend import require_float
 from .shape import gather
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -349,13 +350,32 @@ def logsumexp(a, dim, keepdim=False):
 
 
 def softmax(a, dim=None, dtype=None):
-    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    """F.softmax: dim may still be left out (PyTorch's deprecation warning picks one)."""
+    a = a if dtype is None else a.to(to_dtype(dtype))
+    require_float("softmax", a._data)
     return Softmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
 
 
 def log_softmax(a, dim=None, dtype=None):
-    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    a = a if dtype is None else a.to(to_dtype(dtype))
+    require_float("log_softmax", a._data)
     return LogSoftmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
+
+
+def softmax_over(a, dim=None, dtype=None):
+    """ember.softmax and Tensor.softmax: dim is required, as in PyTorch (only F.softmax may guess it)."""
+    return softmax(a, _required_dim(dim, "softmax"), dtype)
+
+
+def log_softmax_over(a, dim=None, dtype=None):
+    return log_softmax(a, _required_dim(dim, "log_softmax"), dtype)
+
+
+def _required_dim(dim, name):
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional argument: "dim"; say which dimension sums to 1, '
+                        f"e.g. {name}(x, dim=-1) for the last")
+    return dim
 
 
 def _implicit_dim(dim, a):
