@@ -256,9 +256,10 @@ def torch_scalar_name(np_dtype):
 def require_float(name, *arrays):
     """Ops PyTorch computes only on floating point tensors refuse integers and bools with its
     NotImplementedError (a RuntimeError), saying how to convert, instead of quietly promoting."""
-    for a in arrays:
-        if a is not None and a.dtype.kind != "f":
-            raise NotImplementedError(f'"{name}" not implemented for \'{torch_scalar_name(a.dtype)}\': {name} works on '
+    for a in arrays:  # arrays, or dtypes
+        dt = np.dtype(getattr(a, "dtype", a))
+        if a is not None and dt.kind != "f":
+            raise NotImplementedError(f'"{name}" not implemented for \'{torch_scalar_name(dt)}\': {name} works on '
                                       "floating point tensors; convert the input first, e.g. x.float()")
 
 

@@ -45,6 +45,7 @@ class Function:
         "__weakref__",
     )
     _forward_on_arrays = False
+    _saves_partners = False  # a binary op whose input i is saved only for input 1 - i's gradient
     _retained = None  # weak references to non-leaf Tensors whose .grad should be kept (set by retain_grad)
     _hooks = None  # Tensor.register_hook functions for this node's output
 
@@ -226,9 +227,11 @@ def _map_saved(ctx, args, arrays, out, result):
             continue
         if arrays is not None and not isinstance(value, (int, float)):
             # an Op saved arrays: find the Tensor each one came from, else keep it as a constant
-            for a, array in zip(args, arrays):
+            for i, (a, array) in enumerate(zip(args, arrays)):
                 if array is value:
-                    value = a
+                    # a binary op that saves each input only for the other's gradient (Mul, MatMul) keeps
+                    # nothing when that other input needs none: PyTorch checks only what backward will read
+                    value = None if ctx._saves_partners and not ctx.needs_input_grad[1 - i] else a
                     break
             if not isinstance(value, Tensor) and hasattr(value, "shape"):
                 value = _wrap(value)

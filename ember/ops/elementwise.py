@@ -138,6 +138,8 @@ class Sub(Op):
 
 
 class Mul(Op):
+    _saves_partners = True  # a is read only for b's gradient, b only for a's
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

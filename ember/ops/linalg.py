@@ -13,6 +13,8 @@ from .shape import IndexPut, Permute, diagonal, stack
 class MatMul(Op):
     """a @ b for a and b of at least 2 dims; batch dims broadcast (the engine sums them back)."""
 
+    _saves_partners = True  # a is read only for b's gradient, b only for a's
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
