@@ -127,6 +127,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if not isinstance(value, bool):
+            raise RuntimeError(f"requires_grad must be a bool, got {value!r}; write t.requires_grad = True")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -244,8 +246,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dt, dev = a.dtype, a.device
-            elif isinstance(a, (str, _backend.device)) and not (isinstance(a, str) and a.replace("torch.", "")
-                                                                     .replace("ember.", "") in _backend._NAMES):
+            elif isinstance(a, (str, _backend.device)):  # a string is a device, as in PyTorch ("float32" is not)
                 dev = a
             else:
                 dt = a
@@ -313,6 +314,9 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
         data = self._data if isinstance(self._data, np.ndarray) else self._data.get()
         return data if dtype is None else data.astype(dtype, copy=False)
 

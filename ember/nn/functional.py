@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .. import creation
-from .._backend import bool_, require_float
+from .._backend import bool_, int_arg, require_float
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
@@ -57,6 +57,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel (dim 1) by its batch statistics (training) or its running ones (eval)."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm expected 2D or more input (got {input.ndim}D input)")
+    _norm_dtypes("batch_norm", input, running_mean, running_var, weight, bias)
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
@@ -74,6 +75,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, var = running_mean, running_var
     out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
     return _channel_affine(out, weight, bias)
+
+
+def _norm_dtypes(name, input, *params):
+    """Normalisation runs on floats, in one dtype: PyTorch refuses integer inputs and mixed dtypes."""
+    require_float(name, input._data)
+    for p in params:
+        if p is not None and p._data.dtype != input._data.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): all inputs must share same datatype: {name} got an input of "
+                               f"{input.dtype} and parameters of {p.dtype}; convert the input, e.g. "
+                               f"x.to({p.dtype}), or the layer, e.g. layer.to({input.dtype})")
 
 
 def _channel_affine(out, weight, bias):
@@ -130,6 +141,7 @@ def pixel_unshuffle(input, downscale_factor):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last len(normalized_shape) dims of each sample."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _norm_dtypes("layer_norm", input, weight, bias)
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
@@ -150,9 +162,9 @@ def embedding(input, weight, padding_idx=None):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead")
     n = weight.shape[0]
-    if input.numel() and (input._data.max() >= n or input._data.min() < -n):
-        raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], "
-                         f"got {int(input._data.max())}")
+    if input.numel() and (input._data.max() >= n or input._data.min() < 0):
+        bad = int(input._data.min()) if input._data.min() < 0 else int(input._data.max())
+        raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], got {bad}")
     rows = weight[input]
     if padding_idx is not None:
         padding_idx = padding_idx % n
@@ -397,11 +409,27 @@ def kl_div(input, target, reduction="mean", log_target=False):
 # convolution, pooling, padding, resizing
 # ----------------------------------------------------------------------------
 def _pair(value, name="argument"):
+    """An int or a pair of ints for a window argument, checked as PyTorch checks it: strides, dilations and
+    kernel sizes positive, paddings not negative (a stride of 0 would otherwise divide by zero deep inside)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
-        return tuple(int(v) for v in value)
-    return (int(value), int(value))
+        pair = tuple(int_arg(v, name, "window sizes") for v in value)
+    else:
+        pair = (int_arg(value, name, "window sizes"),) * 2
+    if name == "padding" and min(pair) < 0:
+        raise RuntimeError(f"negative padding is not supported (padding={list(pair)}); use 0 or more")
+    if name in ("stride", "dilation", "kernel_size") and min(pair) <= 0:
+        raise RuntimeError(f"non-positive {name} is not supported: {name} should be greater than zero, but got "
+                           f"{list(pair)}")
+    return pair
+
+
+def _same_dtype(name, input, weight):
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same: {name} "
+                           f"computes in the layer's dtype; convert the input, e.g. x.to({weight.dtype}), or the "
+                           f"layer, e.g. layer.to({input.dtype})")
 
 
 def _batched(input, name, spatial):
@@ -427,6 +455,7 @@ def _same_padding(input, weight_shape, dilation, stride):
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unbatched = _batched(input, "conv2d", 2)
+    _same_dtype("conv2d", x, weight)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d expects a 4D weight (out_channels, in_channels/groups, kH, kW), got "
@@ -464,11 +493,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     x, unbatched = _batched(input, "conv_transpose2d", 2)
+    _same_dtype("conv_transpose2d", x, weight)
     if x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
                            f"have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
-    output_padding = _pair(output_padding)
+    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    output_padding = _pair(output_padding, "output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")
@@ -654,6 +684,10 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample over groups of channels (and all their positions)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}: group_norm "
+                           "normalises (N, C, ...) input")
+    _norm_dtypes("group_norm", input, weight, bias)
     n, c = input.shape[:2]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "

@@ -143,6 +143,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(ember.nn.Parameter or None required)")
+        self._check_free(name, self._parameters)
         self._forget(name)
         self._parameters[name] = param
 
@@ -152,10 +153,17 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             "required)")
+        self._check_free(name, self._buffers)
         self._forget(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
+
+    def _check_free(self, name, registry):
+        """register_buffer/register_parameter may not silently replace another attribute (PyTorch's KeyError)."""
+        if name not in registry and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists; pick another name, or delete it first "
+                           f"(del module.{name})")
 
     def add_module(self, name, module):
         if module is not None and not isinstance(module, Module):
@@ -280,6 +288,11 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
+        from ..._backend import dtype as _dtype
+        for d in [a for a in args if isinstance(a, _dtype)] + [kwargs.get("dtype")]:
+            if d is not None and not d.is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={d}; a layer's parameters are learned, so they must be floating point")
         return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point() or
                              not _is_dtype_only(args, kwargs) else t)
 
