@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from .. import creation
-from .._backend import bool_, int_arg, require_float
+from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
@@ -248,6 +248,14 @@ def logsigmoid(input):
 # ----------------------------------------------------------------------------
 # losses
 # ----------------------------------------------------------------------------
+def _broadcastable(a, b):
+    try:
+        np.broadcast_shapes(tuple(a), tuple(b))
+        return True
+    except ValueError:
+        return False
+
+
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.mean()
@@ -265,18 +273,33 @@ def _check_sizes(input, target):
                       "same size.", stacklevel=3)
 
 
+def _regression_dtypes(name, input, target):
+    """Regression losses compute in the prediction's float dtype: integer predictions are refused as in PyTorch."""
+    if input._data.dtype.kind != "f":
+        if target._data.dtype.kind != "f":
+            require_float(name, input._data)
+        raise RuntimeError(f"result type {torch_scalar_name(target._data.dtype)} can't be cast to the desired "
+                           f"output type {torch_scalar_name(input._data.dtype)}: {name} needs floating point "
+                           "predictions; convert them, e.g. pred.float()")
+
+
 def mse_loss(input, target, reduction="mean"):
     _check_sizes(input, target)
+    _regression_dtypes("mse_loss", input, target)
     return _reduce((input - target) ** 2, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
     _check_sizes(input, target)
+    _regression_dtypes("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     _check_sizes(input, target)
+    _regression_dtypes("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta}); use beta >= 0")
     if beta == 0:
         return l1_loss(input, target, reduction)
     diff = (input - target).abs()
@@ -285,6 +308,9 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     _check_sizes(input, target)
+    _regression_dtypes("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta}); use delta > 0")
     diff = (input - target).abs()
     return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
 
@@ -293,10 +319,20 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {torch_scalar_name(target._data.dtype)} but expected "
+                           f"{torch_scalar_name(input._data.dtype)}: binary_cross_entropy's target must have the "
+                           "input's dtype; convert it, e.g. target.float()")
+    if weight is not None and not _broadcastable(weight.shape, input.shape):
+        raise RuntimeError(f"weight of shape {list(weight.shape)} does not broadcast to the input's shape "
+                           f"{list(input.shape)}")
     data = input._data
     if data.size and (data.min() < 0 or data.max() > 1):
         raise RuntimeError("all elements of input should be between 0 and 1: BCELoss takes probabilities; "
                            "use BCEWithLogitsLoss for raw scores")
+    if target._data.size and (target._data.min() < 0 or target._data.max() > 1):
+        raise RuntimeError("all elements of target should be between 0 and 1: BCELoss's targets are probabilities "
+                           "(0 or 1 for hard labels)")
     loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
@@ -305,6 +341,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     """-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any x."""
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    require_float("log_sigmoid_cpu", input._data)
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(target._data.dtype)}: binary_cross_entropy_with_logits needs "
+                           "floating point targets; convert them, e.g. target.float()")
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
     loss = (1 - target) * input + log_weight * _ew.softplus(-input)
     return _reduce(loss if weight is None else loss * weight, reduction)
@@ -325,18 +366,42 @@ def _check_targets(labels, n_classes, ignore_index):
             raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
 
 
+def _check_class_targets(input, target, weight):
+    """Class-index losses: PyTorch's checks of the target's dtype and batch size and the weight's length."""
+    if input.ndim == 0:
+        raise RuntimeError("cross_entropy/nll_loss expect scores of shape (C,) or (N, C, ...), got a 0-d tensor")
+    if target._data.dtype.kind == "f":
+        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target._data.dtype)}: "
+                           "class-index targets must be int64; convert them, e.g. target.long()")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{torch_scalar_name(target._data.dtype)}; convert it, e.g. target.long()")
+    if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}): one class index per row of scores")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    if weight is not None:
+        if weight.ndim != 1 or weight.shape[0] != n_classes:
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+                               f"got weight tensor of shape: {list(weight.shape)}")
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {torch_scalar_name(input._data.dtype)} but found "
+                               f"{torch_scalar_name(weight._data.dtype)}: the class weights must have the scores' "
+                               f"dtype; convert them, e.g. weight.to({input.dtype})")
+
+
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """-input[i, target[i]] (the log-probability of the right class), weighted, skipping ignore_index."""
-    if input.ndim == 1:  # one sample: (C,) scores and a 0-d target
-        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction)
-        return loss[0] if reduction == "none" else loss
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}: class-index targets must be "
-                           "integers (use target.long())")
+    require_float("nll_loss_out_frame", input._data)
+    _check_class_targets(input, target, weight)
+    if input.ndim == 1:  # one sample: (C,) scores and a 0-d (or one-element) target
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index, reduction)
+        return loss[0] if reduction == "none" and target.ndim == 0 else loss
     _reduction(reduction)
     n_classes = input.shape[1]
     if target._data.shape != (input.shape[0],) + tuple(input.shape[2:]):
-        raise ValueError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
+                           f"{list(target.shape)}")
     labels = target._data
     _check_targets(labels, n_classes, ignore_index)
     if input.ndim > 2:  # (N, C, d1, ...): fold the extra dims into the batch
@@ -349,7 +414,10 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """log_softmax then NLL, for class indices; or -sum(p log q) for class probabilities."""
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    require_float("log_softmax_lastdim_kernel_impl", input._data)
+    if input.ndim == 0 or target._data.dtype.kind != "f" or target.shape != input.shape:
+        _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     if label_smoothing == 0 and input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu":
@@ -390,6 +458,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
 def kl_div(input, target, reduction="mean", log_target=False):
     """KL(target || input) pointwise, input given as log-probabilities."""
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
+                      stacklevel=2)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported; give log-probabilities and probabilities as "
+                           "floating point tensors")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -397,10 +472,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
         loss = target * where(positive, target, 1.0).log() - target * input  # 0 log 0 = 0
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
-    if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
-                      stacklevel=2)
     return _reduce(loss, reduction)
 
 

@@ -58,8 +58,9 @@ class Mean(Op):
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
         ctx.count = int(np.prod([a.shape[i] for i in axes]))
-        with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as in PyTorch
-            return a.mean(axis=axes, keepdims=keepdim)
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (NumPy would warn "Mean of empty slice")
+            return np.sum(a, axis=axes, keepdims=keepdim) * np.nan
+        return a.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
@@ -97,7 +98,7 @@ class Var(Op):
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.correction = axes, correction
         ctx.save_for_backward(a)
-        if a.size and int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
+        if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
             warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                           "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
