@@ -3,6 +3,7 @@
 Updates work on the parameters' arrays in place and build no graph: an
 optimizer step is bookkeeping, not something to differentiate.
 """
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -44,6 +45,10 @@ class Optimizer:
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
                             "tensors in sets will change between runs. Please use a list instead.")
         group["params"] = params = list(params)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information. Give each "
+                          "parameter once (model.parameters() already does).", UserWarning, stacklevel=3)
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
@@ -75,6 +80,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._opt_called = True  # (learning-rate schedulers check that step() came first)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
