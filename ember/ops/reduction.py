@@ -13,7 +13,7 @@ from .._backend import dtype_of, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
-from .._backend import require_float
+from .._backend import int_arg, require_float
 from .shape import gather
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -24,9 +24,13 @@ def reduced_axes(dim, ndim):
     """dim (None, int, or a sequence) -> a sorted tuple of non-negative axes (all axes for None)."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)):
-        return (normalize_dim(int(dim), ndim),) if ndim else ()
-    axes = tuple(sorted(normalize_dim(int(d), ndim) for d in dim)) if ndim else ()
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        axis = normalize_dim(int(dim), ndim)  # (a 0-d tensor takes dim 0 or -1, and reduces nothing)
+        return (axis,) if ndim else ()
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"dim must be an int or a tuple of ints, not {type(dim).__name__} {dim!r}")
+    axes = tuple(sorted(normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim))
+    axes = axes if ndim else ()
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
     return axes
@@ -291,11 +295,19 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+def _specified_dim(a, dim, name):
+    if dim in ((), None) and a._data.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+
+
 def amax(a, dim=(), keepdim=False):
+    _specified_dim(a, dim, "amax")
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, False)
 
 
 def amin(a, dim=(), keepdim=False):
+    _specified_dim(a, dim, "amin")
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, True)
 
 
@@ -309,6 +321,9 @@ def min(a, dim=None, keepdim=False):
 
 
 def _extreme(a, dim, keepdim, smallest):
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{'min' if smallest else 'max'}(): argument 'keepdim' must be bool, not "
+                        f"{type(keepdim).__name__}")
     if isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
         return (minimum if smallest else maximum)(a, dim)
@@ -335,8 +350,14 @@ def argmin(a, dim=None, keepdim=False):
 
 def _arg_extreme(fn, a, dim, keepdim):
     data = a._data
-    if data.size == 0:
-        raise RuntimeError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if data.size == 0 and dim is None:
+        raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0; "
+                         "an empty tensor has no largest or smallest element")
+    if dim is not None:
+        dim = int_arg(dim, fn.__name__, "dim")
+        if data.ndim and data.shape[normalize_dim(dim, data.ndim)] == 0:
+            raise IndexError(f"{fn.__name__}(): Expected reduction dim {normalize_dim(dim, data.ndim)} to have "
+                             f"non-zero size (input of shape {list(data.shape)})")
     if dim is None:
         out = np.asarray(fn(data.reshape(-1)))
         return _wrap(out.reshape((1,) * data.ndim) if keepdim else out.astype(np.int64))
@@ -427,6 +448,12 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         return a.abs().sum(dim=axes, keepdim=keepdim)
     if p == 0:
         return (a != 0).to(dtype_of(a._data)).sum(dim=axes, keepdim=keepdim)
+    if isinstance(p, str):
+        if p == "nuc" and a.ndim < 2:
+            raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
+                               f"{a.ndim}); the nuclear norm is a matrix norm")
+        raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
+                                  "nuclear norm sum the singular values")
     return (a.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
 
 
@@ -533,6 +560,9 @@ def mode(a, dim=-1, keepdim=False):
     if a.ndim == 0:
         return ModeResult(a.clone(), _wrap(np.zeros((), np.int64)))
     axis = normalize_dim(dim, a.ndim)
+    if a._data.shape[axis] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size (input of shape "
+                         f"{list(a.shape)})")
     rows = np.moveaxis(a._data, axis, -1)
     flat = rows.reshape(-1, rows.shape[-1])
     position = np.empty(len(flat), np.int64)

@@ -1,6 +1,7 @@
 """Datasets: anything with __getitem__ and __len__; TensorDataset, Subset, ConcatDataset, random_split."""
 import bisect
 import math
+import warnings
 
 from ...random import randperm
 from ...tensor import Tensor
@@ -86,10 +87,20 @@ def random_split(dataset, lengths, generator=None):
     """Split into non-overlapping Subsets of the given lengths, or of fractions that sum to 1."""
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (got {f}); fractions must each lie "
+                                 "in [0, 1] and sum to 1")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):  # hand out the remainder round-robin, as PyTorch does
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              UserWarning, stacklevel=2)
         lengths = counts
+    if any(length < 0 for length in lengths):
+        raise ValueError(f"split lengths must not be negative, got {list(lengths)}")
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     order = randperm(n, generator=generator).tolist()
