@@ -244,6 +244,11 @@ def int_arg(value, name, what):
                     f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__})")
 
 
+class ArgumentError(ValueError, AssertionError):
+    """A bad argument that PyTorch rejects with a bare ``assert``: ember says what is wrong as a ValueError that is
+    also an AssertionError, so code written against PyTorch's exception still catches it."""
+
+
 _TORCH_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                        "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
 

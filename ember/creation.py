@@ -92,6 +92,8 @@ def _check_fits(array, dtype):
     if array.dtype.kind in "iuf" and dtype.np.kind in "iu" and array.size:
         info = np.iinfo(dtype.np)
         low, high = array.min(), array.max()
+        if dtype.np == np.uint8 and array.dtype.kind == "i":  # PyTorch lets negative ints wrap into uint8
+            low = max(low, 0)
         if not (info.min <= low and high <= info.max):  # NaN compares False: it fits no integer type either
             bad = low if not info.min <= low else high
             raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow: {bad} is outside "

@@ -62,7 +62,10 @@ class Tensor:
             data = args[0]._data
         elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
             from .creation import array_from
-            data = array_from(args[0]).astype(default, copy=False)  # the legacy constructor is float
+            try:
+                data = array_from(args[0]).astype(default, copy=False)  # the legacy constructor is float
+            except RuntimeError as error:  # (PyTorch's legacy constructor says TypeError for None and objects)
+                raise TypeError(str(error)) from None
         elif len(args) == 1 and isinstance(args[0], (float, bool, str)):
             raise TypeError(f"Tensor(): data must be a sequence (got {type(args[0]).__name__}); for a number "
                             f"write ember.tensor({args[0]!r})")
@@ -811,10 +814,18 @@ class Tensor:
 
     @property
     def T(self):
+        if self.ndim > 2:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+                          "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+                          "dimensions of a tensor.", UserWarning, stacklevel=2)
         return _sh.t(self) if self.ndim <= 2 else _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D "
+                               "tensor.")
         return _sh.transpose(self, -2, -1)
 
     def permute(self, *dims):
@@ -843,6 +854,9 @@ class Tensor:
 
     def unbind(self, dim=0):
         return _sh.unbind(self, dim)
+
+    def select(self, dim, index):
+        return _sh.select(self, dim, index)
 
     def narrow(self, dim, start, length):
         return _sh.narrow(self, dim, start, length)
@@ -1112,6 +1126,9 @@ def _inplace(self, compute, direct=None, other=None):
 
 
 def _setitem(self, key, value):
+    if not isinstance(value, (Tensor, numbers.Number, np.ndarray, np.generic)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor; assign a number or a "
+                        "Tensor")
     from .ops.shape import IndexPut, index_key, put, take
     key = index_key(key, self._data.shape)
     if isinstance(value, Tensor):

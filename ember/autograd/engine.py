@@ -107,7 +107,8 @@ def _root_grads(outputs, given, verb):
                 )
             g = _wrap(_ones_like(data))
         elif not isinstance(g, Tensor):
-            g = _wrap(data.dtype.type(g) * _ones_like(data))
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}; pass "
+                            f"gradient=ember.tensor(...) with the output's shape {list(data.shape)}")
         elif g._data.shape != data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {list(g._data.shape)} and output[{i}] "

@@ -278,6 +278,8 @@ def _regression_dtypes(name, input, target):
     if input._data.dtype.kind != "f":
         if target._data.dtype.kind != "f":
             require_float(name, input._data)
+        if name != "huber_loss":  # (mse, l1 and smooth_l1 promote integer predictions, as PyTorch does)
+            return
         raise RuntimeError(f"result type {torch_scalar_name(target._data.dtype)} can't be cast to the desired "
                            f"output type {torch_scalar_name(input._data.dtype)}: {name} needs floating point "
                            "predictions; convert them, e.g. pred.float()")
@@ -597,6 +599,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     x, unbatched = _batched(input, "max_pool1d", 1)
+    require_float("max_pool1d_impl", x._data)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
                         (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
@@ -627,6 +630,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     """The mean of each window: a per-channel convolution with a kernel of ones, divided by the window's count."""
     x, unbatched = _batched(input, "avg_pool2d", 2)
+    if x._data.dtype.kind != "f":  # PyTorch averages integers as integers (the sum divided, truncated)
+        out = avg_pool2d(x.double(), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        out = _wrap(np.trunc(out._data).astype(x._data.dtype))
+        return out[0] if unbatched else out
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
     padding = _pair(padding, "padding")
@@ -673,6 +680,9 @@ def _adaptive_size(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins, as two small averaging matrices: P_h @ x @ P_w^T."""
     x, unbatched = _batched(input, "adaptive_avg_pool2d", 2)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {torch_scalar_name(x._data.dtype)}; convert first, e.g. x.float()")
     out_hw = _adaptive_size(x, output_size)
     mats = []
     for size, out in zip(x.shape[2:], out_hw):
@@ -687,6 +697,7 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The maximum over PyTorch's adaptive bins (regular bins go through max_pool2d)."""
     x, unbatched = _batched(input, "adaptive_max_pool2d", 2)
+    require_float("adaptive_max_pool2d", x._data)
     (h, w), (oh, ow) = x.shape[2:], _adaptive_size(x, output_size)
     if h % oh == 0 and w % ow == 0:
         result = max_pool2d(x, (h // oh, w // ow), return_indices=return_indices)

@@ -5,6 +5,7 @@ indexing) give Tensors that share memory with their input, as in PyTorch;
 ``_share_version`` makes an in-place change through either one visible to
 autograd's saved-value check.
 """
+import builtins
 import math
 
 import numpy as np
@@ -191,6 +192,9 @@ def expand(a, *sizes):
                 raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
                                    "non-existing dimension")
             s = old
+        elif s < 0:
+            raise RuntimeError(f"expand: the expanded size {s} is negative (sizes {list(sizes)}); sizes are 0 or "
+                               "more, or -1 to keep a dimension")
         elif old is not None and old != 1 and old != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({old}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
@@ -343,6 +347,16 @@ def unbind(a, dim=0):
     return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a._data.shape[axis]))
 
 
+def select(a, dim, index):
+    """a[..., index, ...] along dim: the dimension goes away."""
+    axis = normalize_dim(dim, a.ndim)
+    size = a._data.shape[axis]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(a._data.shape)} at "
+                         f"dimension {axis}")
+    return getitem(a, (slice(None),) * axis + (index,))
+
+
 def narrow(a, dim, start, length):
     axis = normalize_dim(dim, a.ndim)
     size = a._data.shape[axis]
@@ -369,6 +383,9 @@ class Flip(Op):
 
 
 def flip(a, *dims):
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"; say which dims to reverse, '
+                        "e.g. x.flip(0)")
     dims = size_args(dims, "flip")
     axes = tuple(normalize_dim(d, a.ndim) for d in dims)
     for axis in axes:
@@ -528,6 +545,9 @@ def index_key(key, shape):
             k = np.asarray(k)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(k, str):
+            raise TypeError(f"tensors are indexed by integers, slices, None, ... and integer or bool tensors, "
+                            f"not strings ({k!r}); for named columns keep a dict of column indices")
         elif isinstance(k, float):
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              "valid indices (got float)")
@@ -663,7 +683,10 @@ def index_select(a, dim, index):
 
 
 def nonzero(a, as_tuple=False):
-    idx = np.nonzero(a._data)
+    idx = np.nonzero(a._data.reshape(1) if a.ndim == 0 else a._data)  # a 0-d tensor: one row, no columns
+    if a.ndim == 0:
+        rows = int(bool(a._data))
+        return (_wrap(np.zeros(rows, np.int64)),) if as_tuple else _wrap(np.zeros((rows, 0), np.int64))
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
     return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
@@ -866,6 +889,7 @@ def diff(a, n=1, dim=-1):
     if n < 0:
         raise RuntimeError(f"order must be non-negative but got {n}")
     axis = normalize_dim(dim, a.ndim)
+    n = builtins.min(n, a._data.shape[axis])  # differencing past the length leaves nothing, as in PyTorch
     for _ in range(n):
         length = a._data.shape[axis]
         later, earlier = narrow(a, axis, 1, max(length - 1, 0)), narrow(a, axis, 0, max(length - 1, 0))

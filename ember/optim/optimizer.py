@@ -38,6 +38,9 @@ class Optimizer:
 
     def add_param_group(self, param_group):
         group = dict(param_group)
+        if "params" not in group:
+            raise KeyError("params: a param group is a dict with a 'params' entry (a list of tensors), e.g. "
+                           "{'params': model.fc.parameters(), 'lr': 0.01}")
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]

@@ -1,5 +1,6 @@
 """Activation layers: each is F.<name> with its settings kept on the module."""
 from ... import creation
+from ..._backend import ArgumentError
 from .. import functional as F, init
 from ..parameter import Parameter
 from .linear import Linear
@@ -100,7 +101,7 @@ class Hardtanh(Module):
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
         if max_val <= min_val:
-            raise ValueError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+            raise ArgumentError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
@@ -150,7 +151,8 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
         if embed_dim % num_heads:
-            raise AssertionError("embed_dim must be divisible by num_heads")
+            raise ArgumentError(f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim}, "
+                                f"num_heads={num_heads}): each head gets embed_dim / num_heads features")
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("ember's MultiheadAttention has no add_bias_kv / add_zero_attn")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
@@ -185,6 +187,9 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        if query.shape[-1] != self.embed_dim:
+            raise ArgumentError(f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}: "
+                                "the query's last dimension must equal embed_dim")
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
                                "module method `generate_square_subsequent_mask` to create this mask.")

@@ -1,5 +1,6 @@
 """Module: the base of every layer and model, with PyTorch's registration, naming and state behaviour."""
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from ...autograd.function import Op
 from ...autograd.grad_mode import is_grad_enabled, no_grad
@@ -328,6 +329,9 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values into the module's tensors; name the missing, unexpected and mis-shaped keys."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}; pass model.state_dict() "
+                            "or what ember.load returned for it")
         expected = self.state_dict(keep_vars=True)
         missing = [k for k in expected if k not in state_dict]
         unexpected = [k for k in state_dict if k not in expected]

@@ -3,6 +3,7 @@ import bisect
 import math
 import warnings
 
+from ..._backend import ArgumentError
 from ...random import randperm
 from ...tensor import Tensor
 
@@ -36,7 +37,8 @@ class TensorDataset(Dataset):
             if not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset takes Tensors, got {type(t).__name__}")
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
-            raise ValueError("Size mismatch between tensors: " + ", ".join(str(list(t.shape)) for t in tensors))
+            raise ArgumentError("Size mismatch between tensors: " + ", ".join(str(list(t.shape)) for t in tensors)
+                                + "; every tensor needs one row per sample (the same first dimension)")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -99,8 +101,6 @@ def random_split(dataset, lengths, generator=None):
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
                               UserWarning, stacklevel=2)
         lengths = counts
-    if any(length < 0 for length in lengths):
-        raise ValueError(f"split lengths must not be negative, got {list(lengths)}")
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
     order = randperm(n, generator=generator).tolist()
