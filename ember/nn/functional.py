@@ -16,7 +16,7 @@ from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import rand
-from ..tensor import _wrap
+from ..tensor import _broadcastable, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
            "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
@@ -248,14 +248,6 @@ def logsigmoid(input):
 # ----------------------------------------------------------------------------
 # losses
 # ----------------------------------------------------------------------------
-def _broadcastable(a, b):
-    try:
-        np.broadcast_shapes(tuple(a), tuple(b))
-        return True
-    except ValueError:
-        return False
-
-
 def _reduce(loss, reduction):
     if reduction == "mean":
         return loss.mean()

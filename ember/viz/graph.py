@@ -29,7 +29,7 @@ def _graph(output, names):
         for edge in node._next:
             if isinstance(edge, Tensor) and ("leaf", id(edge)) not in nodes:
                 lines = [labels[id(edge)], f"shape {list(edge.shape)}"]
-                value, grad = _short(edge._data), _short(None if edge.grad is None else edge.grad._data)
+                value, grad = _short(edge._data), _short(None if edge._grad is None else edge._grad._data)
                 lines += [f"= {value}"] if value is not None else []
                 lines += [f"grad {grad}"] if grad is not None else []
                 nodes[("leaf", id(edge))] = {"kind": "tensor", "text": "\n".join(lines)}
@@ -39,8 +39,8 @@ def _graph(output, names):
         nodes[("op", id(node))] = {"kind": "op", "text": f"{op} {detail}".strip()}
         value = _short(node._value)
         lines = [labels[id(node)]] + ([f"= {value}"] if value is not None else [])
-        if node is output.grad_fn and output.grad is not None:
-            lines.append(f"grad {_short(output.grad._data)}")
+        if node is output.grad_fn and output._grad is not None:  # (._grad: a non-leaf's, read without a warning)
+            lines.append(f"grad {_short(output._grad._data)}")
         nodes[("value", id(node))] = {"kind": "tensor", "text": "\n".join(lines)}
         edges.append((("op", id(node)), ("value", id(node))))
         for edge in node._next:

@@ -162,7 +162,7 @@ class Module:
 
     def _check_free(self, name, registry):
         """register_buffer/register_parameter may not silently replace another attribute (PyTorch's KeyError)."""
-        if name not in registry and hasattr(self, name):
+        if name not in registry and getattr(self, name, None) is not None:  # (a None placeholder may be replaced)
             raise KeyError(f"attribute '{name}' already exists; pick another name, or delete it first "
                            f"(del module.{name})")
 
