@@ -213,7 +213,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     require_float("leaky_relu", input._data)
-    return _result(input, where(input > 0, input, input * negative_slope), inplace)
+    return _result(input, _ew.leaky_relu(input, negative_slope), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):

@@ -19,6 +19,7 @@ class Parameter(Tensor):
         self._requires_grad = False
         self._vc = None
         self._inference = data._inference
+        self._view = None
         if requires_grad:
             self.requires_grad_(True)
 
