@@ -1716,7 +1716,6 @@ DIFFERENT = {
 
 # not yet as torch, because the fix belongs to a part another developer is rewriting (kept as strict xfails)
 PENDING = {
-    "in-place on view of leaf requiring grad": "views share their base's autograd state: the lead's view model",
     "two ellipses": "indexing with `...` twice: the lead's indexing rewrite",
     "save and load round trip": "ember.load leaves a file open (ResourceWarning): serialization.py",
     "load state_dict into a wrong model": "ember.load leaves a file open (ResourceWarning): serialization.py",
