@@ -361,16 +361,6 @@ def unbind(a, dim=0):
                  for i in range(a._data.shape[axis]))
 
 
-def select(a, dim, index):
-    """a[..., index, ...] along dim: the dimension goes away."""
-    axis = normalize_dim(dim, a.ndim)
-    size = a._data.shape[axis]
-    if not -size <= index < size:
-        raise IndexError(f"select(): index {index} out of range for tensor of size {list(a._data.shape)} at "
-                         f"dimension {axis}")
-    return getitem(a, (slice(None),) * axis + (index,))
-
-
 def narrow(a, dim, start, length):
     axis = normalize_dim(dim, a.ndim)
     size = a._data.shape[axis]
