@@ -8,10 +8,11 @@ import functools as _functools
 from . import _backend
 from ._backend import dtype, device, get_default_dtype, set_default_dtype
 from .tensor import Tensor, Size
-from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                       is_inference_mode_enabled)
 from . import autograd
-from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace,
-                       zeros_like, ones_like, empty_like, full_like)
+from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones, empty, full, eye, arange, linspace,
+                       logspace, zeros_like, ones_like, empty_like, full_like)
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
@@ -73,7 +74,7 @@ where = _ew.where
 (sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
  any, all, count_nonzero) = map(_takes_tensor, (
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
-    _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+    _rd.logsumexp, _rd.softmax_over, _rd.log_softmax_over, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
 
 sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax, cummin = map(_takes_tensor, (
     _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.mode, _rd.var_mean, _rd.std_mean, _rd.cumprod,
@@ -166,8 +167,9 @@ bool = _backend.bool_
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
     "get_default_dtype", "set_default_dtype",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
+    "linspace", "logspace",
     "zeros_like", "ones_like", "empty_like", "full_like",
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",

@@ -96,9 +96,17 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
+def _empty_warning(tensor):
+    """PyTorch warns that initialising a tensor with no elements does nothing (a size of 0 is usually a slip)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """Fill in place from U(-b, b), b = gain * sqrt(3 / fan) (He), as nn.Linear and nn.Conv initialise."""
-    if 0 in tensor.shape:
+    if _empty_warning(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
@@ -107,7 +115,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """Fill in place from N(0, std^2), std = gain / sqrt(fan) (He)."""
-    if 0 in tensor.shape:
+    if _empty_warning(tensor):
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
 
