@@ -1,17 +1,21 @@
 """Recurrent layers: RNNCell, LSTMCell, GRUCell, and multi-layer, bidirectional RNN, LSTM, GRU.
 
-Each cell's step is one small function below, shared by the cell modules and
-the full layers. The full layers project the whole input sequence in one
-matrix product per layer and direction; only the recurrence h_t = f(x_t, h_{t-1})
-walks over time. Autograd handles the rest: backpropagation through time is
-just backward through the unrolled graph.
+Each cell's step is one small function below, written op by op: autograd
+differentiates it like any other expression. The full layers project the whole
+input sequence in one matrix product per layer and direction; only the
+recurrence h_t = f(x_t, h_{t-1}) walks over time, and it does so inside one graph
+node per layer and direction (ember/ops/recurrent.py: the same cells on arrays,
+with backpropagation through time written out). Layers also take a
+PackedSequence (nn.utils.rnn) of sequences of different lengths.
 """
 import math
 
 from ... import creation
+from ...ops.recurrent import Recurrence
 from ...ops.shape import cat, stack
 from .. import functional as F, init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pack_padded, running_mask, unpack_to_padded
 from .module import Module
 
 
@@ -177,15 +181,12 @@ class _RNNBase(Module):
         get = lambda name: getattr(self, name + suffix) if name.startswith("weight") or self.bias else None  # noqa
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
-    def _step(self, gi, state, w_hh, b_hh):
-        return rnn_step(gi, state, w_hh, b_hh, "relu" if self._mode == "RNN_RELU" else "tanh")
-
     def _initial_states(self, hx, batch, dtype, batched):
         """The zero state, or the caller's (checked): (num_layers * directions, N, hidden) per state."""
         expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
         n_states = 2 if self._mode == "LSTM" else 1
         if hx is None:
-            return [creation.zeros(*expected, dtype=dtype) for _ in range(n_states)]
+            return []  # the recurrence starts from zeros
         states = list(hx) if self._mode == "LSTM" else [hx]
         if len(states) != n_states:
             raise RuntimeError(f"{type(self).__name__} expects its hidden state as {'(h_0, c_0)' if n_states == 2 else 'h_0'}")
@@ -201,41 +202,57 @@ class _RNNBase(Module):
         return checked
 
     def forward(self, input, hx=None):
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-        batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)  # time first inside
+        packed = isinstance(input, PackedSequence)
+        if packed:  # run on the padded, length-sorted batch; a mask keeps finished sequences' states
+            batch_sizes = input.batch_sizes.numpy()
+            x = unpack_to_padded(input.data, batch_sizes)
+            batched, mask = True, running_mask(batch_sizes, x._data.dtype)
+        else:
+            if input.ndim not in (2, 3):
+                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+            batched, mask = input.ndim == 3, None
+            x = input if batched else input.unsqueeze(1)
+            if batched and self.batch_first:
+                x = x.transpose(0, 1)  # time first inside
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")
         states = self._initial_states(hx, x.shape[1], x.dtype, batched)
+        if packed and input.sorted_indices is not None and hx is not None:
+            states = [s.index_select(1, input.sorted_indices) for s in states]  # the caller's order -> sorted
+        x, finals = self._layers(x, states, mask)
+        if packed:
+            output = input._with_data(pack_padded(x, batch_sizes))
+            if input.unsorted_indices is not None:
+                finals = [f.index_select(1, input.unsorted_indices) for f in finals]
+        else:
+            output = x.transpose(0, 1) if batched and self.batch_first else x
+            if not batched:
+                output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
+        return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
+
+    def _layers(self, x, states, mask):
+        """Every layer and direction over time-major x: (last layer's output, [h_n(, c_n)] stacked)."""
         directions = 2 if self.bidirectional else 1
-        finals = [[] for _ in states]
+        lstm = self._mode == "LSTM"
+        steps = x.shape[0]
+        finals = [[], []] if lstm else [[]]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 index = layer * directions + direction
-                state = tuple(s[index] for s in states) if self._mode == "LSTM" else states[0][index]
-                projected = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
-                steps = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
-                hs = [None] * x.shape[0]
-                for t in steps:
-                    state = self._step(projected[t], state, w_hh, b_hh)
-                    hs[t] = state[0] if self._mode == "LSTM" else state
-                outputs.append(stack(hs))
-                for keep, final in zip(finals, state if self._mode == "LSTM" else (state,)):
-                    keep.append(final)
+                h0 = states[0][index] if states else None
+                c0 = (states[1][index] if states else None) if lstm else None
+                gi = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
+                rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, self._mode, direction == 1)
+                outputs.append(rows[:steps])
+                for keep, row in zip(finals, (steps, steps + 1) if lstm else (steps,)):
+                    keep.append(rows[row])
             x = cat(outputs, 2) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        output = x.transpose(0, 1) if batched and self.batch_first else x
-        finals = [stack(f) for f in finals]
-        if not batched:
-            output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
-        return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
+        return x, [stack(f) for f in finals]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -271,14 +288,8 @@ class LSTM(_RNNBase):
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
-    def _step(self, gi, state, w_hh, b_hh):
-        return lstm_step(gi, state, w_hh, b_hh)
-
 
 class GRU(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
-
-    def _step(self, gi, state, w_hh, b_hh):
-        return gru_step(gi, state, w_hh, b_hh)
