@@ -121,6 +121,37 @@ WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "uni
 
 
 # ----------------------------------------------------------------------------
+# W2r: W2's model written as the notes write models: raw tensors, relu(x @ W1 + b1) @ W2 + b2 with W stored
+# (in, out), SGD on the four tensors. Same data, weights, order and steps as W2: the same loss.
+# ----------------------------------------------------------------------------
+def _w2r_tensor_library(torch):
+    x_all, y_all, weights = _digits()
+    x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
+
+    def train(epochs):
+        w1, b1, w2, b2 = [torch.tensor(w.T.copy() if w.ndim == 2 else w, requires_grad=True) for w in weights]
+        optimizer = torch.optim.SGD([w1, b1, w2, b2], lr=0.1)
+        for _ in range(epochs):
+            for start in range(0, len(x_all), 64):
+                xb, yb = x_all[start:start + 64], y_all[start:start + 64]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(torch.relu(xb @ w1 + b1) @ w2 + b2, yb)
+                loss.backward()
+                optimizer.step()
+        return loss.item()
+
+    steps_per_epoch = -(-1437 // 64)
+    train(1)  # warm-up
+    start = time.perf_counter()
+    loss = train(20)
+    return (time.perf_counter() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
+
+
+WORKLOADS["W2r"] = {"what": "digits MLP as raw tensors (x @ W + b), SGD, per step", "unit": "us",
+                    "libraries": _tensor_libraries(_w2r_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
 # W4: a small CNN training step on a batch of 64 images 1x28x28: conv 1->8 3x3 pad 1, ReLU, maxpool 2,
 # conv 8->16 3x3 pad 1, ReLU, maxpool 2, flatten, linear 784->10, cross-entropy, SGD. ms per step.
 # ----------------------------------------------------------------------------
@@ -180,6 +211,66 @@ def _w3_tensor_library(torch):
 
 WORKLOADS["W3"] = {"what": "MLP 784-1024-1024-10, batch 256, per step", "unit": "ms",
                    "libraries": _tensor_libraries(_w3_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
+# W5: a character-level language-model step: Embedding(50, 32) -> LSTM(32, 64, batch_first) -> Linear(64, 50),
+# batch 16 x 20 steps, cross-entropy over every step, SGD. ms per step.
+# W6: the name-classification lecture's shape: GRU(32, 64, 2 layers, bidirectional) over 20 steps, batch 32,
+# the last step's output -> Linear(128, 18), cross-entropy, SGD. ms per step.
+# ----------------------------------------------------------------------------
+def _same_weights(module, rng, bound=0.2):
+    import numpy as np
+    return [rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32) for p in module.parameters()]
+
+
+def _w5_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.integers(0, 50, (16, 20)))
+    y = torch.tensor(rng.integers(0, 50, 16 * 20))
+    nn = torch.nn
+
+    class CharModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.lstm, self.head = nn.Embedding(50, 32), nn.LSTM(32, 64, batch_first=True), nn.Linear(64, 50)
+
+        def forward(self, x):
+            out, _ = self.lstm(self.embed(x))
+            return self.head(out.reshape(-1, 64))
+
+    model = CharModel()
+    seconds, loss = _time_sgd_steps(torch, model, x, y, _same_weights(model, rng), repeats=30)
+    return seconds, f"loss = {loss:.5f}"
+
+
+def _w6_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=(32, 20, 32)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 18, 32))
+    nn = torch.nn
+
+    class NameClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(32, 64, num_layers=2, bidirectional=True, batch_first=True)
+            self.head = nn.Linear(128, 18)
+
+        def forward(self, x):
+            out, _ = self.gru(x)
+            return self.head(out[:, -1])
+
+    model = NameClassifier()
+    seconds, loss = _time_sgd_steps(torch, model, x, y, _same_weights(model, rng), repeats=20)
+    return seconds, f"loss = {loss:.5f}"
+
+
+WORKLOADS["W5"] = {"what": "Embedding -> LSTM(32, 64) -> Linear, batch 16 x 20 steps", "unit": "ms",
+                   "libraries": _tensor_libraries(_w5_tensor_library)}
+WORKLOADS["W6"] = {"what": "GRU(32, 64, 2 layers, bidirectional) classifier, batch 32 x 20", "unit": "ms",
+                   "libraries": _tensor_libraries(_w6_tensor_library)}
 
 
 # ----------------------------------------------------------------------------
