@@ -48,15 +48,14 @@ from ..tensor import _wrap
 
 
 def _sigmoid(a):
-    e = np.exp(-np.abs(a))  # never overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below
-    return np.where(a >= 0, 1, e) / (1 + e)
+    return np.tanh(a * 0.5) * 0.5 + 0.5  # = 1 / (1 + e^-a), never overflows, three array ops instead of five
 
 
 class _ON_ARRAYS:
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(_sigmoid)
     relu = staticmethod(lambda a: np.maximum(a, 0))
-    cat = staticmethod(lambda parts: np.concatenate(parts, axis=1))
+    cat = staticmethod(np.concatenate)
     stack = staticmethod(np.stack)
     constant = staticmethod(lambda a: a)
 
@@ -65,7 +64,7 @@ class _ON_TENSORS:
     tanh = staticmethod(lambda a: a.tanh())
     sigmoid = staticmethod(lambda a: a.sigmoid())
     relu = staticmethod(lambda a: a.relu())
-    cat = staticmethod(lambda parts: _shape().cat(parts, 1))
+    cat = staticmethod(lambda parts, axis=0: _shape().cat(parts, axis))
     stack = staticmethod(lambda parts: _shape().stack(parts))
     constant = staticmethod(_wrap)
 
@@ -75,9 +74,14 @@ def _shape():
     return shape
 
 
-# ---- the cells: forward (new state, and what backward needs) and backward (local derivatives) -----------
-# Each backward takes the gradient of the new h (and c) and returns (dgates for gi, dgates for the h W_hh^T
-# product, the gradient flowing into h_{t-1} other than through W_hh, and for the LSTM into c_{t-1}).
+# ---- the cells ------------------------------------------------------------------------------------------
+# Each cell has three parts:
+#   forward(m, gi_t, h, c, w_t, b_hh) -> (new h, new c, what backward needs from this step)
+#   local(m, saved, previous) -> the cell's local derivatives for all steps at once (stacked over time: a few
+#       array ops in total instead of a few per step, so the backward loop is left with only what must be
+#       sequential)
+#   back(m, dh, dc, local, t) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing into
+#       h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new state
 
 def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
     a = gi_t + h @ w_t  # (b_hh was folded into gi)
@@ -85,10 +89,13 @@ def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
     return h_new, None, h_new
 
 
-def _rnn_backward(m, dh, dc, saved, mode):
-    h_new = saved
-    # tanh' = 1 - tanh^2; relu' = 1 where the output is positive
-    da = dh * (1 - h_new * h_new) if mode == "RNN_TANH" else dh * (h_new > 0)
+def _rnn_local(m, saved, previous, mode):
+    h = m.stack(saved)
+    return (1 - h * h,) if mode == "RNN_TANH" else (h > 0,)  # tanh' = 1 - tanh^2; relu' = 1 where positive
+
+
+def _rnn_back(m, dh, dc, local, t):
+    da = dh * local[0][t]
     return da, da, None, None
 
 
@@ -100,15 +107,24 @@ def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode):
     g = m.tanh(a[:, 2 * hidden:3 * hidden])
     c_new = f * c + i * g
     tc = m.tanh(c_new)
-    return o * tc, c_new, (i, f, g, o, c, tc)
+    return o * tc, c_new, (s, g, c, tc)
 
 
-def _lstm_backward(m, dh, dc, saved, mode):
-    i, f, g, o, c_prev, tc = saved
-    dc = dc + dh * o * (1 - tc * tc)  # h = o tanh(c): c's gradient from h, plus from c_{t+1}
-    # c = f c_prev + i g, h = o tanh(c); then through each gate's own nonlinearity (sigmoid' = s(1-s), tanh' = 1-t^2)
-    da = m.cat([dc * g * i * (1 - i), dc * c_prev * f * (1 - f), dc * i * (1 - g * g), dh * tc * o * (1 - o)])
-    return da, da, None, dc * f
+def _lstm_local(m, saved, previous, mode):
+    s, g, c_prev, tc = (m.stack(x) for x in zip(*saved))
+    hidden = g.shape[-1]
+    i, f, o = s[..., :hidden], s[..., hidden:2 * hidden], s[..., 3 * hidden:]
+    # h = o tanh(c): dc gets dh o (1 - tanh^2 c). c = f c_prev + i g, and each gate has its own nonlinearity
+    # (sigmoid' = s (1 - s), tanh' = 1 - t^2): d gates = [dc, dc, dc, dh] x these factors
+    factors = m.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], -1)
+    return o * (1 - tc * tc), factors, f
+
+
+def _lstm_back(m, dh, dc, local, t):
+    dc_from_h, factors, f = local
+    dc = dc + dh * dc_from_h[t]
+    da = m.cat([dc, dc, dc, dh], 1) * factors[t]
+    return da, da, None, dc * f[t]  # c_prev entered c as f c_prev
 
 
 def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode):
@@ -120,25 +136,33 @@ def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode):
     r, z = rz[:, :hidden], rz[:, hidden:]
     gh_n = gh[:, 2 * hidden:]
     n = m.tanh(gi_t[:, 2 * hidden:] + r * gh_n)  # the candidate
-    return n + z * (h - n), None, (r, z, n, gh_n, h)  # h' = (1 - z) n + z h
+    return n + z * (h - n), None, (rz, n, gh_n)  # h' = (1 - z) n + z h
 
 
-def _gru_backward(m, dh, dc, saved, mode):
-    r, z, n, gh_n, h = saved
-    dn = dh * (1 - z) * (1 - n * n)  # through h' = (1-z) n + z h, then n = tanh(...)
-    dz = dh * (h - n)
-    drz = m.cat([dn * gh_n * r * (1 - r), dz * z * (1 - z)])  # n's pre-activation holds r * gh_n
-    # gi's n-part enters n directly; gh's n-part is multiplied by r first
-    return m.cat([drz, dn]), m.cat([drz, dn * r]), dh * z, None
+def _gru_local(m, saved, previous, mode):
+    rz, n, gh_n = (m.stack(x) for x in zip(*saved))
+    hidden = n.shape[-1]
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    dn = (1 - z) * (1 - n * n)  # h' = (1-z) n + z h, then n = tanh(pre_n): d pre_n = dh dn
+    dr = dn * gh_n * r * (1 - r)  # pre_n holds r gh_n, and r = sigmoid(pre_r)
+    dz = (previous - n) * z * (1 - z)
+    # gi's n-part enters pre_n directly; gh's n-part is multiplied by r first
+    return m.cat([dr, dz, dn], -1), m.cat([dr, dz, dn * r], -1), z
 
 
-_CELLS = {"RNN_TANH": (_rnn_forward, _rnn_backward), "RNN_RELU": (_rnn_forward, _rnn_backward),
-          "LSTM": (_lstm_forward, _lstm_backward), "GRU": (_gru_forward, _gru_backward)}
+def _gru_back(m, dh, dc, local, t):
+    to_gi, to_gh, z = local
+    dh3 = m.cat([dh, dh, dh], 1)
+    return dh3 * to_gi[t], dh3 * to_gh[t], dh * z[t], None
+
+
+_CELLS = {"RNN_TANH": (_rnn_forward, _rnn_local, _rnn_back), "RNN_RELU": (_rnn_forward, _rnn_local, _rnn_back),
+          "LSTM": (_lstm_forward, _lstm_local, _lstm_back), "GRU": (_gru_forward, _gru_local, _gru_back)}
 
 
 def _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
     """The forward loop: returns (output rows in time order, final h, final c, each step's saved values)."""
-    step, _ = _CELLS[mode]
+    step = _CELLS[mode][0]
     if b_hh is not None and mode != "GRU":
         gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
     w_t = w_hh.transpose(1, 0)
@@ -157,8 +181,10 @@ def _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
 
 def _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved):
     """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradient of the output rows."""
-    _, step_back = _CELLS[mode]
+    _, local_of, back = _CELLS[mode]
     steps = len(outputs)
+    previous = m.stack([h0] + outputs[:-1] if not reverse else outputs[1:] + [h0])  # h_{t-1} of every step
+    local = local_of(m, saved, previous, mode)
     dh = grad[steps]
     dc = grad[steps + 1] if mode == "LSTM" else None
     dgi, dgh = [None] * steps, [None] * steps
@@ -168,7 +194,7 @@ def _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved):
             keep_h, dh = dh - mask[t] * dh, mask[t] * dh
             if dc is not None:
                 keep_c, dc = dc - mask[t] * dc, mask[t] * dc
-        dgi[t], dgh[t], dh_direct, dc = step_back(m, dh, dc, saved[t], mode)
+        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, t)
         dh_prev = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
         dh = dh_prev if dh_direct is None else dh_prev + dh_direct
         if mask is not None:
@@ -176,11 +202,10 @@ def _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved):
             if dc is not None:
                 dc = dc + keep_c
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
-    previous = [h0] + outputs[:-1] if not reverse else outputs[1:] + [h0]
     dgh_all = m.stack(dgh)
     gates = dgh_all.shape[-1]
     flat = dgh_all.reshape(-1, gates)
-    dw_hh = flat.transpose(1, 0) @ m.stack(previous).reshape(-1, h0.shape[-1])
+    dw_hh = flat.transpose(1, 0) @ previous.reshape(-1, h0.shape[-1])
     db_hh = flat.sum(0) if b_hh is not None else None
     return (dgh_all if mode != "GRU" else m.stack(dgi)), dh, dc, dw_hh, db_hh
 
