@@ -11,6 +11,10 @@ RNN_LAYERS = {
     "rnncell_relu_nobias": (lambda lib: lib.nn.RNNCell(4, 3, bias=False, nonlinearity="relu"), [(2, 4)]),
     "rnncell_unbatched": (lambda lib: lib.nn.RNNCell(4, 3), [(4,)]),
     "grucell": (lambda lib: lib.nn.GRUCell(4, 3), [(2, 4), (2, 3)]),
+    "grucell_no_state_no_bias": (lambda lib: lib.nn.GRUCell(4, 3, bias=False), [(2, 4)]),
+    "grucell_unbatched": (lambda lib: lib.nn.GRUCell(4, 3), [(4,), (3,)]),
+    "lstmcell_no_state": (lambda lib: lib.nn.LSTMCell(4, 3), [(2, 4)]),
+    "lstmcell_unbatched_no_bias": (lambda lib: lib.nn.LSTMCell(4, 3, bias=False), [(4,)]),
     "rnn": (lambda lib: lib.nn.RNN(4, 3), [(5, 2, 4)]),
     "rnn_relu_2layers": (lambda lib: lib.nn.RNN(4, 3, num_layers=2, nonlinearity="relu"), [(5, 2, 4), (2, 2, 3)]),
     "rnn_batch_first_bidirectional": (lambda lib: lib.nn.RNN(4, 3, batch_first=True, bidirectional=True),
@@ -283,3 +287,25 @@ def test_recurrent_layer_errors_match_torch():
         lstm(ember.randn(5, 2, 4), (ember.zeros(1, 2, 3), ember.zeros(1, 2, 3)))
     with pytest.raises(ValueError, match="2D or 3D"):
         ember.nn.GRU(4, 3)(ember.randn(4))
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_cells_in_a_loop_match_torch_with_double_backward(kind):
+    """A cell stepped by hand over a sequence (the lectures' pattern); create_graph through every step."""
+    torch.manual_seed(0)
+    t_cell = getattr(torch.nn, kind)(3, 4).double()
+    e_cell = copy_module(t_cell, getattr(ember.nn, kind)(3, 4).double())
+    x, h0 = sample((5, 2, 3)), sample((2, 4))
+    results = []
+    for lib, cell in ((ember, e_cell), (torch, t_cell)):
+        xs, h = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=True)
+        state = (h, h * 0.5) if kind == "LSTMCell" else h
+        total = 0
+        for t in range(5):
+            state = cell(xs[t], state)
+            total = total + ((state[0] * state[1]) if kind == "LSTMCell" else state * state).sum()
+        (gx,) = lib.autograd.grad(total, xs, create_graph=True)
+        (gx * gx).sum().backward()
+        results.append([total, h.grad] + [p.grad for p in cell.parameters()])
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-8)

@@ -1,11 +1,10 @@
 """Recurrent layers: RNNCell, LSTMCell, GRUCell, and multi-layer, bidirectional RNN, LSTM, GRU.
 
-Each cell's step is one small function below, written op by op: autograd
-differentiates it like any other expression. The full layers project the whole
-input sequence in one matrix product per layer and direction; only the
-recurrence h_t = f(x_t, h_{t-1}) walks over time, and it does so inside one graph
-node per layer and direction (ember/ops/recurrent.py: the same cells on arrays,
-with backpropagation through time written out). Layers also take a
+The layers project the whole input sequence in one matrix product per layer and
+direction; only the recurrence h_t = f(x_t, h_{t-1}) walks over time, and it does
+so inside one graph node per layer and direction (ember/ops/recurrent.py: the
+cells' maths on arrays, with backpropagation through time written out). A cell
+module is the same for one step. Layers also take a
 PackedSequence (nn.utils.rnn) of sequences of different lengths.
 """
 import math
@@ -17,27 +16,6 @@ from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, pack_padded, running_mask, unpack_to_padded
 from .module import Module
-
-
-def rnn_step(gi, h, w_hh, b_hh, nonlinearity):
-    pre = gi + F.linear(h, w_hh, b_hh)
-    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
-
-
-def lstm_step(gi, state, w_hh, b_hh):
-    h, c = state
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)  # input, forget, cell, output gates
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
-
-
-def gru_step(gi, h, w_hh, b_hh):
-    gh = F.linear(h, w_hh, b_hh)
-    r_i, z_i, n_i = gi.chunk(3, -1)
-    r_h, z_h, n_h = gh.chunk(3, -1)
-    r, z = (r_i + r_h).sigmoid(), (z_i + z_h).sigmoid()  # reset and update gates
-    n = (n_i + r * n_h).tanh()
-    return (1 - z) * n + z * h
 
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -70,6 +48,15 @@ class _CellBase(Module):
 
     def reset_parameters(self):
         _uniform_reset(self)
+
+    def _step(self, input, hx):
+        """One step: the input projection, then the recurrence for T = 1 (one graph node, as in the layers)."""
+        x, states, batched = self._prepare(input, hx)
+        gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
+        c0 = states[1] if self._mode == "LSTM" else None
+        rows = Recurrence.apply(gi, states[0], c0, self.weight_hh, self.bias_hh, None, self._mode, False)
+        new = (rows[1], rows[2]) if self._mode == "LSTM" else (rows[1],)  # rows: output, h', (c')
+        return new if batched else tuple(s[0] for s in new)
 
     def _prepare(self, input, hx):
         """Check shapes before computing; accept unbatched (features,) inputs as PyTorch does."""
@@ -109,12 +96,14 @@ class RNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}. Select from 'tanh' or 'relu'.")
-        super().__init__("RNN_TANH", input_size, hidden_size, bias, dtype)
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        # op by op: four nodes, cheaper here than the fused step (which wins for the gated cells)
         x, (h,), batched = self._prepare(input, hx)
-        h = rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity)
+        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        h = pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
         return h if batched else h[0]
 
 
@@ -125,9 +114,7 @@ class LSTMCell(_CellBase):
         super().__init__("LSTM", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
-        x, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
-        h, c = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), (h, c), self.weight_hh, self.bias_hh)
-        return (h, c) if batched else (h[0], c[0])
+        return self._step(input, hx if hx is not None else (None, None))
 
 
 class GRUCell(_CellBase):
@@ -137,9 +124,7 @@ class GRUCell(_CellBase):
         super().__init__("GRU", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
-        x, (h,), batched = self._prepare(input, hx)
-        h = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
-        return h if batched else h[0]
+        return self._step(input, hx)[0]
 
 
 # ----------------------------------------------------------------------------
