@@ -11,7 +11,7 @@ import math
 
 from ... import creation
 from ...ops.recurrent import Recurrence
-from ...ops.shape import cat, stack
+from ...ops.shape import cat
 from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, pack_padded, running_mask, unpack_to_padded
@@ -233,11 +233,11 @@ class _RNNBase(Module):
                 rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, self._mode, direction == 1)
                 outputs.append(rows[:steps])
                 for keep, row in zip(finals, (steps, steps + 1) if lstm else (steps,)):
-                    keep.append(rows[row])
+                    keep.append(rows[row:row + 1])  # (1, N, H): the layers' final states are stacked by a cat
             x = cat(outputs, 2) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        return x, [stack(f) for f in finals]
+        return x, [f[0] if len(f) == 1 else cat(f) for f in finals]
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
