@@ -47,6 +47,7 @@ class _CellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Initialise the parameters again, as the constructor did."""
         _uniform_reset(self)
 
     def _step(self, input, hx):
@@ -82,6 +83,7 @@ class _CellBase(Module):
         return input, checked, batched
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
@@ -100,6 +102,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         # op by op: four nodes, cheaper here than the fused step (which wins for the gated cells)
         x, (h,), batched = self._prepare(input, hx)
         pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
@@ -114,6 +117,7 @@ class LSTMCell(_CellBase):
         super().__init__("LSTM", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return self._step(input, hx if hx is not None else (None, None))
 
 
@@ -124,6 +128,7 @@ class GRUCell(_CellBase):
         super().__init__("GRU", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return self._step(input, hx)[0]
 
 
@@ -156,6 +161,7 @@ class _RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Initialise the parameters again, as the constructor did."""
         _uniform_reset(self)
 
     def flatten_parameters(self):
@@ -187,6 +193,7 @@ class _RNNBase(Module):
         return checked
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         packed = isinstance(input, PackedSequence)
         if packed:  # run on the padded, length-sorted batch; a mask keeps finished sequences' states
             batch_sizes = input.batch_sizes.numpy()
@@ -240,6 +247,7 @@ class _RNNBase(Module):
         return x, [f[0] if len(f) == 1 else cat(f) for f in finals]
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -255,6 +263,7 @@ class _RNNBase(Module):
 
 
 class RNN(_RNNBase):
+    """A multi-layer Elman RNN with tanh or relu, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
@@ -264,17 +273,20 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = super().extra_repr()
         return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
 
 
 class LSTM(_RNNBase):
+    """A multi-layer long short-term memory network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
 
 class GRU(_RNNBase):
+    """A multi-layer gated recurrent unit network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)

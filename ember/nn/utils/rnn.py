@@ -38,26 +38,33 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
         return type(self)(data, self.batch_sizes, self.sorted_indices, self.unsorted_indices)
 
     def to(self, *args, **kwargs):
+        """The same packed batch with its data moved or cast (Tensor.to's arguments); the indices stay."""
         data = self.data.to(*args, **kwargs)
         return self if data is self.data else self._with_data(data)
 
     def cpu(self):
+        """The packed batch on the CPU."""
         return self.to("cpu")
 
     def double(self):
+        """The packed batch with float64 data."""
         return self._with_data(self.data.double())
 
     def float(self):
+        """The packed batch with float32 data."""
         return self._with_data(self.data.float())
 
     def half(self):
+        """The packed batch with float16 data."""
         return self._with_data(self.data.half())
 
     @property
     def is_cuda(self):
+        """Whether the data lives on a GPU."""
         return self.data.is_cuda
 
     def is_pinned(self):
+        """Pinned memory is a CUDA notion: always False here."""
         return False
 
 
