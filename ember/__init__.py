@@ -3,7 +3,6 @@
 ``import ember as torch`` and tensor-level PyTorch programs run unchanged.
 Everything a user reaches is re-exported here by name.
 """
-import builtins as _builtins
 import functools as _functools
 
 from . import _backend
@@ -19,6 +18,8 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
 from . import nn, optim, utils, viz
 from .serialization import save, load
+from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                            ByteTensor, BoolTensor, set_default_tensor_type)
 
 __version__ = "0.1.0"
 
@@ -150,15 +151,6 @@ def broadcast_tensors(*tensors):
     return tuple(x.expand(shape) for x in tensors)
 
 
-def _legacy_constructor(dt):
-    def make(*args):
-        """A tensor of this legacy type from data (a sequence or array) or from sizes."""
-        if len(args) == 1 and not isinstance(args[0], _builtins.int):
-            return tensor(args[0], dtype=dt)
-        return zeros(*args, dtype=dt)
-    return make
-
-
 # dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
 float32 = float = _backend.float32
 float64 = double = _backend.float64
@@ -170,12 +162,6 @@ int8 = _backend.int8
 uint8 = _backend.uint8
 bool = _backend.bool_
 
-FloatTensor = _legacy_constructor(float32)
-DoubleTensor = _legacy_constructor(float64)
-LongTensor = _legacy_constructor(int64)
-IntTensor = _legacy_constructor(int32)
-BoolTensor = _legacy_constructor(bool)
-ByteTensor = _legacy_constructor(uint8)
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
@@ -200,5 +186,6 @@ __all__ = [
     "is_tensor", "is_floating_point", "numel", "broadcast_shapes", "broadcast_tensors",
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16", "short",
     "int8", "uint8", "bool",
-    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+    "BoolTensor", "set_default_tensor_type",
 ]

@@ -185,6 +185,9 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.nn.utils.rnn": "ember.nn.utils.rnn",
     "torch.optim": "ember.optim", "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+    "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
+    "torchvision.transforms": "ember.vision.transforms",
+    "torchvision.transforms.functional": "ember.vision.transforms.functional", "torchvision.utils": "ember.vision.utils",
 }
 
 

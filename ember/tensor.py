@@ -183,6 +183,8 @@ class Tensor:
         """The number of dimensions."""
         return self._data.ndim
 
+    ndimension = dim  # the name before PyTorch 0.4
+
     def numel(self):
         """The number of elements."""
         return self._data.size
@@ -238,13 +240,16 @@ class Tensor:
         """True when the data is on a CUDA device."""
         return self.device.type == "cuda"
 
-    def type(self, dtype=None):
-        """The type name, or a copy converted to the given dtype or type name."""
-        if dtype is None:
-            return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
-        return self.to(dtype)
+    def new(self, *args):
+        """The legacy constructor of this tensor's type: x.new(data), x.new(*sizes), x.new()."""
+        from . import _legacy_types
+        return _legacy_types.type_of(self)(*args)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """type(): the legacy type's name, 'torch.FloatTensor' (see _legacy_types for why 'torch.');
+        type(torch.LongTensor), type('torch.LongTensor'), type(torch.int64): a conversion."""
+        from . import _legacy_types
+        return _legacy_types.type_name(self) if dtype is None else _legacy_types.convert(self, dtype)
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
@@ -374,6 +379,8 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec):
+        if self._data.ndim == 0 and type(self) is Tensor:  # '{}'.format(correct) prints the number, as PyTorch
+            return format(self.item(), spec)
         if self._data.size == 1 and spec:
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)

@@ -1,5 +1,6 @@
 """PyTorch's initialisers: the same distributions (not the same random stream). All fill in place under no_grad."""
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -124,3 +125,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with no_grad():
         tensor._data[...] = np.asarray(values, tensor._data.dtype)
     return tensor
+
+
+def _deprecated(method):
+    """The names from before PyTorch 0.4, without the trailing underscore: they warn, as PyTorch's, and fill."""
+    old = method.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{method.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return method(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old
+    deprecated.__doc__ = f"Deprecated: use {method.__name__}."
+    return deprecated
+
+
+uniform, normal, constant, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = map(_deprecated, (
+    uniform_, normal_, constant_, xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_))

@@ -1057,4 +1057,6 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def to_dtype_op(a, dt):
     """``a.to(dtype)``: a differentiable cast (the same Tensor when nothing changes)."""
     dt = to_dtype(dt)
+    if not dt.is_floating_point and a._data.dtype != dt.np:  # integer and bool results carry no gradient
+        return _wrap(a._data.astype(dt.np))
     return _cast_to(a, dt)
