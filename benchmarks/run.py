@@ -3,6 +3,7 @@
     python benchmarks/run.py                 # every workload, 5 alternating rounds
     python benchmarks/run.py --only W1 -r 9  # one workload, 9 rounds
     python benchmarks/run.py --write         # also refresh the table in benchmarks/README.md
+    python benchmarks/run.py --cpu           # CPU time, one thread each: the work itself, on a crowded machine
 
 Each (workload, library) run is its own process, so imports, caches and memory
 do not leak between libraries; the libraries alternate round by round so that
@@ -27,12 +28,14 @@ sys.path.insert(0, HERE)
 import workloads  # noqa: E402
 
 
-def child(workload, library):
+def child(workload, library, cpu=False):
     """Run one workload on one library in this process and print one JSON line."""
     spec = workloads.WORKLOADS[workload]
+    if cpu:
+        workloads.clock = time.process_time
     if library == "torch":
         import torch
-        torch.set_num_threads(2)
+        torch.set_num_threads(1 if cpu else 2)
     seconds, result = spec["libraries"][library]()
     print(json.dumps({"seconds": seconds, "result": result, "rss_mib": peak_rss_mib()}))
 
@@ -59,7 +62,7 @@ def available(library):
         return False
 
 
-def measure(names, rounds):
+def measure(names, rounds, cpu=False):
     rows = []
     for name in names:
         spec = workloads.WORKLOADS[name]
@@ -67,8 +70,11 @@ def measure(names, rounds):
         runs = {lib: [] for lib in libraries}
         for _ in range(rounds):
             for lib in libraries:
-                out = subprocess.run([sys.executable, __file__, "--child", name, lib], capture_output=True,
-                                     text=True, check=True, env=dict(os.environ, PYTHONPATH=ROOT))
+                env = dict(os.environ, PYTHONPATH=ROOT)
+                if cpu:  # one BLAS thread for NumPy too (torch's are set in the child)
+                    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                out = subprocess.run([sys.executable, __file__, "--child", name, lib] + (["--cpu"] if cpu else []),
+                                     capture_output=True, text=True, check=True, env=env)
                 runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
         torch_median = statistics.median(r["seconds"] for r in runs["torch"]) if "torch" in runs else None
         for lib in libraries:
@@ -100,12 +106,13 @@ def table(rows):
     return "\n".join(lines)
 
 
-def write_readme(rows):
+def write_readme(rows, cpu=False):
     """Put the rows into benchmarks/README.md's table: workloads measured now replace their old rows."""
     path = os.path.join(HERE, "README.md")
     with open(path) as f:
         readme = f.read()
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    start, end = ("<!-- cpu-results:start -->", "<!-- cpu-results:end -->") if cpu else (
+        "<!-- results:start -->", "<!-- results:end -->")
     head, rest = readme.split(start)
     old, tail = rest.split(end)
     fresh = table(rows).splitlines()
@@ -116,7 +123,8 @@ def write_readme(rows):
     body = sorted(kept + fresh[2:], key=lambda line: order.index(line.split(":")[0][2:]))
     stamp = time.strftime("%Y-%m-%d")
     with open(path, "w") as f:
-        f.write(f"{head}{start}\nMeasured {stamp} on this 2-core machine (`python benchmarks/run.py`; rows of "
+        command = "python benchmarks/run.py" + (" --cpu" if cpu else "")
+        f.write(f"{head}{start}\nMeasured {stamp} on this 2-core machine (`{command}`; rows of "
                 f"workloads run with --only are refreshed alone):\n\n" + "\n".join(fresh[:2] + body) + f"\n{end}{tail}")
 
 
@@ -125,18 +133,20 @@ def main():
     parser.add_argument("--only", help="comma-separated workload names, e.g. W1,W2")
     parser.add_argument("-r", "--rounds", type=int, default=5)
     parser.add_argument("--write", action="store_true", help="refresh the table in benchmarks/README.md")
+    parser.add_argument("--cpu", action="store_true", help="time CPU seconds (time.process_time) with one thread "
+                        "per library: what the work costs, whatever else the machine is running")
     parser.add_argument("--child", nargs=2, metavar=("WORKLOAD", "LIBRARY"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(*args.child)
+        return child(*args.child, cpu=args.cpu)
     names = args.only.split(",") if args.only else list(workloads.WORKLOADS)
     unknown = [n for n in names if n not in workloads.WORKLOADS]
     if unknown:
         parser.error(f"unknown workload(s) {unknown}; choose from {list(workloads.WORKLOADS)}")
-    rows = measure(names, args.rounds)
+    rows = measure(names, args.rounds, args.cpu)
     print(table(rows))
     if args.write:
-        write_readme(rows)
+        write_readme(rows, args.cpu)
 
 
 if __name__ == "__main__":

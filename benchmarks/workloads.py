@@ -7,6 +7,8 @@ import os
 import statistics
 import time
 
+clock = time.perf_counter  # run.py --cpu swaps in time.process_time
+
 
 def _tensor_libraries(run):
     """The same workload for ember and for PyTorch: the module is the only difference."""
@@ -18,9 +20,9 @@ def _median_time(step, warmup, repeats):
         step()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         step()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     return statistics.median(times)
 
 
@@ -109,15 +111,46 @@ def _w2_tensor_library(torch):
 
     steps_per_epoch = -(-1437 // 64)
     train(1)  # warm-up
-    start = time.perf_counter()
+    start = clock()
     loss = train(20)
-    return (time.perf_counter() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
+    return (clock() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
 
 
 
 
 WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "unit": "us",
                    "libraries": _tensor_libraries(_w2_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
+# W2r: W2's model written as the notes write models: raw tensors, relu(x @ W1 + b1) @ W2 + b2 with W stored
+# (in, out), SGD on the four tensors. Same data, weights, order and steps as W2: the same loss.
+# ----------------------------------------------------------------------------
+def _w2r_tensor_library(torch):
+    x_all, y_all, weights = _digits()
+    x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
+
+    def train(epochs):
+        w1, b1, w2, b2 = [torch.tensor(w.T.copy() if w.ndim == 2 else w, requires_grad=True) for w in weights]
+        optimizer = torch.optim.SGD([w1, b1, w2, b2], lr=0.1)
+        for _ in range(epochs):
+            for start in range(0, len(x_all), 64):
+                xb, yb = x_all[start:start + 64], y_all[start:start + 64]
+                optimizer.zero_grad()
+                loss = torch.nn.functional.cross_entropy(torch.relu(xb @ w1 + b1) @ w2 + b2, yb)
+                loss.backward()
+                optimizer.step()
+        return loss.item()
+
+    steps_per_epoch = -(-1437 // 64)
+    train(1)  # warm-up
+    start = clock()
+    loss = train(20)
+    return (clock() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
+
+
+WORKLOADS["W2r"] = {"what": "digits MLP as raw tensors (x @ W + b), SGD, per step", "unit": "us",
+                    "libraries": _tensor_libraries(_w2r_tensor_library)}
 
 
 # ----------------------------------------------------------------------------
@@ -183,6 +216,66 @@ WORKLOADS["W3"] = {"what": "MLP 784-1024-1024-10, batch 256, per step", "unit": 
 
 
 # ----------------------------------------------------------------------------
+# W5: a character-level language-model step: Embedding(50, 32) -> LSTM(32, 64, batch_first) -> Linear(64, 50),
+# batch 16 x 20 steps, cross-entropy over every step, SGD. ms per step.
+# W6: the name-classification lecture's shape: GRU(32, 64, 2 layers, bidirectional) over 20 steps, batch 32,
+# the last step's output -> Linear(128, 18), cross-entropy, SGD. ms per step.
+# ----------------------------------------------------------------------------
+def _same_weights(module, rng, bound=0.2):
+    import numpy as np
+    return [rng.uniform(-bound, bound, tuple(p.shape)).astype(np.float32) for p in module.parameters()]
+
+
+def _w5_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.integers(0, 50, (16, 20)))
+    y = torch.tensor(rng.integers(0, 50, 16 * 20))
+    nn = torch.nn
+
+    class CharModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.lstm, self.head = nn.Embedding(50, 32), nn.LSTM(32, 64, batch_first=True), nn.Linear(64, 50)
+
+        def forward(self, x):
+            out, _ = self.lstm(self.embed(x))
+            return self.head(out.reshape(-1, 64))
+
+    model = CharModel()
+    seconds, loss = _time_sgd_steps(torch, model, x, y, _same_weights(model, rng), repeats=30)
+    return seconds, f"loss = {loss:.5f}"
+
+
+def _w6_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.normal(size=(32, 20, 32)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 18, 32))
+    nn = torch.nn
+
+    class NameClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = nn.GRU(32, 64, num_layers=2, bidirectional=True, batch_first=True)
+            self.head = nn.Linear(128, 18)
+
+        def forward(self, x):
+            out, _ = self.gru(x)
+            return self.head(out[:, -1])
+
+    model = NameClassifier()
+    seconds, loss = _time_sgd_steps(torch, model, x, y, _same_weights(model, rng), repeats=20)
+    return seconds, f"loss = {loss:.5f}"
+
+
+WORKLOADS["W5"] = {"what": "Embedding -> LSTM(32, 64) -> Linear, batch 16 x 20 steps", "unit": "ms",
+                   "libraries": _tensor_libraries(_w5_tensor_library)}
+WORKLOADS["W6"] = {"what": "GRU(32, 64, 2 layers, bidirectional) classifier, batch 32 x 20", "unit": "ms",
+                   "libraries": _tensor_libraries(_w6_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
 # M1: memory. 20,000 steps of W2 with the resident memory sampled along the way: it must stay flat
 # (no graph or gradient kept alive between steps). Result: RSS at 10% of the steps and at the end.
 # (W3's peak RSS is in the W3 row.)
@@ -198,7 +291,7 @@ def _m1_tensor_library(torch):
     model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     samples, steps = [], 20000
-    start = time.perf_counter()
+    start = clock()
     for step in range(steps):
         begin = (step * 64) % 1408
         optimizer.zero_grad()
@@ -207,7 +300,7 @@ def _m1_tensor_library(torch):
         optimizer.step()
         if step % 2000 == 1999:
             samples.append(_current_rss_mib())
-    seconds = (time.perf_counter() - start) / steps
+    seconds = (clock() - start) / steps
     return seconds, f"RSS {samples[0]:.1f} -> {samples[-1]:.1f} MiB (growth {samples[-1] - samples[0]:+.1f})"
 
 

@@ -182,7 +182,8 @@ def lesson_command(args):
 # ----------------------------------------------------------------------------
 TORCH_MODULES = {  # the torch module names a course program imports, and ember's module for each
     "torch": "ember", "torch.nn": "ember.nn", "torch.nn.functional": "ember.nn.functional",
-    "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.optim": "ember.optim",
+    "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.nn.utils.rnn": "ember.nn.utils.rnn",
+    "torch.optim": "ember.optim",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
     "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",

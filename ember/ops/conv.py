@@ -67,7 +67,7 @@ def col2im(dcols, x_shape, kernel, stride, padding, dilation, out_hw):
     dxp = np.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         dxp[:, :, rows, columns] += d[:, i, j]
-    return dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3)
+    return np.ascontiguousarray(dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3))
 
 
 def _columns(y, groups):
@@ -77,8 +77,9 @@ def _columns(y, groups):
 
 
 def _images(m, n, out_hw):
-    """(groups, O/groups, N*H*W) -> (N, O, H, W), as a view."""
-    return m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3)
+    """(groups, O/groups, N*H*W) -> (N, O, H, W), contiguous as PyTorch's results are (one copy: cheaper than
+    N small matrix products that would write it in place)."""
+    return np.ascontiguousarray(m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3))
 
 
 def weight_grad(x, grad, kernel, stride, padding, dilation, groups):
@@ -103,12 +104,9 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         cols, out_hw = im2col(x, w.shape[2:], stride, padding, dilation, groups)
-        images = _images(w.reshape(groups, w.shape[0] // groups, -1) @ cols, x.shape[0], out_hw)
-        out = np.empty(images.shape, images.dtype)  # N, C, H, W contiguous as PyTorch's: x.view(n, -1) must work
+        out = _images(w.reshape(groups, w.shape[0] // groups, -1) @ cols, x.shape[0], out_hw)
         if b is not None:
-            np.add(images, b.reshape(1, -1, 1, 1), out=out)
-        else:
-            np.copyto(out, images)
+            out += b.reshape(1, -1, 1, 1)  # out is fresh
         ctx.params = (stride, padding, dilation, groups)
         ctx.x_shape, ctx.out_hw = x.shape, out_hw
         ctx.save_for_backward(cols, w, x)  # x: only the create_graph path needs it (it is alive anyway, upstream)
@@ -183,8 +181,8 @@ class ConvTranspose2d(Op):
         return grad_x, grad_w, grad_b, None, None, None, None, None
 
 
-def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
-    """Each window's maximum, and its position in x as a flat index over H*W (PyTorch's return_indices).
+def window_max(x, kernel, stride, padding, dilation, ceil_mode):
+    """Each window's maximum, and which kernel offset held it (i * kw + j, int16): (best, position, out_hw).
 
     The windows are compared one kernel offset at a time (kh x kw vectorised comparisons); a strict > keeps
     the first maximum in the window, as PyTorch does.
@@ -195,12 +193,8 @@ def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"max_pool2d: output size {list(out_hw)} is too small for input {[h, w]} with kernel "
                            f"{list(kernel)}, padding {list(padding)} and dilation {list(dilation)}")
-    extra = [max(0, (o - 1) * st + d * (k - 1) + 1 - (s + 2 * p)) for o, st, d, k, s, p in
-             zip(out_hw, stride, dilation, kernel, (h, w), padding)]
-    if any(padding) or any(extra):
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
-                   constant_values=fill)
+    x = _pad_for_windows(x, kernel, stride, padding, dilation, out_hw, -np.inf if x.dtype.kind == "f" else
+                         np.iinfo(x.dtype).min)
     best = position = None
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         candidate = x[:, :, rows, columns]
@@ -209,9 +203,25 @@ def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
             continue
         position = np.where(candidate > best, np.int16(i * kernel[1] + j), position)  # where="better" is 8x slower
         best = np.maximum(best, candidate)
+    return best, position, out_hw
+
+
+def _pad_for_windows(x, kernel, stride, padding, dilation, out_hw, fill):
+    """x padded so that every window lies inside (the padding, and ceil_mode's extra at the far edges)."""
+    extra = [max(0, (o - 1) * st + d * (k - 1) + 1 - (s + 2 * p)) for o, st, d, k, s, p in
+             zip(out_hw, stride, dilation, kernel, x.shape[2:], padding)]
+    if any(padding) or any(extra):
+        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
+                   constant_values=fill)
+    return x
+
+
+def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
+    """Each window's maximum, and its position in x as a flat index over H*W (PyTorch's return_indices)."""
+    best, position, out_hw = window_max(x, kernel, stride, padding, dilation, ceil_mode)
     row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (position // kernel[1]) * dilation[0]
     col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (position % kernel[1]) * dilation[1]
-    return best, row * w + col
+    return best, row * x.shape[3] + col
 
 
 class MaxPool2d(Op):
@@ -221,14 +231,30 @@ class MaxPool2d(Op):
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):
-        out, ctx.indices = max_pool(x, kernel, stride, padding, dilation, ceil_mode)
-        ctx.x_shape = x.shape
-        ctx.overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
+        out, ctx.position, out_hw = window_max(x, kernel, stride, padding, dilation, ceil_mode)
+        ctx.x_shape, ctx.params = x.shape, (kernel, stride, padding, dilation, ceil_mode, out_hw)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # each window's gradient goes to its maximum (adding up where windows overlap)
+        kernel, stride, padding, dilation, ceil_mode, out_hw = ctx.params
         n, c, h, w = ctx.x_shape
-        key = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], ctx.indices)
-        scattered = IndexAdd.apply(grad, (n, c, h * w), key, not ctx.overlapping)
-        return scattered.reshape(ctx.x_shape), None, None, None, None, None
+        if STATE.enabled:  # create_graph=True: a scatter op, whose own backward gathers
+            row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (ctx.position // kernel[1]) * dilation[0]
+            col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (ctx.position % kernel[1]) * dilation[1]
+            key = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], row * w + col)
+            overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
+            return IndexAdd.apply(grad, (n, c, h * w), key, not overlapping).reshape(ctx.x_shape), *(None,) * 5
+        # on arrays, one kernel offset at a time: the windows whose maximum sat at offset k send their gradient
+        # to what offset k read (a strided slice, so no index arithmetic and no scatter)
+        g = grad._data
+        dx = _pad_for_windows(np.zeros(ctx.x_shape, g.dtype), kernel, stride, padding, dilation, out_hw, 0)
+        overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
+        for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
+            if overlapping:
+                dx[:, :, rows, columns] += np.where(ctx.position == i * kernel[1] + j, g, 0)
+            else:  # every position is read by one window and offset at most: write in place
+                np.multiply(ctx.position == i * kernel[1] + j, g, out=dx[:, :, rows, columns])
+        if dx.shape != ctx.x_shape:
+            dx = np.ascontiguousarray(dx[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w])
+        return _wrap(dx), None, None, None, None, None

@@ -159,3 +159,43 @@ def test_bad_inputs_raise_torchs_exception_type(name):
         BAD_INPUTS[name](ember)
     message = str(got.value)
     assert any(ch.isdigit() for ch in message), f"{name}: the message should name the shapes: {message}"
+
+
+STRIDE_LAYERS = ["conv2d", "conv2d_stride_pad", "conv2d_groups", "conv2d_dilation", "conv1d", "conv1d_all",
+                 "conv_transpose2d", "conv_transpose2d_stride", "maxpool2d", "maxpool2d_stride_pad", "maxpool1d",
+                 "avgpool2d_pad", "avgpool1d", "adaptive_avg", "adaptive_max"]
+
+
+@pytest.mark.parametrize("name", STRIDE_LAYERS)
+def test_conv_and_pool_outputs_have_torchs_layout(name):
+    """Contiguous (N, C, H, W) results, as torch's: so x.view(batch, -1) after a conv works; gradients too."""
+    make, shape = CONV_LAYERS[name]
+    data = sample(shape, "distinct")
+    torch.manual_seed(0)
+    t_layer = make(torch).double()
+    e_layer = make(ember).double()
+    t_x, e_x = torch.tensor(data, requires_grad=True), ember.tensor(data, requires_grad=True)
+    t_out, e_out = t_layer(t_x), e_layer(e_x)
+    assert e_out.stride() == t_out.stride() and e_out.is_contiguous()
+    e_out.view(e_out.shape[0], -1).sum().backward()
+    t_out.sum().backward()
+    assert e_x.grad.stride() == t_x.grad.stride()
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=2, padding=1), dict(kernel_size=3, stride=3),
+                                    dict(kernel_size=2, stride=1), dict(kernel_size=3, stride=2, ceil_mode=True)])
+def test_maxpool_gradient_with_ties_goes_to_the_first_maximum_as_torch(kwargs):
+    data = np.random.default_rng(3).integers(0, 3, (2, 3, 7, 6)).astype(np.float64)  # many ties
+    check_parity(lambda lib, x: lib.nn.functional.max_pool2d(x, **kwargs), [data])
+
+
+def test_maxpool_double_backward_matches_torch():
+    data = sample((2, 2, 6, 5), "distinct")
+    results = []
+    for lib in (ember, torch):
+        x = lib.tensor(data, requires_grad=True)
+        out = lib.nn.functional.max_pool2d(x, 2, padding=1)
+        (g,) = lib.autograd.grad((out * out).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        results.append(x.grad)
+    np.testing.assert_allclose(results[0].numpy(), results[1].numpy())

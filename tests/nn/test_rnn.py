@@ -4,13 +4,17 @@ import pytest
 import torch
 
 import ember
-from helpers import check_module_parity, sample
+from helpers import assert_same, check_module_parity, copy_module, sample
 
 RNN_LAYERS = {
     "rnncell": (lambda lib: lib.nn.RNNCell(4, 3), [(2, 4), (2, 3)]),
     "rnncell_relu_nobias": (lambda lib: lib.nn.RNNCell(4, 3, bias=False, nonlinearity="relu"), [(2, 4)]),
     "rnncell_unbatched": (lambda lib: lib.nn.RNNCell(4, 3), [(4,)]),
     "grucell": (lambda lib: lib.nn.GRUCell(4, 3), [(2, 4), (2, 3)]),
+    "grucell_no_state_no_bias": (lambda lib: lib.nn.GRUCell(4, 3, bias=False), [(2, 4)]),
+    "grucell_unbatched": (lambda lib: lib.nn.GRUCell(4, 3), [(4,), (3,)]),
+    "lstmcell_no_state": (lambda lib: lib.nn.LSTMCell(4, 3), [(2, 4)]),
+    "lstmcell_unbatched_no_bias": (lambda lib: lib.nn.LSTMCell(4, 3, bias=False), [(4,)]),
     "rnn": (lambda lib: lib.nn.RNN(4, 3), [(5, 2, 4)]),
     "rnn_relu_2layers": (lambda lib: lib.nn.RNN(4, 3, num_layers=2, nonlinearity="relu"), [(5, 2, 4), (2, 2, 3)]),
     "rnn_batch_first_bidirectional": (lambda lib: lib.nn.RNN(4, 3, batch_first=True, bidirectional=True),
@@ -137,3 +141,171 @@ def test_rnn_dropout_between_layers_trains_and_is_inert_in_eval():
     ember.manual_seed(3)
     trained = e_lstm(ember.tensor(x))[0]
     assert not np.allclose(trained.detach().numpy(), e_lstm.eval()(ember.tensor(x))[0].detach().numpy())
+
+
+# ---- the fused recurrence: every configuration against torch, finite differences, double backward ----------
+def _layer_parity(kind, options, with_state, steps=5, batch=3, size=4, hidden=3, atol=1e-9):
+    """Output, h_n (and c_n) and every gradient (input, h0, c0, each weight and bias) equal torch's."""
+    torch.manual_seed(0)
+    t_layer = getattr(torch.nn, kind)(size, hidden, **options).double()
+    e_layer = copy_module(t_layer, getattr(ember.nn, kind)(size, hidden, **options).double())
+    states = options.get("num_layers", 1) * (2 if options.get("bidirectional") else 1)
+    x = sample((batch, steps, size) if options.get("batch_first") else (steps, batch, size))
+    hx = [sample((states, batch, hidden)) for _ in range(2 if kind == "LSTM" else 1)] if with_state else []
+    results = []
+    for lib, layer in ((ember, e_layer), (torch, t_layer)):
+        inputs = [lib.tensor(a, requires_grad=True) for a in [x] + hx]
+        state = None if not hx else (tuple(inputs[1:]) if kind == "LSTM" else inputs[1])
+        out, h_n = layer(inputs[0], state)
+        finals = list(h_n) if kind == "LSTM" else [h_n]
+        rng = np.random.default_rng(5)
+        loss = sum((t * lib.tensor(rng.normal(size=tuple(t.shape)))).sum() for t in [out] + finals)
+        loss.backward()
+        results.append(([out] + finals, [t.grad for t in inputs], dict(layer.named_parameters())))
+    (e_vals, e_grads, e_params), (t_vals, t_grads, t_params) = results
+    for e, t in zip(e_vals, t_vals):
+        assert_same(e, t, atol=atol)
+    for i, (e, t) in enumerate(zip(e_grads, t_grads)):
+        assert_same(e, t, atol=atol, what=f"gradient of input {i}")
+    for name, p in e_params.items():
+        assert_same(p.grad, t_params[name].grad, atol=atol, what=f"{name} gradient")
+
+
+CONFIGURATIONS = [dict(), dict(num_layers=2), dict(bidirectional=True), dict(batch_first=True),
+                  dict(num_layers=3, bidirectional=True, batch_first=True), dict(bias=False),
+                  dict(num_layers=2, bidirectional=True, bias=False)]
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("options", CONFIGURATIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "plain")
+@pytest.mark.parametrize("with_state", [False, True], ids=["no_h0", "h0"])
+def test_recurrent_layers_values_states_and_every_gradient_match_torch(kind, options, with_state):
+    _layer_parity(kind, options, with_state)
+
+
+@pytest.mark.parametrize("options", [dict(), dict(num_layers=2, bidirectional=True)])
+def test_relu_rnn_and_single_step_and_long_sequences_match_torch(options):
+    _layer_parity("RNN", dict(options, nonlinearity="relu"), True)
+    for kind in ("LSTM", "GRU"):
+        _layer_parity(kind, options, True, steps=1)
+        _layer_parity(kind, options, False, steps=40, batch=1, atol=1e-8)
+
+
+def test_recurrent_layers_float32_match_torch():
+    torch.manual_seed(0)
+    t_layer = torch.nn.LSTM(4, 5, num_layers=2, bidirectional=True)
+    e_layer = copy_module(t_layer, ember.nn.LSTM(4, 5, num_layers=2, bidirectional=True))
+    x = sample((6, 2, 4)).astype(np.float32)
+    e_out, (e_h, e_c) = e_layer(ember.tensor(x))
+    t_out, (t_h, t_c) = t_layer(torch.tensor(x))
+    assert e_out.dtype == ember.float32
+    for e, t in ((e_out, t_out), (e_h, t_h), (e_c, t_c)):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), atol=1e-6)
+
+
+def _recurrence(mode, reverse, masked, lstm_state=True):
+    """The fused op alone, on float64 leaves: gi, h0, (c0), w_hh, b_hh, and an optional running mask."""
+    from ember.ops.recurrent import Recurrence
+    gates = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[mode] * 3
+    rng = np.random.default_rng(2)
+    steps, batch, hidden = 4, 3, 3
+    arrays = [rng.normal(size=(steps, batch, gates)), rng.normal(size=(batch, hidden))]
+    arrays += [rng.normal(size=(batch, hidden))] if mode == "LSTM" and lstm_state else []
+    arrays += [rng.normal(size=(gates, hidden)) * 0.5, rng.normal(size=gates)]
+    if mode == "RNN_RELU":
+        arrays[0] += 0.3  # keep pre-activations away from relu's kink for finite differences
+    mask = None
+    if masked:  # lengths 4, 2, 1 (sorted, as packing makes them)
+        mask = (np.arange(steps)[:, None] < np.array([4, 2, 1])[None, :]).astype(np.float64)[:, :, None]
+    leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
+
+    def run(*xs):
+        gi, h0, *rest = xs
+        c0 = rest.pop(0) if mode == "LSTM" and lstm_state else None
+        w_hh, b_hh = rest
+        return Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
+    return run, leaves
+
+
+MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrence_gradcheck(mode, reverse, masked):
+    run, leaves = _recurrence(mode, reverse, masked)
+    assert ember.autograd.gradcheck(run, leaves)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("masked", [False, True])
+def test_recurrence_double_backward_gradgradcheck(mode, masked):
+    run, leaves = _recurrence(mode, True, masked)
+    assert ember.autograd.gradgradcheck(run, leaves)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_double_backward_through_a_layer_matches_torch(kind):
+    """create_graph=True: the gradient's own gradient (a gradient penalty) equals torch's."""
+    torch.manual_seed(0)
+    t_layer = getattr(torch.nn, kind)(3, 4, num_layers=2, bidirectional=True).double()
+    e_layer = copy_module(t_layer, getattr(ember.nn, kind)(3, 4, num_layers=2, bidirectional=True).double())
+    x = sample((5, 2, 3))
+    results = []
+    for lib, layer in ((ember, e_layer), (torch, t_layer)):
+        xs = lib.tensor(x, requires_grad=True)
+        out, _ = layer(xs)
+        (gx,) = lib.autograd.grad((out * out).sum(), xs, create_graph=True)
+        (gx * gx).sum().backward()
+        results.append([xs.grad] + [p.grad for p in layer.parameters()])
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-8)
+
+
+def test_recurrent_layer_graph_is_one_node_per_layer_and_direction():
+    lstm = ember.nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    out, _ = lstm(ember.randn(7, 2, 3))
+    names, stack_ = [], [out.grad_fn]
+    seen = set()
+    while stack_:
+        node = stack_.pop()
+        if node is None or id(node) in seen or isinstance(node, ember.Tensor):
+            continue
+        seen.add(id(node))
+        names.append(node.name())
+        stack_.extend(e for e in node._next)
+    assert names.count("RecurrenceBackward0") == 4
+    assert len(names) < 30  # not ~10 nodes per time step
+
+
+def test_recurrent_layer_errors_match_torch():
+    lstm = ember.nn.LSTM(4, 3, num_layers=2)
+    with pytest.raises(RuntimeError, match="input_size"):
+        lstm(ember.randn(5, 2, 3))
+    with pytest.raises(RuntimeError, match="hidden size"):
+        lstm(ember.randn(5, 2, 4), (ember.zeros(1, 2, 3), ember.zeros(1, 2, 3)))
+    with pytest.raises(ValueError, match="2D or 3D"):
+        ember.nn.GRU(4, 3)(ember.randn(4))
+
+
+@pytest.mark.parametrize("kind", ["LSTMCell", "GRUCell", "RNNCell"])
+def test_cells_in_a_loop_match_torch_with_double_backward(kind):
+    """A cell stepped by hand over a sequence (the lectures' pattern); create_graph through every step."""
+    torch.manual_seed(0)
+    t_cell = getattr(torch.nn, kind)(3, 4).double()
+    e_cell = copy_module(t_cell, getattr(ember.nn, kind)(3, 4).double())
+    x, h0 = sample((5, 2, 3)), sample((2, 4))
+    results = []
+    for lib, cell in ((ember, e_cell), (torch, t_cell)):
+        xs, h = lib.tensor(x, requires_grad=True), lib.tensor(h0, requires_grad=True)
+        state = (h, h * 0.5) if kind == "LSTMCell" else h
+        total = 0
+        for t in range(5):
+            state = cell(xs[t], state)
+            total = total + ((state[0] * state[1]) if kind == "LSTMCell" else state * state).sum()
+        (gx,) = lib.autograd.grad(total, xs, create_graph=True)
+        (gx * gx).sum().backward()
+        results.append([total, h.grad] + [p.grad for p in cell.parameters()])
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-8)

@@ -1,40 +1,22 @@
 """Recurrent layers: RNNCell, LSTMCell, GRUCell, and multi-layer, bidirectional RNN, LSTM, GRU.
 
-Each cell's step is one small function below, shared by the cell modules and
-the full layers. The full layers project the whole input sequence in one
-matrix product per layer and direction; only the recurrence h_t = f(x_t, h_{t-1})
-walks over time. Autograd handles the rest: backpropagation through time is
-just backward through the unrolled graph.
+The layers project the whole input sequence in one matrix product per layer and
+direction; only the recurrence h_t = f(x_t, h_{t-1}) walks over time, and it does
+so inside one graph node per layer and direction (ember/ops/recurrent.py: the
+cells' maths on arrays, with backpropagation through time written out). A cell
+module is the same for one step. Layers also take a
+PackedSequence (nn.utils.rnn) of sequences of different lengths.
 """
 import math
 import warnings
 
 from ... import creation
-from ...ops.shape import cat, stack
+from ...ops.recurrent import Recurrence
+from ...ops.shape import cat
 from .. import functional as F, init
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pack_padded, running_mask, unpack_to_padded
 from .module import Module
-
-
-def rnn_step(gi, h, w_hh, b_hh, nonlinearity):
-    pre = gi + F.linear(h, w_hh, b_hh)
-    return pre.tanh() if nonlinearity == "tanh" else pre.relu()
-
-
-def lstm_step(gi, state, w_hh, b_hh):
-    h, c = state
-    i, f, g, o = (gi + F.linear(h, w_hh, b_hh)).chunk(4, -1)  # input, forget, cell, output gates
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
-
-
-def gru_step(gi, h, w_hh, b_hh):
-    gh = F.linear(h, w_hh, b_hh)
-    r_i, z_i, n_i = gi.chunk(3, -1)
-    r_h, z_h, n_h = gh.chunk(3, -1)
-    r, z = (r_i + r_h).sigmoid(), (z_i + z_h).sigmoid()  # reset and update gates
-    n = (n_i + r * n_h).tanh()
-    return (1 - z) * n + z * h
 
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -68,6 +50,15 @@ class _CellBase(Module):
     def reset_parameters(self):
         """Initialise the parameters again, as the constructor did."""
         _uniform_reset(self)
+
+    def _step(self, input, hx):
+        """One step: the input projection, then the recurrence for T = 1 (one graph node, as in the layers)."""
+        x, states, batched = self._prepare(input, hx)
+        gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
+        c0 = states[1] if self._mode == "LSTM" else None
+        rows = Recurrence.apply(gi, states[0], c0, self.weight_hh, self.bias_hh, None, self._mode, False)
+        new = (rows[1], rows[2]) if self._mode == "LSTM" else (rows[1],)  # rows: output, h', (c')
+        return new if batched else tuple(s[0] for s in new)
 
     def _prepare(self, input, hx):
         """Check shapes before computing; accept unbatched (features,) inputs as PyTorch does."""
@@ -108,13 +99,15 @@ class RNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}. Select from 'tanh' or 'relu'.")
-        super().__init__("RNN_TANH", input_size, hidden_size, bias, dtype)
+        super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        # op by op: four nodes, cheaper here than the fused step (which wins for the gated cells)
         x, (h,), batched = self._prepare(input, hx)
-        h = rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity)
+        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        h = pre.tanh() if self.nonlinearity == "tanh" else pre.relu()
         return h if batched else h[0]
 
 
@@ -126,9 +119,7 @@ class LSTMCell(_CellBase):
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        x, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
-        h, c = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), (h, c), self.weight_hh, self.bias_hh)
-        return (h, c) if batched else (h[0], c[0])
+        return self._step(input, hx if hx is not None else (None, None))
 
 
 class GRUCell(_CellBase):
@@ -139,9 +130,7 @@ class GRUCell(_CellBase):
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        x, (h,), batched = self._prepare(input, hx)
-        h = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
-        return h if batched else h[0]
+        return self._step(input, hx)[0]
 
 
 # ----------------------------------------------------------------------------
@@ -190,15 +179,12 @@ class _RNNBase(Module):
         get = lambda name: getattr(self, name + suffix) if name.startswith("weight") or self.bias else None  # noqa
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
 
-    def _step(self, gi, state, w_hh, b_hh):
-        return rnn_step(gi, state, w_hh, b_hh, "relu" if self._mode == "RNN_RELU" else "tanh")
-
     def _initial_states(self, hx, batch, dtype, batched):
         """The zero state, or the caller's (checked): (num_layers * directions, N, hidden) per state."""
         expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
         n_states = 2 if self._mode == "LSTM" else 1
         if hx is None:
-            return [creation.zeros(*expected, dtype=dtype) for _ in range(n_states)]
+            return []  # the recurrence starts from zeros
         states = list(hx) if self._mode == "LSTM" else [hx]
         if len(states) != n_states:
             raise RuntimeError(f"{type(self).__name__} expects its hidden state as {'(h_0, c_0)' if n_states == 2 else 'h_0'}")
@@ -215,12 +201,18 @@ class _RNNBase(Module):
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        if input.ndim not in (2, 3):
-            raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-        batched = input.ndim == 3
-        x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
-            x = x.transpose(0, 1)  # time first inside
+        packed = isinstance(input, PackedSequence)
+        if packed:  # run on the padded, length-sorted batch; a mask keeps finished sequences' states
+            batch_sizes = input.batch_sizes.numpy()
+            x = unpack_to_padded(input.data, batch_sizes)
+            batched, mask = True, running_mask(batch_sizes, x._data.dtype)
+        else:
+            if input.ndim not in (2, 3):
+                raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
+            batched, mask = input.ndim == 3, None
+            x = input if batched else input.unsqueeze(1)
+            if batched and self.batch_first:
+                x = x.transpose(0, 1)  # time first inside
         if x._data.dtype != self.weight_ih_l0._data.dtype:
             raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({self.weight_ih_l0.dtype}). "
                              f"Convert input: input.to({self.weight_ih_l0.dtype}), or convert model: "
@@ -229,31 +221,41 @@ class _RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")
         states = self._initial_states(hx, x.shape[1], x.dtype, batched)
+        if packed and input.sorted_indices is not None and hx is not None:
+            states = [s.index_select(1, input.sorted_indices) for s in states]  # the caller's order -> sorted
+        x, finals = self._layers(x, states, mask)
+        if packed:
+            output = input._with_data(pack_padded(x, batch_sizes))
+            if input.unsorted_indices is not None:
+                finals = [f.index_select(1, input.unsorted_indices) for f in finals]
+        else:
+            output = x.transpose(0, 1) if batched and self.batch_first else x
+            if not batched:
+                output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
+        return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
+
+    def _layers(self, x, states, mask):
+        """Every layer and direction over time-major x: (last layer's output, [h_n(, c_n)] stacked)."""
         directions = 2 if self.bidirectional else 1
-        finals = [[] for _ in states]
+        lstm = self._mode == "LSTM"
+        steps = x.shape[0]
+        finals = [[], []] if lstm else [[]]
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
                 index = layer * directions + direction
-                state = tuple(s[index] for s in states) if self._mode == "LSTM" else states[0][index]
-                projected = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
-                steps = range(x.shape[0] - 1, -1, -1) if direction else range(x.shape[0])
-                hs = [None] * x.shape[0]
-                for t in steps:
-                    state = self._step(projected[t], state, w_hh, b_hh)
-                    hs[t] = state[0] if self._mode == "LSTM" else state
-                outputs.append(stack(hs))
-                for keep, final in zip(finals, state if self._mode == "LSTM" else (state,)):
-                    keep.append(final)
+                h0 = states[0][index] if states else None
+                c0 = (states[1][index] if states else None) if lstm else None
+                gi = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
+                rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, self._mode, direction == 1)
+                outputs.append(rows[:steps])
+                for keep, row in zip(finals, (steps, steps + 1) if lstm else (steps,)):
+                    keep.append(rows[row:row + 1])  # (1, N, H): the layers' final states are stacked by a cat
             x = cat(outputs, 2) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
-        output = x.transpose(0, 1) if batched and self.batch_first else x
-        finals = [stack(f) for f in finals]
-        if not batched:
-            output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
-        return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
+        return x, [f[0] if len(f) == 1 else cat(f) for f in finals]
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -293,15 +295,9 @@ class LSTM(_RNNBase):
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
-    def _step(self, gi, state, w_hh, b_hh):
-        return lstm_step(gi, state, w_hh, b_hh)
-
 
 class GRU(_RNNBase):
     """A multi-layer gated recurrent unit network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
-
-    def _step(self, gi, state, w_hh, b_hh):
-        return gru_step(gi, state, w_hh, b_hh)

@@ -1,0 +1,246 @@
+"""The recurrence of RNN, LSTM and GRU layers as one graph node: forward through time, then back.
+
+A recurrent layer computes, for t = 1..T,
+
+    h_t = cell(x_t, h_{t-1})
+
+The input's share of every step, x_t W_ih^T + b_ih, does not depend on h, so the
+layer computes it for all time steps in one matrix product before this op (gi
+below, shape (T, N, gates*H)). What is left is the recurrence itself, which must
+walk over time. Written op by op it leaves ~10 graph nodes per step; here it is
+one node per layer and direction: forward loops over time on arrays, and backward
+runs backpropagation through time (BPTT) on arrays.
+
+BPTT, step by step. The loss depends on h_t in two ways: through the output at t
+(the gradient arriving from above, grad[t]) and through h_{t+1}, which was
+computed from h_t. So, walking back from the last step:
+
+    dh_t   = grad[t] + (the part of dh_{t+1} that flows into h_t)
+    dgates = dh_t x (the cell's local derivatives at step t)     # needs what forward saved
+    dh_{t-1} gets dgates W_hh                                   # h_{t-1} entered through h W_hh^T
+
+and every step used the same W_hh and b_hh, so their gradients are sums over steps:
+
+    dW_hh = sum_t dgates_t^T h_{t-1},   db_hh = sum_t dgates_t
+
+Those sums need no loop: stack the dgates of all steps and the h_{t-1} of all
+steps and one matrix product does it. dgi is the stack of dgates itself, and the
+input projection's own backward (a matrix product again) turns it into the
+gradients of x, W_ih and b_ih. The final states h_n (and the LSTM's c_n) are
+outputs too: their gradients start the walk.
+
+Each cell's local derivatives are written out beside its forward below. The
+forward and the backward are written once, over a small set of maths (`_ON_ARRAYS`
+or `_ON_TENSORS`): on arrays for speed, and, when backward itself must be
+differentiable (create_graph=True), the same code runs on Tensors, with the forward
+replayed from the saved inputs so that every quantity is a function of them.
+
+Packed sequences (sequences of different lengths) come in padded, with a mask
+m_t (N, 1) that is 1 while a sequence is still running. A finished sequence keeps
+its state: h_t = h_{t-1} + m_t (cell(x_t, h_{t-1}) - h_{t-1}), so after the loop
+the state is each sequence's state at its own last step, in either direction.
+"""
+import numpy as np
+
+from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
+from ..tensor import _wrap
+
+
+def _sigmoid(a):
+    return np.tanh(a * 0.5) * 0.5 + 0.5  # = 1 / (1 + e^-a), never overflows, three array ops instead of five
+
+
+class _ON_ARRAYS:
+    tanh = staticmethod(np.tanh)
+    sigmoid = staticmethod(_sigmoid)
+    relu = staticmethod(lambda a: np.maximum(a, 0))
+    cat = staticmethod(np.concatenate)
+    stack = staticmethod(np.stack)
+    constant = staticmethod(lambda a: a)
+
+
+class _ON_TENSORS:
+    tanh = staticmethod(lambda a: a.tanh())
+    sigmoid = staticmethod(lambda a: a.sigmoid())
+    relu = staticmethod(lambda a: a.relu())
+    cat = staticmethod(lambda parts, axis=0: _shape().cat(parts, axis))
+    stack = staticmethod(lambda parts: _shape().stack(parts))
+    constant = staticmethod(_wrap)
+
+
+def _shape():
+    from . import shape
+    return shape
+
+
+# ---- the cells ------------------------------------------------------------------------------------------
+# Each cell has three parts:
+#   forward(m, gi_t, h, c, w_t, b_hh) -> (new h, new c, what backward needs from this step)
+#   local(m, saved, previous) -> the cell's local derivatives for all steps at once (stacked over time: a few
+#       array ops in total instead of a few per step, so the backward loop is left with only what must be
+#       sequential)
+#   back(m, dh, dc, local, t) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing into
+#       h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new state
+
+def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
+    a = gi_t + h @ w_t  # (b_hh was folded into gi)
+    h_new = m.tanh(a) if mode == "RNN_TANH" else m.relu(a)
+    return h_new, None, h_new
+
+
+def _rnn_local(m, saved, previous, mode):
+    h = m.stack(saved)
+    return (1 - h * h,) if mode == "RNN_TANH" else (h > 0,)  # tanh' = 1 - tanh^2; relu' = 1 where positive
+
+
+def _rnn_back(m, dh, dc, local, t):
+    da = dh * local[0][t]
+    return da, da, None, None
+
+
+def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode):
+    a = gi_t + h @ w_t  # (b_hh was folded into gi): i, f, g, o side by side
+    hidden = h.shape[-1]
+    s = m.sigmoid(a)  # (g's quarter is wasted: one call beats three on small arrays)
+    i, f, o = s[:, :hidden], s[:, hidden:2 * hidden], s[:, 3 * hidden:]
+    g = m.tanh(a[:, 2 * hidden:3 * hidden])
+    c_new = f * c + i * g
+    tc = m.tanh(c_new)
+    return o * tc, c_new, (s, g, c, tc)
+
+
+def _lstm_local(m, saved, previous, mode):
+    s, g, c_prev, tc = (m.stack(x) for x in zip(*saved))
+    hidden = g.shape[-1]
+    i, f, o = s[..., :hidden], s[..., hidden:2 * hidden], s[..., 3 * hidden:]
+    # h = o tanh(c): dc gets dh o (1 - tanh^2 c). c = f c_prev + i g, and each gate has its own nonlinearity
+    # (sigmoid' = s (1 - s), tanh' = 1 - t^2): d gates = [dc, dc, dc, dh] x these factors
+    factors = m.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], -1)
+    return o * (1 - tc * tc), factors, f
+
+
+def _lstm_back(m, dh, dc, local, t):
+    dc_from_h, factors, f = local
+    dc = dc + dh * dc_from_h[t]
+    da = m.cat([dc, dc, dc, dh], 1) * factors[t]
+    return da, da, None, dc * f[t]  # c_prev entered c as f c_prev
+
+
+def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode):
+    gh = h @ w_t
+    if b_hh is not None:
+        gh = gh + b_hh
+    hidden = h.shape[-1]
+    rz = m.sigmoid(gi_t[:, :2 * hidden] + gh[:, :2 * hidden])  # reset and update gates
+    r, z = rz[:, :hidden], rz[:, hidden:]
+    gh_n = gh[:, 2 * hidden:]
+    n = m.tanh(gi_t[:, 2 * hidden:] + r * gh_n)  # the candidate
+    return n + z * (h - n), None, (rz, n, gh_n)  # h' = (1 - z) n + z h
+
+
+def _gru_local(m, saved, previous, mode):
+    rz, n, gh_n = (m.stack(x) for x in zip(*saved))
+    hidden = n.shape[-1]
+    r, z = rz[..., :hidden], rz[..., hidden:]
+    dn = (1 - z) * (1 - n * n)  # h' = (1-z) n + z h, then n = tanh(pre_n): d pre_n = dh dn
+    dr = dn * gh_n * r * (1 - r)  # pre_n holds r gh_n, and r = sigmoid(pre_r)
+    dz = (previous - n) * z * (1 - z)
+    # gi's n-part enters pre_n directly; gh's n-part is multiplied by r first
+    return m.cat([dr, dz, dn], -1), m.cat([dr, dz, dn * r], -1), z
+
+
+def _gru_back(m, dh, dc, local, t):
+    to_gi, to_gh, z = local
+    dh3 = m.cat([dh, dh, dh], 1)
+    return dh3 * to_gi[t], dh3 * to_gh[t], dh * z[t], None
+
+
+_CELLS = {"RNN_TANH": (_rnn_forward, _rnn_local, _rnn_back), "RNN_RELU": (_rnn_forward, _rnn_local, _rnn_back),
+          "LSTM": (_lstm_forward, _lstm_local, _lstm_back), "GRU": (_gru_forward, _gru_local, _gru_back)}
+
+
+def _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
+    """The forward loop: returns (output rows in time order, final h, final c, each step's saved values)."""
+    step = _CELLS[mode][0]
+    if b_hh is not None and mode != "GRU":
+        gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
+    w_t = w_hh.transpose(1, 0)
+    h, c = h0, c0
+    steps = len(gi)
+    outputs, saved = [None] * steps, [None] * steps
+    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
+        h_new, c_new, saved[t] = step(m, gi[t], h, c, w_t, b_hh, mode)
+        if mask is not None:  # finished sequences keep their state
+            h_new = h + mask[t] * (h_new - h)
+            if c is not None:
+                c_new = c + mask[t] * (c_new - c)
+        outputs[t], h, c = h_new, h_new, c_new
+    return outputs, h, c, saved
+
+
+def _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved):
+    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradient of the output rows."""
+    _, local_of, back = _CELLS[mode]
+    steps = len(outputs)
+    previous = m.stack([h0] + outputs[:-1] if not reverse else outputs[1:] + [h0])  # h_{t-1} of every step
+    local = local_of(m, saved, previous, mode)
+    dh = grad[steps]
+    dc = grad[steps + 1] if mode == "LSTM" else None
+    dgi, dgh = [None] * steps, [None] * steps
+    for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
+        dh = dh + grad[t]
+        if mask is not None:  # a finished sequence's state passed straight through this step
+            keep_h, dh = dh - mask[t] * dh, mask[t] * dh
+            if dc is not None:
+                keep_c, dc = dc - mask[t] * dc, mask[t] * dc
+        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, t)
+        dh_prev = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
+        dh = dh_prev if dh_direct is None else dh_prev + dh_direct
+        if mask is not None:
+            dh = dh + keep_h
+            if dc is not None:
+                dc = dc + keep_c
+    # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
+    dgh_all = m.stack(dgh)
+    gates = dgh_all.shape[-1]
+    flat = dgh_all.reshape(-1, gates)
+    dw_hh = flat.transpose(1, 0) @ previous.reshape(-1, h0.shape[-1])
+    db_hh = flat.sum(0) if b_hh is not None else None
+    return (dgh_all if mode != "GRU" else m.stack(dgi)), dh, dc, dw_hh, db_hh
+
+
+class Recurrence(Op):
+    """One layer and direction of RNN/LSTM/GRU over a whole sequence, given gi = x W_ih^T + b_ih for every step.
+
+    Returns one array of rows: the T outputs, then h_n, then (LSTM) c_n: (T + 1 or 2, N, H).
+    """
+
+    @staticmethod
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
+        if h0 is None:
+            h0 = np.zeros((gi.shape[1], w_hh.shape[1]), gi.dtype)
+        if c0 is None and mode == "LSTM":
+            c0 = np.zeros_like(h0)
+        outputs, h, c, saved = _run(_ON_ARRAYS, gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
+        ctx.mode, ctx.reverse = mode, reverse
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, mask, (outputs, saved))
+        return np.stack(outputs + [h] + ([c] if mode == "LSTM" else []))
+
+    @staticmethod
+    def backward(ctx, grad):
+        gi, h0, c0, w_hh, b_hh, mask, (outputs, saved) = ctx.saved_tensors
+        mode, reverse = ctx.mode, ctx.reverse
+        if STATE.enabled:  # create_graph=True: replay the forward on Tensors, and run BPTT on Tensors too
+            m = _ON_TENSORS
+            mask = m.constant(mask._data) if mask is not None else None
+            outputs, _, _, saved = _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
+            grads = _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved)
+        else:
+            grads = _bptt(_ON_ARRAYS, grad._data, h0._data, w_hh._data, None if b_hh is None else b_hh._data,
+                          None if mask is None else mask._data, mode, reverse, outputs, saved)
+            grads = [None if g is None else _wrap(g) for g in grads]
+        dgi, dh0, dc0, dw_hh, db_hh = grads
+        need = ctx.needs_input_grad
+        return (dgi if need[0] else None, dh0 if need[1] else None, dc0 if need[2] else None,
+                dw_hh if need[3] else None, db_hh if need[4] else None, None, None, None)
