@@ -932,8 +932,14 @@ class Tensor:
     def bernoulli_(self, p=0.5, generator=None):
         return _random.fill_bernoulli(self, p, generator)
 
-    def random_(self, low=0, high=None, generator=None):
-        return _random.fill_integers(self, low, high, generator)
+    def random_(self, from_=None, to=None, generator=None):
+        return _random.fill_integers(self, from_, to, generator)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        return _random.fill_exponential(self, lambd, generator)
+
+    def geometric_(self, p, generator=None):
+        return _random.fill_geometric(self, p, generator)
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
         return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
