@@ -409,9 +409,22 @@ def fill_integers(t, low, high, generator):
         return _fill(t, _int_full(gen, n, t._data.dtype))
     if high is None:
         low, high = 0, low
+    low, high = int(low), int(high)
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    return _fill(t, _int_range(gen, n, int(low), int(high)))
+    if t._data.dtype.kind == "f":
+        low, high = _float_bounds(low, high, t._data.dtype)
+    return _fill(t, _int_range(gen, n, low, high))
+
+
+def _float_bounds(low, high, dtype):
+    """torch moves bounds a float dtype cannot hold inward, to the nearest integers it can."""
+    digits, as_float = _DIGITS[np.dtype(dtype)], lambda v: int(np.dtype(dtype).type(v))
+    if as_float(low + 1) < low:
+        low = as_float(low + 1) + (1 << (abs(low + 1).bit_length() - 1 - digits + 1))
+    if as_float(high - 1) >= high:
+        high = as_float(high - 1) - (1 << (abs(high - 1).bit_length() - 1 - digits + 1))
+    return low, high
 
 
 def fill_exponential(t, lambd, generator):
