@@ -150,7 +150,9 @@ def _gen(generator):
 def _fma32(a, b, c):
     """float32 a*b + c rounded once (the compiler fuses these in torch's kernels); exact in float64 but for a
     double-rounding tie (about one case in 2**29)."""
-    return (np.asarray(a, np.float64) * np.float64(b) + np.asarray(c, np.float64)).astype(np.float32)
+    fused = np.multiply(a, b, dtype=np.float64)  # exact: 24 + 24 bits fit in 53
+    fused += c
+    return fused.astype(np.float32)
 
 
 def _fma64(a, b, c):
@@ -179,12 +181,12 @@ def _libm(func, x):
     return np.frompyfunc(func, 1, 1)(x).astype(np.float64) if x.size else x.astype(np.float64)
 
 
-_DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}
+_DIGITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24, np.dtype(np.float64): 53}  # mantissa bits
 
 
 def _uniform01(gen, n, dtype):
     """n uniforms in [0, 1) as torch draws them for dtype (float64 values, exact in the acc type)."""
-    digits = _DIGITS[np.dtype(dtype)]
+    digits = 53 if np.dtype(dtype) == np.float64 else 24  # half draws as float does
     words = gen._words64(n) if digits == 53 else gen._words32(n)
     return (words & _U64((1 << digits) - 1)).astype(np.float64) * 2.0 ** -digits
 
@@ -194,7 +196,7 @@ def _uniform(gen, n, dtype, low, high):
     x = _uniform01(gen, n, dtype)
     if np.dtype(dtype) == np.float64:
         return _fma64(x, high - low, low)
-    lo, hi = np.float32(np.dtype(dtype).type(low)), np.float32(np.dtype(dtype).type(high))
+    lo, hi = np.float32(low), np.float32(high)  # half too: its bounds and arithmetic are float's
     return _fma32(x, hi - lo, lo).astype(dtype)
 
 
@@ -233,8 +235,8 @@ def _log_avx(x):
     x = (m - f32(1)) + np.where(small, m, f32(0))
     e = e - small.astype(f32)
     z = x * x
-    y = np.full_like(x, f32(_LOG_P[0]))
-    for p in _LOG_P[1:]:
+    y = _fma32(x, f32(_LOG_P[0]), f32(_LOG_P[1]))
+    for p in _LOG_P[2:]:
         y = _fma32(y, x, f32(p))
     y = _fma32(y * x, z, e * f32(-2.12194440e-4))
     y = _fma32(z, f32(-0.5), y)
@@ -250,15 +252,15 @@ def _sincos_avx(x):
     for dp in (-0.78515625, -2.4187564849853515625e-4, -3.77489497744594108e-8):
         x = _fma32(y, f32(dp), x)  # x - j * pi/4 in three exact-ish pieces
     z = x * x
-    yc = _fma32(_fma32(np.full_like(x, f32(2.443315711809948E-005)), z, f32(-1.388731625493765E-003)), z,
-                f32(4.166664568298827E-002))
-    yc = _fma32(yc * z, z, -(z * f32(0.5))) + f32(1)
-    ys = _fma32(_fma32(np.full_like(x, f32(-1.9515295891E-4)), z, f32(8.3321608736E-3)), z,
-                f32(-1.6666654611E-1))
+    yc = _fma32(_fma32(z, f32(2.443315711809948E-005), f32(-1.388731625493765E-003)), z, f32(4.166664568298827E-002))
+    yc = _fma32(yc * z, z, z * f32(-0.5)) + f32(1)
+    ys = _fma32(_fma32(z, f32(-1.9515295891E-4), f32(8.3321608736E-3)), z, f32(-1.6666654611E-1))
     ys = _fma32(ys * z, x, x)
     first = (j & 2) == 0
     sin, cos = np.where(first, ys, yc), np.where(first, yc, ys)
-    return np.where((j & 4) != 0, -sin, sin), np.where(((j - 2) & 4) == 0, -cos, cos)
+    np.negative(sin, out=sin, where=(j & 4) != 0)
+    np.negative(cos, out=cos, where=((j - 2) & 4) == 0)
+    return sin, cos
 
 
 def _box_muller_16(u, dtype, mean, std):
@@ -279,14 +281,16 @@ def _box_muller_16(u, dtype, mean, std):
 def _normal(gen, n, dtype, mean, std, contiguous=True):
     """torch's normal_ kernel: n values for a tensor of dtype."""
     dtype = np.dtype(dtype)
-    if n < 16 or not contiguous or dtype not in (np.float32, np.float64):
+    if n < 16 or not contiguous:
         return _normal_pairs(gen, n, mean, std).astype(dtype)
-    u = _uniform01(gen, n, dtype)
     full = n - n % 16
+    # half goes through the float32 kernel, drawing only the whole blocks before the last 16
+    kernel = np.dtype(np.float32) if dtype == np.float16 else dtype
+    u = _uniform01(gen, full if dtype == np.float16 else n, dtype)
     out = np.empty(n, dtype)
-    out[:full] = _box_muller_16(u[:full], dtype, mean, std)
+    out[:full] = _box_muller_16(u[:full], kernel, mean, std)
     if n % 16:  # torch redraws 16 fresh uniforms for the last 16 places
-        out[n - 16:] = _box_muller_16(_uniform01(gen, 16, dtype), dtype, mean, std)
+        out[n - 16:] = _box_muller_16(_uniform01(gen, 16, dtype), kernel, mean, std)
     return out
 
 
@@ -420,6 +424,12 @@ def fill_integers(t, low, high, generator):
 def _float_bounds(low, high, dtype):
     """torch moves bounds a float dtype cannot hold inward, to the nearest integers it can."""
     digits, as_float = _DIGITS[np.dtype(dtype)], lambda v: int(np.dtype(dtype).type(v))
+    largest = int(np.finfo(dtype).max)
+    if not -largest <= low <= largest:
+        raise RuntimeError(f"from is out of bounds for {np.dtype(dtype)}: {low} is not a finite {np.dtype(dtype)}")
+    if not -largest <= high - 1 <= largest:
+        raise RuntimeError(f"to - 1 is out of bounds for {np.dtype(dtype)}: {high - 1} is not a finite "
+                           f"{np.dtype(dtype)}")
     if as_float(low + 1) < low:
         low = as_float(low + 1) + (1 << (abs(low + 1).bit_length() - 1 - digits + 1))
     if as_float(high - 1) >= high:
@@ -548,7 +558,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     else:
         out = np.empty((rows.shape[0], num_samples), np.int64)
         for i, row in enumerate(rows):  # inverse CDF: the first cumulative weight >= u
-            cum = np.cumsum(row)
+            cum = np.cumsum(row.astype(np.float32) if row.dtype == np.float16 else row)  # half sums in float
             cum = cum / cum[-1]
             cum[-1] = 1
             out[i] = np.searchsorted(cum.astype(np.float64), _uniform01(gen, num_samples, np.float64), "left")
