@@ -360,15 +360,15 @@ def _memory_order(a):
 
 
 def _fill(t, values):
-    """Write freshly drawn values (in memory order) into t in place, as an in-place op does."""
-    from .autograd.grad_mode import STATE
-    from .tensor import _LEAF_INPLACE, _bump_version
-    if STATE.enabled and t._requires_grad and t.grad_fn is None:
-        raise RuntimeError(_LEAF_INPLACE + " Fill parameters inside `with ember.no_grad():` (nn.init does).")
-    view = _memory_order(t._data)
+    """Write freshly drawn values (in memory order) into t in place, as torch's in-place fills do: the old
+    values get no gradient (through autograd's in-place machinery when t is part of a graph)."""
+    from .ops.elementwise import where
+    from .tensor import _inplace
+    drawn = np.empty_like(t._data)
+    view = _memory_order(drawn)
     view[...] = np.asarray(values).reshape(view.shape)
-    _bump_version(t)
-    return t
+    return _inplace(t, lambda old: where(_wrap(np.zeros(drawn.shape, bool)), old, _wrap(drawn)),
+                    lambda: np.copyto(t._data, drawn, casting="unsafe"))
 
 
 def _float_tensor(t, what):

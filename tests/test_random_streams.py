@@ -438,3 +438,19 @@ def test_a_seeded_program_prints_torchs_losses(tmp_path):
     assert len(under_ember) == len(under_torch) == 4 * 7 + 1
     # the same draws everywhere; what is left is float32 rounding of the arithmetic
     np.testing.assert_allclose(under_ember, under_torch, rtol=2e-5, atol=1e-6)
+
+
+def test_fills_inside_a_graph_cut_the_old_values_gradient():
+    grads = []
+    for lib in (torch, ember):
+        lib.manual_seed(0)
+        leaf = lib.ones(3, 4, requires_grad=True)
+        x = leaf * 2
+        x.normal_()
+        y = leaf.clone()
+        y[0].uniform_()  # through a view
+        (x.sum() + y.sum()).backward()
+        grads.append(leaf.grad.numpy())
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            lib.ones(2, requires_grad=True).normal_()
+    np.testing.assert_array_equal(*grads)
