@@ -13,7 +13,18 @@ torch's raw 32-bit words; everything else here is how ATen turns words into numb
 - integers take ``word % range + low`` (64-bit draws when the range needs more than 32 bits);
 - ``randperm`` is a Fisher-Yates shuffle with ``word % (n - i)``; ``multinomial`` without replacement is the
   exponential race ``argmax/topk(p / Exp(1))``, with replacement an inverse-CDF binary search per draw.
+
+Reference: torch 2.13.0 on an x86-64 CPU (AVX2/AVX-512, AMD). What is not torch's:
+- ``bernoulli_(p)`` with a number p (so dropout masks) on an *Intel* CPU: torch's MKL build seeds MKL's own
+  MCG31 stream from one draw there; ember always takes torch's portable path (the one torch takes on AMD).
+- float32 fused multiply-adds are emulated in float64: one double-rounding tie in about 2**29 operations could
+  differ by an ulp; float64 ones use an exact product split (the same rare tie). Float32 results computed
+  through float64 libm (exponential_, the small-tensor normal path) can differ only at float32 rounding ties.
+- ``trunc_normal_``'s narrow-window sampler compares ``log(u)`` in float32: NumPy's log and torch's SLEEF log
+  can differ by an ulp at the acceptance boundary; ``orthogonal_`` takes torch's draws through NumPy's LAPACK QR.
+- ``randperm(n)`` for n >= 2**32 / 20 (torch switches algorithm there); bfloat16 (ember has no bfloat16).
 """
+import contextlib
 import math
 import os
 
@@ -134,6 +145,19 @@ def get_rng_state():
 
 def set_rng_state(new_state):
     default_generator.set_state(new_state)
+
+
+@contextlib.contextmanager
+def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices", device_type="cpu"):
+    """Run a block with the global generator's state saved before and restored after it."""
+    if not enabled:
+        yield
+        return
+    state = get_rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
 
 
 def _gen(generator):
@@ -450,6 +474,20 @@ def fill_geometric(t, p, generator):
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), got p={p}")
     u = _uniform01(_gen(generator), t._data.size, np.float64)
     return _fill(t, np.ceil(_libm(math.log, u) / math.log(1.0 - p)))
+
+
+def fill_cauchy(t, median, sigma, generator):
+    _float_tensor(t, "cauchy_")
+    u = _uniform01(_gen(generator), t._data.size, np.float64)
+    return _fill(t, median + sigma * _libm(math.tan, math.pi * (u - 0.5)))
+
+
+def fill_log_normal(t, mean, std, generator):
+    _float_tensor(t, "log_normal_")
+    if not std > 0:
+        raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std}")
+    # always the float64 Box-Muller pairs (sharing the generator's cached normal), then exp
+    return _fill(t, _libm(math.exp, _normal_pairs(_gen(generator), t._data.size, mean, std)))
 
 
 # ----------------------------------------------------------------------------

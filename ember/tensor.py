@@ -961,6 +961,12 @@ class Tensor:
     def geometric_(self, p, generator=None):
         return _random.fill_geometric(self, p, generator)
 
+    def cauchy_(self, median=0.0, sigma=1.0, generator=None):
+        return _random.fill_cauchy(self, median, sigma, generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, generator=None):
+        return _random.fill_log_normal(self, mean, std, generator)
+
     def new_tensor(self, data, dtype=None, requires_grad=False):
         return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 

@@ -97,6 +97,14 @@ def test_generator_objects():
     assert g.initial_seed() == seed and 0 <= seed < 2 ** 64
 
 
+def test_fork_rng_restores_the_global_stream():
+    for lib in (torch, ember):
+        lib.manual_seed(1)
+        with lib.random.fork_rng():
+            lib.randn(5)
+    np.testing.assert_array_equal(ember.rand(4).numpy(), torch.rand(4).numpy())
+
+
 def test_generator_errors():
     with pytest.raises(RuntimeError, match="5056"):
         ember.set_rng_state(ember.zeros(48, dtype=ember.uint8))
@@ -120,6 +128,8 @@ DRAWS = {
     "exponential_": lambda m, s, dt: m.empty(*s, dtype=dt).exponential_(2.5),
     "geometric_": lambda m, s, dt: m.empty(*s, dtype=dt).geometric_(0.2),
     "bernoulli_": lambda m, s, dt: m.empty(*s, dtype=dt).bernoulli_(0.3),
+    "cauchy_": lambda m, s, dt: m.empty(*s, dtype=dt).cauchy_(0.5, 2.0),
+    "log_normal_": lambda m, s, dt: [m.randn(1, dtype=dt), m.empty(*s, dtype=dt).log_normal_(0.5, 0.7)],
     "random_": lambda m, s, dt: m.empty(*s, dtype=dt).random_(),
     "random_(to)": lambda m, s, dt: m.empty(*s, dtype=dt).random_(10),
     "random_(from, to)": lambda m, s, dt: m.empty(*s, dtype=dt).random_(-4, 2 ** 40),
