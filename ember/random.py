@@ -542,6 +542,7 @@ def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
     """normal(mean, std, size) with numbers, or elementwise with a Tensor of means and/or of stds."""
+    from .autograd.grad_mode import is_grad_enabled, no_grad
     from .ops import elementwise as ew
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if std_t and (std._data < 0).any():
@@ -554,10 +555,16 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     shape = np.broadcast_shapes(np.shape(mean._data) if mean_t else (), np.shape(std._data) if std_t else ())
     dt = np.result_type(*[x._data.dtype for x in (mean, std) if isinstance(x, Tensor)])
     out = _empty(shape, dt)
-    if mean_t and not std_t:  # torch: normal_(0, std), then add the means
-        return ew.add(fill_normal(out, 0.0, std, generator), mean.detach())
-    fill_normal(out, 0.0, 1.0, generator)  # torch: normal_(0, 1), times the stds, plus the means
-    return ew.add(ew.mul(out, std.detach()), mean.detach() if mean_t else mean)
+    with no_grad():
+        if mean_t and not std_t:  # torch: normal_(0, std), then add the means
+            out = ew.add(fill_normal(out, 0.0, std, generator), mean)
+        else:  # torch: normal_(0, 1), times the stds, plus the means
+            out = ew.add(ew.mul(fill_normal(out, 0.0, 1.0, generator), std), mean)
+    inputs = [x for x in (mean, std) if isinstance(x, Tensor) and x.requires_grad]
+    if inputs and is_grad_enabled():  # a sample's gradient to its mean and std is zero in torch
+        never = _wrap(np.zeros(shape, bool))
+        out = ew.where(never, sum(x * 0 for x in inputs), out)
+    return out
 
 
 def bernoulli(input, p=None, generator=None):

@@ -245,6 +245,18 @@ def test_normal_overloads(size):
     assert_same(*both(lambda m: m.normal(as_lib(m, mean).double(), as_lib(m, std).double())))
 
 
+def test_normal_gives_its_mean_and_std_zero_gradients():
+    grads = []
+    for lib in (torch, ember):
+        mean, std = lib.zeros(2, 3, requires_grad=True), lib.ones(3, requires_grad=True)
+        sample = lib.normal(mean, std)
+        assert sample.requires_grad
+        (sample.sum() + lib.normal(mean, 2.0).sum()).backward()
+        grads.append([mean.grad.numpy(), std.grad.numpy()])
+    for a, e in zip(*grads):
+        assert_same(a, e)
+
+
 def test_fill_errors():
     with pytest.raises(RuntimeError, match="std >= 0"):
         ember.empty(3).normal_(0, -1)
