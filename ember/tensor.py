@@ -967,6 +967,12 @@ class Tensor:
     def log_normal_(self, mean=1.0, std=2.0, generator=None):
         return _random.fill_log_normal(self, mean, std, generator)
 
+    def bernoulli(self, p=None, generator=None):
+        return _random.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        return _random.multinomial(self, num_samples, replacement, generator=generator)
+
     def new_tensor(self, data, dtype=None, requires_grad=False):
         return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 

@@ -207,6 +207,7 @@ def test_bernoulli(dtype):
     assert_same(*both(lambda m: m.zeros(4, 37).bernoulli_(probs(m))))
     assert_same(*both(lambda m: m.zeros(37, 4).t().bernoulli_(probs(m))))  # filled in memory order
     assert_same(*both(lambda m: m.zeros(1, 37, dtype=m.int64).bernoulli_(probs(m)[:1])))
+    assert_same(*both(lambda m: probs(m).bernoulli()))  # the method
 
 
 def test_non_contiguous_fills_go_in_memory_order():
@@ -224,6 +225,7 @@ def test_multinomial(dtype, num_samples, replacement):
     weights = lambda m: ember.tensor(w.numpy()) if m is ember else w
     assert_same(*both(lambda m: m.multinomial(weights(m), num_samples, replacement)))
     assert_same(*both(lambda m: m.multinomial(weights(m)[1], num_samples, replacement)))
+    assert_same(*both(lambda m: weights(m).multinomial(num_samples, replacement)))  # the method
 
 
 def test_multinomial_errors():
