@@ -164,7 +164,8 @@ def t(a):
 class Expand(Op):
     @staticmethod
     def forward(ctx, a, shape):
-        return np.broadcast_to(a, shape)
+        # writeable where a is: in-place ops refuse repeated elements themselves, as torch does (tensor.py)
+        return np.lib.stride_tricks.as_strided(a, shape, np.broadcast_to(a, shape).strides)
 
     @staticmethod
     def backward(ctx, grad):  # the engine sums the stretched gradient back to the input's shape
@@ -227,7 +228,9 @@ class Cat(Op):
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
         ctx.sizes = [x.shape[axis] for x in arrays]
-        return np.concatenate(arrays, axis=axis)
+        shape = list(arrays[0].shape)
+        shape[axis] = sum(ctx.sizes)
+        return np.concatenate(arrays, axis=axis, out=np.empty(shape, arrays[0].dtype))  # contiguous, as torch
 
     @staticmethod
     def backward(ctx, grad):  # each input gets its own slice of the gradient back
@@ -347,7 +350,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return np.flip(a, axes).copy()  # PyTorch's flip copies
+        return np.flip(a, axes).copy(order="K")  # PyTorch's flip copies, keeping the input's layout
 
     @staticmethod
     def backward(ctx, grad):  # flip the gradient back
@@ -376,7 +379,7 @@ def contiguous(a):
 class Clone(Op):
     @staticmethod
     def forward(ctx, a):
-        return a.copy()
+        return a.copy(order="K")  # torch's preserve_format: the same layout as the input
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity
@@ -571,13 +574,41 @@ class GetItem(Op):
             out = take(a, key)
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
-        if type(out) is not np.ndarray and _is_basic(key):  # x[0] of a vector: a 0-d view, not a NumPy scalar
+        if not _is_basic(key):
+            return np.asarray(out, order="C")  # PyTorch's advanced indexing gives a contiguous result
+        if type(out) is not np.ndarray:  # x[0] of a vector: a 0-d view, not a NumPy scalar
             out = a[key + (Ellipsis,)]
+        elif None in key:
+            out = _unsqueezed_strides(out, a, key)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+def _unsqueezed_strides(out, a, key):
+    """NumPy gives the new axes of x[:, None] stride 0; PyTorch indexes left to right, so each None is an
+    unsqueeze of the input dim that follows it at that point: stride = that dim's size x stride (1 at the end)."""
+    new_strides, i = [], 0
+    for k in key:
+        if k is None:
+            new_strides.append(a.shape[i] * a.strides[i] if i < a.ndim else a.itemsize)
+        elif k is Ellipsis:
+            i += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        else:
+            i += 1
+    strides, new = list(out.strides), iter(new_strides)
+    position = 0
+    for k in key:  # the output positions of the new axes
+        if k is None:
+            strides[position] = next(new)
+            position += 1
+        elif k is Ellipsis:
+            position += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        elif isinstance(k, slice):
+            position += 1
+    return np.lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
 class IndexAdd(Op):
@@ -772,6 +803,50 @@ def diagonal(a, offset=0, dim1=0, dim2=1):
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
     return _view(a, Diagonal.apply(a, offset, d1, d2), lambda t: diagonal(t, offset, d1, d2))
+
+
+class Unfold(Op):
+    """x.unfold(dim, size, step): every window of ``size`` along dim, ``step`` apart, as a new last dim (a view)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, size, step):
+        ctx.shape, ctx.args = a.shape, (axis, size, step)
+        count = (a.shape[axis] - size) // step + 1 if a.ndim else 1
+        shape = a.shape[:axis] + (count,) + a.shape[axis + 1:] + (size,)
+        stride = a.strides[axis] if a.ndim else a.itemsize
+        strides = a.strides[:axis] + (stride * step,) + a.strides[axis + 1:] + (stride,)
+        return np.lib.stride_tricks.as_strided(a, shape, strides)
+
+    @staticmethod
+    def backward(ctx, grad):  # each window hands its gradient back to the elements it saw; overlaps add up
+        return UnfoldBackward.apply(grad, ctx.shape, *ctx.args), None, None, None
+
+
+class UnfoldBackward(Op):
+    @staticmethod
+    def forward(ctx, grad, shape, axis, size, step):
+        ctx.args = (axis, size, step)
+        out = np.zeros(shape, grad.dtype)
+        flat = out.reshape(1) if not shape else out
+        count = grad.shape[axis] if shape else 1
+        for k in range(size):  # element k of every window: positions k, k + step, k + 2 step, ...
+            key = (slice(None),) * axis + (slice(k, k + step * (count - 1) + 1, step),)
+            flat[key] += grad[..., k]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # the windows of the gradient again
+        return Unfold.apply(grad, *ctx.args), None, None, None, None
+
+
+def unfold(a, dimension, size, step):
+    axis = normalize_dim(dimension, a.ndim)
+    n = a._data.shape[axis] if a.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _view(a, Unfold.apply(a, axis, size, step), lambda t: unfold(t, axis, size, step))
 
 
 def select(a, dim, index):
