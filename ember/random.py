@@ -71,6 +71,7 @@ class Generator:
         return seed
 
     def initial_seed(self):
+        """The seed this generator started from."""
         return self._seed
 
     # ---- raw draws --------------------------------------------------------------------------
@@ -132,14 +133,17 @@ def manual_seed(seed):
 
 
 def seed():
+    """Seed the default generator from the operating system's randomness; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed():
+    """The seed the default generator started from."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The default generator's state, to restore with set_rng_state."""
     return default_generator.get_state()
 
 
