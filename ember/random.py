@@ -51,6 +51,7 @@ class Generator:
         self.manual_seed(_DEFAULT_SEED)
 
     def manual_seed(self, seed):
+        """Reseed this generator (torch's seeding: the same seed gives torch's stream); returns it."""
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"manual_seed expected an int seed, got {type(seed).__name__}")
         seed = int(seed)
@@ -101,6 +102,7 @@ class Generator:
         return _wrap(np.frombuffer(raw, np.uint8).copy())
 
     def set_state(self, new_state):
+        """Restore a state from get_state() (or from torch's get_state()); returns the generator."""
         if not isinstance(new_state, Tensor) or new_state.dtype.np != np.uint8:
             raise TypeError("set_state expects a torch.ByteTensor (a uint8 tensor from get_state())")
         raw = np.ascontiguousarray(new_state._data).tobytes()
@@ -148,6 +150,7 @@ def get_rng_state():
 
 
 def set_rng_state(new_state):
+    """Restore the global generator from get_rng_state() (torch's 5056-byte states work too)."""
     default_generator.set_state(new_state)
 
 
@@ -615,12 +618,15 @@ def multinomial(input, num_samples, replacement=False, generator=None):
 
 
 def rand_like(input, dtype=None, requires_grad=False, generator=None):
+    """rand with input's shape (and dtype, unless given)."""
     return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def randn_like(input, dtype=None, requires_grad=False, generator=None):
+    """randn with input's shape (and dtype, unless given)."""
     return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
 
 
 def randint_like(input, low=0, high=None, dtype=None, generator=None):
+    """randint with input's shape (and dtype, unless given)."""
     return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator)
