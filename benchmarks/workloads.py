@@ -308,3 +308,31 @@ def _m1_tensor_library(torch):
 
 WORKLOADS["M1"] = {"what": "20,000 W2 steps, RSS sampled", "unit": "us",
                    "libraries": _tensor_libraries(_m1_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
+# R1, R2: random streams. Both libraries draw the same numbers (ember reproduces torch's generator), so the
+# result column must agree exactly. R1: randn(1000, 1000) after manual_seed(0); R2: a seeded nn.Linear(1024, 1024)
+# (kaiming_uniform_ weight, uniform bias). Result: a checksum of the draws.
+# ----------------------------------------------------------------------------
+def _r1_tensor_library(torch):
+    def draw():
+        torch.manual_seed(0)
+        return torch.randn(1000, 1000)
+
+    return _median_time(draw, warmup=2, repeats=15), f"sum = {draw().double().sum().item():.6f}"
+
+
+def _r2_tensor_library(torch):
+    def build():
+        torch.manual_seed(0)
+        return torch.nn.Linear(1024, 1024)
+
+    layer = build()
+    checksum = layer.weight.double().sum().item() + layer.bias.double().sum().item()
+    return _median_time(build, warmup=2, repeats=15), f"sum = {checksum:.6f}"
+
+
+WORKLOADS["R1"] = {"what": "seeded randn(1000, 1000)", "unit": "ms", "libraries": _tensor_libraries(_r1_tensor_library)}
+WORKLOADS["R2"] = {"what": "seeded nn.Linear(1024, 1024)", "unit": "ms",
+                   "libraries": _tensor_libraries(_r2_tensor_library)}

@@ -1238,9 +1238,33 @@ class Tensor:
         """Fill in place with 0/1 samples that are 1 with probability p."""
         return _random.fill_bernoulli(self, p, generator)
 
-    def random_(self, low=0, high=None, generator=None):
-        """Fill in place with random integers from [from, to)."""
-        return _random.fill_integers(self, low, high, generator)
+    def random_(self, from_=None, to=None, generator=None):
+        """Fill in place with random integers: [0, to), [from, to), or the dtype's whole range."""
+        return _random.fill_integers(self, from_, to, generator)
+
+    def exponential_(self, lambd=1.0, generator=None):
+        """Fill in place with Exponential(lambd) draws."""
+        return _random.fill_exponential(self, lambd, generator)
+
+    def geometric_(self, p, generator=None):
+        """Fill in place with the number of Bernoulli(p) trials up to the first success."""
+        return _random.fill_geometric(self, p, generator)
+
+    def cauchy_(self, median=0.0, sigma=1.0, generator=None):
+        """Fill in place with Cauchy(median, sigma) draws."""
+        return _random.fill_cauchy(self, median, sigma, generator)
+
+    def log_normal_(self, mean=1.0, std=2.0, generator=None):
+        """Fill in place with exp(Normal(mean, std)) draws."""
+        return _random.fill_log_normal(self, mean, std, generator)
+
+    def bernoulli(self, p=None, generator=None):
+        """0/1 draws with probability self (or with p for every element)."""
+        return _random.bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples, replacement=False, generator=None):
+        """Draw category indices with self's (unnormalised) weights, row by row."""
+        return _random.multinomial(self, num_samples, replacement, generator=generator)
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
         """A new tensor from data, with this tensor's dtype and device."""
@@ -1288,7 +1312,7 @@ def _refuse_overlap(array, other=None, repeats_allowed=False):
     """PyTorch's refusals before an in-place write into ``array``: several of its elements are one memory location
     (an expand; fill_ may write those), or ``other`` (read by the op) covers part of the memory being written, but
     not exactly the same elements."""
-    if not repeats_allowed and 0 in array.strides and any(st == 0 and n > 1
+    if not repeats_allowed and 0 in array.strides and array.size and any(st == 0 and n > 1
                                                            for n, st in zip(array.shape, array.strides)):
         raise RuntimeError(_SHARED_MEMORY)
     if not isinstance(other, Tensor):

@@ -15,7 +15,7 @@ from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
-from ..random import rand
+from ..random import bernoulli
 from ..tensor import _broadcastable, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
@@ -36,21 +36,29 @@ def bilinear(input1, input2, weight, bias=None):
     return y if bias is None else y + bias
 
 
-def _dropout(input, p, training, inplace, mask_shape):
-    """Keep each mask entry with probability 1-p, scaled by 1/(1-p) so that the expectation is unchanged."""
+def _dropout(input, p, training, inplace, feature=False):
+    """Zero each element (each channel, for feature dropout) with probability p and scale the rest by 1/(1-p).
+
+    As torch: the mask is bernoulli_(1 - p) drawn from the generator in the input's dtype, then divided by 1 - p,
+    so a seeded program drops the same elements as under PyTorch.
+    """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if not training or p == 0.0:
+    if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = (rand(mask_shape, dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
-    return input.mul_(keep) if inplace else input * keep
+        return input.mul_(0.0) if inplace else input * 0.0
+    if feature and input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+    noise = bernoulli(creation.empty(shape, dtype=input.dtype), 1.0 - p)
+    noise = _wrap(noise._data / noise._data.dtype.type(1.0 - p))
+    return input.mul_(noise) if inplace else input * noise
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
-    return _dropout(input, p, training, inplace, input.shape)
+    return _dropout(input, p, training, inplace)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -815,7 +823,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
-    return _dropout(input, p, training, inplace, tuple(input.shape[:-2]) + (1, 1))
+    return _dropout(input, p, training, inplace, feature=True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -863,7 +871,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = _additive_mask(attn_mask, scores.dtype, blocked_when=False)
     if mask is not None:
         scores = scores + mask
-    weights = _dropout(scores.softmax(-1), dropout_p, True, False, scores.shape)
+    weights = _dropout(scores.softmax(-1), dropout_p, True, False)
     return weights @ value
 
 

@@ -1,11 +1,12 @@
-"""PyTorch's initialisers: the same distributions (not the same random stream). All fill in place under no_grad."""
+"""PyTorch's initialisers, drawing from the generator in torch's order: a seeded model starts from torch's weights.
+All fill in place under no_grad."""
 import math
 import warnings
 
 from ..autograd.grad_mode import no_grad
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "trunc_normal_", "orthogonal_"]
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -86,7 +87,7 @@ def eye_(tensor):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """Fill in place from U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))  # torch's rounding of the bound
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -121,18 +122,59 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Normal(mean, std) restricted to [a, b], by redrawing the values that fall outside."""
+    """Normal(mean, std) restricted to [a, b], by torch's two rejection samplers (so with torch's draws)."""
     import numpy as np
-    from ..random import _rng
-    rng = _rng(generator)
-    values = rng.normal(mean, std, tensor.shape)
-    outside = (values < a) | (values > b)
-    while outside.any():
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
-        outside = (values < a) | (values > b)
+    from ..random import _fill, _gen, _normal, _uniform
+
+    def cdf(x):
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    gen, dtype, n = _gen(generator), tensor._data.dtype, tensor._data.size
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        # most draws land inside: redraw a whole tensor of normals, keep it where the last one fell outside
+        lo, hi = dtype.type(a), dtype.type(b)
+        result = _normal(gen, n, dtype, mean, std)
+        outside = (result < lo) | (result > hi)
+        while outside.any():
+            result = np.where(outside, _normal(gen, n, dtype, mean, std), result)
+            outside = (result < lo) | (result > hi)
+    else:
+        # a narrow window: uniform proposals on [a, b], accepted with probability pdf / peak
+        peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+        def log_ratio(x):
+            z = (x - dtype.type(mean)) / dtype.type(std)
+            return z * z * dtype.type(-0.5) - dtype.type(peak)
+
+        result = _uniform(gen, n, dtype, a, b)
+        pending = np.log(_uniform(gen, n, dtype, 0.0, 1.0)) > log_ratio(result)
+        while pending.any():
+            candidates = _uniform(gen, n, dtype, a, b)
+            result = np.where(pending, candidates, result)
+            pending = np.where(pending, np.log(_uniform(gen, n, dtype, 0.0, 1.0)) > log_ratio(candidates), pending)
     with no_grad():
-        tensor._data[...] = np.asarray(values, tensor._data.dtype)
-    return tensor
+        return _fill(tensor, result)
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """A (semi-)orthogonal matrix: the Q of a QR of torch's normal draws, its columns' signs fixed by R."""
+    import numpy as np
+    if tensor.dim() < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    from ..random import _fill, _gen, _normal
+    flat = _normal(_gen(generator), rows * cols, tensor._data.dtype, 0.0, 1.0).reshape(rows, cols)
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    with no_grad():
+        return _fill(tensor, q.astype(tensor._data.dtype) * tensor._data.dtype.type(gain))
 
 
 def _deprecated(method):

@@ -9,7 +9,7 @@ from ...creation import array_from
 from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, draw_seed
 
 
 def default_collate(batch):
@@ -83,6 +83,12 @@ class DataLoader:
         self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
 
     def __iter__(self):
+        # torch draws its workers' base seed from the generator on every new iterator: ember draws it too, so
+        # the random stream stays torch's (and the sampler's own draws come after it, at the first batch)
+        draw_seed(self.generator)
+        return self._batches()
+
+    def _batches(self):
         # num_workers > 0 is accepted and runs in this process: the batches are the same
         if self._stream:  # batches of consecutive samples from the stream
             batch = []

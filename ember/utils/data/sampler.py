@@ -1,7 +1,14 @@
 """Samplers: the order in which a DataLoader visits a dataset's indices."""
+import numpy as np
+
 from ..._backend import float64
 from ...creation import as_tensor
-from ...random import multinomial, randint, randperm
+from ...random import Generator, _gen, _int_full, multinomial, randint, randperm
+
+
+def draw_seed(generator=None):
+    """A seed drawn as torch draws one: ``torch.empty((), dtype=torch.int64).random_(generator=generator)``."""
+    return int(_int_full(_gen(generator), 1, np.int64)[0])
 
 
 class Sampler:
@@ -42,13 +49,19 @@ class RandomSampler(Sampler):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
+        # a generator function, as torch's: nothing is drawn until the first index is asked for
         n = len(self.data_source)
+        generator = self.generator
+        if generator is None:  # torch seeds a private generator from the global one, once per pass
+            generator = Generator().manual_seed(draw_seed())
         if self.replacement:
-            return iter(randint(0, n, (self.num_samples,), generator=self.generator).tolist())
-        order = []
-        while len(order) < self.num_samples:
-            order += randperm(n, generator=self.generator).tolist()
-        return iter(order[:self.num_samples])
+            for _ in range(self.num_samples // 32):
+                yield from randint(0, n, (32,), generator=generator).tolist()
+            yield from randint(0, n, (self.num_samples % 32,), generator=generator).tolist()
+        else:
+            for _ in range(self.num_samples // n):
+                yield from randperm(n, generator=generator).tolist()
+            yield from randperm(n, generator=generator).tolist()[:self.num_samples % n]
 
     def __len__(self):
         return self.num_samples
@@ -67,8 +80,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {tuple(weights.shape)}")
         self.weights, self.num_samples, self.replacement, self.generator = weights, num_samples, replacement, generator
 
-    def __iter__(self):
-        return iter(multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist())
+    def __iter__(self):  # drawn at the first index, as torch's
+        yield from multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator).tolist()
 
     def __len__(self):
         return self.num_samples
@@ -79,8 +92,9 @@ class SubsetRandomSampler(Sampler):
     def __init__(self, indices, generator=None):
         self.indices, self.generator = list(indices), generator
 
-    def __iter__(self):
-        return (self.indices[i] for i in randperm(len(self.indices), generator=self.generator).tolist())
+    def __iter__(self):  # drawn at the first index, as torch's
+        for i in randperm(len(self.indices), generator=self.generator).tolist():
+            yield self.indices[i]
 
     def __len__(self):
         return len(self.indices)
