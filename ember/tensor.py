@@ -123,6 +123,9 @@ class Tensor:
     def register_hook(self, hook):
         return engine.register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        return engine.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
