@@ -17,7 +17,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
-from . import nn, optim, utils, viz
+from . import nn, optim, utils, viz, distributed
 from .serialization import save, load
 
 __version__ = "0.1.0"
