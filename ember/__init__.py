@@ -169,7 +169,7 @@ BoolTensor = _legacy_constructor(bool)
 ByteTensor = _legacy_constructor(uint8)
 
 __all__ = [
-    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
+    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",

@@ -5,6 +5,7 @@
     ember lesson ID [--out DIR]               one lesson in the terminal; its figures into DIR
     ember explain "(x*w - y)**2" x=2 w=1 y=4  the backward pass step by step, and a drawing of the graph
     ember run train.py [args]                 a PyTorch program, unchanged, with ember as its torch
+    ember run --nproc 4 train.py [args]       the same in 4 processes under mpiexec (ember.distributed)
 """
 import argparse
 import ast
@@ -171,6 +172,8 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.optim": "ember.optim",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+    "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
+    "torch.utils.data.distributed": "ember.utils.data.distributed",
 }
 
 
@@ -180,6 +183,17 @@ def run_command(args):
     import runpy
     if not os.path.isfile(args.script):
         raise UsageError(f"no such program: {args.script}")
+    if args.nproc is not None:  # one process per rank, each running this command without --nproc
+        import subprocess
+        from .distributed.launch import mpiexec_command
+        try:
+            command = mpiexec_command(args.nproc, ["-m", "ember.cli", "run", args.script] + args.args)
+        except (ValueError, FileNotFoundError) as error:
+            raise UsageError(str(error)) from None
+        code = subprocess.call(command)
+        if code:
+            raise SystemExit(code)
+        return
     if "torch" in sys.modules:
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
     for torch_name, ember_name in TORCH_MODULES.items():
@@ -207,6 +221,7 @@ def main(argv=None):
     explain.add_argument("--out", default="ember-explain.png", help="where to draw the graph (.png or .svg)")
     explain.set_defaults(run=explain_command)
     run = commands.add_parser("run", help="run a PyTorch program unchanged, with ember as its torch")
+    run.add_argument("--nproc", type=int, help="run it in this many processes under mpiexec")
     run.add_argument("script", help="the program, e.g. train.py")
     run.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
     run.set_defaults(run=run_command)
