@@ -5,8 +5,8 @@ data; during backward they are averaged across the ranks, so every rank takes th
 models stay identical: training on p processes with batch b each is training on one batch of p*b.
 
 How the averaging overlaps with backward (as torch's reducer does):
-  - the parameters are put in buckets, in reverse order (the order backward reaches them), the first bucket small
-    (1 MB) so communication starts early, the others up to bucket_cap_mb (25 MB);
+  - the parameters are put in buckets, in reverse order (the order backward reaches them), each closed once it
+    holds bucket_cap_mb (default 25 MB; then the first only 1 MB, so that communication starts early);
   - each parameter's post-accumulate-grad hook copies its .grad (divided by the world size) into its bucket;
     when a bucket is full, a non-blocking allreduce (MPI_Iallreduce) starts on it while backward goes on
     computing the gradients of earlier layers. Buckets start in the same order on every rank, as MPI requires;
@@ -48,12 +48,12 @@ class _Bucket:
         self.work = None
 
 
-def _bucket_assignment(params, cap_bytes):
+def _bucket_assignment(params, first_bytes, cap_bytes):
     """Group params (in reverse order, by dtype) into buckets: close one when it holds at least its limit."""
     buckets, open_buckets = [], {}  # dtype -> (params so far, bytes so far, limit)
     for p in reversed(params):
         key = p._data.dtype
-        members, size, limit = open_buckets.get(key, ([], 0, FIRST_BUCKET_BYTES))
+        members, size, limit = open_buckets.get(key, ([], 0, first_bytes))
         members.append(p)
         size += p._data.nbytes
         if size >= limit:
@@ -93,7 +93,7 @@ class DistributedDataParallel(Module):
         self._params = [p for _, p in named]
         self._index = {id(p): k for k, p in enumerate(self._params)}
         cap = 25 * MB if bucket_cap_mb is None else int(bucket_cap_mb * MB)
-        self._buckets = _bucket_assignment(self._params, cap)
+        self._buckets = _bucket_assignment(self._params, FIRST_BUCKET_BYTES if bucket_cap_mb is None else cap, cap)
         self._place = {id(p): (b, i) for b in self._buckets for i, p in enumerate(b.params)}
         self._sync_this_pass = False  # decided by forward (no_sync, grad mode), as torch decides
         self._in_backward = False
@@ -131,6 +131,8 @@ class DistributedDataParallel(Module):
     # ---- during backward -----------------------------------------------------------------------------------
     def _start_pass(self):
         for bucket in self._buckets:
+            if bucket.work is not None:  # left by a backward that raised: the same on every rank, let it land
+                bucket.work.wait()
             bucket.reset()
         self._next_bucket = 0
         self._in_backward = False
