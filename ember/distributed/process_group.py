@@ -95,6 +95,12 @@ def _mpi():
     return MPI
 
 
+def _threads_allowed():
+    """Whether several threads may call MPI at once (mpi4py asks for MPI_THREAD_MULTIPLE by default)."""
+    MPI = _mpi()
+    return MPI.Query_thread() == MPI.THREAD_MULTIPLE
+
+
 def init_process_group(backend=None, init_method=None, timeout=None, world_size=-1, rank=-1, store=None,
                        group_name="", pg_options=None, device_id=None):
     """Join the job mpiexec started: rank and world size come from MPI (init_method and store are not needed).

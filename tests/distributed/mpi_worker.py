@@ -6,6 +6,7 @@ job with an error. DDP runs are checked against one process training on the conc
 """
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -284,6 +285,45 @@ def ddp_unused_parameters():
     strict(x[RANK:RANK + 1], True).sum()  # a new forward after the error starts cleanly
 
 
+class SlowIdentity(ember.autograd.Function):
+    """Backward waits, without using the CPU, until the first bucket's allreduce has completed (or 5 s)."""
+    bucket = None
+    finished_during_backward = None
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, grad):
+        work = SlowIdentity.bucket.work
+        assert work is not None, "the first bucket must have started before the rest of backward"
+        deadline = time.monotonic() + 5
+        while not work._done and time.monotonic() < deadline:
+            time.sleep(0.005)
+        SlowIdentity.finished_during_backward = work._done
+        return grad
+
+
+class SlowMiddle(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.first, self.last = nn.Linear(8, 8), nn.Linear(8, 4)
+
+    def forward(self, x):
+        return self.last(SlowIdentity.apply(self.first(x)))
+
+
+def ddp_overlap():
+    """The first bucket's allreduce completes while backward is still computing earlier layers."""
+    ember.manual_seed(5)
+    model = DDP(SlowMiddle(), bucket_cap_mb=0.0001)
+    assert [len(b.params) for b in model._buckets] == [2, 2]  # last.bias+weight, then first.bias+weight
+    SlowIdentity.bucket = model._buckets[0]
+    model(ember.ones(3, 8) * RANK).sum().backward()
+    assert SlowIdentity.finished_during_backward is True
+
+
 def sampler():
     dataset = list(range(10 * SIZE + 1))
     s = ember.utils.data.DistributedSampler(dataset, seed=3)  # rank and replicas from the process group
@@ -313,7 +353,7 @@ def die():
 
 
 SCENARIOS = {f.__name__: f for f in (collectives, groups, objects, ddp_training, ddp_no_sync, ddp_unused_parameters,
-                                     sampler, fail, die)}
+                                     ddp_overlap, sampler, fail, die)}
 
 if __name__ == "__main__":
     dist.init_process_group("mpi")

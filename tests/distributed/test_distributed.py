@@ -14,7 +14,8 @@ from ember.distributed.launch import mpiexec_command
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKER = os.path.join(HERE, "mpi_worker.py")
-ALL = ["collectives", "groups", "objects", "ddp_training", "ddp_no_sync", "ddp_unused_parameters", "sampler"]
+ALL = ["collectives", "groups", "objects", "ddp_training", "ddp_no_sync", "ddp_unused_parameters", "ddp_overlap",
+       "sampler"]
 
 
 def mpiexec(nproc, argv, timeout=90):

@@ -10,10 +10,14 @@ How the averaging overlaps with backward (as torch's reducer does):
   - each parameter's post-accumulate-grad hook copies its .grad (divided by the world size) into its bucket;
     when a bucket is full, a non-blocking allreduce (MPI_Iallreduce) starts on it while backward goes on
     computing the gradients of earlier layers. Buckets start in the same order on every rank, as MPI requires;
+  - MPI moves a non-blocking collective's data only while some MPI call is running in the process, so a helper
+    thread waits in MPI_Wait on each started bucket while the main thread computes (torch's gloo backend also
+    communicates from background threads); without MPI_THREAD_MULTIPLE, each hook asks MPI_Test instead;
   - at the end of backward (an engine final callback) the remaining allreduces are waited for and the averaged
     gradients written back into .grad, before backward() returns.
 """
 import contextlib
+import threading
 
 import numpy as np
 
@@ -37,15 +41,26 @@ class _Bucket:
         self.flat = np.zeros(self.offsets[-1], dtype)
         self.ready = [False] * len(params)
         self.waiting = len(params)
-        self.work = None
+        self.work = self.mover = None
 
     def slot(self, i):
         return self.flat[self.offsets[i]:self.offsets[i + 1]]
 
+    def start(self, group, in_background):
+        self.work = dist.all_reduce(_wrap(self.flat), group=group, async_op=True)
+        if in_background:
+            self.mover = threading.Thread(target=self.work.wait, daemon=True)
+            self.mover.start()
+
+    def finish(self):
+        if self.mover is not None:
+            self.mover.join()
+        self.work.wait()
+
     def reset(self):
         self.ready = [False] * len(self.params)
         self.waiting = len(self.params)
-        self.work = None
+        self.work = self.mover = None
 
 
 def _bucket_assignment(params, first_bytes, cap_bytes):
@@ -98,6 +113,7 @@ class DistributedDataParallel(Module):
         self._sync_this_pass = False  # decided by forward (no_sync, grad mode), as torch decides
         self._in_backward = False
         self._next_bucket = 0
+        self._in_background = dist.process_group._threads_allowed()
         self._grad_hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in self._params]
         self._sync_module_states()
 
@@ -132,7 +148,7 @@ class DistributedDataParallel(Module):
     def _start_pass(self):
         for bucket in self._buckets:
             if bucket.work is not None:  # left by a backward that raised: the same on every rank, let it land
-                bucket.work.wait()
+                bucket.finish()
             bucket.reset()
         self._next_bucket = 0
         self._in_backward = False
@@ -153,19 +169,15 @@ class DistributedDataParallel(Module):
         bucket.ready[i] = True
         bucket.waiting -= 1
         self._launch_ready_buckets()
-        self._poke()
+        if not self._in_background:  # let MPI move the started buckets' data a little
+            for bucket in self._buckets[:self._next_bucket]:
+                bucket.work.is_completed()
 
     def _launch_ready_buckets(self):
         """Start every full bucket whose predecessors have started: the same order on every rank."""
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].waiting == 0:
-            bucket = self._buckets[self._next_bucket]
-            bucket.work = dist.all_reduce(_wrap(bucket.flat), group=self.process_group, async_op=True)
+            self._buckets[self._next_bucket].start(self.process_group, self._in_background)
             self._next_bucket += 1
-
-    def _poke(self):
-        """MPI moves a non-blocking collective's data while some MPI call runs: ask about the started ones."""
-        for bucket in self._buckets[:self._next_bucket]:
-            bucket.work.is_completed()
 
     def _finish_reduction(self):
         """The end of backward: wait for the allreduces, write the averaged gradients into .grad."""
@@ -190,7 +202,7 @@ class DistributedDataParallel(Module):
             self._launch_ready_buckets()
             dist.all_reduce(_wrap(used), group=self.process_group)  # which parameters some rank used
         for bucket in self._buckets:
-            bucket.work.wait()
+            bucket.finish()
             for i, p in enumerate(bucket.params):
                 if used is not None and used[self._index[id(p)]] == 0:
                     continue  # no rank used it: its .grad stays as it was, as in torch
