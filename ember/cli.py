@@ -185,12 +185,12 @@ def run_command(args):
         raise UsageError(f"no such program: {args.script}")
     if args.nproc is not None:  # one process per rank, each running this command without --nproc
         import subprocess
-        from .distributed.launch import mpiexec_command
+        from .distributed import launch
         try:
-            command = mpiexec_command(args.nproc, ["-m", "ember.cli", "run", args.script] + args.args)
+            command = launch.mpiexec_command(args.nproc, ["-m", "ember.cli", "run", args.script] + args.args)
         except (ValueError, FileNotFoundError) as error:
             raise UsageError(str(error)) from None
-        code = subprocess.call(command)
+        code = subprocess.call(command, env=launch.environment(args.nproc))
         if code:
             raise SystemExit(code)
         return

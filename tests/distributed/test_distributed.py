@@ -9,7 +9,7 @@ import torch
 
 import ember
 import ember.utils.data.distributed as ember_distributed_sampler
-from ember.distributed.launch import mpiexec_command
+from ember.distributed.launch import environment, mpiexec_command
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -19,7 +19,7 @@ ALL = ["collectives", "groups", "objects", "ddp_training", "ddp_no_sync", "ddp_u
 
 
 def mpiexec(nproc, argv, timeout=90):
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(environment(nproc), PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     return subprocess.run(mpiexec_command(nproc, argv), capture_output=True, text=True, timeout=timeout, env=env,
                           cwd=ROOT)
 
@@ -118,3 +118,10 @@ def test_sampler_misuse_raises_as_torch():
             lib.utils.data.DistributedSampler(range(5), num_replicas=3, rank=3)
     with pytest.raises(RuntimeError, match="init_process_group"):
         ember.utils.data.DistributedSampler(range(5))
+
+
+def test_launch_gives_each_process_its_share_of_the_cores_unless_the_user_chose(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert environment(2)["OMP_NUM_THREADS"] == str(max(1, os.cpu_count() // 2))
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert environment(2)["OMP_NUM_THREADS"] == "3"

@@ -175,8 +175,10 @@ class DistributedDataParallel(Module):
 
     def _launch_ready_buckets(self):
         """Start every full bucket whose predecessors have started: the same order on every rank."""
-        while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].waiting == 0:
-            self._buckets[self._next_bucket].start(self.process_group, self._in_background)
+        last = len(self._buckets) - 1
+        while self._next_bucket <= last and self._buckets[self._next_bucket].waiting == 0:
+            # the last bucket is ready when backward is (nearly) over: nothing left to overlap, no helper thread
+            self._buckets[self._next_bucket].start(self.process_group, self._in_background and self._next_bucket < last)
             self._next_bucket += 1
 
     def _finish_reduction(self):
