@@ -10,7 +10,10 @@ Each process gets cores/p BLAS threads, so every run uses the whole machine. Per
   backward   loss.backward() with DDP: includes whatever communication was not hidden
   local      the same backward under no_sync(): no communication at all
   allreduce  the gradient buckets allreduced alone, one after the other (what there is to hide)
-  hidden     1 - (backward - local) / allreduce: the fraction of the allreduce that overlapped backward
+  hidden     1 - (backward - local) / allreduce: the fraction of the allreduce's cost that backward hid (what the
+             overlap saved)
+  in flight  ember only, from DDP's timeline: of the time its bucket allreduces were running, the fraction before
+             backward's computation ended (what overlapped, whether or not it made the step faster)
 """
 import argparse
 import json
@@ -39,6 +42,7 @@ def worker(library, steps, port):
         import ember as torch
         import ember.distributed as dist
         dist.init_process_group("mpi")
+        timeline = record_ddp_timeline()
     rank, size = dist.get_rank(), dist.get_world_size()
     nn, F = torch.nn, torch.nn.functional
     rng = np.random.default_rng(0)
@@ -69,7 +73,10 @@ def worker(library, steps, port):
                 times["backward"].append(after - before)
         return {k: float(np.median(v)) for k, v in times.items()}, loss.item()
 
+    if library == "ember":
+        timeline.clear()
     ddp, loss = timed(True)
+    in_flight = overlap(timeline) if library == "ember" and size > 1 else None
     with model.no_sync():
         local, _ = timed(False)
     sizes = bucket_sizes([p.numel() for p in model.parameters()])
@@ -88,9 +95,48 @@ def worker(library, steps, port):
         exposed = ddp["backward"] - local["backward"]
         print(json.dumps({"step": ddp["step"], "backward": ddp["backward"], "local": local["backward"],
                           "allreduce": allreduce, "buckets": len(sizes), "loss": loss, "fit": fit,
+                          "in_flight": in_flight,
                           "gradient_bytes": 4 * sum(sizes),
                           "hidden": None if size == 1 else min(1.0, max(0.0, 1 - exposed / allreduce))}))
     dist.destroy_process_group()
+
+
+def record_ddp_timeline():
+    """Wrap ember's DDP to note, each step, when each bucket's allreduce started and finished, and when the
+    backward computation ended (the final callback began)."""
+    from ember.distributed.collectives import Work
+    from ember.nn.parallel import distributed as ddp
+    passes, started = [], []
+    start, wait, finish = ddp._Bucket.start, Work.wait, ddp.DistributedDataParallel._finish_reduction
+
+    def timed_start(bucket, group, in_background):
+        begun = time.perf_counter()
+        start(bucket, group, in_background)
+        started.append((begun, bucket.work))
+
+    def timed_wait(work, timeout=None):
+        wait(work, timeout)
+        if not hasattr(work, "finished_at"):
+            work.finished_at = time.perf_counter()
+        return True
+
+    def timed_finish(self):
+        computed = time.perf_counter()
+        finish(self)
+        passes.append((computed, [(begun, work.finished_at) for begun, work in started]))
+        started.clear()
+
+    ddp._Bucket.start, Work.wait, ddp.DistributedDataParallel._finish_reduction = timed_start, timed_wait, timed_finish
+    return passes
+
+
+def overlap(passes):
+    under = total = 0.0
+    for computed, buckets in passes:
+        for begun, finished in buckets:
+            under += max(0.0, min(finished, computed) - begun)
+            total += finished - begun
+    return under / total
 
 
 def allreduce_fit(torch, dist, repeats):
@@ -120,9 +166,9 @@ def bucket_sizes(numels, first=2 ** 20, cap=25 * 2 ** 20):
     return sizes + ([current] if current else [])
 
 
-def run(library, nproc, steps, environment=None):
+def run(library, nproc, steps, environment=None, threads=None):
     from ember.distributed.launch import mpiexec_command
-    threads = max(1, os.cpu_count() // nproc)
+    threads = threads or max(1, os.cpu_count() // nproc)
     with socket.socket() as s:  # a free port for torch's gloo rendezvous
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -148,21 +194,25 @@ def main():
     runs = []
     for nproc in args.nproc:
         for library in ("ember", "torch"):
-            runs.append((library, nproc, None))
-        if nproc > 1:  # MPICH moves non-blocking data inside MPI calls only, unless it has a progress thread
-            runs.append(("ember", nproc, {"MPICH_ASYNC_PROGRESS": "1"}))
+            runs.append((library, nproc, None, None))
+            if nproc == 1 and os.cpu_count() > 1:  # one core's worth: what each of the processes below gets
+                runs.append((library, nproc, None, 1))
+        if nproc > 1:  # MPICH's own progress thread, instead of DDP's helper threads (it spins all the time)
+            runs.append(("ember", nproc, {"MPICH_ASYNC_PROGRESS": "1"}, None))
     print(f"W3 data-parallel, global batch {GLOBAL_BATCH}, {args.steps} steps, {os.cpu_count()} cores "
           f"({time.strftime('%Y-%m-%d')})\n")
-    print("| library | processes x threads | step | backward | backward, no_sync | allreduce alone | hidden | loss |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| library | processes x threads | step | backward | backward, no_sync | allreduce alone | hidden "
+          "| in flight | loss |")
+    print("|---|---|---|---|---|---|---|---|---|")
     fits = []
-    for library, nproc, environment in runs:
-        r, threads = run(library, nproc, args.steps, environment)
+    for library, nproc, environment, threads in runs:
+        r, threads = run(library, nproc, args.steps, environment, threads)
         name = library + (" (MPICH_ASYNC_PROGRESS=1)" if environment else "")
         hidden = "-" if r["hidden"] is None else f"{100 * r['hidden']:.0f}%"
+        in_flight = "-" if r["in_flight"] is None else f"{100 * r['in_flight']:.0f}%"
         allreduce = "-" if nproc == 1 else f"{1e3 * r['allreduce']:.1f} ms ({r['buckets']} buckets)"
         print(f"| {name} | {nproc} x {threads} | {1e3 * r['step']:.1f} ms | {1e3 * r['backward']:.1f} ms | "
-              f"{1e3 * r['local']:.1f} ms | {allreduce} | {hidden} | {r['loss']:.5f} |", flush=True)
+              f"{1e3 * r['local']:.1f} ms | {allreduce} | {hidden} | {in_flight} | {r['loss']:.5f} |", flush=True)
         if r["fit"]:
             fits.append((name, nproc, r))
     for name, nproc, r in fits:  # the ring model, fitted to this machine, against the W3 allreduce measured above
