@@ -4,6 +4,7 @@ Every rank runs the same scenarios; each checks its results against the definiti
 every rank was given: rank r's inputs are a known function of r) and raises on any difference, which ends the
 job with an error. DDP runs are checked against one process training on the concatenated global batch.
 """
+import gc
 import os
 import sys
 import time
@@ -285,6 +286,28 @@ def ddp_unused_parameters():
     strict(x[RANK:RANK + 1], True).sum()  # a new forward after the error starts cleanly
 
 
+def ddp_rewrap():
+    """A discarded wrapper leaves no hooks behind; a backward that did not go through DDP's forward stays local."""
+    from ember.autograd import engine
+    module = mlp()
+    first = DDP(module)
+    del first
+    gc.collect()
+    second = DDP(module)
+    for p in module.parameters():
+        assert len(engine._leaf_hooks(p, engine.POST_ACCUMULATE_HOOKS)) == 1
+    x, y = digits_data(SIZE, seed=2)
+    F.cross_entropy(second(ember.tensor(x[RANK:RANK + 1])), ember.tensor(y[RANK:RANK + 1])).backward()
+    synced = [None] * SIZE
+    dist.all_gather_object(synced, float(module[0].weight.grad.sum()))
+    assert len(set(synced)) == 1, "through DDP's forward: the same averaged gradient everywhere"
+    module.zero_grad()
+    F.cross_entropy(module(ember.tensor(x[RANK:RANK + 1])), ember.tensor(y[RANK:RANK + 1])).backward()
+    local = [None] * SIZE
+    dist.all_gather_object(local, float(module[0].weight.grad.sum()))
+    assert len(set(local)) == SIZE, "around DDP: each rank keeps its own gradient"
+
+
 class SlowIdentity(ember.autograd.Function):
     """Backward waits, without using the CPU, until the first bucket's allreduce has completed (or 5 s)."""
     bucket = None
@@ -353,7 +376,7 @@ def die():
 
 
 SCENARIOS = {f.__name__: f for f in (collectives, groups, objects, ddp_training, ddp_no_sync, ddp_unused_parameters,
-                                     ddp_overlap, sampler, fail, die)}
+                                     ddp_overlap, ddp_rewrap, sampler, fail, die)}
 
 if __name__ == "__main__":
     dist.init_process_group("mpi")

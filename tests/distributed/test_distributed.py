@@ -14,7 +14,7 @@ from ember.distributed.launch import environment, mpiexec_command
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 WORKER = os.path.join(HERE, "mpi_worker.py")
-ALL = ["collectives", "groups", "objects", "ddp_training", "ddp_no_sync", "ddp_unused_parameters", "ddp_overlap",
+ALL = ["collectives", "groups", "objects", "ddp_training", "ddp_no_sync", "ddp_unused_parameters", "ddp_overlap", "ddp_rewrap",
        "sampler"]
 
 

@@ -18,6 +18,7 @@ How the averaging overlaps with backward (as torch's reducer does):
 """
 import contextlib
 import threading
+import weakref
 
 import numpy as np
 
@@ -114,7 +115,8 @@ class DistributedDataParallel(Module):
         self._in_backward = False
         self._next_bucket = 0
         self._in_background = dist.process_group._threads_allowed()
-        self._grad_hooks = [p.register_post_accumulate_grad_hook(self._grad_ready) for p in self._params]
+        handles = [p.register_post_accumulate_grad_hook(_weak_hook(self)) for p in self._params]
+        weakref.finalize(self, _remove_all, handles)  # a discarded wrapper leaves no hooks on the parameters
         self._sync_module_states()
 
     # ---- construction and forward ----------------------------------------------------------------------
@@ -183,7 +185,7 @@ class DistributedDataParallel(Module):
 
     def _finish_reduction(self):
         """The end of backward: wait for the allreduces, write the averaged gradients into .grad."""
-        self._in_backward = False
+        self._in_backward = self._sync_this_pass = False  # the next backward needs a forward through DDP again
         missing = [(b, i) for b in self._buckets for i in range(len(b.params)) if not b.ready[i]]
         if missing and not self.find_unused_parameters:
             names = ", ".join(self._names[id(b.params[i])] for b, i in missing)
@@ -215,6 +217,22 @@ class DistributedDataParallel(Module):
                     p.grad._data[...] = averaged
             bucket.reset()
         self._next_bucket = 0
+
+
+def _weak_hook(ddp):
+    """The parameters' hook, holding the wrapper weakly: the parameters must not keep it alive."""
+    method = weakref.WeakMethod(ddp._grad_ready)
+
+    def hook(param):
+        grad_ready = method()
+        if grad_ready is not None:
+            grad_ready(param)
+    return hook
+
+
+def _remove_all(handles):
+    for handle in handles:
+        handle.remove()
 
 
 __all__ = ["DistributedDataParallel"]
