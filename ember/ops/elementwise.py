@@ -850,7 +850,8 @@ def masked_fill(a, mask, value):
             value = int(value) if a._data.dtype.kind != "b" else bool(value)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
-    return where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    out = where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    return out if out._data.flags.c_contiguous else out.contiguous()  # torch fills a contiguous clone
 
 
 # ----------------------------------------------------------------------------

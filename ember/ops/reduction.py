@@ -157,7 +157,7 @@ class Softmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         e = np.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a.copy()
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = np.asarray(e / e.sum(axis=axis, keepdims=True), order="C")  # contiguous, as torch's kernel
         ctx.save_for_backward(out)
         return out
 
@@ -174,7 +174,7 @@ class LogSoftmax(Op):
         if a.size == 0:
             return a.copy()
         shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)), order="C")
         ctx.save_for_backward(out)
         return out
 
