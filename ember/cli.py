@@ -190,7 +190,7 @@ def run_command(args):
             command = launch.mpiexec_command(args.nproc, ["-m", "ember.cli", "run", args.script] + args.args)
         except (ValueError, FileNotFoundError) as error:
             raise UsageError(str(error)) from None
-        code = subprocess.call(command, env=launch.environment(args.nproc))
+        code = subprocess.call(command)
         if code:
             raise SystemExit(code)
         return

@@ -1,4 +1,4 @@
-"""Starting the processes: the mpiexec command line that `ember run --nproc N` hands over to, and its environment."""
+"""Starting the processes: the mpiexec command line that `ember run --nproc N` hands over to."""
 import os
 import shutil
 import sys
@@ -15,11 +15,3 @@ def mpiexec_command(nproc, argv):
         raise FileNotFoundError('no mpiexec found: pip install "ember[distributed]" (it brings mpich and mpiexec)')
     return [mpiexec, "-n", str(nproc), sys.executable] + list(argv)
 
-
-def environment(nproc):
-    """The processes' environment: unless the user chose, each process's BLAS gets its share of the cores
-    (as torchrun does), since N processes each starting one BLAS thread per core oversubscribe the machine
-    and make every matrix product wait for busy cores."""
-    env = dict(os.environ)
-    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
-    return env

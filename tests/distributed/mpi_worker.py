@@ -361,6 +361,13 @@ def sampler():
         assert all(len(g) == len(s) == 11 for g in gathered)
 
 
+def blas_threads():
+    """Started without OMP_NUM_THREADS: init_process_group gave each process its share of the cores."""
+    from threadpoolctl import threadpool_info
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(n == max(1, os.cpu_count() // SIZE) for n in blas), blas
+
+
 def fail():
     """Rank 1 raises; the others wait in a barrier that can never complete."""
     if RANK == 1:
@@ -376,7 +383,7 @@ def die():
 
 
 SCENARIOS = {f.__name__: f for f in (collectives, groups, objects, ddp_training, ddp_no_sync, ddp_unused_parameters,
-                                     ddp_overlap, ddp_rewrap, sampler, fail, die)}
+                                     ddp_overlap, ddp_rewrap, sampler, blas_threads, fail, die)}
 
 if __name__ == "__main__":
     dist.init_process_group("mpi")
