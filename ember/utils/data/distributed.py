@@ -15,8 +15,9 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
             if not dist.is_initialized():
-                raise RuntimeError("DistributedSampler needs num_replicas and rank, or a process group to take "
-                                   "them from: call ember.distributed.init_process_group() first")
+                raise ValueError("Default process group has not been initialized: DistributedSampler takes "
+                                 "num_replicas and rank from it; call ember.distributed.init_process_group() "
+                                 "first, or pass num_replicas= and rank=")
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank
         if not 0 <= rank < num_replicas:
