@@ -60,8 +60,10 @@ def make_view(source, out, replay, multi_output=None):
         base._vc = [0]
     out._vc = base._vc
     info.version = base._vc[0]
-    info.multi_output = multi_output
-    info.made_without_grad = not STATE.enabled and base._requires_grad
+    # a view of a view keeps its parent's restrictions (torch's creation_meta)
+    info.multi_output = multi_output or (parent.multi_output if parent is not None else None)
+    info.made_without_grad = (not STATE.enabled and base._requires_grad) or (parent is not None and
+                                                                             parent.made_without_grad)
     out._view = info
     return out
 
@@ -70,8 +72,19 @@ def sync(view):
     """Give a view whose base was changed in place since its grad_fn was made a fresh grad_fn (replayed)."""
     info = view._view
     base = info.base
-    if base._vc[0] == info.version or not base._requires_grad or not STATE.enabled or info.made_without_grad:
+    if base._vc[0] == info.version or not base._requires_grad or not STATE.enabled:
         return
+    if info.multi_output is not None:
+        raise RuntimeError(f"{info.multi_output} is a view and its base or another view of its base has been "
+                           "modified inplace. This view is the output of a function that returns multiple views. "
+                           "Such functions do not allow the output views to be modified inplace. You should replace "
+                           "the inplace operation by an out-of-place one.")
+    if info.made_without_grad:
+        raise RuntimeError("A view was created in no_grad mode and its base or another view of its base has been "
+                           "modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+                           "error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+                           "inplace either both inside the no_grad block (if you don't want the inplace to be "
+                           "tracked) or both outside (if you want the inplace to be tracked).")
     info.version = base._vc[0]
     fresh = info.replay(base)
     view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
@@ -85,7 +98,7 @@ def check_inplace(view):
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation. "
                            "Wrap the update in `with ember.no_grad():`, or work on a clone().")
     if info.multi_output is not None:
-        raise RuntimeError(f"Output of {info.multi_output} is a view and is being modified inplace. This view is "
+        raise RuntimeError(f"{info.multi_output} is a view and is being modified inplace. This view is "
                            "the output of a function that returns multiple views. Such functions do not allow the "
                            "output views to be modified inplace. You should replace the inplace operation by an "
                            "out-of-place one (or .clone() the view first).")
