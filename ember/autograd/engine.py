@@ -57,7 +57,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                 g = found.get(_key(t))
                 if g is not None:
                     _accumulate(t, g, create_graph, owners)
-                    _post_accumulate(t)
+                    if POST_ACCUMULATE_HOOKS:
+                        _post_accumulate(t)
         _run_final_callbacks()
     finally:
         FINAL_CALLBACKS.pop()
@@ -243,7 +244,8 @@ def _leaf_done(leaf, g, capture, create_graph, owners):
         g = _run_hooks(_leaf_hooks(leaf), g, owners)
     if capture is None:
         _accumulate(leaf, g, create_graph, owners)
-        _post_accumulate(leaf)
+        if POST_ACCUMULATE_HOOKS:
+            _post_accumulate(leaf)
     elif leaf in capture:
         capture[leaf] = g
 
@@ -299,7 +301,7 @@ def register_post_accumulate_grad_hook(tensor, fn):
 
 
 def _post_accumulate(leaf):
-    hooks = _leaf_hooks(leaf, POST_ACCUMULATE_HOOKS) if POST_ACCUMULATE_HOOKS else None
+    hooks = _leaf_hooks(leaf, POST_ACCUMULATE_HOOKS)
     for fn in list(hooks.values()) if hooks else ():
         if fn(leaf) is not None:
             raise RuntimeError("Tensor post accumulate grad hooks should return None.")
