@@ -121,3 +121,11 @@ def test_sampler_misuse_raises_as_torch():
         with pytest.raises(ValueError, match="Default process group has not been initialized"):
             lib.utils.data.DistributedSampler(range(5))
 
+
+
+def test_ember_run_nproc_refuses_a_bad_count(tmp_path, capsys):
+    from ember.cli import main
+    program = tmp_path / "train.py"
+    program.write_text("print('never runs')\n")
+    assert main(["run", "--nproc", "0", str(program)]) == 2
+    assert "the number of processes must be a positive integer, got 0" in capsys.readouterr().err
