@@ -102,22 +102,27 @@ concat = concatenate = cat
 
 
 def detach(input):
+    """The same data, cut from the graph: no grad_fn, requires_grad False."""
     return input.detach()
 
 
 def is_tensor(obj):
+    """True if obj is an ember Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input):
+    """True for a floating-point dtype."""
     return input.is_floating_point()
 
 
 def numel(input):
+    """The number of elements."""
     return input.numel()
 
 
 def broadcast_shapes(*shapes):
+    """The shape that the given shapes broadcast to."""
     import numpy
     try:
         return Size(numpy.broadcast_shapes(*shapes))
@@ -126,11 +131,13 @@ def broadcast_shapes(*shapes):
 
 
 def hstack(tensors):
+    """Tensors joined along the columns (dim 1; dim 0 for vectors)."""
     tensors = [x.reshape(1) if x.ndim == 0 else x for x in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """Tensors stacked as rows (along dim 0, vectors as rows)."""
     return cat([x.reshape(1, -1) if x.ndim < 2 else x for x in tensors], 0)
 
 
@@ -138,12 +145,14 @@ row_stack = vstack
 
 
 def broadcast_tensors(*tensors):
+    """The tensors expanded (as views) to their common broadcast shape."""
     shape = broadcast_shapes(*(x.shape for x in tensors))
     return tuple(x.expand(shape) for x in tensors)
 
 
 def _legacy_constructor(dt):
     def make(*args):
+        """A tensor of this legacy type from data (a sequence or array) or from sizes."""
         if len(args) == 1 and not isinstance(args[0], _builtins.int):
             return tensor(args[0], dtype=dt)
         return zeros(*args, dtype=dt)

@@ -147,6 +147,11 @@ def _share_the_cores(MPI, world):
 def _abort_job(kind, value, traceback):
     """An uncaught exception on one rank: report it, name the rank, and take the whole job down."""
     (_previous_excepthook or sys.__excepthook__)(kind, value, traceback)
+    abort_job(kind)
+
+
+def abort_job(kind):
+    """Name this rank and the exception it raised, and end every process of the job (MPI_Abort)."""
     MPI = _mpi()
     world = MPI.COMM_WORLD
     sys.stderr.write(f"ember.distributed: rank {world.Get_rank()} (of {world.Get_size()}) raised "

@@ -161,6 +161,7 @@ def embedding(input, weight, padding_idx=None):
 
 
 def one_hot(tensor, num_classes=-1):
+    """Integer class labels as one-hot rows of length num_classes."""
     if tensor._data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     n = int(tensor._data.max()) + 1 if num_classes == -1 else num_classes
@@ -180,6 +181,7 @@ log_softmax = _rd.log_softmax
 
 
 def relu6(input):
+    """min(max(x, 0), 6) for each element."""
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -190,14 +192,17 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 
 
 def leaky_relu(input, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
     return _ew.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
     return where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0)))  # clamp: no exp of large x
 
 
 def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF (approximate='tanh' for the tanh formula)."""
     if approximate == "tanh":
         return 0.5 * input * (1 + (math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)).tanh())
     if approximate != "none":
@@ -206,16 +211,19 @@ def gelu(input, approximate="none"):
 
 
 def silu(input):
+    """x * sigmoid(x)."""
     return input * input.sigmoid()
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, a smooth relu."""
     scaled = input * beta if beta != 1 else input
     smooth = _ew.softplus(scaled) if beta == 1 else _ew.softplus(scaled) / beta
     return where(scaled > threshold, input, smooth)  # linear above the threshold, as in PyTorch
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)), computed stably."""
     return -_ew.softplus(-input)
 
 
@@ -240,16 +248,19 @@ def _check_sizes(input, target):
 
 
 def mse_loss(input, target, reduction="mean"):
+    """The mean (or sum) of squared differences between input and target."""
     _check_sizes(input, target)
     return _reduce((input - target) ** 2, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
+    """The mean (or sum) of absolute differences between input and target."""
     _check_sizes(input, target)
     return _reduce((input - target).abs(), reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """Squared error below beta, absolute error above it (scaled by beta)."""
     _check_sizes(input, target)
     if beta == 0:
         return l1_loss(input, target, reduction)
@@ -258,12 +269,14 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
+    """Squared error below delta, absolute error above it (scaled by delta)."""
     _check_sizes(input, target)
     diff = (input - target).abs()
     return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, averaged."""
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -412,6 +425,7 @@ def _same_padding(input, weight_shape, dilation, stride):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) of a batch of images with the given filters."""
     x, unbatched = _batched(input, "conv2d", 2)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
@@ -449,6 +463,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution: the gradient of conv2d with respect to its input."""
     x, unbatched = _batched(input, "conv_transpose2d", 2)
     if x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
@@ -463,6 +478,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
@@ -481,6 +497,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each 1-d window."""
     x, unbatched = _batched(input, "max_pool1d", 1)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
@@ -535,6 +552,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean over each 1-d window."""
     x, unbatched = _batched(input, "avg_pool1d", 1)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),

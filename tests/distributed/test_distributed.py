@@ -65,6 +65,20 @@ def test_ember_run_nproc_runs_an_unchanged_torch_program(tmp_path):
         assert (tmp_path / f"rank{rank}.txt").read_text() == "2 3.0 ['--lr', '0.1'] ember.nn.modules.linear"
 
 
+def test_ember_run_nproc_a_rank_that_raises_ends_the_job(tmp_path):
+    program = tmp_path / "train.py"
+    program.write_text("import torch.distributed as dist\n"
+                       "dist.init_process_group()\n"
+                       "if dist.get_rank() == 1:\n"
+                       "    raise KeyError('failing on purpose')\n"
+                       "dist.barrier()\n")
+    done = subprocess.run([sys.executable, "-m", "ember.cli", "run", "--nproc", "2", str(program)],
+                          capture_output=True, text=True, timeout=60, env=dict(os.environ, PYTHONPATH=ROOT), cwd=ROOT)
+    assert done.returncode != 0
+    assert "KeyError: 'failing on purpose'" in done.stderr
+    assert "ember.distributed: rank 1 (of 2) raised KeyError; aborting all ranks" in done.stderr
+
+
 def test_init_outside_mpiexec_says_how_to_start_the_job(monkeypatch):
     for name in ember.distributed.process_group.LAUNCHER_VARIABLES:
         monkeypatch.delenv(name, raising=False)

@@ -7,6 +7,7 @@ from .module import Module
 
 
 class Embedding(Module):
+    """A lookup table: row i of the weight for each index i."""
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None):
         super().__init__()
         if padding_idx is not None:
@@ -24,14 +25,17 @@ class Embedding(Module):
             self.weight = Parameter(_weight)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+        """An Embedding whose weights are the given matrix (frozen unless freeze=False)."""
         rows, dim = embeddings.shape
         module = cls(rows, dim, padding_idx=padding_idx, _weight=embeddings)
         module.weight.requires_grad_(not freeze)
