@@ -149,6 +149,7 @@ class Tensor:
         return engine.register_hook(self, hook)
 
     def register_post_accumulate_grad_hook(self, hook):
+        """hook(self) runs once this leaf's .grad holds the gradient of a backward pass (DDP starts its allreduce)."""
         return engine.register_post_accumulate_grad_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

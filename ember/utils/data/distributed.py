@@ -12,6 +12,8 @@ from .sampler import Sampler
 
 
 class DistributedSampler(Sampler):
+    """Rank rank's share of the dataset's indices (one num_replicas-th), reshuffled by set_epoch: torch's exactly."""
+
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
         if num_replicas is None or rank is None:
             if not dist.is_initialized():
