@@ -3,22 +3,24 @@
 ``import ember as torch`` and tensor-level PyTorch programs run unchanged.
 Everything a user reaches is re-exported here by name.
 """
-import builtins as _builtins
 import functools as _functools
 
 from . import _backend
 from ._backend import dtype, device, get_default_dtype, set_default_dtype
 from .tensor import Tensor, Size
-from .autograd import no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode
+from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                       is_inference_mode_enabled)
 from . import autograd
-from .creation import (tensor, as_tensor, from_numpy, zeros, ones, empty, full, eye, arange, linspace, logspace,
-                       zeros_like, ones_like, empty_like, full_like)
+from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones, empty, full, eye, arange, linspace,
+                       logspace, zeros_like, ones_like, empty_like, full_like)
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
 from . import nn, optim, utils, viz, distributed
 from .serialization import save, load
+from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                            ByteTensor, BoolTensor, set_default_tensor_type)
 
 __version__ = "0.1.0"
 
@@ -72,7 +74,7 @@ where = _ew.where
 (sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
  any, all, count_nonzero) = map(_takes_tensor, (
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
-    _rd.logsumexp, _rd.softmax, _rd.log_softmax, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+    _rd.logsumexp, _rd.softmax_over, _rd.log_softmax_over, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
 
 sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax, cummin = map(_takes_tensor, (
     _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.mode, _rd.var_mean, _rd.std_mean, _rd.cumprod,
@@ -150,15 +152,6 @@ def broadcast_tensors(*tensors):
     return tuple(x.expand(shape) for x in tensors)
 
 
-def _legacy_constructor(dt):
-    def make(*args):
-        """A tensor of this legacy type from data (a sequence or array) or from sizes."""
-        if len(args) == 1 and not isinstance(args[0], _builtins.int):
-            return tensor(args[0], dtype=dt)
-        return zeros(*args, dtype=dt)
-    return make
-
-
 # dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
 float32 = float = _backend.float32
 float64 = double = _backend.float64
@@ -170,18 +163,13 @@ int8 = _backend.int8
 uint8 = _backend.uint8
 bool = _backend.bool_
 
-FloatTensor = _legacy_constructor(float32)
-DoubleTensor = _legacy_constructor(float64)
-LongTensor = _legacy_constructor(int64)
-IntTensor = _legacy_constructor(int32)
-BoolTensor = _legacy_constructor(bool)
-ByteTensor = _legacy_constructor(uint8)
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
     "get_default_dtype", "set_default_dtype",
-    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",
+    "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
+    "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
+    "linspace", "logspace",
     "zeros_like", "ones_like", "empty_like", "full_like",
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",
@@ -200,5 +188,6 @@ __all__ = [
     "is_tensor", "is_floating_point", "numel", "broadcast_shapes", "broadcast_tensors",
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16", "short",
     "int8", "uint8", "bool",
-    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+    "BoolTensor", "set_default_tensor_type",
 ]

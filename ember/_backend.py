@@ -8,6 +8,7 @@ runs on a GPU array; only array *creation* needs the device's module, which
 import builtins
 import ctypes
 import functools
+import operator
 import os
 import sys
 
@@ -91,6 +92,20 @@ def to_dtype(d):
             pass
     supported = ", ".join(x.name for x in ALL_DTYPES)
     raise TypeError(f"ember does not support dtype {d!r}; supported dtypes are: {supported}")
+
+
+def dtype_arg(d, name):
+    """A ``dtype=`` argument of a public function: an ember dtype or a Python type (float, int, bool), or None.
+
+    Strings and NumPy dtypes are refused with a TypeError, as PyTorch does, so a typo cannot pass silently."""
+    if d is None or type(d) is dtype:
+        return d
+    if d in _FROM_PY:
+        return _FROM_PY[d]
+    hint = f"; write dtype=ember.{_NAMES[d] if isinstance(_NAMES.get(d), str) else d}" if isinstance(d, str) and \
+        d in _NAMES else ""
+    raise TypeError(f"{name}(): argument 'dtype' must be an ember dtype such as ember.float32, not "
+                    f"{type(d).__name__} {d!r}{hint}")
 
 
 def dtype_of(array):
@@ -218,6 +233,43 @@ def broadcast_error(shape_a, shape_b):
     return RuntimeError(f"shapes {list(a)} and {list(b)} cannot be broadcast together")
 
 
+def int_arg(value, name, what):
+    """An integer argument (a Python or NumPy int, or a one-element integer Tensor): never a float, str or bool,
+    which PyTorch refuses with a TypeError rather than rounding."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__}); "
+                    f"pass whole numbers, e.g. int({value!r})" if isinstance(value, float) else
+                    f"{name}(): {what} must be ints, got {value!r} ({type(value).__name__})")
+
+
+class ArgumentError(ValueError, AssertionError):
+    """A bad argument that PyTorch rejects with a bare ``assert``: ember says what is wrong as a ValueError that is
+    also an AssertionError, so code written against PyTorch's exception still catches it."""
+
+
+_TORCH_SCALAR_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                       "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double"}
+
+
+def torch_scalar_name(np_dtype):
+    """PyTorch's C++ name of a dtype (Long, Float, ...), as its messages print it."""
+    return _TORCH_SCALAR_NAMES.get(np.dtype(np_dtype).name, str(np_dtype))
+
+
+def require_float(name, *arrays):
+    """Ops PyTorch computes only on floating point tensors refuse integers and bools with its
+    NotImplementedError (a RuntimeError), saying how to convert, instead of quietly promoting."""
+    for a in arrays:  # arrays, or dtypes
+        dt = np.dtype(getattr(a, "dtype", a))
+        if a is not None and dt.kind != "f":
+            raise NotImplementedError(f'"{name}" not implemented for \'{torch_scalar_name(dt)}\': {name} works on '
+                                      "floating point tensors; convert the input first, e.g. x.float()")
+
+
 def normalize_dim(dim, ndim):
     """A possibly negative dim -> 0..ndim-1, with PyTorch's IndexError when out of range."""
     n = ndim if ndim else 1  # a 0-d tensor accepts dim 0 and -1
@@ -252,3 +304,21 @@ def keep_freed_memory():
 
 
 MALLOC_TUNED = keep_freed_memory()
+
+
+# ----------------------------------------------------------------------------
+# floating-point specials: computed silently, as in PyTorch
+# ----------------------------------------------------------------------------
+def quiet_float_errors():
+    """Let NumPy compute inf and nan silently (1/0, log(0), exp(1000), the mean of nothing), as PyTorch does.
+
+    PyTorch never warns about IEEE specials, and a learner comparing the two should not see RuntimeWarnings
+    from deep inside NumPy. NumPy's error state is one process-wide setting (an errstate per op would cost
+    more than the op on small tensors), so ember sets it once; set EMBER_NUMPY_WARNINGS=1 to keep NumPy's
+    warnings. Errors PyTorch does raise (integer division by zero) are checked by the ops themselves.
+    """
+    if os.environ.get("EMBER_NUMPY_WARNINGS", "0") != "1":
+        np.seterr(all="ignore")
+
+
+quiet_float_errors()

@@ -188,6 +188,9 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
     "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
     "torch.utils.data.distributed": "ember.utils.data.distributed",
+    "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
+    "torchvision.transforms": "ember.vision.transforms",
+    "torchvision.transforms.functional": "ember.vision.transforms.functional", "torchvision.utils": "ember.vision.utils",
 }
 
 

@@ -5,8 +5,8 @@ ember draws from the same distributions as PyTorch, not the same stream:
 """
 import numpy as np
 
-from ._backend import DEFAULTS, to_dtype
-from .ops.shape import size_args
+from ._backend import DEFAULTS, int_arg, require_float, to_dtype, torch_scalar_name
+from .ops.shape import new_size, size_args
 from .tensor import Tensor, _wrap
 
 _FIRST_SEED = 67280421310721  # PyTorch's default seed, for the look of it
@@ -88,10 +88,10 @@ def _rng(generator):
     return (generator or default_generator)._rng
 
 
-def _float_dtype(dtype):
+def _float_dtype(dtype, kernel="check_uniform_bounds"):
     dt = to_dtype(dtype) if dtype is not None else DEFAULTS.float_dtype
     if not dt.is_floating_point:
-        raise RuntimeError(f"this random function needs a floating point dtype, got {dt}")
+        require_float(kernel, dt.np)
     return dt.np
 
 
@@ -108,22 +108,31 @@ def _sample_float(draw, size, dtype):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples from [0, 1) of the given size."""
+    new_size(size, "rand")
     dt = _float_dtype(dtype)
     return _make(_sample_float(_rng(generator).random, size_args(size), dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples of the given size."""
-    dt = _float_dtype(dtype)
+    new_size(size, "randn")
+    dt = _float_dtype(dtype, "normal_kernel_cpu")
     return _make(_sample_float(_rng(generator).standard_normal, size_args(size), dt), requires_grad)
 
 
 def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """Random integers from [low, high) of the given size."""
+    if size is None and isinstance(high, (tuple, list)):  # randint(high, size)
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size' (a tuple such as (3,))")
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"randint(): argument 'size' must be a tuple of ints, not {type(size).__name__}; "
+                        f"write randint({low}, {high}, ({size!r},))")
+    int_arg(low, "randint", "low and high"), int_arg(high, "randint", "low and high")
+    new_size((size,), "randint")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = to_dtype(dtype).np if dtype is not None else np.int64
@@ -132,12 +141,16 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1."""
+    n = new_size((n,), "randperm")[0]
     dt = to_dtype(dtype).np if dtype is not None else np.int64
     return _wrap(_rng(generator).permutation(n).astype(dt))
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
     """normal(mean, std, size) with numbers, or elementwise with Tensors of means and/or stds."""
+    if size is None and not isinstance(mean, Tensor) and not isinstance(std, Tensor):
+        raise TypeError("normal(mean, std) of two numbers needs a size, e.g. normal(0.0, 1.0, size=(3,)); "
+                        "or give mean or std as a Tensor")
     m = mean._data if isinstance(mean, Tensor) else mean
     s = std._data if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
@@ -154,16 +167,30 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
 
 def bernoulli(p, generator=None):
     """0/1 samples that are 1 with the probabilities in input."""
+    require_float("bernoulli_tensor_cpu_p_", p._data)
+    if not ((p._data >= 0) & (p._data <= 1)).all():
+        raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false: bernoulli's probabilities "
+                           "must lie in [0, 1]; squash scores first, e.g. with sigmoid()")
     probs = p._data
     return _wrap((_rng(generator).random(probs.shape) < probs).astype(probs.dtype))
 
 
 def multinomial(probs, num_samples, replacement=False, generator=None):
     """Draw category indices with the given (unnormalised) weights, row by row."""
+    if probs._data.dtype.kind != "f":
+        raise RuntimeError(f"multinomial only supports floating-point dtypes for input, got: "
+                           f"{torch_scalar_name(probs._data.dtype)}; convert it, e.g. probs.float()")
+    if probs.ndim not in (1, 2):
+        raise RuntimeError(f"prob_dist must be 1 or 2 dim, got {probs.ndim} dims")
+    if int_arg(num_samples, "multinomial", "num_samples") <= 0:
+        raise RuntimeError(f"cannot sample n_sample <= 0 samples (got {num_samples})")
     weights = np.asarray(probs._data, np.float64)
     rows = weights.reshape(-1, weights.shape[-1])
     if (rows < 0).any() or not np.isfinite(rows).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0): every row needs a "
+                           "positive weight somewhere")
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     rng = _rng(generator)
@@ -198,10 +225,14 @@ def _fill(t, values):
 
 
 def fill_uniform(t, a, b, generator):
+    if a > b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
     return _fill(t, _rng(generator).uniform(a, b, t._data.shape))
 
 
 def fill_normal(t, mean, std, generator):
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(t, _rng(generator).normal(mean, std, t._data.shape))
 
 

@@ -4,6 +4,8 @@ This file is deliberately thin: state, properties and Python's operators.
 Every method is one call into ``ember.ops``, where the maths lives.
 """
 import math
+import numbers
+import warnings
 
 import numpy as np
 
@@ -17,10 +19,11 @@ def _wrap(data, requires_grad=False, grad_fn=None):
     """The internal constructor: no checks, no copies (the hot path of every op)."""
     t = _new(Tensor)
     t._data = data
-    t.grad = None
+    t._grad = None
     t.grad_fn = grad_fn
     t._requires_grad = requires_grad
     t._vc = None
+    t._inference = STATE.inference
     t._view = None
     return t
 
@@ -53,25 +56,32 @@ class Tensor:
     """
 
     # _vc: the version counter (a one-element list, shared with views); _view: how this tensor views its base
-    # (an autograd.views.ViewInfo), or None
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_vc", "_view", "__weakref__")
+    # (an autograd.views.ViewInfo), or None; _inference: made inside inference_mode
+    __slots__ = ("_data", "_grad", "grad_fn", "_requires_grad", "_vc", "_view", "_inference", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
 
     def __init__(self, *args, device=None):
         default = DEFAULTS.float_dtype.np
         if len(args) == 1 and isinstance(args[0], Tensor):
             data = args[0]._data
-        elif len(args) == 1 and not isinstance(args[0], (int, np.integer)):
+        elif len(args) == 1 and isinstance(args[0], (list, tuple, np.ndarray)):
             from .creation import array_from
-            data = array_from(args[0], default).astype(default, copy=False)  # the legacy constructor is float
+            try:
+                data = array_from(args[0]).astype(default, copy=False)  # the legacy constructor is float
+            except RuntimeError as error:  # (PyTorch's legacy constructor says TypeError for None and objects)
+                raise TypeError(str(error)) from None
+        elif len(args) == 1 and isinstance(args[0], (float, bool, str)):
+            raise TypeError(f"Tensor(): data must be a sequence (got {type(args[0]).__name__}); for a number "
+                            f"write ember.tensor({args[0]!r})")
         else:
-            from .ops.shape import size_args
-            data = np.zeros(size_args(args) if args else (0,), default)
+            from .ops.shape import new_size
+            data = np.zeros(new_size(args, "Tensor") if args else (0,), default)
         self._data = data
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
+        self._inference = STATE.inference
         self._view = None
 
     @staticmethod
@@ -93,6 +103,33 @@ class Tensor:
         self._data = value._data
 
     @property
+    def grad(self):
+        """The gradient accumulated by backward (leaves, and non-leaves that called retain_grad())."""
+        if self._grad is None and self.grad_fn is not None and not self.retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype {value.dtype} to a tensor with dtype "
+                                   f"{self.dtype}; the gradient must match the tensor's dtype: convert it, e.g. "
+                                   "g.to(t.dtype)")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor are "
+                                   "the same size")
+        self._grad = value
+
+    def is_inference(self):
+        """Was this tensor made inside inference_mode (and so can never join autograd)?"""
+        return self._inference
+
+    @property
     def requires_grad(self):
         """Whether operations on this tensor are recorded so that backward can reach it."""
         view = self._view  # a view of a tensor that requires grad requires grad too (its history is replayed)
@@ -100,6 +137,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
+        if not isinstance(value, bool):
+            raise RuntimeError(f"requires_grad must be a bool, got {value!r}; write t.requires_grad = True")
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
@@ -108,6 +147,9 @@ class Tensor:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
                                "var_no_grad = var.detach().")
+        if requires_grad and self._inference and not STATE.inference:
+            raise RuntimeError("Setting requires_grad=True on inference tensor outside InferenceMode is not allowed; "
+                               "make a normal tensor first with .clone()")
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError(f"only Tensors of floating point and complex dtype can require gradients "
                                f"(this one is {self.dtype}); convert it first, e.g. x.float()")
@@ -187,6 +229,8 @@ class Tensor:
         """The number of dimensions."""
         return self._data.ndim
 
+    ndimension = dim  # the name before PyTorch 0.4
+
     def numel(self):
         """The number of elements."""
         return self._data.size
@@ -242,13 +286,16 @@ class Tensor:
         """True when the data is on a CUDA device."""
         return self.device.type == "cuda"
 
-    def type(self, dtype=None):
-        """The type name, or a copy converted to the given dtype or type name."""
-        if dtype is None:
-            return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
-        return self.to(dtype)
+    def new(self, *args):
+        """The legacy constructor of this tensor's type: x.new(data), x.new(*sizes), x.new()."""
+        from . import _legacy_types
+        return _legacy_types.type_of(self)(*args)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """type(): the legacy type's name, 'torch.FloatTensor' (see _legacy_types for why 'torch.');
+        type(torch.LongTensor), type('torch.LongTensor'), type(torch.int64): a conversion."""
+        from . import _legacy_types
+        return _legacy_types.type_name(self) if dtype is None else _legacy_types.convert(self, dtype)
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
@@ -261,8 +308,7 @@ class Tensor:
         for a in args:
             if isinstance(a, Tensor):
                 dt, dev = a.dtype, a.device
-            elif isinstance(a, (str, _backend.device)) and not (isinstance(a, str) and a.replace("torch.", "")
-                                                                     .replace("ember.", "") in _backend._NAMES):
+            elif isinstance(a, (str, _backend.device)):  # a string is a device, as in PyTorch ("float32" is not)
                 dev = a
             else:
                 dt = a
@@ -344,6 +390,9 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               "instead.")
         data = self._data if isinstance(self._data, np.ndarray) else self._data.get()
         return data if dtype is None else data.astype(dtype, copy=False)
 
@@ -364,10 +413,16 @@ class Tensor:
         return bool(self._data.reshape(-1)[0])
 
     def __float__(self):
-        return float(self.item())
+        return float(self._one_element("float"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._one_element("int"))
+
+    def _one_element(self, name):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars: {name}() of a tensor "
+                             f"of shape {list(self.shape)}; index one element first, or use .tolist()")
+        return self.item()
 
     def __index__(self):
         if self._data.dtype.kind not in "iub" or self._data.size != 1:
@@ -378,6 +433,8 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec):
+        if self._data.ndim == 0 and type(self) is Tensor:  # '{}'.format(correct) prints the number, as PyTorch
+            return format(self.item(), spec)
         if self._data.size == 1 and spec:
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)
@@ -464,10 +521,16 @@ class Tensor:
     __rxor__ = __xor__
 
     def __eq__(self, other):
-        return _ew.eq(self, other)
+        try:
+            return _ew.eq(self, other)
+        except TypeError:  # not a number or tensor: Python's answer (tensor == "a" is False, as in PyTorch)
+            return NotImplemented
 
     def __ne__(self, other):
-        return _ew.ne(self, other)
+        try:
+            return _ew.ne(self, other)
+        except TypeError:
+            return NotImplemented
 
     def __lt__(self, other):
         return _ew.lt(self, other)
@@ -782,11 +845,11 @@ class Tensor:
 
     def softmax(self, dim=None, dtype=None):
         """exp(x) / sum(exp(x)) along dim: non-negative values that sum to 1."""
-        return _rd.softmax(self, dim, dtype)
+        return _rd.softmax_over(self, dim, dtype)
 
     def log_softmax(self, dim=None, dtype=None):
         """log(softmax(x)) along dim, computed stably."""
-        return _rd.log_softmax(self, dim, dtype)
+        return _rd.log_softmax_over(self, dim, dtype)
 
     def cumsum(self, dim, dtype=None):
         """Running sums along dim."""
@@ -927,11 +990,19 @@ class Tensor:
     @property
     def T(self):
         """The tensor with its dimensions reversed (for a matrix: the transpose)."""
+        if self.ndim > 2:
+            warnings.warn("The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
+                          "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
+                          "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
+                          "dimensions of a tensor.", UserWarning, stacklevel=2)
         return _sh.t(self) if self.ndim <= 2 else _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
         """The last two dimensions transposed (a batch of matrices, each transposed)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D "
+                               "tensor.")
         return _sh.transpose(self, -2, -1)
 
     def permute(self, *dims):
@@ -1134,7 +1205,13 @@ class Tensor:
     def fill_(self, value):
         """Fill with one value in place."""
         if isinstance(value, Tensor):
+            if value._data.ndim:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
+                                   f"{value._data.ndim} dimensions; fill with value.item() or use copy_()")
             value = value.item() if not value._requires_grad else value
+        elif not isinstance(value, numbers.Number):
+            raise TypeError(f"fill_(): argument 'value' must be a number or a 0-d Tensor, not "
+                            f"{type(value).__name__}")
         if not _records(self, value):  # (an expanded tensor may be filled: every element gets the same value)
             self._data.fill(value)
             _bump_version(self)
@@ -1146,6 +1223,9 @@ class Tensor:
         """Copy src's values into this tensor in place (broadcasting src)."""
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        if not _broadcastable(src._data.shape, self._data.shape) or \
+                np.broadcast_shapes(src._data.shape, self._data.shape) != self._data.shape:
+            raise _backend.broadcast_error(self._data.shape, src._data.shape)
         return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, src.to(self.dtype)),
                         lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
 
@@ -1244,11 +1324,23 @@ _PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor an
                     "single memory location. Please clone() the tensor before performing the operation.")
 
 
+
+_INFERENCE_INPLACE = ("Inplace update to inference tensor outside InferenceMode is not allowed. You can make a clone "
+                      "to get a normal tensor before doing inplace update.")
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad attribute won't be "
+    "populated during autograd.backward(). If you indeed want the .grad field to be populated for a non-leaf "
+    "Tensor, use .retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by mistake, make sure "
+    "you access the leaf Tensor instead.")
+
+
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
 def _records(t, other=None):
-    """Would an in-place op on t (with other) need to be recorded by autograd?"""
+    """Would an in-place op on t (with other) need to be recorded by autograd? (Every in-place op asks first.)"""
+    if t._inference and not STATE.inference:
+        raise RuntimeError(_INFERENCE_INPLACE)
     return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
                               or (t._view is not None and t._view.base._requires_grad))
 
@@ -1323,6 +1415,9 @@ def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
 
 
 def _setitem(self, key, value):
+    if not isinstance(value, (Tensor, numbers.Number, np.ndarray, np.generic)):
+        raise TypeError(f"can't assign a {type(value).__name__} to a {self.dtype} tensor; assign a number or a "
+                        "Tensor")
     from .ops.shape import IndexPut, index_key, put, take
     key = index_key(key, self._data.shape)
     if isinstance(value, Tensor):

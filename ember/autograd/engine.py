@@ -133,7 +133,8 @@ def _root_grads(outputs, given, verb):
                 )
             g = _wrap(_ones_like(data))
         elif not isinstance(g, Tensor):
-            g = _wrap(data.dtype.type(g) * _ones_like(data))
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}; pass "
+                            f"gradient=ember.tensor(...) with the output's shape {list(data.shape)}")
         elif g._data.shape != data.shape:
             raise RuntimeError(
                 f"Mismatch in shape: grad_output[{i}] has a shape of {list(g._data.shape)} and output[{i}] "
@@ -332,8 +333,23 @@ def _run_hooks(hooks, grad, owners):
     for fn in list(hooks.values()):
         result = fn(owners.show(grad))  # the hook may keep what it is shown
         if result is not None:
+            _check_hook_result(fn, grad, result)
             grad = owners.show(result)
     return grad
+
+
+def _check_hook_result(fn, grad, result):
+    """A hook may replace a gradient, but only by one of the same shape and dtype (PyTorch's rule)."""
+    name = getattr(fn, "__name__", repr(fn))
+    if not isinstance(result, Tensor):
+        raise TypeError(f"hook '{name}' returned {type(result).__name__}; a hook returns a Tensor (the new gradient) "
+                        "or None (to keep it)")
+    if result._data.dtype != grad._data.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {grad.dtype} got {result.dtype}); "
+                           f"return a gradient of dtype {grad.dtype}, e.g. new_grad.to(grad.dtype)")
+    if result._data.shape != grad._data.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {list(grad.shape)} got "
+                           f"{list(result.shape)}); return a gradient of the same shape as the one it was given")
 
 
 def _count_dependencies(roots):
@@ -408,10 +424,10 @@ def _sum_to(g, shape, node):
 
 def _accumulate(leaf, g, create_graph, owners):
     """leaf.grad += g, in place only into an array the leaf owns (PyTorch keeps the same .grad tensor)."""
-    grad = leaf.grad
+    grad = leaf._grad  # (the slot: the engine checks nothing it did not make itself)
     if grad is None:
         if create_graph:
-            leaf.grad = g.clone()  # differentiable, and the leaf's own (as PyTorch's AccumulateGrad clones)
+            leaf._grad = g.clone()  # differentiable, and the leaf's own (as PyTorch's AccumulateGrad clones)
             return
         data = g._data
         # keep the array itself only if nothing else can see it: not a view (of another gradient; broadcasts are
@@ -421,9 +437,9 @@ def _accumulate(leaf, g, create_graph, owners):
         else:
             owners.borrowed.add(id(data))  # it may still be on its way to another branch of this pass
         owners.seen.add(id(data))
-        leaf.grad = _wrap(data)
+        leaf._grad = _wrap(data)
     elif create_graph or grad._requires_grad:
-        leaf.grad = grad + g
+        leaf._grad = grad + g
     elif id(grad._data) in owners.borrowed:  # not ours alone yet: a new array, kept in the same .grad Tensor
         owners.borrowed.discard(id(grad._data))
         grad._data = np.asarray(grad._data + g._data, grad._data.dtype)  # (NumPy gives 0-d sums as scalars)
@@ -436,7 +452,7 @@ def _keep_retained(node, grad_out):
     for ref in list(node._retained):
         t = ref()
         if t is not None:
-            t.grad = grad_out if t.grad is None else t.grad + grad_out
+            t._grad = grad_out if t._grad is None else t._grad + grad_out
 
 
 def retain_grad(tensor):

@@ -269,6 +269,10 @@ def _map_saved(ctx, args, arrays, out, result):
                     break
             if not isinstance(value, Tensor) and hasattr(value, "shape"):
                 value = _wrap(value)
+        if isinstance(value, Tensor) and value._inference:
+            raise RuntimeError("Inference tensors cannot be saved for backward. To work around you can make a clone "
+                               "to get a normal tensor and use it in autograd (tensors made inside inference_mode "
+                               "never join a graph).")
         saved.append(value)
         versions.append((value._vc[0] if value._vc else 0) if isinstance(value, Tensor) else None)
     ctx._saved, ctx._versions = saved, versions

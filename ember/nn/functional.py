@@ -10,13 +10,13 @@ import warnings
 import numpy as np
 
 from .. import creation
-from .._backend import bool_
+from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import rand
-from ..tensor import _wrap
+from ..tensor import _broadcastable, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
            "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
@@ -57,6 +57,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     """Normalise each channel (dim 1) by its batch statistics (training) or its running ones (eval)."""
     if input.ndim < 2:
         raise ValueError(f"batch_norm expected 2D or more input (got {input.ndim}D input)")
+    _norm_dtypes("batch_norm", input, running_mean, running_var, weight, bias)
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
@@ -74,6 +75,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         mean, var = running_mean, running_var
     out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
     return _channel_affine(out, weight, bias)
+
+
+def _norm_dtypes(name, input, *params):
+    """Normalisation runs on floats, in one dtype: PyTorch refuses integer inputs and mixed dtypes."""
+    require_float(name, input._data)
+    for p in params:
+        if p is not None and p._data.dtype != input._data.dtype:
+            raise RuntimeError(f"mixed dtype (CPU): all inputs must share same datatype: {name} got an input of "
+                               f"{input.dtype} and parameters of {p.dtype}; convert the input, e.g. "
+                               f"x.to({p.dtype}), or the layer, e.g. layer.to({input.dtype})")
 
 
 def _channel_affine(out, weight, bias):
@@ -130,6 +141,7 @@ def pixel_unshuffle(input, downscale_factor):
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Normalise over the last len(normalized_shape) dims of each sample."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _norm_dtypes("layer_norm", input, weight, bias)
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
@@ -150,9 +162,9 @@ def embedding(input, weight, padding_idx=None):
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead")
     n = weight.shape[0]
-    if input.numel() and (input._data.max() >= n or input._data.min() < -n):
-        raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], "
-                         f"got {int(input._data.max())}")
+    if input.numel() and (input._data.max() >= n or input._data.min() < 0):
+        bad = int(input._data.min()) if input._data.min() < 0 else int(input._data.max())
+        raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], got {bad}")
     rows = weight[input]
     if padding_idx is not None:
         padding_idx = padding_idx % n
@@ -173,32 +185,45 @@ def one_hot(tensor, num_classes=-1):
 # ----------------------------------------------------------------------------
 # activations
 # ----------------------------------------------------------------------------
-relu = _ew.relu
 sigmoid = _ew.sigmoid
 tanh = _ew.tanh
 softmax = _rd.softmax
 log_softmax = _rd.log_softmax
 
 
-def relu6(input):
+def _result(input, out, inplace):
+    """inplace=True writes the result into input, with autograd's in-place rules (PyTorch's relu_ and kin)."""
+    return input.copy_(out) if inplace else out
+
+
+def relu(input, inplace=False):
+    """max(x, 0) for each element."""
+    return _result(input, _ew.relu(input), inplace)
+
+
+def relu6(input, inplace=False):
     """min(max(x, 0), 6) for each element."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0):
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     """clamp's values, but PyTorch's gradient: 1 strictly inside (min, max), 0 at the bounds (clamp passes it)."""
+    if input._data.dtype.kind in "iu":  # integers stay integers, as in PyTorch
+        return _result(input, input.clamp(math.ceil(min_val), math.floor(max_val)), inplace)
     inside = (input > min_val) & (input < max_val)
-    return where(inside, input, input.clamp(min_val, max_val).detach())
+    return _result(input, where(inside, input, input.clamp(min_val, max_val).detach()), inplace)
 
 
-def leaky_relu(input, negative_slope=0.01):
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x."""
-    return _ew.leaky_relu(input, negative_slope)
+    require_float("leaky_relu", input._data)
+    return _result(input, _ew.leaky_relu(input, negative_slope), inplace)
 
 
-def elu(input, alpha=1.0):
+def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha * (exp(x) - 1)."""
-    return where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0)))  # clamp: no exp of large x
+    require_float("elu", input._data)
+    return _result(input, where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0))), inplace)  # no exp of big x
 
 
 def gelu(input, approximate="none"):
@@ -210,9 +235,10 @@ def gelu(input, approximate="none"):
     return 0.5 * input * (1 + _ew.erf(input * (1 / math.sqrt(2))))
 
 
-def silu(input):
+def silu(input, inplace=False):
     """x * sigmoid(x)."""
-    return input * input.sigmoid()
+    require_float("silu", input._data)
+    return _result(input, input * input.sigmoid(), inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -224,6 +250,7 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 def logsigmoid(input):
     """log(sigmoid(x)), computed stably."""
+    require_float("log_sigmoid", input._data)
     return -_ew.softplus(-input)
 
 
@@ -240,6 +267,19 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
 
 
+def legacy_reduction(size_average, reduce, reduction):
+    """The reduction, from PyTorch's pre-1.0 flags when either is given (size_average=False meant 'sum',
+    reduce=False meant 'none'), with PyTorch's deprecation warning (torch's _Reduction.legacy_get_string)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=3)
+    return reduction
+
+
 def _check_sizes(input, target):
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -247,23 +287,43 @@ def _check_sizes(input, target):
                       "same size.", stacklevel=3)
 
 
-def mse_loss(input, target, reduction="mean"):
+def _regression_dtypes(name, input, target):
+    """Regression losses compute in the prediction's float dtype: integer predictions are refused as in PyTorch."""
+    if input._data.dtype.kind != "f":
+        if target._data.dtype.kind != "f":
+            require_float(name, input._data)
+        if name != "huber_loss":  # (mse, l1 and smooth_l1 promote integer predictions, as PyTorch does)
+            return
+        raise RuntimeError(f"result type {torch_scalar_name(target._data.dtype)} can't be cast to the desired "
+                           f"output type {torch_scalar_name(input._data.dtype)}: {name} needs floating point "
+                           "predictions; convert them, e.g. pred.float()")
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The mean (or sum) of squared differences between input and target."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _regression_dtypes("mse_loss", input, target)
     return _reduce((input - target) ** 2, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The mean (or sum) of absolute differences between input and target."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _regression_dtypes("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """Squared error below beta, absolute error above it (scaled by beta)."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _regression_dtypes("smooth_l1_loss", input, target)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta}); use beta >= 0")
     if beta == 0:
-        return l1_loss(input, target, reduction)
+        return l1_loss(input, target, reduction=reduction)
     diff = (input - target).abs()
     return _reduce(where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta), reduction)
 
@@ -271,27 +331,48 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """Squared error below delta, absolute error above it (scaled by delta)."""
     _check_sizes(input, target)
+    _regression_dtypes("huber_loss", input, target)
+    if delta <= 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta}); use delta > 0")
     diff = (input - target).abs()
     return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
     """-(y log p + (1 - y) log(1 - p)) for probabilities p, averaged."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {torch_scalar_name(target._data.dtype)} but expected "
+                           f"{torch_scalar_name(input._data.dtype)}: binary_cross_entropy's target must have the "
+                           "input's dtype; convert it, e.g. target.float()")
+    if weight is not None and not _broadcastable(weight.shape, input.shape):
+        raise RuntimeError(f"weight of shape {list(weight.shape)} does not broadcast to the input's shape "
+                           f"{list(input.shape)}")
     data = input._data
     if data.size and (data.min() < 0 or data.max() > 1):
         raise RuntimeError("all elements of input should be between 0 and 1: BCELoss takes probabilities; "
                            "use BCEWithLogitsLoss for raw scores")
+    if target._data.size and (target._data.min() < 0 or target._data.max() > 1):
+        raise RuntimeError("all elements of target should be between 0 and 1: BCELoss's targets are probabilities "
+                           "(0 or 1 for hard labels)")
     loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any x."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
+    require_float("log_sigmoid_cpu", input._data)
+    if target._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(target._data.dtype)}: binary_cross_entropy_with_logits needs "
+                           "floating point targets; convert them, e.g. target.float()")
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
     loss = (1 - target) * input + log_weight * _ew.softplus(-input)
     return _reduce(loss if weight is None else loss * weight, reduction)
@@ -312,31 +393,61 @@ def _check_targets(labels, n_classes, ignore_index):
             raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def _check_class_targets(input, target, weight):
+    """Class-index losses: PyTorch's checks of the target's dtype and batch size and the weight's length."""
+    if input.ndim == 0:
+        raise RuntimeError("cross_entropy/nll_loss expect scores of shape (C,) or (N, C, ...), got a 0-d tensor")
+    if target._data.dtype.kind == "f":
+        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target._data.dtype)}: "
+                           "class-index targets must be int64; convert them, e.g. target.long()")
+    if target._data.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{torch_scalar_name(target._data.dtype)}; convert it, e.g. target.long()")
+    if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
+        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
+                         f"({target.shape[0]}): one class index per row of scores")
+    n_classes = input.shape[0 if input.ndim == 1 else 1]
+    if weight is not None:
+        if weight.ndim != 1 or weight.shape[0] != n_classes:
+            raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
+                               f"got weight tensor of shape: {list(weight.shape)}")
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {torch_scalar_name(input._data.dtype)} but found "
+                               f"{torch_scalar_name(weight._data.dtype)}: the class weights must have the scores' "
+                               f"dtype; convert them, e.g. weight.to({input.dtype})")
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-input[i, target[i]] (the log-probability of the right class), weighted, skipping ignore_index."""
-    if input.ndim == 1:  # one sample: (C,) scores and a 0-d target
-        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction)
-        return loss[0] if reduction == "none" else loss
-    if target._data.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {target.dtype}: class-index targets must be "
-                           "integers (use target.long())")
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    require_float("nll_loss_out_frame", input._data)
+    _check_class_targets(input, target, weight)
+    if input.ndim == 1:  # one sample: (C,) scores and a 0-d (or one-element) target
+        loss = nll_loss(input.unsqueeze(0), target.reshape(1), weight, ignore_index=ignore_index, reduction=reduction)
+        return loss[0] if reduction == "none" and target.ndim == 0 else loss
     _reduction(reduction)
     n_classes = input.shape[1]
     if target._data.shape != (input.shape[0],) + tuple(input.shape[2:]):
-        raise ValueError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got {list(target.shape)}")
+        raise RuntimeError(f"Expected target size {[input.shape[0]] + list(input.shape[2:])}, got "
+                           f"{list(target.shape)}")
     labels = target._data
     _check_targets(labels, n_classes, ignore_index)
     if input.ndim > 2:  # (N, C, d1, ...): fold the extra dims into the batch
         flat = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
-        loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index, reduction)
+        loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index=ignore_index, reduction=reduction)
         return loss.reshape(labels.shape) if reduction == "none" else loss
     return _loss.NLLLoss.apply(input, labels, None if weight is None else weight._data, ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """log_softmax then NLL, for class indices; or -sum(p log q) for class probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    require_float("log_softmax_lastdim_kernel_impl", input._data)
+    if input.ndim == 0 or target._data.dtype.kind != "f" or target.shape != input.shape:
+        _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
     class_dim = 0 if input.ndim == 1 else 1
     n_classes = input.shape[class_dim]
     if label_smoothing == 0 and input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu":
@@ -358,8 +469,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             return loss.sum() / (input.numel() // n_classes) if input.numel() else loss.sum() * float("nan")
         return _reduce(loss, reduction)
     if label_smoothing == 0:
-        return nll_loss(log_probs, target, weight, ignore_index, reduction)
-    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
+        return nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     terms = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index
@@ -375,8 +486,16 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || input) pointwise, input given as log-probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
+                      stacklevel=2)
+    if input._data.dtype.kind != "f" or target._data.dtype.kind != "f":
+        raise RuntimeError("kl_div: Integral inputs not supported; give log-probabilities and probabilities as "
+                           "floating point tensors")
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -384,10 +503,6 @@ def kl_div(input, target, reduction="mean", log_target=False):
         loss = target * where(positive, target, 1.0).log() - target * input  # 0 log 0 = 0
     if reduction == "batchmean":
         return loss.sum() / input.shape[0] if input.ndim else loss.sum()
-    if reduction == "mean":
-        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
-                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition.",
-                      stacklevel=2)
     return _reduce(loss, reduction)
 
 
@@ -396,11 +511,27 @@ def kl_div(input, target, reduction="mean", log_target=False):
 # convolution, pooling, padding, resizing
 # ----------------------------------------------------------------------------
 def _pair(value, name="argument"):
+    """An int or a pair of ints for a window argument, checked as PyTorch checks it: strides, dilations and
+    kernel sizes positive, paddings not negative (a stride of 0 would otherwise divide by zero deep inside)."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair of ints, got {value}")
-        return tuple(int(v) for v in value)
-    return (int(value), int(value))
+        pair = tuple(int_arg(v, name, "window sizes") for v in value)
+    else:
+        pair = (int_arg(value, name, "window sizes"),) * 2
+    if name == "padding" and min(pair) < 0:
+        raise RuntimeError(f"negative padding is not supported (padding={list(pair)}); use 0 or more")
+    if name in ("stride", "dilation", "kernel_size") and min(pair) <= 0:
+        raise RuntimeError(f"non-positive {name} is not supported: {name} should be greater than zero, but got "
+                           f"{list(pair)}")
+    return pair
+
+
+def _same_dtype(name, input, weight):
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"Input type ({input.dtype}) and weight type ({weight.dtype}) should be the same: {name} "
+                           f"computes in the layer's dtype; convert the input, e.g. x.to({weight.dtype}), or the "
+                           f"layer, e.g. layer.to({input.dtype})")
 
 
 def _batched(input, name, spatial):
@@ -427,6 +558,7 @@ def _same_padding(input, weight_shape, dilation, stride):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) of a batch of images with the given filters."""
     x, unbatched = _batched(input, "conv2d", 2)
+    _same_dtype("conv2d", x, weight)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d expects a 4D weight (out_channels, in_channels/groups, kH, kW), got "
@@ -465,11 +597,12 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution: the gradient of conv2d with respect to its input."""
     x, unbatched = _batched(input, "conv_transpose2d", 2)
+    _same_dtype("conv_transpose2d", x, weight)
     if x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
                            f"have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
-    stride, padding, dilation = _pair(stride), _pair(padding), _pair(dilation)
-    output_padding = _pair(output_padding)
+    stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
+    output_padding = _pair(output_padding, "output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")
@@ -499,6 +632,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 1-d window."""
     x, unbatched = _batched(input, "max_pool1d", 1)
+    require_float("max_pool1d_impl", x._data)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
                         (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
@@ -529,6 +663,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
                divisor_override=None):
     """The mean of each window: a per-channel convolution with a kernel of ones, divided by the window's count."""
     x, unbatched = _batched(input, "avg_pool2d", 2)
+    if x._data.dtype.kind != "f":  # PyTorch averages integers as integers (the sum divided, truncated)
+        out = avg_pool2d(x.double(), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+        out = _wrap(np.trunc(out._data).astype(x._data.dtype))
+        return out[0] if unbatched else out
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
     padding = _pair(padding, "padding")
@@ -576,6 +714,9 @@ def _adaptive_size(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins, as two small averaging matrices: P_h @ x @ P_w^T."""
     x, unbatched = _batched(input, "adaptive_avg_pool2d", 2)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {torch_scalar_name(x._data.dtype)}; convert first, e.g. x.float()")
     out_hw = _adaptive_size(x, output_size)
     mats = []
     for size, out in zip(x.shape[2:], out_hw):
@@ -590,6 +731,7 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The maximum over PyTorch's adaptive bins (regular bins go through max_pool2d)."""
     x, unbatched = _batched(input, "adaptive_max_pool2d", 2)
+    require_float("adaptive_max_pool2d", x._data)
     (h, w), (oh, ow) = x.shape[2:], _adaptive_size(x, output_size)
     if h % oh == 0 and w % ow == 0:
         result = max_pool2d(x, (h // oh, w // ow), return_indices=return_indices)
@@ -651,6 +793,26 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     return out
 
 
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated (before PyTorch 0.4.1): interpolate."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(mode='nearest')."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
 def dropout2d(input, p=0.5, training=True, inplace=False):
     """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
     return _dropout(input, p, training, inplace, tuple(input.shape[:-2]) + (1, 1))
@@ -658,6 +820,10 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample over groups of channels (and all their positions)."""
+    if input.ndim < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received {input.ndim}: group_norm "
+                           "normalises (N, C, ...) input")
+    _norm_dtypes("group_norm", input, weight, bias)
     n, c = input.shape[:2]
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "

@@ -1,5 +1,6 @@
 """PyTorch's initialisers: the same distributions (not the same random stream). All fill in place under no_grad."""
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -95,9 +96,17 @@ def xavier_normal_(tensor, gain=1.0, generator=None):
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
+def _empty_warning(tensor):
+    """PyTorch warns that initialising a tensor with no elements does nothing (a size of 0 is usually a slip)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return True
+    return False
+
+
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """Fill in place from U(-b, b), b = gain * sqrt(3 / fan) (He), as nn.Linear and nn.Conv initialise."""
-    if 0 in tensor.shape:
+    if _empty_warning(tensor):
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
@@ -106,7 +115,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """Fill in place from N(0, std^2), std = gain / sqrt(fan) (He)."""
-    if 0 in tensor.shape:
+    if _empty_warning(tensor):
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
 
@@ -124,3 +133,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with no_grad():
         tensor._data[...] = np.asarray(values, tensor._data.dtype)
     return tensor
+
+
+def _deprecated(method):
+    """The names from before PyTorch 0.4, without the trailing underscore: they warn, as PyTorch's, and fill."""
+    old = method.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{method.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return method(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old
+    deprecated.__doc__ = f"Deprecated: use {method.__name__}."
+    return deprecated
+
+
+uniform, normal, constant, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = map(_deprecated, (
+    uniform_, normal_, constant_, xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_))

@@ -14,10 +14,11 @@ class Parameter(Tensor):
         if not isinstance(data, Tensor):
             raise TypeError(f"Parameter expects a Tensor, got {type(data).__name__}")
         self._data = data._data  # shares memory with data, as in PyTorch
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
+        self._inference = data._inference
         self._view = None
         if requires_grad:
             self.requires_grad_(True)

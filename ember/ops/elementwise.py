@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import broadcast_error, dtype_of, result_type, to_dtype, DEFAULTS
+from .._backend import broadcast_error, dtype_of, require_float, result_type, to_dtype, torch_scalar_name, DEFAULTS
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -234,12 +234,23 @@ class PowScalar(Op):
         return f"** {self.exponent:g}"
 
 
+def _integer_power(a, b):
+    """Integer ** integer as PyTorch computes it: a negative exponent gives 1 / a ** -b truncated (1, -1 or 0)."""
+    negative = np.asarray(b) < 0
+    if not negative.any():
+        return np.power(a, b)
+    out = np.power(a, np.where(negative, 0, b))
+    a = np.broadcast_to(a, out.shape)
+    flipped = np.where(a == 1, 1, np.where(a == -1, np.where(np.asarray(b) % 2 == 0, 1, -1), 0))
+    return np.where(negative, flipped, out).astype(out.dtype)
+
+
 class Pow(Op):
     """a ** b where the exponent is a Tensor (or the base is a number: 2 ** x)."""
 
     @staticmethod
     def forward(ctx, a, b):
-        out = np.power(a, b)
+        out = _integer_power(a, b) if np.result_type(a, b).kind in "iu" else np.power(a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -261,6 +272,7 @@ class Pow(Op):
 class Remainder(Op):
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         ctx.save_for_backward(a, b)
         return np.remainder(a, b)
 
@@ -632,14 +644,24 @@ class Where(Op):
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
+def _check_alpha(a, b, alpha):
+    if isinstance(alpha, float) and all(not isinstance(x, Tensor) or x._data.dtype.kind in "iub" for x in (a, b)):
+        raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating point number "
+                           f"(got {alpha}); convert the tensors to float first, e.g. x.float()")
+
+
 def add(a, b, alpha=1):
     """Elementwise sum self + alpha * other, broadcasting."""
+    if alpha != 1:
+        _check_alpha(a, b, alpha)
     a, b = operands(a, b)
     return Add.apply(a, b if alpha == 1 else b * alpha)
 
 
 def sub(a, b, alpha=1):
     """Elementwise difference self - alpha * other, broadcasting."""
+    if alpha != 1:
+        _check_alpha(a, b, alpha)
     if (isinstance(a, Tensor) and a._data.dtype.kind == "b") or (isinstance(b, Tensor) and b._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -662,6 +684,7 @@ def div(a, b, rounding_mode=None):
     if rounding_mode is None:
         return Div.apply(*float_operands(a, b))
     a, b = operands(a, b)
+    check_integer_divisor(a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
     if rounding_mode == "floor":
         return ZeroGrad.apply(Div.apply(a, b), np.floor).to(_dtype_of_operands(a, b))
     if rounding_mode == "trunc":
@@ -673,9 +696,17 @@ def _dtype_of_operands(a, b):
     return dtype_of((a if isinstance(a, Tensor) else b)._data)
 
 
+def check_integer_divisor(a, b):
+    """Integer // and % by zero: PyTorch's RuntimeError, where NumPy would return 0."""
+    if np.result_type(a, b).kind in "iub" and not np.all(b):
+        raise RuntimeError("ZeroDivisionError: integer division or modulo by zero; make the divisor nonzero, or "
+                           "divide floats instead (x.float() // 0 gives inf)")
+
+
 class FloorDivide(Op):
     @staticmethod
     def forward(ctx, a, b):
+        check_integer_divisor(a, b)
         return np.floor_divide(a, b)
 
     @staticmethod
@@ -755,6 +786,7 @@ def square(a):
 
 def lerp(start, end, weight):
     """start + weight * (end - start), computed from the nearer end as PyTorch does (exact at weight 0 and 1)."""
+    require_float("lerp_kernel_scalar", start._data)
     diff = sub(end, start)
     if not isinstance(weight, Tensor):
         return add(start, mul(weight, diff)) if builtins.abs(weight) < 0.5 else sub(end, mul(diff, 1 - weight))
@@ -803,6 +835,8 @@ def sigmoid(a):
 
 def relu(a):
     """max(x, 0) for each element."""
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("Boolean inputs not supported for relu; convert first, e.g. x.float()")
     return Relu.apply(a)
 
 
@@ -816,12 +850,15 @@ def erf(a):
 
 def abs(a):
     """The absolute value of each element."""
+    if a._data.dtype == np.bool_:
+        raise NotImplementedError("\"abs_cpu\" not implemented for 'Bool': abs of a bool tensor is itself; "
+                                  "convert first if you meant numbers, e.g. x.long()")
     return Abs.apply(a)
 
 
 def sign(a):
     """-1, 0 or 1: the sign of each element."""
-    return ZeroGrad.apply(a, np.sign)
+    return a.clone() if a._data.dtype == np.bool_ else ZeroGrad.apply(a, np.sign)  # a bool's sign is itself
 
 
 def floor(a):
@@ -981,7 +1018,7 @@ def _logical(fn, a, b):
     a = a._data if isinstance(a, Tensor) else a
     b = b._data if isinstance(b, Tensor) else b
     if np.result_type(a, b).kind not in "biu":
-        raise TypeError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
+        raise NotImplementedError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
                         f"got {np.result_type(a, b)}; compare first, e.g. (x > 0) & (x < 1)")
     try:
         return _wrap(np.asarray(fn(a, b)))
@@ -1044,17 +1081,25 @@ def equal(a, b):
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """True if every element is close to other's: |a - b| <= atol + rtol * |b|."""
-    b_data = b._data if isinstance(b, Tensor) else b
-    return bool(np.allclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(isclose(a, b, rtol, atol, equal_nan)._data.all())
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """Elementwise |a - b| <= atol + rtol * |b|, as a bool tensor."""
+    """PyTorch compares tensors of one dtype only (a float32 result is never 'close' to a float64 one by accident)."""
     b_data = b._data if isinstance(b, Tensor) else b
+    if isinstance(b, Tensor) and b_data.dtype != a._data.dtype:
+        raise RuntimeError(f"{torch_scalar_name(a._data.dtype)} did not match {torch_scalar_name(b_data.dtype)}: "
+                           f"isclose/allclose compare tensors of one dtype; convert one, e.g. b.to({a.dtype})")
+    try:
+        np.broadcast_shapes(a._data.shape, np.shape(b_data))
+    except ValueError:
+        raise broadcast_error(a._data.shape, np.shape(b_data)) from None
     return _wrap(np.asarray(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def to_dtype_op(a, dt):
     """``a.to(dtype)``: a differentiable cast (the same Tensor when nothing changes)."""
     dt = to_dtype(dt)
+    if not dt.is_floating_point and a._data.dtype != dt.np:  # integer and bool results carry no gradient
+        return _wrap(a._data.astype(dt.np))
     return _cast_to(a, dt)

@@ -186,6 +186,12 @@ def einsum_subscripts(equation, shapes):
         expanded.append(sub)
     if arrow:
         output = output.replace("...", ellipsis)
+        for c in output:
+            if output.count(c) > 1:
+                raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
+            if c not in "".join(expanded):
+                raise RuntimeError(f"einsum(): output subscript {c} does not appear in the equation for any input "
+                                   "operand; every output letter must name a dimension of some input")
     else:  # implicit output: the ellipsis, then every letter used once, in alphabetical order
         letters = "".join(expanded)
         output = ellipsis + "".join(sorted(c for c in set(letters) - set(ellipsis) if letters.count(c) == 1))

@@ -13,6 +13,7 @@ from .._backend import dtype_of, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
+from .._backend import int_arg, require_float
 from .shape import gather
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -23,9 +24,13 @@ def reduced_axes(dim, ndim):
     """dim (None, int, or a sequence) -> a sorted tuple of non-negative axes (all axes for None)."""
     if dim is None:
         return tuple(range(ndim))
-    if isinstance(dim, (int, np.integer)):
-        return (normalize_dim(int(dim), ndim),) if ndim else ()
-    axes = tuple(sorted(normalize_dim(int(d), ndim) for d in dim)) if ndim else ()
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, bool):
+        axis = normalize_dim(int(dim), ndim)  # (a 0-d tensor takes dim 0 or -1, and reduces nothing)
+        return (axis,) if ndim else ()
+    if not isinstance(dim, (tuple, list)):
+        raise TypeError(f"dim must be an int or a tuple of ints, not {type(dim).__name__} {dim!r}")
+    axes = tuple(sorted(normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim))
+    axes = axes if ndim else ()
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
     return axes
@@ -57,8 +62,9 @@ class Mean(Op):
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
         ctx.count = int(np.prod([a.shape[i] for i in axes]))
-        with np.errstate(invalid="ignore", divide="ignore"):  # the mean of nothing is nan, as in PyTorch
-            return a.mean(axis=axes, keepdims=keepdim)
+        if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (NumPy would warn "Mean of empty slice")
+            return np.sum(a, axis=axes, keepdims=keepdim) * np.nan
+        return a.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
@@ -96,7 +102,7 @@ class Var(Op):
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.correction = axes, correction
         ctx.save_for_backward(a)
-        if a.size and int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
+        if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
             warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                           "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
@@ -295,13 +301,21 @@ def _correction(unbiased, correction):
     return 1 if unbiased is None or unbiased else 0
 
 
+def _specified_dim(a, dim, name):
+    if dim in ((), None) and a._data.size == 0:
+        raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. Specify the "
+                           "reduction dim with the 'dim' argument.")
+
+
 def amax(a, dim=(), keepdim=False):
     """The largest elements along dim (the gradient is shared between ties)."""
+    _specified_dim(a, dim, "amax")
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, False)
 
 
 def amin(a, dim=(), keepdim=False):
     """The smallest elements along dim (the gradient is shared between ties)."""
+    _specified_dim(a, dim, "amin")
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, True)
 
 
@@ -316,6 +330,9 @@ def min(a, dim=None, keepdim=False):
 
 
 def _extreme(a, dim, keepdim, smallest):
+    if not isinstance(keepdim, bool):
+        raise TypeError(f"{'min' if smallest else 'max'}(): argument 'keepdim' must be bool, not "
+                        f"{type(keepdim).__name__}")
     if isinstance(dim, Tensor):
         from .elementwise import maximum, minimum
         return (minimum if smallest else maximum)(a, dim)
@@ -344,8 +361,14 @@ def argmin(a, dim=None, keepdim=False):
 
 def _arg_extreme(fn, a, dim, keepdim):
     data = a._data
-    if data.size == 0:
-        raise RuntimeError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0.")
+    if data.size == 0 and dim is None:
+        raise IndexError(f"{fn.__name__}(): Expected reduction dim to be specified for input.numel() == 0; "
+                         "an empty tensor has no largest or smallest element")
+    if dim is not None:
+        dim = int_arg(dim, fn.__name__, "dim")
+        if data.ndim and data.shape[normalize_dim(dim, data.ndim)] == 0:
+            raise IndexError(f"{fn.__name__}(): Expected reduction dim {normalize_dim(dim, data.ndim)} to have "
+                             f"non-zero size (input of shape {list(data.shape)})")
     if dim is None:
         out = np.asarray(fn(data.reshape(-1)))
         return _wrap(out.reshape((1,) * data.ndim) if keepdim else out.astype(np.int64))
@@ -361,15 +384,34 @@ def logsumexp(a, dim, keepdim=False):
 
 
 def softmax(a, dim=None, dtype=None):
-    """exp(x) / sum(exp(x)) along dim: non-negative values that sum to 1."""
-    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    """F.softmax: dim may still be left out (PyTorch's deprecation warning picks one)."""
+    a = a if dtype is None else a.to(to_dtype(dtype))
+    require_float("softmax", a._data)
     return Softmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
 
 
 def log_softmax(a, dim=None, dtype=None):
     """log(softmax(x)) along dim, computed stably."""
-    a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
+    a = a if dtype is None else a.to(to_dtype(dtype))
+    require_float("log_softmax", a._data)
     return LogSoftmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
+
+
+def softmax_over(a, dim=None, dtype=None):
+    """ember.softmax and Tensor.softmax: dim is required, as in PyTorch (only F.softmax may guess it)."""
+    return softmax(a, _required_dim(dim, "softmax"), dtype)
+
+
+def log_softmax_over(a, dim=None, dtype=None):
+    """log(softmax(x)) along dim, computed stably (ember.log_softmax: dim is required)."""
+    return log_softmax(a, _required_dim(dim, "log_softmax"), dtype)
+
+
+def _required_dim(dim, name):
+    if dim is None:
+        raise TypeError(f'{name}() missing 1 required positional argument: "dim"; say which dimension sums to 1, '
+                        f"e.g. {name}(x, dim=-1) for the last")
+    return dim
 
 
 def _implicit_dim(dim, a):
@@ -423,6 +465,12 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         return a.abs().sum(dim=axes, keepdim=keepdim)
     if p == 0:
         return (a != 0).to(dtype_of(a._data)).sum(dim=axes, keepdim=keepdim)
+    if isinstance(p, str):
+        if p == "nuc" and a.ndim < 2:
+            raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
+                               f"{a.ndim}); the nuclear norm is a matrix norm")
+        raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
+                                  "nuclear norm sum the singular values")
     return (a.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
 
 
@@ -534,6 +582,9 @@ def mode(a, dim=-1, keepdim=False):
     if a.ndim == 0:
         return ModeResult(a.clone(), _wrap(np.zeros((), np.int64)))
     axis = normalize_dim(dim, a.ndim)
+    if a._data.shape[axis] == 0:
+        raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size (input of shape "
+                         f"{list(a.shape)})")
     rows = np.moveaxis(a._data, axis, -1)
     flat = rows.reshape(-1, rows.shape[-1])
     position = np.empty(len(flat), np.int64)

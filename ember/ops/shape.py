@@ -6,11 +6,12 @@ give Tensors that share memory and the version counter with their input;
 each says, through ``make_view``, how to take the same view again of
 another tensor of the base's shape (ember/autograd/views.py).
 """
+import builtins
 import math
 
 import numpy as np
 
-from .._backend import normalize_dim, result_type, to_dtype
+from .._backend import broadcast_error, int_arg, normalize_dim, result_type, to_dtype, torch_scalar_name
 from ..autograd.function import Op
 from ..autograd.views import make_view
 from ..tensor import Tensor, _wrap
@@ -28,14 +29,21 @@ def _share_version(base, out):
     return out
 
 
-def size_args(sizes):
-    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3)."""
+def size_args(sizes, name="view"):
+    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3); every size must be an integer."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
-    try:
-        return tuple(int(s) for s in sizes)
-    except TypeError:
-        raise TypeError(f"a shape must be a sequence of ints, got {sizes!r}") from None
+    return tuple(int_arg(s, name, "sizes") for s in sizes)
+
+
+def new_size(sizes, name):
+    """The shape of a tensor about to be made: integer sizes, none negative (PyTorch's RuntimeError)."""
+    shape = size_args(sizes, name)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: {list(shape)}; "
+                               "every size must be 0 or more")
+    return shape
 
 
 def infer_shape(shape, numel):
@@ -200,6 +208,9 @@ def expand(a, *sizes):
                 raise RuntimeError("The expanded size of the tensor (-1) isn't allowed in a leading, "
                                    "non-existing dimension")
             s = old
+        elif s < 0:
+            raise RuntimeError(f"expand: the expanded size {s} is negative (sizes {list(sizes)}); sizes are 0 or "
+                               "more, or -1 to keep a dimension")
         elif old is not None and old != 1 and old != s:
             raise RuntimeError(f"The expanded size of the tensor ({s}) must match the existing size ({old}) at "
                                f"non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
@@ -228,7 +239,7 @@ class Repeat(Op):
 
 
 def repeat(a, *reps):
-    reps = size_args(reps)
+    reps = new_size(reps, "repeat")
     if len(reps) < a.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            f"tensor: repeat{list(reps)} on a tensor of shape {list(a._data.shape)}")
@@ -259,14 +270,21 @@ class Cat(Op):
 
 def cat(tensors, dim=0):
     """Tensors joined along an existing dimension."""
+    if isinstance(tensors, Tensor):
+        raise TypeError("cat(): argument 'tensors' must be a tuple or list of Tensors, not a Tensor; "
+                        "write cat([a, b]) (to split one tensor, use unbind or split)")
     tensors = list(tensors)
     if not tensors:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     for i, x in enumerate(tensors):
         if not isinstance(x, Tensor):
             raise TypeError(f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}")
     # PyTorch skips 1-D empty tensors in cat (a legacy rule people rely on)
     kept = [x for x in tensors if not (x.ndim == 1 and x._data.size == 0)] or tensors[:1]
+    for i, x in enumerate(kept):
+        if x.ndim == 0:
+            raise RuntimeError(f"zero-dimensional tensor (at position {i}) cannot be concatenated; use stack, or "
+                               "reshape it to 1-D first, e.g. x.reshape(1)")
     first = kept[0]
     axis = normalize_dim(dim, first.ndim)
     for i, x in enumerate(kept):
@@ -345,6 +363,8 @@ def _one_of_many(piece, i, name):
 
 def chunk(a, chunks, dim=0):
     """The tensor cut into that many nearly equal pieces along dim."""
+    if a.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = a._data.shape[normalize_dim(dim, a.ndim)]
@@ -361,6 +381,15 @@ def unbind(a, dim=0):
 def narrow(a, dim, start, length):
     """The slice start..start+length along dim (a view)."""
     axis = normalize_dim(dim, a.ndim)
+    size = a._data.shape[axis]
+    if not -size <= start <= size:
+        raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start})")
+    start = start % size if start < 0 else start
+    if length < 0:
+        raise RuntimeError(f"narrow(): length must be non-negative, got {length}")
+    if start + length > size:
+        raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}); the largest "
+                           f"length from start {start} is {size - start}")
     return getitem(a, (slice(None),) * axis + (slice(start, start + length),))
 
 
@@ -377,8 +406,15 @@ class Flip(Op):
 
 def flip(a, *dims):
     """The elements in reverse order along the given dimensions."""
-    dims = size_args(dims)
-    return Flip.apply(a, tuple(normalize_dim(d, a.ndim) for d in dims))
+    if not dims:
+        raise TypeError('flip() missing 1 required positional arguments: "dims"; say which dims to reverse, '
+                        "e.g. x.flip(0)")
+    dims = size_args(dims, "flip")
+    axes = tuple(normalize_dim(d, a.ndim) for d in dims)
+    for axis in axes:
+        if axes.count(axis) > 1:
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return Flip.apply(a, axes)
 
 
 class Contiguous(Op):
@@ -505,7 +541,8 @@ def scatter(a, dim, index, src=None, value=None, reduce=None):
         return scatter_add(a, dim, index, src)
     src = value if src is None else src
     if isinstance(src, Tensor) and src._data.dtype != a._data.dtype:
-        src = src.to(a.dtype)
+        raise RuntimeError(f"scatter(): Expected self.dtype to be equal to src.dtype ({a.dtype} and {src.dtype}); "
+                           f"convert src first, e.g. src.to({a.dtype})")
     return Scatter.apply(a, normalize_dim(dim, a.ndim), _index_of(index), src)
 
 
@@ -535,6 +572,9 @@ def index_key(key, shape):
             k = np.asarray(k)
             if k.dtype.kind == "f":
                 raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        elif isinstance(k, str):
+            raise TypeError(f"tensors are indexed by integers, slices, None, ... and integer or bool tensors, "
+                            f"not strings ({k!r}); for named columns keep a dict of column indices")
         elif isinstance(k, float):
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
                              "valid indices (got float)")
@@ -691,13 +731,21 @@ def index_select(a, dim, index):
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dimensions")
     if index.dtype.kind not in "iu":
-        raise IndexError(f"index_select(): Expected dtype int32/int64 for index, got {index.dtype}")
+        raise RuntimeError(f"index_select(): Expected dtype int32 or int64 for index, got {index.dtype}; "
+                           "convert it, e.g. index.long()")
+    size = a._data.shape[axis] if a.ndim else 1
+    if index.size and (index.min() < 0 or index.max() >= size):
+        raise IndexError(f"index out of range in self: index_select indices must be in [0, {size - 1}], got "
+                         f"{int(index.min()) if index.min() < 0 else int(index.max())}")
     return getitem(a, (slice(None),) * axis + (index.reshape(-1),))
 
 
 def nonzero(a, as_tuple=False):
     """The indices of the non-zero elements."""
-    idx = np.nonzero(a._data)
+    idx = np.nonzero(a._data.reshape(1) if a.ndim == 0 else a._data)  # a 0-d tensor: one row, no columns
+    if a.ndim == 0:
+        rows = int(bool(a._data))
+        return (_wrap(np.zeros(rows, np.int64)),) if as_tuple else _wrap(np.zeros((rows, 0), np.int64))
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
     return _wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
@@ -705,18 +753,33 @@ def nonzero(a, as_tuple=False):
 
 def masked_select(a, mask):
     """The elements where mask is True, as a 1-d tensor."""
-    data = np.broadcast_to(mask._data, np.broadcast_shapes(a._data.shape, mask._data.shape))
+    if mask._data.dtype != np.bool_:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}; compare first, "
+                           "e.g. x > 0")
+    try:
+        shape = np.broadcast_shapes(a._data.shape, mask._data.shape)
+    except ValueError:
+        raise broadcast_error(a._data.shape, mask._data.shape) from None
+    data = np.broadcast_to(mask._data, shape)
     return getitem(a.expand(data.shape), mask.expand(data.shape))
+
+
+def _at_least_matrix(a, name):
+    if a.ndim < 2:
+        raise RuntimeError(f"{name}: input tensor must have at least 2 dimensions, got {a.ndim}; for a matrix "
+                           "built from a vector, use ember.diag or reshape first")
 
 
 def tril(a, diagonal=0):
     """The lower triangle of a matrix (the rest zero)."""
+    _at_least_matrix(a, "tril")
     mask = np.tril(np.ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
 def triu(a, diagonal=0):
     """The upper triangle of a matrix (the rest zero)."""
+    _at_least_matrix(a, "triu")
     mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
@@ -734,11 +797,34 @@ class ConstantPad(Op):
 
 def pad(a, widths, mode="constant", value=None):
     """F.pad: widths (left, right) pairs from the last dim backwards; negative widths crop."""
-    if len(widths) % 2 or len(widths) // 2 > a.ndim:
-        raise ValueError(f"Padding length must be divisible by 2 and at most twice the number of dims ({a.ndim}), "
-                         f"got {len(widths)}")
+    widths = size_args((widths,), "pad")
+    if len(widths) % 2:
+        raise RuntimeError(f"Padding length must be divisible by 2: pad gives (left, right) pairs from the last "
+                           f"dimension backwards, got {len(widths)} values")
+    if len(widths) // 2 > a.ndim:
+        raise RuntimeError(f"Padding length should be less than or equal to two times the input dimension but got "
+                           f"padding length {len(widths)} and input of dimension {a.ndim}")
+    if mode != "constant":
+        if value:
+            raise RuntimeError(f'Padding mode "{mode}" doesn\'t take in value argument')
+        if a.ndim not in (len(widths) // 2 + 1, len(widths) // 2 + 2) and mode in ("reflect", "replicate",
+                                                                                  "circular"):
+            raise NotImplementedError(f"Padding size {len(widths)} is not supported for {a.ndim}D input tensor: "
+                                      f"{mode} padding of the last {len(widths) // 2} dims needs a batch and/or "
+                                      "channel dimension in front, e.g. x.unsqueeze(0)")
     pairs = [(0, 0)] * (a.ndim - len(widths) // 2) + [(widths[i], widths[i + 1])
                                                       for i in range(len(widths) - 2, -1, -2)]
+    for (left, right), size in zip(pairs, a._data.shape):
+        if size + left + right < 0:
+            raise RuntimeError(f"narrow(): length must be non-negative: cropping ({left}, {right}) leaves a "
+                               f"dimension of size {size} with {size + left + right} elements")
+        if mode == "reflect" and (left >= size or right >= size):
+            raise RuntimeError(f"Padding size should be less than the corresponding input dimension, but got: "
+                               f"padding ({left}, {right}) at a dimension of size {size}; reflect padding can "
+                               f"add at most {size - 1}")
+        if mode == "circular" and (left > size or right > size):
+            raise RuntimeError(f"Padding value causes wrapping around more than once: padding ({left}, {right}) "
+                               f"of a dimension of size {size}")
     if any(l < 0 or r < 0 for l, r in pairs):  # crop first, then pad what is left
         a = getitem(a, tuple(slice(max(-l, 0), s - max(-r, 0)) for (l, r), s in zip(pairs, a._data.shape)))
         pairs = [(max(l, 0), max(r, 0)) for l, r in pairs]
@@ -907,7 +993,7 @@ def diag(a, diagonal=0):
 
 def tile(a, dims):
     """The data tiled (like repeat, with missing leading counts taken as 1)."""
-    dims = tuple(dims)
+    dims = new_size((dims,) if isinstance(dims, int) else tuple(dims), "tile")
     if len(dims) < a.ndim:  # missing repetitions count as 1, at the front
         dims = (1,) * (a.ndim - len(dims)) + dims
     return repeat(a, *dims)
@@ -918,7 +1004,16 @@ def repeat_interleave(a, repeats, dim=None):
     if dim is None:
         a, dim = flatten(a), 0
     axis = normalize_dim(dim, a.ndim)
-    counts = repeats._data if isinstance(repeats, Tensor) else repeats
+    counts = repeats._data if isinstance(repeats, Tensor) else np.asarray(int_arg(repeats, "repeat_interleave",
+                                                                                   "repeats"))
+    if counts.dtype.kind not in "iu":
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
+                                  f"'{torch_scalar_name(counts.dtype)}': repeats must be integers, e.g. repeats.long()")
+    if counts.ndim and counts.shape[0] != a._data.shape[axis]:
+        raise RuntimeError(f"repeats must have the same size as input along dim, but got repeats.size(0) = "
+                           f"{counts.shape[0]} and input.size(0) = {a._data.shape[axis]}")
+    if counts.size and counts.min() < 0:
+        raise RuntimeError("repeats can not be negative")
     return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
 
 
@@ -942,7 +1037,12 @@ def meshgrid(*tensors, indexing="ij"):
 
 def diff(a, n=1, dim=-1):
     """Differences between neighbours along dim."""
+    if a.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"order must be non-negative but got {n}")
     axis = normalize_dim(dim, a.ndim)
+    n = builtins.min(n, a._data.shape[axis])  # differencing past the length leaves nothing, as in PyTorch
     for _ in range(n):
         length = a._data.shape[axis]
         later, earlier = narrow(a, axis, 1, max(length - 1, 0)), narrow(a, axis, 0, max(length - 1, 0))

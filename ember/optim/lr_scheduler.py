@@ -1,9 +1,27 @@
 """Learning-rate schedules: each step() sets every param group's lr for the next epoch (or batch)."""
 import math
+import warnings
 from bisect import bisect_right
 from collections import Counter
 
 from .optimizer import Optimizer
+
+
+def _per_group(value, optimizer, name):
+    """One value per param group: a list must have one entry per group, a single value is repeated."""
+    n = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != n:
+            raise ValueError(f"expected {n} values of {name} (one per param group), got {len(value)}: "
+                             f"{name} must have the same length as optimizer.param_groups")
+        return list(value)
+    return [value] * n
+
+
+_EPOCH_DEPRECATION = (
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where possible. Please use "
+    "`scheduler.step()` to step the scheduler. During the deprecation, if epoch is different from None, the closed "
+    "form is used instead of the new chainable form, where available.")
 
 
 class LRScheduler:
@@ -22,6 +40,8 @@ class LRScheduler:
                                    "optimizer")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        if not getattr(optimizer, "_step_tracked", False):  # count optimizer.step() calls from now on
+            optimizer._step_tracked, optimizer._opt_called = True, False
         self._initial_step()  # PyTorch takes the first step at construction: epoch 0
 
     def _initial_step(self):
@@ -42,6 +62,13 @@ class LRScheduler:
 
     def step(self, epoch=None):
         """Advance the schedule by one step (or to epoch) and set the optimizer's learning rates."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", True):
+            warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+                          "later, you should call them in the opposite order: `optimizer.step()` before "
+                          "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first "
+                          "value of the learning rate schedule.", UserWarning, stacklevel=2)
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._step_count += 1
         self._update_lr(epoch)
 
@@ -77,10 +104,7 @@ class LambdaLR(LRScheduler):
     """lr = base_lr * lr_lambda(epoch)."""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        self.lr_lambdas = list(lr_lambda) if isinstance(lr_lambda, (list, tuple)) else [lr_lambda] * n
-        if len(self.lr_lambdas) != n:
-            raise ValueError(f"Expected {n} lr_lambdas, but got {len(self.lr_lambdas)}")
+        self.lr_lambdas = _per_group(lr_lambda, optimizer, "lr_lambda")
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
@@ -362,13 +386,11 @@ class CyclicLR(LRScheduler):
     def __init__(self, optimizer, base_lr, max_lr, step_size_up=2000, step_size_down=None, mode="triangular",
                  gamma=1.0, scale_fn=None, scale_mode="cycle", cycle_momentum=True, base_momentum=0.8,
                  max_momentum=0.9, last_epoch=-1):
-        n = len(optimizer.param_groups)
-        per_group = lambda value: list(value) if isinstance(value, (list, tuple)) else [value] * n  # noqa: E731
-        base_lrs = per_group(base_lr)
+        base_lrs = _per_group(base_lr, optimizer, "base_lr")
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
                 group["lr"] = lr
-        self.max_lrs = per_group(max_lr)
+        self.max_lrs = _per_group(max_lr, optimizer, "max_lr")
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
         self.total_size, self.step_ratio = up + down, up / (up + down)
@@ -381,7 +403,8 @@ class CyclicLR(LRScheduler):
             if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
                 raise ValueError("optimizer must support momentum or beta1 with `cycle_momentum` option enabled")
             self.use_beta1 = "betas" in optimizer.defaults
-            self.base_momentums, self.max_momentums = per_group(base_momentum), per_group(max_momentum)
+            self.base_momentums = _per_group(base_momentum, optimizer, "base_momentum")
+            self.max_momentums = _per_group(max_momentum, optimizer, "max_momentum")
             if last_epoch == -1:
                 for top, low, group in zip(self.max_momentums, self.base_momentums, optimizer.param_groups):
                     if self.use_beta1:
@@ -449,8 +472,7 @@ class OneCycleLR(LRScheduler):
         else:
             self._phases = [(warm, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
                             (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum")]
-        n = len(optimizer.param_groups)
-        max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * n
+        max_lrs = _per_group(max_lr, optimizer, "max_lr")
         self.use_beta1 = "betas" in optimizer.defaults
         if last_epoch == -1:
             for group, top in zip(optimizer.param_groups, max_lrs):
@@ -506,14 +528,14 @@ class ReduceLROnPlateau:
         if factor >= 1.0:
             raise ValueError("Factor should be < 1.0.")
         if mode not in ("min", "max"):
-            raise ValueError(f"mode {mode} is unknown!")
+            raise ValueError(f"mode {mode} is unknown! ReduceLROnPlateau's mode is 'min' (for a loss) or 'max' (for "
+                             "an accuracy)")
         if threshold_mode not in ("rel", "abs"):
-            raise ValueError(f"threshold mode {threshold_mode} is unknown!")
+            raise ValueError(f"threshold mode {threshold_mode} is unknown! Use 'rel' or 'abs'")
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
-        n = len(optimizer.param_groups)
-        self.min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * n
+        self.min_lrs = _per_group(min_lr, optimizer, "min_lr")
         self.factor, self.patience, self.cooldown, self.eps = factor, patience, cooldown, eps
         self.mode, self.threshold, self.threshold_mode = mode, threshold, threshold_mode
         self.best = math.inf if mode == "min" else -math.inf

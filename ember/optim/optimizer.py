@@ -3,6 +3,7 @@
 Updates work on the parameters' arrays in place and build no graph: an
 optimizer step is bookkeeping, not something to differentiate.
 """
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -39,6 +40,9 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Add a group of parameters with its own hyper-parameters (the rest from the defaults)."""
         group = dict(param_group)
+        if "params" not in group:
+            raise KeyError("params: a param group is a dict with a 'params' entry (a list of tensors), e.g. "
+                           "{'params': model.fc.parameters(), 'lr': 0.01}")
         params = group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -46,6 +50,10 @@ class Optimizer:
             raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering of "
                             "tensors in sets will change between runs. Please use a list instead.")
         group["params"] = params = list(params)
+        if len({id(p) for p in params}) != len(params):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will cause "
+                          "an error; see github.com/pytorch/pytorch/issues/40967 for more information. Give each "
+                          "parameter once (model.parameters() already does).", UserWarning, stacklevel=3)
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
@@ -78,6 +86,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._opt_called = True  # (learning-rate schedulers check that step() came first)
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:

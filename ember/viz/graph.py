@@ -42,8 +42,8 @@ def _graph(output, names):
         nodes[("op", id(node))] = {"kind": "op", "text": f"{op} {detail}".strip()}
         value = _short(node._value)
         lines = [labels[id(node)]] + ([f"= {value}"] if value is not None else [])
-        if node is output.grad_fn and output.grad is not None:
-            lines.append(f"grad {_short(output.grad._data)}")
+        if node is output.grad_fn and output._grad is not None:  # (._grad: a non-leaf's, read without a warning)
+            lines.append(f"grad {_short(output._grad._data)}")
         nodes[("value", id(node))] = {"kind": "tensor", "text": "\n".join(lines)}
         edges.append((("op", id(node)), ("value", id(node))))
         for edge in node._next:

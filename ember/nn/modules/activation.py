@@ -1,5 +1,6 @@
 """Activation layers: each is F.<name> with its settings kept on the module."""
 from ... import creation
+from ..._backend import ArgumentError
 from .. import functional as F, init
 from ..parameter import Parameter
 from .linear import Linear
@@ -14,7 +15,7 @@ class ReLU(Module):
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return input.relu_() if self.inplace else F.relu(input)
+        return F.relu(input, self.inplace)
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -23,9 +24,13 @@ class ReLU(Module):
 
 class ReLU6(Module):
     """min(max(x, 0), 6), element by element."""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return F.relu6(input)
+        return F.relu6(input, self.inplace)
 
 
 class Sigmoid(Module):
@@ -47,10 +52,11 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return F.leaky_relu(input, self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -62,10 +68,11 @@ class ELU(Module):
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -91,10 +98,11 @@ class SiLU(Module):
     """x * sigmoid(x)."""
     def __init__(self, inplace=False):
         super().__init__()
+        self.inplace = inplace
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return F.silu(input)
+        return F.silu(input, self.inplace)
 
 
 class Softplus(Module):
@@ -114,13 +122,15 @@ class Softplus(Module):
 
 class Hardtanh(Module):
     """x limited to [min_val, max_val]."""
-    def __init__(self, min_val=-1.0, max_val=1.0):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
-        self.min_val, self.max_val = min_val, max_val
+        if max_val <= min_val:
+            raise ArgumentError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -175,7 +185,8 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be greater than 0, got embed_dim={embed_dim} and "
                              f"num_heads={num_heads} instead")
         if embed_dim % num_heads:
-            raise AssertionError("embed_dim must be divisible by num_heads")
+            raise ArgumentError(f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim}, "
+                                f"num_heads={num_heads}): each head gets embed_dim / num_heads features")
         if add_bias_kv or add_zero_attn:
             raise NotImplementedError("ember's MultiheadAttention has no add_bias_kv / add_zero_attn")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
@@ -211,6 +222,9 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        if query.shape[-1] != self.embed_dim:
+            raise ArgumentError(f"was expecting embedding dimension of {self.embed_dim}, but got {query.shape[-1]}: "
+                                "the query's last dimension must equal embed_dim")
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
                                "module method `generate_square_subsequent_mask` to create this mask.")

@@ -1,5 +1,6 @@
 """Module: the base of every layer and model, with PyTorch's registration, naming and state behaviour."""
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
 
 from ...autograd.function import Op
 from ...autograd.grad_mode import is_grad_enabled, no_grad
@@ -146,6 +147,7 @@ class Module:
         if param is not None and not isinstance(param, Parameter):
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(ember.nn.Parameter or None required)")
+        self._check_free(name, self._parameters)
         self._forget(name)
         self._parameters[name] = param
 
@@ -156,10 +158,17 @@ class Module:
         if tensor is not None and not isinstance(tensor, Tensor):
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             "required)")
+        self._check_free(name, self._buffers)
         self._forget(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
+
+    def _check_free(self, name, registry):
+        """register_buffer/register_parameter may not silently replace another attribute (PyTorch's KeyError)."""
+        if name not in registry and getattr(self, name, None) is not None:  # (a None placeholder may be replaced)
+            raise KeyError(f"attribute '{name}' already exists; pick another name, or delete it first "
+                           f"(del module.{name})")
 
     def add_module(self, name, module):
         """Register a child module under name."""
@@ -301,6 +310,11 @@ class Module:
 
     def to(self, *args, **kwargs):
         """Move and/or cast the parameters and buffers (device, dtype); returns self."""
+        from ..._backend import dtype as _dtype
+        for d in [a for a in args if isinstance(a, _dtype)] + [kwargs.get("dtype")]:
+            if d is not None and not d.is_floating_point:
+                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                                f"dtype={d}; a layer's parameters are learned, so they must be floating point")
         return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point() or
                              not _is_dtype_only(args, kwargs) else t)
 
@@ -341,6 +355,9 @@ class Module:
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values into the module's tensors; name the missing, unexpected and mis-shaped keys."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}; pass model.state_dict() "
+                            "or what ember.load returned for it")
         expected = self.state_dict(keep_vars=True)
         missing = [k for k in expected if k not in state_dict]
         unexpected = [k for k in state_dict if k not in expected]

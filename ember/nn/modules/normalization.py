@@ -1,4 +1,5 @@
 """BatchNorm1d/2d (running statistics, momentum, eval mode), InstanceNorm1d/2d, GroupNorm and LayerNorm."""
+import warnings
 from ... import creation
 from .. import functional as F
 from ..parameter import Parameter
@@ -82,6 +83,14 @@ class _InstanceNorm(_BatchNorm):
         batched = self._expected_dims[0]
         if input.ndim not in (batched - 1, batched):
             raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.ndim}D input)")
+        channel_dim = 0 if input.ndim == batched - 1 else 1
+        if input.shape[channel_dim] != self.num_features:
+            if self.affine:
+                raise ValueError(f"expected input's size at dim={channel_dim} to match num_features "
+                                 f"({self.num_features}), but got: {input.shape[channel_dim]}.")
+            warnings.warn(f"input's size at dim={channel_dim} does not match num_features. You can silence this "
+                          "warning by not passing in num_features, which is not used because affine=False",
+                          UserWarning, stacklevel=2)
         if input.ndim == batched - 1:  # one unbatched sample
             return self.forward(input.unsqueeze(0)).squeeze(0)
         return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias,

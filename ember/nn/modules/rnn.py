@@ -7,6 +7,7 @@ walks over time. Autograd handles the rest: backpropagation through time is
 just backward through the unrolled graph.
 """
 import math
+import warnings
 
 from ... import creation
 from ...ops.shape import cat, stack
@@ -156,6 +157,12 @@ class _RNNBase(Module):
                              "being zeroed")
         if num_layers < 1:
             raise ValueError("num_layers must be greater than or equal to 1")
+        if not isinstance(hidden_size, int) or hidden_size <= 0:
+            raise ValueError(f"hidden_size must be greater than zero, got {hidden_size!r}")
+        if dropout > 0 and num_layers == 1:
+            warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
+                          f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
+                          UserWarning, stacklevel=3)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         directions = 2 if bidirectional else 1
@@ -214,6 +221,10 @@ class _RNNBase(Module):
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)  # time first inside
+        if x._data.dtype != self.weight_ih_l0._data.dtype:
+            raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({self.weight_ih_l0.dtype}). "
+                             f"Convert input: input.to({self.weight_ih_l0.dtype}), or convert model: "
+                             f"model.to({x.dtype})")
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")

@@ -4,6 +4,8 @@ import numbers
 
 import numpy as np
 
+from ... import _backend
+from ...creation import array_from
 from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
 from .dataset import IterableDataset
@@ -19,12 +21,12 @@ def default_collate(batch):
         return stack([_wrap(np.asarray(b)) for b in batch], 0)
     if isinstance(first, np.generic):
         return _wrap(np.array(batch))
-    if isinstance(first, bool):
-        return _wrap(np.array(batch, dtype=np.bool_))
+    if isinstance(first, bool):  # (array_from: a stray string or None in the batch gets torch's error)
+        return _wrap(array_from(batch, _backend.bool_))
     if isinstance(first, numbers.Integral):
-        return _wrap(np.array(batch, dtype=np.int64))
+        return _wrap(array_from(batch, _backend.int64))
     if isinstance(first, numbers.Real):
-        return _wrap(np.array(batch, dtype=np.float64))  # PyTorch collates Python floats as float64
+        return _wrap(array_from(batch, _backend.float64))  # PyTorch collates Python floats as float64
     if isinstance(first, (str, bytes)):
         return list(batch)
     if isinstance(first, collections.abc.Mapping):

@@ -1,7 +1,9 @@
 """Datasets: anything with __getitem__ and __len__; TensorDataset, Subset, ConcatDataset, random_split."""
 import bisect
 import math
+import warnings
 
+from ..._backend import ArgumentError
 from ...random import randperm
 from ...tensor import Tensor
 
@@ -35,7 +37,8 @@ class TensorDataset(Dataset):
             if not isinstance(t, Tensor):
                 raise TypeError(f"TensorDataset takes Tensors, got {type(t).__name__}")
         if any(t.shape[0] != tensors[0].shape[0] for t in tensors):
-            raise ValueError("Size mismatch between tensors: " + ", ".join(str(list(t.shape)) for t in tensors))
+            raise ArgumentError("Size mismatch between tensors: " + ", ".join(str(list(t.shape)) for t in tensors)
+                                + "; every tensor needs one row per sample (the same first dimension)")
         self.tensors = tensors
 
     def __getitem__(self, index):
@@ -88,9 +91,17 @@ def random_split(dataset, lengths, generator=None):
     """Split into non-overlapping Subsets of the given lengths, or of fractions that sum to 1."""
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (got {f}); fractions must each lie "
+                                 "in [0, 1] and sum to 1")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):  # hand out the remainder round-robin, as PyTorch does
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              UserWarning, stacklevel=2)
         lengths = counts
     if sum(lengths) != n:
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
