@@ -5,6 +5,7 @@
     ember lesson ID [--out DIR]               one lesson in the terminal; its figures into DIR
     ember explain "(x*w - y)**2" x=2 w=1 y=4  the backward pass step by step, and a drawing of the graph
     ember run train.py [args]                 a PyTorch program, unchanged, with ember as its torch
+    ember run --nproc 4 train.py [args]       the same in 4 processes under mpiexec (ember.distributed)
 """
 import argparse
 import ast
@@ -186,6 +187,8 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.optim": "ember.optim",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+    "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
+    "torch.utils.data.distributed": "ember.utils.data.distributed",
     "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
     "torchvision.transforms": "ember.vision.transforms",
     "torchvision.transforms.functional": "ember.vision.transforms.functional", "torchvision.utils": "ember.vision.utils",
@@ -205,6 +208,18 @@ def run_command(args):
         raise UsageError("name the program: ember run train.py [args], or ember run -m package.module [args]")
     if args.script and not os.path.isfile(args.script):
         raise UsageError(f"no such program: {args.script}")
+    if args.nproc is not None:  # one process per rank, each running this command without --nproc
+        import subprocess
+        from .distributed import launch
+        program = ["-m"] + args.module if args.module else [args.script] + args.args
+        try:
+            command = launch.mpiexec_command(args.nproc, ["-m", "ember.cli", "run"] + program)
+        except (ValueError, FileNotFoundError) as error:
+            raise UsageError(str(error)) from None
+        code = subprocess.call(command)
+        if code:
+            raise SystemExit(code)
+        return
     if "torch" in sys.modules:
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
     for torch_name, ember_name in TORCH_MODULES.items():
@@ -223,6 +238,8 @@ def run_command(args):
         raise  # the program's own exit status, handled by the interpreter exactly as under python
     except Exception as error:  # noqa: BLE001 (any error of the program: shown as python shows it)
         _print_program_traceback(error)
+        if ember.distributed.is_initialized():  # the other ranks must not wait for this one forever
+            ember.distributed.process_group.abort_job(type(error))
         return 1
     return 0
 
@@ -270,6 +287,7 @@ def main(argv=None):
     explain.add_argument("--out", default="ember-explain.png", help="where to draw the graph (.png or .svg)")
     explain.set_defaults(run=explain_command)
     run = commands.add_parser("run", help="run a PyTorch program unchanged, with ember as its torch")
+    run.add_argument("--nproc", type=int, help="run it in this many processes under mpiexec")
     run.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="MODULE [ARGS]",
                      help="run a module as python -m does, with its own arguments")
     run.add_argument("script", nargs="?", help="the program, e.g. train.py")

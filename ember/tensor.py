@@ -190,6 +190,10 @@ class Tensor:
         """Call hook(grad) whenever a gradient for this tensor is computed; it may return a replacement."""
         return engine.register_hook(self, hook)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """hook(self) runs once this leaf's .grad holds the gradient of a backward pass (DDP starts its allreduce)."""
+        return engine.register_post_accumulate_grad_hook(self, hook)
+
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf of the graph and add it to each leaf's .grad."""
         engine.backward(self, gradient, retain_graph, create_graph, inputs)

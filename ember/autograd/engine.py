@@ -10,7 +10,9 @@
 3. A leaf adds what it receives to its ``.grad``. A node's saved values are
    dropped as soon as it has run, unless ``retain_graph=True``.
 
-Hooks (Tensor.register_hook) and retain_grad see a gradient as it passes.
+Hooks (Tensor.register_hook) and retain_grad see a gradient as it passes; a leaf's post-accumulate hooks
+(Tensor.register_post_accumulate_grad_hook) run once its .grad holds the sum of what it received, and
+queue_callback(fn) runs fn when the whole pass has finished (DistributedDataParallel needs both).
 
 Who may change a gradient array in place: one owner at a time. A backward may
 hand the same gradient to several inputs (``a + a``), return views of its
@@ -47,12 +49,19 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in _as_tuple(inputs):
             capture.setdefault(_key(t), None)
     owners = _Owners()
-    found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
-    if found is not None:
-        for t in _as_tuple(inputs):
-            g = found.get(_key(t))
-            if g is not None:
-                _accumulate(t, g, create_graph, owners)
+    FINAL_CALLBACKS.append([])
+    try:
+        found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
+        if found is not None:
+            for t in _as_tuple(inputs):
+                g = found.get(_key(t))
+                if g is not None:
+                    _accumulate(t, g, create_graph, owners)
+                    if POST_ACCUMULATE_HOOKS:
+                        _post_accumulate(t)
+        _run_final_callbacks()
+    finally:
+        FINAL_CALLBACKS.pop()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -68,7 +77,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     capture = {_key(t): None for t in inputs}
-    found = run_backward(outputs, grads, retain_graph, create_graph, capture)
+    FINAL_CALLBACKS.append([])
+    try:
+        found = run_backward(outputs, grads, retain_graph, create_graph, capture)
+        _run_final_callbacks()
+    finally:
+        FINAL_CALLBACKS.pop()
     result = []
     for i, t in enumerate(inputs):
         g = found.get(_key(t))
@@ -235,6 +249,8 @@ def _leaf_done(leaf, g, capture, create_graph, owners):
         g = _run_hooks(_leaf_hooks(leaf), g, owners)
     if capture is None:
         _accumulate(leaf, g, create_graph, owners)
+        if POST_ACCUMULATE_HOOKS:
+            _post_accumulate(leaf)
     elif leaf in capture:
         capture[leaf] = g
 
@@ -245,9 +261,23 @@ def _leaf_done(leaf, g, capture, create_graph, owners):
 LEAF_HOOKS = {}
 
 
-def _leaf_hooks(leaf):
-    entry = LEAF_HOOKS.get(id(leaf))
+# The same, for the hooks that run after a leaf's .grad has been accumulated: hook(leaf).
+POST_ACCUMULATE_HOOKS = {}
+
+
+def _leaf_hooks(leaf, registry=LEAF_HOOKS):
+    entry = registry.get(id(leaf))
     return entry[1] if entry is not None and entry[0]() is leaf else None
+
+
+def _new_leaf_hooks(leaf, registry):
+    """The leaf's hook dict in registry, made on first use and dropped with the leaf."""
+    hooks = _leaf_hooks(leaf, registry)
+    if hooks is None:
+        hooks = {}
+        registry[id(leaf)] = (weakref.ref(leaf), hooks)
+        weakref.finalize(leaf, registry.pop, id(leaf), None)
+    return hooks
 
 
 def register_hook(tensor, fn):
@@ -257,16 +287,46 @@ def register_hook(tensor, fn):
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     node = tensor.grad_fn
     if node is None:
-        hooks = _leaf_hooks(tensor)
-        if hooks is None:
-            hooks = {}
-            LEAF_HOOKS[id(tensor)] = (weakref.ref(tensor), hooks)
-            weakref.finalize(tensor, LEAF_HOOKS.pop, id(tensor), None)
+        hooks = _new_leaf_hooks(tensor, LEAF_HOOKS)
     else:
         if node._hooks is None:
             node._hooks = {}
         hooks = node._hooks
     return add_hook(hooks, fn)
+
+
+def register_post_accumulate_grad_hook(tensor, fn):
+    """Tensor.register_post_accumulate_grad_hook: fn(leaf) runs once leaf.grad holds this backward's gradient."""
+    from ..utils.hooks import add_hook
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if tensor.grad_fn is not None:
+        raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+    return add_hook(_new_leaf_hooks(tensor, POST_ACCUMULATE_HOOKS), fn)
+
+
+def _post_accumulate(leaf):
+    hooks = _leaf_hooks(leaf, POST_ACCUMULATE_HOOKS)
+    for fn in list(hooks.values()) if hooks else ():
+        if fn(leaf) is not None:
+            raise RuntimeError("Tensor post accumulate grad hooks should return None.")
+
+
+# ---- final callbacks: what runs when a backward pass is over -----------------------------------------
+FINAL_CALLBACKS = []  # one list per backward pass in progress (a hook may run a backward of its own)
+
+
+def queue_callback(fn):
+    """Run fn() when the backward pass now running has finished (torch's Variable._execution_engine.queue_callback)."""
+    if not FINAL_CALLBACKS:
+        raise RuntimeError("Final callbacks can only be installed during backward pass.")
+    FINAL_CALLBACKS[-1].append(fn)
+
+
+def _run_final_callbacks():
+    callbacks = FINAL_CALLBACKS[-1]
+    while callbacks:  # a callback may queue another
+        callbacks.pop(0)()
 
 
 def _run_hooks(hooks, grad, owners):

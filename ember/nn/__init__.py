@@ -1,5 +1,5 @@
 """ember.nn: layers, losses and the Module system (PyTorch's torch.nn)."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BCELoss, BCEWithLogitsLoss,
                       BatchNorm1d, BatchNorm2d, Bilinear, Conv1d, Conv2d, ConvTranspose2d, CrossEntropyLoss, Dropout,
                       Dropout2d, ELU, Embedding, Flatten, GELU, GRU, GRUCell, GroupNorm, Hardtanh, HuberLoss, Identity,
@@ -11,4 +11,4 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d
 from .modules import __all__ as _modules_all
 from .parameter import Parameter
 
-__all__ = ["Parameter", "functional", "init", "utils"] + list(_modules_all)
+__all__ = ["Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
