@@ -17,10 +17,14 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
-from . import nn, optim, utils, viz
+from . import nn, optim, utils, viz, cuda, backends
 from .serialization import save, load
 
 __version__ = "0.1.0"
+
+
+def get_default_device():
+    return _backend.CPU  # factories make CPU tensors unless given device=
 
 
 def _takes_tensor(fn, name=None):
@@ -169,7 +173,8 @@ BoolTensor = _legacy_constructor(bool)
 ByteTensor = _legacy_constructor(uint8)
 
 __all__ = [
-    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
+    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load", "cuda",
+    "backends", "get_default_device",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode",
     "tensor", "as_tensor", "from_numpy", "zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace",

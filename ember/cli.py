@@ -171,6 +171,8 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.optim": "ember.optim",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+    "torch.cuda": "ember.cuda", "torch.backends": "ember.backends", "torch.backends.cudnn": "ember.backends.cudnn",
+    "torch.backends.mps": "ember.backends.mps", "torch.backends.cuda": "ember.backends.cuda",
 }
 
 

@@ -56,9 +56,15 @@ def _short(data):
     return text if len(text) < 60 else text[:57] + "..."
 
 
-def _finish(array, requires_grad, device=None):
-    if device is not None and _backend.device(device).type != "cpu":
-        array = _backend.array_module(_backend.device(device)).asarray(array)
+def _finish(array, requires_grad, device=None, pin_memory=False):
+    """A new tensor around a freshly made host array, moved to ``device`` (any spelling) when one is asked."""
+    if device is not None:
+        dev = _backend.to_device(device)  # torch's AssertionError where CUDA is missing
+        if dev.type != "cpu":
+            array = _backend.move(array, dev)
+    if pin_memory and _backend.cuda_runtime_or_none() is None:
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                           f"allocator is available on this system. {_backend.CUDA_HOW}")
     t = _wrap(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -70,14 +76,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     array = array_from(data, DEFAULTS.float_dtype.np)
     if dtype is not None:
         array = array.astype(to_dtype(dtype).np, copy=False)
-    return _finish(array, requires_grad, device)
+    return _finish(array, requires_grad, device, pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like tensor(), but shares memory with a NumPy array or Tensor when no conversion is needed."""
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype) and device is None:
         return from_numpy(data)
     return tensor(data, dtype=dtype, device=device)
 
@@ -94,16 +100,16 @@ def _dtype(dtype, default=None):
     return (to_dtype(dtype) if dtype is not None else (default or DEFAULTS.float_dtype)).np
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.zeros(size_args(size), _dtype(dtype)), requires_grad, device)
+def zeros(*size, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    return _finish(np.zeros(size_args(size), _dtype(dtype)), requires_grad, device, pin_memory)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
-    return _finish(np.ones(size_args(size), _dtype(dtype)), requires_grad, device)
+def ones(*size, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    return _finish(np.ones(size_args(size), _dtype(dtype)), requires_grad, device, pin_memory)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+def empty(*size, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    return _finish(np.zeros(size_args(size), _dtype(dtype)), requires_grad, device, pin_memory)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -143,17 +149,22 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     return _finish(np.logspace(start, end, steps, base=base).astype(_dtype(dtype)), requires_grad, device)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def _like(t, device):
+    return t.device if device is None else device  # a *_like tensor lives where t lives, unless asked
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    return ones(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False):
-    return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    return ones(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
-    return full(t._data.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    return zeros(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    return full(t._data.shape, fill_value, dtype=dtype or t.dtype, device=_like(t, device),
+                requires_grad=requires_grad)

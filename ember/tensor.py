@@ -63,7 +63,7 @@ class Tensor:
         else:
             from .ops.shape import size_args
             data = np.zeros(size_args(args) if args else (0,), default)
-        self._data = data
+        self._data = data if device is None else _backend.move(data, _backend.to_device(device))
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -197,35 +197,35 @@ class Tensor:
         return self.to(dtype)
 
     def to(self, *args, **kwargs):
-        """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
-        dt = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dt, dev = a.dtype, a.device
-            elif isinstance(a, (str, _backend.device)) and not (isinstance(a, str) and a.replace("torch.", "")
-                                                                     .replace("ember.", "") in _backend._NAMES):
-                dev = a
-            else:
-                dt = a
-        out = self
-        if dev is not None:
-            out = _to_device(out, _backend.device(dev))
+        """to(dtype), to(device, dtype=None), to(other); copy=True forces a copy, non_blocking is accepted."""
+        dt, dev, copy = _dev.parse_to(args, kwargs)
+        out = self if dev is None else _dev.to_device(self, dev)
         if dt is not None:
             out = _ew.to_dtype_op(out, dt)
         if copy and out is self:
             out = self.clone()
         return out
 
-    def cpu(self):
-        return self.to("cpu")
+    def cpu(self, memory_format=None):
+        return _dev.to_device(self, _backend.CPU)
 
-    def cuda(self, device=None):
-        return self.to("cuda" if device is None else f"cuda:{device}")
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        return _dev.to_device(self, "cuda" if device is None else device)
+
+    def get_device(self):
+        """-1 on the CPU, the GPU's index on CUDA (as torch)."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index
+
+    def pin_memory(self, device=None):
+        """Page-locked host memory speeds up copies to a GPU in torch; ember's copies need no pinning."""
+        if _backend.cuda_runtime_or_none() is None:
+            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                               f"allocator is available on this system. {_backend.CUDA_HOW}")
+        return self
+
+    def is_pinned(self, device=None):
+        return False
 
     def float(self):
         return _ew.to_dtype_op(self, _backend.float32)
@@ -268,15 +268,15 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
-        if not isinstance(self._data, np.ndarray):
+        if type(self._data) is not np.ndarray:
             if not force:
-                raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
-                                "memory first.")
-            return self._data.get()
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                                "the tensor to host memory first.")
+            return _backend.move(self._data, _backend.CPU)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        data = self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        data = self._data if type(self._data) is np.ndarray else self.detach().numpy()  # a GPU tensor: TypeError
         return data if dtype is None else data.astype(dtype, copy=False)
 
     def __len__(self):
@@ -935,20 +935,25 @@ class Tensor:
     def random_(self, low=0, high=None, generator=None):
         return _random.fill_integers(self, low, high, generator)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
-        return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None):
-        return _creation.zeros(*size, dtype=dtype or self.dtype)
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None):
-        return _creation.ones(*size, dtype=dtype or self.dtype)
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None):
-        return _creation.full(size, fill_value, dtype=dtype or self.dtype)
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None):
-        return _creation.empty(*size, dtype=dtype or self.dtype)
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
 
 
 # ----------------------------------------------------------------------------
@@ -960,13 +965,6 @@ def _share(base, out):
         base._vc = [0]
     out._vc = base._vc
     return out
-
-
-def _to_device(t, dev):
-    if dev == t.device:
-        return t
-    xp = _backend.array_module(dev)
-    return _wrap(xp.asarray(t._data) if dev.type == "cuda" else t._data.get(), t._requires_grad)
 
 
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
@@ -1088,4 +1086,4 @@ from . import _tensor_str, creation as _creation, random as _random  # noqa: E40
 from .autograd import engine  # noqa: E402
 from .autograd.grad_mode import STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
-from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh  # noqa: E402
+from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402

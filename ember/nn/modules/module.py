@@ -3,6 +3,7 @@ from collections import OrderedDict, namedtuple
 
 from ...autograd.function import Op
 from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ..._backend import to_dtype
 from ...tensor import Tensor
 from ...ops.shape import _share_version
 from ...utils.hooks import add_hook
@@ -280,8 +281,14 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point() or
-                             not _is_dtype_only(args, kwargs) else t)
+        """to(device), to(dtype), to(device, dtype), to(tensor): parameters and buffers in place; a dtype
+        applies to the floating ones only (integer buffers keep theirs), as torch."""
+        from ...ops.device import parse_to
+        dt, dev, _ = parse_to(args, dict(kwargs))
+        if dt is not None and not to_dtype(dt).is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={to_dtype(dt)}")
+        return self._convert(lambda t: t.to(device=dev, dtype=dt if t.is_floating_point() else None))
 
     def float(self):
         return self._convert(lambda t: t.float() if t.is_floating_point() else t)
@@ -448,6 +455,3 @@ class _BackwardHookCall:
         return replaced
 
 
-def _is_dtype_only(args, kwargs):
-    from ..._backend import dtype as _dtype
-    return any(isinstance(a, _dtype) for a in args) or "dtype" in kwargs
