@@ -292,6 +292,15 @@ def like(array, reference):
     return cuda_runtime().to_gpu(array, reference.device.id)
 
 
+def add_at(out, key, value):
+    """``out[key] += value`` where key may repeat a position (every repeat adds): np.add.at on the host;
+    CuPy's ufuncs have no ``.at``, its cupyx.scatter_add does the same on the GPU."""
+    if type(out) is np.ndarray:
+        np.add.at(out, key, value)
+    else:
+        cuda_runtime().scatter_add(out, key, value)
+
+
 def as_array(x, dtype=None):
     """NumPy turns 0-d results into scalars: make them arrays again (GPU arrays already are)."""
     if isinstance(x, np.generic) or not hasattr(x, "shape"):

@@ -5,6 +5,7 @@ ember draws from the same distributions as PyTorch, not the same stream:
 """
 import numpy as np
 
+from . import _backend
 from ._backend import DEFAULTS, to_dtype
 from .ops.shape import size_args
 from .tensor import Tensor, _wrap
@@ -87,9 +88,10 @@ def _float_dtype(dtype):
     return dt.np
 
 
-def _make(array, requires_grad):
-    t = _wrap(array)
-    return t.requires_grad_(True) if requires_grad else t
+def _make(array, requires_grad, device=None):
+    """Every device draws from the host generator: a GPU run sees the numbers a CPU run sees."""
+    from .creation import _finish
+    return _finish(array, requires_grad, device)
 
 
 def _sample_float(draw, size, dtype):
@@ -100,12 +102,12 @@ def _sample_float(draw, size, dtype):
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _make(_sample_float(_rng(generator).random, size_args(size), dt), requires_grad)
+    return _make(_sample_float(_rng(generator).random, size_args(size), dt), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     dt = _float_dtype(dtype)
-    return _make(_sample_float(_rng(generator).standard_normal, size_args(size), dt), requires_grad)
+    return _make(_sample_float(_rng(generator).standard_normal, size_args(size), dt), requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -116,18 +118,21 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = to_dtype(dtype).np if dtype is not None else np.int64
-    return _wrap(_rng(generator).integers(low, high, size=size_args((size,)), dtype=np.int64).astype(dt))
+    return _make(_rng(generator).integers(low, high, size=size_args((size,)), dtype=np.int64).astype(dt), False,
+                 device)
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     dt = to_dtype(dtype).np if dtype is not None else np.int64
-    return _wrap(_rng(generator).permutation(n).astype(dt))
+    return _make(_rng(generator).permutation(n).astype(dt), False, device)
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """normal(mean, std, size) with numbers, or elementwise with Tensors of means and/or stds."""
-    m = mean._data if isinstance(mean, Tensor) else mean
-    s = std._data if isinstance(std, Tensor) else std
+    tensors = [x for x in (mean, std) if isinstance(x, Tensor)]
+    device = tensors[0].device if tensors and device is None else device  # drawn on the host, then moved
+    m = _backend.move(mean._data, _backend.CPU) if isinstance(mean, Tensor) else mean
+    s = _backend.move(std._data, _backend.CPU) if isinstance(std, Tensor) else std
     if np.any(np.asarray(s) < 0):
         raise RuntimeError(f"normal expects std >= 0.0, but found std {np.min(s)}")
     if size is None:
@@ -137,17 +142,17 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
     dt = _float_dtype(dtype) if dtype is not None else (
         m.dtype if isinstance(mean, Tensor) else s.dtype if isinstance(std, Tensor) else DEFAULTS.float_dtype.np)
     values = m + s * _sample_float(_rng(generator).standard_normal, size, dt)
-    return _make(np.asarray(values, dt), requires_grad)
+    return _make(np.asarray(values, dt), requires_grad, device)
 
 
 def bernoulli(p, generator=None):
     probs = p._data
-    return _wrap((_rng(generator).random(probs.shape) < probs).astype(probs.dtype))
+    return _wrap((_backend.like(_rng(generator).random(probs.shape), probs) < probs).astype(probs.dtype))
 
 
 def multinomial(probs, num_samples, replacement=False, generator=None):
     """Draw category indices with the given (unnormalised) weights, row by row."""
-    weights = np.asarray(probs._data, np.float64)
+    weights = _backend.move(probs._data, _backend.CPU).astype(np.float64)  # drawn on the host
     rows = weights.reshape(-1, weights.shape[-1])
     if (rows < 0).any() or not np.isfinite(rows).all():
         raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0")
@@ -155,19 +160,19 @@ def multinomial(probs, num_samples, replacement=False, generator=None):
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
     rng = _rng(generator)
     out = np.stack([rng.choice(len(r), num_samples, replace=replacement, p=r / r.sum()) for r in rows])
-    return _wrap(out.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64))
+    return _wrap(_backend.like(out.reshape(weights.shape[:-1] + (num_samples,)).astype(np.int64), probs._data))
 
 
-def rand_like(t, dtype=None, requires_grad=False):
-    return rand(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def rand_like(t, dtype=None, device=None, requires_grad=False):
+    return rand(t._data.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
-def randn_like(t, dtype=None, requires_grad=False):
-    return randn(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def randn_like(t, dtype=None, device=None, requires_grad=False):
+    return randn(t._data.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
-def randint_like(t, low=0, high=None, dtype=None):
-    return randint(low, high, t._data.shape, dtype=dtype or t.dtype)
+def randint_like(t, low=0, high=None, dtype=None, device=None):
+    return randint(low, high, t._data.shape, dtype=dtype or t.dtype, device=device or t.device)
 
 
 # in-place fills used by Tensor.uniform_ / normal_ / ... (and nn.init)
@@ -176,7 +181,7 @@ def _fill(t, values):
     from .tensor import _LEAF_INPLACE, _bump_version
     if STATE.enabled and t._requires_grad and t.grad_fn is None:
         raise RuntimeError(_LEAF_INPLACE + " Fill parameters inside `with ember.no_grad():` (nn.init does).")
-    t._data[...] = values
+    t._data[...] = _backend.like(values, t._data)  # drawn on the host, for tensors on every device
     _bump_version(t)
     return t
 
@@ -190,7 +195,7 @@ def fill_normal(t, mean, std, generator):
 
 
 def fill_bernoulli(t, p, generator):
-    p = p._data if isinstance(p, Tensor) else p
+    p = _backend.move(p._data, _backend.CPU) if isinstance(p, Tensor) else p
     return _fill(t, _rng(generator).random(t._data.shape) < p)
 
 

@@ -17,6 +17,7 @@ import weakref
 import numpy as np
 
 from .grad_mode import STATE
+from .._backend import get_array_module
 from ..tensor import Tensor, _wrap
 
 
@@ -118,6 +119,8 @@ def _root_grads(outputs, given, verb):
 
 
 def _ones_like(array):
+    if type(array) is not np.ndarray:  # a GPU array: its own module makes the ones
+        return get_array_module(array).ones(array.shape, array.dtype)
     ones = np.empty(array.shape, array.dtype)  # empty + fill: 3x faster than np.ones on small arrays
     ones.fill(1)
     return ones

@@ -53,6 +53,10 @@ class CupyRuntime:
     def to_host(self, array):
         return self.xp.asnumpy(array)
 
+    def scatter_add(self, out, key, value):
+        import cupyx
+        cupyx.scatter_add(out, key, value)
+
     # ---- memory (CuPy's pool keeps freed blocks for reuse, as torch's caching allocator does) -----
     def memory_allocated(self, index):
         with self.xp.cuda.Device(index):
