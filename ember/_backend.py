@@ -262,6 +262,11 @@ def device_of(array):
     return _CUDA[index] if index < len(_CUDA) else device("cuda", index)
 
 
+def is_array(x):
+    """An array of either device (NumPy scalars are not arrays)."""
+    return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__")
+
+
 def is_host(array):
     return isinstance(array, (np.ndarray, np.generic))
 

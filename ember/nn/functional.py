@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .. import creation
+from .. import _backend, creation
 from .._backend import bool_
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
@@ -166,7 +166,7 @@ def one_hot(tensor, num_classes=-1):
     n = int(tensor._data.max()) + 1 if num_classes == -1 else num_classes
     if tensor.numel() and (tensor._data.min() < 0 or tensor._data.max() >= n):
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _wrap(np.eye(n, dtype=np.int64)[tensor._data])
+    return _wrap(_backend.get_array_module(tensor._data).eye(n, dtype=np.int64)[tensor._data])
 
 
 # ----------------------------------------------------------------------------
@@ -524,7 +524,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
     padded = pad(x, (padding[1], padding[1] + extra[1], padding[0], padding[0] + extra[0]))
     channels = x.shape[1]
-    ones = _wrap(np.ones((channels, 1) + kernel, x._data.dtype))
+    ones = _wrap(_backend.like(np.ones((channels, 1) + kernel, x._data.dtype), x._data))
     summed = _conv.Conv2d.apply(padded, ones, None, stride, (0, 0), (1, 1), channels)
     if divisor_override:
         out = summed / divisor_override
@@ -564,7 +564,7 @@ def adaptive_avg_pool2d(input, output_size):
         m = np.zeros((out, size), x._data.dtype)
         for i, (a, b) in enumerate(zip(*_adaptive_bins(size, out))):
             m[i, a:b] = 1.0 / (b - a)
-        mats.append(_wrap(m))
+        mats.append(_wrap(_backend.like(m, x._data)))
     out = mats[0] @ x @ mats[1].mT
     return out[0] if unbatched else out
 
@@ -579,9 +579,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
         picks = [[x[:, :, r0:r1, c0:c1].flatten(2).argmax(-1) for c0, c1 in zip(*cols)] for r0, r1 in zip(*rows)]
         local = np.stack([np.stack([p._data for p in row], -1) for row in picks], -2)  # (N, C, oh, ow)
-        bin_w = np.array([c1 - c0 for c0, c1 in zip(*cols)])
-        row_idx = np.array(rows[0])[:, None] + local // bin_w[None, :]
-        col_idx = np.array(cols[0])[None, :] + local % bin_w[None, :]
+        bin_w = _backend.like(np.array([c1 - c0 for c0, c1 in zip(*cols)]), local)
+        row_idx = _backend.like(np.array(rows[0]), local)[:, None] + local // bin_w[None, :]
+        col_idx = _backend.like(np.array(cols[0]), local)[None, :] + local % bin_w[None, :]
         indices = row_idx * w + col_idx
         out = x.flatten(2).gather(2, _wrap(indices.reshape(*x.shape[:2], -1))).reshape(indices.shape)
         result = (out, _wrap(indices)) if return_indices else out

@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import broadcast_error, dtype_of, result_type, to_dtype, DEFAULTS
+from .._backend import as_array, broadcast_error, dtype_of, get_array_module, result_type, to_dtype, DEFAULTS
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -657,7 +657,7 @@ def pow(a, b):
         if kind in "iub" and type(b) is int and b < 0:  # checked before the exponent is cast to a's dtype
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if kind == "b" and type(b) is bool:  # bool ** bool stays bool in PyTorch (NumPy says int8)
-            return _wrap(a._data.copy() if b else np.ones(a._data.shape, np.bool_))
+            return _wrap(a._data.copy() if b else get_array_module(a._data).ones(a._data.shape, np.bool_))
         if kind != "f":
             a, b = operands(a, b)
         return PowScalar.apply(a, b)
@@ -829,7 +829,7 @@ def where(cond, a=None, b=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{dtype_of(cond._data)}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _wrap(np.asarray(a, result_type(a, b).np))
+        a = _wrap(as_array(a, result_type(a, b).np))
     a, b = operands(a, b)
     try:
         return Where.apply(cond, a, b)
@@ -850,7 +850,7 @@ def masked_fill(a, mask, value):
             value = int(value) if a._data.dtype.kind != "b" else bool(value)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
-    return where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    return where(mask, value if isinstance(value, Tensor) else _wrap(as_array(value, a._data.dtype)), a)
 
 
 # ----------------------------------------------------------------------------
@@ -866,7 +866,7 @@ def _compare(fn, a, b):
         b = wrap_int(b, a._data.dtype)
     a = a._data if isinstance(a, Tensor) else a
     try:
-        return _wrap(np.asarray(fn(a, b)))
+        return _wrap(as_array(fn(a, b)))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
 
@@ -903,7 +903,7 @@ def _logical(fn, a, b):
         raise TypeError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
                         f"got {np.result_type(a, b)}; compare first, e.g. (x > 0) & (x < 1)")
     try:
-        return _wrap(np.asarray(fn(a, b)))
+        return _wrap(as_array(fn(a, b)))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
 
@@ -923,31 +923,31 @@ def bitwise_xor(a, b):
 def bitwise_not(a):
     if a._data.dtype.kind not in "biu":
         raise TypeError(f"~ (bitwise_not) needs a bool or integer tensor, got {dtype_of(a._data)}")
-    return _wrap(np.asarray(np.invert(a._data)))
+    return _wrap(as_array(np.invert(a._data)))
 
 
 def logical_not(a):
-    return _wrap(np.asarray(np.logical_not(a._data)))
+    return _wrap(as_array(np.logical_not(a._data)))
 
 
 def logical_and(a, b):
-    return _wrap(np.asarray(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
+    return _wrap(as_array(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def logical_or(a, b):
-    return _wrap(np.asarray(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
+    return _wrap(as_array(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def isnan(a):
-    return _wrap(np.asarray(np.isnan(a._data)))
+    return _wrap(as_array(np.isnan(a._data)))
 
 
 def isinf(a):
-    return _wrap(np.asarray(np.isinf(a._data)))
+    return _wrap(as_array(np.isinf(a._data)))
 
 
 def isfinite(a):
-    return _wrap(np.asarray(np.isfinite(a._data)))
+    return _wrap(as_array(np.isfinite(a._data)))
 
 
 def equal(a, b):
@@ -962,7 +962,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     b_data = b._data if isinstance(b, Tensor) else b
-    return _wrap(np.asarray(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return _wrap(as_array(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def to_dtype_op(a, dt):

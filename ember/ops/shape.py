@@ -9,7 +9,8 @@ import math
 
 import numpy as np
 
-from .._backend import normalize_dim, result_type, to_dtype
+from .. import _backend
+from .._backend import get_array_module, is_array, normalize_dim, result_type, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -351,7 +352,7 @@ def flip(a, *dims):
 class Contiguous(Op):
     @staticmethod
     def forward(ctx, a):
-        return np.ascontiguousarray(a)
+        return a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray makes a 0-d array 1-d)
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity
@@ -381,7 +382,8 @@ def clone(a):
 # ----------------------------------------------------------------------------
 def along(index, axis):
     """Full index arrays for ``index`` along ``axis`` (the other axes count 0..n-1, broadcast)."""
-    grids = list(np.indices(index.shape, sparse=True))
+    xp, n = get_array_module(index), index.ndim
+    grids = [xp.arange(size).reshape((1,) * i + (size,) + (1,) * (n - i - 1)) for i, size in enumerate(index.shape)]
     grids[axis] = index
     return tuple(grids)
 
@@ -409,7 +411,7 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):  # each picked element gets its gradient back; repeats add up
         (index,) = ctx.saved_tensors
-        zeros = _wrap(np.zeros(ctx.shape, grad._data.dtype))
+        zeros = _wrap(get_array_module(grad._data).zeros(ctx.shape, grad._data.dtype))
         return scatter_add(zeros, ctx.axis, index, grad), None, None
 
 
@@ -420,7 +422,7 @@ class ScatterAdd(Op):
         ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
-        np.add.at(out, along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
+        _backend.add_at(out, along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
         return out
 
     @staticmethod
@@ -457,7 +459,7 @@ class Scatter(Op):
 
 
 def _index_of(index):
-    return index._data if isinstance(index, Tensor) else np.asarray(index)
+    return index._data if isinstance(index, Tensor) else index if is_array(index) else np.asarray(index)
 
 
 def gather(a, dim, index):
@@ -517,23 +519,36 @@ class TwoStep(tuple):
 
 
 def _two_step_if_mixed(key):
-    arrays = any(isinstance(k, np.ndarray) for k in key)
+    arrays = any(is_array(k) for k in key)
     integers = any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key)
     if not (arrays and integers):
         return key
-    basic = tuple(slice(None) if isinstance(k, np.ndarray) else k for k in key)
-    advanced = tuple(k if isinstance(k, np.ndarray) or k is Ellipsis else slice(None)
+    basic = tuple(slice(None) if is_array(k) else k for k in key)
+    advanced = tuple(k if is_array(k) or k is Ellipsis else slice(None)
                      for k in key if not isinstance(k, (int, np.integer)))
     return TwoStep((basic, advanced))
 
 
 def take(a, key):
     """a[key] with PyTorch's meaning."""
+    if type(a) is not np.ndarray:
+        key = _key_on_device(key, a)
     return a[key[0]][key[1]] if isinstance(key, TwoStep) else a[key]
+
+
+def _key_on_device(key, a):
+    """A key for a GPU array: host index arrays in it are copied there (torch accepts CPU indices)."""
+    if isinstance(key, TwoStep):
+        return TwoStep(_key_on_device(k, a) for k in key)
+    if not isinstance(key, tuple):
+        return _backend.like(key, a) if isinstance(key, np.ndarray) else key
+    return tuple(_backend.like(k, a) if isinstance(k, np.ndarray) else k for k in key)
 
 
 def put(out, key, value):
     """out[key] = value with PyTorch's meaning (the first step of a TwoStep is a view: writes go through)."""
+    if type(out) is not np.ndarray:
+        key = _key_on_device(key, out)
     if isinstance(key, TwoStep):
         out[key[0]][key[1]] = value
     else:
@@ -542,10 +557,12 @@ def put(out, key, value):
 
 def add_at(out, key, value):
     """out[key] += value, adding up where positions repeat."""
+    if type(out) is not np.ndarray:
+        key = _key_on_device(key, out)
     if isinstance(key, TwoStep):
-        np.add.at(out[key[0]], key[1], value)
+        _backend.add_at(out[key[0]], key[1], value)
     else:
-        np.add.at(out, key, value)
+        _backend.add_at(out, key, value)
 
 
 def _is_basic(key):
@@ -576,7 +593,7 @@ class IndexAdd(Op):
     @staticmethod
     def forward(ctx, grad, shape, key, unique=False):
         ctx.key = key
-        out = np.zeros(shape, grad.dtype)
+        out = get_array_module(grad).zeros(shape, grad.dtype)
         if unique or _is_basic(key):
             put(out, key, grad)
         else:
@@ -640,12 +657,12 @@ def masked_select(a, mask):
 
 
 def tril(a, diagonal=0):
-    mask = np.tril(np.ones(a._data.shape[-2:], bool), diagonal)
+    mask = np.tril(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
 def triu(a, diagonal=0):
-    mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
+    mask = np.triu(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
@@ -739,8 +756,9 @@ def diag(a, diagonal=0):
     if a.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
     n = a._data.shape[0] + abs(diagonal)
-    i = np.arange(a._data.shape[0])
-    zeros = _wrap(np.zeros((n, n), a._data.dtype))
+    xp = get_array_module(a._data)
+    i = xp.arange(a._data.shape[0])
+    zeros = _wrap(xp.zeros((n, n), a._data.dtype))
     return IndexPut.apply(zeros, a, (i + max(-diagonal, 0), i + max(diagonal, 0)))
 
 
@@ -757,7 +775,8 @@ def repeat_interleave(a, repeats, dim=None):
         a, dim = flatten(a), 0
     axis = normalize_dim(dim, a.ndim)
     counts = repeats._data if isinstance(repeats, Tensor) else repeats
-    return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
+    xp = get_array_module(a._data)
+    return index_select(a, axis, xp.repeat(xp.arange(a._data.shape[axis]), counts))
 
 
 def meshgrid(*tensors, indexing="ij"):

@@ -80,7 +80,7 @@ class _CellBase(Module):
         checked = []
         for i, h in enumerate(states):
             if h is None:
-                h = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+                h = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
             else:
                 if not batched:
                     h = h.unsqueeze(0)
