@@ -317,6 +317,10 @@ class StrictRuntime:
     def to_host(self, array):
         return array.get()
 
+    def erf(self, a):
+        import math
+        return StrictArray(np.vectorize(math.erf, otypes=[np.float64])(a._a).astype(a.dtype))
+
     def scatter_add(self, out, key, value):
         np.add.at(out._a, _unwrap(key), _unwrap(value))
 

@@ -53,6 +53,10 @@ class CupyRuntime:
     def to_host(self, array):
         return self.xp.asnumpy(array)
 
+    def erf(self, a):
+        import cupyx.scipy.special
+        return cupyx.scipy.special.erf(a)
+
     def scatter_add(self, out, key, value):
         import cupyx
         cupyx.scatter_add(out, key, value)

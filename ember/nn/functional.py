@@ -530,7 +530,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         out = summed / divisor_override
     else:
         count = _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad, out_hw)
-        out = summed / _wrap(count.astype(x._data.dtype))
+        out = summed / _wrap(_backend.like(count.astype(x._data.dtype), x._data))
     return out[0] if unbatched else out
 
 
@@ -627,7 +627,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         frac = (src - low).astype(input._data.dtype)
         shape = [1] * input.ndim
         shape[2 + axis] = o
-        weight = _wrap(frac.reshape(shape))
+        weight = _wrap(_backend.like(frac.reshape(shape), input._data))
         a, b = out.index_select(2 + axis, _wrap(low)), out.index_select(2 + axis, _wrap(high))
         out = a + (b - a) * weight
     return out

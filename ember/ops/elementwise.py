@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from .._backend import as_array, broadcast_error, dtype_of, get_array_module, result_type, to_dtype, DEFAULTS
+from .._backend import cuda_runtime, as_array, broadcast_error, dtype_of, get_array_module, result_type, to_dtype, DEFAULTS
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -474,6 +474,8 @@ class Erf(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if type(a) is not np.ndarray:
+            return cuda_runtime().erf(a)
         return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
 
     @staticmethod

@@ -185,7 +185,8 @@ class _RNNBase(Module):
         expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
         n_states = 2 if self._mode == "LSTM" else 1
         if hx is None:
-            return [creation.zeros(*expected, dtype=dtype) for _ in range(n_states)]
+            device = next(iter(self._parameters.values())).device  # where the layer's weights are, as torch
+            return [creation.zeros(*expected, dtype=dtype, device=device) for _ in range(n_states)]
         states = list(hx) if self._mode == "LSTM" else [hx]
         if len(states) != n_states:
             raise RuntimeError(f"{type(self).__name__} expects its hidden state as {'(h_0, c_0)' if n_states == 2 else 'h_0'}")
