@@ -30,6 +30,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def _check_input(self, input):
         if input.ndim not in self._expected_dims:
@@ -74,6 +76,8 @@ class _InstanceNorm(_BatchNorm):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=affine)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         batched = self._expected_dims[0]
@@ -105,6 +109,8 @@ class GroupNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
@@ -126,6 +132,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)

@@ -107,6 +107,8 @@ class RNNCell(_CellBase):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH", input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, hx)
@@ -119,6 +121,8 @@ class LSTMCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         x, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
@@ -131,6 +135,8 @@ class GRUCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         x, (h,), batched = self._prepare(input, hx)
@@ -261,6 +267,8 @@ class RNN(_RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -271,6 +279,8 @@ class LSTM(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def _step(self, gi, state, w_hh, b_hh):
         return lstm_step(gi, state, w_hh, b_hh)
@@ -280,6 +290,8 @@ class GRU(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def _step(self, gi, state, w_hh, b_hh):
         return gru_step(gi, state, w_hh, b_hh)

@@ -22,6 +22,8 @@ class Embedding(Module):
                     self.weight[padding_idx] = 0.0
         else:
             self.weight = Parameter(_weight)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)
