@@ -919,8 +919,8 @@ class Tensor:
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        return _inplace(self, lambda s: s * 0 + src.to(self.dtype),
-                        lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
+        return _inplace(self, lambda s: s * 0 + src.to(self.device, self.dtype),  # copy_ may cross devices
+                        lambda: np.copyto(self._data, _backend.move(src._data, self.device), casting="unsafe"), src)
 
     # ---- random fills (ember.random) ---------------------------------------------------------
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -991,8 +991,10 @@ def _inplace_arith(self, other, ufunc, op):
         value = value._data if isinstance(value, Tensor) else value
     try:
         ufunc(self._data, value, out=self._data)
-    except TypeError:  # NumPy refuses e.g. float into an integer tensor
-        raise _cast_error(self, value) from None
+    except TypeError:  # NumPy refuses e.g. float into an integer tensor; or the tensors are on two devices
+        if not (isinstance(other, Tensor) and type(value) is not type(self._data)):
+            raise _cast_error(self, value) from None
+        ufunc(self._data, _dev.same_device_data(self, other), out=self._data)
     except ValueError:
         if not self._data.flags.writeable:
             raise RuntimeError(_SHARED_MEMORY) from None
@@ -1041,6 +1043,8 @@ def _setitem(self, key, value):
     key = index_key(key, self._data.shape)
     if isinstance(value, Tensor):
         value_data = value._data
+        if type(value_data) is not type(self._data):  # another device: torch's rule decides
+            value_data = _dev.same_device_data(self, value)
     else:
         value_data = value
     if not _records(self, value):
@@ -1060,7 +1064,7 @@ def _setitem(self, key, value):
 
 
 def _cast_error(self, value):
-    other = dtype_of(np.asarray(value)) if not isinstance(value, float) else _backend.float32
+    other = dtype_of(_backend.as_array(value)) if not isinstance(value, float) else _backend.float32
     return RuntimeError(f"result type {other.name.capitalize()} can't be cast to the desired output type "
                         f"{self.dtype.name.capitalize()}: an in-place op keeps the dtype of the tensor it writes to")
 

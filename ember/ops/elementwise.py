@@ -859,6 +859,7 @@ def masked_fill(a, mask, value):
 # comparisons and tests: bool results, no gradient
 # ----------------------------------------------------------------------------
 def _compare(fn, a, b):
+    tensors = (a, b)
     if isinstance(b, Tensor):
         b = b._data
     elif not isinstance(b, (int, float)):
@@ -871,6 +872,12 @@ def _compare(fn, a, b):
         return _wrap(as_array(fn(a, b)))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
+    except TypeError:  # two devices: a 0-d CPU tensor joins a GPU one, other mixes raise torch's error
+        from .device import mixed_devices
+        moved = mixed_devices(tensors)
+        if moved is None:
+            raise
+        return _compare(fn, *moved)
 
 
 def eq(a, b):
