@@ -13,6 +13,11 @@ from ember import _backend
 from strict_cuda import StrictArray, StrictRuntime
 
 
+# the answers of a machine without a GPU (on a GPU machine, tests/cuda checks the real thing)
+cpu_only = pytest.mark.skipif(ember.cuda.is_available() or torch.cuda.is_available(),
+                              reason="checks what a machine without a GPU answers")
+
+
 def _raises_like_torch(call_torch, call_ember):
     """Both raise, with the same exception type; returns ember's exception."""
     with pytest.raises(Exception) as t:
@@ -43,11 +48,13 @@ def test_device_equality_as_torch():
         ember.device("cpu").type = "cuda"
 
 
+@cpu_only
 @pytest.mark.parametrize("args", [("gpu",), ("cuda:x",), ("cuda:-1",), ("cuda", -1), ("cuda:1", 1), (1,)])
 def test_bad_devices_raise_torchs_error(args):
     _raises_like_torch(lambda: torch.device(*args), lambda: ember.device(*args))
 
 
+@cpu_only
 # ----------------------------------------------------------------------------
 # no GPU: what a CPU-only torch answers
 # ----------------------------------------------------------------------------
@@ -59,18 +66,21 @@ def test_the_tutorial_line_picks_the_cpu():
     assert x.to(device) is x and x.cpu() is x and x.to(device, non_blocking=True) is x
 
 
+@cpu_only
 @pytest.mark.parametrize("name", ["device_count", "memory_allocated", "max_memory_allocated", "memory_reserved",
                                   "is_initialized", "is_bf16_supported"])
 def test_cuda_queries_a_cpu_only_torch_answers(name):
     assert getattr(ember.cuda, name)() == getattr(torch.cuda, name)()
 
 
+@cpu_only
 def test_cuda_calls_a_cpu_only_torch_accepts():
     for name in ("manual_seed", "manual_seed_all"):
         assert getattr(ember.cuda, name)(0) is None and getattr(torch.cuda, name)(0) is None
     assert ember.cuda.empty_cache() is None and ember.cuda.reset_peak_memory_stats() is None
 
 
+@cpu_only
 @pytest.mark.parametrize("call", [
     lambda lib: lib.tensor([1.0], device="cuda"), lambda lib: lib.zeros(2, device="cuda:0"),
     lambda lib: lib.ones(2, device=lib.device("cuda")), lambda lib: lib.randn(2, device="cuda"),
@@ -89,6 +99,7 @@ def test_asking_for_cuda_without_a_gpu_raises_torchs_exception_and_says_what_to_
         assert "Torch not compiled with CUDA enabled" in str(error) and "cupy" in str(error).lower()
 
 
+@cpu_only
 def test_backends_flags_are_settable_as_in_torch():
     import ember.backends.cudnn as cudnn
     for name in ("benchmark", "deterministic", "enabled"):
@@ -132,6 +143,7 @@ def test_factories_and_like_functions_take_device():
         assert make().device == ember.device("cpu")
 
 
+@cpu_only
 def test_dataloader_pin_memory_warns_like_torch_and_batches_still_come():
     data = ember.utils.data.TensorDataset(ember.ones(4, 2))
     with warnings.catch_warnings(record=True) as caught:
@@ -141,6 +153,7 @@ def test_dataloader_pin_memory_warns_like_torch_and_batches_still_come():
     assert batch[0].shape == (2, 2)
 
 
+@cpu_only
 def test_torch_cuda_and_backends_imports_work_under_ember_run(tmp_path):
     program = tmp_path / "tutorial.py"
     program.write_text(

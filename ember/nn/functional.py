@@ -272,16 +272,16 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
         raise RuntimeError("all elements of input should be between 0 and 1: BCELoss takes probabilities; "
                            "use BCEWithLogitsLoss for raw scores")
     loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)  # input's dtype, as torch
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
     """-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any x."""
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
-    log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+    log_weight = 1 if pos_weight is None else (pos_weight.to(input.dtype) - 1) * target + 1  # input's dtype
     loss = (1 - target) * input + log_weight * _ew.softplus(-input)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)
 
 
 def _reduction(reduction):
