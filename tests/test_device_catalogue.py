@@ -227,3 +227,11 @@ def test_dataloader_batches_move_to_the_device_and_train():
     gpu_set = ember.utils.data.TensorDataset(x.cuda(), y.cuda())
     xb, yb = next(iter(ember.utils.data.DataLoader(gpu_set, batch_size=8, shuffle=True)))
     assert xb.is_cuda and yb.is_cuda and xb.shape == (8, 3)
+
+
+@pytest.mark.parametrize("make,shape", [(lambda lib: lib.nn.Dropout(0.3), (4, 5)),
+                                        (lambda lib: lib.nn.Dropout2d(0.5), (2, 3, 4, 4)),
+                                        (lambda lib: lib.nn.Sequential(lib.nn.Linear(5, 6), lib.nn.Dropout(0.2),
+                                                                       lib.nn.ReLU()), (3, 5))])
+def test_dropout_draws_the_same_masks_on_every_device(make, shape):
+    check_module_on_device(make, [sample(shape)], train=True)

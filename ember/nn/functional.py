@@ -44,7 +44,7 @@ def _dropout(input, p, training, inplace, mask_shape):
         return input
     if p == 1.0:
         return input * 0.0
-    keep = (rand(mask_shape, dtype=input.dtype) >= p).to(input.dtype) / (1.0 - p)
+    keep = (rand(mask_shape, dtype=input.dtype, device=input.device) >= p).to(input.dtype) / (1.0 - p)
     return input.mul_(keep) if inplace else input * keep
 
 

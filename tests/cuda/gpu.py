@@ -12,12 +12,15 @@ _FACTORIES = ("tensor", "zeros", "ones", "full", "arange", "eye", "linspace", "r
 
 
 class OnGPU:
-    """A library whose factories make CUDA tensors, as after torch.set_default_device('cuda')."""
+    """A library whose factories make CUDA tensors, as after torch.set_default_device('cuda'); with a dtype,
+    the tables' float64 constants (class weights, ...) come in that dtype."""
 
-    def __init__(self, lib):
-        self._lib = lib
+    def __init__(self, lib, dtype=None):
+        self._lib, self._dtype = lib, dtype
 
     def __getattr__(self, name):
+        if name == "float64" and self._dtype:
+            return getattr(self._lib, self._dtype)
         value = getattr(self._lib, name)
         if name in _FACTORIES:
             return lambda *args, **kwargs: value(*args, **{"device": "cuda", **kwargs})

@@ -45,7 +45,7 @@ def _same(e, t, dtype, what):
 def check_gpu_parity(fn, arrays, dtype):
     results = []
     for lib in (ember, torch):
-        gpu = OnGPU(lib)
+        gpu = OnGPU(lib, dtype)
         leaves = [lib.tensor(a.astype(dtype) if a.dtype.kind == "f" else a, device="cuda",
                              requires_grad=a.dtype.kind == "f") for a in arrays]
         out = fn(gpu, *leaves)
