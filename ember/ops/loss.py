@@ -36,10 +36,11 @@ def class_weights(target, weight, ignore_index, dtype):
     The weights are None when every sample counts once (no class weights, nothing ignored): the usual case.
     """
     rows = get_array_module(target).arange(len(target))
-    if weight is None and (ignore_index < 0 and (len(target) == 0 or target.min() >= 0)):
+    on_host = type(target) is np.ndarray  # on a GPU, "is any target ignored?" would wait for the GPU: not asked
+    if weight is None and on_host and (ignore_index < 0 and (len(target) == 0 or target.min() >= 0)):
         return (rows, target), None
     valid = target != ignore_index
-    safe = np.where(valid, target, 0) if not valid.all() else target
+    safe = np.where(valid, target, 0) if not on_host or not valid.all() else target
     w = valid.astype(dtype) if weight is None else weight[safe] * valid
     return (rows, safe), w
 
