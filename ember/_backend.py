@@ -306,6 +306,12 @@ def add_at(out, key, value):
         cuda_runtime().scatter_add(out, key, value)
 
 
+def c_contiguous(x):
+    """x as a C-ordered array: itself when it already is (np.asarray(x, order="C") refuses GPU arrays)."""
+    x = as_array(x)
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
 def as_array(x, dtype=None):
     """NumPy turns 0-d results into scalars: make them arrays again (GPU arrays already are)."""
     if isinstance(x, np.generic) or not hasattr(x, "shape"):

@@ -18,6 +18,7 @@ StrictArrays. Any place in ember that would hand a GPU array to NumPy, or build
 a host array and mix it into device data, fails under it.
 """
 import numbers
+import warnings
 
 import numpy as np
 
@@ -74,6 +75,13 @@ class _Device:
 _DEVICE = _Device()
 
 
+class _Flags:
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, flags):
+        self.c_contiguous, self.f_contiguous, self.owndata = flags.c_contiguous, flags.f_contiguous, flags.owndata
+
+
 class StrictArray:
     """A GPU array stand-in: NumPy underneath, CuPy's manners on top."""
 
@@ -81,6 +89,13 @@ class StrictArray:
 
     def __init__(self, array):
         assert type(array) is np.ndarray, type(array)
+        if not array.flags.writeable:  # GPU arrays have no read-only views (NumPy's diagonals are read-only)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    array.flags.writeable = True
+            except ValueError:
+                pass
         self._a = array
 
     # ---- what makes it a "GPU" array -------------------------------------------------------------
@@ -123,7 +138,7 @@ class StrictArray:
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
     strides = property(lambda self: self._a.strides)
-    flags = property(lambda self: self._a.flags)
+    flags = property(lambda self: _Flags(self._a.flags))  # CuPy's flags: no writeable (GPU arrays always are)
     T = property(lambda self: StrictArray(self._a.T))
     mT = property(lambda self: StrictArray(self._a.mT))
 

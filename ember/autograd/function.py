@@ -87,6 +87,9 @@ class Function:
         """PyTorch's custom-function call: forward runs on Tensors (recording nothing inside)."""
         ctx = _new(cls)
         ctx._saved = ()
+        for a in args:
+            if isinstance(a, Tensor) and a._view is not None:
+                sync_view(a)
         ctx.needs_input_grad = _needs(args)
         previous, STATE.enabled = STATE.enabled, False
         try:
@@ -139,6 +142,8 @@ class Op(Function):
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._view is not None:  # a view whose base changed in place gets its history replayed
+                    sync_view(a)
                 arrays.append(a._data)
                 requires_grad = requires_grad or a._requires_grad
             else:
@@ -251,3 +256,6 @@ def _modified_message(array, node, current, expected, output=False):
         f"{current}; expected version {expected} instead. Hint: do the in-place operation on a "
         "clone(), or move it after backward()."
     )
+
+
+from .views import sync as sync_view  # noqa: E402  (views.py builds on Op)

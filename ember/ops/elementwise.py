@@ -215,7 +215,7 @@ class PowScalar(Op):
         (a,) = ctx.saved_tensors
         b = ctx.exponent
         if b == 0:
-            return grad * 0, None  # PyTorch: exactly 0, not 0 * a^-1 (nan at a = 0)
+            return keep_where(grad, False), None  # PyTorch: exactly 0 (not 0 * a^-1, nan at a = 0)
         if b == 2:
             return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
         return grad * b * a ** (b - 1), None
@@ -443,6 +443,12 @@ class Sigmoid(Op):
         return grad * out * (1 - out)
 
 
+def keep_where(grad, keep):
+    """grad where keep, else 0: a gradient masked without multiplying (a NaN or inf outside stays out, as torch)."""
+    zero = get_array_module(grad._data).zeros((), grad._data.dtype)
+    return Where.apply(_wrap(as_array(keep)), grad, _wrap(zero))
+
+
 class Relu(Op):
     @staticmethod
     def forward(ctx, a):
@@ -453,7 +459,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):  # d(max(a,0))/da = 1 where a > 0, else 0
         (out,) = ctx.saved_tensors
-        return Mul.apply(grad, _wrap(out._data > 0))  # a constant mask; NumPy casts the bools inside the multiply
+        return keep_where(grad, out._data > 0)
 
 
 class Softplus(Op):
@@ -493,7 +499,7 @@ class ZeroGrad(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(step function)/da = 0
-        return grad * 0, None
+        return keep_where(grad, False), None
 
 
 class Clamp(Op):
@@ -511,7 +517,7 @@ class Clamp(Op):
             inside = a >= ctx.lo
         if ctx.hi is not None:
             inside = (a <= ctx.hi) if inside is True else inside & (a <= ctx.hi)
-        return grad * inside, None, None
+        return keep_where(grad, inside._data if isinstance(inside, Tensor) else inside), None, None
 
 
 class Maximum(Op):
@@ -523,8 +529,9 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, grad):  # the larger input gets the gradient; a tie splits it in half
         a, b = ctx.saved_tensors
-        share = (a > b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        tie = a._data == b._data
+        half = where(_wrap(tie), grad * 0.5, grad)
+        return keep_where(half, tie | (a._data > b._data)), keep_where(half, tie | (a._data < b._data))
 
 
 class Atan2(Op):
@@ -575,8 +582,9 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, grad):  # the smaller input gets the gradient; a tie splits it in half
         a, b = ctx.saved_tensors
-        share = (a < b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        tie = a._data == b._data
+        half = where(_wrap(tie), grad * 0.5, grad)
+        return keep_where(half, tie | (a._data < b._data)), keep_where(half, tie | (a._data > b._data))
 
 
 class Where(Op):
@@ -589,7 +597,7 @@ class Where(Op):
     def backward(ctx, grad):  # the gradient goes to whichever input was chosen
         (cond,) = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[1:]
-        zero = grad * 0
+        zero = _wrap(get_array_module(grad._data).zeros((), grad._data.dtype))  # not grad * 0: a NaN the other input got must not leak here
         return None, (where(cond, grad, zero) if need_a else None), (where(cond, zero, grad) if need_b else None)
 
 
@@ -852,7 +860,8 @@ def masked_fill(a, mask, value):
             value = int(value) if a._data.dtype.kind != "b" else bool(value)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
-    return where(mask, value if isinstance(value, Tensor) else _wrap(as_array(value, a._data.dtype)), a)
+    out = where(mask, value if isinstance(value, Tensor) else _wrap(as_array(value, a._data.dtype)), a)
+    return out if out._data.flags.c_contiguous else out.contiguous()  # torch fills a contiguous clone
 
 
 # ----------------------------------------------------------------------------

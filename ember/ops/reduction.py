@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import _backend
-from .._backend import as_array, dtype_of, get_array_module, normalize_dim, to_dtype
+from .._backend import as_array, c_contiguous, dtype_of, get_array_module, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
@@ -145,6 +145,7 @@ class LogSumExp(Op):
             out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        out = c_contiguous(out)  # torch builds it in a new contiguous tensor
         ctx.save_for_backward(a, out)
         return out
 
@@ -159,7 +160,7 @@ class Softmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         e = np.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a.copy()
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = c_contiguous(e / e.sum(axis=axis, keepdims=True))  # contiguous, as torch's kernel
         ctx.save_for_backward(out)
         return out
 
@@ -176,7 +177,7 @@ class LogSoftmax(Op):
         if a.size == 0:
             return a.copy()
         shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
