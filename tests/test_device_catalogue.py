@@ -238,7 +238,7 @@ def test_dropout_draws_the_same_masks_on_every_device(make, shape):
 
 
 @pytest.mark.parametrize("fn", [lambda lib, a: a[:1].expand(1, 3, 4) * 2,  # no repeated element: a writeable view
-                                lambda lib, a: a[:, None, 1] + a[None, :, :, 0],  # new axes with torch's strides
+                                lambda lib, a: a[:, None, 1] + a[None, :, 0],  # new axes with torch's strides
                                 lambda lib, a: a.diagonal(0, 1, 2).exp()], ids=["expand", "newaxis", "diagonal"])
 def test_views_with_torchs_layout(fn):
     check_on_device(fn, [sample((2, 3, 4))], double=True)
