@@ -938,6 +938,7 @@ class Tensor:
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
+        _refuse_overlap(self._data)
         if not _records(self, value):
             self._data.fill(value)
             _bump_version(self)
@@ -998,6 +999,12 @@ def _share(base, out):
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                   "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
                   "operation.")
+def _refuse_overlap(array):
+    """PyTorch refuses to write into a tensor in which several elements are one memory location (an expand)."""
+    if 0 in array.strides and any(st == 0 and n > 1 for n, st in zip(array.shape, array.strides)):
+        raise RuntimeError(_SHARED_MEMORY)
+
+
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
@@ -1009,6 +1016,7 @@ def _records(t, other=None):
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
+    _refuse_overlap(self._data)
     if _records(self, other):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):
@@ -1041,6 +1049,7 @@ def _inplace(self, compute, direct=None, other=None):
     (ember/autograd/views.py).
     """
     view = self._view
+    _refuse_overlap(self._data)
     if not _records(self, other):
         if direct is not None:
             direct()
@@ -1085,6 +1094,8 @@ def _setitem(self, key, value):
             value_data = _dev.same_device_data(self, value)
     else:
         value_data = value
+    if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+        _refuse_overlap(take(self._data, key + (Ellipsis,) if Ellipsis not in key else key))
     if not _records(self, value):
         try:
             put(self._data, key, value_data)

@@ -194,6 +194,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                     _keep_retained(node, owners.show(grad_out))
                 if capture is not None and node in capture:
                     capture[node] = owners.show(grad_out)
+                if node._watched:
+                    node.check_watched()
                 input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)

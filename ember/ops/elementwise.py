@@ -137,7 +137,14 @@ class Sub(Op):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+def _each_others(needs):
+    """What torch saves for a product: b if a needs a gradient, a if b does."""
+    return ((1,) if needs[0] else ()) + ((0,) if needs[1] else ())
+
+
 class Mul(Op):
+    _torch_saves = staticmethod(_each_others)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -171,6 +178,9 @@ class MulScalar(Op):
 
 
 class Div(Op):
+    # torch saves b for either gradient, and a only for b's
+    _torch_saves = staticmethod(lambda needs: ((1,) if needs[0] or needs[1] else ()) + ((0,) if needs[1] else ()))
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)

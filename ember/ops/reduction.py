@@ -130,8 +130,8 @@ class Amax(Op):
     def backward(ctx, grad):  # 1/(number of ties) at each extreme element, 0 elsewhere
         a, out = ctx.saved_tensors
         is_extreme = a == _spread(out, a.shape, ctx.axes)
-        share = is_extreme / is_extreme.sum(dim=ctx.axes, keepdim=True)
-        return _spread(grad, a.shape, ctx.axes) * share, None, None, None
+        count = is_extreme.sum(dim=ctx.axes, keepdim=True)  # an integer: the share stays in grad's dtype
+        return _spread(grad, a.shape, ctx.axes) / count * is_extreme, None, None, None
 
 
 class LogSumExp(Op):

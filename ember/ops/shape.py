@@ -165,10 +165,8 @@ def t(a):
 class Expand(Op):
     @staticmethod
     def forward(ctx, a, shape):
-        out = np.broadcast_to(a, shape)
-        if all(n == 1 or st for n, st in zip(out.shape, out.strides)):  # no element seen twice: writeable, as torch
-            out = get_array_module(a).lib.stride_tricks.as_strided(a, out.shape, out.strides)
-        return out
+        # writeable where a is: in-place ops refuse repeated elements themselves, as torch does (tensor.py)
+        return get_array_module(a).lib.stride_tricks.as_strided(a, shape, np.broadcast_to(a, shape).strides)
 
     @staticmethod
     def backward(ctx, grad):  # the engine sums the stretched gradient back to the input's shape
@@ -599,7 +597,7 @@ class GetItem(Op):
         if isinstance(out, np.generic):  # x[0] of a vector: a 0-d view, not a NumPy scalar (GPU arrays give one)
             out = a[key + (Ellipsis,)]
         elif None in key:
-            out = _unsqueezed_strides(out)
+            out = _unsqueezed_strides(out, a, key)
         return out
 
     @staticmethod
@@ -607,12 +605,27 @@ class GetItem(Op):
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
 
 
-def _unsqueezed_strides(out):
-    """NumPy gives the new axes of x[:, None] stride 0; PyTorch's unsqueeze gives them size x stride of the next."""
-    strides = list(out.strides)
-    for d in range(out.ndim - 1, -1, -1):
-        if out.shape[d] == 1 and strides[d] == 0:
-            strides[d] = out.shape[d + 1] * strides[d + 1] if d + 1 < out.ndim else out.itemsize
+def _unsqueezed_strides(out, a, key):
+    """NumPy gives the new axes of x[:, None] stride 0; PyTorch indexes left to right, so each None is an
+    unsqueeze of the input dim that follows it at that point: stride = that dim's size x stride (1 at the end)."""
+    new_strides, i = [], 0
+    for k in key:
+        if k is None:
+            new_strides.append(a.shape[i] * a.strides[i] if i < a.ndim else a.itemsize)
+        elif k is Ellipsis:
+            i += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        else:
+            i += 1
+    strides, new = list(out.strides), iter(new_strides)
+    position = 0
+    for k in key:  # the output positions of the new axes
+        if k is None:
+            strides[position] = next(new)
+            position += 1
+        elif k is Ellipsis:
+            position += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        elif isinstance(k, slice):
+            position += 1
     return get_array_module(out).lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
