@@ -233,6 +233,12 @@ def cuda_runtime():
     return runtime
 
 
+def seed_gpu(seed):
+    """Seed the GPU's own generator too, when a GPU is in use (without waking CuPy up when none is)."""
+    if _Runtime.module:
+        _Runtime.module.manual_seed(int(seed))
+
+
 def use_cuda_runtime(runtime):
     """Install a CUDA runtime (tests install a strict CPU stand-in); returns the previous one to restore."""
     previous, _Runtime.module = _Runtime.module, runtime

@@ -57,7 +57,8 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed the global generator: every later draw without generator= is repeatable."""
+    """Seed the global generator: every later draw without generator= is repeatable (and the GPU's, as torch)."""
+    _backend.seed_gpu(seed)
     return default_generator.manual_seed(seed)
 
 

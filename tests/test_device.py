@@ -272,6 +272,8 @@ def test_manual_seed_seeds_the_gpu_generator_too(gpu):
     assert runtime.seed == 11
     ember.cuda.manual_seed_all(12)
     assert runtime.seed == 12
+    ember.manual_seed(13)  # torch.manual_seed seeds every device
+    assert runtime.seed == 13
 
 
 def test_save_and_load_across_devices(gpu, tmp_path):
