@@ -242,3 +242,21 @@ def test_dropout_draws_the_same_masks_on_every_device(make, shape):
                                 lambda lib, a: a.diagonal(0, 1, 2).exp()], ids=["expand", "newaxis", "diagonal"])
 def test_views_with_torchs_layout(fn):
     check_on_device(fn, [sample((2, 3, 4))], double=True)
+
+
+@pytest.mark.parametrize("fn", [lambda lib, a: a.unfold(2, 2, 1) * 3, lambda lib, a: a.unfold(1, 2, 2).sum(-1)],
+                         ids=["overlapping", "strided"])
+def test_unfold(fn):
+    check_on_device(fn, [sample((2, 3, 4))], double=True)
+
+
+def test_fill_and_copy_recorded_on_the_device():
+    for dev in ("cpu", "cuda"):
+        x = ember.ones(3, device=dev, requires_grad=True)
+        y = x * 2
+        y.fill_(ember.tensor(5.0, requires_grad=True))
+        z = x * 3
+        z.copy_(ember.tensor([1.0, 2.0, 3.0], device=dev, requires_grad=True))
+        (y.sum() + z.sum()).backward()
+        assert x.grad.device == (ember.device("cpu") if dev == "cpu" else ember.device("cuda", 0))
+        assert x.grad.tolist() == [0.0, 0.0, 0.0]
