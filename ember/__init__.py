@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 
 
 def get_default_device():
+    """The device factories use without device=: the CPU."""
     return _backend.CPU  # factories make CPU tensors unless given device=
 
 

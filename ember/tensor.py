@@ -282,6 +282,7 @@ class Tensor:
         return self
 
     def is_pinned(self, device=None):
+        """False: ember never page-locks host memory."""
         return False
 
     def float(self):
