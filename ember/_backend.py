@@ -1,9 +1,11 @@
-"""Arrays, dtypes and devices: the one place that knows NumPy (and, later, CuPy).
+"""Arrays, dtypes and devices: the one place that knows NumPy and CuPy.
 
 Ops call NumPy functions directly. CuPy arrays implement NumPy's
-``__array_ufunc__`` / ``__array_function__`` protocols, so the same op code
-runs on a GPU array; only array *creation* needs the device's module, which
-``array_module(device)`` gives.
+``__array_ufunc__`` / ``__array_function__`` protocols, so ``np.exp(x)`` on a
+GPU array runs CuPy's ``exp`` on the GPU, and the same op code serves both
+devices. What does not carry over is array *creation* (``np.zeros`` makes a
+host array) and host-only tricks: op code asks ``get_array_module(x)`` for the
+module that made ``x`` and creates arrays with it. See docs/devices.md.
 """
 import builtins
 import ctypes
@@ -161,28 +163,47 @@ def result_type(*operands):
 
 
 # ----------------------------------------------------------------------------
-# devices
+# devices: which array module holds an array, and moving arrays between devices
 # ----------------------------------------------------------------------------
 class device:
-    """Where a tensor's array lives: 'cpu' (NumPy) or 'cuda[:N]' (CuPy, when installed)."""
+    """Where a tensor's array lives: ``cpu`` (a NumPy array) or ``cuda[:N]`` (a CuPy array on GPU N).
+
+    As torch: ``device("cuda:1")`` and ``device("cuda", 1)`` are the same, ``device("cuda")`` (no index)
+    means the current GPU, and a device never equals a string.
+    """
 
     __slots__ = ("type", "index")
 
-    def __init__(self, spec="cpu", index=None):
-        if isinstance(spec, device):
-            spec, index = spec.type, spec.index
-        if not isinstance(spec, str):
-            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {spec!r}")
-        kind, _, idx = spec.partition(":")
-        if kind not in ("cpu", "cuda"):
-            raise RuntimeError(f"Expected one of cpu, cuda device type at start of device string: {spec}")
-        self.type = kind
-        self.index = int(idx) if idx else index
+    def __init__(self, type, index=None):
+        if isinstance(type, device):
+            type, index = type.type, type.index
+        elif isinstance(type, builtins.int) and not isinstance(type, builtins.bool):
+            if not cuda_runtime_or_none():  # a bare number means the accelerator, as in torch
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            type, index = "cuda", type
+        if not isinstance(type, str):
+            raise TypeError(f"device() expects a string such as 'cpu' or 'cuda:0', got {type!r}")
+        kind, colon, idx = type.partition(":")
+        if kind not in DEVICE_TYPES:
+            raise RuntimeError(f"Expected one of {', '.join(DEVICE_TYPES)} device type at start of device string: "
+                               f"{type}")
+        if colon:
+            if index is not None:
+                raise RuntimeError(f"type (string) must not include an index because index was passed "
+                                   f"explicitly: {type}")
+            if not idx.isdigit() or (idx != "0" and idx.startswith("0")):
+                raise RuntimeError(f"Invalid device string: '{type}'")
+            index = builtins.int(idx)
+        elif index is not None and index < 0:
+            raise RuntimeError("Device index must not be negative")
+        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "index", index)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a device is immutable")
 
     def __eq__(self, other):
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+        return isinstance(other, device) and self.type == other.type and self.index == other.index
 
     def __hash__(self):
         return hash((self.type, self.index))
@@ -194,26 +215,131 @@ class device:
     def __str__(self):
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
+    def __reduce__(self):
+        return device, (self.type, self.index)
 
+
+DEVICE_TYPES = ("cpu", "cuda", "mps", "meta")  # ember computes on cpu and cuda; the others can only be named
 CPU = device("cpu")
+_CUDA = [device("cuda", i) for i in range(8)]  # the devices arrays report, made once (device_of is hot)
+
+CUDA_MISSING = "Torch not compiled with CUDA enabled"  # what a CPU-only PyTorch raises (an AssertionError)
+CUDA_HOW = ("ember runs on an NVIDIA GPU through CuPy: install a CuPy wheel for your CUDA version "
+            "(e.g. pip install cupy-cuda12x) on a machine with an NVIDIA GPU, or use device='cpu'")
 
 
-def array_module(dev):
-    """numpy for the CPU, cupy for CUDA (imported only when first asked for)."""
-    if dev is None or dev.type == "cpu":
-        return np
-    try:
-        import cupy
-    except ImportError:
-        raise RuntimeError(
-            "ember was asked for a CUDA device, but CuPy is not installed; "
-            "install cupy for your CUDA version or use device='cpu'"
-        ) from None
-    return cupy
+class _Runtime:
+    """The CUDA runtime ember talks to: CuPy (ember/cuda/_cupy.py) or, in tests, a stand-in."""
+
+    module = None  # the runtime object once found; False when there is none (checked once)
+
+
+def cuda_runtime_or_none():
+    """The CUDA runtime, or None without CuPy or without a GPU (looked for once, on first use)."""
+    if _Runtime.module is None:
+        from .cuda import _cupy
+        _Runtime.module = _cupy.load() or False
+    return _Runtime.module or None
+
+
+def cuda_runtime():
+    """The CUDA runtime; torch's AssertionError (and what to install) where there is none."""
+    runtime = cuda_runtime_or_none()
+    if runtime is None:
+        raise AssertionError(f"{CUDA_MISSING}: {CUDA_HOW}")
+    return runtime
+
+
+def seed_gpu(seed):
+    """Seed the GPU's own generator too, when a GPU is in use (without waking CuPy up when none is)."""
+    if _Runtime.module:
+        _Runtime.module.manual_seed(int(seed))
+
+
+def use_cuda_runtime(runtime):
+    """Install a CUDA runtime (tests install a strict CPU stand-in); returns the previous one to restore."""
+    previous, _Runtime.module = _Runtime.module, runtime
+    return previous
+
+
+def to_device(dev):
+    """Any device spelling (device, 'cuda:1', 0) -> a device with an index; CUDA must exist."""
+    dev = dev if type(dev) is device else device(dev)
+    if dev.type == "cpu":
+        return CPU
+    if dev.type == "cuda":
+        runtime = cuda_runtime()
+        index = runtime.current_device() if dev.index is None else dev.index
+        if index >= runtime.device_count():
+            raise RuntimeError(f"CUDA error: invalid device ordinal (asked for {dev}, this machine has "
+                               f"{runtime.device_count()} GPU(s))")
+        return _CUDA[index] if index < len(_CUDA) else device("cuda", index)
+    raise RuntimeError(f"ember computes on 'cpu' and 'cuda' devices only, not on '{dev.type}'")
 
 
 def device_of(array):
-    return CPU if isinstance(array, np.ndarray) else device("cuda", getattr(array.device, "id", 0))
+    """The device holding an array: NumPy arrays live on the CPU, anything else on a GPU."""
+    if type(array) is np.ndarray:
+        return CPU
+    index = array.device.id
+    return _CUDA[index] if index < len(_CUDA) else device("cuda", index)
+
+
+def is_array(x):
+    """An array of either device (NumPy scalars are not arrays)."""
+    return isinstance(x, np.ndarray) or hasattr(x, "__cuda_array_interface__")
+
+
+def is_host(array):
+    return isinstance(array, (np.ndarray, np.generic))
+
+
+def get_array_module(*arrays):
+    """numpy, or the GPU array module when any argument is a GPU array (Chainer's get_array_module).
+
+    Op code that creates arrays asks this instead of naming NumPy, so the same code runs on a GPU.
+    """
+    for a in arrays:
+        if not (type(a) is np.ndarray or isinstance(a, (np.ndarray, np.generic, builtins.int, builtins.float,
+                                                        builtins.bool, tuple, list)) or a is None):
+            return cuda_runtime().xp
+    return np
+
+
+def move(array, dev):
+    """A copy of ``array`` on device ``dev`` (a device from to_device); the array itself when already there."""
+    if dev.type == "cpu":
+        return array if is_host(array) else cuda_runtime().to_host(array)
+    return cuda_runtime().to_gpu(array, dev.index)
+
+
+def like(array, reference):
+    """``array`` (host data or a number) on the device of ``reference``: for constants an op builds."""
+    if type(reference) is np.ndarray or is_host(reference):
+        return array
+    return cuda_runtime().to_gpu(array, reference.device.id)
+
+
+def add_at(out, key, value):
+    """``out[key] += value`` where key may repeat a position (every repeat adds): np.add.at on the host;
+    CuPy's ufuncs have no ``.at``, its cupyx.scatter_add does the same on the GPU."""
+    if type(out) is np.ndarray:
+        np.add.at(out, key, value)
+    else:
+        cuda_runtime().scatter_add(out, key, value)
+
+
+def c_contiguous(x):
+    """x as a C-ordered array: itself when it already is (np.asarray(x, order="C") refuses GPU arrays)."""
+    x = as_array(x)
+    return x if x.flags.c_contiguous else x.copy(order="C")
+
+
+def as_array(x, dtype=None):
+    """NumPy turns 0-d results into scalars: make them arrays again (GPU arrays already are)."""
+    if isinstance(x, np.generic) or not hasattr(x, "shape"):
+        return np.asarray(x, dtype)
+    return x if dtype is None or x.dtype == dtype else x.astype(dtype)
 
 
 # ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from . import _backend
 from ._backend import DEFAULTS, dtype_of
 
 PRECISION = 4
@@ -87,7 +88,7 @@ def _body(a, indent, summarize, fmt):
 
 
 def tensor_repr(t, prefix="tensor("):
-    a = np.asarray(t._data)
+    a = _backend.move(t._data, _backend.CPU)  # a GPU tensor prints from a host copy
     dt = dtype_of(a)
     indent = len(prefix)
     suffixes = []

@@ -120,9 +120,15 @@ def _short(data):
     return text if len(text) < 60 else text[:57] + "..."
 
 
-def _finish(array, requires_grad, device=None):
-    if device is not None and _backend.device(device).type != "cpu":
-        array = _backend.array_module(_backend.device(device)).asarray(array)
+def _finish(array, requires_grad, device=None, pin_memory=False):
+    """A new tensor around a freshly made host array, moved to ``device`` (any spelling) when one is asked."""
+    if device is not None:
+        dev = _backend.to_device(device)  # torch's AssertionError where CUDA is missing
+        if dev.type != "cpu":
+            array = _backend.move(array, dev)
+    if pin_memory and _backend.cuda_runtime_or_none() is None:
+        raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                           f"allocator is available on this system. {_backend.CUDA_HOW}")
     t = _wrap(array)
     if requires_grad:
         t.requires_grad_(True)
@@ -136,15 +142,15 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                       "or sourceTensor.detach().clone().requires_grad_(True), rather than ember.tensor("
                       "sourceTensor).", UserWarning, stacklevel=2)
     array = array_from(data, dtype_arg(dtype, "tensor"))
-    return _finish(array, requires_grad, device)
+    return _finish(array, requires_grad, device, pin_memory)
 
 
 def as_tensor(data, dtype=None, device=None):
     """Like tensor(), but shares memory with a NumPy array or Tensor when no conversion is needed."""
     dtype = dtype_arg(dtype, "as_tensor")
     if isinstance(data, Tensor):
-        return data if dtype is None else data.to(dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or dtype.np == data.dtype):
+        return data.to(device=device, dtype=dtype)
+    if isinstance(data, np.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype) and device is None:
         return from_numpy(data)
     return _finish(array_from(data, dtype), False, device)
 
@@ -169,19 +175,22 @@ def _dtype(dtype, name, default=None):
     return (dtype_arg(dtype, name) or default or DEFAULTS.float_dtype).np
 
 
-def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of zeros of the given size."""
-    return _finish(np.zeros(new_size(sizes if size is None else (size,), "zeros"), _dtype(dtype, "zeros")), requires_grad, device)
+    return _finish(np.zeros(new_size(sizes if size is None else (size,), "zeros"), _dtype(dtype, "zeros")), requires_grad,
+                   device, pin_memory)
 
 
-def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of ones of the given size."""
-    return _finish(np.ones(new_size(sizes if size is None else (size,), "ones"), _dtype(dtype, "ones")), requires_grad, device)
+    return _finish(np.ones(new_size(sizes if size is None else (size,), "ones"), _dtype(dtype, "ones")), requires_grad,
+                   device, pin_memory)
 
 
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False):
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False, pin_memory=False):
     """A tensor of the given size whose values are not set."""
-    return _finish(np.zeros(new_size(sizes if size is None else (size,), "empty"), _dtype(dtype, "empty")), requires_grad, device)
+    return _finish(np.zeros(new_size(sizes if size is None else (size,), "empty"), _dtype(dtype, "empty")), requires_grad,
+                   device, pin_memory)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -281,21 +290,26 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     return _finish(values.astype(_dtype(dtype, "logspace")), requires_grad, device)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    """Zeros with input's shape (and dtype)."""
-    return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def _like(t, device):
+    return t.device if device is None else device  # a *_like tensor lives where t lives, unless asked
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    """Ones with input's shape (and dtype)."""
-    return ones(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def zeros_like(t, dtype=None, device=None, requires_grad=False):
+    """Zeros with input's shape (and dtype, and device)."""
+    return zeros(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False):
-    """An unset tensor with input's shape (and dtype)."""
-    return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def ones_like(t, dtype=None, device=None, requires_grad=False):
+    """Ones with input's shape (and dtype, and device)."""
+    return ones(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False):
-    """fill_value with input's shape (and dtype)."""
-    return full(t._data.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def empty_like(t, dtype=None, device=None, requires_grad=False):
+    """An unset tensor with input's shape (and dtype, and device)."""
+    return zeros(t._data.shape, dtype=dtype or t.dtype, device=_like(t, device), requires_grad=requires_grad)
+
+
+def full_like(t, fill_value, dtype=None, device=None, requires_grad=False):
+    """fill_value with input's shape (and dtype, and device)."""
+    return full(t._data.shape, fill_value, dtype=dtype or t.dtype, device=_like(t, device),
+                requires_grad=requires_grad)

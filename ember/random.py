@@ -30,6 +30,7 @@ import os
 
 import numpy as np
 
+from . import _backend
 from ._backend import DEFAULTS, int_arg, require_float, to_dtype
 from .ops.shape import new_size, size_args
 from .tensor import Tensor, _wrap
@@ -130,7 +131,9 @@ default_generator = Generator()
 
 
 def manual_seed(seed):
-    """Seed the global generator: every later draw without generator= is repeatable, and equal to torch's."""
+    """Seed the global generator: every later draw without generator= is repeatable, and equal to torch's (the
+    GPU's generator is seeded too)."""
+    _backend.seed_gpu(seed)
     return default_generator.manual_seed(int(seed))
 
 
@@ -395,11 +398,14 @@ def _fill(t, values):
     values get no gradient (through autograd's in-place machinery when t is part of a graph)."""
     from .ops.elementwise import where
     from .tensor import _inplace
-    drawn = np.empty_like(t._data)
+    host = t._data if isinstance(t._data, np.ndarray) else _backend.move(t._data, _backend.CPU)
+    drawn = np.empty_like(host)
     view = _memory_order(drawn)
     view[...] = np.asarray(values).reshape(view.shape)
-    return _inplace(t, lambda old: where(_wrap(np.zeros(drawn.shape, bool)), old, _wrap(drawn)),
-                    lambda: np.copyto(t._data, drawn, casting="unsafe"))
+    drawn = _backend.like(drawn, t._data)  # drawn on the host for every device: a GPU run sees the CPU's numbers
+    never = _backend.like(np.zeros(drawn.shape, bool), t._data)
+    return _inplace(t, lambda old: where(_wrap(never), old, _wrap(drawn)),
+                    lambda: t._data.__setitem__(Ellipsis, drawn.astype(t._data.dtype, copy=False)))
 
 
 def _float_tensor(t, what):
@@ -511,7 +517,11 @@ def _empty(shape, dtype):
     return _wrap(np.empty(shape, dtype))
 
 
-def _done(t, requires_grad):
+def _done(t, requires_grad, device=None):
+    """Every device draws from the host generator, so a GPU run sees the numbers a CPU run sees; then moved."""
+    if device is not None:
+        from .creation import _finish
+        return _finish(t._data, requires_grad, device)
     return t.requires_grad_(True) if requires_grad else t
 
 
@@ -519,14 +529,14 @@ def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Uniform on [0, 1): torch's numbers for the same seed."""
     new_size(size, "rand")
     t = _empty(size_args(size), _float_dtype(dtype))
-    return _done(fill_uniform(t, 0.0, 1.0, generator), requires_grad)
+    return _done(fill_uniform(t, 0.0, 1.0, generator), requires_grad, device)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
     """Standard normal: torch's numbers for the same seed."""
     new_size(size, "randn")
     t = _empty(size_args(size), _float_dtype(dtype, "normal_kernel_cpu"))
-    return _done(fill_normal(t, 0.0, 1.0, generator), requires_grad)
+    return _done(fill_normal(t, 0.0, 1.0, generator), requires_grad, device)
 
 
 def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
@@ -545,17 +555,17 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
     dt = to_dtype(dtype).np if dtype is not None else np.int64
-    return fill_integers(_empty(size_args((size,)), dt), low, high, generator)
+    return _done(fill_integers(_empty(size_args((size,)), dt), low, high, generator), False, device)
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1: torch's for the same seed."""
     n = new_size((n,), "randperm")[0]
     dt = to_dtype(dtype).np if dtype is not None else np.int64
-    return _wrap(_randperm(_gen(generator), int(n)).astype(dt))
+    return _done(_wrap(_randperm(_gen(generator), int(n)).astype(dt)), False, device)
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_grad=False):
+def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """normal(mean, std, size) with numbers, or elementwise with a Tensor of means and/or of stds."""
     from .autograd.grad_mode import is_grad_enabled, no_grad
     from .ops import elementwise as ew
@@ -566,7 +576,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
         if size is None:
             raise TypeError("normal(mean, std) with numbers needs size=, e.g. normal(0.0, 1.0, size=(3,))")
         t = _empty(size_args((size,)), _float_dtype(dtype))
-        return _done(fill_normal(t, mean, std, generator), requires_grad)
+        return _done(fill_normal(t, mean, std, generator), requires_grad, device)
     shape = np.broadcast_shapes(np.shape(mean._data) if mean_t else (), np.shape(std._data) if std_t else ())
     dt = np.result_type(*[x._data.dtype for x in (mean, std) if isinstance(x, Tensor)])
     out = _empty(shape, dt)
@@ -629,16 +639,19 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     return _wrap(out.reshape(probs.shape[:-1] + (num_samples,)).astype(np.int64))
 
 
-def rand_like(input, dtype=None, requires_grad=False, generator=None):
-    """rand with input's shape (and dtype, unless given)."""
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+def rand_like(input, dtype=None, device=None, requires_grad=False, generator=None):
+    """rand with input's shape (and dtype and device, unless given)."""
+    return rand(input._data.shape, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad, generator=generator)
 
 
-def randn_like(input, dtype=None, requires_grad=False, generator=None):
-    """randn with input's shape (and dtype, unless given)."""
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad, generator=generator)
+def randn_like(input, dtype=None, device=None, requires_grad=False, generator=None):
+    """randn with input's shape (and dtype and device, unless given)."""
+    return randn(input._data.shape, dtype=dtype or input.dtype, device=device or input.device,
+                 requires_grad=requires_grad, generator=generator)
 
 
-def randint_like(input, low=0, high=None, dtype=None, generator=None):
-    """randint with input's shape (and dtype, unless given)."""
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, generator=generator)
+def randint_like(input, low=0, high=None, dtype=None, device=None, generator=None):
+    """randint with input's shape (and dtype and device, unless given)."""
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype, device=device or input.device,
+                   generator=generator)

@@ -16,6 +16,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _backend
 from .tensor import Tensor, _wrap
 
 FORMAT = "ember-1"
@@ -29,8 +30,11 @@ class _Writer:
         """obj -> JSON-able description; tensors are set aside under keys t0, t1, ..."""
         if isinstance(obj, Tensor):
             from .nn.parameter import Parameter
-            key = self._store(obj._data)
-            return {"tensor": key, "requires_grad": obj.requires_grad, "parameter": isinstance(obj, Parameter)}
+            key = self._store(_backend.move(obj._data, _backend.CPU))  # a GPU tensor is written from a host copy
+            node = {"tensor": key, "requires_grad": obj.requires_grad, "parameter": isinstance(obj, Parameter)}
+            if obj.is_cuda:
+                node["device"] = str(obj.device)  # loaded back there unless map_location says otherwise
+            return node
         if isinstance(obj, np.ndarray):
             return {"ndarray": self._store(obj)}
         if obj is None or isinstance(obj, (bool, int, float, str)):
@@ -85,7 +89,9 @@ class LoadError(RuntimeError):
 
 
 def load(f, map_location=None, weights_only=True, **_ignored):
-    """Read what save wrote. map_location is accepted for PyTorch compatibility (ember loads to the CPU)."""
+    """Read what save wrote. Tensors go back to the device they were saved from, or where map_location
+    says: a device ('cpu', 'cuda:0', ember.device), a dict {'cuda:1': 'cuda:0'}, or a function
+    fn(tensor, location) returning the tensor to use (as torch's fn(storage, location))."""
     from safetensors.numpy import load as from_bytes
     name = getattr(f, "name", None) if hasattr(f, "read") else os.fspath(f)
     try:
@@ -108,7 +114,25 @@ def load(f, map_location=None, weights_only=True, **_ignored):
     for key, crc in checksums.items():
         if key not in arrays or zlib.crc32(_contiguous(arrays[key]).tobytes()) != crc:
             raise LoadError(f"ember.load: {name} is corrupted: tensor {key} does not match its checksum")
-    return _decode(structure, arrays, name)
+    return _decode(structure, arrays, name, _placer(map_location))
+
+
+def _placer(map_location):
+    """map_location -> place(tensor on the CPU, saved location) -> the tensor where it belongs."""
+    def place(t, location):
+        if callable(map_location) and not isinstance(map_location, (str, _backend.device)):
+            moved = map_location(t, location)
+            return moved if isinstance(moved, Tensor) else t.to(location)
+        if isinstance(map_location, dict):
+            target = map_location.get(location, location)
+        else:
+            target = location if map_location is None else map_location
+        if _backend.device(target).type == "cuda" and _backend.cuda_runtime_or_none() is None:
+            raise RuntimeError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is "
+                               "False. If you are running on a CPU-only machine, please use torch.load with "
+                               "map_location=torch.device('cpu') to map your storages to the CPU.")
+        return t.to(target)
+    return place
 
 
 def _contiguous(array):
@@ -127,11 +151,11 @@ def _metadata(data):
     return header.get("__metadata__", {})
 
 
-def _decode(node, arrays, name):
+def _decode(node, arrays, name, place):
     if not isinstance(node, dict) or len(node) == 0:
         raise LoadError(f"ember.load: {name} has a malformed structure entry: {node!r}")
     if "tensor" in node:
-        t = _wrap(np.array(arrays[node["tensor"]]))
+        t = place(_wrap(np.array(arrays[node["tensor"]])), node.get("device", "cpu"))
         if node.get("parameter"):
             from .nn.parameter import Parameter
             return Parameter(t, requires_grad=node.get("requires_grad", True))
@@ -141,13 +165,13 @@ def _decode(node, arrays, name):
     if "value" in node:
         return node["value"]
     if "dict" in node or "odict" in node:
-        items = [(_key(_decode(k, arrays, name)), _decode(v, arrays, name)) for k, v in node.get("dict",
-                                                                                                  node.get("odict"))]
+        items = [(_key(_decode(k, arrays, name, place)), _decode(v, arrays, name, place))
+                 for k, v in node.get("dict", node.get("odict"))]
         return OrderedDict(items) if "odict" in node else dict(items)
     if "list" in node:
-        return [_decode(v, arrays, name) for v in node["list"]]
+        return [_decode(v, arrays, name, place) for v in node["list"]]
     if "tuple" in node:
-        return tuple(_decode(v, arrays, name) for v in node["tuple"])
+        return tuple(_decode(v, arrays, name, place) for v in node["tuple"])
     raise LoadError(f"ember.load: {name} has an unknown structure entry: {sorted(node)}")
 
 

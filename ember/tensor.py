@@ -76,7 +76,7 @@ class Tensor:
         else:
             from .ops.shape import new_size
             data = np.zeros(new_size(args, "Tensor") if args else (0,), default)
-        self._data = data
+        self._data = data if device is None else _backend.move(data, _backend.to_device(device))
         self._grad = None
         self.grad_fn = None
         self._requires_grad = False
@@ -298,36 +298,38 @@ class Tensor:
         return _legacy_types.type_name(self) if dtype is None else _legacy_types.convert(self, dtype)
 
     def to(self, *args, **kwargs):
-        """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
-        dt = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dt, dev = a.dtype, a.device
-            elif isinstance(a, (str, _backend.device)):  # a string is a device, as in PyTorch ("float32" is not)
-                dev = a
-            else:
-                dt = a
-        out = self
-        if dev is not None:
-            out = _to_device(out, _backend.device(dev))
+        """to(dtype), to(device, dtype=None), to(other); copy=True forces a copy, non_blocking is accepted."""
+        dt, dev, copy = _dev.parse_to(args, kwargs)
+        out = self if dev is None else _dev.to_device(self, dev)
         if dt is not None:
             out = _ew.to_dtype_op(out, dt)
         if copy and out is self:
             out = self.clone()
         return out
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         """This tensor on the CPU (self if it is there already)."""
-        return self.to("cpu")
+        return _dev.to_device(self, _backend.CPU)
 
-    def cuda(self, device=None):
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
         """This tensor on a CUDA device."""
-        return self.to("cuda" if device is None else f"cuda:{device}")
+        return _dev.to_device(self, "cuda" if device is None else device)
+
+    def get_device(self):
+        """-1 on the CPU, the GPU's index on CUDA (as torch)."""
+        dev = self.device
+        return -1 if dev.type == "cpu" else dev.index
+
+    def pin_memory(self, device=None):
+        """Page-locked host memory speeds up copies to a GPU in torch; ember's copies need no pinning."""
+        if _backend.cuda_runtime_or_none() is None:
+            raise RuntimeError("pin_memory=True requires a CUDA or other accelerator backend; no pinned memory "
+                               f"allocator is available on this system. {_backend.CUDA_HOW}")
+        return self
+
+    def is_pinned(self, device=None):
+        """False: ember never page-locks host memory."""
+        return False
 
     def float(self):
         """A copy as float32 (self, if it already is)."""
@@ -382,18 +384,18 @@ class Tensor:
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
-        if not isinstance(self._data, np.ndarray):
+        if type(self._data) is not np.ndarray:
             if not force:
-                raise TypeError("can't convert cuda tensor to numpy. Use Tensor.cpu() to copy the tensor to host "
-                                "memory first.")
-            return self._data.get()
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to copy "
+                                "the tensor to host memory first.")
+            return _backend.move(self._data, _backend.CPU)
         return self._data
 
     def __array__(self, dtype=None, copy=None):
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
-        data = self._data if isinstance(self._data, np.ndarray) else self._data.get()
+        data = self._data if type(self._data) is np.ndarray else self.detach().numpy()  # a GPU tensor: TypeError
         return data if dtype is None else data.astype(dtype, copy=False)
 
     def __len__(self):
@@ -1217,7 +1219,8 @@ class Tensor:
             _bump_version(self)
             return self
         # recorded as a where() that takes nothing from self: its old values get exactly 0 back (not 0 * NaN)
-        return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, value), None, value, True)
+        never = _wrap(_backend.get_array_module(self._data).zeros((), bool))
+        return _inplace(self, lambda s: _ew.where(never, s, value), None, value, True)
 
     def copy_(self, src, non_blocking=False):
         """Copy src's values into this tensor in place (broadcasting src)."""
@@ -1226,8 +1229,9 @@ class Tensor:
         if not _broadcastable(src._data.shape, self._data.shape) or \
                 np.broadcast_shapes(src._data.shape, self._data.shape) != self._data.shape:
             raise _backend.broadcast_error(self._data.shape, src._data.shape)
-        return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, src.to(self.dtype)),
-                        lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
+        never = _wrap(_backend.get_array_module(self._data).zeros((), bool))  # copy_ may cross devices, as torch
+        return _inplace(self, lambda s: _ew.where(never, s, src.to(self.device, self.dtype)),
+                        lambda: np.copyto(self._data, _backend.move(src._data, self.device), casting="unsafe"), src)
 
     # ---- random fills (ember.random) ---------------------------------------------------------
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -1270,25 +1274,30 @@ class Tensor:
         """Draw category indices with self's (unnormalised) weights, row by row."""
         return _random.multinomial(self, num_samples, replacement, generator=generator)
 
-    def new_tensor(self, data, dtype=None, requires_grad=False):
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         """A new tensor from data, with this tensor's dtype and device."""
-        return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+        return _creation.tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                                requires_grad=requires_grad)
 
-    def new_zeros(self, *size, dtype=None):
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """A tensor of zeros of the given size, with this tensor's dtype and device."""
-        return _creation.zeros(*size, dtype=dtype or self.dtype)
+        return _creation.zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
 
-    def new_ones(self, *size, dtype=None):
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         """A tensor of ones of the given size, with this tensor's dtype and device."""
-        return _creation.ones(*size, dtype=dtype or self.dtype)
+        return _creation.ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
 
-    def new_full(self, size, fill_value, dtype=None):
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         """A tensor of the given size filled with fill_value, with this tensor's dtype and device."""
-        return _creation.full(size, fill_value, dtype=dtype or self.dtype)
+        return _creation.full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                              requires_grad=requires_grad)
 
-    def new_empty(self, *size, dtype=None):
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         """An uninitialised tensor of the given size, with this tensor's dtype and device."""
-        return _creation.empty(*size, dtype=dtype or self.dtype)
+        return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                               requires_grad=requires_grad)
 
 
 # ----------------------------------------------------------------------------
@@ -1300,13 +1309,6 @@ def _share(base, out):
         base._vc = [0]
     out._vc = base._vc
     return out
-
-
-def _to_device(t, dev):
-    if dev == t.device:
-        return t
-    xp = _backend.array_module(dev)
-    return _wrap(xp.asarray(t._data) if dev.type == "cuda" else t._data.get(), t._requires_grad)
 
 
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
@@ -1383,10 +1385,12 @@ def _inplace_arith(self, other, ufunc, op):
         value = value._data if isinstance(value, Tensor) else value
     try:
         ufunc(self._data, value, out=self._data)
-    except TypeError:  # NumPy refuses e.g. float into an integer tensor
-        raise _cast_error(self, value) from None
+    except TypeError:  # NumPy refuses e.g. float into an integer tensor; or the tensors are on two devices
+        if not (isinstance(other, Tensor) and type(value) is not type(self._data)):
+            raise _cast_error(self, value) from None
+        ufunc(self._data, _dev.same_device_data(self, other), out=self._data)
     except ValueError:
-        if not self._data.flags.writeable:
+        if not getattr(self._data.flags, "writeable", True):  # (GPU arrays have no read-only flag)
             raise RuntimeError(_SHARED_MEMORY) from None
         raise _inplace_shape_error(self, np.shape(value)) from None
     _bump_version(self)
@@ -1446,6 +1450,8 @@ def _setitem(self, key, value):
     key = index_key(key, self._data.shape)
     if isinstance(value, Tensor):
         value_data = value._data
+        if type(value_data) is not type(self._data):  # another device: torch's rule decides
+            value_data = _dev.same_device_data(self, value)
     else:
         value_data = value
     if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
@@ -1467,7 +1473,7 @@ def _setitem(self, key, value):
 
 
 def _cast_error(self, value):
-    other = dtype_of(np.asarray(value)) if not isinstance(value, float) else _backend.float32
+    other = dtype_of(_backend.as_array(value)) if not isinstance(value, float) else _backend.float32
     return RuntimeError(f"result type {other.name.capitalize()} can't be cast to the desired output type "
                         f"{self.dtype.name.capitalize()}: an in-place op keeps the dtype of the tensor it writes to")
 
@@ -1493,4 +1499,4 @@ from . import _tensor_str, creation as _creation, random as _random  # noqa: E40
 from .autograd import engine, views as _views  # noqa: E402
 from .autograd.grad_mode import STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
-from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh  # noqa: E402
+from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402

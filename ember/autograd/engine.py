@@ -30,6 +30,7 @@ import numpy as np
 
 from . import views
 from .grad_mode import STATE
+from .._backend import as_array, get_array_module
 from ..tensor import Tensor, _wrap
 
 
@@ -145,6 +146,8 @@ def _root_grads(outputs, given, verb):
 
 
 def _ones_like(array):
+    if type(array) is not np.ndarray:  # a GPU array: its own module makes the ones
+        return get_array_module(array).ones(array.shape, array.dtype)
     ones = np.empty(array.shape, array.dtype)  # empty + fill: 3x faster than np.ones on small arrays
     ones.fill(1)
     return ones
@@ -442,7 +445,7 @@ def _accumulate(leaf, g, create_graph, owners):
         leaf._grad = grad + g
     elif id(grad._data) in owners.borrowed:  # not ours alone yet: a new array, kept in the same .grad Tensor
         owners.borrowed.discard(id(grad._data))
-        grad._data = np.asarray(grad._data + g._data, grad._data.dtype)  # (NumPy gives 0-d sums as scalars)
+        grad._data = as_array(grad._data + g._data, grad._data.dtype)  # (NumPy gives 0-d sums as scalars)
         owners.seen.add(id(grad._data))
     else:
         grad._data += g._data

@@ -168,6 +168,12 @@ class Op(Function):
             out = cls.forward(ctx, *arrays)
         except ValueError as error:
             raise _explain(error, arrays) from None
+        except TypeError:  # arrays of different devices refuse to mix: torch's rule decides
+            from ..ops.device import mixed_devices
+            moved = mixed_devices(args)
+            if moved is None:
+                raise
+            return cls.apply(*moved)
         data = out if type(out) is ndarray or hasattr(out, "__cuda_array_interface__") else asarray(out)
         if requires_grad and STATE.enabled:
             return _record(ctx, args, arrays, out, data)

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .. import creation
+from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
@@ -51,7 +51,7 @@ def _dropout(input, p, training, inplace, feature=False):
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-    noise = bernoulli(creation.empty(shape, dtype=input.dtype), 1.0 - p)
+    noise = bernoulli(creation.empty(shape, dtype=input.dtype, device=input.device), 1.0 - p)
     noise = _wrap(noise._data / noise._data.dtype.type(1.0 - p))
     return input.mul_(noise) if inplace else input * noise
 
@@ -187,7 +187,7 @@ def one_hot(tensor, num_classes=-1):
     n = int(tensor._data.max()) + 1 if num_classes == -1 else num_classes
     if tensor.numel() and (tensor._data.min() < 0 or tensor._data.max() >= n):
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return _wrap(np.eye(n, dtype=np.int64)[tensor._data])
+    return _wrap(_backend.get_array_module(tensor._data).eye(n, dtype=np.int64)[tensor._data])
 
 
 # ----------------------------------------------------------------------------
@@ -367,7 +367,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         raise RuntimeError("all elements of target should be between 0 and 1: BCELoss's targets are probabilities "
                            "(0 or 1 for hard labels)")
     loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)  # input's dtype, as torch
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -381,9 +381,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{torch_scalar_name(target._data.dtype)}: binary_cross_entropy_with_logits needs "
                            "floating point targets; convert them, e.g. target.float()")
-    log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+    log_weight = 1 if pos_weight is None else (pos_weight.to(input.dtype) - 1) * target + 1  # input's dtype
     loss = (1 - target) * input + log_weight * _ew.softplus(-input)
-    return _reduce(loss if weight is None else loss * weight, reduction)
+    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)
 
 
 def _reduction(reduction):
@@ -687,13 +687,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
     padded = pad(x, (padding[1], padding[1] + extra[1], padding[0], padding[0] + extra[0]))
     channels = x.shape[1]
-    ones = _wrap(np.ones((channels, 1) + kernel, x._data.dtype))
+    ones = _wrap(_backend.like(np.ones((channels, 1) + kernel, x._data.dtype), x._data))
     summed = _conv.Conv2d.apply(padded, ones, None, stride, (0, 0), (1, 1), channels)
     if divisor_override:
         out = summed / divisor_override
     else:
         count = _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad, out_hw)
-        out = summed / _wrap(count.astype(x._data.dtype))
+        out = summed / _wrap(_backend.like(count.astype(x._data.dtype), x._data))
     return out[0] if unbatched else out
 
 
@@ -731,7 +731,7 @@ def adaptive_avg_pool2d(input, output_size):
         m = np.zeros((out, size), x._data.dtype)
         for i, (a, b) in enumerate(zip(*_adaptive_bins(size, out))):
             m[i, a:b] = 1.0 / (b - a)
-        mats.append(_wrap(m))
+        mats.append(_wrap(_backend.like(m, x._data)))
     out = mats[0] @ x @ mats[1].mT
     return out[0] if unbatched else out
 
@@ -747,9 +747,9 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         rows, cols = _adaptive_bins(h, oh), _adaptive_bins(w, ow)
         picks = [[x[:, :, r0:r1, c0:c1].flatten(2).argmax(-1) for c0, c1 in zip(*cols)] for r0, r1 in zip(*rows)]
         local = np.stack([np.stack([p._data for p in row], -1) for row in picks], -2)  # (N, C, oh, ow)
-        bin_w = np.array([c1 - c0 for c0, c1 in zip(*cols)])
-        row_idx = np.array(rows[0])[:, None] + local // bin_w[None, :]
-        col_idx = np.array(cols[0])[None, :] + local % bin_w[None, :]
+        bin_w = _backend.like(np.array([c1 - c0 for c0, c1 in zip(*cols)]), local)
+        row_idx = _backend.like(np.array(rows[0]), local)[:, None] + local // bin_w[None, :]
+        col_idx = _backend.like(np.array(cols[0]), local)[None, :] + local % bin_w[None, :]
         indices = row_idx * w + col_idx
         out = x.flatten(2).gather(2, _wrap(indices.reshape(*x.shape[:2], -1))).reshape(indices.shape)
         result = (out, _wrap(indices)) if return_indices else out
@@ -795,7 +795,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         frac = (src - low).astype(input._data.dtype)
         shape = [1] * input.ndim
         shape[2 + axis] = o
-        weight = _wrap(frac.reshape(shape))
+        weight = _wrap(_backend.like(frac.reshape(shape), input._data))
         a, b = out.index_select(2 + axis, _wrap(low)), out.index_select(2 + axis, _wrap(high))
         out = a + (b - a) * weight
     return out

@@ -17,6 +17,7 @@ second derivatives come out right too.
 """
 import numpy as np
 
+from .._backend import get_array_module
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
@@ -52,9 +53,9 @@ def im2col(x, kernel, stride, padding, dilation, groups):
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"Calculated output size {list(out_hw)} is too small: the kernel {list(kernel)} (dilation "
                            f"{list(dilation)}) is larger than the padded input {[h + 2 * padding[0], w + 2 * padding[1]]}")
-    xp = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)) if any(padding) else x
-    cols = np.empty((c, kernel[0], kernel[1], n, *out_hw), x.dtype)
-    channels_first = xp.transpose(1, 0, 2, 3)
+    padded = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)) if any(padding) else x
+    cols = get_array_module(x).empty((c, kernel[0], kernel[1], n, *out_hw), x.dtype)
+    channels_first = padded.transpose(1, 0, 2, 3)
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         cols[:, i, j] = channels_first[:, :, rows, columns]
     return cols.reshape(groups, -1, n * out_hw[0] * out_hw[1]), out_hw
@@ -64,7 +65,7 @@ def col2im(dcols, x_shape, kernel, stride, padding, dilation, out_hw):
     """The adjoint of im2col: add every column back onto the input positions it was read from."""
     n, c, h, w = x_shape
     d = dcols.reshape(c, kernel[0], kernel[1], n, *out_hw)
-    dxp = np.zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
+    dxp = get_array_module(dcols).zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         dxp[:, :, rows, columns] += d[:, i, j]
     return np.ascontiguousarray(dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3))
@@ -199,7 +200,7 @@ def window_max(x, kernel, stride, padding, dilation, ceil_mode):
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         candidate = x[:, :, rows, columns]
         if best is None:
-            best, position = candidate, np.zeros(candidate.shape, np.int16)
+            best, position = candidate, get_array_module(x).zeros(candidate.shape, np.int16)
             continue
         position = np.where(candidate > best, np.int16(i * kernel[1] + j), position)  # where="better" is 8x slower
         best = np.maximum(best, candidate)
@@ -219,8 +220,9 @@ def _pad_for_windows(x, kernel, stride, padding, dilation, out_hw, fill):
 def max_pool(x, kernel, stride, padding, dilation, ceil_mode):
     """Each window's maximum, and its position in x as a flat index over H*W (PyTorch's return_indices)."""
     best, position, out_hw = window_max(x, kernel, stride, padding, dilation, ceil_mode)
-    row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (position // kernel[1]) * dilation[0]
-    col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (position % kernel[1]) * dilation[1]
+    xp = get_array_module(x)
+    row = xp.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (position // kernel[1]) * dilation[0]
+    col = xp.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (position % kernel[1]) * dilation[1]
     return best, row * x.shape[3] + col
 
 
@@ -239,22 +241,23 @@ class MaxPool2d(Op):
     def backward(ctx, grad):  # each window's gradient goes to its maximum (adding up where windows overlap)
         kernel, stride, padding, dilation, ceil_mode, out_hw = ctx.params
         n, c, h, w = ctx.x_shape
+        xp = get_array_module(grad._data)
         if STATE.enabled:  # create_graph=True: a scatter op, whose own backward gathers
-            row = np.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (ctx.position // kernel[1]) * dilation[0]
-            col = np.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (ctx.position % kernel[1]) * dilation[1]
-            key = (np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None], row * w + col)
+            row = xp.arange(out_hw[0])[:, None] * stride[0] - padding[0] + (ctx.position // kernel[1]) * dilation[0]
+            col = xp.arange(out_hw[1])[None, :] * stride[1] - padding[1] + (ctx.position % kernel[1]) * dilation[1]
+            key = (xp.arange(n)[:, None, None, None], xp.arange(c)[None, :, None, None], row * w + col)
             overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
             return IndexAdd.apply(grad, (n, c, h * w), key, not overlapping).reshape(ctx.x_shape), *(None,) * 5
         # on arrays, one kernel offset at a time: the windows whose maximum sat at offset k send their gradient
         # to what offset k read (a strided slice, so no index arithmetic and no scatter)
         g = grad._data
-        dx = _pad_for_windows(np.zeros(ctx.x_shape, g.dtype), kernel, stride, padding, dilation, out_hw, 0)
+        dx = _pad_for_windows(xp.zeros(ctx.x_shape, g.dtype), kernel, stride, padding, dilation, out_hw, 0)
         overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
         for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
             if overlapping:
-                dx[:, :, rows, columns] += np.where(ctx.position == i * kernel[1] + j, g, 0)
+                dx[:, :, rows, columns] += xp.where(ctx.position == i * kernel[1] + j, g, 0)
             else:  # every position is read by one window and offset at most: write in place
                 np.multiply(ctx.position == i * kernel[1] + j, g, out=dx[:, :, rows, columns])
         if dx.shape != ctx.x_shape:
-            dx = np.ascontiguousarray(dx[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w])
+            dx = xp.ascontiguousarray(dx[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w])
         return _wrap(dx), None, None, None, None, None

@@ -10,7 +10,8 @@ import numbers
 
 import numpy as np
 
-from .._backend import broadcast_error, dtype_of, require_float, result_type, to_dtype, torch_scalar_name, DEFAULTS
+from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, require_float,
+                       result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -467,8 +468,8 @@ class Sigmoid(Op):
 
 def keep_where(grad, keep):
     """grad where keep, else 0: a gradient masked without multiplying (a NaN or inf outside stays out, as torch)."""
-    zero = np.zeros((), grad._data.dtype)
-    return Where.apply(_wrap(np.asarray(keep)), grad, _wrap(zero))
+    zero = get_array_module(grad._data).zeros((), grad._data.dtype)
+    return Where.apply(_wrap(as_array(keep)), grad, _wrap(zero))
 
 
 class Relu(Op):
@@ -522,6 +523,8 @@ class Erf(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
+        if type(a) is not np.ndarray:
+            return cuda_runtime().erf(a)
         return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
 
     @staticmethod
@@ -637,7 +640,7 @@ class Where(Op):
     def backward(ctx, grad):  # the gradient goes to whichever input was chosen
         (cond,) = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[1:]
-        zero = _wrap(np.zeros((), grad._data.dtype))  # not grad * 0: a NaN the other input got must not leak here
+        zero = _wrap(get_array_module(grad._data).zeros((), grad._data.dtype))  # not grad * 0: a NaN the other input got must not leak here
         return None, (where(cond, grad, zero) if need_a else None), (where(cond, zero, grad) if need_b else None)
 
 
@@ -733,7 +736,7 @@ def pow(a, b):
         if kind in "iub" and type(b) is int and b < 0:  # checked before the exponent is cast to a's dtype
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         if kind == "b" and type(b) is bool:  # bool ** bool stays bool in PyTorch (NumPy says int8)
-            return _wrap(a._data.copy() if b else np.ones(a._data.shape, np.bool_))
+            return _wrap(a._data.copy() if b else get_array_module(a._data).ones(a._data.shape, np.bool_))
         if kind != "f":
             a, b = operands(a, b)
         return PowScalar.apply(a, b)
@@ -939,7 +942,7 @@ def where(cond, a=None, b=None):
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor with dtype "
                            f"{dtype_of(cond._data)}")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = _wrap(np.asarray(a, result_type(a, b).np))
+        a = _wrap(as_array(a, result_type(a, b).np))
     a, b = operands(a, b)
     try:
         return Where.apply(cond, a, b)
@@ -961,7 +964,7 @@ def masked_fill(a, mask, value):
             value = int(value) if a._data.dtype.kind != "b" else bool(value)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
-    out = where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    out = where(mask, value if isinstance(value, Tensor) else _wrap(as_array(value, a._data.dtype)), a)
     return out if out._data.flags.c_contiguous else out.contiguous()  # torch fills a contiguous clone
 
 
@@ -969,6 +972,7 @@ def masked_fill(a, mask, value):
 # comparisons and tests: bool results, no gradient
 # ----------------------------------------------------------------------------
 def _compare(fn, a, b):
+    tensors = (a, b)
     if isinstance(b, Tensor):
         b = b._data
     elif not isinstance(b, (int, float)):
@@ -978,9 +982,15 @@ def _compare(fn, a, b):
         b = wrap_int(b, a._data.dtype)
     a = a._data if isinstance(a, Tensor) else a
     try:
-        return _wrap(np.asarray(fn(a, b)))
+        return _wrap(as_array(fn(a, b)))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
+    except TypeError:  # two devices: a 0-d CPU tensor joins a GPU one, other mixes raise torch's error
+        from .device import mixed_devices
+        moved = mixed_devices(tensors)
+        if moved is None:
+            raise
+        return _compare(fn, *moved)
 
 
 def eq(a, b):
@@ -1021,7 +1031,7 @@ def _logical(fn, a, b):
         raise NotImplementedError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
                         f"got {np.result_type(a, b)}; compare first, e.g. (x > 0) & (x < 1)")
     try:
-        return _wrap(np.asarray(fn(a, b)))
+        return _wrap(as_array(fn(a, b)))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
 
@@ -1041,37 +1051,37 @@ def bitwise_xor(a, b):
 def bitwise_not(a):
     if a._data.dtype.kind not in "biu":
         raise TypeError(f"~ (bitwise_not) needs a bool or integer tensor, got {dtype_of(a._data)}")
-    return _wrap(np.asarray(np.invert(a._data)))
+    return _wrap(as_array(np.invert(a._data)))
 
 
 def logical_not(a):
     """Elementwise not, as a bool tensor."""
-    return _wrap(np.asarray(np.logical_not(a._data)))
+    return _wrap(as_array(np.logical_not(a._data)))
 
 
 def logical_and(a, b):
     """Elementwise and, as a bool tensor."""
-    return _wrap(np.asarray(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
+    return _wrap(as_array(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def logical_or(a, b):
     """Elementwise or, as a bool tensor."""
-    return _wrap(np.asarray(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
+    return _wrap(as_array(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def isnan(a):
     """Which elements are NaN."""
-    return _wrap(np.asarray(np.isnan(a._data)))
+    return _wrap(as_array(np.isnan(a._data)))
 
 
 def isinf(a):
     """Which elements are +inf or -inf."""
-    return _wrap(np.asarray(np.isinf(a._data)))
+    return _wrap(as_array(np.isinf(a._data)))
 
 
 def isfinite(a):
     """Which elements are neither infinite nor NaN."""
-    return _wrap(np.asarray(np.isfinite(a._data)))
+    return _wrap(as_array(np.isfinite(a._data)))
 
 
 def equal(a, b):
@@ -1094,7 +1104,7 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
         np.broadcast_shapes(a._data.shape, np.shape(b_data))
     except ValueError:
         raise broadcast_error(a._data.shape, np.shape(b_data)) from None
-    return _wrap(np.asarray(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    return _wrap(as_array(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def to_dtype_op(a, dt):

@@ -3,7 +3,7 @@ import string
 
 import numpy as np
 
-from .._backend import dtype_of, result_type
+from .._backend import dtype_of, get_array_module, result_type
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import _each_others
@@ -231,9 +231,11 @@ class Einsum(Op):
                              *(x for j, x in enumerate(operands) if j != i))
             g = g.reshape([size[c] if c in known else 1 for c in letters]).expand([size[c] for c in letters])
             if len(letters) < len(sub):
-                grid = np.indices([size[c] for c in letters], sparse=True)
+                xp = get_array_module(grad._data)
+                n = len(letters)
+                grid = [xp.arange(size[c]).reshape((1,) * i + (-1,) + (1,) * (n - i - 1)) for i, c in enumerate(letters)]
                 key = tuple(grid[letters.index(c)] for c in sub)
-                g = IndexPut.apply(_wrap(np.zeros([size[c] for c in sub], grad._data.dtype)), g, key)
+                g = IndexPut.apply(_wrap(xp.zeros([size[c] for c in sub], grad._data.dtype)), g, key)
             grads.append(g)
         return tuple(grads)
 

@@ -1,6 +1,8 @@
 """Ops that losses need beyond composition: where PyTorch's gradient is not the chain rule of the pieces."""
 import numpy as np
 
+from .._backend import as_array, get_array_module
+
 from ..autograd.function import Op
 from ..tensor import _wrap
 from .elementwise import Mul, Sub
@@ -33,11 +35,12 @@ def class_weights(target, weight, ignore_index, dtype):
 
     The weights are None when every sample counts once (no class weights, nothing ignored): the usual case.
     """
-    rows = np.arange(len(target))
-    if weight is None and (ignore_index < 0 and (len(target) == 0 or target.min() >= 0)):
+    rows = get_array_module(target).arange(len(target))
+    on_host = type(target) is np.ndarray  # on a GPU, "is any target ignored?" would wait for the GPU: not asked
+    if weight is None and on_host and (ignore_index < 0 and (len(target) == 0 or target.min() >= 0)):
         return (rows, target), None
     valid = target != ignore_index
-    safe = np.where(valid, target, 0) if not valid.all() else target
+    safe = np.where(valid, target, 0) if not on_host or not valid.all() else target
     w = valid.astype(dtype) if weight is None else weight[safe] * valid
     return (rows, safe), w
 
@@ -45,13 +48,13 @@ def class_weights(target, weight, ignore_index, dtype):
 def weighted_reduction(losses, w, reduction, dtype):
     """(the reduced loss, d(loss)/d(per-sample loss)): the mean divides by the total weight, as in PyTorch."""
     if w is None:
-        w = np.ones(len(losses), dtype)
+        w = get_array_module(losses).ones(len(losses), dtype)
     else:
         losses = losses * w
     if reduction == "none":
         return losses, w
     total = w.sum() if reduction == "mean" else 1
-    return np.asarray(losses.sum() / total, dtype), w / total
+    return as_array(losses.sum() / total, dtype), w / total
 
 
 class NLLLoss(Op):
@@ -92,7 +95,7 @@ class CrossEntropy(Op):
     @staticmethod
     def backward(ctx, grad):  # d/dx_ic = (softmax(x)_ic - [c == target_i]) * w_i (/ total for mean)
         (x,) = ctx.saved_tensors
-        onehot = np.zeros(x._data.shape, x._data.dtype)
+        onehot = get_array_module(x._data).zeros(x._data.shape, x._data.dtype)
         onehot[ctx.index] = 1
         p = Softmax.apply(x, 1)  # recomputed as an op, so that a second derivative sees through it
         per_sample = grad.reshape(-1, 1) if grad.ndim else grad  # reduction="none": one upstream value per row

@@ -9,7 +9,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from .._backend import dtype_of, normalize_dim, to_dtype
+from .. import _backend
+from .._backend import as_array, c_contiguous, dtype_of, get_array_module, normalize_dim, to_dtype
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
@@ -89,11 +90,11 @@ class Prod(Op):
         # with zeros, out / a is 0/0: multiply the products before and after each element instead
         data = a._data.reshape(-1) if ctx.axis is None else a._data
         axis = 0 if ctx.axis is None else ctx.axis
-        ones = np.ones_like(np.take(data, [0], axis=axis))
+        ones = np.ones_like(_slice(data, 0, 1, axis))
         before = np.cumprod(np.concatenate([ones, data], axis=axis), axis=axis)
         after = np.flip(np.cumprod(np.flip(np.concatenate([data, ones], axis=axis), axis), axis=axis), axis)
         n = data.shape[axis]
-        others = np.take(before, range(n), axis=axis) * np.take(after, range(1, n + 1), axis=axis)
+        others = _slice(before, 0, n, axis) * _slice(after, 1, n + 1, axis)
         return grad * _wrap(others.reshape(a.shape)), None, None
 
 
@@ -143,13 +144,14 @@ class LogSumExp(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
-        m = np.amax(a, axis=axes, keepdims=True) if a.size else np.zeros(kept_shape(a.shape, axes), a.dtype)
+        m = np.amax(a, axis=axes, keepdims=True) if a.size else \
+            get_array_module(a).zeros(kept_shape(a.shape, axes), a.dtype)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: shift by 0, not by inf
         with np.errstate(divide="ignore"):
             out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
-        out = np.asarray(out, order="C")  # torch builds it in a new contiguous tensor
+        out = c_contiguous(out)  # torch builds it in a new contiguous tensor
         ctx.save_for_backward(a, out)
         return out
 
@@ -164,7 +166,7 @@ class Softmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         e = np.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a.copy()
-        out = np.asarray(e / e.sum(axis=axis, keepdims=True), order="C")  # contiguous, as torch's kernel
+        out = c_contiguous(e / e.sum(axis=axis, keepdims=True))  # contiguous, as torch's kernel
         ctx.save_for_backward(out)
         return out
 
@@ -181,7 +183,7 @@ class LogSoftmax(Op):
         if a.size == 0:
             return a.copy()
         shifted = a - a.max(axis=axis, keepdims=True)
-        out = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)), order="C")
+        out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
@@ -370,12 +372,12 @@ def _arg_extreme(fn, a, dim, keepdim):
             raise IndexError(f"{fn.__name__}(): Expected reduction dim {normalize_dim(dim, data.ndim)} to have "
                              f"non-zero size (input of shape {list(data.shape)})")
     if dim is None:
-        out = np.asarray(fn(data.reshape(-1)))
+        out = as_array(fn(data.reshape(-1)))
         return _wrap(out.reshape((1,) * data.ndim) if keepdim else out.astype(np.int64))
     axis = normalize_dim(dim, data.ndim)
     if data.ndim == 0:
-        return _wrap(np.zeros((), np.int64))
-    return _wrap(np.asarray(fn(data, axis=axis, keepdims=keepdim), dtype=np.int64))
+        return _wrap(get_array_module(data).zeros((), np.int64))
+    return _wrap(as_array(fn(data, axis=axis, keepdims=keepdim), np.int64))
 
 
 def logsumexp(a, dim, keepdim=False):
@@ -477,25 +479,30 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
 def any(a, dim=None, keepdim=False):
     """True if any element (or any along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
-    return _wrap(np.asarray(np.any(a._data, axis=axes, keepdims=keepdim)))
+    return _wrap(as_array(np.any(a._data, axis=axes, keepdims=keepdim)))
 
 
 def all(a, dim=None, keepdim=False):
     """True if every element (or every one along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
-    return _wrap(np.asarray(np.all(a._data, axis=axes, keepdims=keepdim)))
+    return _wrap(as_array(np.all(a._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(a, dim=None):
     """The number of non-zero elements, overall or along dim."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
-    return _wrap(np.asarray(np.count_nonzero(a._data, axis=axes), dtype=np.int64))
+    return _wrap(as_array(np.count_nonzero(a._data, axis=axes), np.int64))
 
 
 
 # ----------------------------------------------------------------------------
 # sorting: the order comes from NumPy, the values are a gather (so gradients flow back to where they came from)
 # ----------------------------------------------------------------------------
+def _slice(data, start, stop, axis):
+    """data[start:stop] along axis (a view; np.take with a list would copy, and lists do not index GPU arrays)."""
+    return data[(slice(None),) * axis + (slice(start, stop),)]
+
+
 SortResult = namedtuple("sort", ["values", "indices"])
 MedianResult = namedtuple("median", ["values", "indices"])
 KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
@@ -509,7 +516,7 @@ def argsort(a, dim=-1, descending=False, stable=False):
     """Indices that sort ``a`` along ``dim``; equal values keep their order (NaN counts as the largest)."""
     data = a._data
     if data.ndim == 0:
-        return _wrap(np.zeros((), np.int64))
+        return _wrap(get_array_module(data).zeros((), np.int64))
     axis = normalize_dim(dim, data.ndim)
     if not descending:
         return _wrap(np.argsort(data, axis=axis, kind="stable"))
@@ -532,7 +539,7 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"selected index k out of range: k={k}, but dimension {axis} has size {n}")
     indices = argsort(a, axis, descending=largest)
     if a.ndim:
-        indices = _wrap(np.take(indices._data, np.arange(k), axis=axis))
+        indices = _wrap(_slice(indices._data, 0, k, axis))
     return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
 
 
@@ -554,7 +561,7 @@ def kthvalue(a, k, dim=-1, keepdim=False):
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}: k={k}, size {n}")
     order = argsort(a, axis)._data
-    return _pick(a, axis, np.take(order, [k - 1], axis=axis), keepdim, KthvalueResult)
+    return _pick(a, axis, _slice(order, k - 1, k, axis), keepdim, KthvalueResult)
 
 
 def median(a, dim=None, keepdim=False):
@@ -562,14 +569,14 @@ def median(a, dim=None, keepdim=False):
     if dim is None:
         flat = a.reshape(-1)
         if flat._data.size == 0:
-            return _wrap(np.array(np.nan, a._data.dtype))
+            return _wrap(get_array_module(a._data).full((), np.nan, a._data.dtype))
         return median(flat, 0).values
     if a.ndim == 0:
-        return MedianResult(a.clone(), _wrap(np.zeros((), np.int64)))
+        return MedianResult(a.clone(), _wrap(get_array_module(a._data).zeros((), np.int64)))
     axis = normalize_dim(dim, a.ndim)
     data = a._data
     n = data.shape[axis]
-    position = np.take(argsort(a, axis)._data, [(n - 1) // 2], axis=axis)
+    position = _slice(argsort(a, axis)._data, (n - 1) // 2, (n + 1) // 2, axis)
     if data.dtype.kind == "f":  # a NaN anywhere along dim: the first NaN is the answer, as in torch
         nan = np.isnan(data)
         first_nan = np.argmax(nan, axis=axis, keepdims=True)
@@ -580,19 +587,19 @@ def median(a, dim=None, keepdim=False):
 def mode(a, dim=-1, keepdim=False):
     """The most frequent value along dim (the smallest, on a tie) and the index of its last occurrence."""
     if a.ndim == 0:
-        return ModeResult(a.clone(), _wrap(np.zeros((), np.int64)))
+        return ModeResult(a.clone(), _wrap(get_array_module(a._data).zeros((), np.int64)))
     axis = normalize_dim(dim, a.ndim)
     if a._data.shape[axis] == 0:
         raise IndexError(f"mode(): Expected reduction dim {axis} to have non-zero size (input of shape "
                          f"{list(a.shape)})")
-    rows = np.moveaxis(a._data, axis, -1)
+    rows = np.moveaxis(_backend.move(a._data, _backend.CPU), axis, -1)  # counted on the host
     flat = rows.reshape(-1, rows.shape[-1])
     position = np.empty(len(flat), np.int64)
     for r, row in enumerate(flat):  # one np.unique per row: mode is a counting question, not arithmetic
         values, counts = np.unique(row, return_counts=True)
         position[r] = np.flatnonzero(row == values[np.argmax(counts)])[-1]
     position = np.moveaxis(position.reshape(rows.shape[:-1] + (1,)), -1, axis)
-    return _pick(a, axis, position, keepdim, ModeResult)
+    return _pick(a, axis, _backend.like(position, a._data), keepdim, ModeResult)
 
 
 def cummax(a, dim):
@@ -606,13 +613,14 @@ def cummin(a, dim):
 
 
 def _running_extreme(a, dim, keeps_up, result):
+    xp = get_array_module(a._data)
     if a.ndim == 0:
-        return result(a.clone(), _wrap(np.zeros((), np.int64)))
+        return result(a.clone(), _wrap(xp.zeros((), np.int64)))
     axis = normalize_dim(dim, a.ndim)
     data = np.moveaxis(a._data, axis, 0)
-    position = np.zeros(data.shape, np.int64)
+    position = xp.zeros(data.shape, np.int64)
     if len(data):
-        best, where = data[0].copy(), np.zeros(data.shape[1:], np.int64)
+        best, where = data[0].copy(), xp.zeros(data.shape[1:], np.int64)
         for k in range(len(data)):  # one vectorised step per position along dim
             with np.errstate(invalid="ignore"):
                 take = keeps_up(data[k], best) | (data[k] != data[k])  # (x != x: NaN)

@@ -11,7 +11,9 @@ import math
 
 import numpy as np
 
-from .._backend import broadcast_error, int_arg, normalize_dim, result_type, to_dtype, torch_scalar_name
+from .. import _backend
+from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim,
+                       result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
 from ..autograd.views import make_view
 from ..tensor import Tensor, _wrap
@@ -184,7 +186,7 @@ class Expand(Op):
     @staticmethod
     def forward(ctx, a, shape):
         # writeable where a is: in-place ops refuse repeated elements themselves, as torch does (tensor.py)
-        return np.lib.stride_tricks.as_strided(a, shape, np.broadcast_to(a, shape).strides)
+        return get_array_module(a).lib.stride_tricks.as_strided(a, shape, np.broadcast_to(a, shape).strides)
 
     @staticmethod
     def backward(ctx, grad):  # the engine sums the stretched gradient back to the input's shape
@@ -253,7 +255,8 @@ class Cat(Op):
         ctx.sizes = [x.shape[axis] for x in arrays]
         shape = list(arrays[0].shape)
         shape[axis] = sum(ctx.sizes)
-        return np.concatenate(arrays, axis=axis, out=np.empty(shape, arrays[0].dtype))  # contiguous, as torch
+        out = get_array_module(arrays[0]).empty(shape, arrays[0].dtype)
+        return np.concatenate(arrays, axis=axis, out=out)  # contiguous, as torch
 
     @staticmethod
     def backward(ctx, grad):  # each input gets its own slice of the gradient back
@@ -420,7 +423,7 @@ def flip(a, *dims):
 class Contiguous(Op):
     @staticmethod
     def forward(ctx, a):
-        return np.ascontiguousarray(a)
+        return a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray makes a 0-d array 1-d)
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity
@@ -451,7 +454,8 @@ def clone(a):
 # ----------------------------------------------------------------------------
 def along(index, axis):
     """Full index arrays for ``index`` along ``axis`` (the other axes count 0..n-1, broadcast)."""
-    grids = list(np.indices(index.shape, sparse=True))
+    xp, n = get_array_module(index), index.ndim
+    grids = [xp.arange(size).reshape((1,) * i + (size,) + (1,) * (n - i - 1)) for i, size in enumerate(index.shape)]
     grids[axis] = index
     return tuple(grids)
 
@@ -479,7 +483,7 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, grad):  # each picked element gets its gradient back; repeats add up
         (index,) = ctx.saved_tensors
-        zeros = _wrap(np.zeros(ctx.shape, grad._data.dtype))
+        zeros = _wrap(get_array_module(grad._data).zeros(ctx.shape, grad._data.dtype))
         return scatter_add(zeros, ctx.axis, index, grad), None, None
 
 
@@ -490,7 +494,7 @@ class ScatterAdd(Op):
         ctx.axis, ctx.src_shape = axis, np.shape(src)
         ctx.save_for_backward(index)
         out = a.copy()
-        np.add.at(out, along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
+        _backend.add_at(out, along(index, axis), src[tuple(slice(0, s) for s in index.shape)])
         return out
 
     @staticmethod
@@ -527,7 +531,7 @@ class Scatter(Op):
 
 
 def _index_of(index):
-    return index._data if isinstance(index, Tensor) else np.asarray(index)
+    return index._data if isinstance(index, Tensor) else index if is_array(index) else np.asarray(index)
 
 
 def gather(a, dim, index):
@@ -594,23 +598,36 @@ class TwoStep(tuple):
 
 
 def _two_step_if_mixed(key):
-    arrays = any(isinstance(k, np.ndarray) for k in key)
+    arrays = any(is_array(k) for k in key)
     integers = any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key)
     if not (arrays and integers):
         return key
-    basic = tuple(slice(None) if isinstance(k, np.ndarray) else k for k in key)
-    advanced = tuple(k if isinstance(k, np.ndarray) or k is Ellipsis else slice(None)
+    basic = tuple(slice(None) if is_array(k) else k for k in key)
+    advanced = tuple(k if is_array(k) or k is Ellipsis else slice(None)
                      for k in key if not isinstance(k, (int, np.integer)))
     return TwoStep((basic, advanced))
 
 
 def take(a, key):
     """a[key] with PyTorch's meaning."""
+    if type(a) is not np.ndarray:
+        key = _key_on_device(key, a)
     return a[key[0]][key[1]] if isinstance(key, TwoStep) else a[key]
+
+
+def _key_on_device(key, a):
+    """A key for a GPU array: host index arrays in it are copied there (torch accepts CPU indices)."""
+    if isinstance(key, TwoStep):
+        return TwoStep(_key_on_device(k, a) for k in key)
+    if not isinstance(key, tuple):
+        return _backend.like(key, a) if isinstance(key, np.ndarray) else key
+    return tuple(_backend.like(k, a) if isinstance(k, np.ndarray) else k for k in key)
 
 
 def put(out, key, value):
     """out[key] = value with PyTorch's meaning (the first step of a TwoStep is a view: writes go through)."""
+    if type(out) is not np.ndarray:
+        key = _key_on_device(key, out)
     if isinstance(key, TwoStep):
         out[key[0]][key[1]] = value
     else:
@@ -619,10 +636,12 @@ def put(out, key, value):
 
 def add_at(out, key, value):
     """out[key] += value, adding up where positions repeat."""
+    if type(out) is not np.ndarray:
+        key = _key_on_device(key, out)
     if isinstance(key, TwoStep):
-        np.add.at(out[key[0]], key[1], value)
+        _backend.add_at(out[key[0]], key[1], value)
     else:
-        np.add.at(out, key, value)
+        _backend.add_at(out, key, value)
 
 
 def _is_basic(key):
@@ -638,8 +657,8 @@ class GetItem(Op):
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
         if not _is_basic(key):
-            return np.asarray(out, order="C")  # PyTorch's advanced indexing gives a contiguous result
-        if type(out) is not np.ndarray:  # x[0] of a vector: a 0-d view, not a NumPy scalar
+            return c_contiguous(out)  # PyTorch's advanced indexing gives a contiguous result
+        if isinstance(out, np.generic):  # x[0] of a vector: a 0-d view, not a NumPy scalar (GPU arrays give one)
             out = a[key + (Ellipsis,)]
         elif None in key:
             out = _unsqueezed_strides(out, a, key)
@@ -671,7 +690,7 @@ def _unsqueezed_strides(out, a, key):
             position += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
         elif isinstance(k, slice):
             position += 1
-    return np.lib.stride_tricks.as_strided(out, out.shape, strides)
+    return get_array_module(out).lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
 class IndexAdd(Op):
@@ -683,7 +702,7 @@ class IndexAdd(Op):
     @staticmethod
     def forward(ctx, grad, shape, key, unique=False):
         ctx.key = key
-        out = np.zeros(shape, grad.dtype)
+        out = get_array_module(grad).zeros(shape, grad.dtype)
         if unique or _is_basic(key):
             put(out, key, grad)
         else:
@@ -773,14 +792,14 @@ def _at_least_matrix(a, name):
 def tril(a, diagonal=0):
     """The lower triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "tril")
-    mask = np.tril(np.ones(a._data.shape[-2:], bool), diagonal)
+    mask = np.tril(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
 def triu(a, diagonal=0):
     """The upper triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "triu")
-    mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
+    mask = np.triu(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
@@ -894,7 +913,7 @@ class DiagonalScatter(Op):
     @staticmethod
     def forward(ctx, src, shape, offset, d1, d2):
         ctx.args = (offset, d1, d2)
-        out = np.zeros(shape, src.dtype)
+        out = get_array_module(src).zeros(shape, src.dtype)
         _writeable(np.diagonal(out, offset, d1, d2))[...] = src
         return out
 
@@ -905,10 +924,11 @@ class DiagonalScatter(Op):
 
 def _writeable(view):
     """NumPy hands out diagonals read-only; they may be written where their base may (not in a broadcast)."""
-    try:
-        view.flags.writeable = True
-    except ValueError:
-        pass
+    if type(view) is np.ndarray:  # (GPU arrays have no read-only flag)
+        try:
+            view.flags.writeable = True
+        except ValueError:
+            pass
     return view
 
 
@@ -930,7 +950,7 @@ class Unfold(Op):
         shape = a.shape[:axis] + (count,) + a.shape[axis + 1:] + (size,)
         stride = a.strides[axis] if a.ndim else a.itemsize
         strides = a.strides[:axis] + (stride * step,) + a.strides[axis + 1:] + (stride,)
-        return np.lib.stride_tricks.as_strided(a, shape, strides)
+        return get_array_module(a).lib.stride_tricks.as_strided(a, shape, strides)
 
     @staticmethod
     def backward(ctx, grad):  # each window hands its gradient back to the elements it saw; overlaps add up
@@ -941,7 +961,7 @@ class UnfoldBackward(Op):
     @staticmethod
     def forward(ctx, grad, shape, axis, size, step):
         ctx.args = (axis, size, step)
-        out = np.zeros(shape, grad.dtype)
+        out = get_array_module(grad).zeros(shape, grad.dtype)
         flat = out.reshape(1) if not shape else out
         count = grad.shape[axis] if shape else 1
         for k in range(size):  # element k of every window: positions k, k + step, k + 2 step, ...
@@ -986,8 +1006,9 @@ def diag(a, diagonal=0):
     if a.ndim != 1:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {a.ndim}D")
     n = a._data.shape[0] + abs(diagonal)
-    i = np.arange(a._data.shape[0])
-    zeros = _wrap(np.zeros((n, n), a._data.dtype))
+    xp = get_array_module(a._data)
+    i = xp.arange(a._data.shape[0])
+    zeros = _wrap(xp.zeros((n, n), a._data.dtype))
     return IndexPut.apply(zeros, a, (i + max(-diagonal, 0), i + max(diagonal, 0)))
 
 
@@ -1014,7 +1035,8 @@ def repeat_interleave(a, repeats, dim=None):
                            f"{counts.shape[0]} and input.size(0) = {a._data.shape[axis]}")
     if counts.size and counts.min() < 0:
         raise RuntimeError("repeats can not be negative")
-    return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
+    xp = get_array_module(a._data)
+    return index_select(a, axis, xp.repeat(xp.arange(a._data.shape[axis]), counts))
 
 
 def meshgrid(*tensors, indexing="ij"):

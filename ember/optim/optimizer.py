@@ -8,6 +8,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .. import _backend
 from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor, _bump_version, _wrap
 
@@ -149,9 +150,10 @@ def _cast_like(value, param, key):
     """State tensors take the parameter's dtype (a 'step' counter stays as it is), as in PyTorch."""
     if isinstance(value, Tensor):
         data = value._data
-        if key != "step" and data.dtype.kind == "f":
-            data = data.astype(param._data.dtype)
-        return _wrap(np.array(data))
+        if key != "step":  # state lives on its parameter's device, in its dtype (the step counter on the host)
+            data = _backend.move(data, _backend.device_of(param._data))
+            data = data.astype(param._data.dtype) if data.dtype.kind == "f" else data
+        return _wrap(data.copy())
     return value
 
 

@@ -24,7 +24,7 @@ class SGD(Optimizer):
         momentum = group["momentum"]
         if momentum:
             if state.get("momentum_buffer") is None:
-                state["momentum_buffer"] = _wrap(np.array(grad))  # the first step: the buffer is the gradient
+                state["momentum_buffer"] = _wrap(grad.copy())  # the first step: the buffer is the gradient
                 buf = state["momentum_buffer"]._data
             else:
                 buf = state["momentum_buffer"]._data

@@ -268,3 +268,10 @@ def test_instance_norm_uses_running_statistics_in_eval_only_when_tracking():
         ember.nn.InstanceNorm1d(3)(ember.ones(1, 1, 3, 3))
     with pytest.raises(RuntimeError, match="divisible"):
         ember.nn.PixelShuffle(2)(ember.ones(1, 3, 2, 2))
+
+
+@pytest.mark.parametrize("name", ["bce_weight_sum", "bce_logits_pos_weight"])
+def test_float32_losses_with_float64_weights_keep_the_input_dtype_like_torch(name):
+    fn, kind = F_LOSSES[name]
+    check_parity(fn, [sample((4, 3)).astype(np.float32), _targets(kind, (4, 3)).astype(np.float32)], atol=1e-6,
+                 rtol=1e-5)

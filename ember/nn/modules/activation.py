@@ -208,6 +208,8 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         self._reset_parameters()
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def _reset_parameters(self):
         if self._qkv_same_embed_dim:

@@ -48,6 +48,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def reset_parameters(self):
         # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the kernel, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for bias
@@ -110,6 +112,8 @@ class ConvTranspose2d(_ConvNd):
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                          device, dtype, output_padding)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, output_size=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 
 from ...autograd.function import Op
 from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ..._backend import to_dtype
 from ...tensor import Tensor
 from ...ops.shape import _share_version
 from ...utils.hooks import add_hook
@@ -309,14 +310,13 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """Move and/or cast the parameters and buffers (device, dtype); returns self."""
-        from ..._backend import dtype as _dtype
-        for d in [a for a in args if isinstance(a, _dtype)] + [kwargs.get("dtype")]:
-            if d is not None and not d.is_floating_point:
-                raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
-                                f"dtype={d}; a layer's parameters are learned, so they must be floating point")
-        return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point() or
-                             not _is_dtype_only(args, kwargs) else t)
+        """Move and/or cast the parameters and buffers (device, dtype) in place; returns self."""
+        from ...ops.device import parse_to
+        dt, dev, _ = parse_to(args, dict(kwargs))
+        if dt is not None and not to_dtype(dt).is_floating_point:
+            raise TypeError(f"nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                            f"dtype={to_dtype(dt)}; a layer's parameters are learned, so they must be floating point")
+        return self._convert(lambda t: t.to(device=dev, dtype=dt if t.is_floating_point() else None))
 
     def float(self):
         """Cast floating-point parameters and buffers to float32; returns self."""
@@ -492,6 +492,3 @@ class _BackwardHookCall:
         return replaced
 
 
-def _is_dtype_only(args, kwargs):
-    from ..._backend import dtype as _dtype
-    return any(isinstance(a, _dtype) for a in args) or "dtype" in kwargs

@@ -31,6 +31,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def _check_input(self, input):
         if input.ndim not in self._expected_dims:
@@ -77,6 +79,8 @@ class _InstanceNorm(_BatchNorm):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=affine)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -120,6 +124,8 @@ class GroupNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -144,6 +150,8 @@ class LayerNorm(Module):
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""

@@ -73,7 +73,7 @@ class _CellBase(Module):
         checked = []
         for i, h in enumerate(states):
             if h is None:
-                h = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype)
+                h = creation.zeros(input.shape[0], self.hidden_size, dtype=input.dtype, device=input.device)
             else:
                 if not batched:
                     h = h.unsqueeze(0)
@@ -101,6 +101,8 @@ class RNNCell(_CellBase):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, bias, dtype)
         self.nonlinearity = nonlinearity
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -116,6 +118,8 @@ class LSTMCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, bias, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -127,6 +131,8 @@ class GRUCell(_CellBase):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, bias, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -282,6 +288,8 @@ class RNN(_RNNBase):
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
                          bias, batch_first, dropout, bidirectional, dtype)
         self.nonlinearity = nonlinearity
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
@@ -294,6 +302,8 @@ class LSTM(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
 
 class GRU(_RNNBase):
@@ -301,3 +311,5 @@ class GRU(_RNNBase):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)

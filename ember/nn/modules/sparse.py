@@ -29,6 +29,8 @@ class Embedding(Module):
                     self.weight[padding_idx] = 0.0
         else:
             self.weight = Parameter(_weight, requires_grad=not _freeze)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""

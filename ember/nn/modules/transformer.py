@@ -38,6 +38,8 @@ class TransformerEncoderLayer(Module):
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
+        if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
+            self.to(device)
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
@@ -75,4 +77,4 @@ class TransformerEncoder(Module):
 
 def generate_square_subsequent_mask(sz, device=None, dtype=None):
     """The causal mask: 0 on and below the diagonal, -inf above it (position i sees positions 0..i)."""
-    return creation.full((sz, sz), float("-inf"), dtype=dtype).triu(1)
+    return creation.full((sz, sz), float("-inf"), dtype=dtype, device=device).triu(1)

@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 
+from ... import _backend
 from ...tensor import Tensor, _wrap
 
 
@@ -30,7 +31,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coefficient = min(max_norm / (total + 1e-6), 1.0)
     for g in grads:
         g._data *= coefficient
-    return _wrap(np.asarray(total, grads[0]._data.dtype))
+    return _wrap(_backend.like(np.asarray(total, grads[0]._data.dtype), grads[0]._data))  # on the grads' device
 
 
 def clip_grad_value_(parameters, clip_value):

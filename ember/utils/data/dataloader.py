@@ -1,11 +1,13 @@
 """DataLoader: batches from a dataset, in order or shuffled anew each epoch, collated into tensors."""
 import collections.abc
 import numbers
+import warnings
 
 import numpy as np
 
 from ... import _backend
 from ...creation import array_from
+from ... import cuda as _cuda
 from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
 from .dataset import IterableDataset
@@ -62,6 +64,10 @@ class DataLoader:
             raise ValueError("batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and "
                              "drop_last")
         self.dataset, self.num_workers, self.generator = dataset, num_workers, generator
+        self.pin_memory = pin_memory  # batches need no pinning to reach a GPU in ember: accepted, as torch warns
+        if pin_memory and not _cuda.is_available():
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then device pinned "
+                          "memory won't be used.")
         self.batch_size = None if batch_sampler is not None else batch_size
         self._stream = isinstance(dataset, IterableDataset)
         if self._stream:
