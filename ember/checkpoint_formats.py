@@ -228,14 +228,19 @@ def _allowed_globals():
     return table, callables
 
 
+_FOREIGN_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "complex64",
+                     "ComplexDoubleStorage": "complex128", "QInt8Storage": "qint8", "QUInt8Storage": "quint8",
+                     "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4"}
+
+
 def _refuse_global(module, name):
     full = f"{module}.{name}"
-    if module == "torch" and (name.endswith("Storage") or name in ("bfloat16", "complex64", "complex128", "cfloat",
-                                                                    "cdouble", "uint16", "uint32", "uint64")
-                              or name.startswith("float8")):
-        return LoadError(f"it holds a tensor of PyTorch's {full} type, which ember does not support (ember has "
-                         f"{', '.join(d.name for d in _backend.ALL_DTYPES)}); convert it in PyTorch before "
-                         "saving, e.g. tensor.float()")
+    dtype = _FOREIGN_STORAGES.get(name, name)
+    if module == "torch" and (dtype in _FOREIGN_STORAGES.values() or dtype.startswith(("uint", "float8", "complex",
+                                                                                      "int1", "int2", "int3"))):
+        return LoadError(f"it holds a tensor of dtype torch.{dtype}, which ember does not support (ember has "
+                         f"{', '.join(d.name for d in _backend.ALL_DTYPES)}); convert it in PyTorch before saving, "
+                         "e.g. tensor.float()")
     return LoadError(f"its pickle asks for {full}, which ember.load will not construct: ember reads only tensors, "
                      "numbers, strings and containers of them (as torch.load(weights_only=True) does), so a "
                      "file cannot run code. If this is a whole pickled model, save model.state_dict() instead.")
@@ -257,8 +262,8 @@ def _load_build(self):
     state = self.stack.pop()
     target = self.stack[-1]
     if type(target) is not OrderedDict or type(state) is not dict or not all(type(k) is str for k in state):
-        raise LoadError(f"its pickle sets the state of a {type(target).__name__}, which only an OrderedDict's "
-                        "attributes may be")
+        raise LoadError(f"its pickle uses BUILD to set the state of a {type(target).__name__}; only an "
+                        "OrderedDict's attributes may be set")
     target.__dict__.update(state)
 
 
