@@ -161,7 +161,7 @@ def load_unverified(f, map_location=None):
         header, metadata = _parse_header(data)
         if metadata.get("format") != "ember-1":
             raise LoadError(f"it is not an ember-1 file (format {metadata.get('format')!r}); use ember.load")
-        return _decoded(data, metadata, map_location,
+        return _decoded(data, header, metadata, map_location,
                         lambda arrays: all(zlib.crc32(np.ascontiguousarray(arrays[k]).tobytes()) == crc
                                            for k, crc in json.loads(metadata["checksums"]).items()))
     except LoadError as error:
@@ -196,15 +196,21 @@ def _from_bytes(data, map_location):
     header, metadata = _parse_header(data)
     if metadata.get("format") != FORMAT:
         raise LoadError(f"its format is {metadata.get('format')!r}, not {FORMAT!r}")
-    return _decoded(data, metadata, map_location, lambda arrays: True)
+    return _decoded(data, header, metadata, map_location, lambda arrays: True)
 
 
-def _decoded(data, metadata, map_location, arrays_are_intact):
+_DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
+           "F16": "float16", "F32": "float32", "F64": "float64"}  # safetensors' names of ember's dtypes
+
+
+def _decoded(data, header, metadata, map_location, arrays_are_intact):
     from safetensors.numpy import load as safetensors_arrays
+    for name, entry in header.items():
+        if name != "__metadata__" and type(entry) is dict and entry.get("dtype") not in _DTYPES:
+            raise LoadError(f"its tensor {name!r} has dtype {_short(entry.get('dtype'))}, which ember does not "
+                            f"support (ember's are {', '.join(_DTYPES)})")
     try:
         arrays = safetensors_arrays(bytes(data))
-        for key, array in arrays.items():
-            _backend.dtype_of(array)
         if not arrays_are_intact(arrays):
             raise LoadError("a tensor does not match its checksum: the file is corrupted")
         structure = _json(metadata.get("structure"), "structure")
@@ -322,8 +328,8 @@ class _Decoder:
 
     def _tensor(self, node):
         key, requires_grad, parameter = node["tensor"], node.get("requires_grad", False), node.get("parameter", False)
-        if set(node) - {"tensor", "requires_grad", "parameter"} or type(requires_grad) is not bool or \
-                type(parameter) is not bool:
+        if set(node) - {"tensor", "requires_grad", "parameter"} or type(key) is not str or \
+                type(requires_grad) is not bool or type(parameter) is not bool:
             raise LoadError(f"its structure has a malformed tensor entry {_short(node)}")
         if key not in self.tensors:
             tensor = _wrap(self._array(key))
