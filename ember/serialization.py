@@ -16,6 +16,7 @@ Saving writes a temporary file beside the target and renames it over the target,
 mid-save leaves the previous file intact; the temporary file a killed save leaves behind is removed by the next
 save to that path. ember.load also reads PyTorch's ``torch.save`` checkpoints (see checkpoint_formats.py).
 """
+import contextlib
 import hashlib
 import json
 import os
@@ -98,6 +99,8 @@ def save(obj, f):
 def _write_atomically(path, data):
     """Write a temporary file beside path, then rename it over path: readers see the old file or the new one."""
     folder, base = os.path.split(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise RuntimeError(f"Parent directory {folder} does not exist.")
     prefix = f".{base}.ember-save-"
     _remove_abandoned(folder, prefix)
     handle, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", dir=folder)
@@ -119,16 +122,19 @@ def _remove_abandoned(folder, prefix):
         return
     for name in os.listdir(folder):
         pid = name[len(prefix):].partition("-")[0] if name.startswith(prefix) else ""
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                try:
-                    os.remove(os.path.join(folder, name))
-                except OSError:
-                    pass
-            except OSError:  # alive, under another user
-                pass
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(folder, name))
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -181,26 +187,20 @@ def _read(f):
 
 def _from_bytes(data, map_location):
     """An ember-2 file: the digest first, then everything else."""
-    if len(data) < 8:
-        raise LoadError(f"it is {len(data)} bytes long, too short to be a checkpoint (truncated?)")
-    size = int.from_bytes(data[:8], "little")
-    if size > len(data) - 8:
-        raise LoadError(f"its first 8 bytes give a header of {size} bytes but only {len(data) - 8} follow: it is "
-                        "truncated, or not an ember or PyTorch checkpoint")
     slot = _digest_slot(data)
     if slot is None:
         raise LoadError(_why_no_digest(data))
-    if _digest(data, slot) != bytes(data[slot:slot + 64]).decode():
+    digest = bytes(data[slot:slot + 64]).decode()
+    if _digest(data, slot) != digest:
         raise LoadError("it was changed after ember.save wrote it: its bytes (header or tensor data) do not match "
                         "the SHA-256 digest it carries, so it is corrupted or was edited")
     header, metadata = _parse_header(data)
-    if metadata.get("format") != FORMAT:
-        raise LoadError(f"its format is {metadata.get('format')!r}, not {FORMAT!r}")
+    if metadata.get("format") != FORMAT or metadata.get("digest") != digest:
+        raise LoadError(f"its metadata does not describe an {FORMAT} file (format {metadata.get('format')!r})")
     return _decoded(data, header, metadata, map_location, lambda arrays: True)
 
 
-_DTYPES = {"BOOL": "bool", "U8": "uint8", "I8": "int8", "I16": "int16", "I32": "int32", "I64": "int64",
-           "F16": "float16", "F32": "float32", "F64": "float64"}  # safetensors' names of ember's dtypes
+_DTYPES = ("BOOL", "U8", "I8", "I16", "I32", "I64", "F16", "F32", "F64")  # safetensors' names of ember's dtypes
 
 
 def _decoded(data, header, metadata, map_location, arrays_are_intact):
@@ -223,11 +223,21 @@ def _decoded(data, header, metadata, map_location, arrays_are_intact):
         raise LoadError(f"it is malformed ({type(error).__name__}: {error})") from None
 
 
+def _header_bytes(data):
+    """The JSON header of a safetensors file: 8 bytes giving its length, then the header."""
+    if len(data) < 8:
+        raise LoadError(f"it is {len(data)} bytes long, too short to be a checkpoint (truncated?)")
+    size = int.from_bytes(data[:8], "little")
+    if size > len(data) - 8:
+        raise LoadError(f"its first 8 bytes give a header of {size} bytes but only {len(data) - 8} follow: it is "
+                        "truncated, or not an ember or PyTorch checkpoint")
+    return bytes(data[8:8 + size])
+
+
 def _digest_slot(data):
     """Where the digest's 64 hex digits are: after the one '"digest":"' in the header (a JSON string in the
     header cannot contain that sequence unescaped), or None."""
-    size = int.from_bytes(data[:8], "little")
-    header = bytes(data[8:8 + size])
+    header = _header_bytes(data)
     start = header.find(_DIGEST_KEY)
     if start < 0 or header.find(_DIGEST_KEY, start + 1) >= 0:
         return None
@@ -257,17 +267,14 @@ def _why_no_digest(data):
         return ("it was written by an older ember.save (format ember-1), whose header carries no checksum, so "
                 "ember.load cannot tell whether it was altered. If you trust it, read it with "
                 "ember.serialization.load_unverified(path) and save it again with ember.save")
-    if version is None or version != FORMAT:
+    if version != FORMAT:
         return (f"it is a safetensors file not written by ember.save (format {version!r}); read its tensors with "
                 "safetensors.numpy.load_file(path)")
     return "its integrity digest is missing or damaged"
 
 
 def _parse_header(data):
-    size = int.from_bytes(data[:8], "little")
-    if len(data) < 8 or size > len(data) - 8:
-        raise LoadError("it is too short for the header it announces")
-    header = _json(bytes(data[8:8 + size]), "header")
+    header = _json(_header_bytes(data), "header")
     metadata = header.get("__metadata__", {}) if type(header) is dict else None
     if type(metadata) is not dict or not all(type(v) is str for v in metadata.values()):
         raise LoadError("its header is not a safetensors header (a JSON object with a __metadata__ of strings)")

@@ -439,6 +439,13 @@ def litter(folder):
     return [name for name in os.listdir(folder) if ".ember-save-" in name]
 
 
+def test_saving_into_a_missing_folder_says_so_as_torch_does(tmp_path):
+    import torch
+    for save in (torch.save, ember.save):
+        with pytest.raises(RuntimeError, match="Parent directory .*missing does not exist"):
+            save({"x": 1}, tmp_path / "missing" / "x.pt")
+
+
 def test_a_failed_save_leaves_the_old_file(tmp_path):
     path = tmp_path / "keep.safetensors"
     ember.save({"x": ember.ones(2)}, path)
