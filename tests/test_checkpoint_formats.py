@@ -246,6 +246,18 @@ def test_malicious_checkpoints_are_refused_without_running(tmp_path, kind, legac
     assert not marker.exists()
 
 
+def test_a_tensor_with_python_attributes_is_refused_by_name(tmp_path):
+    t = torch.ones(2)
+    t.note = "hello"
+    with pytest.raises(LoadError, match="attributes \\['note'\\]"):
+        ember.load(saved(t, tmp_path))
+
+
+def test_a_whole_pickled_model_is_refused_with_what_to_save_instead(tmp_path):
+    with pytest.raises(LoadError, match="torch.nn.modules.linear.Linear.*save model.state_dict"):
+        ember.load(saved(torch.nn.Linear(2, 2), tmp_path))
+
+
 def test_a_plain_pickle_is_not_a_checkpoint(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "plain.pkl"
@@ -278,6 +290,11 @@ def test_opcodes_that_build_or_mutate_objects_are_refused(tmp_path):
         # BUILD on an allowlisted global would change ember itself: ember.float32.np = 'hacked'
         "BUILD": b"\x80\x02ctorch\nfloat32\nN}X\x02\x00\x00\x00npX\x06\x00\x00\x00hackeds\x86b.",
         "EXT1": b"\x80\x02\x82\x01.",
+        "EXT2": b"\x80\x02\x83\x01\x00.",
+        "EXT4": b"\x80\x02\x84\x01\x00\x00\x00.",
+        "NEWOBJ_EX": b"\x80\x04ccollections\nOrderedDict\n)}\x92.",
+        "NEXT_BUFFER": b"\x80\x05\x97.",
+        "READONLY_BUFFER": b"\x80\x05N\x98.",
         "REDUCE": b"\x80\x02ctorch\nFloatStorage\n)R.",  # an allowlisted name that is not a callable
         "module": b"\x80\x02(X\x06\x00\x00\x00moduleNNNtQ.",  # a whole pickled nn.Module
     }
@@ -365,6 +382,25 @@ def test_damaged_zip_records(tmp_path):
             ember.load(variant(change))
     with pytest.raises(LoadError, match="compressed"):
         ember.load(variant(lambda r: None, zipfile.ZIP_DEFLATED))
+
+
+def test_big_endian_checkpoints(tmp_path):
+    obj = {"w": torch.arange(6.0).reshape(2, 3), "i": torch.tensor([1, -2], dtype=torch.int16)}
+    path = saved(obj, tmp_path)
+    with zipfile.ZipFile(path) as z:
+        records = {i.filename: z.read(i) for i in z.infolist()}
+    for name, data in records.items():
+        if "/data/" in name:  # each storage's elements, bytes reversed
+            width = 4 if len(data) == 24 else 2
+            records[name] = np.frombuffer(data, f"<u{width}").astype(f">u{width}").tobytes()
+        if name.endswith("/byteorder"):
+            records[name] = b"big"
+    big = tmp_path / "big.pt"
+    with zipfile.ZipFile(big, "w") as z:
+        for name, data in records.items():
+            z.writestr(name, data)
+    assert_same(ember.load(big), obj)
+    assert all(torch.equal(torch.load(big)[k], obj[k]) for k in obj)  # torch reads it so too
 
 
 def test_every_truncation_of_a_legacy_file_is_refused(tmp_path):
