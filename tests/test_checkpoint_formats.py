@@ -410,6 +410,14 @@ def test_every_truncation_of_a_legacy_file_is_refused(tmp_path):
             ember.load(io.BytesIO(data[:end]))
 
 
+def test_a_pickle_nested_100000_deep_loads_without_recursion(tmp_path):
+    depth = 100_000  # more than torch.save itself can write; ember's unpickler is a loop, not a recursion
+    nested = ember.load(with_pickle(tmp_path, b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."))
+    for _ in range(depth - 1):
+        (nested,) = nested
+    assert nested == []
+
+
 def test_a_tensor_reaching_past_its_storage_is_refused(tmp_path):
     path = saved({"w": torch.arange(4.0)}, tmp_path)
     program = next(zipfile.ZipFile(path).read(n) for n in zipfile.ZipFile(path).namelist() if n.endswith(".pkl"))
