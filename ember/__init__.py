@@ -90,8 +90,8 @@ tensordot, kron, cross = map(_takes_tensor, (_la.tensordot, _la.kron, _la.cross)
     _sh.reshape, _sh.flatten, _sh.unflatten, _sh.squeeze, _sh.unsqueeze, _sh.transpose, _sh.t, _sh.permute,
     _sh.split, _sh.chunk, _sh.unbind, _sh.narrow, _sh.flip, _sh.gather, _sh.scatter, _sh.scatter_add,
     _sh.index_select, _sh.masked_select, _sh.nonzero, _sh.clone, _sh.tril, _sh.triu))
-(movedim, roll, diagonal, diag, tile, repeat_interleave, diff, unique, bincount) = map(_takes_tensor, (
-    _sh.movedim, _sh.roll, _sh.diagonal, _sh.diag, _sh.tile, _sh.repeat_interleave, _sh.diff, _sh.unique,
+(movedim, roll, diagonal, select, diag, tile, repeat_interleave, diff, unique, bincount) = map(_takes_tensor, (
+    _sh.movedim, _sh.roll, _sh.diagonal, _sh.select, _sh.diag, _sh.tile, _sh.repeat_interleave, _sh.diff, _sh.unique,
     _sh.bincount))
 swapaxes = transpose
 moveaxis = movedim
@@ -186,7 +186,7 @@ __all__ = [
     "log_softmax", "cumsum", "norm", "any", "all", "count_nonzero",
     "matmul", "mm", "bmm", "mv", "dot", "outer",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",
-    "chunk", "unbind", "narrow", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
+    "chunk", "unbind", "narrow", "select", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
     "nonzero", "clone", "tril", "triu", "cat", "concat", "concatenate", "stack", "detach",
     "is_tensor", "is_floating_point", "numel", "broadcast_shapes", "broadcast_tensors",
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16", "short",

@@ -21,6 +21,7 @@ def _wrap(data, requires_grad=False, grad_fn=None):
     t.grad_fn = grad_fn
     t._requires_grad = requires_grad
     t._vc = None
+    t._view = None
     return t
 
 
@@ -50,7 +51,9 @@ class Tensor:
     Prefer ``ember.tensor(data, dtype=..., requires_grad=...)``.
     """
 
-    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_vc", "__weakref__")
+    # _vc: the version counter (a one-element list, shared with views); _view: how this tensor views its base
+    # (an autograd.views.ViewInfo), or None
+    __slots__ = ("_data", "grad", "grad_fn", "_requires_grad", "_vc", "_view", "__weakref__")
     __array_priority__ = 1000  # ndarray (op) Tensor -> Tensor's reflected operator
 
     def __init__(self, *args, device=None):
@@ -68,6 +71,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
+        self._view = None
 
     @staticmethod
     def _from_array(array):
@@ -79,7 +83,7 @@ class Tensor:
     @property
     def data(self):
         """The same memory, detached from autograd (with its own version counter, as in PyTorch)."""
-        return _wrap(self._data)
+        return _wrap(self._data.view())  # a new array object: ops tell their inputs apart by array identity
 
     @data.setter
     def data(self, value):
@@ -89,7 +93,8 @@ class Tensor:
 
     @property
     def requires_grad(self):
-        return self._requires_grad
+        view = self._view  # a view of a tensor that requires grad requires grad too (its history is replayed)
+        return self._requires_grad or (view is not None and view.base._requires_grad)
 
     @requires_grad.setter
     def requires_grad(self, value):
@@ -105,6 +110,19 @@ class Tensor:
                                f"(this one is {self.dtype}); convert it first, e.g. x.float()")
         self._requires_grad = bool(requires_grad)
         return self
+
+    @property
+    def _base(self):
+        """The tensor whose memory this view shares (None if this is not a view), as in PyTorch."""
+        return None if self._view is None else self._view.base
+
+    def _is_view(self):
+        return self._view is not None
+
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (shared with its views)."""
+        return self._vc[0] if self._vc else 0
 
     @property
     def is_leaf(self):
@@ -127,7 +145,7 @@ class Tensor:
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
-        return _share(self, _wrap(self._data))
+        return _share(self, _wrap(self._data.view()))
 
     def detach_(self):
         self.grad_fn = None
@@ -170,6 +188,13 @@ class Tensor:
     def stride(self, dim=None):
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_backend.normalize_dim(dim, self._data.ndim)]
+
+    def storage_offset(self):
+        """Where this tensor starts in its base's memory, in elements (0 unless it is a view)."""
+        if self._view is None:
+            return 0
+        start = self._view.base._data.__array_interface__["data"][0]
+        return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
 
     def is_contiguous(self):
         return self._data.flags.c_contiguous
@@ -791,6 +816,9 @@ class Tensor:
     def unbind(self, dim=0):
         return _sh.unbind(self, dim)
 
+    def select(self, dim, index):
+        return _sh.select(self, dim, index)
+
     def narrow(self, dim, start, length):
         return _sh.narrow(self, dim, start, length)
 
@@ -910,6 +938,7 @@ class Tensor:
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
+        _refuse_overlap(self._data)
         if not _records(self, value):
             self._data.fill(value)
             _bump_version(self)
@@ -972,17 +1001,25 @@ def _to_device(t, dev):
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                   "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
                   "operation.")
+def _refuse_overlap(array):
+    """PyTorch refuses to write into a tensor in which several elements are one memory location (an expand)."""
+    if 0 in array.strides and any(st == 0 and n > 1 for n, st in zip(array.shape, array.strides)):
+        raise RuntimeError(_SHARED_MEMORY)
+
+
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
 def _records(t, other=None):
     """Would an in-place op on t (with other) need to be recorded by autograd?"""
-    return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+    return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+                              or (t._view is not None and t._view.base._requires_grad))
 
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
-    if STATE.enabled and (self._requires_grad or isinstance(other, Tensor) and other._requires_grad):
+    _refuse_overlap(self._data)
+    if _records(self, other):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):
         value = other._data
@@ -1007,14 +1044,21 @@ def _inplace(self, compute, direct=None, other=None):
     """Compute out of place, then write the result into self and let self carry the new history.
 
     When autograd records, the op runs on a clone of self, so that the values
-    it saves for backward are the ones from before the write.
+    it saves for backward are the ones from before the write. When self is a
+    view, the write lands in its base too, and the base's history is rewritten
+    (ember/autograd/views.py).
     """
+    view = self._view
+    _refuse_overlap(self._data)
     if not _records(self, other):
         if direct is not None:
             direct()
             _bump_version(self)
             return self
         out = compute(self)
+    elif view is not None:
+        _views.check_inplace(self)
+        out = compute(_views.current(self).clone())
     else:
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(_LEAF_INPLACE + " Wrap the update in `with ember.no_grad():`, or work on a clone().")
@@ -1028,13 +1072,16 @@ def _inplace(self, compute, direct=None, other=None):
     except ValueError:
         raise RuntimeError(_SHARED_MEMORY) from None
     _bump_version(self)
-    if out.grad_fn is not None:
-        node = out.grad_fn
-        self.grad_fn = node
-        self._requires_grad = True
+    node = out.grad_fn
+    if node is not None:
         if getattr(node, "_out_vc", None) is not None:  # the node saved its output: that output is now self
             node._value, node._out_vc = self._data, self._vc
             node._versions = [self._vc[0] if s is _OUTPUT else v for s, v in zip(node._saved, node._versions)]
+        if view is not None:
+            _views.rebase_history(self, out)
+        else:
+            self.grad_fn = node
+            self._requires_grad = True
     return self
 
 
@@ -1045,6 +1092,8 @@ def _setitem(self, key, value):
         value_data = value._data
     else:
         value_data = value
+    if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+        _refuse_overlap(take(self._data, key + (Ellipsis,) if Ellipsis not in key else key))
     if not _records(self, value):
         try:
             put(self._data, key, value_data)
@@ -1085,7 +1134,7 @@ def _broadcastable(a, b):
 
 # the op modules import Tensor from here, so they are imported after the class exists
 from . import _tensor_str, creation as _creation, random as _random  # noqa: E402
-from .autograd import engine  # noqa: E402
+from .autograd import engine, views as _views  # noqa: E402
 from .autograd.grad_mode import STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
 from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh  # noqa: E402

@@ -11,11 +11,22 @@
    dropped as soon as it has run, unless ``retain_graph=True``.
 
 Hooks (Tensor.register_hook) and retain_grad see a gradient as it passes.
+
+Who may change a gradient array in place: one owner at a time. A backward may
+hand the same gradient to several inputs (``a + a``), return views of its
+upstream gradient, or return what the caller passed in; so the engine never
+writes into an array it was given. ``_Owners`` keeps, for one backward pass,
+the arrays someone outside can see (the caller's gradients, hooks' arguments,
+retained and captured gradients, user Functions' results) and the arrays a
+leaf took as its ``.grad`` without a copy (they may still be on their way to
+another branch). ``_accumulate`` copies or adds out of place accordingly, and
+adds in place only into a ``.grad`` it owns, as PyTorch does.
 """
 import weakref
 
 import numpy as np
 
+from . import views
 from .grad_mode import STATE
 from ..tensor import Tensor, _wrap
 
@@ -35,12 +46,13 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         capture = {}
         for t in _as_tuple(inputs):
             capture.setdefault(_key(t), None)
-    found = run_backward(tensors, grads, retain_graph, create_graph, capture)
+    owners = _Owners()
+    found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
     if found is not None:
         for t in _as_tuple(inputs):
             g = found.get(_key(t))
             if g is not None:
-                _accumulate(t, g, create_graph, set())
+                _accumulate(t, g, create_graph, owners)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -123,21 +135,46 @@ def _ones_like(array):
     return ones
 
 
-def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
-    """The engine proper. Returns the gradients captured for the keys of ``capture``."""
-    pending = {}  # node -> gradient of its output, summed over consumers so far
-    handed = set()  # ids of gradient arrays stored somewhere already: never accumulate into them in place
-    roots = []
+class _Owners:
+    """Which gradient arrays, in one backward pass, must not be written in place (see the module docstring)."""
+
+    __slots__ = ("seen", "borrowed")
+
+    def __init__(self):
+        self.seen = set()  # ids of arrays visible outside the engine: copy before keeping them as a .grad
+        self.borrowed = set()  # ids of arrays a leaf kept without a copy: add to them out of place
+
+    def show(self, g):
+        self.seen.add(id(g._data))
+        return g
+
+
+def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owners=None):
+    """The engine proper. Returns the gradients captured for the keys of ``capture``.
+
+    Leaves are counted like nodes: a leaf's hooks and its ``.grad`` see the sum of everything it
+    receives, once, when its last consumer has run (PyTorch's AccumulateGrad node).
+    """
+    pending = {}  # node or leaf -> gradient of its output, summed over consumers so far
+    if owners is None:
+        owners = _Owners()
+    roots, leaf_roots = [], []
     for out, g in zip(outputs, grads):
-        handed.add(id(g._data))
-        node = out.grad_fn
-        if node is None:  # the output is itself a leaf
-            _deliver(out, g, capture, create_graph, handed)
-            continue
-        pending[node] = pending[node] + g if node in pending else g
-        roots.append(node)
+        owners.show(g)
+        if out._view is not None:
+            views.sync(out)
+        key = out.grad_fn
+        if key is None:  # the output is itself a leaf
+            key = out
+            leaf_roots.append(out)
+        else:
+            roots.append(key)
+        pending[key] = pending[key] + g if key in pending else g
 
     dependencies = _count_dependencies(roots)
+    for leaf in dict.fromkeys(leaf_roots):
+        if dependencies.get(leaf, 0) == 0:
+            _leaf_done(leaf, pending.pop(leaf), capture, create_graph, owners)
     ready = [n for n in dict.fromkeys(roots) if dependencies[n] == 0]
     previous_mode = STATE.enabled
     STATE.enabled = create_graph
@@ -149,43 +186,52 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None):
                 input_grads = (None,) * len(node._next)
             else:
                 if node._hooks is not None:
-                    grad_out = _run_hooks(node._hooks, grad_out)
+                    grad_out = _run_hooks(node._hooks, grad_out, owners)
                 if node._retained is not None:
-                    _keep_retained(node, grad_out, handed)
+                    _keep_retained(node, owners.show(grad_out))
                 if capture is not None and node in capture:
-                    capture[node] = grad_out
-                    handed.add(id(grad_out._data))
+                    capture[node] = owners.show(grad_out)
+                if node._watched:
+                    node.check_watched()
                 input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if not node._forward_on_arrays:
                     _check_user_grads(node, input_grads)
+                    for g in input_grads:  # a user's backward may return arrays its caller still holds
+                        if g is not None:
+                            owners.show(g)
                 if not retain_graph:
                     node._saved = node._value = None  # free what forward kept, as soon as it has served
             for target, g, shape in zip(node._next, input_grads, node._shapes):
                 if target is None:
                     continue
-                if g is not None and g._data.shape != shape:
-                    g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
-                if isinstance(target, Tensor):  # a leaf
-                    if g is not None and LEAF_HOOKS and _leaf_hooks(target):
-                        g = _run_hooks(_leaf_hooks(target), g)
-                    if g is None:
-                        pass
-                    elif capture is None:
-                        _accumulate(target, g, create_graph, handed)
-                    elif target in capture:
-                        capture[target] = g if capture[target] is None else capture[target] + g
-                    continue
-                if g is not None:  # a node: add to what its other consumers sent
+                if g is not None:  # add to what the target's other consumers sent
+                    if g._data.shape != shape:
+                        g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
                     pending[target] = pending[target] + g if target in pending else g
                 left = dependencies[target] - 1
                 dependencies[target] = left
                 if left == 0:
-                    ready.append(target)
+                    if isinstance(target, Tensor):
+                        _leaf_done(target, pending.pop(target, None), capture, create_graph, owners)
+                    else:
+                        ready.append(target)
     finally:
         STATE.enabled = previous_mode
     return capture
+
+
+def _leaf_done(leaf, g, capture, create_graph, owners):
+    """Everything has arrived for this leaf: its hooks see the sum, then .grad (or grad()'s result) gets it."""
+    if g is None:
+        return
+    if LEAF_HOOKS and _leaf_hooks(leaf):
+        g = _run_hooks(_leaf_hooks(leaf), g, owners)
+    if capture is None:
+        _accumulate(leaf, g, create_graph, owners)
+    elif leaf in capture:
+        capture[leaf] = g
 
 
 # ---- hooks: functions that see (and may replace) a gradient as it passes ----------------------------
@@ -218,35 +264,28 @@ def register_hook(tensor, fn):
     return add_hook(hooks, fn)
 
 
-def _run_hooks(hooks, grad):
+def _run_hooks(hooks, grad, owners):
     for fn in list(hooks.values()):
-        result = fn(grad)
+        result = fn(owners.show(grad))  # the hook may keep what it is shown
         if result is not None:
-            grad = result
+            grad = owners.show(result)
     return grad
 
 
-def _deliver(leaf, g, capture, create_graph, handed):
-    """An output that is itself a leaf: its gradient goes straight to .grad (or to what grad() asked for)."""
-    if capture is None:
-        _accumulate(leaf, g, create_graph, handed)
-    elif leaf in capture:
-        capture[leaf] = g if capture[leaf] is None else capture[leaf] + g
-
-
 def _count_dependencies(roots):
-    """For each node, how many edges from the reachable graph lead into it (roots start at 0)."""
+    """For each node and leaf, how many edges from the reachable graph lead into it (roots start at 0)."""
     dependencies = dict.fromkeys(roots, 0)  # also the set of nodes seen so far
     stack = list(dependencies)
     while stack:
         for target in stack.pop()._next:
-            if target is None or isinstance(target, Tensor):
+            if target is None:
                 continue
             if target in dependencies:
                 dependencies[target] += 1
             else:
                 dependencies[target] = 1
-                stack.append(target)
+                if not isinstance(target, Tensor):  # a leaf is counted, but has no inputs to walk to
+                    stack.append(target)
     return dependencies
 
 
@@ -280,30 +319,36 @@ def _sum_to(g, shape, node):
     return g
 
 
-def _accumulate(leaf, g, create_graph, handed):
-    """leaf.grad += g, in place when safe (PyTorch keeps the same .grad tensor across backward calls)."""
-    if leaf.grad is None:
+def _accumulate(leaf, g, create_graph, owners):
+    """leaf.grad += g, in place only into an array the leaf owns (PyTorch keeps the same .grad tensor)."""
+    grad = leaf.grad
+    if grad is None:
         if create_graph:
-            leaf.grad = g
+            leaf.grad = g.clone()  # differentiable, and the leaf's own (as PyTorch's AccumulateGrad clones)
+            return
+        data = g._data
+        # keep the array itself only if nothing else can see it: not a view (of another gradient; broadcasts are
+        # read-only views), not shown outside the engine, and of the leaf's dtype
+        if data.base is not None or id(data) in owners.seen or data.dtype != leaf._data.dtype:
+            data = data.astype(leaf._data.dtype, copy=True)
         else:
-            data = g._data
-            # take the array as it is only if nothing else can see it: fresh (a view or a broadcast has a base,
-            # and only those can be read-only), not handed to another leaf, and of the leaf's dtype
-            if data.base is not None or id(data) in handed or data.dtype != leaf._data.dtype:
-                data = data.astype(leaf._data.dtype, copy=True)
-            handed.add(id(data))
-            leaf.grad = _wrap(data)
-    elif create_graph or leaf.grad._requires_grad:
-        leaf.grad = leaf.grad + g
+            owners.borrowed.add(id(data))  # it may still be on its way to another branch of this pass
+        owners.seen.add(id(data))
+        leaf.grad = _wrap(data)
+    elif create_graph or grad._requires_grad:
+        leaf.grad = grad + g
+    elif id(grad._data) in owners.borrowed:  # not ours alone yet: a new array, kept in the same .grad Tensor
+        owners.borrowed.discard(id(grad._data))
+        grad._data = np.asarray(grad._data + g._data, grad._data.dtype)  # (NumPy gives 0-d sums as scalars)
+        owners.seen.add(id(grad._data))
     else:
-        leaf.grad._data += g._data
+        grad._data += g._data
 
 
-def _keep_retained(node, grad_out, handed):
+def _keep_retained(node, grad_out):
     for ref in list(node._retained):
         t = ref()
         if t is not None:
-            handed.add(id(grad_out._data))
             t.grad = grad_out if t.grad is None else t.grad + grad_out
 
 

@@ -47,6 +47,11 @@ class Function:
     _forward_on_arrays = False
     _retained = None  # weak references to non-leaf Tensors whose .grad should be kept (set by retain_grad)
     _hooks = None  # Tensor.register_hook functions for this node's output
+    # Which inputs PyTorch saves for this op's backward, given needs_input_grad: the in-place check watches
+    # exactly those (torch refuses a backward through a changed saved input, and only then). None: the
+    # values this op saves itself are the ones watched.
+    _torch_saves = None
+    _watched = None  # [(version counter, version when recorded, what it was)] when _torch_saves is set
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):
@@ -59,16 +64,21 @@ class Function:
             raise RuntimeError(FREED_MESSAGE)
         tensors = []
         for value, version in zip(saved, self._versions):
-            if version is not None:  # a Tensor, or the output: has it been changed in place since?
-                if value is _OUTPUT:
-                    if self._out_vc[0] != version:
-                        raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version, True))
-                    # the output, rebuilt with this node as its grad_fn so create_graph sees through it
-                    value = _wrap(self._value, True, self)
-                elif (value._vc[0] if value._vc else 0) != version:
-                    raise RuntimeError(_modified_message(value._data, self, value._vc[0], version))
+            if value is _OUTPUT:
+                if version is not None and self._out_vc[0] != version:
+                    raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version, True))
+                # the output, rebuilt with this node as its grad_fn so create_graph sees through it
+                value = _wrap(self._value, True, self)
+            elif version is not None and (value._vc[0] if value._vc else 0) != version:
+                raise RuntimeError(_modified_message(value._data, self, value._vc[0], version))
             tensors.append(value)
         return tuple(tensors)
+
+    def check_watched(self):
+        """Raise PyTorch's error if an input torch saves for this backward was changed in place since."""
+        for counter, version, array in self._watched:
+            if counter[0] != version:
+                raise RuntimeError(_modified_message(array, self, counter[0], version))
 
     def mark_non_differentiable(self, *tensors):
         pass  # outputs of ember Functions are single; non-differentiable extras are plain returns
@@ -87,6 +97,9 @@ class Function:
         """PyTorch's custom-function call: forward runs on Tensors (recording nothing inside)."""
         ctx = _new(cls)
         ctx._saved = ()
+        for a in args:
+            if isinstance(a, Tensor) and a._view is not None:
+                sync_view(a)
         ctx.needs_input_grad = _needs(args)
         previous, STATE.enabled = STATE.enabled, False
         try:
@@ -139,6 +152,8 @@ class Op(Function):
         requires_grad = False
         for a in args:
             if isinstance(a, Tensor):
+                if a._view is not None:  # a view whose base changed in place gets its history replayed
+                    sync_view(a)
                 arrays.append(a._data)
                 requires_grad = requires_grad or a._requires_grad
             else:
@@ -175,7 +190,23 @@ def _record(ctx, args, arrays, out, data):
     ctx._next, ctx._shapes, ctx._value = edges, shapes, data
     if ctx._saved:
         _map_saved(ctx, args, arrays, out, result)
+    if ctx._torch_saves is not None:
+        _watch(ctx, args)
     return result
+
+
+def _watch(ctx, args):
+    """Record the versions of the inputs torch would save, and stop checking what ember saved instead."""
+    watched = []
+    for i in ctx._torch_saves(ctx.needs_input_grad):
+        a = args[i]
+        if isinstance(a, Tensor):
+            if a._vc is None:
+                a._vc = [0]
+            watched.append((a._vc, a._vc[0], a._data))
+    ctx._watched = watched
+    if ctx._saved:
+        ctx._versions = [None] * len(ctx._versions)
 
 
 class AccumulateGrad:
@@ -245,3 +276,6 @@ def _modified_message(array, node, current, expected, output=False):
         f"{current}; expected version {expected} instead. Hint: do the in-place operation on a "
         "clone(), or move it after backward()."
     )
+
+
+from .views import sync as sync_view  # noqa: E402  (views.py builds on Op)

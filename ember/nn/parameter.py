@@ -18,6 +18,7 @@ class Parameter(Tensor):
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
+        self._view = None
         if requires_grad:
             self.requires_grad_(True)
 

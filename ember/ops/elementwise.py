@@ -137,7 +137,14 @@ class Sub(Op):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+def _each_others(needs):
+    """What torch saves for a product: b if a needs a gradient, a if b does."""
+    return ((1,) if needs[0] else ()) + ((0,) if needs[1] else ())
+
+
 class Mul(Op):
+    _torch_saves = staticmethod(_each_others)
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -171,6 +178,9 @@ class MulScalar(Op):
 
 
 class Div(Op):
+    # torch saves b for either gradient, and a only for b's
+    _torch_saves = staticmethod(lambda needs: ((1,) if needs[0] or needs[1] else ()) + ((0,) if needs[1] else ()))
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
@@ -215,7 +225,7 @@ class PowScalar(Op):
         (a,) = ctx.saved_tensors
         b = ctx.exponent
         if b == 0:
-            return grad * 0, None  # PyTorch: exactly 0, not 0 * a^-1 (nan at a = 0)
+            return keep_where(grad, False), None  # PyTorch: exactly 0 (not 0 * a^-1, nan at a = 0)
         if b == 2:
             return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
         return grad * b * a ** (b - 1), None
@@ -443,6 +453,12 @@ class Sigmoid(Op):
         return grad * out * (1 - out)
 
 
+def keep_where(grad, keep):
+    """grad where keep, else 0: a gradient masked without multiplying (a NaN or inf outside stays out, as torch)."""
+    zero = np.zeros((), grad._data.dtype)
+    return Where.apply(_wrap(np.asarray(keep)), grad, _wrap(zero))
+
+
 class Relu(Op):
     @staticmethod
     def forward(ctx, a):
@@ -453,7 +469,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):  # d(max(a,0))/da = 1 where a > 0, else 0
         (out,) = ctx.saved_tensors
-        return Mul.apply(grad, _wrap(out._data > 0))  # a constant mask; NumPy casts the bools inside the multiply
+        return keep_where(grad, out._data > 0)
 
 
 class Softplus(Op):
@@ -491,7 +507,7 @@ class ZeroGrad(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(step function)/da = 0
-        return grad * 0, None
+        return keep_where(grad, False), None
 
 
 class Clamp(Op):
@@ -509,7 +525,7 @@ class Clamp(Op):
             inside = a >= ctx.lo
         if ctx.hi is not None:
             inside = (a <= ctx.hi) if inside is True else inside & (a <= ctx.hi)
-        return grad * inside, None, None
+        return keep_where(grad, inside._data if isinstance(inside, Tensor) else inside), None, None
 
 
 class Maximum(Op):
@@ -521,8 +537,9 @@ class Maximum(Op):
     @staticmethod
     def backward(ctx, grad):  # the larger input gets the gradient; a tie splits it in half
         a, b = ctx.saved_tensors
-        share = (a > b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        tie = a._data == b._data
+        half = where(_wrap(tie), grad * 0.5, grad)
+        return keep_where(half, tie | (a._data > b._data)), keep_where(half, tie | (a._data < b._data))
 
 
 class Atan2(Op):
@@ -573,8 +590,9 @@ class Minimum(Op):
     @staticmethod
     def backward(ctx, grad):  # the smaller input gets the gradient; a tie splits it in half
         a, b = ctx.saved_tensors
-        share = (a < b) + (a == b) * 0.5
-        return grad * share, grad * (1 - share)
+        tie = a._data == b._data
+        half = where(_wrap(tie), grad * 0.5, grad)
+        return keep_where(half, tie | (a._data < b._data)), keep_where(half, tie | (a._data > b._data))
 
 
 class Where(Op):
@@ -587,7 +605,7 @@ class Where(Op):
     def backward(ctx, grad):  # the gradient goes to whichever input was chosen
         (cond,) = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[1:]
-        zero = grad * 0
+        zero = _wrap(np.zeros((), grad._data.dtype))  # not grad * 0: a NaN the other input got must not leak here
         return None, (where(cond, grad, zero) if need_a else None), (where(cond, zero, grad) if need_b else None)
 
 
@@ -850,7 +868,8 @@ def masked_fill(a, mask, value):
             value = int(value) if a._data.dtype.kind != "b" else bool(value)
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill_ only supports boolean masks, but got mask with dtype {dtype_of(mask._data)}")
-    return where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    out = where(mask, value if isinstance(value, Tensor) else _wrap(np.asarray(value, a._data.dtype)), a)
+    return out if out._data.flags.c_contiguous else out.contiguous()  # torch fills a contiguous clone
 
 
 # ----------------------------------------------------------------------------

@@ -6,12 +6,15 @@ import numpy as np
 from .._backend import dtype_of, result_type
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
+from .elementwise import _each_others
 from .reduction import Sum
 from .shape import IndexPut, Permute, diagonal, stack
 
 
 class MatMul(Op):
     """a @ b for a and b of at least 2 dims; batch dims broadcast (the engine sums them back)."""
+
+    _torch_saves = staticmethod(_each_others)  # a needs b to get its gradient, b needs a
 
     @staticmethod
     def forward(ctx, a, b):
@@ -29,6 +32,8 @@ class MatMul(Op):
 
 class Linear(Op):
     """x @ w.T + b as one node (PyTorch's addmm): the layer every MLP is made of."""
+
+    _torch_saves = staticmethod(_each_others)  # x needs w for its gradient, w needs x
 
     _name = "Addmm"
 

@@ -129,8 +129,8 @@ class Amax(Op):
     def backward(ctx, grad):  # 1/(number of ties) at each extreme element, 0 elsewhere
         a, out = ctx.saved_tensors
         is_extreme = a == _spread(out, a.shape, ctx.axes)
-        share = is_extreme / is_extreme.sum(dim=ctx.axes, keepdim=True)
-        return _spread(grad, a.shape, ctx.axes) * share, None, None, None
+        count = is_extreme.sum(dim=ctx.axes, keepdim=True)  # an integer: the share stays in grad's dtype
+        return _spread(grad, a.shape, ctx.axes) / count * is_extreme, None, None, None
 
 
 class LogSumExp(Op):
@@ -143,6 +143,7 @@ class LogSumExp(Op):
             out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
+        out = np.asarray(out, order="C")  # torch builds it in a new contiguous tensor
         ctx.save_for_backward(a, out)
         return out
 
@@ -157,7 +158,7 @@ class Softmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         e = np.exp(a - a.max(axis=axis, keepdims=True)) if a.size else a.copy()
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = np.asarray(e / e.sum(axis=axis, keepdims=True), order="C")  # contiguous, as torch's kernel
         ctx.save_for_backward(out)
         return out
 
@@ -174,7 +175,7 @@ class LogSoftmax(Op):
         if a.size == 0:
             return a.copy()
         shifted = a - a.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        out = np.asarray(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)), order="C")
         ctx.save_for_backward(out)
         return out
 

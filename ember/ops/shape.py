@@ -1,9 +1,10 @@
 """Shape ops: view/reshape, permute, expand, repeat, cat, flip, gather/scatter, indexing.
 
-Ops that NumPy answers with a view (reshape, permute, expand, basic
-indexing) give Tensors that share memory with their input, as in PyTorch;
-``_share_version`` makes an in-place change through either one visible to
-autograd's saved-value check.
+The ops that PyTorch answers with a view (view, reshape when it can,
+permute/transpose, expand, basic indexing, narrow, split/unbind, diagonal)
+give Tensors that share memory and the version counter with their input;
+each says, through ``make_view``, how to take the same view again of
+another tensor of the base's shape (ember/autograd/views.py).
 """
 import math
 
@@ -11,19 +12,20 @@ import numpy as np
 
 from .._backend import normalize_dim, result_type, to_dtype
 from ..autograd.function import Op
+from ..autograd.views import make_view
 from ..tensor import Tensor, _wrap
 
 
+def _view(source, out, replay, multi_output=None):
+    return make_view(source, out, replay, multi_output)
+
+
 def _share_version(base, out):
-    """A view and its base count in-place changes together."""
+    """Same memory, one version counter, but no view history (the identity nodes of module hooks)."""
     if base._vc is None:
         base._vc = [0]
     out._vc = base._vc
     return out
-
-
-def _view_of(base, out):
-    return _share_version(base, out) if np.may_share_memory(base._data, out._data) else out
 
 
 def size_args(sizes):
@@ -74,16 +76,17 @@ class Reshape(Op):
 
 def view(a, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype): the same bytes, retyped
-        return _share_version(a, _wrap(a._data.view(to_dtype(shape[0]).np)))
+        dt = to_dtype(shape[0])
+        return _view(a, _wrap(a._data.view(dt.np)), lambda t: view(t, dt))
     shape = infer_shape(size_args(shape), a._data.size)
-    return _share_version(a, Reshape.apply(a, shape, True))
+    return _view(a, Reshape.apply(a, shape, True), lambda t: view(t, shape))
 
 
 def reshape(a, *shape):
     shape = infer_shape(size_args(shape), a._data.size)
     if shape == a._data.shape:
         return view(a, shape)
-    return _view_of(a, Reshape.apply(a, shape, False))
+    return _view(a, Reshape.apply(a, shape, False), lambda t: reshape(t, shape))
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -138,7 +141,7 @@ def permute(a, *dims):
     dims = tuple(normalize_dim(d, a.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return _share_version(a, Permute.apply(a, dims))
+    return _view(a, Permute.apply(a, dims), lambda t: permute(t, dims))
 
 
 def transpose(a, dim0, dim1):
@@ -161,7 +164,8 @@ def t(a):
 class Expand(Op):
     @staticmethod
     def forward(ctx, a, shape):
-        return np.broadcast_to(a, shape)
+        # writeable where a is: in-place ops refuse repeated elements themselves, as torch does (tensor.py)
+        return np.lib.stride_tricks.as_strided(a, shape, np.broadcast_to(a, shape).strides)
 
     @staticmethod
     def backward(ctx, grad):  # the engine sums the stretched gradient back to the input's shape
@@ -192,7 +196,7 @@ def expand(a, *sizes):
     target = tuple(target)
     if target == shape:
         return view(a, shape)
-    return _share_version(a, Expand.apply(a, target))
+    return _view(a, Expand.apply(a, target), lambda t: expand(t, target))
 
 
 class Repeat(Op):
@@ -224,7 +228,9 @@ class Cat(Op):
     def forward(ctx, axis, *arrays):
         ctx.axis = axis
         ctx.sizes = [x.shape[axis] for x in arrays]
-        return np.concatenate(arrays, axis=axis)
+        shape = list(arrays[0].shape)
+        shape[axis] = sum(ctx.sizes)
+        return np.concatenate(arrays, axis=axis, out=np.empty(shape, arrays[0].dtype))  # contiguous, as torch
 
     @staticmethod
     def backward(ctx, grad):  # each input gets its own slice of the gradient back
@@ -310,9 +316,16 @@ def split(a, split_size_or_sections, dim=0):
                                f"at dimension {axis}), but got split_sizes={sizes}")
     pieces, start = [], 0
     for size in sizes:
-        pieces.append(narrow(a, axis, start, size))
+        pieces.append(_one_of_many(narrow(a, axis, start, size), len(pieces), "Split"))
         start += size
     return tuple(pieces)
+
+
+def _one_of_many(piece, i, name):
+    """A view among several that one call returned: torch refuses in-place changes to it."""
+    if piece._view is not None:
+        piece._view.multi_output = f"Output {i} of {name}"
+    return piece
 
 
 def chunk(a, chunks, dim=0):
@@ -324,7 +337,8 @@ def chunk(a, chunks, dim=0):
 
 def unbind(a, dim=0):
     axis = normalize_dim(dim, a.ndim)
-    return tuple(getitem(a, (slice(None),) * axis + (i,)) for i in range(a._data.shape[axis]))
+    return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,)), i, "Unbind")
+                 for i in range(a._data.shape[axis]))
 
 
 def narrow(a, dim, start, length):
@@ -336,7 +350,7 @@ class Flip(Op):
     @staticmethod
     def forward(ctx, a, axes):
         ctx.axes = axes
-        return np.flip(a, axes).copy()  # PyTorch's flip copies
+        return np.flip(a, axes).copy(order="K")  # PyTorch's flip copies, keeping the input's layout
 
     @staticmethod
     def backward(ctx, grad):  # flip the gradient back
@@ -365,7 +379,7 @@ def contiguous(a):
 class Clone(Op):
     @staticmethod
     def forward(ctx, a):
-        return a.copy()
+        return a.copy(order="K")  # torch's preserve_format: the same layout as the input
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity
@@ -560,11 +574,41 @@ class GetItem(Op):
             out = take(a, key)
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
+        if not _is_basic(key):
+            return np.asarray(out, order="C")  # PyTorch's advanced indexing gives a contiguous result
+        if type(out) is not np.ndarray:  # x[0] of a vector: a 0-d view, not a NumPy scalar
+            out = a[key + (Ellipsis,)]
+        elif None in key:
+            out = _unsqueezed_strides(out, a, key)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+def _unsqueezed_strides(out, a, key):
+    """NumPy gives the new axes of x[:, None] stride 0; PyTorch indexes left to right, so each None is an
+    unsqueeze of the input dim that follows it at that point: stride = that dim's size x stride (1 at the end)."""
+    new_strides, i = [], 0
+    for k in key:
+        if k is None:
+            new_strides.append(a.shape[i] * a.strides[i] if i < a.ndim else a.itemsize)
+        elif k is Ellipsis:
+            i += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        else:
+            i += 1
+    strides, new = list(out.strides), iter(new_strides)
+    position = 0
+    for k in key:  # the output positions of the new axes
+        if k is None:
+            strides[position] = next(new)
+            position += 1
+        elif k is Ellipsis:
+            position += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
+        elif isinstance(k, slice):
+            position += 1
+    return np.lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
 class IndexAdd(Op):
@@ -591,7 +635,7 @@ class IndexAdd(Op):
 def getitem(a, key):
     key = index_key(key, a._data.shape)
     out = GetItem.apply(a, key)
-    return _share_version(a, out) if _is_basic(key) else out
+    return _view(a, out, lambda t: getitem(t, key)) if _is_basic(key) else out
 
 
 class IndexPut(Op):
@@ -716,17 +760,61 @@ def roll(a, shifts, dims=None):
     return a
 
 
+class Diagonal(Op):
+    """The diagonal of the (dim1, dim2) planes as the last dimension: a strided view, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, a, offset, d1, d2):
+        ctx.shape, ctx.args = a.shape, (offset, d1, d2)
+        return _writeable(np.diagonal(a, offset, d1, d2))
+
+    @staticmethod
+    def backward(ctx, grad):  # the gradient goes back onto the diagonal; elsewhere zero
+        return DiagonalScatter.apply(grad, ctx.shape, *ctx.args), None, None, None
+
+
+class DiagonalScatter(Op):
+    """zeros(shape) with ``src`` on a diagonal: the backward of Diagonal (whose own backward is Diagonal)."""
+
+    @staticmethod
+    def forward(ctx, src, shape, offset, d1, d2):
+        ctx.args = (offset, d1, d2)
+        out = np.zeros(shape, src.dtype)
+        _writeable(np.diagonal(out, offset, d1, d2))[...] = src
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return Diagonal.apply(grad, *ctx.args), None, None, None, None
+
+
+def _writeable(view):
+    """NumPy hands out diagonals read-only; they may be written where their base may (not in a broadcast)."""
+    try:
+        view.flags.writeable = True
+    except ValueError:
+        pass
+    return view
+
+
 def diagonal(a, offset=0, dim1=0, dim2=1):
-    """The diagonal of the (dim1, dim2) planes, as the last dimension (PyTorch's order)."""
+    """The diagonal of the (dim1, dim2) planes, as the last dimension (PyTorch's order); a view."""
     d1, d2 = normalize_dim(dim1, a.ndim), normalize_dim(dim2, a.ndim)
     if d1 == d2:
         raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    moved = movedim(a, (d1, d2), (-2, -1))
-    rows, cols = moved._data.shape[-2:]
-    start_row, start_col = max(-offset, 0), max(offset, 0)
-    n = max(0, min(rows - start_row, cols - start_col))
-    i = np.arange(n)
-    return getitem(moved, (Ellipsis, i + start_row, i + start_col))
+    return _view(a, Diagonal.apply(a, offset, d1, d2), lambda t: diagonal(t, offset, d1, d2))
+
+
+def select(a, dim, index):
+    """a.select(dim, i): the slice at index i along dim, that dim removed (a view)."""
+    if a.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    axis = normalize_dim(dim, a.ndim)
+    n = a._data.shape[axis]
+    if not -n <= index < n:
+        raise IndexError(f"select(): index {index} out of range for tensor of size {list(a._data.shape)} at "
+                         f"dimension {axis}")
+    return getitem(a, (slice(None),) * axis + (index,))
 
 
 _diagonal_of = diagonal  # (diag's own argument is called diagonal, as in PyTorch)

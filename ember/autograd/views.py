@@ -1,0 +1,166 @@
+"""Views: tensors that share memory with a base, and in-place ops through them (PyTorch's view model).
+
+A view (``y[1:]``, ``x.t()``, ``x.view(2, 3)``, ...) is a Tensor whose array is a NumPy view into its
+base's memory. Besides the array, it keeps a ``ViewInfo``:
+
+- ``base``: the root tensor that owns the memory (a view of a view points at the root, as ``_base`` in torch);
+- ``replay``: a function that takes the base (or any tensor of the base's shape, such as its gradient)
+  and returns this view of it, built from ember's differentiable view ops;
+- ``version``: the shared version counter's value when the view's ``grad_fn`` was last made.
+
+Views share the base's version counter, so an in-place change through any of them is seen by autograd's
+saved-value check.
+
+An in-place op on a view changes the base too, so the base's history must change with it. As PyTorch's
+``CopySlices`` does, the base gets a new ``grad_fn``: the region the view covers now comes from the in-place op,
+and the rest from the base's old history::
+
+    base_new = CopySlices(base_old, op(view_of(base_old)))
+    d base_new / d base_old  =  the gradient with the view's region set to zero
+    d base_new / d op-result =  the view's region of the gradient            (replay(grad))
+
+The view itself (and any other view of the same base, once it is used again) then gets its ``grad_fn`` by
+replaying the view on the base's new history, so gradients through it flow through the in-place op too.
+"""
+from numpy import may_share_memory
+
+from .grad_mode import STATE
+from ..tensor import _wrap
+
+_new = object.__new__
+
+
+class ViewInfo:
+    """How a view relates to its base (see the module docstring)."""
+
+    __slots__ = ("base", "replay", "version", "multi_output", "made_without_grad")
+
+    def __repr__(self):
+        return f"<view of a tensor of shape {list(self.base._data.shape)}>"
+
+
+def make_view(source, out, replay, multi_output=None):
+    """Mark ``out`` (whose array is a view of ``source``'s) as a view, as PyTorch's view ops do.
+
+    ``replay(t)`` must give the same view of any tensor shaped like ``source``. ``multi_output`` names the
+    op for views that come out of a function returning several views (unbind, split, chunk): torch refuses
+    in-place changes to those.
+    """
+    if not may_share_memory(source._data, out._data):  # e.g. reshape had to copy: not a view
+        return out
+    info = _new(ViewInfo)
+    parent = source._view
+    if parent is None:
+        info.base, info.replay = source, replay
+    else:  # a view of a view: replay both, from the root
+        first = parent.replay
+        info.base, info.replay = parent.base, lambda t: replay(first(t))
+    base = info.base
+    if base._vc is None:
+        base._vc = [0]
+    out._vc = base._vc
+    info.version = base._vc[0]
+    # a view of a view keeps its parent's restrictions (torch's creation_meta)
+    info.multi_output = multi_output or (parent.multi_output if parent is not None else None)
+    info.made_without_grad = (not STATE.enabled and base._requires_grad) or (parent is not None and
+                                                                             parent.made_without_grad)
+    out._view = info
+    return out
+
+
+def sync(view):
+    """Give a view whose base was changed in place since its grad_fn was made a fresh grad_fn (replayed)."""
+    info = view._view
+    base = info.base
+    if base._vc[0] == info.version or not base._requires_grad or not STATE.enabled:
+        return
+    if info.multi_output is not None:
+        raise RuntimeError(f"{info.multi_output} is a view and its base or another view of its base has been "
+                           "modified inplace. This view is the output of a function that returns multiple views. "
+                           "Such functions do not allow the output views to be modified inplace. You should replace "
+                           "the inplace operation by an out-of-place one.")
+    if info.made_without_grad:
+        raise RuntimeError("A view was created in no_grad mode and its base or another view of its base has been "
+                           "modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+                           "error-prone, it is forbidden. You can clarify your code by moving both the view and the "
+                           "inplace either both inside the no_grad block (if you don't want the inplace to be "
+                           "tracked) or both outside (if you want the inplace to be tracked).")
+    info.version = base._vc[0]
+    fresh = info.replay(base)
+    view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
+
+
+def check_inplace(view):
+    """PyTorch's refusals for in-place ops through a view that autograd would have to record."""
+    info = view._view
+    base = info.base
+    if base._requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation. "
+                           "Wrap the update in `with ember.no_grad():`, or work on a clone().")
+    if info.multi_output is not None:
+        raise RuntimeError(f"{info.multi_output} is a view and is being modified inplace. This view is "
+                           "the output of a function that returns multiple views. Such functions do not allow the "
+                           "output views to be modified inplace. You should replace the inplace operation by an "
+                           "out-of-place one (or .clone() the view first).")
+    if info.made_without_grad:
+        raise RuntimeError("A view was created in no_grad mode and is being modified inplace with grad mode "
+                           "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. You can "
+                           "clarify your code by moving both the view and the inplace either both inside the no_grad "
+                           "block (if you don't want the inplace to be tracked) or both outside (if you want the "
+                           "inplace to be tracked).")
+
+
+def current(view):
+    """The view's value as a tensor whose history starts at the base's current history."""
+    sync(view)
+    info = view._view
+    if info.base._requires_grad and view.grad_fn is None and not info.made_without_grad:
+        return info.replay(info.base)
+    return view
+
+
+def rebase_history(view, result):
+    """After ``result`` (computed out of place) was written into ``view``'s memory: rewrite the histories.
+
+    The base's new grad_fn is a CopySlices node: the view's region from ``result``, the rest from the base's old
+    history. The view's grad_fn is replayed from there.
+    """
+    info = view._view
+    base = info.base
+    old = _wrap(base._data, base._requires_grad, base.grad_fn)  # the base as it was, for the edge to its history
+    new = CopySlices.apply(old, result, info.replay, base._data)
+    base.grad_fn, base._requires_grad = new.grad_fn, True
+    info.version = base._vc[0]
+    fresh = info.replay(base)
+    view.grad_fn, view._requires_grad = fresh.grad_fn, True
+
+
+from .function import Op  # noqa: E402  (function.py imports the Tensor; views are imported after both)
+
+
+class CopySlices(Op):
+    """``base`` with the region ``replay(base)`` replaced by ``src`` (PyTorch's CopySlices node).
+
+    When ``written`` is given, the in-place write has already happened in that array: it is the result.
+    """
+
+    _name = "CopySlices"
+
+    def name(self):
+        return "CopySlices"
+
+    @staticmethod
+    def forward(ctx, base, src, replay, written=None):
+        ctx.replay = replay
+        if written is not None:
+            return written
+        out = base.copy()
+        replay(_wrap(out))._data[...] = src  # the replayed view shares out's memory
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # the region came from src; everything else from base
+        need_base, need_src = ctx.needs_input_grad[:2]
+        grad_base = CopySlices.apply(grad, 0.0, ctx.replay) if need_base else None
+        grad_src = ctx.replay(grad) if need_src else None
+        return grad_base, grad_src, None, None
