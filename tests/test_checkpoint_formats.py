@@ -115,6 +115,7 @@ def test_a_checkpoint_saved_on_cuda_says_to_map_it_to_the_cpu(tmp_path):
         records = {i.filename: z.read(i) for i in z.infolist()}
     name = next(n for n in records if n.endswith("data.pkl"))
     records[name] = records[name].replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+    assert b"cuda:0" in records[name]
     cuda = tmp_path / "cuda.pt"
     with zipfile.ZipFile(cuda, "w") as z:
         for n, data in records.items():
