@@ -84,19 +84,21 @@ def save(obj, f):
     from safetensors.numpy import save as safetensors_bytes
     writer = _Writer()
     structure = json.dumps(writer.encode(obj))
-    data = bytearray(safetensors_bytes(writer.arrays, metadata={"format": FORMAT, "structure": structure,
-                                                                 "digest": _ZEROS.decode()}))
+    data = safetensors_bytes(writer.arrays, metadata={"format": FORMAT, "structure": structure,
+                                                      "digest": _ZEROS.decode()})
     slot = _digest_slot(data)
     if slot is None:  # safetensors wrote its JSON differently from what the digest's place is found by
         raise RuntimeError("ember.save: cannot find the digest's place in the header safetensors wrote")
-    data[slot:slot + 64] = _digest(data, slot).encode()
+    view = memoryview(data)
+    pieces = (view[:slot], _digest(data, slot).encode(), view[slot + 64:])  # the file, its digest filled in
     if hasattr(f, "write"):
-        f.write(data)
+        for piece in pieces:
+            f.write(piece)
     else:
-        _write_atomically(os.fspath(f), data)
+        _write_atomically(os.fspath(f), pieces)
 
 
-def _write_atomically(path, data):
+def _write_atomically(path, pieces):
     """Write a temporary file beside path, then rename it over path: readers see the old file or the new one."""
     folder, base = os.path.split(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -106,7 +108,8 @@ def _write_atomically(path, data):
     handle, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}-", dir=folder)
     try:
         with os.fdopen(handle, "wb") as out:
-            out.write(data)
+            for piece in pieces:
+                out.write(piece)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
