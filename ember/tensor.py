@@ -938,17 +938,17 @@ class Tensor:
     def fill_(self, value):
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
-        _refuse_overlap(self._data)
-        if not _records(self, value):
+        if not _records(self, value):  # (an expanded tensor may be filled: every element gets the same value)
             self._data.fill(value)
             _bump_version(self)
             return self
-        return _inplace(self, lambda s: s * 0 + value, None, value)
+        # recorded as a where() that takes nothing from self: its old values get exactly 0 back (not 0 * NaN)
+        return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, value), None, value, True)
 
     def copy_(self, src, non_blocking=False):
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
-        return _inplace(self, lambda s: s * 0 + src.to(self.dtype),
+        return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, src.to(self.dtype)),
                         lambda: np.copyto(self._data, src._data, casting="unsafe"), src)
 
     # ---- random fills (ember.random) ---------------------------------------------------------
@@ -1001,10 +1001,40 @@ def _to_device(t, dev):
 _SHARED_MEMORY = ("unsupported operation: more than one element of the written-to tensor refers to a single "
                   "memory location (it is an expand()ed view). Please clone() the tensor before performing the "
                   "operation.")
-def _refuse_overlap(array):
-    """PyTorch refuses to write into a tensor in which several elements are one memory location (an expand)."""
-    if 0 in array.strides and any(st == 0 and n > 1 for n, st in zip(array.shape, array.strides)):
+def _refuse_overlap(array, other=None, repeats_allowed=False):
+    """PyTorch's refusals before an in-place write into ``array``: several of its elements are one memory location
+    (an expand; fill_ may write those), or ``other`` (read by the op) covers part of the memory being written, but
+    not exactly the same elements."""
+    if not repeats_allowed and 0 in array.strides and any(st == 0 and n > 1
+                                                           for n, st in zip(array.shape, array.strides)):
         raise RuntimeError(_SHARED_MEMORY)
+    if not isinstance(other, Tensor):
+        return
+    b = other._data
+    if b is array or (b.base is None and array.base is None) or not np.may_share_memory(array, b):
+        return
+    spans = _dense_span(array), _dense_span(b)
+    if None in spans:  # not both dense: torch does not try to decide either
+        return
+    if spans[0] == spans[1] and array.strides == b.strides:
+        return  # exactly the same elements: x.add_(x) is fine
+    if spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]:
+        raise RuntimeError(_PARTIAL_OVERLAP)
+
+
+def _dense_span(array):
+    """The byte range an array covers if its elements tile it exactly (torch's non-overlapping and dense)."""
+    expected = array.itemsize
+    for stride, n in sorted((st, n) for n, st in zip(array.shape, array.strides) if n != 1):
+        if stride != expected:
+            return None
+        expected *= n
+    start = array.__array_interface__["data"][0]
+    return start, start + array.nbytes
+
+
+_PARTIAL_OVERLAP = ("unsupported operation: some elements of the input tensor and the written-to tensor refer to a "
+                    "single memory location. Please clone() the tensor before performing the operation.")
 
 
 _LEAF_INPLACE = "a leaf Variable that requires grad is being used in an in-place operation."
@@ -1018,7 +1048,7 @@ def _records(t, other=None):
 
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
-    _refuse_overlap(self._data)
+    _refuse_overlap(self._data, other)
     if _records(self, other):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):
@@ -1040,7 +1070,7 @@ def _inplace_arith(self, other, ufunc, op):
     return self
 
 
-def _inplace(self, compute, direct=None, other=None):
+def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
     """Compute out of place, then write the result into self and let self carry the new history.
 
     When autograd records, the op runs on a clone of self, so that the values
@@ -1049,7 +1079,7 @@ def _inplace(self, compute, direct=None, other=None):
     (ember/autograd/views.py).
     """
     view = self._view
-    _refuse_overlap(self._data)
+    _refuse_overlap(self._data, other, repeats_allowed)
     if not _records(self, other):
         if direct is not None:
             direct()
@@ -1093,7 +1123,7 @@ def _setitem(self, key, value):
     else:
         value_data = value
     if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
-        _refuse_overlap(take(self._data, key + (Ellipsis,) if Ellipsis not in key else key))
+        _refuse_overlap(take(self._data, key + (Ellipsis,) if Ellipsis not in key else key), value)
     if not _records(self, value):
         try:
             put(self._data, key, value_data)

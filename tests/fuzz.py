@@ -253,10 +253,11 @@ OPS = {
     "sigmoid_": (1, _any, lambda L, a: a.sigmoid_()),
     "exp_": (1, _any, lambda L, a: a.mul_(0.5).exp_()),
     "zero_": (1, _any, lambda L, a: a.zero_()),
-    "copy_": (2, _inplace_other, lambda L, a, b: a.copy_(b)),
+    # (a clone: torch copies element by element, so a source that overlaps its target reads what it already wrote)
+    "copy_": (2, _inplace_other, lambda L, a, b: a.copy_(b.clone())),
     "setitem": (2, _basic_key, lambda L, a, b, key: a.__setitem__(key, b.sum()) or a),
     "setitem_scalar": (1, _basic_key, lambda L, a, key: a.__setitem__(key, 1.25) or a),
-    "view_inplace": (1, _basic_key, lambda L, a, key: a[key].mul_(1.5).add_(0.25) and a),
+    "view_inplace": (1, _basic_key, lambda L, a, key: (a[key].mul_(1.5).add_(0.25), a)[1]),
     "detach": (1, _any, lambda L, a: a.detach()),
 }
 NAMES = sorted(OPS)

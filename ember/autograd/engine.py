@@ -172,6 +172,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
         pending[key] = pending[key] + g if key in pending else g
 
     dependencies = _count_dependencies(roots)
+    # grad() and backward(inputs=...) run only the nodes that lead to what was asked for, as torch does
+    needed = None if capture is None else _leading_to(dependencies, capture)
     for leaf in dict.fromkeys(leaf_roots):
         if dependencies.get(leaf, 0) == 0:
             _leaf_done(leaf, pending.pop(leaf), capture, create_graph, owners)
@@ -182,7 +184,9 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
         while ready:
             node = ready.pop()
             grad_out = pending.pop(node, None)
-            if grad_out is None:  # nothing reached this node: its inputs get nothing from it either
+            if needed is not None and node not in needed:
+                grad_out = None
+            if grad_out is None:  # nothing reached this node (or it leads nowhere asked for): nor do its inputs
                 input_grads = (None,) * len(node._next)
             else:
                 if node._hooks is not None:
@@ -287,6 +291,29 @@ def _count_dependencies(roots):
                 if not isinstance(target, Tensor):  # a leaf is counted, but has no inputs to walk to
                     stack.append(target)
     return dependencies
+
+
+def _leading_to(dependencies, capture):
+    """The nodes from which some key of ``capture`` (a node or a leaf) can be reached."""
+    needed = set()
+    state = {}  # node -> True once all its inputs have been looked at
+    for start in dependencies:
+        if isinstance(start, Tensor) or start in state:
+            continue
+        stack = [start]
+        while stack:
+            node = stack[-1]
+            if node not in state:
+                state[node] = False
+                stack.extend(t for t in node._next if t is not None and not isinstance(t, Tensor) and t not in state)
+                continue
+            stack.pop()
+            if not state[node]:
+                state[node] = True
+                if node in capture or any(t is not None and (t in needed or (isinstance(t, Tensor) and t in capture))
+                                          for t in node._next):
+                    needed.add(node)
+    return needed
 
 
 def _check_user_grads(node, grads):

@@ -25,7 +25,7 @@ replaying the view on the base's new history, so gradients through it flow throu
 from numpy import may_share_memory
 
 from .grad_mode import STATE
-from ..tensor import _wrap
+from ..tensor import _refuse_overlap, _wrap
 
 _new = object.__new__
 
@@ -155,7 +155,9 @@ class CopySlices(Op):
         if written is not None:
             return written
         out = base.copy()
-        replay(_wrap(out))._data[...] = src  # the replayed view shares out's memory
+        region = replay(_wrap(out))._data  # the replayed view shares out's memory
+        _refuse_overlap(region)  # torch cannot route a gradient back through an expanded view that was written
+        region[...] = src
         return out
 
     @staticmethod

@@ -190,7 +190,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 
 
 def leaky_relu(input, negative_slope=0.01):
-    return where(input > 0, input, input * negative_slope)
+    return _ew.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha=1.0):

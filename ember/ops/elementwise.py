@@ -472,6 +472,26 @@ class Relu(Op):
         return keep_where(grad, out._data > 0)
 
 
+class LeakyRelu(Op):
+    @staticmethod
+    def forward(ctx, a, slope):
+        ctx.save_for_backward(a)
+        ctx.slope = slope
+        return np.where(a > 0, a, a * slope)
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 where a > 0, else the slope
+        (a,) = ctx.saved_tensors
+        return where(_wrap(a._data > 0), grad, grad * ctx.slope), None
+
+    def detail(self):
+        return f"slope {self.slope:g}"
+
+
+def leaky_relu(a, negative_slope=0.01):
+    return LeakyRelu.apply(a, negative_slope)
+
+
 class Softplus(Op):
     @staticmethod
     def forward(ctx, a):
