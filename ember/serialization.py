@@ -18,6 +18,7 @@ save to that path. ember.load also reads PyTorch's ``torch.save`` checkpoints (s
 """
 import contextlib
 import hashlib
+import io
 import json
 import os
 import tempfile
@@ -178,6 +179,9 @@ def load_unverified(f, map_location=None):
 
 
 def _read(f):
+    if isinstance(f, io.TextIOBase):
+        raise TypeError(f"ember.load reads bytes, but {getattr(f, 'name', 'the file')} was opened as text: open it "
+                        "with open(path, 'rb')")
     if hasattr(f, "read"):
         return getattr(f, "name", f"<{type(f).__name__}>"), f.read()
     name = os.fspath(f)

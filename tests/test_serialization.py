@@ -76,6 +76,8 @@ def test_file_objects(tmp_path):
     buffer = io.BytesIO()
     ember.save({"x": 1}, buffer)
     assert ember.load(io.BytesIO(buffer.getvalue())) == {"x": 1}
+    with open(tmp_path / "f.bin") as text, pytest.raises(TypeError, match="open\\(path, 'rb'\\)"):
+        ember.load(text)
 
 
 def test_map_location(tmp_path):
