@@ -816,6 +816,9 @@ class Tensor:
     def unbind(self, dim=0):
         return _sh.unbind(self, dim)
 
+    def unfold(self, dimension, size, step):
+        return _sh.unfold(self, dimension, size, step)
+
     def select(self, dim, index):
         return _sh.select(self, dim, index)
 

@@ -22,8 +22,6 @@ and the rest from the base's old history::
 The view itself (and any other view of the same base, once it is used again) then gets its ``grad_fn`` by
 replaying the view on the base's new history, so gradients through it flow through the in-place op too.
 """
-from numpy import may_share_memory
-
 from .grad_mode import STATE
 from ..tensor import _refuse_overlap, _wrap
 
@@ -46,7 +44,7 @@ def make_view(source, out, replay, multi_output=None):
     op for views that come out of a function returning several views (unbind, split, chunk): torch refuses
     in-place changes to those.
     """
-    if not may_share_memory(source._data, out._data):  # e.g. reshape had to copy: not a view
+    if out._data.base is None:  # the op had to copy (reshape can): a new array owns its memory, not a view
         return out
     info = _new(ViewInfo)
     parent = source._view

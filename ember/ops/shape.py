@@ -805,6 +805,50 @@ def diagonal(a, offset=0, dim1=0, dim2=1):
     return _view(a, Diagonal.apply(a, offset, d1, d2), lambda t: diagonal(t, offset, d1, d2))
 
 
+class Unfold(Op):
+    """x.unfold(dim, size, step): every window of ``size`` along dim, ``step`` apart, as a new last dim (a view)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, size, step):
+        ctx.shape, ctx.args = a.shape, (axis, size, step)
+        count = (a.shape[axis] - size) // step + 1 if a.ndim else 1
+        shape = a.shape[:axis] + (count,) + a.shape[axis + 1:] + (size,)
+        stride = a.strides[axis] if a.ndim else a.itemsize
+        strides = a.strides[:axis] + (stride * step,) + a.strides[axis + 1:] + (stride,)
+        return np.lib.stride_tricks.as_strided(a, shape, strides)
+
+    @staticmethod
+    def backward(ctx, grad):  # each window hands its gradient back to the elements it saw; overlaps add up
+        return UnfoldBackward.apply(grad, ctx.shape, *ctx.args), None, None, None
+
+
+class UnfoldBackward(Op):
+    @staticmethod
+    def forward(ctx, grad, shape, axis, size, step):
+        ctx.args = (axis, size, step)
+        out = np.zeros(shape, grad.dtype)
+        flat = out.reshape(1) if not shape else out
+        count = grad.shape[axis] if shape else 1
+        for k in range(size):  # element k of every window: positions k, k + step, k + 2 step, ...
+            key = (slice(None),) * axis + (slice(k, k + step * (count - 1) + 1, step),)
+            flat[key] += grad[..., k]
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # the windows of the gradient again
+        return Unfold.apply(grad, *ctx.args), None, None, None, None
+
+
+def unfold(a, dimension, size, step):
+    axis = normalize_dim(dimension, a.ndim)
+    n = a._data.shape[axis] if a.ndim else 1
+    if size > n:
+        raise RuntimeError(f"maximum size for tensor at dimension {axis} is {n} but size is {size}")
+    if step <= 0:
+        raise RuntimeError(f"step is {step} but must be > 0")
+    return _view(a, Unfold.apply(a, axis, size, step), lambda t: unfold(t, axis, size, step))
+
+
 def select(a, dim, index):
     """a.select(dim, i): the slice at index i along dim, that dim removed (a view)."""
     if a.ndim == 0:

@@ -219,6 +219,8 @@ def test_in_place_on_an_element_of_a_plain_tensor():
     lambda y: y.unflatten(1, (2, 2)),
     lambda y: y[1:].t()[1:, ::2],
     lambda y: y.view(4, 3)[::2].t(),
+    lambda y: y.unfold(1, 2, 2),  # (windows that do not overlap: torch writes overlapping ones element by element)
+    lambda y: y.unfold(0, 2, 1)[1],
 ], ids=lambda f: f.__code__.co_consts[-1] if False else None)
 def test_in_place_through_every_view_op(make_view):
     def program(lib):
@@ -350,3 +352,16 @@ def test_gradcheck_through_in_place_view_ops():
     b = ember.tensor(np.random.default_rng(1).normal(size=(2,)), requires_grad=True)
     assert ember.autograd.gradcheck(f, (a, b))
     assert ember.autograd.gradgradcheck(f, (a, b))
+
+
+@pytest.mark.parametrize("dim,size,step", [(0, 2, 1), (1, 2, 2), (1, 3, 1), (-1, 1, 3)])
+def test_unfold_values_strides_and_gradients(dim, size, step):
+    def program(lib):
+        a = lib.tensor(np.arange(12.0).reshape(3, 4) / 7, requires_grad=True)
+        u = a.unfold(dim, size, step)
+        assert u._is_view()
+        (g,) = lib.autograd.grad((u * u).sum(), a, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g * a).sum(), a)
+        return u, lib.tensor(u.stride()), g, gg
+
+    same(program)
