@@ -3,7 +3,6 @@
 ``import ember as torch`` and tensor-level PyTorch programs run unchanged.
 Everything a user reaches is re-exported here by name.
 """
-import builtins as _builtins
 import functools as _functools
 
 from . import _backend
@@ -19,6 +18,8 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
 from . import nn, optim, utils, viz
 from .serialization import save, load
+from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
+                            ByteTensor, BoolTensor, set_default_tensor_type)
 
 __version__ = "0.1.0"
 
@@ -102,22 +103,27 @@ concat = concatenate = cat
 
 
 def detach(input):
+    """The same data, cut from the graph: no grad_fn, requires_grad False."""
     return input.detach()
 
 
 def is_tensor(obj):
+    """True if obj is an ember Tensor."""
     return isinstance(obj, Tensor)
 
 
 def is_floating_point(input):
+    """True for a floating-point dtype."""
     return input.is_floating_point()
 
 
 def numel(input):
+    """The number of elements."""
     return input.numel()
 
 
 def broadcast_shapes(*shapes):
+    """The shape that the given shapes broadcast to."""
     import numpy
     try:
         return Size(numpy.broadcast_shapes(*shapes))
@@ -126,11 +132,13 @@ def broadcast_shapes(*shapes):
 
 
 def hstack(tensors):
+    """Tensors joined along the columns (dim 1; dim 0 for vectors)."""
     tensors = [x.reshape(1) if x.ndim == 0 else x for x in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """Tensors stacked as rows (along dim 0, vectors as rows)."""
     return cat([x.reshape(1, -1) if x.ndim < 2 else x for x in tensors], 0)
 
 
@@ -138,16 +146,9 @@ row_stack = vstack
 
 
 def broadcast_tensors(*tensors):
+    """The tensors expanded (as views) to their common broadcast shape."""
     shape = broadcast_shapes(*(x.shape for x in tensors))
     return tuple(x.expand(shape) for x in tensors)
-
-
-def _legacy_constructor(dt):
-    def make(*args):
-        if len(args) == 1 and not isinstance(args[0], _builtins.int):
-            return tensor(args[0], dtype=dt)
-        return zeros(*args, dtype=dt)
-    return make
 
 
 # dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
@@ -161,12 +162,6 @@ int8 = _backend.int8
 uint8 = _backend.uint8
 bool = _backend.bool_
 
-FloatTensor = _legacy_constructor(float32)
-DoubleTensor = _legacy_constructor(float64)
-LongTensor = _legacy_constructor(int64)
-IntTensor = _legacy_constructor(int32)
-BoolTensor = _legacy_constructor(bool)
-ByteTensor = _legacy_constructor(uint8)
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "save", "load",
@@ -191,5 +186,6 @@ __all__ = [
     "is_tensor", "is_floating_point", "numel", "broadcast_shapes", "broadcast_tensors",
     "float32", "float", "float64", "double", "float16", "half", "int64", "long", "int32", "int", "int16", "short",
     "int8", "uint8", "bool",
-    "FloatTensor", "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor", "ByteTensor",
+    "FloatTensor", "DoubleTensor", "HalfTensor", "LongTensor", "IntTensor", "ShortTensor", "CharTensor", "ByteTensor",
+    "BoolTensor", "set_default_tensor_type",
 ]

@@ -62,10 +62,12 @@ DEFAULTS = _Defaults()
 
 
 def get_default_dtype():
+    """The dtype of new floating-point tensors (float32 unless set)."""
     return DEFAULTS.float_dtype
 
 
 def set_default_dtype(d):
+    """Set the dtype of new floating-point tensors (float32 or float64)."""
     d = to_dtype(d)
     if not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")

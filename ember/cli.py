@@ -10,6 +10,7 @@ import argparse
 import ast
 import os
 import sys
+import tempfile
 import time
 
 import ember
@@ -32,7 +33,10 @@ def evaluate(expression, variables):
     try:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as error:
-        raise UsageError(f"cannot parse {expression!r}: {error.msg} at column {error.offset}") from None
+        # Python reports "the input ended too soon" as column 0 (or past the end): the real column is the end
+        column = error.offset if error.offset and error.offset <= len(expression) else len(expression) + 1
+        raise UsageError(f"cannot parse {expression!r}: {error.msg} at column {column}\n"
+                         f"    {expression}\n    {' ' * (column - 1)}^") from None
 
     def visit(node):
         where = f"at column {getattr(node, 'col_offset', 0) + 1}"
@@ -108,13 +112,16 @@ def _lessons():
     return lessons
 
 
-def _writable_dir(path):
+def _writable_dir(path, create):
+    """Check that path can be written; create it only if asked (a lesson without figures leaves no folder)."""
     try:
-        os.makedirs(os.path.join(path, "figures"), exist_ok=True)
-        probe = os.path.join(path, ".ember-write-test")
-        with open(probe, "w") as f:
-            f.write("")
-        os.remove(probe)
+        if create:
+            os.makedirs(path, exist_ok=True)
+        existing = os.path.abspath(path)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        with tempfile.TemporaryFile(dir=existing):  # a real write: root passes os.access even where writes fail
+            pass
     except OSError as error:
         raise UsageError(f"cannot write to the output folder {path!r}: {error.strerror}") from None
     return path
@@ -127,18 +134,25 @@ def _writable_file(path):
     return path
 
 
-def _pick(ids, lessons):
-    unknown = [i for i in ids if i not in lessons.BY_ID]
-    if unknown:
-        raise UsageError(f"unknown lesson {', '.join(map(repr, unknown))}; the lessons are: "
-                         f"{', '.join(lessons.BY_ID)}")
+def _pick(names, lessons):
+    """Lesson ids from what the user typed: the id in any capitalisation, or the lesson's number."""
+    ids = []
+    for name in names:
+        key = name.strip().lower()
+        if key.isdigit() and 1 <= int(key) <= len(lessons.LESSONS):
+            ids.append(lessons.LESSONS[int(key) - 1].ID)
+        elif key in lessons.BY_ID:
+            ids.append(key)
+        else:
+            raise UsageError(f"unknown lesson {name!r}; give a number 1-{len(lessons.LESSONS)} or an id: "
+                             f"{', '.join(lessons.BY_ID)}")
     return ids
 
 
 def tour_command(args):
     lessons = _lessons()
     ids = _pick(args.only.split(","), lessons) if args.only else list(lessons.BY_ID)
-    out = _writable_dir(args.out)
+    out = _writable_dir(args.out, create=True)
     from tqdm import tqdm
     start, pages = time.perf_counter(), []
     with tqdm(ids, desc="ember tour", unit="lesson", file=sys.stderr) as bar:
@@ -158,8 +172,8 @@ def lessons_command(args):
 
 def lesson_command(args):
     lessons = _lessons()
-    _pick([args.id], lessons)
-    page, _ = lessons.run(args.id, _writable_dir(args.out))
+    [lesson_id] = _pick([args.id], lessons)
+    page, _ = lessons.run(lesson_id, _writable_dir(args.out, create=False), progress=True)
     print(page.to_text())
 
 
@@ -171,21 +185,69 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.optim": "ember.optim",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
+    "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
+    "torchvision.transforms": "ember.vision.transforms",
+    "torchvision.transforms.functional": "ember.vision.transforms.functional", "torchvision.utils": "ember.vision.utils",
 }
 
 
 def run_command(args):
-    """Run a PyTorch program unchanged on ember: its `import torch` (and `from torch.x import y`) get ember."""
+    """Run a PyTorch program unchanged on ember, as `python train.py` (or `python -m pkg.train`) would run it.
+
+    Its `import torch` (and `from torch.x import y`) get ember. The program sees what python gives it: its folder
+    first on sys.path, __file__, sys.argv, __name__ == "__main__"; its sys.exit(n) is ember's exit status, and an
+    error shows the program's own traceback, without ember's frames before it.
+    """
     import importlib
     import runpy
-    if not os.path.isfile(args.script):
+    if not (args.module or args.script):  # (an empty -m too)
+        raise UsageError("name the program: ember run train.py [args], or ember run -m package.module [args]")
+    if args.script and not os.path.isfile(args.script):
         raise UsageError(f"no such program: {args.script}")
     if "torch" in sys.modules:
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
     for torch_name, ember_name in TORCH_MODULES.items():
         sys.modules[torch_name] = importlib.import_module(ember_name)
-    sys.argv = [args.script] + args.args
-    runpy.run_path(args.script, run_name="__main__")
+    try:
+        if args.module:  # python -m: the current folder first on sys.path, argv[0] the module's file
+            module = args.module[0]
+            sys.argv = list(args.module)  # runpy puts the module's file in argv[0], as python -m does
+            sys.path.insert(0, os.getcwd())
+            runpy.run_module(module, run_name="__main__", alter_sys=True)
+        else:
+            sys.argv = [args.script] + args.args
+            sys.path.insert(0, os.path.dirname(os.path.abspath(args.script)))
+            _run_as_main(os.path.abspath(args.script))
+    except SystemExit:
+        raise  # the program's own exit status, handled by the interpreter exactly as under python
+    except Exception as error:  # noqa: BLE001 (any error of the program: shown as python shows it)
+        _print_program_traceback(error)
+        return 1
+    return 0
+
+
+def _run_as_main(path):
+    """Execute the file as the __main__ module, as the interpreter does for `python path`."""
+    import types
+    with open(path, "rb") as f:
+        code = compile(f.read(), path, "exec")
+    module = types.ModuleType("__main__")
+    module.__file__, module.__builtins__ = path, __builtins__
+    sys.modules["__main__"] = module
+    exec(code, module.__dict__)
+
+
+def _print_program_traceback(error):
+    """The traceback from the program's first frame on: ember's own frames (and runpy's) are not the user's."""
+    import traceback
+    tb = error.__traceback__
+    while tb is not None and (tb.tb_frame.f_code.co_filename == __file__ or
+                              tb.tb_frame.f_globals.get("__name__") == "runpy"):
+        tb = tb.tb_next
+    if isinstance(error, ImportError) and tb is None:  # python -m no_such_module: python's one line
+        print(f"{sys.executable}: {error}", file=sys.stderr)
+        return
+    traceback.print_exception(type(error), error, tb)
 
 
 def main(argv=None):
@@ -207,16 +269,18 @@ def main(argv=None):
     explain.add_argument("--out", default="ember-explain.png", help="where to draw the graph (.png or .svg)")
     explain.set_defaults(run=explain_command)
     run = commands.add_parser("run", help="run a PyTorch program unchanged, with ember as its torch")
-    run.add_argument("script", help="the program, e.g. train.py")
+    run.add_argument("-m", dest="module", nargs=argparse.REMAINDER, metavar="MODULE [ARGS]",
+                     help="run a module as python -m does, with its own arguments")
+    run.add_argument("script", nargs="?", help="the program, e.g. train.py")
     run.add_argument("args", nargs=argparse.REMAINDER, help="its own arguments")
     run.set_defaults(run=run_command)
     args = parser.parse_args(argv)
     try:
-        args.run(args)
+        status = args.run(args)
     except UsageError as error:
         print(f"ember {args.command}: {error}", file=sys.stderr)
         return 2
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

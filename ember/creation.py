@@ -95,18 +95,22 @@ def _dtype(dtype, default=None):
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros of the given size."""
     return _finish(np.zeros(size_args(size), _dtype(dtype)), requires_grad, device)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones of the given size."""
     return _finish(np.ones(size_args(size), _dtype(dtype)), requires_grad, device)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size whose values are not set."""
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of the given size filled with fill_value."""
     if dtype is None:  # the fill value decides, as in PyTorch
         dtype = _backend.bool_ if isinstance(fill_value, bool) else \
             _backend.int64 if isinstance(fill_value, numbers.Integral) else DEFAULTS.float_dtype
@@ -114,10 +118,12 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """An identity matrix (n x m)."""
     return _finish(np.eye(n, n if m is None else m, dtype=_dtype(dtype)), requires_grad, device)
 
 
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """The numbers start, start + step, ... below end."""
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -134,26 +140,32 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """steps numbers evenly spaced from start to end, both included."""
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
     return _finish(np.linspace(start, end, steps, dtype=np.float64).astype(_dtype(dtype)), requires_grad, device)
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_grad=False):
+    """steps numbers evenly spaced on a log scale from base^start to base^end."""
     return _finish(np.logspace(start, end, steps, base=base).astype(_dtype(dtype)), requires_grad, device)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
+    """Zeros with input's shape (and dtype)."""
     return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    """Ones with input's shape (and dtype)."""
     return ones(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def empty_like(t, dtype=None, requires_grad=False):
+    """An unset tensor with input's shape (and dtype)."""
     return zeros(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False):
+    """fill_value with input's shape (and dtype)."""
     return full(t._data.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)

@@ -20,17 +20,20 @@ class Generator:
         self.manual_seed(_FIRST_SEED)
 
     def manual_seed(self, seed):
+        """Reseed this generator; returns it."""
         seed = int(seed)
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed & (2 ** 64 - 1)))
         return self
 
     def seed(self):
+        """Reseed this generator from the operating system's randomness; returns the seed."""
         seed = int(np.random.SeedSequence().entropy) & (2 ** 63 - 1)
         self.manual_seed(seed)
         return seed
 
     def initial_seed(self):
+        """The seed this generator started from."""
         return self._seed
 
     def get_state(self):
@@ -41,6 +44,7 @@ class Generator:
         return _wrap(np.frombuffer(raw, np.uint8).copy())
 
     def set_state(self, new_state):
+        """Restore a state from get_state()."""
         raw = bytes(np.asarray(new_state._data, np.uint8))
         if len(raw) != 48:
             raise RuntimeError("Generator.set_state: expected a state from Generator.get_state()")
@@ -61,18 +65,22 @@ def manual_seed(seed):
 
 
 def seed():
+    """Seed the default generator from the operating system's randomness; returns the seed."""
     return default_generator.seed()
 
 
 def initial_seed():
+    """The seed the default generator started from."""
     return default_generator.initial_seed()
 
 
 def get_rng_state():
+    """The default generator's state, to restore with set_rng_state."""
     return default_generator.get_state()
 
 
 def set_rng_state(state):
+    """Restore the default generator's state."""
     default_generator.set_state(state)
 
 
@@ -99,16 +107,19 @@ def _sample_float(draw, size, dtype):
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Uniform samples from [0, 1) of the given size."""
     dt = _float_dtype(dtype)
     return _make(_sample_float(_rng(generator).random, size_args(size), dt), requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples of the given size."""
     dt = _float_dtype(dtype)
     return _make(_sample_float(_rng(generator).standard_normal, size_args(size), dt), requires_grad)
 
 
 def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None, requires_grad=False):
+    """Random integers from [low, high) of the given size."""
     if high is None:
         low, high = 0, low
     if size is None:
@@ -120,6 +131,7 @@ def randint(low=0, high=None, size=None, generator=None, dtype=None, device=None
 
 
 def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1."""
     dt = to_dtype(dtype).np if dtype is not None else np.int64
     return _wrap(_rng(generator).permutation(n).astype(dt))
 
@@ -141,6 +153,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, requires_gr
 
 
 def bernoulli(p, generator=None):
+    """0/1 samples that are 1 with the probabilities in input."""
     probs = p._data
     return _wrap((_rng(generator).random(probs.shape) < probs).astype(probs.dtype))
 
@@ -159,14 +172,17 @@ def multinomial(probs, num_samples, replacement=False, generator=None):
 
 
 def rand_like(t, dtype=None, requires_grad=False):
+    """Uniform samples from [0, 1) with input's shape."""
     return rand(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def randn_like(t, dtype=None, requires_grad=False):
+    """Standard normal samples with input's shape."""
     return randn(t._data.shape, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
 def randint_like(t, low=0, high=None, dtype=None):
+    """Random integers from [low, high) with input's shape."""
     return randint(low, high, t._data.shape, dtype=dtype or t.dtype)
 
 

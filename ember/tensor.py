@@ -40,6 +40,7 @@ class Size(tuple):
         return f"ember.Size({list(self)})"
 
     def numel(self):
+        """The number of elements of a tensor of this shape."""
         return math.prod(self)
 
 
@@ -93,6 +94,7 @@ class Tensor:
 
     @property
     def requires_grad(self):
+        """Whether operations on this tensor are recorded so that backward can reach it."""
         view = self._view  # a view of a tensor that requires grad requires grad too (its history is replayed)
         return self._requires_grad or (view is not None and view.base._requires_grad)
 
@@ -101,6 +103,7 @@ class Tensor:
         self.requires_grad_(value)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place (default True) and return self."""
         if not requires_grad and self.grad_fn is not None:
             raise RuntimeError("you can only change requires_grad flags of leaf variables. If you want to use a "
                                "computed variable in a subgraph that doesn't require differentiation use "
@@ -126,28 +129,35 @@ class Tensor:
 
     @property
     def is_leaf(self):
+        """True for a tensor the user made (no grad_fn): the tensors whose .grad backward fills."""
         return self.grad_fn is None
 
     def retain_grad(self):
+        """Keep .grad for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         engine.retain_grad(self)
 
     @property
     def retains_grad(self):
+        """True when retain_grad() asked a non-leaf tensor to keep its .grad."""
         node = self.grad_fn
         return node is not None and node._retained is not None and any(r() is self for r in node._retained)
 
     def register_hook(self, hook):
+        """Call hook(grad) whenever a gradient for this tensor is computed; it may return a replacement."""
         return engine.register_hook(self, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute d(self)/d(leaf) for every leaf of the graph and add it to each leaf's .grad."""
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def detach(self):
+        """The same data, cut from the graph: no grad_fn, requires_grad False."""
         return _share(self, _wrap(self._data.view()))
 
     def detach_(self):
+        """Cut this tensor from the graph in place, making it a leaf."""
         self.grad_fn = None
         self._requires_grad = False
         return self
@@ -155,37 +165,48 @@ class Tensor:
     # ---- shape, dtype, device ----------------------------------------------------------------
     @property
     def shape(self):
+        """The size of each dimension, as an ember.Size (a tuple)."""
         return Size(self._data.shape)
 
     def size(self, dim=None):
+        """The shape, or the size of dimension dim."""
         if dim is None:
             return Size(self._data.shape)
         return self._data.shape[_backend.normalize_dim(dim, self._data.ndim)] if self._data.ndim else 1
 
     @property
     def ndim(self):
+        """The number of dimensions."""
         return self._data.ndim
 
     def dim(self):
+        """The number of dimensions."""
         return self._data.ndim
 
+    ndimension = dim  # the name before PyTorch 0.4
+
     def numel(self):
+        """The number of elements."""
         return self._data.size
 
     nelement = numel
 
     def element_size(self):
+        """Bytes per element."""
         return self._data.itemsize
 
     @property
     def itemsize(self):
+        """Bytes per element."""
         return self._data.itemsize
 
     @property
     def nbytes(self):
+        """Bytes taken by all the elements."""
         return self._data.nbytes
 
     def stride(self, dim=None):
+        """Steps in elements between neighbours along each dimension (or along dim)."""
         strides = tuple(s // self._data.itemsize for s in self._data.strides)
         return strides if dim is None else strides[_backend.normalize_dim(dim, self._data.ndim)]
 
@@ -197,29 +218,38 @@ class Tensor:
         return (self._data.__array_interface__["data"][0] - start) // self._data.itemsize
 
     def is_contiguous(self):
+        """True when the elements lie in memory in row-major order with no gaps."""
         return self._data.flags.c_contiguous
 
     @property
     def dtype(self):
+        """The element type, e.g. ember.float32."""
         return dtype_of(self._data)
 
     def is_floating_point(self):
+        """True for a floating-point dtype."""
         return self._data.dtype.kind == "f"
 
     @property
     def device(self):
+        """Where the data lives (ember.device('cpu') or a CUDA device)."""
         return _backend.device_of(self._data)
 
     @property
     def is_cuda(self):
+        """True when the data is on a CUDA device."""
         return self.device.type == "cuda"
 
-    def type(self, dtype=None):
-        if dtype is None:
-            return "ember." + {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-                               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor",
-                               "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor"}[self.dtype.name]
-        return self.to(dtype)
+    def new(self, *args):
+        """The legacy constructor of this tensor's type: x.new(data), x.new(*sizes), x.new()."""
+        from . import _legacy_types
+        return _legacy_types.type_of(self)(*args)
+
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """type(): the legacy type's name, 'torch.FloatTensor' (see _legacy_types for why 'torch.');
+        type(torch.LongTensor), type('torch.LongTensor'), type(torch.int64): a conversion."""
+        from . import _legacy_types
+        return _legacy_types.type_name(self) if dtype is None else _legacy_types.convert(self, dtype)
 
     def to(self, *args, **kwargs):
         """to(dtype), to(device), to(other), to(device, dtype); copy=True forces a copy."""
@@ -247,49 +277,63 @@ class Tensor:
         return out
 
     def cpu(self):
+        """This tensor on the CPU (self if it is there already)."""
         return self.to("cpu")
 
     def cuda(self, device=None):
+        """This tensor on a CUDA device."""
         return self.to("cuda" if device is None else f"cuda:{device}")
 
     def float(self):
+        """A copy as float32 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.float32)
 
     def double(self):
+        """A copy as float64 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.float64)
 
     def half(self):
+        """A copy as float16 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.float16)
 
     def long(self):
+        """A copy as int64 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.int64)
 
     def int(self):
+        """A copy as int32 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.int32)
 
     def short(self):
+        """A copy as int16 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.int16)
 
     def byte(self):
+        """A copy as uint8 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.uint8)
 
     def bool(self):
+        """A copy as bool (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.bool_)
 
     def type_as(self, other):
+        """A copy with other's dtype."""
         return self.to(other.dtype)
 
     # ---- conversion to Python and NumPy ------------------------------------------------------
     def item(self):
+        """The value of a one-element tensor as a Python number."""
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
                                "use .tolist() for all the values, or index one element first")
         return self._data.reshape(-1)[0].item()
 
     def tolist(self):
+        """The values as (nested) Python lists of numbers."""
         return self._data.tolist()
 
     def numpy(self, force=False):
+        """The data as a NumPy array (sharing memory on the CPU)."""
         if self._requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                "instead.")
@@ -335,6 +379,8 @@ class Tensor:
         return complex(self.item())
 
     def __format__(self, spec):
+        if self._data.ndim == 0 and type(self) is Tensor:  # '{}'.format(correct) prints the number, as PyTorch
+            return format(self.item(), spec)
         if self._data.size == 1 and spec:
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)
@@ -462,483 +508,634 @@ class Tensor:
 
     # ---- elementwise maths -------------------------------------------------------------------
     def add(self, other, alpha=1):
+        """Elementwise sum self + alpha * other, broadcasting."""
         return _ew.add(self, other, alpha)
 
     def sub(self, other, alpha=1):
+        """Elementwise difference self - alpha * other, broadcasting."""
         return _ew.sub(self, other, alpha)
 
     subtract = sub
 
     def mul(self, other):
+        """Elementwise product, broadcasting."""
         return _ew.mul(self, other)
 
     multiply = mul
 
     def div(self, other, rounding_mode=None):
+        """Elementwise quotient (rounding_mode 'trunc' or 'floor' for integer-style division)."""
         return _ew.div(self, other, rounding_mode)
 
     divide = div
     true_divide = div
 
     def floor_divide(self, other):
+        """Division rounded down (Python's //)."""
         return _ew.floor_divide(self, other)
 
     def remainder(self, other):
+        """The remainder of division, with the divisor's sign (Python's %)."""
         return _ew.remainder(self, other)
 
     def pow(self, exponent):
+        """Each element raised to exponent."""
         return _ew.pow(self, exponent)
 
     def neg(self):
+        """Each element negated."""
         return _ew.neg(self)
 
     negative = neg
 
     def exp(self):
+        """e to the power of each element."""
         return _ew.exp(self)
 
     def expm1(self):
+        """exp(x) - 1, accurate for small x."""
         return _ew.expm1(self)
 
     def log(self):
+        """The natural logarithm of each element."""
         return _ew.log(self)
 
     def log1p(self):
+        """log(1 + x), accurate for small x."""
         return _ew.log1p(self)
 
     def log2(self):
+        """The base-2 logarithm of each element."""
         return _ew.log2(self)
 
     def log10(self):
+        """The base-10 logarithm of each element."""
         return _ew.log10(self)
 
     def square(self):
+        """Each element squared."""
         return _ew.square(self)
 
     def atan2(self, other):
+        """The angle of the point (other, self): arctan(self / other) in the right quadrant."""
         return _ew.atan2(self, other)
 
     arctan2 = atan2
 
     def hypot(self, other):
+        """sqrt(self^2 + other^2) for each pair of elements."""
         return _ew.hypot(self, other)
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN, +inf and -inf replaced by finite numbers."""
         return _ew.nan_to_num(self, nan, posinf, neginf)
 
     def lerp(self, end, weight):
+        """Linear interpolation self + weight * (end - self)."""
         return _ew.lerp(self, end, weight)
 
     def sqrt(self):
+        """The square root of each element."""
         return _ew.sqrt(self)
 
     def rsqrt(self):
+        """1 / sqrt(x) for each element."""
         return _ew.rsqrt(self)
 
     def reciprocal(self):
+        """1 / x for each element."""
         return _ew.reciprocal(self)
 
     def abs(self):
+        """The absolute value of each element."""
         return _ew.abs(self)
 
     absolute = abs
 
     def sign(self):
+        """-1, 0 or 1: the sign of each element."""
         return _ew.sign(self)
 
     def sin(self):
+        """The sine of each element."""
         return _ew.sin(self)
 
     def cos(self):
+        """The cosine of each element."""
         return _ew.cos(self)
 
     def tanh(self):
+        """The hyperbolic tangent of each element."""
         return _ew.tanh(self)
 
     def sigmoid(self):
+        """1 / (1 + exp(-x)) for each element."""
         return _ew.sigmoid(self)
 
     def relu(self):
+        """max(x, 0) for each element."""
         return _ew.relu(self)
 
     def floor(self):
+        """Each element rounded down."""
         return _ew.floor(self)
 
     def ceil(self):
+        """Each element rounded up."""
         return _ew.ceil(self)
 
     def round(self, decimals=0):
+        """Each element rounded to the nearest integer (halves to even), or to decimals places."""
         return _ew.round(self, decimals)
 
     def trunc(self):
+        """Each element rounded towards zero."""
         return _ew.trunc(self)
 
     def clamp(self, min=None, max=None):
+        """Each element limited to [min, max]."""
         return _ew.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
+        """The larger of each pair of elements."""
         return _ew.maximum(self, other)
 
     def minimum(self, other):
+        """The smaller of each pair of elements."""
         return _ew.minimum(self, other)
 
     def where(self, condition, other):
+        """Elements of input where condition is True, else of other."""
         return _ew.where(condition, self, other)
 
     def masked_fill(self, mask, value):
+        """A copy with value wherever mask is True."""
         return _ew.masked_fill(self, mask, value)
 
     def eq(self, other):
+        """Elementwise ==, as a bool tensor."""
         return _ew.eq(self, other)
 
     def ne(self, other):
+        """Elementwise !=, as a bool tensor."""
         return _ew.ne(self, other)
 
     def lt(self, other):
+        """Elementwise <, as a bool tensor."""
         return _ew.lt(self, other)
 
     def le(self, other):
+        """Elementwise <=, as a bool tensor."""
         return _ew.le(self, other)
 
     def gt(self, other):
+        """Elementwise >, as a bool tensor."""
         return _ew.gt(self, other)
 
     def ge(self, other):
+        """Elementwise >=, as a bool tensor."""
         return _ew.ge(self, other)
 
     def equal(self, other):
+        """True if both tensors have the same shape and the same elements."""
         return _ew.equal(self, other)
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True if every element is close to other's: |a - b| <= atol + rtol * |b|."""
         return _ew.allclose(self, other, rtol, atol, equal_nan)
 
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """Elementwise |a - b| <= atol + rtol * |b|, as a bool tensor."""
         return _ew.isclose(self, other, rtol, atol, equal_nan)
 
     def isnan(self):
+        """Which elements are NaN."""
         return _ew.isnan(self)
 
     def isinf(self):
+        """Which elements are +inf or -inf."""
         return _ew.isinf(self)
 
     def isfinite(self):
+        """Which elements are neither infinite nor NaN."""
         return _ew.isfinite(self)
 
     def logical_not(self):
+        """Elementwise not, as a bool tensor."""
         return _ew.logical_not(self)
 
     def logical_and(self, other):
+        """Elementwise and, as a bool tensor."""
         return _ew.logical_and(self, other)
 
     def logical_or(self, other):
+        """Elementwise or, as a bool tensor."""
         return _ew.logical_or(self, other)
 
     # ---- reductions --------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, dtype=None):
+        """The sum of all elements, or along dim."""
         return _rd.sum(self, dim, keepdim, dtype)
 
     def mean(self, dim=None, keepdim=False, dtype=None):
+        """The mean of all elements, or along dim."""
         return _rd.mean(self, dim, keepdim, dtype)
 
     def prod(self, dim=None, keepdim=False, dtype=None):
+        """The product of all elements, or along dim."""
         return _rd.prod(self, dim, keepdim, dtype)
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """The variance (correction=1: the unbiased estimate), of all elements or along dim."""
         return _rd.var(self, dim, unbiased, keepdim, correction)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """The standard deviation (correction=1: from the unbiased variance), of all elements or along dim."""
         return _rd.std(self, dim, unbiased, keepdim, correction)
 
     def max(self, dim=None, keepdim=False):
+        """The largest element; along dim, (values, indices); with a tensor, the elementwise maximum."""
         return _rd.max(self, dim, keepdim)
 
     def min(self, dim=None, keepdim=False):
+        """The smallest element; along dim, (values, indices); with a tensor, the elementwise minimum."""
         return _rd.min(self, dim, keepdim)
 
     def amax(self, dim=(), keepdim=False):
+        """The largest elements along dim (the gradient is shared between ties)."""
         return _rd.amax(self, dim, keepdim)
 
     def amin(self, dim=(), keepdim=False):
+        """The smallest elements along dim (the gradient is shared between ties)."""
         return _rd.amin(self, dim, keepdim)
 
     def argmax(self, dim=None, keepdim=False):
+        """The index of the largest element, overall or along dim."""
         return _rd.argmax(self, dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        """The index of the smallest element, overall or along dim."""
         return _rd.argmin(self, dim, keepdim)
 
     def logsumexp(self, dim, keepdim=False):
+        """log(sum(exp(x))) along dim, computed without overflow."""
         return _rd.logsumexp(self, dim, keepdim)
 
     def softmax(self, dim=None, dtype=None):
+        """exp(x) / sum(exp(x)) along dim: non-negative values that sum to 1."""
         return _rd.softmax(self, dim, dtype)
 
     def log_softmax(self, dim=None, dtype=None):
+        """log(softmax(x)) along dim, computed stably."""
         return _rd.log_softmax(self, dim, dtype)
 
     def cumsum(self, dim, dtype=None):
+        """Running sums along dim."""
         return _rd.cumsum(self, dim, dtype)
 
     def cumprod(self, dim, dtype=None):
+        """Running products along dim."""
         return _rd.cumprod(self, dim, dtype)
 
     def cummax(self, dim):
+        """Running maxima along dim, and their indices."""
         return _rd.cummax(self, dim)
 
     def cummin(self, dim):
+        """Running minima along dim, and their indices."""
         return _rd.cummin(self, dim)
 
     def sort(self, dim=-1, descending=False, stable=False):
+        """The values sorted along dim, and the indices they came from."""
         return _rd.sort(self, dim, descending, stable)
 
     def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort the values along dim."""
         return _rd.argsort(self, dim, descending, stable)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The k largest (or smallest) values along dim, and their indices."""
         return _rd.topk(self, k, dim, largest, sorted)
 
     def kthvalue(self, k, dim=-1, keepdim=False):
+        """The k-th smallest value along dim, and its index."""
         return _rd.kthvalue(self, k, dim, keepdim)
 
     def median(self, dim=None, keepdim=False):
+        """The lower median, overall or (values, indices) along dim."""
         return _rd.median(self, dim, keepdim)
 
     def mode(self, dim=-1, keepdim=False):
+        """The most frequent value along dim, and an index of it."""
         return _rd.mode(self, dim, keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        """The p-norm of all elements, or along dim (default: the Euclidean norm)."""
         return _rd.norm(self, p, dim, keepdim, dtype)
 
     def any(self, dim=None, keepdim=False):
+        """True if any element (or any along dim) is non-zero."""
         return _rd.any(self, dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
+        """True if every element (or every one along dim) is non-zero."""
         return _rd.all(self, dim, keepdim)
 
     def count_nonzero(self, dim=None):
+        """The number of non-zero elements, overall or along dim."""
         return _rd.count_nonzero(self, dim)
 
     # ---- matrices ----------------------------------------------------------------------------
     def matmul(self, other):
+        """The matrix product, with NumPy's rules for vectors and batches (the @ operator)."""
         return _la.matmul(self, other)
 
     def mm(self, other):
+        """The product of two matrices."""
         return _la.mm(self, other)
 
     def bmm(self, other):
+        """The products of two batches of matrices."""
         return _la.bmm(self, other)
 
     def mv(self, other):
+        """The product of a matrix and a vector."""
         return _la.mv(self, other)
 
     def dot(self, other):
+        """The dot product of two vectors."""
         return _la.dot(self, other)
 
     def outer(self, other):
+        """The outer product of two vectors."""
         return _la.outer(self, other)
 
     def trace(self):
+        """The sum of a matrix's diagonal."""
         return _la.trace(self)
 
     def kron(self, other):
+        """The Kronecker product."""
         return _la.kron(self, other)
 
     def cross(self, other, dim=None):
+        """The cross product of 3-vectors along dim."""
         return _la.cross(self, other, dim)
 
     # ---- shape -------------------------------------------------------------------------------
     def view(self, *shape):
+        """The same data seen with another shape (-1: inferred); shares memory, needs a compatible layout."""
         return _sh.view(self, *shape)
 
     def view_as(self, other):
+        """The same data seen with other's shape."""
         return _sh.view(self, other._data.shape)
 
     def reshape(self, *shape):
+        """The data with another shape: a view when the layout allows, else a copy."""
         return _sh.reshape(self, *shape)
 
     def reshape_as(self, other):
+        """The data with other's shape (a view when possible)."""
         return _sh.reshape(self, other._data.shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
+        """Dimensions start_dim..end_dim merged into one."""
         return _sh.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim, sizes):
+        """Dimension dim split into the given sizes."""
         return _sh.unflatten(self, dim, sizes)
 
     def squeeze(self, dim=None):
+        """Dimensions of size 1 removed (all, or the given dim)."""
         return _sh.squeeze(self, dim)
 
     def unsqueeze(self, dim):
+        """A new dimension of size 1 inserted at dim."""
         return _sh.unsqueeze(self, dim)
 
     def transpose(self, dim0, dim1):
+        """Dimensions dim0 and dim1 swapped (a view)."""
         return _sh.transpose(self, dim0, dim1)
 
     swapaxes = transpose
 
     def t(self):
+        """A matrix transposed (a 0-d or 1-d tensor unchanged)."""
         return _sh.t(self)
 
     @property
     def T(self):
+        """The tensor with its dimensions reversed (for a matrix: the transpose)."""
         return _sh.t(self) if self.ndim <= 2 else _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
     @property
     def mT(self):
+        """The last two dimensions transposed (a batch of matrices, each transposed)."""
         return _sh.transpose(self, -2, -1)
 
     def permute(self, *dims):
+        """The dimensions reordered (a view)."""
         return _sh.permute(self, *dims)
 
     def expand(self, *sizes):
+        """A view with size-1 dimensions repeated to the given sizes, without copying."""
         return _sh.expand(self, *sizes)
 
     def expand_as(self, other):
+        """A view expanded to other's shape."""
         return _sh.expand(self, other._data.shape)
 
     def repeat(self, *reps):
+        """The data tiled the given number of times along each dimension (a copy)."""
         return _sh.repeat(self, *reps)
 
     def contiguous(self):
+        """This tensor if its memory is in row-major order, else a row-major copy."""
         return _sh.contiguous(self)
 
     def clone(self):
+        """A copy of the data; gradients flow back to the original."""
         return _sh.clone(self)
 
     def split(self, split_size, dim=0):
+        """Pieces of the given size (or sizes) along dim."""
         return _sh.split(self, split_size, dim)
 
     def chunk(self, chunks, dim=0):
+        """The tensor cut into that many nearly equal pieces along dim."""
         return _sh.chunk(self, chunks, dim)
 
     def unbind(self, dim=0):
+        """The slices along dim, each without that dimension."""
         return _sh.unbind(self, dim)
 
     def unfold(self, dimension, size, step):
+        """The windows of the given size along dimension, every step elements, as a new last dimension (a view)."""
         return _sh.unfold(self, dimension, size, step)
 
     def select(self, dim, index):
+        """The slice at index along dim, without that dimension (a view)."""
         return _sh.select(self, dim, index)
 
     def narrow(self, dim, start, length):
+        """The slice start..start+length along dim (a view)."""
         return _sh.narrow(self, dim, start, length)
 
     def flip(self, *dims):
+        """The elements in reverse order along the given dimensions."""
         return _sh.flip(self, *dims)
 
     def movedim(self, source, destination):
+        """Dimensions moved from source to destination positions (a view)."""
         return _sh.movedim(self, source, destination)
 
     moveaxis = movedim
 
     def roll(self, shifts, dims=None):
+        """The elements shifted along dims, wrapping around."""
         return _sh.roll(self, shifts, dims)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
+        """A view of a diagonal (offset from the main one) of the last two chosen dimensions."""
         return _sh.diagonal(self, offset, dim1, dim2)
 
     def diag(self, diagonal=0):
+        """The diagonal of a matrix, or a matrix with a vector on its diagonal."""
         return _sh.diag(self, diagonal)
 
     def tile(self, dims):
+        """The data tiled (like repeat, with missing leading counts taken as 1)."""
         return _sh.tile(self, dims)
 
     def repeat_interleave(self, repeats, dim=None):
+        """Each element repeated the given number of times along dim."""
         return _sh.repeat_interleave(self, repeats, dim)
 
     def diff(self, n=1, dim=-1):
+        """Differences between neighbours along dim."""
         return _sh.diff(self, n, dim)
 
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        """The distinct values (sorted), optionally with inverse indices and counts."""
         return _sh.unique(self, sorted, return_inverse, return_counts, dim)
 
     def bincount(self, weights=None, minlength=0):
+        """How often each non-negative integer occurs (optionally weighted)."""
         return _sh.bincount(self, weights, minlength)
 
     def broadcast_to(self, size):
+        """A view broadcast to the given shape."""
         return _sh.expand(self, size)
 
     def gather(self, dim, index):
+        """Values picked along dim at the positions in index."""
         return _sh.gather(self, dim, index)
 
     def scatter(self, dim, index, src=None, value=None, reduce=None):
+        """A copy with src's values written along dim at the positions in index."""
         return _sh.scatter(self, dim, index, src, value, reduce)
 
     def scatter_add(self, dim, index, src):
+        """A copy with src's values added along dim at the positions in index."""
         return _sh.scatter_add(self, dim, index, src)
 
     def index_select(self, dim, index):
+        """The slices along dim at the given indices."""
         return _sh.index_select(self, dim, index)
 
     def masked_select(self, mask):
+        """The elements where mask is True, as a 1-d tensor."""
         return _sh.masked_select(self, mask)
 
     def nonzero(self, as_tuple=False):
+        """The indices of the non-zero elements."""
         return _sh.nonzero(self, as_tuple)
 
     def tril(self, diagonal=0):
+        """The lower triangle of a matrix (the rest zero)."""
         return _sh.tril(self, diagonal)
 
     def triu(self, diagonal=0):
+        """The upper triangle of a matrix (the rest zero)."""
         return _sh.triu(self, diagonal)
 
     # ---- in place ----------------------------------------------------------------------------
     def add_(self, other, alpha=1):
+        """Add alpha * other in place."""
         return _inplace_arith(self, other if alpha == 1 else other * alpha, np.add, _ew.add)
 
     def sub_(self, other, alpha=1):
+        """Subtract alpha * other in place."""
         return _inplace_arith(self, other if alpha == 1 else other * alpha, np.subtract, _ew.sub)
 
     def mul_(self, other):
+        """Multiply by other in place."""
         return _inplace_arith(self, other, np.multiply, _ew.mul)
 
     def div_(self, other):
+        """Divide by other in place."""
         return _inplace_arith(self, other, np.true_divide, _ew.div)
 
     def pow_(self, exponent):
+        """Raise each element to exponent in place."""
         return _inplace_arith(self, exponent, np.power, _ew.pow)
 
     def clamp_(self, min=None, max=None):
+        """Limit each element to [min, max] in place."""
         return _inplace(self, lambda s: _ew.clamp(s, min, max))
 
     clip_ = clamp_
 
     def neg_(self):
+        """Negate in place."""
         return _inplace(self, _ew.neg)
 
     def exp_(self):
+        """e to the power of each element, in place."""
         return _inplace(self, _ew.exp)
 
     def sqrt_(self):
+        """The square root of each element, in place."""
         return _inplace(self, _ew.sqrt)
 
     def relu_(self):
+        """max(x, 0) for each element, in place."""
         return _inplace(self, _ew.relu)
 
     def sigmoid_(self):
+        """1 / (1 + exp(-x)) for each element, in place."""
         return _inplace(self, _ew.sigmoid)
 
     def tanh_(self):
+        """The hyperbolic tangent of each element, in place."""
         return _inplace(self, _ew.tanh)
 
     def abs_(self):
+        """The absolute value of each element, in place."""
         return _inplace(self, _ew.abs)
 
     def masked_fill_(self, mask, value):
+        """Write value wherever mask is True, in place."""
         return _inplace(self, lambda s: _ew.masked_fill(s, mask, value))
 
     def scatter_(self, dim, index, src=None, value=None, reduce=None):
+        """Write src's values along dim at the positions in index, in place."""
         return _inplace(self, lambda s: _sh.scatter(s, dim, index, src, value, reduce))
 
     def scatter_add_(self, dim, index, src):
+        """Add src's values along dim at the positions in index, in place."""
         return _inplace(self, lambda s: _sh.scatter_add(s, dim, index, src))
 
     def zero_(self):
+        """Fill with zeros in place."""
         return self.fill_(0)
 
     def fill_(self, value):
+        """Fill with one value in place."""
         if isinstance(value, Tensor):
             value = value.item() if not value._requires_grad else value
         if not _records(self, value):  # (an expanded tensor may be filled: every element gets the same value)
@@ -949,6 +1146,7 @@ class Tensor:
         return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, value), None, value, True)
 
     def copy_(self, src, non_blocking=False):
+        """Copy src's values into this tensor in place (broadcasting src)."""
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
         return _inplace(self, lambda s: _ew.where(_wrap(np.zeros((), bool)), s, src.to(self.dtype)),
@@ -956,30 +1154,39 @@ class Tensor:
 
     # ---- random fills (ember.random) ---------------------------------------------------------
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill in place with samples from the uniform distribution on [a, b)."""
         return _random.fill_uniform(self, a, b, generator)
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill in place with samples from a normal distribution N(mean, std^2)."""
         return _random.fill_normal(self, mean, std, generator)
 
     def bernoulli_(self, p=0.5, generator=None):
+        """Fill in place with 0/1 samples that are 1 with probability p."""
         return _random.fill_bernoulli(self, p, generator)
 
     def random_(self, low=0, high=None, generator=None):
+        """Fill in place with random integers from [from, to)."""
         return _random.fill_integers(self, low, high, generator)
 
     def new_tensor(self, data, dtype=None, requires_grad=False):
+        """A new tensor from data, with this tensor's dtype and device."""
         return _creation.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None):
+        """A tensor of zeros of the given size, with this tensor's dtype and device."""
         return _creation.zeros(*size, dtype=dtype or self.dtype)
 
     def new_ones(self, *size, dtype=None):
+        """A tensor of ones of the given size, with this tensor's dtype and device."""
         return _creation.ones(*size, dtype=dtype or self.dtype)
 
     def new_full(self, size, fill_value, dtype=None):
+        """A tensor of the given size filled with fill_value, with this tensor's dtype and device."""
         return _creation.full(size, fill_value, dtype=dtype or self.dtype)
 
     def new_empty(self, *size, dtype=None):
+        """An uninitialised tensor of the given size, with this tensor's dtype and device."""
         return _creation.empty(*size, dtype=dtype or self.dtype)
 
 

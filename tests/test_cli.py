@@ -30,13 +30,14 @@ def test_explain_prints_the_backward_pass_and_draws_the_graph(tmp_path):
     (["explain", "__import__('os')", "x=1"], "unknown function '__import__'"),
     (["explain", "x.real", "x=1"], "unsupported syntax"),
     (["explain", "x*2", "x=abc"], "must be a number"),
-    (["lesson", "no-such-lesson"], "unknown lesson 'no-such-lesson'; the lessons are: supervised-learning"),
+    (["lesson", "no-such-lesson"], "unknown lesson 'no-such-lesson'; give a number 1-12 or an id: supervised-learning"),
     (["tour", "--out", "/proc/cannot-write-here"], "cannot write to the output folder"),
 ])
 def test_bad_input_gets_one_line_and_a_nonzero_exit(args, message):
     r = ember_command(*args)
     assert r.returncode != 0
-    assert message in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    lines = 3 if message == "cannot parse" else 1  # a parse error also shows the expression and a caret
+    assert message in r.stderr and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == lines
 
 
 def test_lessons_and_one_lesson(tmp_path):
@@ -72,3 +73,104 @@ def test_ember_run_runs_an_unchanged_pytorch_program_with_torchs_numbers(tmp_pat
     assert ours_lines[:-1] == theirs_lines[:-1]  # 400 lines of gradients and losses, identical
     assert ours_lines[-1].endswith("ember.tensor") and theirs_lines[-1].endswith("torch")
     assert ember_command("run", str(tmp_path / "missing.py")).returncode == 2
+
+
+# ---- a newcomer's first hour: the lesson command ------------------------------------------------------------
+@pytest.mark.parametrize("given", ["8", "08", "AUTOGRAD", "Autograd", " autograd "])
+def test_a_lesson_is_found_by_its_number_or_its_id_in_any_capitalisation(tmp_path, given):
+    out = tmp_path / "tour"
+    r = ember_command("lesson", given, "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("8. Pytorch构建计算图")
+    assert not out.exists()  # the autograd lesson draws no figure: no empty ./ember-tour/figures left behind
+
+
+def test_an_unknown_lesson_number_lists_the_numbers_and_creates_nothing(tmp_path):
+    r = ember_command("lesson", "13", cwd=tmp_path)
+    assert r.returncode == 2 and "unknown lesson '13'" in r.stderr and "1-12" in r.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_digits_lesson_shows_its_progress(tmp_path):
+    r = ember_command("lesson", "digits", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "epochs" in r.stderr and "100%" in r.stderr  # a bar on stderr while it trains; the page on stdout
+    assert "test accuracy" in r.stdout
+
+
+def test_explain_points_a_caret_at_the_column_where_parsing_failed():
+    for expression, column in (("x**", 4), ("x +* 2", 4), ("(x*w - ", 1)):
+        r = ember_command("explain", expression, "x=1")
+        assert r.returncode == 2
+        first, shown, caret = r.stderr.splitlines()
+        assert f"at column {column}" in first and "Traceback" not in r.stderr
+        assert shown.rstrip().endswith(expression.rstrip()) and caret.strip() == "^"
+        assert caret.index("^") == shown.index(expression.rstrip()) + column - 1
+
+
+# ---- ember run behaves as python does ----------------------------------------------------------------------
+def python_and_ember(tmp_path, program, *args, files=None, cwd=None):
+    for name, text in {"program.py": program, **(files or {})}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(program if name == "program.py" else text)
+    script = str(tmp_path / "program.py")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    ours = ember_command("run", script, *args, cwd=cwd)
+    theirs = subprocess.run([sys.executable, script, *args], capture_output=True, text=True, env=env, cwd=cwd)
+    return ours, theirs
+
+
+def test_ember_run_gives_a_program_what_python_gives_it(tmp_path):
+    program = """
+import os, sys
+import helper                                      # a sibling module, found through the script's folder
+print(helper.VALUE, __name__, os.path.basename(__file__), os.path.isabs(__file__))
+print(sys.argv[1:], os.path.basename(sys.argv[0]))
+print(os.path.dirname(os.path.abspath(__file__)) == sys.path[0])
+print(sys.modules["__main__"].__dict__ is globals())
+if __name__ == "__main__":
+    print("main block")
+"""
+    ours, theirs = python_and_ember(tmp_path, program, "--lr", "0.1", "x", files={"helper.py": "VALUE = 42\n"},
+                                    cwd="/")
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout
+    assert ours.stdout.splitlines()[0] == "42 __main__ program.py True" and "main block" in ours.stdout
+
+
+@pytest.mark.parametrize("ending,status", [("sys.exit(3)", 3), ("sys.exit('stopped: no data')", 1),
+                                           ("sys.exit()", 0), ("sys.exit(None)", 0)])
+def test_ember_run_exits_with_the_programs_status(tmp_path, ending, status):
+    ours, theirs = python_and_ember(tmp_path, f"import sys\nprint('before')\n{ending}\nprint('after')\n")
+    assert theirs.returncode == ours.returncode == status
+    assert ours.stdout == theirs.stdout == "before\n" and ours.stderr == theirs.stderr
+
+
+def test_an_error_in_a_program_run_by_ember_shows_the_programs_traceback_as_python_does(tmp_path):
+    program = "def train():\n    return 1 / 0\n\n\ntrain()\n"
+    ours, theirs = python_and_ember(tmp_path, program)
+    assert ours.returncode == theirs.returncode == 1
+    assert ours.stderr == theirs.stderr  # the same lines: no cli.py or runpy frames before the program's own
+    assert ours.stderr.startswith("Traceback") and "ZeroDivisionError" in ours.stderr
+
+
+def test_ember_run_dash_m_runs_a_module_as_python_dash_m_does(tmp_path):
+    package = tmp_path / "course"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text("SCALE = 3.0\n")
+    (package / "train.py").write_text(
+        "import sys\nimport torch\nfrom course.helper import SCALE\n"
+        "print(__name__, sys.argv[1:], (torch.ones(2) * SCALE).sum().item())\n"
+        "if sys.argv[1:] == ['fail']:\n    raise ValueError('bad data')\n")
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    ours = ember_command("run", "-m", "course.train", "--epochs", "2", cwd=tmp_path)
+    theirs = subprocess.run([sys.executable, "-m", "course.train", "--epochs", "2"], capture_output=True, text=True,
+                            env=env, cwd=tmp_path)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout == "__main__ ['--epochs', '2'] 6.0\n"
+    ours = ember_command("run", "-m", "course.train", "fail", cwd=tmp_path)
+    assert ours.returncode == 1 and ours.stderr.startswith("Traceback") and "runpy" not in ours.stderr
+    assert "course/train.py" in ours.stderr and "ValueError: bad data" in ours.stderr
+    assert ember_command("run", "-m", "no_such_module", cwd=tmp_path).returncode == 1

@@ -55,10 +55,12 @@ class Function:
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):
+        """Keep tensors for backward (read them back as ctx.saved_tensors)."""
         self._saved = values
 
     @property
     def saved_tensors(self):
+        """The tensors saved by save_for_backward (an error once the graph is freed)."""
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
@@ -81,14 +83,17 @@ class Function:
                 raise RuntimeError(_modified_message(array, self, counter[0], version))
 
     def mark_non_differentiable(self, *tensors):
+        """Declare outputs (e.g. indices) that get no gradient."""
         pass  # outputs of ember Functions are single; non-differentiable extras are plain returns
 
     @staticmethod
     def forward(ctx, *args):
+        """Compute the outputs from the inputs; override in a subclass (ctx first, then the inputs)."""
         raise NotImplementedError("a Function subclass must implement forward(ctx, *args)")
 
     @staticmethod
     def backward(ctx, *grads):
+        """The gradients of the inputs from those of the outputs; override in a subclass."""
         raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
 
     # ---- building the graph ------------------------------------------------------------------
@@ -114,6 +119,7 @@ class Function:
 
     # ---- presentation --------------------------------------------------------------------------
     def name(self):
+        """The op's name, as PyTorch shows it in grad_fn."""
         return type(self).__name__ + "Backward"
 
     def op_name(self):

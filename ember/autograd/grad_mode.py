@@ -17,6 +17,7 @@ STATE = _State()
 
 
 def is_grad_enabled():
+    """True unless inside no_grad() (or set_grad_enabled(False))."""
     return STATE.enabled
 
 

@@ -44,7 +44,7 @@ def make_view(source, out, replay, multi_output=None):
     op for views that come out of a function returning several views (unbind, split, chunk): torch refuses
     in-place changes to those.
     """
-    if out._data.base is None:  # the op had to copy (reshape can): a new array owns its memory, not a view
+    if out._data.base is None:  # an array that owns its memory is no view (reshape checks its copies itself)
         return out
     info = _new(ViewInfo)
     parent = source._view

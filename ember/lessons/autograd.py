@@ -30,7 +30,9 @@ def build(page):
     page.text("""
         Corrected from the notes' listing: `1 = loss(x, y)` and `1.backward()` use the digit 1 where the letter
         l is meant; `for epoch in range(100)` needs its colon; and w.grad.data.zero_() belongs inside the
-        sample loop, right after the update, as below.""")
+        sample loop, right after the update, as below. And not every gradient of the backward pass is stored
+        in a .grad, as the notes say: only the leaves (here w) keep theirs; the intermediate results of the
+        graph pass theirs on and keep nothing, unless retain_grad() asks for it.""")
     page.code(notes_program)
     w, printed = notes_program()
     page.table(["epoch", "x", "y", "grad"], [list(r) for r in printed[:9]], "the first three epochs, as printed")

@@ -42,8 +42,9 @@ def show(page, name, loss, names):
     explanation = ember.autograd.explain(loss, names=names)
     loss.backward(retain_graph=True)  # the graph stays, to be drawn with the gradients
     page.add_image(ember.viz.draw_graph(loss, page.figure_path(name), names=names),
-                   "The graph, left to right as the forward pass went: each tensor with its value (and, for the "
-                   "leaves, the gradient autograd stored); each operation as a box.")
+                   "The graph, top to bottom as the forward pass went: the leaves at the top, the loss at the "
+                   "bottom; each tensor with its value (and, for the leaves, the gradient autograd stored); each "
+                   "operation as a box.")
     page.table(["node", "op", "value", "input", "input value", "local derivative d(node)/d(input)"],
                [[s.label, (s.op + " " + s.detail).strip(), float(s.value), e.label, float(e.value), float(e.local)]
                 for s in reversed(explanation.steps) for e in s.inputs],

@@ -9,18 +9,18 @@ X_DATA, Y_DATA = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
 
 
 def gradient_descent(w0=1.0, lr=0.01, epochs=100):
-    """w <- w - lr * d(cost)/dw, the gradient from autograd; returns the w and cost of every epoch."""
+    """w <- w - lr * d(cost)/dw, the gradient from autograd; returns the w, cost and gradient of every epoch."""
     x, y = ember.tensor(X_DATA, dtype=ember.float64), ember.tensor(Y_DATA, dtype=ember.float64)
     w = ember.tensor(w0, dtype=ember.float64, requires_grad=True)
-    ws, costs = [], []
+    ws, costs, grads = [], [], []
     for _ in range(epochs):
         cost = ((x * w - y) ** 2).mean()
         cost.backward()
-        ws.append(w.item()), costs.append(cost.item())
+        ws.append(w.item()), costs.append(cost.item()), grads.append(w.grad.item())
         with ember.no_grad():
             w -= lr * w.grad
         w.grad.zero_()
-    return ws + [w.item()], costs
+    return ws + [w.item()], costs, grads
 
 
 def closed_form(w0, lr, epochs):
@@ -39,10 +39,12 @@ def build(page):
         all: autograd computes it, and the table checks it against the formula. The notes' gradient() also
         loops over zip(xs, yx): ys is meant.)""")
     page.code(gradient_descent)
-    ws, costs = gradient_descent()
+    ws, costs, grads = gradient_descent()
     x, y = np.array(X_DATA), np.array(Y_DATA)
-    rows = [[e, ws[e], costs[e], float(np.mean(2 * x * (x * ws[e] - y)))] for e in (0, 1, 2, 10, 50, 99)]
-    page.table(["epoch", "w", "cost", "formula 2x(xw - y), mean"], rows)
+    formula = [float(np.mean(2 * x * (x * w - y))) for w in ws[:-1]]
+    rows = [[e, ws[e], costs[e], grads[e], formula[e]] for e in (0, 1, 2, 10, 50, 99)]
+    page.table(["epoch", "w", "cost", "d(cost)/dw by autograd", "formula: mean of 2x(xw - y)"], rows,
+               "autograd's gradient and the formula's agree at every epoch")
     final, exact = ws[-1], closed_form(1.0, 0.01, 100)
     page.text(f"""
         After 100 epochs w = {final:.10f}. Because this cost is a parabola, every step multiplies the distance
@@ -60,4 +62,4 @@ def build(page):
         Gradient descent only ever goes downhill, so in general it finds a local minimum, not necessarily the
         global one. In practice bad local minima are rare; points where the gradient is 0 without being a
         minimum, saddle points, are the bigger problem (lesson 7).""")
-    return {"final_w": final, "closed_form_w": exact, "costs": costs}
+    return {"final_w": final, "closed_form_w": exact, "costs": costs, "grads": grads, "formula": formula}

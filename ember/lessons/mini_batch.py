@@ -7,10 +7,11 @@ import ember
 
 ID = "mini-batch"
 TITLE = "6. Mini-batch 小批量梯度下降"
-BATCH_SIZES = (1, 16, 128, 4096)
+POINTS = 1024
+BATCH_SIZES = (1, 16, 128, POINTS)
 
 
-def train(x, y, batch_size, epochs=3, lr=0.02):
+def train(x, y, batch_size, epochs=3, lr=0.05):
     """A linear model trained with DataLoader mini-batches.
 
     Returns the cost on all the data after each epoch, (updates done, cost) at ~40 log-spaced points, and the
@@ -45,24 +46,24 @@ def train(x, y, batch_size, epochs=3, lr=0.02):
 def build(page):
     import matplotlib.pyplot as plt
     rng = np.random.default_rng(0)
-    inputs = rng.uniform(-1, 1, (4096, 1)).astype(np.float32)
-    targets = 3 * inputs - 1 + rng.normal(0, 0.1, (4096, 1)).astype(np.float32)
+    inputs = rng.uniform(-1, 1, (POINTS, 1)).astype(np.float32)
+    targets = 3 * inputs - 1 + rng.normal(0, 0.1, (POINTS, 1)).astype(np.float32)
     x, y = ember.tensor(inputs), ember.tensor(targets)
     page.text("""
         A mini-batch update uses the mean loss of a few samples: its gradient is less noisy than one sample's,
         and the samples of a batch are computed together, as one tensor operation, which is what vector
-        hardware is good at. Here: 4,096 points of y = 3x - 1 plus noise, a linear model, learning rate 0.02,
-        3 epochs, batch sizes from 1 (SGD) to 4,096 (the whole set).""")
+        hardware is good at. Here: 1,024 points of y = 3x - 1 plus noise, a linear model, learning rate 0.05,
+        3 epochs, batch sizes from 1 (SGD) to 1,024 (the whole set).""")
     page.code(train)
     results = {b: train(x, y, b) for b in BATCH_SIZES}
     page.table(["batch size", "updates per epoch", "seconds per epoch", "cost after 3 epochs"],
-               [[b, -(-4096 // b), results[b][2], results[b][0][-1]] for b in BATCH_SIZES])
+               [[b, -(-POINTS // b), results[b][2], results[b][0][-1]] for b in BATCH_SIZES])
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
     for size in BATCH_SIZES:
         a.plot(range(1, 4), results[size][0], "o-", label=f"batch {size}")
         steps, costs = zip(*results[size][1])
         b.plot(np.maximum(steps, 0.8), costs, "o-", markersize=2, label=f"batch {size}")
-    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost on all 4,096 points"), a.legend()
+    a.set_yscale("log"), a.set_xlabel("epoch"), a.set_ylabel("cost on all 1,024 points"), a.legend()
     a.set_xticks([1, 2, 3]), a.set_title("against epochs")
     b.set_xscale("log"), b.set_yscale("log"), b.set_xlabel("updates done"), b.set_title("against updates")
     page.figure(fig, "batches", "Per update, every batch size makes about the same progress here; per epoch, the "
@@ -70,7 +71,7 @@ def build(page):
     page.text("""
         On this easy problem each update helps about equally whatever the batch size: the gradient of a mini-batch
         already points the right way. So what decides is how many updates an epoch allows and what each costs.
-        One epoch with batch size 1 makes 4,096 updates, each a separate round of small operations, and takes far
+        One epoch with batch size 1 makes 1,024 updates, each a separate round of small operations, and takes far
         longer than one with batches of 16 or 128 doing the same arithmetic in a few large operations; the
         whole-set batch makes one update per epoch and after 3 epochs has barely started. Mini-batches of tens to
         hundreds are the usual compromise: enough updates per epoch, each one vectorised.""")

@@ -3,6 +3,8 @@ import numpy as np
 
 import ember
 
+from .datasets import two_moons
+
 ID = "neural-network"
 TITLE = "11. 神经网络 Neural networks and the sigmoid activation"
 
@@ -30,7 +32,6 @@ def train(model, x, y, epochs=600):
 
 def build(page):
     import matplotlib.pyplot as plt
-    from sklearn.datasets import make_moons
     ember.manual_seed(0)
     page.text("""
         A network's layers are linear maps. However many are stacked, weights and biases multiply out into a
@@ -43,7 +44,7 @@ def build(page):
                [[i, np.round(stacked[i].tolist(), 4).tolist(), np.round(single[i].tolist(), 4).tolist()]
                 for i in range(4)], f"largest difference {difference:.1e} (rounding)")
     page.heading("线性模型与 sigmoid 网络 Linear model against a sigmoid network")
-    points, labels = make_moons(400, noise=0.15, random_state=0)
+    points, labels = two_moons(400, noise=0.15, seed=0)
     x, y = ember.tensor(points, dtype=ember.float32), ember.tensor(labels, dtype=ember.float32)
     linear = ember.nn.Linear(2, 1)
     network = ember.nn.Sequential(ember.nn.Linear(2, 16), ember.nn.Sigmoid(), ember.nn.Linear(16, 1))
@@ -53,17 +54,20 @@ def build(page):
                 for name, model in (("linear", linear), ("sigmoid network", network))}
     page.table(["model", "final loss", "training accuracy"],
                [[k, curves[k][-1], accuracy[k]] for k in curves])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
     gx, gy = np.meshgrid(np.linspace(-1.5, 2.5, 200), np.linspace(-1.0, 1.5, 200))
     grid = ember.tensor(np.stack([gx.ravel(), gy.ravel()], 1), dtype=ember.float32)
     for ax, (name, model) in zip(axes, (("linear", linear), ("sigmoid network", network))):
         with ember.no_grad():
             z = model(grid).sigmoid().numpy().reshape(gx.shape)
-        ax.contourf(gx, gy, z, levels=20, cmap="RdBu", alpha=0.6)
-        ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="RdBu", edgecolors="k", s=12)
-        ax.set_title(f"{name}: accuracy {accuracy[name]:.2f}")
+        ax.contourf(gx, gy, z, levels=20, cmap="PuOr", alpha=0.5)  # purple and orange: colour-blind safe
+        for label, colour, marker in ((0, "#e66101", "o"), (1, "#5e3c99", "^")):  # and two marker shapes
+            ax.scatter(*points[labels == label].T, c=colour, marker=marker, edgecolors="k", linewidths=0.4, s=16,
+                       label=f"class {label}")
+        ax.set_title(f"{name}: accuracy {accuracy[name]:.2f}"), ax.legend(loc="lower left", fontsize=8)
     for name, curve in curves.items():
         axes[2].plot(curve, label=name)
     axes[2].set_xlabel("epoch"), axes[2].set_ylabel("loss"), axes[2].legend()
+    fig.tight_layout()
     page.figure(fig, "moons", "A line cannot separate the two moons; 16 sigmoid units bend the boundary.")
     return {"collapse_difference": difference, "accuracy": accuracy}

@@ -47,7 +47,8 @@ def build(page):
     ax.contour(gx, gy, f([gx, gy]), levels=30, cmap="Greys")
     ax.plot(gd[:, 0], gd[:, 1], "o-", markersize=2, label="gradient descent: stalls at the saddle")
     ax.plot(sgd[:, 0], sgd[:, 1], ".-", markersize=2, label="noisy (SGD): escapes to a minimum")
-    ax.plot([0], [0], "kx", markersize=10), ax.legend(loc="upper right")
+    ax.plot([0], [0], "kx", markersize=10)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)  # below the axes: clear of both paths
     ax.set_xlabel("x"), ax.set_ylabel("y")
     page.figure(fig, "paths", "Both start at (0, 1.5) on the ridge x = 0.")
     return {"gd_end": gd[-1].tolist(), "sgd_end": sgd[-1].tolist()}

@@ -18,8 +18,12 @@ def sgd(w0=1.0, lr=0.01, epochs=100):
             with ember.no_grad():
                 w -= lr * w.grad
             w.grad.zero_()
-        costs.append(sum((x * w.item() - y) ** 2 for x, y in zip(X_DATA, Y_DATA)) / len(X_DATA))
+        costs.append(cost_at(w.item()))  # the cost of the whole data set after the epoch
     return w.item(), costs
+
+
+def cost_at(w):
+    return sum((x * w - y) ** 2 for x, y in zip(X_DATA, Y_DATA)) / len(X_DATA)
 
 
 def build(page):
@@ -32,12 +36,17 @@ def build(page):
         gradient(x, y) = 2 * x * (x * w - y), and the inner for loop belongs inside the epoch loop.""")
     page.code(sgd)
     w_sgd, sgd_costs = sgd()
-    _, gd_costs = gradient_descent(epochs=100)
-    page.table(["epoch", "batch gradient descent cost", "SGD cost"],
-               [[e, gd_costs[e], sgd_costs[e]] for e in (0, 4, 9, 19, 49, 99)])
+    gd_ws = gradient_descent(epochs=100)[0]
+    start = cost_at(1.0)  # like with like: both columns are the cost of the whole data after the epoch's updates
+    gd_costs = [cost_at(w) for w in gd_ws[1:]]
+    page.table(["after epoch", "batch gradient descent cost", "SGD cost"],
+               [[e, gd_costs[e - 1], sgd_costs[e - 1]] for e in (1, 5, 10, 20, 50, 100)],
+               f"both start from w = 1, cost {start:.4g}")
     fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(gd_costs, label="batch: 1 update per epoch"), ax.plot(sgd_costs, label="SGD: 3 updates per epoch")
-    ax.set_yscale("log"), ax.set_xlabel("epoch"), ax.set_ylabel("cost"), ax.legend()
+    epochs = range(0, 101)
+    ax.plot(epochs, [start] + gd_costs, label="batch: 1 update per epoch")
+    ax.plot(epochs, [start] + sgd_costs, label="SGD: 3 updates per epoch")
+    ax.set_yscale("log"), ax.set_xlabel("epochs done"), ax.set_ylabel("cost after them"), ax.legend()
     page.figure(fig, "sgd", "With the same learning rate, SGD gets much further per epoch.")
     page.text("""
         The price: each update needs the w left by the previous one, so the updates must run one after the

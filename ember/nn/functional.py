@@ -161,6 +161,7 @@ def embedding(input, weight, padding_idx=None):
 
 
 def one_hot(tensor, num_classes=-1):
+    """Integer class labels as one-hot rows of length num_classes."""
     if tensor._data.dtype != np.int64:
         raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
     n = int(tensor._data.max()) + 1 if num_classes == -1 else num_classes
@@ -180,6 +181,7 @@ log_softmax = _rd.log_softmax
 
 
 def relu6(input):
+    """min(max(x, 0), 6) for each element."""
     return hardtanh(input, 0.0, 6.0)
 
 
@@ -190,14 +192,17 @@ def hardtanh(input, min_val=-1.0, max_val=1.0):
 
 
 def leaky_relu(input, negative_slope=0.01):
+    """x where x > 0, else negative_slope * x."""
     return _ew.leaky_relu(input, negative_slope)
 
 
 def elu(input, alpha=1.0):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
     return where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0)))  # clamp: no exp of large x
 
 
 def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF (approximate='tanh' for the tanh formula)."""
     if approximate == "tanh":
         return 0.5 * input * (1 + (math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)).tanh())
     if approximate != "none":
@@ -206,16 +211,19 @@ def gelu(input, approximate="none"):
 
 
 def silu(input):
+    """x * sigmoid(x)."""
     return input * input.sigmoid()
 
 
 def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, a smooth relu."""
     scaled = input * beta if beta != 1 else input
     smooth = _ew.softplus(scaled) if beta == 1 else _ew.softplus(scaled) / beta
     return where(scaled > threshold, input, smooth)  # linear above the threshold, as in PyTorch
 
 
 def logsigmoid(input):
+    """log(sigmoid(x)), computed stably."""
     return -_ew.softplus(-input)
 
 
@@ -232,6 +240,19 @@ def _reduce(loss, reduction):
     raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
 
 
+def legacy_reduction(size_average, reduce, reduction):
+    """The reduction, from PyTorch's pre-1.0 flags when either is given (size_average=False meant 'sum',
+    reduce=False meant 'none'), with PyTorch's deprecation warning (torch's _Reduction.legacy_get_string)."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = "mean" if size_average and reduce else "sum" if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+                  stacklevel=3)
+    return reduction
+
+
 def _check_sizes(input, target):
     if tuple(input.shape) != tuple(target.shape):
         warnings.warn(f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
@@ -239,31 +260,40 @@ def _check_sizes(input, target):
                       "same size.", stacklevel=3)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The mean (or sum) of squared differences between input and target."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target) ** 2, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The mean (or sum) of absolute differences between input and target."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     return _reduce((input - target).abs(), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """Squared error below beta, absolute error above it (scaled by beta)."""
     _check_sizes(input, target)
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if beta == 0:
-        return l1_loss(input, target, reduction)
+        return l1_loss(input, target, reduction=reduction)
     diff = (input - target).abs()
     return _reduce(where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
+    """Squared error below delta, absolute error above it (scaled by delta)."""
     _check_sizes(input, target)
     diff = (input - target).abs()
     return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, averaged."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Using a target size ({target.shape}) that is different to the input size "
                          f"({input.shape}) is deprecated. Please ensure they have the same size.")
@@ -275,8 +305,10 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss if weight is None else loss * weight, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
     """-(pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))), stable for any x."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if tuple(input.shape) != tuple(target.shape):
         raise ValueError(f"Target size ({target.shape}) must be the same as input size ({input.shape})")
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
@@ -299,10 +331,12 @@ def _check_targets(labels, n_classes, ignore_index):
             raise IndexError(f"Target {int(bad[0])} is out of bounds: targets must be in [0, {n_classes - 1}]")
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """-input[i, target[i]] (the log-probability of the right class), weighted, skipping ignore_index."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if input.ndim == 1:  # one sample: (C,) scores and a 0-d target
-        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index, reduction)
+        loss = nll_loss(input.unsqueeze(0), target.unsqueeze(0), weight, ignore_index=ignore_index,
+                        reduction=reduction)
         return loss[0] if reduction == "none" else loss
     if target._data.dtype.kind not in "iu":
         raise RuntimeError(f"expected scalar type Long but found {target.dtype}: class-index targets must be "
@@ -315,13 +349,15 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     _check_targets(labels, n_classes, ignore_index)
     if input.ndim > 2:  # (N, C, d1, ...): fold the extra dims into the batch
         flat = input.permute(0, *range(2, input.ndim), 1).reshape(-1, n_classes)
-        loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index, reduction)
+        loss = nll_loss(flat, _wrap(labels.reshape(-1)), weight, ignore_index=ignore_index, reduction=reduction)
         return loss.reshape(labels.shape) if reduction == "none" else loss
     return _loss.NLLLoss.apply(input, labels, None if weight is None else weight._data, ignore_index, reduction)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """log_softmax then NLL, for class indices; or -sum(p log q) for class probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     class_dim = 0 if input.ndim == 1 else 1
@@ -345,8 +381,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
             return loss.sum() / (input.numel() // n_classes) if input.numel() else loss.sum() * float("nan")
         return _reduce(loss, reduction)
     if label_smoothing == 0:
-        return nll_loss(log_probs, target, weight, ignore_index, reduction)
-    nll = nll_loss(log_probs, target, weight, ignore_index, reduction)
+        return nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
+    nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     terms = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index
@@ -362,8 +398,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || input) pointwise, input given as log-probabilities."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     if log_target:
         loss = target.exp() * (target - input)
     else:
@@ -412,6 +449,7 @@ def _same_padding(input, weight_shape, dilation, stride):
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-d convolution (cross-correlation) of a batch of images with the given filters."""
     x, unbatched = _batched(input, "conv2d", 2)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
@@ -449,6 +487,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-d transposed convolution: the gradient of conv2d with respect to its input."""
     x, unbatched = _batched(input, "conv_transpose2d", 2)
     if x.shape[1] != weight.shape[0]:
         raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
@@ -463,6 +502,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
     kernel = _pair(kernel_size, "kernel_size")
     stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
@@ -481,6 +521,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each 1-d window."""
     x, unbatched = _batched(input, "max_pool1d", 1)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
@@ -535,6 +576,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """The mean over each 1-d window."""
     x, unbatched = _batched(input, "avg_pool1d", 1)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
     out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
@@ -631,6 +673,26 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         a, b = out.index_select(2 + axis, _wrap(low)), out.index_select(2 + axis, _wrap(high))
         out = a + (b - a) * weight
     return out
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Deprecated (before PyTorch 0.4.1): interpolate."""
+    warnings.warn("`nn.functional.upsample` is deprecated. Use `nn.functional.interpolate` instead.", stacklevel=2)
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(mode='nearest')."""
+    warnings.warn("`nn.functional.upsample_nearest` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: interpolate(mode='bilinear', align_corners=True)."""
+    warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
+                  stacklevel=2)
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):

@@ -1,5 +1,6 @@
 """PyTorch's initialisers: the same distributions (not the same random stream). All fill in place under no_grad."""
 import math
+import warnings
 
 from ..autograd.grad_mode import no_grad
 
@@ -46,29 +47,35 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill in place with samples from the uniform distribution on [a, b)."""
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill in place with samples from a normal distribution N(mean, std^2)."""
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
 
 def constant_(tensor, val):
+    """Fill in place with val."""
     with no_grad():
         return tensor.fill_(val)
 
 
 def zeros_(tensor):
+    """Fill in place with zeros."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor):
+    """Fill in place with ones."""
     return constant_(tensor, 1.0)
 
 
 def eye_(tensor):
+    """Fill a matrix in place with the identity."""
     if tensor.dim() != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
     from ..creation import eye
@@ -77,17 +84,20 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Fill in place from U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Fill in place from N(0, std^2), std = gain * sqrt(2 / (fan_in + fan_out)) (Glorot)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill in place from U(-b, b), b = gain * sqrt(3 / fan) (He), as nn.Linear and nn.Conv initialise."""
     if 0 in tensor.shape:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -96,6 +106,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """Fill in place from N(0, std^2), std = gain / sqrt(fan) (He)."""
     if 0 in tensor.shape:
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
@@ -114,3 +125,20 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     with no_grad():
         tensor._data[...] = np.asarray(values, tensor._data.dtype)
     return tensor
+
+
+def _deprecated(method):
+    """The names from before PyTorch 0.4, without the trailing underscore: they warn, as PyTorch's, and fill."""
+    old = method.__name__[:-1]
+
+    def deprecated(*args, **kwargs):
+        warnings.warn(f"`nn.init.{old}` is now deprecated in favor of `nn.init.{method.__name__}`.", FutureWarning,
+                      stacklevel=2)
+        return method(*args, **kwargs)
+    deprecated.__name__ = deprecated.__qualname__ = old
+    deprecated.__doc__ = f"Deprecated: use {method.__name__}."
+    return deprecated
+
+
+uniform, normal, constant, xavier_uniform, xavier_normal, kaiming_uniform, kaiming_normal = map(_deprecated, (
+    uniform_, normal_, constant_, xavier_uniform_, xavier_normal_, kaiming_uniform_, kaiming_normal_))

@@ -103,9 +103,12 @@ class Conv2d(Op):
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
         cols, out_hw = im2col(x, w.shape[2:], stride, padding, dilation, groups)
-        out = _images(w.reshape(groups, w.shape[0] // groups, -1) @ cols, x.shape[0], out_hw)
+        images = _images(w.reshape(groups, w.shape[0] // groups, -1) @ cols, x.shape[0], out_hw)
+        out = np.empty(images.shape, images.dtype)  # N, C, H, W contiguous as PyTorch's: x.view(n, -1) must work
         if b is not None:
-            out = out + b.reshape(1, -1, 1, 1)
+            np.add(images, b.reshape(1, -1, 1, 1), out=out)
+        else:
+            np.copyto(out, images)
         ctx.params = (stride, padding, dilation, groups)
         ctx.x_shape, ctx.out_hw = x.shape, out_hw
         ctx.save_for_backward(cols, w, x)  # x: only the create_graph path needs it (it is alive anyway, upstream)

@@ -633,11 +633,13 @@ class Where(Op):
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
 def add(a, b, alpha=1):
+    """Elementwise sum self + alpha * other, broadcasting."""
     a, b = operands(a, b)
     return Add.apply(a, b if alpha == 1 else b * alpha)
 
 
 def sub(a, b, alpha=1):
+    """Elementwise difference self - alpha * other, broadcasting."""
     if (isinstance(a, Tensor) and a._data.dtype.kind == "b") or (isinstance(b, Tensor) and b._data.dtype.kind == "b"):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -646,6 +648,7 @@ def sub(a, b, alpha=1):
 
 
 def mul(a, b):
+    """Elementwise product, broadcasting."""
     a, b = operands(a, b)
     if type(b) is float or type(b) is int:
         return MulScalar.apply(a, b)
@@ -655,6 +658,7 @@ def mul(a, b):
 
 
 def div(a, b, rounding_mode=None):
+    """Elementwise quotient (rounding_mode 'trunc' or 'floor' for integer-style division)."""
     if rounding_mode is None:
         return Div.apply(*float_operands(a, b))
     a, b = operands(a, b)
@@ -681,14 +685,17 @@ class FloorDivide(Op):
 
 
 def floor_divide(a, b):
+    """Division rounded down (Python's //)."""
     return FloorDivide.apply(*operands(a, b))
 
 
 def remainder(a, b):
+    """The remainder of division, with the divisor's sign (Python's %)."""
     return Remainder.apply(*operands(a, b))
 
 
 def pow(a, b):
+    """Each element raised to exponent."""
     if isinstance(a, Tensor) and not isinstance(b, Tensor):
         b = scalar_or_tensor(b) if not isinstance(b, (int, float)) else b
         kind = a._data.dtype.kind
@@ -704,6 +711,7 @@ def pow(a, b):
 
 
 def neg(a):
+    """Each element negated."""
     if a._data.dtype == np.bool_:
         raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. "
                            "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
@@ -716,26 +724,32 @@ def _floating(a):
 
 
 def exp(a):
+    """e to the power of each element."""
     return Exp.apply(_floating(a))
 
 
 def expm1(a):
+    """exp(x) - 1, accurate for small x."""
     return Expm1.apply(_floating(a))
 
 
 def log(a):
+    """The natural logarithm of each element."""
     return Log.apply(_floating(a))
 
 
 def log2(a):
+    """The base-2 logarithm of each element."""
     return LogBase.apply(_floating(a), 2)
 
 
 def log10(a):
+    """The base-10 logarithm of each element."""
     return LogBase.apply(_floating(a), 10)
 
 
 def square(a):
+    """Each element squared."""
     return pow(a, 2)
 
 
@@ -748,38 +762,47 @@ def lerp(start, end, weight):
 
 
 def log1p(a):
+    """log(1 + x), accurate for small x."""
     return Log1p.apply(_floating(a))
 
 
 def sqrt(a):
+    """The square root of each element."""
     return Sqrt.apply(_floating(a))
 
 
 def rsqrt(a):
+    """1 / sqrt(x) for each element."""
     return Rsqrt.apply(_floating(a))
 
 
 def reciprocal(a):
+    """1 / x for each element."""
     return Reciprocal.apply(_floating(a))
 
 
 def sin(a):
+    """The sine of each element."""
     return Sin.apply(_floating(a))
 
 
 def cos(a):
+    """The cosine of each element."""
     return Cos.apply(_floating(a))
 
 
 def tanh(a):
+    """The hyperbolic tangent of each element."""
     return Tanh.apply(_floating(a))
 
 
 def sigmoid(a):
+    """1 / (1 + exp(-x)) for each element."""
     return Sigmoid.apply(_floating(a))
 
 
 def relu(a):
+    """max(x, 0) for each element."""
     return Relu.apply(a)
 
 
@@ -792,30 +815,37 @@ def erf(a):
 
 
 def abs(a):
+    """The absolute value of each element."""
     return Abs.apply(a)
 
 
 def sign(a):
+    """-1, 0 or 1: the sign of each element."""
     return ZeroGrad.apply(a, np.sign)
 
 
 def floor(a):
+    """Each element rounded down."""
     return ZeroGrad.apply(a, np.floor)
 
 
 def ceil(a):
+    """Each element rounded up."""
     return ZeroGrad.apply(a, np.ceil)
 
 
 def trunc(a):
+    """Each element rounded towards zero."""
     return ZeroGrad.apply(a, np.trunc)
 
 
 def round(a, decimals=0):
+    """Each element rounded to the nearest integer (halves to even), or to decimals places."""
     return ZeroGrad.apply(a, np.round if decimals == 0 else (lambda x: np.round(x, decimals)))
 
 
 def clamp(a, min=None, max=None):
+    """Each element limited to [min, max]."""
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -831,12 +861,14 @@ def clamp(a, min=None, max=None):
 
 
 def atan2(a, b):
+    """The angle of the point (other, self): arctan(self / other) in the right quadrant."""
     if not isinstance(b, Tensor):
         raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
     return Atan2.apply(*float_operands(a, b))
 
 
 def hypot(a, b):
+    """sqrt(self^2 + other^2) for each pair of elements."""
     if not isinstance(b, Tensor):
         raise TypeError(f"hypot(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
     return Hypot.apply(*float_operands(a, b))
@@ -850,14 +882,17 @@ def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
 
 
 def maximum(a, b):
+    """The larger of each pair of elements."""
     return Maximum.apply(*operands(a, b))
 
 
 def minimum(a, b):
+    """The smaller of each pair of elements."""
     return Minimum.apply(*operands(a, b))
 
 
 def where(cond, a=None, b=None):
+    """Elements of input where condition is True, else of other."""
     if a is None and b is None:
         from .shape import nonzero
         return nonzero(cond, as_tuple=True)
@@ -877,6 +912,7 @@ def where(cond, a=None, b=None):
 
 
 def masked_fill(a, mask, value):
+    """A copy with value wherever mask is True."""
     if isinstance(value, Tensor):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, but got tensor with "
@@ -911,26 +947,32 @@ def _compare(fn, a, b):
 
 
 def eq(a, b):
+    """Elementwise ==, as a bool tensor."""
     return _compare(np.equal, a, b)
 
 
 def ne(a, b):
+    """Elementwise !=, as a bool tensor."""
     return _compare(np.not_equal, a, b)
 
 
 def lt(a, b):
+    """Elementwise <, as a bool tensor."""
     return _compare(np.less, a, b)
 
 
 def le(a, b):
+    """Elementwise <=, as a bool tensor."""
     return _compare(np.less_equal, a, b)
 
 
 def gt(a, b):
+    """Elementwise >, as a bool tensor."""
     return _compare(np.greater, a, b)
 
 
 def ge(a, b):
+    """Elementwise >=, as a bool tensor."""
     return _compare(np.greater_equal, a, b)
 
 
@@ -966,26 +1008,32 @@ def bitwise_not(a):
 
 
 def logical_not(a):
+    """Elementwise not, as a bool tensor."""
     return _wrap(np.asarray(np.logical_not(a._data)))
 
 
 def logical_and(a, b):
+    """Elementwise and, as a bool tensor."""
     return _wrap(np.asarray(np.logical_and(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def logical_or(a, b):
+    """Elementwise or, as a bool tensor."""
     return _wrap(np.asarray(np.logical_or(a._data, b._data if isinstance(b, Tensor) else b)))
 
 
 def isnan(a):
+    """Which elements are NaN."""
     return _wrap(np.asarray(np.isnan(a._data)))
 
 
 def isinf(a):
+    """Which elements are +inf or -inf."""
     return _wrap(np.asarray(np.isinf(a._data)))
 
 
 def isfinite(a):
+    """Which elements are neither infinite nor NaN."""
     return _wrap(np.asarray(np.isfinite(a._data)))
 
 
@@ -995,11 +1043,13 @@ def equal(a, b):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True if every element is close to other's: |a - b| <= atol + rtol * |b|."""
     b_data = b._data if isinstance(b, Tensor) else b
     return bool(np.allclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol * |b|, as a bool tensor."""
     b_data = b._data if isinstance(b, Tensor) else b
     return _wrap(np.asarray(np.isclose(a._data, b_data, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
@@ -1007,4 +1057,6 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def to_dtype_op(a, dt):
     """``a.to(dtype)``: a differentiable cast (the same Tensor when nothing changes)."""
     dt = to_dtype(dt)
+    if not dt.is_floating_point and a._data.dtype != dt.np:  # integer and bool results carry no gradient
+        return _wrap(a._data.astype(dt.np))
     return _cast_to(a, dt)

@@ -115,12 +115,14 @@ def matmul(a, b):
 
 
 def mm(a, b):
+    """The product of two matrices."""
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(f"mm: expected 2D tensors, got {a.ndim}D and {b.ndim}D")
     return matmul(a, b)
 
 
 def bmm(a, b):
+    """The products of two batches of matrices."""
     if a.ndim != 3 or b.ndim != 3:
         raise RuntimeError(f"batch1 must be a 3D tensor and batch2 must be a 3D tensor: got {a.ndim}D and {b.ndim}D")
     if a._data.shape[0] != b._data.shape[0]:
@@ -132,18 +134,21 @@ def bmm(a, b):
 
 
 def mv(a, v):
+    """The product of a matrix and a vector."""
     if a.ndim != 2 or v.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {a.ndim}D and {v.ndim}D")
     return matmul(a, v)
 
 
 def dot(a, b):
+    """The dot product of two vectors."""
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     return matmul(a, b)
 
 
 def outer(a, b):
+    """The outer product of two vectors."""
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(f"outer: expected 1D tensors, got {a.ndim}D and {b.ndim}D")
     if a._data.dtype != b._data.dtype:
@@ -247,6 +252,7 @@ def einsum(equation, *operands):
 
 
 def trace(a):
+    """The sum of a matrix's diagonal."""
     if a.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {a.ndim}")
     return diagonal(a).sum()  # the main diagonal, also of a non-square matrix

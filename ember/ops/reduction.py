@@ -246,6 +246,7 @@ class Norm2(Op):
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
 def sum(a, dim=None, keepdim=False, dtype=None):
+    """The sum of all elements, or along dim."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
@@ -254,6 +255,7 @@ def sum(a, dim=None, keepdim=False, dtype=None):
 
 
 def mean(a, dim=None, keepdim=False, dtype=None):
+    """The mean of all elements, or along dim."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":
@@ -265,6 +267,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
 
 
 def prod(a, dim=None, keepdim=False, dtype=None):
+    """The product of all elements, or along dim."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui":
@@ -274,6 +277,7 @@ def prod(a, dim=None, keepdim=False, dtype=None):
 
 
 def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    """The variance (correction=1: the unbiased estimate), of all elements or along dim."""
     correction = _correction(unbiased, correction)
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"std and var only support floating point and complex dtypes, got {dtype_of(a._data).name}")
@@ -281,6 +285,7 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    """The standard deviation (correction=1: from the unbiased variance), of all elements or along dim."""
     return var(a, dim, unbiased, keepdim, correction).sqrt()
 
 
@@ -291,10 +296,12 @@ def _correction(unbiased, correction):
 
 
 def amax(a, dim=(), keepdim=False):
+    """The largest elements along dim (the gradient is shared between ties)."""
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, False)
 
 
 def amin(a, dim=(), keepdim=False):
+    """The smallest elements along dim (the gradient is shared between ties)."""
     return Amax.apply(a, reduced_axes(dim if dim != () else None, a.ndim), keepdim, True)
 
 
@@ -304,6 +311,7 @@ def max(a, dim=None, keepdim=False):
 
 
 def min(a, dim=None, keepdim=False):
+    """The smallest element; along dim, (values, indices); with a tensor, the elementwise minimum."""
     return _extreme(a, dim, keepdim, smallest=True)
 
 
@@ -325,10 +333,12 @@ def _extreme(a, dim, keepdim, smallest):
 
 
 def argmax(a, dim=None, keepdim=False):
+    """The index of the largest element, overall or along dim."""
     return _arg_extreme(np.argmax, a, dim, keepdim)
 
 
 def argmin(a, dim=None, keepdim=False):
+    """The index of the smallest element, overall or along dim."""
     return _arg_extreme(np.argmin, a, dim, keepdim)
 
 
@@ -346,15 +356,18 @@ def _arg_extreme(fn, a, dim, keepdim):
 
 
 def logsumexp(a, dim, keepdim=False):
+    """log(sum(exp(x))) along dim, computed without overflow."""
     return LogSumExp.apply(_floating(a), reduced_axes(dim, a.ndim), keepdim)
 
 
 def softmax(a, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim: non-negative values that sum to 1."""
     a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
     return Softmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
 
 
 def log_softmax(a, dim=None, dtype=None):
+    """log(softmax(x)) along dim, computed stably."""
     a = _floating(a if dtype is None else a.to(to_dtype(dtype)))
     return LogSoftmax.apply(a, normalize_dim(_implicit_dim(dim, a), a.ndim))
 
@@ -369,6 +382,7 @@ def _implicit_dim(dim, a):
 
 
 def cumsum(a, dim, dtype=None):
+    """Running sums along dim."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui":
@@ -377,6 +391,7 @@ def cumsum(a, dim, dtype=None):
 
 
 def cumprod(a, dim, dtype=None):
+    """Running products along dim."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui":
@@ -388,6 +403,7 @@ def cumprod(a, dim, dtype=None):
 
 
 def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
+    """The p-norm of all elements, or along dim (default: the Euclidean norm)."""
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":
@@ -411,16 +427,19 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
 
 
 def any(a, dim=None, keepdim=False):
+    """True if any element (or any along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
     return _wrap(np.asarray(np.any(a._data, axis=axes, keepdims=keepdim)))
 
 
 def all(a, dim=None, keepdim=False):
+    """True if every element (or every one along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
     return _wrap(np.asarray(np.all(a._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(a, dim=None):
+    """The number of non-zero elements, overall or along dim."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
     return _wrap(np.asarray(np.count_nonzero(a._data, axis=axes), dtype=np.int64))
 
@@ -452,11 +471,13 @@ def argsort(a, dim=-1, descending=False, stable=False):
 
 
 def sort(a, dim=-1, descending=False, stable=False):
+    """The values sorted along dim, and the indices they came from."""
     indices = argsort(a, dim, descending)
     return SortResult(gather(a, dim, indices) if a.ndim else a.clone(), indices)
 
 
 def topk(a, k, dim=-1, largest=True, sorted=True):
+    """The k largest (or smallest) values along dim, and their indices."""
     axis = normalize_dim(dim, a.ndim)
     n = a._data.shape[axis] if a.ndim else 1
     if not 0 <= k <= n:
@@ -529,6 +550,7 @@ def cummax(a, dim):
 
 
 def cummin(a, dim):
+    """Running minima along dim, and their indices."""
     return _running_extreme(a, dim, np.less_equal, CumminResult)
 
 
@@ -550,8 +572,10 @@ def _running_extreme(a, dim, keeps_up, result):
 
 
 def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(variance, mean) of all elements or along dim."""
     return var(a, dim, unbiased, keepdim, correction), mean(a, dim, keepdim)
 
 
 def std_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
+    """(standard deviation, mean) of all elements or along dim."""
     return std(a, dim, unbiased, keepdim, correction), mean(a, dim, keepdim)

@@ -83,13 +83,18 @@ def view(a, *shape):
 
 
 def reshape(a, *shape):
+    """The data with another shape: a view when the layout allows, else a copy."""
     shape = infer_shape(size_args(shape), a._data.size)
     if shape == a._data.shape:
         return view(a, shape)
-    return _view(a, Reshape.apply(a, shape, False), lambda t: reshape(t, shape))
+    out = Reshape.apply(a, shape, False)
+    if not np.may_share_memory(a._data, out._data):  # the layout needed a copy: no view
+        return out
+    return _view(a, out, lambda t: reshape(t, shape))
 
 
 def flatten(a, start_dim=0, end_dim=-1):
+    """Dimensions start_dim..end_dim merged into one."""
     if a.ndim == 0:
         return reshape(a, 1)
     start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
@@ -100,12 +105,14 @@ def flatten(a, start_dim=0, end_dim=-1):
 
 
 def unflatten(a, dim, sizes):
+    """Dimension dim split into the given sizes."""
     dim = normalize_dim(dim, a.ndim)
     shape = a._data.shape
     return reshape(a, shape[:dim] + tuple(sizes) + shape[dim + 1:])
 
 
 def squeeze(a, dim=None):
+    """Dimensions of size 1 removed (all, or the given dim)."""
     shape = a._data.shape
     if dim is None:
         new = tuple(s for s in shape if s != 1)
@@ -116,6 +123,7 @@ def squeeze(a, dim=None):
 
 
 def unsqueeze(a, dim):
+    """A new dimension of size 1 inserted at dim."""
     dim = normalize_dim(dim, a.ndim + 1)
     shape = a._data.shape
     return view(a, shape[:dim] + (1,) + shape[dim:])
@@ -133,6 +141,7 @@ class Permute(Op):
 
 
 def permute(a, *dims):
+    """The dimensions reordered (a view)."""
     dims = size_args(dims)
     if len(dims) != a.ndim:
         raise RuntimeError(f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -145,6 +154,7 @@ def permute(a, *dims):
 
 
 def transpose(a, dim0, dim1):
+    """Dimensions dim0 and dim1 swapped (a view)."""
     if a.ndim == 0:
         normalize_dim(dim0, 0), normalize_dim(dim1, 0)
         return view(a, ())
@@ -155,6 +165,7 @@ def transpose(a, dim0, dim1):
 
 
 def t(a):
+    """A matrix transposed (a 0-d or 1-d tensor unchanged)."""
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D; "
                            "use .transpose(dim0, dim1) or .mT")
@@ -173,6 +184,7 @@ class Expand(Op):
 
 
 def expand(a, *sizes):
+    """A view with size-1 dimensions repeated to the given sizes, without copying."""
     sizes = size_args(sizes)
     shape = a._data.shape
     if len(sizes) < len(shape):
@@ -246,6 +258,7 @@ class Cat(Op):
 
 
 def cat(tensors, dim=0):
+    """Tensors joined along an existing dimension."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
@@ -285,6 +298,7 @@ class Stack(Op):
 
 
 def stack(tensors, dim=0):
+    """Tensors stacked along a new dimension."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
@@ -302,6 +316,7 @@ def stack(tensors, dim=0):
 
 
 def split(a, split_size_or_sections, dim=0):
+    """Pieces of the given size (or sizes) along dim."""
     axis = normalize_dim(dim, a.ndim)
     n = a._data.shape[axis]
     if isinstance(split_size_or_sections, int):
@@ -329,6 +344,7 @@ def _one_of_many(piece, i, name):
 
 
 def chunk(a, chunks, dim=0):
+    """The tensor cut into that many nearly equal pieces along dim."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0, got: " + str(chunks))
     n = a._data.shape[normalize_dim(dim, a.ndim)]
@@ -336,12 +352,14 @@ def chunk(a, chunks, dim=0):
 
 
 def unbind(a, dim=0):
+    """The slices along dim, each without that dimension."""
     axis = normalize_dim(dim, a.ndim)
     return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,)), i, "Unbind")
                  for i in range(a._data.shape[axis]))
 
 
 def narrow(a, dim, start, length):
+    """The slice start..start+length along dim (a view)."""
     axis = normalize_dim(dim, a.ndim)
     return getitem(a, (slice(None),) * axis + (slice(start, start + length),))
 
@@ -358,6 +376,7 @@ class Flip(Op):
 
 
 def flip(a, *dims):
+    """The elements in reverse order along the given dimensions."""
     dims = size_args(dims)
     return Flip.apply(a, tuple(normalize_dim(d, a.ndim) for d in dims))
 
@@ -387,6 +406,7 @@ class Clone(Op):
 
 
 def clone(a):
+    """A copy of the data; gradients flow back to the original."""
     return Clone.apply(a)
 
 
@@ -475,10 +495,12 @@ def _index_of(index):
 
 
 def gather(a, dim, index):
+    """Values picked along dim at the positions in index."""
     return Gather.apply(a, normalize_dim(dim, a.ndim), _index_of(index))
 
 
 def scatter(a, dim, index, src=None, value=None, reduce=None):
+    """A copy with src's values written along dim at the positions in index."""
     if reduce == "add":
         return scatter_add(a, dim, index, src)
     src = value if src is None else src
@@ -488,6 +510,7 @@ def scatter(a, dim, index, src=None, value=None, reduce=None):
 
 
 def scatter_add(a, dim, index, src):
+    """A copy with src's values added along dim at the positions in index."""
     if src._data.dtype != a._data.dtype:
         src = src.to(a.dtype)
     return ScatterAdd.apply(a, normalize_dim(dim, a.ndim), _index_of(index), src)
@@ -662,6 +685,7 @@ class IndexPut(Op):
 
 
 def index_select(a, dim, index):
+    """The slices along dim at the given indices."""
     axis = normalize_dim(dim, a.ndim)
     index = _index_of(index)
     if index.ndim > 1:
@@ -672,6 +696,7 @@ def index_select(a, dim, index):
 
 
 def nonzero(a, as_tuple=False):
+    """The indices of the non-zero elements."""
     idx = np.nonzero(a._data)
     if as_tuple:
         return tuple(_wrap(i.astype(np.int64)) for i in idx)
@@ -679,16 +704,19 @@ def nonzero(a, as_tuple=False):
 
 
 def masked_select(a, mask):
+    """The elements where mask is True, as a 1-d tensor."""
     data = np.broadcast_to(mask._data, np.broadcast_shapes(a._data.shape, mask._data.shape))
     return getitem(a.expand(data.shape), mask.expand(data.shape))
 
 
 def tril(a, diagonal=0):
+    """The lower triangle of a matrix (the rest zero)."""
     mask = np.tril(np.ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
 
 def triu(a, diagonal=0):
+    """The upper triangle of a matrix (the rest zero)."""
     mask = np.triu(np.ones(a._data.shape[-2:], bool), diagonal)
     return a.masked_fill(_wrap(~mask), 0)
 
@@ -728,6 +756,7 @@ def pad(a, widths, mode="constant", value=None):
 # more arrangements, each built from the differentiable pieces above
 # ----------------------------------------------------------------------------
 def movedim(a, source, destination):
+    """Dimensions moved from source to destination positions (a view)."""
     source = [source] if isinstance(source, int) else list(source)
     destination = [destination] if isinstance(destination, int) else list(destination)
     if len(source) != len(destination):
@@ -877,6 +906,7 @@ def diag(a, diagonal=0):
 
 
 def tile(a, dims):
+    """The data tiled (like repeat, with missing leading counts taken as 1)."""
     dims = tuple(dims)
     if len(dims) < a.ndim:  # missing repetitions count as 1, at the front
         dims = (1,) * (a.ndim - len(dims)) + dims
@@ -911,6 +941,7 @@ def meshgrid(*tensors, indexing="ij"):
 
 
 def diff(a, n=1, dim=-1):
+    """Differences between neighbours along dim."""
     axis = normalize_dim(dim, a.ndim)
     for _ in range(n):
         length = a._data.shape[axis]
@@ -936,6 +967,7 @@ def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 
 def bincount(a, weights=None, minlength=0):
+    """How often each non-negative integer occurs (optionally weighted)."""
     data = a._data
     if data.ndim != 1 or data.dtype.kind not in "iu":
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")

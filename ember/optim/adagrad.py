@@ -6,6 +6,7 @@ from .optimizer import Optimizer, _check, buffer, count_step
 
 
 class Adagrad(Optimizer):
+    """Adagrad: steps scaled by the root of each parameter's sum of squared gradients."""
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
                  foreach=None, *, maximize=False, differentiable=False, fused=None):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")

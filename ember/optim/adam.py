@@ -23,6 +23,7 @@ def moments(state, param, grad, beta1, beta2):
 
 
 class Adam(Optimizer):
+    """Adam: steps from running means of the gradient and of its square, bias-corrected."""
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
@@ -53,6 +54,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """Adam with decoupled weight decay (the weights shrink directly, not through the gradient)."""
     _decoupled = True
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, **kwargs):

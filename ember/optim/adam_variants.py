@@ -19,6 +19,7 @@ def _decay(param, grad, group):
 
 
 class NAdam(Optimizer):
+    """Adam with Nesterov momentum."""
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, foreach=None, maximize=False, capturable=False,
                  differentiable=False):
@@ -46,6 +47,7 @@ class NAdam(Optimizer):
 
 
 class RAdam(Optimizer):
+    """Adam with a rectified warm-up of the adaptive step."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         check_adam_like(lr, betas, eps, weight_decay)
@@ -72,6 +74,7 @@ class RAdam(Optimizer):
 
 
 class Adamax(Optimizer):
+    """Adam with the infinity norm in place of the squared gradient's mean."""
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         check_adam_like(lr, betas, eps, weight_decay)
@@ -92,6 +95,7 @@ class Adamax(Optimizer):
 
 
 class Adadelta(Optimizer):
+    """Adadelta: steps scaled by running averages of squared gradients and squared updates."""
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")

@@ -7,6 +7,7 @@ from .optimizer import Optimizer
 
 
 class LRScheduler:
+    """The base of the learning-rate schedulers: step() sets each group's lr from get_lr()."""
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
@@ -32,12 +33,15 @@ class LRScheduler:
             self._initial = False
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         raise NotImplementedError
 
     def get_last_lr(self):
+        """The learning rates that the last step() set, one per parameter group."""
         return self._last_lr
 
     def step(self, epoch=None):
+        """Advance the schedule by one step (or to epoch) and set the optimizer's learning rates."""
         self._step_count += 1
         self._update_lr(epoch)
 
@@ -58,9 +62,11 @@ class LRScheduler:
         self._last_lr = self._current()
 
     def state_dict(self):
+        """The scheduler's state, for load_state_dict (the optimizer is saved separately)."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer" and not callable(v)}
 
     def load_state_dict(self, state_dict):
+        """Restore what state_dict() saved."""
         self.__dict__.update(state_dict)
 
     def _current(self):
@@ -78,9 +84,11 @@ class LambdaLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         return [base * fn(self.last_epoch) for base, fn in zip(self.base_lrs, self.lr_lambdas)]
 
     def state_dict(self):
+        """The scheduler's state, for load_state_dict (the optimizer is saved separately)."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
 
 
@@ -92,6 +100,7 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -108,6 +117,7 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self.last_epoch not in self.milestones:
             return self._current()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current()]
@@ -125,6 +135,7 @@ class ExponentialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self.last_epoch == 0 or self._initial:
             return self._current()
         return [lr * self.gamma for lr in self._current()]
@@ -141,6 +152,7 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         t, period, low = self.last_epoch, self.T_max, self.eta_min
         if t == 0:
             return self._current()
@@ -170,6 +182,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         return [self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
                 for base in self.base_lrs]
 
@@ -208,6 +221,7 @@ class ConstantLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self.last_epoch == 0:
             return [lr * self.factor for lr in self._current()]
         if self.last_epoch != self.total_iters:
@@ -231,6 +245,7 @@ class LinearLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self.last_epoch == 0:
             return [lr * self.start_factor for lr in self._current()]
         if self._initial or self.last_epoch > self.total_iters:
@@ -252,6 +267,7 @@ class PolynomialLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         if self._initial or self.last_epoch > self.total_iters:
             return self._current()
         t, n = self.last_epoch, self.total_iters
@@ -277,11 +293,13 @@ class _SchedulerOfSchedulers(LRScheduler):
         self._schedulers, self.optimizer = list(schedulers), optimizer
 
     def state_dict(self):
+        """The scheduler's state, for load_state_dict (the optimizer is saved separately)."""
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
     def load_state_dict(self, state_dict):
+        """Restore what state_dict() saved."""
         state = dict(state_dict)
         for scheduler, saved in zip(self._schedulers, state.pop("_schedulers")):
             scheduler.load_state_dict(saved)
@@ -312,6 +330,7 @@ class SequentialLR(_SchedulerOfSchedulers):
         self._last_lr = first.get_last_lr()
 
     def step(self):
+        """Advance the schedule by one step (or to epoch) and set the optimizer's learning rates."""
         self.last_epoch += 1
         index = bisect_right(self._milestones, self.last_epoch)
         scheduler = self._schedulers[index]
@@ -330,6 +349,7 @@ class ChainedScheduler(_SchedulerOfSchedulers):
         self._last_lr = self._current()
 
     def step(self):
+        """Advance the schedule by one step (or to epoch) and set the optimizer's learning rates."""
         for scheduler in self._schedulers:
             scheduler.step()
         self._last_lr = self._current()
@@ -373,6 +393,7 @@ class CyclicLR(LRScheduler):
         self.base_lrs = base_lrs
 
     def scale_fn(self, x):
+        """The cycle's amplitude scaling at x (from the mode, or the user's scale_fn)."""
         if self.custom_scale_fn is not None:
             return self.custom_scale_fn(x)
         if self.mode == "triangular2":
@@ -382,6 +403,7 @@ class CyclicLR(LRScheduler):
         return 1.0
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         cycle = math.floor(1 + self.last_epoch / self.total_size)
         x = 1.0 + self.last_epoch / self.total_size - cycle  # how far into this cycle, 0..1
         rise = x / self.step_ratio if x <= self.step_ratio else (x - 1) / (self.step_ratio - 1)
@@ -397,6 +419,7 @@ class CyclicLR(LRScheduler):
         return lrs
 
     def state_dict(self):
+        """The scheduler's state, for load_state_dict (the optimizer is saved separately)."""
         return {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "custom_scale_fn")}
 
 
@@ -452,6 +475,7 @@ class OneCycleLR(LRScheduler):
         return (end - start) * pct + start
 
     def get_lr(self):
+        """The learning rates of this step, one per parameter group (called by step())."""
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"Tried to step {step} times. The specified number of total steps is {self.total_steps}")
@@ -502,6 +526,7 @@ class ReduceLROnPlateau:
         return a > (best * (self.threshold + 1) if self.threshold_mode == "rel" else best + self.threshold)
 
     def step(self, metrics, epoch=None):
+        """Advance the schedule by one step (or to epoch) and set the optimizer's learning rates."""
         current = float(metrics)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self._is_better(current, self.best):
@@ -520,10 +545,13 @@ class ReduceLROnPlateau:
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def get_last_lr(self):
+        """The learning rates that the last step() set, one per parameter group."""
         return self._last_lr
 
     def state_dict(self):
+        """The scheduler's state, for load_state_dict (the optimizer is saved separately)."""
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore what state_dict() saved."""
         self.__dict__.update(state_dict)

@@ -20,6 +20,7 @@ required = _Required()
 
 
 class Optimizer:
+    """The base of every optimizer: param_groups, per-parameter state, zero_grad, step, state_dict."""
     def __init__(self, params, defaults):
         self.defaults = defaults
         self.state = defaultdict(dict)
@@ -36,6 +37,7 @@ class Optimizer:
             self.add_param_group(group)
 
     def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyper-parameters (the rest from the defaults)."""
         group = dict(param_group)
         params = group["params"]
         if isinstance(params, Tensor):
@@ -59,6 +61,7 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
+        """Clear the gradients of every parameter (set to None by default) before the next backward."""
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -105,6 +108,7 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        """Restore the state (moments, step counts) and hyper-parameters saved by state_dict()."""
         groups, saved_groups = self.param_groups, state_dict["param_groups"]
         if len(groups) != len(saved_groups):
             raise ValueError("loaded state dict has a different number of parameter groups")

@@ -5,6 +5,7 @@ from .optimizer import Optimizer, _check, buffer, count_step
 
 
 class RMSprop(Optimizer):
+    """RMSprop: steps divided by the root of a running mean of squared gradients."""
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")

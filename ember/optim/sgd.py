@@ -6,6 +6,7 @@ from .optimizer import Optimizer, _check
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent, with optional momentum, dampening, Nesterov and weight decay."""
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False,
                  foreach=None, differentiable=False, fused=None):
         _check(lr >= 0.0, f"Invalid learning rate: {lr}")

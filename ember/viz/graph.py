@@ -2,9 +2,12 @@
 
 Tensor boxes (leaves, and each op's output) show the label, the shape, the
 value for small tensors and the gradient once backward has run; op boxes show
-the op. Edges point the way the forward pass went. The layout is networkx's
-layered layout (one layer per distance from the output); matplotlib draws it.
+the op. Edges point the way the forward pass went: top to bottom, one row per
+step back from the output, so the leaves sit just above the op that uses them
+and the output is at the bottom. matplotlib draws it.
 """
+from graphlib import TopologicalSorter
+
 import numpy as np
 
 from ..autograd.explain import _forward_order, graph_labels
@@ -28,7 +31,7 @@ def _graph(output, names):
     for node in order:
         for edge in node._next:
             if isinstance(edge, Tensor) and ("leaf", id(edge)) not in nodes:
-                lines = [labels[id(edge)], f"shape {list(edge.shape)}"]
+                lines = [labels[id(edge)]] + ([f"shape {list(edge.shape)}"] if edge.dim() else [])
                 value, grad = _short(edge._data), _short(None if edge.grad is None else edge.grad._data)
                 lines += [f"= {value}"] if value is not None else []
                 lines += [f"grad {grad}"] if grad is not None else []
@@ -66,53 +69,49 @@ def to_dot(output, names=None):
     return "\n".join(lines + ["}"])
 
 
+def _rows(nodes, edges):
+    """The nodes in rows: row = how far the forward pass still has to go from the node to the output, counted
+    from the top, so every edge points down and each leaf sits just above the op that uses it."""
+    successors = {key: [] for key in nodes}
+    for a, b in edges:
+        successors[a].append(b)
+    to_output = {}
+    for key in reversed(list(TopologicalSorter({k: [a for a, b in edges if b == k] for k in nodes}).static_order())):
+        to_output[key] = max((to_output[s] + 1 for s in successors[key]), default=0)
+    deepest = max(to_output.values())
+    rows = [[] for _ in range(deepest + 1)]
+    for key in nodes:  # (in the order the forward pass met them: left to right within a row)
+        rows[deepest - to_output[key]].append(key)
+    return rows
+
+
 def draw_graph(output, path, names=None, title=None):
-    """Draw the graph behind output to path (.png or .svg) with matplotlib and networkx; returns path."""
+    """Draw the graph behind output to path (.png or .svg) with matplotlib, top to bottom; returns path."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import networkx as nx
 
     if output.grad_fn is None:
         raise RuntimeError("draw_graph() needs a tensor with a grad_fn: compute it from tensors that require grad")
     nodes, edges = _graph(output, names)
-    g = nx.DiGraph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
-    # layer = distance from the output, counted back: each leaf sits just before the op that uses it
-    to_output = {}
-    for key in reversed(list(nx.topological_sort(g))):
-        to_output[key] = max((to_output[s] + 1 for s in g.successors(key)), default=0)
-    deepest = max(to_output.values())
-    for key in g:
-        g.nodes[key]["layer"] = deepest - to_output[key]
-    layers = {}
-    for key in g:
-        layers.setdefault(g.nodes[key]["layer"], []).append(key)
-    generations = [layers[i] for i in sorted(layers)]  # leaves first: the forward pass reads along the layers
-    deep = len(generations) > 7  # a long chain reads better top to bottom than as a strip too wide to print
-    position = nx.multipartite_layout(g, subset_key="layer", align="horizontal" if deep else "vertical", scale=1.0)
-    if deep:
-        position = {k: (x, -y) for k, (x, y) in position.items()}  # leaves at the top, the output at the bottom
-        size = (max(6.0, 3.4 * max(map(len, generations))), max(4.0, 0.85 * len(generations)))
-    else:
-        size = (max(5.0, 2.2 * len(generations)), max(3.0, 1.3 * max(map(len, generations))))
-    fig, ax = plt.subplots(figsize=size)
+    rows = _rows(nodes, edges)
+    position = {key: (i - (len(row) - 1) / 2, -r) for r, row in enumerate(rows) for i, key in enumerate(row)}
+    widest = max(map(len, rows))
+    # sized so that a page 980 px wide shows it at its own size: 9-point text stays readable
+    fig, ax = plt.subplots(figsize=(min(8.5, 1.9 * widest + 1.2), 0.72 * len(rows) + 0.4))
     for a, b in edges:
         ax.annotate("", xy=position[b], xytext=position[a],
-                    arrowprops=dict(arrowstyle="-|>", color="#888888", shrinkA=22, shrinkB=22, lw=1.2))
+                    arrowprops=dict(arrowstyle="-|>", color="#888888", shrinkA=16, shrinkB=16, lw=1.1))
     for key, node in nodes.items():
-        style = dict(boxstyle="round,pad=0.4", fc="#fde8c8", ec="#c77d1a") if node["kind"] == "op" else \
-            dict(boxstyle="round,pad=0.4", fc="#e6f0fb", ec="#3b6ea8")
-        ax.text(*position[key], node["text"], ha="center", va="center", fontsize=8, bbox=style, family="monospace")
-    xs, ys = zip(*position.values())  # text does not rescale the axes: set the view from the layout
-    pad_x, pad_y = (0.35, 0.12) if deep else (0.25, 0.35)
-    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x)
-    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+        style = dict(boxstyle="round,pad=0.3", fc="#fde8c8", ec="#c77d1a") if node["kind"] == "op" else \
+            dict(boxstyle="round,pad=0.3", fc="#e6f0fb", ec="#3b6ea8")
+        ax.text(*position[key], node["text"], ha="center", va="center", fontsize=9, bbox=style, family="monospace")
+    ax.set_xlim(-widest / 2 - 0.1, widest / 2 + 0.1)  # text does not rescale the axes: set the view by hand
+    ax.set_ylim(-len(rows) + 0.5, 0.5)
     ax.set_axis_off()
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

@@ -29,6 +29,21 @@ def test_gradient_descent_matches_the_closed_form(out_dir):
     assert all(a >= b for a, b in zip(r["costs"], r["costs"][1:]))  # cost never goes up
 
 
+def test_gradient_descent_shows_autograds_gradient_beside_the_formula(out_dir):
+    page, r = lessons.run("gradient-descent", out_dir)
+    np.testing.assert_allclose(r["grads"], r["formula"], rtol=1e-12, atol=1e-12)
+    headers = [payload[0] for kind, payload in page.blocks if kind == "table"][0]
+    assert "d(cost)/dw by autograd" in headers and any("formula" in h for h in headers)
+
+
+def test_sgd_and_batch_descent_are_compared_after_the_same_epochs(out_dir):
+    r = results("stochastic-gradient-descent", out_dir)
+    start = np.mean((np.array([1.0, 2.0, 3.0]) * 1.0 - np.array([2.0, 4.0, 6.0])) ** 2)  # w = 1: 4.667
+    assert r["gd_costs"][0] < start and r["sgd_costs"][0] < start  # both after one epoch of updates
+    w_after_one_epoch = 1.0 - 0.01 * np.mean(2 * np.array([1.0, 2.0, 3.0]) * (np.array([1.0, 2.0, 3.0]) - [2, 4, 6]))
+    assert r["gd_costs"][0] == pytest.approx(np.mean((np.array([1.0, 2.0, 3.0]) * w_after_one_epoch - [2, 4, 6]) ** 2))
+
+
 def test_the_large_learning_rate_diverges_and_the_others_converge(out_dir):
     r = results("learning-rate", out_dir)
     assert r[0.25][-1] > 100 * r[0.25][0]
@@ -44,7 +59,7 @@ def test_sgd_beats_batch_descent_per_epoch(out_dir):
 def test_mini_batches(out_dir):
     r = results("mini-batch", out_dir)  # (the seconds it reports are shown, not asserted: no timing in tests)
     assert r[1]["costs"][-1] < 0.02 and r[16]["costs"][-1] < 0.02  # many updates per epoch: at the noise floor
-    assert r[16]["costs"][-1] < r[128]["costs"][-1] < r[4096]["costs"][-1]  # fewer updates, less progress
+    assert r[16]["costs"][-1] < r[128]["costs"][-1] < r[lessons.mini_batch.POINTS]["costs"][-1]  # fewer updates, less progress
 
 
 def test_saddle_point_gradient_descent_stalls_and_noise_escapes(out_dir):
@@ -120,3 +135,26 @@ def test_explain_gradients_equal_autograd_on_random_graphs(steps, values):
             assert name not in explained.gradients
         else:
             np.testing.assert_allclose(explained.gradients[name], leaf.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_the_lessons_digits_are_scikit_learns_and_the_moons_interleave():
+    from sklearn.datasets import load_digits
+    from ember.lessons.datasets import digits, two_moons
+    images, labels = digits()
+    reference = load_digits()
+    np.testing.assert_array_equal(images, reference.images)
+    np.testing.assert_array_equal(labels, reference.target)
+    points, labels = two_moons(101, noise=0.0, seed=0)
+    assert points.shape == (101, 2) and labels.sum() == 50
+    np.testing.assert_allclose(np.hypot(*points[labels == 0].T), 1.0)  # the outer moon: the unit half circle
+    np.testing.assert_allclose(np.hypot(points[labels == 1, 0] - 1, points[labels == 1, 1] - 0.5), 1.0)
+
+
+def test_fitting_every_degree_at_once_equals_separate_fits():
+    from ember.lessons.supervised_learning import fit_polynomials, make_data
+    x, y = make_data(20, 0)
+    together = fit_polynomials(x, y, 5, steps=200)
+    for degree in range(6):
+        alone = fit_polynomials(x, y, degree, steps=200)[degree]
+        np.testing.assert_allclose(together[degree, :degree + 1].numpy(), alone.numpy(), rtol=1e-9, atol=1e-12)
+        assert np.all(together[degree, degree + 1:].numpy() == 0)

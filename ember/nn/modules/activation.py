@@ -7,126 +7,160 @@ from .module import Module
 
 
 class ReLU(Module):
+    """max(x, 0), element by element."""
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return input.relu_() if self.inplace else F.relu(input)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return "inplace=True" if self.inplace else ""
 
 
 class ReLU6(Module):
+    """min(max(x, 0), 6), element by element."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.relu6(input)
 
 
 class Sigmoid(Module):
+    """1 / (1 + exp(-x)), element by element."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """The hyperbolic tangent, element by element."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.tanh(input)
 
 
 class LeakyReLU(Module):
+    """x where x > 0, else negative_slope * x."""
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
         self.negative_slope = negative_slope
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"negative_slope={self.negative_slope}"
 
 
 class ELU(Module):
+    """x where x > 0, else alpha * (exp(x) - 1)."""
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
         self.alpha = alpha
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.elu(input, self.alpha)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"alpha={self.alpha}"
 
 
 class GELU(Module):
+    """x * Phi(x), Phi the standard normal CDF."""
     def __init__(self, approximate="none"):
         super().__init__()
         self.approximate = approximate
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.gelu(input, self.approximate)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"approximate='{self.approximate}'"
 
 
 class SiLU(Module):
+    """x * sigmoid(x)."""
     def __init__(self, inplace=False):
         super().__init__()
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.silu(input)
 
 
 class Softplus(Module):
+    """log(1 + exp(beta * x)) / beta, a smooth relu."""
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Hardtanh(Module):
+    """x limited to [min_val, max_val]."""
     def __init__(self, min_val=-1.0, max_val=1.0):
         super().__init__()
         self.min_val, self.max_val = min_val, max_val
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.logsigmoid(input)
 
 
 class Softmax(Module):
+    """exp(x) / sum(exp(x)) along dim."""
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.softmax(input, self.dim)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
+    """log(softmax(x)) along dim, computed stably."""
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.log_softmax(input, self.dim)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"dim={self.dim}"
 
 
@@ -176,6 +210,7 @@ class MultiheadAttention(Module):
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
                                "module method `generate_square_subsequent_mask` to create this mask.")

@@ -14,15 +14,18 @@ class _ModuleSequence(Module):
         return iter(self._modules.values())
 
     def append(self, module):
+        """Add a module at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Add the modules of an iterable at the end; returns self."""
         for module in modules:
             self.append(module)
         return self
 
     def insert(self, index, module):
+        """Insert a module before position index."""
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -44,6 +47,7 @@ class Sequential(_ModuleSequence):
                 self.add_module(str(i), module)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         for module in self._modules.values():
             input = module(input)
         return input
@@ -92,6 +96,7 @@ class ModuleList(_ModuleSequence):
         self.add_module(str(idx % len(self)), module)
 
     def forward(self, *args):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         raise NotImplementedError("ModuleList is a container, not a layer: iterate over it in your forward()")
 
 
@@ -122,24 +127,31 @@ class ModuleDict(Module):
         return key in self._modules
 
     def keys(self):
+        """The names of the children."""
         return self._modules.keys()
 
     def values(self):
+        """The child modules."""
         return self._modules.values()
 
     def items(self):
+        """(name, module) pairs."""
         return self._modules.items()
 
     def pop(self, key):
+        """Remove the child under key and return it."""
         return self._modules.pop(key)
 
     def clear(self):
+        """Remove every child."""
         self._modules.clear()
 
     def update(self, modules):
+        """Add the (name, module) pairs of a mapping or iterable."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, module in items:
             self[key] = module
 
     def forward(self, *args):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         raise NotImplementedError("ModuleDict is a container, not a layer: pick modules from it in your forward()")

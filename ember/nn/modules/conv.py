@@ -46,6 +46,7 @@ class _ConvNd(Module):
 
     def reset_parameters(self):
         # PyTorch's default: kaiming_uniform_(a=sqrt(5)) for the kernel, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for bias
+        """Initialise the parameters again, as the constructor did."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
@@ -53,6 +54,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._dims:
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
@@ -78,20 +80,25 @@ class _ConvNd(Module):
 
 
 class Conv1d(_ConvNd):
+    """1-d convolution over (batch, channels, length) inputs, learnable filters and bias."""
     _dims = 1
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         self._check_input(input, "conv1d")
         return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
+    """2-d convolution over (batch, channels, height, width) inputs, learnable filters and bias."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         self._check_input(input, "conv2d")
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
+    """2-d transposed convolution (upsampling by the gradient of a convolution)."""
     _transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
@@ -100,6 +107,7 @@ class ConvTranspose2d(_ConvNd):
                          device, dtype, output_padding)
 
     def forward(self, input, output_size=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         self._check_input(input, "conv_transpose2d")
         output_padding = self.output_padding
         if output_size is not None:  # pick the output_padding that gives the asked-for size

@@ -8,10 +8,12 @@ from .module import Module
 
 
 class Identity(Module):
+    """Return the input unchanged (a placeholder layer)."""
     def __init__(self, *args, **kwargs):
         super().__init__()
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return input
 
 
@@ -29,15 +31,18 @@ class Linear(Module):
 
     def reset_parameters(self):
         # PyTorch's default: kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+        """Initialise the parameters again, as the constructor did."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if self.bias is not None:
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -57,32 +62,40 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
 class Flatten(Module):
+    """Merge dimensions start_dim..end_dim (by default all but the batch dimension)."""
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Unflatten(Module):
+    """Split dimension dim into the given sizes."""
     def __init__(self, dim, unflattened_size):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return input.unflatten(self.dim, self.unflattened_size)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

@@ -1,87 +1,113 @@
-"""Loss modules: each is F.<loss> with its settings (reduction, weight, ...) kept on the module."""
+"""Loss modules: each is F.<loss> with its settings (reduction, weight, ...) kept on the module.
+
+The constructors take PyTorch's arguments in PyTorch's order, the pre-1.0 ``size_average=`` / ``reduce=`` included:
+when either is given it decides ``reduction`` (with PyTorch's deprecation warning), as in PyTorch.
+"""
 from .. import functional as F
 from .module import Module
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        reduction = F.legacy_reduction(size_average, reduce, reduction)
         if reduction not in ("mean", "sum", "none", "batchmean"):
             raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
         self.reduction = reduction
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
 
 class MSELoss(_Loss):
+    """Mean squared error between input and target."""
     def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error between input and target."""
     def forward(self, input, target):
-        return F.l1_loss(input, target, self.reduction)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    def __init__(self, reduction="mean", beta=1.0):
-        super().__init__(reduction)
+    """Squared error below beta, absolute error above it."""
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input, target):
-        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
-class HuberLoss(_Loss):
+class HuberLoss(_Loss):  # newer than size_average: PyTorch never took the legacy flags here
+    """Squared error below delta, absolute error above it."""
     def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input, target):
-        return F.huber_loss(input, target, self.reduction, self.delta)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross-entropy of probabilities against 0/1 targets."""
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
+    """Binary cross-entropy of raw scores (logits), with the sigmoid inside for stability."""
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class NLLLoss(_WeightedLoss):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(weight, reduction)
+    """Negative log-likelihood of the target classes, from log-probabilities."""
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(weight, reduction)
+    """Cross-entropy of raw class scores (logits) against class indices or probabilities."""
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
 class KLDivLoss(_Loss):
-    def __init__(self, reduction="mean", log_target=False):
-        super().__init__(reduction)
+    """Kullback-Leibler divergence of target from input (input as log-probabilities)."""
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):
-        return F.kl_div(input, target, self.reduction, self.log_target)
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

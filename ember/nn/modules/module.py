@@ -35,6 +35,7 @@ class Module:
         object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
+        """The module's computation; call the module itself (module(x)) so that its hooks run."""
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):
@@ -60,6 +61,7 @@ class Module:
         return _add(self._backward_hooks, hook, prepend)
 
     def register_backward_hook(self, hook):
+        """Call hook(module, grad_input, grad_output) during backward (prefer register_full_backward_hook)."""
         raise RuntimeError("register_backward_hook is deprecated in PyTorch (it saw only the last op of a "
                            "layer); use register_full_backward_hook(hook), which sees the whole layer")
 
@@ -138,6 +140,7 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     def register_parameter(self, name, param):
+        """Register a Parameter (or None) under name."""
         if "." in name or not name:
             raise KeyError(f'parameter name can\'t contain "." or be empty, got "{name}"')
         if param is not None and not isinstance(param, Parameter):
@@ -147,6 +150,7 @@ class Module:
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
+        """Register a tensor that is state but not a parameter (e.g. running means), saved in state_dict if persistent."""
         if "." in name or not name:
             raise KeyError(f'buffer name can\'t contain "." or be empty, got "{name}"')
         if tensor is not None and not isinstance(tensor, Tensor):
@@ -158,6 +162,7 @@ class Module:
             self._non_persistent_buffers.add(name)
 
     def add_module(self, name, module):
+        """Register a child module under name."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if "." in name or not name:
@@ -168,6 +173,7 @@ class Module:
     register_module = add_module
 
     def get_submodule(self, target):
+        """The sub-module at a dotted path such as 'encoder.layers.0'."""
         module = self
         for part in target.split(".") if target else []:
             if part not in module._modules:
@@ -176,6 +182,7 @@ class Module:
         return module
 
     def get_parameter(self, target):
+        """The parameter at a dotted path such as 'fc.weight'."""
         module_path, _, name = target.rpartition(".")
         module = self.get_submodule(module_path)
         if name not in module._parameters:
@@ -184,6 +191,7 @@ class Module:
 
     # ---- walking the tree ------------------------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every module inside it."""
         memo = set() if memo is None else memo
         if remove_duplicate:
             if self in memo:
@@ -195,10 +203,12 @@ class Module:
                 yield from module.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
+        """This module and every module inside it."""
         for _, module in self.named_modules():
             yield module
 
     def named_children(self):
+        """(name, module) for the direct children."""
         seen = set()
         for name, module in self._modules.items():
             if module is not None and module not in seen:
@@ -206,6 +216,7 @@ class Module:
                 yield name, module
 
     def children(self):
+        """The direct child modules."""
         for _, module in self.named_children():
             yield module
 
@@ -221,21 +232,26 @@ class Module:
                 yield (f"{module_prefix}.{name}" if module_prefix else name), value
 
     def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, parameter) for every parameter, the children's included."""
         yield from self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
+        """Every parameter, the children's included: what an optimizer is given."""
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
     def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(dotted name, buffer) for every buffer, the children's included."""
         yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
+        """Every buffer, the children's included."""
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
     # ---- modes and gradients ---------------------------------------------------------------------
     def train(self, mode=True):
+        """Switch to training mode (dropout active, batch norm using batch statistics); returns self."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
@@ -243,14 +259,17 @@ class Module:
         return self
 
     def eval(self):
+        """Switch to evaluation mode (dropout off, batch norm using running statistics); returns self."""
         return self.train(False)
 
     def requires_grad_(self, requires_grad=True):
+        """Set requires_grad on every parameter; returns self."""
         for param in self.parameters():
             param.requires_grad_(requires_grad)
         return self
 
     def zero_grad(self, set_to_none=True):
+        """Clear the gradients (set to None by default) before the next backward."""
         for param in self.parameters():
             if param.grad is None:
                 continue
@@ -261,6 +280,7 @@ class Module:
                 param.grad.zero_()
 
     def apply(self, fn):
+        """Call fn on every sub-module and then on this module; returns self."""
         for module in self.children():
             module.apply(fn)
         fn(self)
@@ -280,22 +300,28 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
+        """Move and/or cast the parameters and buffers (device, dtype); returns self."""
         return self._convert(lambda t: t.to(*args, **kwargs) if t.is_floating_point() or
                              not _is_dtype_only(args, kwargs) else t)
 
     def float(self):
+        """Cast floating-point parameters and buffers to float32; returns self."""
         return self._convert(lambda t: t.float() if t.is_floating_point() else t)
 
     def double(self):
+        """Cast floating-point parameters and buffers to float64; returns self."""
         return self._convert(lambda t: t.double() if t.is_floating_point() else t)
 
     def half(self):
+        """Cast floating-point parameters and buffers to float16; returns self."""
         return self._convert(lambda t: t.half() if t.is_floating_point() else t)
 
     def cpu(self):
+        """Move parameters and buffers to the CPU; returns self."""
         return self._convert(lambda t: t.cpu())
 
     def cuda(self, device=None):
+        """Move parameters and buffers to a CUDA device; returns self."""
         return self._convert(lambda t: t.cuda(device))
 
     # ---- state -----------------------------------------------------------------------------------
@@ -347,6 +373,7 @@ class Module:
 
     # ---- printing --------------------------------------------------------------------------------
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return ""
 
     def _get_name(self):

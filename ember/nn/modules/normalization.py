@@ -40,6 +40,7 @@ class _BatchNorm(Module):
                              f"channels: input shape {list(input.shape)}")
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         self._check_input(input)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -52,6 +53,7 @@ class _BatchNorm(Module):
                             self.weight, self.bias, use_batch_stats, momentum, self.eps)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.has_bias}, track_running_stats={self.track_running_stats}")
 
@@ -76,6 +78,7 @@ class _InstanceNorm(_BatchNorm):
         super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=affine)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         batched = self._expected_dims[0]
         if input.ndim not in (batched - 1, batched):
             raise ValueError(f"expected {batched - 1}D or {batched}D input (got {input.ndim}D input)")
@@ -86,14 +89,17 @@ class _InstanceNorm(_BatchNorm):
 
 
 class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample over its length."""
     _expected_dims = (3,)
 
 
 class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each sample over its height and width."""
     _expected_dims = (4,)
 
 
 class GroupNorm(Module):
+    """Normalise groups of channels of each sample, with a learnable scale and shift per channel."""
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
         super().__init__()
         if num_channels % num_groups:
@@ -107,13 +113,16 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 class LayerNorm(Module):
+    """Normalise each sample over its last dimensions, with a learnable scale and shift."""
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
@@ -128,8 +137,10 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")

@@ -5,10 +5,12 @@ from .module import Module
 
 class _Pool(Module):
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return ", ".join(f"{k}={getattr(self, k)}" for k in self._shown)
 
 
 class MaxPool1d(_Pool):
+    """The maximum over each 1-d window."""
     _shown = ("kernel_size", "stride", "padding", "dilation", "ceil_mode")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
@@ -17,17 +19,21 @@ class MaxPool1d(_Pool):
         self.padding, self.dilation, self.return_indices, self.ceil_mode = padding, dilation, return_indices, ceil_mode
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
 
 class MaxPool2d(MaxPool1d):
+    """The maximum over each 2-d window."""
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
 
 
 class AvgPool1d(_Pool):
+    """The mean over each 1-d window."""
     _shown = ("kernel_size", "stride", "padding")
 
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
@@ -36,21 +42,25 @@ class AvgPool1d(_Pool):
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
 
 
 class AvgPool2d(AvgPool1d):
+    """The mean over each 2-d window."""
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                  divisor_override=None):
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
         self.divisor_override = divisor_override
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 
 
 class AdaptiveAvgPool2d(_Pool):
+    """Mean pooling to a fixed output size, whatever the input size."""
     _shown = ("output_size",)
 
     def __init__(self, output_size):
@@ -58,19 +68,23 @@ class AdaptiveAvgPool2d(_Pool):
         self.output_size = output_size
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
 class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    """Max pooling to a fixed output size, whatever the input size."""
     def __init__(self, output_size, return_indices=False):
         super().__init__(output_size)
         self.return_indices = return_indices
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class Upsample(Module):
+    """Resize images by a scale factor or to a size (nearest or bilinear)."""
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
         self.size, self.scale_factor, self.mode = size, (float(scale_factor) if isinstance(scale_factor, int)
@@ -78,33 +92,41 @@ class Upsample(Module):
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              self.recompute_scale_factor)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         which = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{which}, mode='{self.mode}'"
 
 
 class PixelShuffle(Module):
+    """Rearrange (C * r^2, H, W) into (C, H * r, W * r)."""
     def __init__(self, upscale_factor):
         super().__init__()
         self.upscale_factor = upscale_factor
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"upscale_factor={self.upscale_factor}"
 
 
 class PixelUnshuffle(Module):
+    """Rearrange (C, H * r, W * r) into (C * r^2, H, W)."""
     def __init__(self, downscale_factor):
         super().__init__()
         self.downscale_factor = downscale_factor
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         return f"downscale_factor={self.downscale_factor}"

@@ -65,6 +65,7 @@ class _CellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Initialise the parameters again, as the constructor did."""
         _uniform_reset(self)
 
     def _prepare(self, input, hx):
@@ -91,6 +92,7 @@ class _CellBase(Module):
         return input, checked, batched
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
             s += ", bias=False"
@@ -109,6 +111,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         x, (h,), batched = self._prepare(input, hx)
         h = rnn_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh, self.nonlinearity)
         return h if batched else h[0]
@@ -121,6 +124,7 @@ class LSTMCell(_CellBase):
         super().__init__("LSTM", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         x, (h, c), batched = self._prepare(input, hx if hx is not None else (None, None))
         h, c = lstm_step(F.linear(x, self.weight_ih, self.bias_ih), (h, c), self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h[0], c[0])
@@ -133,6 +137,7 @@ class GRUCell(_CellBase):
         super().__init__("GRU", input_size, hidden_size, bias, dtype)
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         x, (h,), batched = self._prepare(input, hx)
         h = gru_step(F.linear(x, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
         return h if batched else h[0]
@@ -167,6 +172,7 @@ class _RNNBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Initialise the parameters again, as the constructor did."""
         _uniform_reset(self)
 
     def flatten_parameters(self):
@@ -201,6 +207,7 @@ class _RNNBase(Module):
         return checked
 
     def forward(self, input, hx=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         if input.ndim not in (2, 3):
             raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
         batched = input.ndim == 3
@@ -238,6 +245,7 @@ class _RNNBase(Module):
         return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
@@ -253,6 +261,7 @@ class _RNNBase(Module):
 
 
 class RNN(_RNNBase):
+    """A multi-layer Elman RNN with tanh or relu, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         if nonlinearity not in ("tanh", "relu"):
@@ -262,11 +271,13 @@ class RNN(_RNNBase):
         self.nonlinearity = nonlinearity
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         s = super().extra_repr()
         return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
 
 
 class LSTM(_RNNBase):
+    """A multi-layer long short-term memory network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
@@ -276,6 +287,7 @@ class LSTM(_RNNBase):
 
 
 class GRU(_RNNBase):
+    """A multi-layer gated recurrent unit network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, device=None, dtype=None):
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)

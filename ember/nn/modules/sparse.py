@@ -7,8 +7,15 @@ from .module import Module
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, _weight=None, device=None, dtype=None):
+    """A lookup table: row i of the weight for each index i."""
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
+        if max_norm is not None or scale_grad_by_freq:
+            raise NotImplementedError("Embedding's max_norm and scale_grad_by_freq are not in ember: renormalise "
+                                      "the rows yourself under no_grad()")
+        # sparse=True: ember's gradients are dense; optim.SparseAdam reads the rows looked up from them
+        self.sparse = sparse
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise AssertionError("Padding_idx must be within num_embeddings")
@@ -21,18 +28,22 @@ class Embedding(Module):
                 with no_grad():
                     self.weight[padding_idx] = 0.0
         else:
-            self.weight = Parameter(_weight)
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
 
     def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
         pad = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None):
+    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
+                        scale_grad_by_freq=False, sparse=False):
+        """An Embedding whose weights are the given matrix (frozen unless freeze=False)."""
         rows, dim = embeddings.shape
-        module = cls(rows, dim, padding_idx=padding_idx, _weight=embeddings)
+        module = cls(rows, dim, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse, _weight=embeddings)
         module.weight.requires_grad_(not freeze)
         return module

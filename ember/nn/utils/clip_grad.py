@@ -1,5 +1,6 @@
 """Gradient clipping, in place on each parameter's .grad."""
 import math
+import warnings
 
 import numpy as np
 
@@ -36,3 +37,10 @@ def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [-clip_value, clip_value]."""
     for g in _grads(parameters):
         np.clip(g._data, -clip_value, clip_value, out=g._data)
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated (the name before PyTorch 0.4): use clip_grad_norm_."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of `torch.nn.utils.clip_grad_norm_`.",
+                  FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite)

@@ -46,6 +46,7 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
+    """The items of a dataset at the given indices."""
     def __init__(self, dataset, indices):
         self.dataset, self.indices = dataset, list(indices)
 
@@ -59,6 +60,7 @@ class Subset(Dataset):
 
 
 class ConcatDataset(Dataset):
+    """Several datasets, one after the other, as one."""
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:

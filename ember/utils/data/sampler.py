@@ -5,6 +5,7 @@ from ...random import multinomial, randint, randperm
 
 
 class Sampler:
+    """The base of samplers: an iterable of dataset indices."""
     def __init__(self, data_source=None):
         pass
 
@@ -13,6 +14,7 @@ class Sampler:
 
 
 class SequentialSampler(Sampler):
+    """The indices 0, 1, ..., len(data_source) - 1 in order."""
     def __init__(self, data_source):
         self.data_source = data_source
 
@@ -34,6 +36,7 @@ class RandomSampler(Sampler):
 
     @property
     def num_samples(self):
+        """How many indices one pass draws."""
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
     def __iter__(self):
@@ -70,6 +73,7 @@ class WeightedRandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
+    """The given indices, in a random order each pass."""
     def __init__(self, indices, generator=None):
         self.indices, self.generator = list(indices), generator
 

@@ -1,0 +1,58 @@
+"""Course programs of the PyTorch 0.3-1.x era, unchanged, under `ember run` and under PyTorch: the same output."""
+import gzip
+import os
+
+import numpy as np
+
+
+def test_variable_linear_regression(programs):
+    # float32 sums of squares: the losses may differ by a float32 rounding (1e-7 of the squares summed)
+    lines = programs.check("variable_linear_regression.py", rtol=1e-6, atol=1e-6)
+    assert lines[-1] == "True True False" and lines[-3].startswith("predict (after training) 4 7.9")
+
+
+def test_variable_char_rnn(programs):
+    lines = programs.check("variable_char_rnn.py")
+    assert lines[-1] == "Learning finished!" and lines[-2].startswith("predicted string: ihel")
+
+
+def test_bce_logistic_regression_with_size_average(programs):
+    lines = programs.check("bce_logistic_regression.py")
+    assert lines[-5].endswith("False") and "predict 7.0" in lines[-4] and lines[-4].endswith("True")
+
+
+def test_lbfgs_asgd_sgd_fit(programs):
+    lines = programs.check("lbfgs_fit.py", rtol=1e-7)
+    finals = {line.split()[0]: float(line.split()[-1]) for line in lines if "final" in line}
+    assert finals["LBFGS"] < finals["ASGD"] and finals["LBFGS"] < 1e-3
+
+
+def test_legacy_tensor_types(programs):
+    lines = programs.check("legacy_tensor_types.py")
+    assert "a float tensor" in lines
+
+
+def write_mnist(root, n_train=48, n_test=16, seed=0):
+    """Small MNIST-format files (28x28 uint8 images, gzipped IDX): each digit a bright block at its own place over
+    dim noise, so a small CNN can learn them."""
+    rng = np.random.default_rng(seed)
+    raw = os.path.join(root, "MNIST", "raw")
+    os.makedirs(raw)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        labels = rng.integers(0, 10, n).astype(np.uint8)
+        images = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for image, label in zip(images, labels):
+            row, col = divmod(int(label), 5)
+            image[4 + 12 * row:12 + 12 * row, 2 + 5 * col:6 + 5 * col] = 255
+        for kind, array, code in (("images-idx3", images, 3), ("labels-idx1", labels, 1)):
+            header = bytes([0, 0, 8, code]) + np.array(array.shape, ">u4").tobytes()
+            with gzip.open(os.path.join(raw, f"{prefix}-{kind}-ubyte.gz"), "wb") as f:
+                f.write(header + array.tobytes())
+
+
+def test_mnist_cnn_with_torchvision(programs):
+    write_mnist(programs.cwd)
+    # float32 convolutions summed in a different order: the printed losses agree to their 6th decimal place
+    lines = programs.check("mnist_cnn.py", ".", twin="torchvision_twin.py", atol=2e-6)
+    accuracy = [line for line in lines if line.startswith("Test set")]
+    assert len(accuracy) == 5 and "Accuracy: 15/16" in accuracy[-1]  # it learns the blocks
