@@ -1708,8 +1708,6 @@ DIFFERENT = {
                                      "Parameter wraps a Tensor"),
     "TensorDataset of a list": (TypeError, "torch fails calling .size() on the list (AttributeError); ember says "
                                            "TensorDataset takes Tensors"),
-    "save to missing directory": (FileNotFoundError, "the OS's own error (an OSError) names the path; torch wraps "
-                                                     "it in a RuntimeError"),
     "save to a directory": (IsADirectoryError, "the OS's own error; torch's RuntimeError comes from its C++ zip "
                                                "writer"),
 }
@@ -1717,9 +1715,5 @@ DIFFERENT = {
 # not yet as torch, because the fix belongs to a part another developer is rewriting (kept as strict xfails)
 PENDING = {
     "two ellipses": "indexing with `...` twice: the lead's indexing rewrite",
-    "save and load round trip": "ember.load leaves a file open (ResourceWarning): serialization.py",
-    "load state_dict into a wrong model": "ember.load leaves a file open (ResourceWarning): serialization.py",
     "load a whole module's state into optimizer": "ember.load leaves a file open (ResourceWarning): serialization.py",
-    "save of a requires_grad tensor keeps the flag": "ember.load leaves a file open: serialization.py",
-    "save and load a non-contiguous view": "ember.load leaves a file open: serialization.py",
 }

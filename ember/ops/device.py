@@ -55,7 +55,7 @@ def parse_to(args, kwargs):
             dt, dev = a.dtype, a.device
         elif isinstance(a, bool):
             flags.append(a)  # non_blocking, copy
-        elif isinstance(a, _backend.device) or isinstance(a, int) or (isinstance(a, str) and not _is_dtype_name(a)):
+        elif isinstance(a, (_backend.device, int, str)):  # a string is a device, as in torch: to("float32") is refused
             dev = a
         else:
             dt = a
