@@ -74,9 +74,10 @@ def target_device(location, map_location, flat=None):
     try:
         device = _backend.to_device(str(target))  # refuses a device this machine does not have, as torch
     except AssertionError:  # no GPU here: torch's words
-        raise LoadError("Attempting to deserialize object on a CUDA device but torch.cuda.is_available() is False. "
-                        "If you are running on a CPU-only machine, please use torch.load with "
-                        "map_location=torch.device('cpu') to map your storages to the CPU.") from None
+        raise LoadError(f"it holds tensors saved on {location!r}. Attempting to deserialize object on a CUDA device "
+                        "but torch.cuda.is_available() is False. If you are running on a CPU-only machine, please "
+                        "use torch.load with map_location=torch.device('cpu') to map your storages to the CPU "
+                        "(ember.load(path, map_location='cpu'))") from None
     except (RuntimeError, TypeError) as error:
         raise LoadError(f"it holds tensors saved on {location!r}, which ember cannot place on {target!r} "
                         f"({error}); pass map_location='cpu' to load them on the CPU") from None

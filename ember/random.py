@@ -599,7 +599,10 @@ def bernoulli(input, p=None, generator=None):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false: bernoulli's probabilities "
                            "must lie in [0, 1]; squash scores first, e.g. with sigmoid()")
     out = _empty(input._data.shape, input._data.dtype)
-    return fill_bernoulli(out, input if p is None else p, generator)
+    device = None if isinstance(input._data, np.ndarray) else input.device
+    if p is None and device is not None:
+        input = input.cpu()  # drawn on the host, as every device's draws are, then moved
+    return _done(fill_bernoulli(out, input if p is None else p, generator), False, device)
 
 
 def multinomial(input, num_samples, replacement=False, generator=None):

@@ -17,7 +17,7 @@ second derivatives come out right too.
 """
 import numpy as np
 
-from .._backend import get_array_module
+from .._backend import c_contiguous, get_array_module
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
@@ -53,7 +53,7 @@ def im2col(x, kernel, stride, padding, dilation, groups):
     if out_hw[0] <= 0 or out_hw[1] <= 0:
         raise RuntimeError(f"Calculated output size {list(out_hw)} is too small: the kernel {list(kernel)} (dilation "
                            f"{list(dilation)}) is larger than the padded input {[h + 2 * padding[0], w + 2 * padding[1]]}")
-    padded = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)) if any(padding) else x
+    padded = get_array_module(x).pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2)) if any(padding) else x
     cols = get_array_module(x).empty((c, kernel[0], kernel[1], n, *out_hw), x.dtype)
     channels_first = padded.transpose(1, 0, 2, 3)
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
@@ -68,7 +68,7 @@ def col2im(dcols, x_shape, kernel, stride, padding, dilation, out_hw):
     dxp = get_array_module(dcols).zeros((c, n, h + 2 * padding[0], w + 2 * padding[1]), dcols.dtype)
     for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
         dxp[:, :, rows, columns] += d[:, i, j]
-    return np.ascontiguousarray(dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3))
+    return c_contiguous(dxp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w].transpose(1, 0, 2, 3))
 
 
 def _columns(y, groups):
@@ -80,7 +80,7 @@ def _columns(y, groups):
 def _images(m, n, out_hw):
     """(groups, O/groups, N*H*W) -> (N, O, H, W), contiguous as PyTorch's results are (one copy: cheaper than
     N small matrix products that would write it in place)."""
-    return np.ascontiguousarray(m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3))
+    return c_contiguous(m.reshape(-1, n, *out_hw).transpose(1, 0, 2, 3))
 
 
 def weight_grad(x, grad, kernel, stride, padding, dilation, groups):
@@ -202,8 +202,8 @@ def window_max(x, kernel, stride, padding, dilation, ceil_mode):
         if best is None:
             best, position = candidate, get_array_module(x).zeros(candidate.shape, np.int16)
             continue
-        position = np.where(candidate > best, np.int16(i * kernel[1] + j), position)  # where="better" is 8x slower
-        best = np.maximum(best, candidate)
+        position = get_array_module(x).where(candidate > best, np.int16(i * kernel[1] + j), position)  # where="better" is 8x slower
+        best = get_array_module(x).maximum(best, candidate)
     return best, position, out_hw
 
 
@@ -212,7 +212,7 @@ def _pad_for_windows(x, kernel, stride, padding, dilation, out_hw, fill):
     extra = [max(0, (o - 1) * st + d * (k - 1) + 1 - (s + 2 * p)) for o, st, d, k, s, p in
              zip(out_hw, stride, dilation, kernel, x.shape[2:], padding)]
     if any(padding) or any(extra):
-        x = np.pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
+        x = get_array_module(x).pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
                    constant_values=fill)
     return x
 

@@ -42,6 +42,7 @@ the state is each sequence's state at its own last step, in either direction.
 """
 import numpy as np
 
+from .._backend import get_array_module
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
@@ -55,8 +56,8 @@ class _ON_ARRAYS:
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(_sigmoid)
     relu = staticmethod(lambda a: np.maximum(a, 0))
-    cat = staticmethod(np.concatenate)
-    stack = staticmethod(np.stack)
+    cat = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).concatenate(arrays, axis))
+    stack = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).stack(arrays, axis))
     constant = staticmethod(lambda a: a)
 
 
@@ -219,13 +220,13 @@ class Recurrence(Op):
     @staticmethod
     def forward(ctx, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
         if h0 is None:
-            h0 = np.zeros((gi.shape[1], w_hh.shape[1]), gi.dtype)
+            h0 = get_array_module(gi).zeros((gi.shape[1], w_hh.shape[1]), gi.dtype)
         if c0 is None and mode == "LSTM":
-            c0 = np.zeros_like(h0)
+            c0 = get_array_module(h0).zeros(h0.shape, h0.dtype)
         outputs, h, c, saved = _run(_ON_ARRAYS, gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
         ctx.mode, ctx.reverse = mode, reverse
         ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, mask, (outputs, saved))
-        return np.stack(outputs + [h] + ([c] if mode == "LSTM" else []))
+        return _ON_ARRAYS.stack(outputs + [h] + ([c] if mode == "LSTM" else []))
 
     @staticmethod
     def backward(ctx, grad):

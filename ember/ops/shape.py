@@ -1035,8 +1035,8 @@ def repeat_interleave(a, repeats, dim=None):
                            f"{counts.shape[0]} and input.size(0) = {a._data.shape[axis]}")
     if counts.size and counts.min() < 0:
         raise RuntimeError("repeats can not be negative")
-    xp = get_array_module(a._data)
-    return index_select(a, axis, xp.repeat(xp.arange(a._data.shape[axis]), counts))
+    counts = _backend.move(counts, _backend.CPU)  # the index is built on the host; index_select moves it
+    return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
 
 
 def meshgrid(*tensors, indexing="ij"):
