@@ -1324,7 +1324,8 @@ def _refuse_overlap(array, other=None, repeats_allowed=False):
     if not isinstance(other, Tensor):
         return
     b = other._data
-    if b is array or (b.base is None and array.base is None) or not np.may_share_memory(array, b):
+    if b is array or (b.base is None and array.base is not b) or (array.base is None and b.base is not array) \
+            or not np.may_share_memory(array, b):  # (a fresh array overlaps only its own views: no NumPy call)
         return
     spans = _dense_span(array), _dense_span(b)
     if None in spans:  # not both dense: torch does not try to decide either
