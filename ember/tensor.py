@@ -1470,7 +1470,8 @@ def _setitem(self, key, value):
         return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
-    _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value)
+    # (the region written was checked above: an expanded tensor may take a value where it has no repeats)
+    _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value, repeats_allowed=True)
 
 
 def _cast_error(self, value):

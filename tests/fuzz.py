@@ -177,6 +177,11 @@ def _inplace_other(rng, shapes):
     return {} if ok else None
 
 
+def _apart(a, b):
+    """b, or a clone of it when it shares memory with a."""
+    return b.clone() if np.may_share_memory(a.detach().numpy(), b.detach().numpy()) else b
+
+
 def _positive(t):
     return t * t + 0.5
 
@@ -247,8 +252,10 @@ OPS = {
     "matmul_self": (1, _two_d, lambda L, a: a @ a.mT),
     # in place (on intermediates, views of them, views of views)
     "mul_": (1, _scalar, lambda L, a, c: a.mul_(c)),
-    "add_": (2, _inplace_other, lambda L, a, b: a.add_(b)),
-    "mul_tensor_": (2, _inplace_other, lambda L, a, b: a.mul_(b)),
+    # (b cloned when it shares a's memory: torch updates element by element, so an operand that overlaps the
+    # target reads values already overwritten; torch calls such overlap undefined, NumPy buffers it)
+    "add_": (2, _inplace_other, lambda L, a, b: a.add_(_apart(a, b))),
+    "mul_tensor_": (2, _inplace_other, lambda L, a, b: a.mul_(_apart(a, b))),
     "clamp_": (1, _any, lambda L, a: a.clamp_(-0.5, 0.8)),
     "sigmoid_": (1, _any, lambda L, a: a.sigmoid_()),
     "exp_": (1, _any, lambda L, a: a.mul_(0.5).exp_()),

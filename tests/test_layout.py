@@ -39,6 +39,8 @@ OPS = {
     "sum_dim": lambda x: x["perm"].sum(0),
     "sum_keepdim": lambda x: x["a"].sum(1, keepdim=True),
     "mean": lambda x: x["mt"].mean(1),
+    "prod_dim": lambda x: x["perm"].prod(2),
+    "logsumexp_dim": lambda x: x["a"].transpose(1, 2).logsumexp(0),
     "max_dim": lambda x: x["a"].max(2)[0],
     "softmax": lambda x: x["a"].softmax(1),
     "log_softmax": lambda x: x["mt"].log_softmax(1),

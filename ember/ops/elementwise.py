@@ -574,7 +574,8 @@ class Maximum(Op):
         a, b = ctx.saved_tensors
         tie = a._data == b._data
         half = where(_wrap(tie), grad * 0.5, grad)
-        return keep_where(half, tie | (a._data > b._data)), keep_where(half, tie | (a._data < b._data))
+        # masked where the other side won, as torch: with a NaN neither side "lost", and both get the gradient
+        return keep_where(half, ~(a._data < b._data)), keep_where(half, ~(a._data > b._data))
 
 
 class Atan2(Op):
@@ -627,7 +628,7 @@ class Minimum(Op):
         a, b = ctx.saved_tensors
         tie = a._data == b._data
         half = where(_wrap(tie), grad * 0.5, grad)
-        return keep_where(half, tie | (a._data < b._data)), keep_where(half, tie | (a._data > b._data))
+        return keep_where(half, ~(a._data > b._data)), keep_where(half, ~(a._data < b._data))
 
 
 class Where(Op):

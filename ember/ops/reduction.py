@@ -75,7 +75,7 @@ class Mean(Op):
 class Prod(Op):
     @staticmethod
     def forward(ctx, a, axis, keepdim):
-        out = np.prod(a, axis=axis, keepdims=keepdim)
+        out = c_contiguous(np.prod(a, axis=axis, keepdims=keepdim))  # torch's prod result is contiguous
         ctx.axis = axis
         ctx.save_for_backward(a, out)
         return out
