@@ -1470,8 +1470,7 @@ def _setitem(self, key, value):
         return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
-    # (the region written was checked above: an expanded tensor may take a value where it has no repeats)
-    _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value, repeats_allowed=True)
+    _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value)
 
 
 def _cast_error(self, value):
