@@ -12,10 +12,11 @@ import numpy as np
 from .. import _backend
 from .._backend import as_array, c_contiguous, dtype_of, get_array_module, normalize_dim, to_dtype
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
 from .._backend import int_arg, require_float
-from .shape import gather
+from .shape import cat, gather
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -88,6 +89,14 @@ class Prod(Op):
         if not (a._data == 0).any():
             return grad * _spread(out, a.shape, axes) / a, None, None
         # with zeros, out / a is 0/0: multiply the products before and after each element instead
+        if STATE.enabled:  # create_graph: the same products from differentiable ops, so a second derivative exists
+            t = a.reshape(-1) if ctx.axis is None else a
+            axis = 0 if ctx.axis is None else ctx.axis
+            n = t.shape[axis]
+            one = t.narrow(axis, 0, 1) * 0 + 1
+            before = cat([one, t.narrow(axis, 0, n - 1)], axis).cumprod(axis)  # the elements before i
+            after = cat([t.narrow(axis, 1, n - 1), one], axis).flip(axis).cumprod(axis).flip(axis)  # after i
+            return grad * (before * after).reshape(a.shape), None, None
         data = a._data.reshape(-1) if ctx.axis is None else a._data
         axis = 0 if ctx.axis is None else ctx.axis
         ones = np.ones_like(_slice(data, 0, 1, axis))

@@ -375,3 +375,16 @@ def test_maximum_and_minimum_send_a_nan_gradient_to_both_sides_as_torch():
         return a.grad, b.grad
 
     same(program)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_prod_through_zeros_has_a_second_derivative_as_torch(dim):
+    """Found by the random programs: prod's gradient where an input is 0 was computed on arrays, so it had no graph."""
+    def program(lib):
+        a = lib.tensor(np.array([[0.0, 2.0, -1.5], [1.2, 0.0, 0.0], [0.5, 3.0, 2.0]]), requires_grad=True)
+        out = a.prod() if dim is None else a.prod(dim)
+        (g,) = lib.autograd.grad(out.sum(), a, create_graph=True)
+        (g * g).sum().backward()
+        return g, a.grad
+
+    same(program)
