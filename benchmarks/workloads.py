@@ -90,21 +90,19 @@ def _digits():
     return x, y, [w.astype(np.float32) for w in weights]
 
 
-def _w2_tensor_library(torch):
+def _time_digits_sgd(torch, make_model):
+    """Time 20 epochs of SGD on the digits (batch 64); make_model() -> (forward, parameters). Seconds per step."""
     x_all, y_all, weights = _digits()
     x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
 
     def train(epochs):
-        model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
-        with torch.no_grad():
-            for p, w in zip(model.parameters(), weights):
-                p.copy_(torch.tensor(w))
-        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        forward, params = make_model(torch, weights)
+        optimizer = torch.optim.SGD(params, lr=0.1)
         for _ in range(epochs):
             for start in range(0, len(x_all), 64):
                 xb, yb = x_all[start:start + 64], y_all[start:start + 64]
                 optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(model(xb), yb)
+                loss = torch.nn.functional.cross_entropy(forward(xb), yb)
                 loss.backward()
                 optimizer.step()
         return loss.item()
@@ -116,6 +114,16 @@ def _w2_tensor_library(torch):
     return (clock() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
 
 
+def _linear_mlp(torch, weights):
+    model = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), weights):
+            p.copy_(torch.tensor(w))
+    return model, model.parameters()
+
+
+def _w2_tensor_library(torch):
+    return _time_digits_sgd(torch, _linear_mlp)
 
 
 WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "unit": "us",
@@ -126,27 +134,13 @@ WORKLOADS["W2"] = {"what": "digits MLP 64-128-10, SGD, batch 64, per step", "uni
 # W2r: W2's model written as the notes write models: raw tensors, relu(x @ W1 + b1) @ W2 + b2 with W stored
 # (in, out), SGD on the four tensors. Same data, weights, order and steps as W2: the same loss.
 # ----------------------------------------------------------------------------
+def _raw_mlp(torch, weights):
+    w1, b1, w2, b2 = [torch.tensor(w.T.copy() if w.ndim == 2 else w, requires_grad=True) for w in weights]
+    return (lambda x: torch.relu(x @ w1 + b1) @ w2 + b2), [w1, b1, w2, b2]
+
+
 def _w2r_tensor_library(torch):
-    x_all, y_all, weights = _digits()
-    x_all, y_all = torch.tensor(x_all), torch.tensor(y_all)
-
-    def train(epochs):
-        w1, b1, w2, b2 = [torch.tensor(w.T.copy() if w.ndim == 2 else w, requires_grad=True) for w in weights]
-        optimizer = torch.optim.SGD([w1, b1, w2, b2], lr=0.1)
-        for _ in range(epochs):
-            for start in range(0, len(x_all), 64):
-                xb, yb = x_all[start:start + 64], y_all[start:start + 64]
-                optimizer.zero_grad()
-                loss = torch.nn.functional.cross_entropy(torch.relu(xb @ w1 + b1) @ w2 + b2, yb)
-                loss.backward()
-                optimizer.step()
-        return loss.item()
-
-    steps_per_epoch = -(-1437 // 64)
-    train(1)  # warm-up
-    start = clock()
-    loss = train(20)
-    return (clock() - start) / (20 * steps_per_epoch), f"loss = {loss:.5f}"
+    return _time_digits_sgd(torch, _raw_mlp)
 
 
 WORKLOADS["W2r"] = {"what": "digits MLP as raw tensors (x @ W + b), SGD, per step", "unit": "us",

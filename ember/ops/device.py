@@ -64,10 +64,6 @@ def parse_to(args, kwargs):
     return dt, dev, copy
 
 
-def _is_dtype_name(text):
-    return text.replace("torch.", "").replace("ember.", "") in _backend._NAMES
-
-
 # ----------------------------------------------------------------------------
 # ops on tensors of different devices
 # ----------------------------------------------------------------------------

@@ -672,24 +672,17 @@ class GetItem(Op):
 def _unsqueezed_strides(out, a, key):
     """NumPy gives the new axes of x[:, None] stride 0; PyTorch indexes left to right, so each None is an
     unsqueeze of the input dim that follows it at that point: stride = that dim's size x stride (1 at the end)."""
-    new_strides, i = [], 0
+    strides = list(out.strides)
+    ellipsis = a.ndim - sum(1 for k in key if k is not None and k is not Ellipsis)  # dims an Ellipsis stands for
+    i = position = 0  # the next input dim, the next output dim
     for k in key:
         if k is None:
-            new_strides.append(a.shape[i] * a.strides[i] if i < a.ndim else a.itemsize)
-        elif k is Ellipsis:
-            i += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
-        else:
-            i += 1
-    strides, new = list(out.strides), iter(new_strides)
-    position = 0
-    for k in key:  # the output positions of the new axes
-        if k is None:
-            strides[position] = next(new)
+            strides[position] = a.shape[i] * a.strides[i] if i < a.ndim else a.itemsize
             position += 1
         elif k is Ellipsis:
-            position += a.ndim - sum(1 for j in key if j is not None and j is not Ellipsis)
-        elif isinstance(k, slice):
-            position += 1
+            i, position = i + ellipsis, position + ellipsis
+        else:  # an integer removes its dim from the output, a slice keeps it
+            i, position = i + 1, position + isinstance(k, slice)
     return get_array_module(out).lib.stride_tricks.as_strided(out, out.shape, strides)
 
 
