@@ -1468,6 +1468,18 @@ def _setitem(self, key, value):
                                f"broadcast to indexing result of shape {list(take(self._data, key).shape)}") from None
         _bump_version(self)
         return
+    if isinstance(key, tuple) and all(k is None or k is Ellipsis or isinstance(k, (int, slice)) for k in key):
+        # torch's setitem with a basic key: take the view, then copy into it. The write lands in the region only
+        # (an expanded tensor may be written where the region has no repeated elements), and the base's history
+        # gets a CopySlices node for exactly that region.
+        region = self[key]
+        if isinstance(value, Tensor):
+            region.copy_(value)
+        elif isinstance(value, np.ndarray):
+            region.copy_(Tensor(value))
+        else:
+            region.fill_(value)
+        return
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
     _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value)

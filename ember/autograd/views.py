@@ -95,6 +95,12 @@ def check_inplace(view):
     if base._requires_grad and base.grad_fn is None:
         raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation. "
                            "Wrap the update in `with ember.no_grad():`, or work on a clone().")
+    if view.grad_fn is None and not view._requires_grad and base.grad_fn is not None and \
+            base._vc[0] != info.version:
+        # made before its base required grad, not used since: torch has not made its grad_fn yet, so it looks at
+        # it as a leaf that requires grad (the base's history is given to a view when it is next used)
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation. Use the view "
+                           "(or take it again) after its base changed, or work on a clone().")
     if info.multi_output is not None:
         raise RuntimeError(f"{info.multi_output} is a view and is being modified inplace. This view is "
                            "the output of a function that returns multiple views. Such functions do not allow the "

@@ -110,6 +110,8 @@ def flatten(a, start_dim=0, end_dim=-1):
     start, end = normalize_dim(start_dim, a.ndim), normalize_dim(end_dim, a.ndim)
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:  # nothing to merge: torch returns the tensor itself, not a view of it
+        return a
     shape = a._data.shape
     return reshape(a, shape[:start] + (-1,) + shape[end + 1:])
 

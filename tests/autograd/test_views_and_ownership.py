@@ -388,3 +388,56 @@ def test_prod_through_zeros_has_a_second_derivative_as_torch(dim):
         return g, a.grad
 
     same(program)
+
+
+# ---- found by the random programs (tests/fuzz.py), second round ------------------------------------------------
+def test_setitem_writes_only_its_region_of_an_expanded_tensor():
+    """torch's setitem is a view then copy_: an expand may be written where the region has no repeats."""
+    def program(lib):
+        a = f64(lib, [[0.5, 2.0]], requires_grad=True)
+        base = a * 3.0
+        wide = base.expand(2, 1, 2)
+        wide[1:] = 1.25  # the region is one row of the memory: no element written twice
+        other = base.expand(3, 2)
+        other[1] = f64(lib, [3.0, 4.0]) * a[0]
+        (base * f64(lib, [[1.0, -2.0]])).sum().backward()
+        return base, wide, a.grad
+    same(program)
+
+
+def test_a_view_made_before_its_base_required_grad_is_a_leaf_to_an_in_place_op():
+    """torch gives such a view its history when it is next used; an in-place op before that refuses it."""
+    def untouched(lib):
+        w = f64(lib, [1.0, 2.0], requires_grad=True)
+        x = lib.zeros(3, 4, dtype=lib.float64)
+        row = x[0]
+        x[1] = w.sum()
+        row.mul_(2)
+        return row
+
+    def used_first(lib):
+        w = f64(lib, [1.0, 2.0], requires_grad=True)
+        x = lib.zeros(3, 4, dtype=lib.float64)
+        row = x[0]
+        x[1] = w.sum()
+        doubled = row * 2  # the view is used: it gets the base's history
+        row.add_(1)
+        (x * doubled.sum()).sum().backward()
+        return x, w.grad
+
+    same(untouched)
+    same(used_first)
+
+
+def test_flatten_of_a_one_dimensional_range_is_the_tensor_itself():
+    """torch's flatten returns the tensor, not a view, when start_dim == end_dim; so no view check runs."""
+    def program(lib):
+        a = f64(lib, [1.0, 2.0], requires_grad=True)
+        y = a * 2
+        piece = y.split(1)[1]
+        y[0::2] = 1.25
+        flat = piece.flatten()
+        return flat is piece, y
+    same(program)
+    x = ember.zeros(2, 3)
+    assert x.flatten(1, 1) is x and x.flatten(0, -1) is not x
