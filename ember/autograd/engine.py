@@ -50,7 +50,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in _as_tuple(inputs):
             capture.setdefault(_key(t), None)
     owners = _Owners()
-    FINAL_CALLBACKS.append([])
+    callbacks = []
+    FINAL_CALLBACKS.append(callbacks)
     try:
         found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
         if found is not None:
@@ -60,7 +61,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     _accumulate(t, g, create_graph, owners)
                     if POST_ACCUMULATE_HOOKS:
                         _post_accumulate(t)
-        _run_final_callbacks()
+        if callbacks:
+            _run_final_callbacks()
     finally:
         FINAL_CALLBACKS.pop()
 
@@ -78,10 +80,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     capture = {_key(t): None for t in inputs}
-    FINAL_CALLBACKS.append([])
+    callbacks = []
+    FINAL_CALLBACKS.append(callbacks)
     try:
         found = run_backward(outputs, grads, retain_graph, create_graph, capture)
-        _run_final_callbacks()
+        if callbacks:
+            _run_final_callbacks()
     finally:
         FINAL_CALLBACKS.pop()
     result = []
@@ -173,7 +177,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
     Leaves are counted like nodes: a leaf's hooks and its ``.grad`` see the sum of everything it
     receives, once, when its last consumer has run (PyTorch's AccumulateGrad node).
     """
-    pending = {}  # node or leaf -> gradient of its output, summed over consumers so far
+    pending = {}  # node or leaf -> gradient of its output, summed over the consumers that have run so far
     if owners is None:
         owners = _Owners()
     roots, leaf_roots = [], []
@@ -195,13 +199,13 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
     for leaf in dict.fromkeys(leaf_roots):
         if dependencies.get(leaf, 0) == 0:
             _leaf_done(leaf, pending.pop(leaf), capture, create_graph, owners)
-    ready = [n for n in dict.fromkeys(roots) if dependencies[n] == 0]
+    # (node, the gradient of its output) for each node whose consumers have all run
+    ready = [(n, pending.pop(n)) for n in dict.fromkeys(roots) if dependencies[n] == 0]
     previous_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
         while ready:
-            node = ready.pop()
-            grad_out = pending.pop(node, None)
+            node, grad_out = ready.pop()
             if needed is not None and node not in needed:
                 grad_out = None
             if grad_out is None:  # nothing reached this node (or it leads nowhere asked for): nor do its inputs
@@ -228,17 +232,24 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
             for target, g, shape in zip(node._next, input_grads, node._shapes):
                 if target is None:
                     continue
-                if g is not None:  # add to what the target's other consumers sent
-                    if g._data.shape != shape:
-                        g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
-                    pending[target] = pending[target] + g if target in pending else g
+                if g is not None and g._data.shape != shape:
+                    g = _sum_to(g, shape, node)  # broadcasting stretched this input: sum back to its shape
                 left = dependencies[target] - 1
-                dependencies[target] = left
-                if left == 0:
-                    if isinstance(target, Tensor):
-                        _leaf_done(target, pending.pop(target, None), capture, create_graph, owners)
+                if left:  # other consumers still to come: keep the partial sum
+                    dependencies[target] = left
+                    if g is not None:
+                        pending[target] = pending[target] + g if target in pending else g
+                    continue
+                if target in pending:  # the last consumer: add what the others sent
+                    earlier = pending.pop(target)
+                    g = earlier if g is None else earlier + g
+                if isinstance(target, Tensor):
+                    if capture is None and g is not None and not LEAF_HOOKS and not POST_ACCUMULATE_HOOKS:
+                        _accumulate(target, g, create_graph, owners)  # (the common case of _leaf_done, inline)
                     else:
-                        ready.append(target)
+                        _leaf_done(target, g, capture, create_graph, owners)
+                else:
+                    ready.append((target, g))
     finally:
         STATE.enabled = previous_mode
     return capture
