@@ -25,9 +25,16 @@ class MatMul(Op):
     def backward(ctx, grad):  # d(ab)/da = grad b^T, d(ab)/db = a^T grad
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad @ b.mT if need_a else None
-        grad_b = a.mT @ grad if need_b else None
+        # ops applied directly, as in Linear.backward (not `grad @ b.mT`: no operator dispatch, no view
+        # bookkeeping for a transpose that nothing writes into); batch dims broadcast as in forward
+        grad_a = MatMul.apply(grad, Permute.apply(b, _swap_last(b.ndim))) if need_a else None
+        grad_b = MatMul.apply(Permute.apply(a, _swap_last(a.ndim)), grad) if need_b else None
         return grad_a, grad_b
+
+
+def _swap_last(ndim):
+    """The permutation that transposes the last two dims (x.mT)."""
+    return tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
 
 
 class Linear(Op):
