@@ -10,6 +10,7 @@ module that made ``x`` and creates arrays with it. See docs/devices.md.
 import builtins
 import ctypes
 import functools
+import math
 import operator
 import os
 import sys
@@ -324,7 +325,16 @@ def add_at(out, key, value):
     """``out[key] += value`` where key may repeat a position (every repeat adds): np.add.at on the host;
     CuPy's ufuncs have no ``.at``, its cupyx.scatter_add does the same on the GPU."""
     if type(out) is np.ndarray:
-        np.add.at(out, key, value)
+        rows = key[0] if type(key) is tuple and len(key) == 1 else key
+        if (type(rows) is np.ndarray and rows.dtype.kind == "i" and out.ndim > 1 and out.flags.c_contiguous
+                and np.shape(value) == rows.shape + out.shape[1:]):
+            # rows of a matrix picked by integer indices (an embedding's backward): np.add.at is ~8x faster
+            # on a flat array, so add element by element at row * width + column. Same order, same sums.
+            width = math.prod(out.shape[1:])
+            flat = (rows.astype(np.intp).reshape(-1, 1) * width + np.arange(width)).reshape(-1)
+            np.add.at(out.reshape(-1), flat, np.reshape(value, -1))
+        else:
+            np.add.at(out, key, value)
     else:
         cuda_runtime().scatter_add(out, key, value)
 
