@@ -22,6 +22,7 @@ from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
 from .shape import IndexAdd, cat
+from .elementwise import masked
 
 
 def out_size(size, kernel, stride, padding, dilation, ceil_mode=False):
@@ -254,10 +255,11 @@ class MaxPool2d(Op):
         dx = _pad_for_windows(xp.zeros(ctx.x_shape, g.dtype), kernel, stride, padding, dilation, out_hw, 0)
         overlapping = any(st < d * (k - 1) + 1 for st, d, k in zip(stride, dilation, kernel))
         for i, j, (rows, columns) in offsets(kernel, stride, dilation, out_hw):
+            # masked, not multiplied by the mask: a NaN from a window goes to its maximum only, as in torch
             if overlapping:
-                dx[:, :, rows, columns] += xp.where(ctx.position == i * kernel[1] + j, g, 0)
+                dx[:, :, rows, columns] += masked(g, ctx.position == i * kernel[1] + j)
             else:  # every position is read by one window and offset at most: write in place
-                np.multiply(ctx.position == i * kernel[1] + j, g, out=dx[:, :, rows, columns])
+                masked(g, ctx.position == i * kernel[1] + j, out=dx[:, :, rows, columns])
         if dx.shape != ctx.x_shape:
             dx = xp.ascontiguousarray(dx[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w])
         return _wrap(dx), None, None, None, None, None

