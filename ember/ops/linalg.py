@@ -1,4 +1,5 @@
 """Matrix products: one MatMul op (batched, broadcast), and PyTorch's named forms on top of it."""
+import math
 import string
 
 import numpy as np
@@ -48,7 +49,10 @@ class Linear(Op):
     def forward(ctx, x, w, b):
         ctx.save_for_backward(x, w)
         ctx.x_shape = x.shape
-        out = x @ w.T
+        if x.ndim > 2:  # one matrix product over all leading dims (NumPy loops over them, slowly when strided)
+            out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        else:
+            out = x @ w.T
         if b is not None:
             out += b
         return out
