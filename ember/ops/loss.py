@@ -4,6 +4,7 @@ import numpy as np
 from .._backend import as_array, get_array_module
 
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
 from .elementwise import Mul, Sub
 from .reduction import Softmax
@@ -90,14 +91,20 @@ class CrossEntropy(Op):
         ctx.index, w = class_weights(target, weight, ignore_index, x.dtype)
         out, ctx.scale = weighted_reduction(-logp[ctx.index], w, reduction, x.dtype)
         ctx.save_for_backward(x)
+        ctx.logp = logp
         return out
 
     @staticmethod
     def backward(ctx, grad):  # d/dx_ic = (softmax(x)_ic - [c == target_i]) * w_i (/ total for mean)
         (x,) = ctx.saved_tensors
+        per_sample = grad.reshape(-1, 1) if grad.ndim else grad  # reduction="none": one upstream value per row
+        if not STATE.enabled:  # a plain backward: on arrays, softmax = exp(forward's log-probabilities), as torch
+            d = get_array_module(ctx.logp).exp(ctx.logp)
+            d[ctx.index] -= 1
+            d *= per_sample._data * ctx.scale[:, None]
+            return _wrap(d), None, None, None, None
         onehot = get_array_module(x._data).zeros(x._data.shape, x._data.dtype)
         onehot[ctx.index] = 1
         p = Softmax.apply(x, 1)  # recomputed as an op, so that a second derivative sees through it
-        per_sample = grad.reshape(-1, 1) if grad.ndim else grad  # reduction="none": one upstream value per row
         coef = Mul.apply(per_sample, _wrap(ctx.scale[:, None]))  # ops applied directly: one dtype throughout
         return Mul.apply(Sub.apply(p, _wrap(onehot)), coef), None, None, None, None
