@@ -428,12 +428,12 @@ def _sum_to(g, shape, node):
             f"Function {node.name()} returned an invalid gradient - got {list(gshape)} "
             f"but expected shape compatible with {list(shape)}"
         )
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = g.sum(dim=axes, keepdim=True)
-    if lead:
-        g = g.reshape(shape)
-    return g
+    from ..ops.reduction import Sum  # (the ops import autograd: imported here, once it is all loaded)
+    stretched = tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if not stretched:  # only leading axes (a bias added to a batch): one sum gives the shape
+        return Sum.apply(g, tuple(range(lead)), False)
+    g = Sum.apply(g, tuple(range(lead)) + stretched, True)  # ops applied directly: this runs on every broadcast
+    return g.reshape(shape) if lead else g
 
 
 def _accumulate(leaf, g, create_graph, owners):

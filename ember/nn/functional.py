@@ -403,18 +403,19 @@ def _check_targets(labels, n_classes, ignore_index):
 
 def _check_class_targets(input, target, weight):
     """Class-index losses: PyTorch's checks of the target's dtype and batch size and the weight's length."""
-    if input.ndim == 0:
+    shape, target_shape, target_dtype = input._data.shape, target._data.shape, target._data.dtype
+    if not shape:
         raise RuntimeError("cross_entropy/nll_loss expect scores of shape (C,) or (N, C, ...), got a 0-d tensor")
-    if target._data.dtype.kind == "f":
-        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target._data.dtype)}: "
+    if target_dtype.kind == "f":
+        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target_dtype)}: "
                            "class-index targets must be int64; convert them, e.g. target.long()")
-    if target._data.dtype not in (np.int64, np.uint8):
+    if target_dtype != np.int64 and target_dtype != np.uint8:
         raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{torch_scalar_name(target._data.dtype)}; convert it, e.g. target.long()")
-    if input.ndim >= 2 and target.ndim >= 1 and target.shape[0] != input.shape[0]:
-        raise ValueError(f"Expected input batch_size ({input.shape[0]}) to match target batch_size "
-                         f"({target.shape[0]}): one class index per row of scores")
-    n_classes = input.shape[0 if input.ndim == 1 else 1]
+                           f"{torch_scalar_name(target_dtype)}; convert it, e.g. target.long()")
+    if len(shape) >= 2 and target_shape and target_shape[0] != shape[0]:
+        raise ValueError(f"Expected input batch_size ({shape[0]}) to match target batch_size "
+                         f"({target_shape[0]}): one class index per row of scores")
+    n_classes = shape[0 if len(shape) == 1 else 1]
     if weight is not None:
         if weight.ndim != 1 or weight.shape[0] != n_classes:
             raise RuntimeError(f"weight tensor should be defined either for all {n_classes} classes or no classes but "
@@ -454,11 +455,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     require_float("log_softmax_lastdim_kernel_impl", input._data)
-    if input.ndim == 0 or target._data.dtype.kind != "f" or target.shape != input.shape:
+    shape, target_shape = input._data.shape, target._data.shape
+    if not shape or target._data.dtype.kind != "f" or target_shape != shape:
         _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
-    class_dim = 0 if input.ndim == 1 else 1
-    n_classes = input.shape[class_dim]
-    if label_smoothing == 0 and input.ndim == 2 and target.ndim == 1 and target._data.dtype.kind in "iu":
+    class_dim = 0 if len(shape) == 1 else 1
+    n_classes = shape[class_dim]
+    if label_smoothing == 0 and len(shape) == 2 and len(target_shape) == 1 and target._data.dtype.kind in "iu":
         _check_targets(target._data, n_classes, ignore_index)  # the common case, as one node
         return _loss.CrossEntropy.apply(input, target._data, None if weight is None else weight._data,
                                         ignore_index, _reduction(reduction))

@@ -72,14 +72,15 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter (set to None by default) before the next backward."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
+            for p in group["params"]:  # (the ._grad slot: parameters are leaves, and None needs no checks)
+                grad = p._grad
+                if grad is None:
                     continue
                 if set_to_none:
-                    p.grad = None
+                    p._grad = None
                 else:
-                    p.grad.detach_()
-                    p.grad._data.fill(0)
+                    grad.detach_()
+                    grad._data.fill(0)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; closure re-evaluates the loss if given."""
@@ -90,9 +91,10 @@ class Optimizer:
         self._opt_called = True  # (learning-rate schedulers check that step() came first)
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p._grad
+                if grad is None:
                     continue
-                grad = p.grad._data
+                grad = grad._data
                 self._update(p._data, -grad if group.get("maximize") else grad, self.state[p], group)
                 _bump_version(p)
         return loss
