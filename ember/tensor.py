@@ -447,22 +447,32 @@ class Tensor:
     __hash__ = object.__hash__
 
     # ---- operators ---------------------------------------------------------------------------
+    # A float tensor with a Python number needs no dtype promotion: such operators go straight to the op (the
+    # notes' loop is made of them); everything else takes the full path through ops/elementwise.py.
     def __add__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+            return _ew.Add.apply(self, other)
         return _ew.add(self, other)
 
     def __radd__(self, other):
         return _ew.add(other, self)
 
     def __sub__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+            return _ew.Sub.apply(self, other)
         return _ew.sub(self, other)
 
     def __rsub__(self, other):
         return _ew.sub(other, self)
 
     def __mul__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+            return _ew.MulScalar.apply(self, other)
         return _ew.mul(self, other)
 
     def __rmul__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+            return _ew.MulScalar.apply(self, other)  # k * a == a * k exactly
         return _ew.mul(other, self)
 
     def __truediv__(self, other):
@@ -484,6 +494,8 @@ class Tensor:
         return _ew.remainder(other, self)
 
     def __pow__(self, other):
+        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+            return _ew.PowScalar.apply(self, other)
         return _ew.pow(self, other)
 
     def __rpow__(self, other):
@@ -1206,7 +1218,9 @@ class Tensor:
 
     def fill_(self, value):
         """Fill with one value in place."""
-        if isinstance(value, Tensor):
+        if type(value) is int or type(value) is float:  # (the common case first: zero_() and friends)
+            pass
+        elif isinstance(value, Tensor):
             if value._data.ndim:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                                    f"{value._data.ndim} dimensions; fill with value.item() or use copy_()")

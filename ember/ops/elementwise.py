@@ -509,7 +509,7 @@ class KeepWhere(Op):
 
 def keep_where(grad, keep):
     """grad where keep (an array of bools, or one bool), else 0; differentiable in grad."""
-    return KeepWhere.apply(grad, np.asarray(keep) if type(keep) is bool else keep)
+    return KeepWhere.apply(grad, keep)
 
 
 class Relu(Op):
@@ -526,19 +526,32 @@ class Relu(Op):
 
 
 class LeakyRelu(Op):
+    """result=True (leaky_relu_, in place): saves the output instead of the input, as torch's LeakyReluBackward1."""
+
     @staticmethod
-    def forward(ctx, a, slope):
-        ctx.save_for_backward(a)
-        ctx.slope = slope
-        return np.where(a > 0, a, a * slope)
+    def forward(ctx, a, slope, result=False):
+        out = np.where(a > 0, a, a * slope)
+        ctx.save_for_backward(out if result else a)  # the output's sign is the input's while slope >= 0
+        ctx.slope, ctx.result = slope, result
+        return out
 
     @staticmethod
     def backward(ctx, grad):  # 1 where a > 0, else the slope
         (a,) = ctx.saved_tensors
-        return where(_wrap(a._data > 0), grad, grad * ctx.slope), None
+        if ctx.result and ctx.slope < 0:
+            raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("leaky_relu"))
+        return where(_wrap(a._data > 0), grad, grad * ctx.slope), None, None
+
+    def name(self):
+        return f"LeakyReluBackward{int(self.result)}"
 
     def detail(self):
         return f"slope {self.slope:g}"
+
+
+_NEGATIVE_SLOPE_IN_PLACE = ("In-place {0} backward calculation is triggered with a negative slope which is not "
+                            "supported: the output of an in-place {0} with a negative slope does not tell which "
+                            "inputs were negative; call the out-of-place version instead.")
 
 
 def leaky_relu(a, negative_slope=0.01):
@@ -546,15 +559,30 @@ def leaky_relu(a, negative_slope=0.01):
 
 
 class Softplus(Op):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0)  # log(1 + e^a) without overflow
+    """log(1 + e^(beta a)) / beta; with a threshold (F.softplus's), a itself where beta a > threshold."""
 
     @staticmethod
-    def backward(ctx, grad):  # d(log(1 + e^a))/da = sigmoid(a): smooth everywhere, also at 0
+    def forward(ctx, a, beta=1, threshold=None):
+        ctx.save_for_backward(a)
+        ctx.beta, ctx.threshold = beta, threshold
+        z = a * beta if beta != 1 else a
+        out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
+        if beta != 1:
+            with np.errstate(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
+                out = out / beta
+        return out if threshold is None else np.where(z > threshold, a, out)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(log(1 + e^(beta a)) / beta)/da = sigmoid(beta a): smooth everywhere, also at 0
         (a,) = ctx.saved_tensors
-        return grad * a.sigmoid()
+        beta, threshold = ctx.beta, ctx.threshold
+        z = a * beta if beta != 1 else a
+        if threshold is None:
+            return grad * z.sigmoid()
+        # 1 above the threshold; torch's second derivative is 0 from the threshold on (z < threshold is strict)
+        below = z._data < threshold
+        smooth = grad * where(_wrap(below), z, z.detach()).sigmoid()
+        return where(_wrap(z._data > threshold), grad, smooth), None, None
 
 
 class Erf(Op):
