@@ -196,11 +196,14 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
     dependencies = _count_dependencies(roots)
     # grad() and backward(inputs=...) run only the nodes that lead to what was asked for, as torch does
     needed = None if capture is None else _leading_to(dependencies, capture)
-    for leaf in dict.fromkeys(leaf_roots):
+    for leaf in dict.fromkeys(leaf_roots) if leaf_roots else ():
         if dependencies.get(leaf, 0) == 0:
             _leaf_done(leaf, pending.pop(leaf), capture, create_graph, owners)
     # (node, the gradient of its output) for each node whose consumers have all run
-    ready = [(n, pending.pop(n)) for n in dict.fromkeys(roots) if dependencies[n] == 0]
+    if len(roots) == 1:  # (the usual loss.backward())
+        ready = [(roots[0], pending.pop(roots[0]))] if dependencies[roots[0]] == 0 else []
+    else:
+        ready = [(n, pending.pop(n)) for n in dict.fromkeys(roots) if dependencies[n] == 0]
     previous_mode = STATE.enabled
     STATE.enabled = create_graph
     try:
