@@ -339,6 +339,20 @@ def add_at(out, key, value):
         cuda_runtime().scatter_add(out, key, value)
 
 
+def update(ufunc, target, value):
+    """target = ufunc(target, value), written into target's memory (x -= y and friends on arrays).
+
+    On a one-element array (the notes' scalar w, its gradient), NumPy's in-place call costs about 0.65 us more than
+    computing the result out of place and copying it back: 1.1 us against 0.45 us. Same dtypes only there, so the
+    result needs no cast.
+    """
+    if target.size == 1 and type(target) is np.ndarray and type(value) is np.ndarray and \
+            value.dtype == target.dtype and value.size == 1:
+        target[...] = ufunc(target, value)
+    else:
+        ufunc(target, value, out=target)
+
+
 def c_contiguous(x):
     """x as a C-ordered array: itself when it already is (np.asarray(x, order="C") refuses GPU arrays)."""
     x = as_array(x)

@@ -1399,7 +1399,7 @@ def _inplace_arith(self, other, ufunc, op):
         value = _ew.scalar_or_tensor(other)
         value = value._data if isinstance(value, Tensor) else value
     try:
-        ufunc(self._data, value, out=self._data)
+        _backend.update(ufunc, self._data, value)
     except TypeError:  # NumPy refuses e.g. float into an integer tensor; or the tensors are on two devices
         if not (isinstance(other, Tensor) and type(value) is not type(self._data)):
             raise _cast_error(self, value) from None

@@ -30,7 +30,7 @@ import numpy as np
 
 from . import views
 from .grad_mode import STATE
-from .._backend import as_array, get_array_module
+from .._backend import as_array, get_array_module, update
 from ..tensor import Tensor, _wrap
 
 
@@ -462,7 +462,7 @@ def _accumulate(leaf, g, create_graph, owners):
         grad._data = as_array(grad._data + g._data, grad._data.dtype)  # (NumPy gives 0-d sums as scalars)
         owners.seen.add(id(grad._data))
     else:
-        grad._data += g._data
+        update(np.add, grad._data, g._data)  # grad._data += g._data
 
 
 def _keep_retained(node, grad_out):

@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (PyTorch's SGD)."""
 import numpy as np
 
+from .._backend import update
 from ..tensor import _wrap
 from .optimizer import Optimizer, _check
 
@@ -31,4 +32,4 @@ class SGD(Optimizer):
                 buf *= momentum
                 buf += (1 - group["dampening"]) * grad
             grad = grad + momentum * buf if group["nesterov"] else buf
-        param -= group["lr"] * grad
+        update(np.subtract, param, group["lr"] * grad)  # param -= lr * grad
