@@ -714,6 +714,291 @@ class Where(Op):
 
 
 # ----------------------------------------------------------------------------
+# activations: one op each, saving for backward what torch saves, so that an
+# in-place change afterwards is refused exactly when torch refuses it
+# (nn.functional calls them; Relu, LeakyRelu, Softplus, Sigmoid, Tanh are above)
+# ----------------------------------------------------------------------------
+def _sigmoid_of(a):
+    """1 / (1 + e^-a) on an array; exp of -|a| never overflows (as Sigmoid.forward)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0, 1, e) / (1 + e)
+
+
+def _erf_of(a):
+    """erf on an array (Erf.forward's computation, without saving anything)."""
+    if type(a) is not np.ndarray:
+        return cuda_runtime().erf(a)
+    return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
+
+
+class Elu(Op):
+    """scale * a where a > 0, else scale * alpha * (e^(input_scale a) - 1): elu, selu (and celu, below).
+
+    result=True (the in-place forms): saves the output instead of the input, as torch's EluBackward1.
+    """
+
+    @staticmethod
+    def forward(ctx, a, alpha, scale, input_scale, result):
+        ctx.neg_coef, ctx.scale, ctx.input_scale, ctx.result = alpha * scale, scale, input_scale, result
+        with np.errstate(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
+            out = np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
+        ctx.save_for_backward(out if result else a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/da = scale where a > 0, else neg_coef * input_scale * e^(input_scale a) = input_scale * (out + neg_coef)
+        # (torch: a <= 0 takes the exponential side; its second derivative there is strict, 0 at a = 0: keep_where)
+        (saved,) = ctx.saved_tensors
+        k, s = ctx.neg_coef, ctx.input_scale
+        negative = saved._data <= 0
+        if ctx.result:
+            if k < 0:
+                raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
+            slope = (keep_where(saved, saved._data < 0) + k) * s
+        else:
+            slope = (keep_where(saved, saved._data < 0) * s).exp() * (s * k)
+        return grad * where(_wrap(negative), slope, ctx.scale), None, None, None, None
+
+    def name(self):
+        return f"{type(self).__name__}Backward{int(self.result)}"
+
+
+class Celu(Elu):
+    """celu(a, alpha) = elu(a, alpha, scale 1, input_scale 1 / alpha): the same op under torch's name."""
+
+
+class Hardtanh(Op):
+    """a clipped to [lo, hi] (hardtanh, relu6)."""
+
+    @staticmethod
+    def forward(ctx, a, lo, hi):
+        ctx.save_for_backward(a)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 strictly inside (lo, hi), 0 at and beyond the bounds
+        (a,) = ctx.saved_tensors
+        return keep_where(grad, (a._data > ctx.lo) & (a._data < ctx.hi)), None, None
+
+
+class Threshold(Op):
+    """value where a <= threshold, else a. inplace only names the node (torch's ThresholdBackward1)."""
+
+    @staticmethod
+    def forward(ctx, a, threshold, value, inplace):
+        ctx.save_for_backward(a)
+        ctx.threshold, ctx.inplace = a.dtype.type(threshold), inplace  # compared in a's dtype, as torch
+        return np.where(a <= ctx.threshold, a.dtype.type(value), a)
+
+    @staticmethod
+    def backward(ctx, grad):  # 0 where a <= threshold (replaced by a constant), else 1
+        (a,) = ctx.saved_tensors
+        return keep_where(grad, ~(a._data <= ctx.threshold)), None, None, None
+
+    def name(self):
+        return f"ThresholdBackward{int(self.inplace)}"
+
+
+class RreluWithNoise(Op):
+    """rrelu: a * noise in training (noise: 1 where a > 0, else drawn from U(lower, upper)); in eval mode a
+    leaky_relu with the mean slope. result=True (rrelu_): saves the output, as torch's RreluWithNoiseBackward1."""
+
+    @staticmethod
+    def forward(ctx, a, noise, lower, upper, training, result):
+        ctx.slope, ctx.result = (lower + upper) / 2, result
+        ctx.noise = noise if training and upper - lower > 1e-6 else None  # (torch's test for a random slope)
+        out = a * noise if training else np.where(a > 0, a, a * ctx.slope)
+        ctx.save_for_backward(out if result else a)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = noise in training, else 1 where a > 0 and the mean slope elsewhere
+        (saved,) = ctx.saved_tensors
+        if ctx.noise is not None:
+            return grad * _wrap(ctx.noise), None, None, None, None, None
+        if ctx.result and ctx.slope < 0:
+            raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("leaky_relu"))
+        return where(_wrap(saved._data > 0), grad, grad * ctx.slope), None, None, None, None, None
+
+    def name(self):
+        return f"RreluWithNoiseBackward{int(self.result)}"
+
+
+class Gelu(Op):
+    """a * Phi(a), Phi the standard normal CDF; approximate='tanh': Phi(a) ~ (1 + tanh(c (a + 0.044715 a^3))) / 2."""
+
+    SQRT1_2, PDF = math.sqrt(0.5), 1 / math.sqrt(2 * math.pi)
+    TANH_C, KAPPA = math.sqrt(2 / math.pi), 0.044715
+
+    @staticmethod
+    def forward(ctx, a, approximate):
+        ctx.save_for_backward(a)
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            return 0.5 * a * (1 + np.tanh(Gelu.TANH_C * (a + Gelu.KAPPA * (a * a * a))))
+        return a * 0.5 * (1 + _erf_of(a * Gelu.SQRT1_2))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            # d/da = (1 + t) / 2 + a / 2 * (1 - t^2) * c (1 + 3 kappa a^2), t = tanh(c (a + kappa a^3))
+            t = ((a + a * a * a * Gelu.KAPPA) * Gelu.TANH_C).tanh()
+            inner = (a * a * (3 * Gelu.KAPPA) + 1) * Gelu.TANH_C
+            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * inner), None
+        # d/da = Phi(a) + a phi(a), phi(a) = e^(-a^2 / 2) / sqrt(2 pi)
+        cdf = (Erf.apply(a * Gelu.SQRT1_2) + 1) * 0.5
+        pdf = (a * a * -0.5).exp() * Gelu.PDF
+        return grad * (cdf + a * pdf), None
+
+
+class Silu(Op):
+    """a * sigmoid(a)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * _sigmoid_of(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = s + a s (1 - s) = s (1 + a (1 - s)), s = sigmoid(a)
+        (a,) = ctx.saved_tensors
+        s = a.sigmoid()
+        return grad * s * (1 + a * (1 - s))
+
+
+class Mish(Op):
+    """a * tanh(softplus(a))."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))  # softplus without overflow
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = t + a sigmoid(a) (1 - t^2), t = tanh(softplus(a))
+        (a,) = ctx.saved_tensors
+        t = Softplus.apply(a).tanh()
+        return grad * (t + a * a.sigmoid() * (1 - t * t))
+
+
+class LogSigmoid(Op):
+    """log(sigmoid(a)) = min(a, 0) - log(1 + e^-|a|), without overflow."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da log(sigmoid(a)) = 1 - sigmoid(a) = sigmoid(-a)
+        (a,) = ctx.saved_tensors
+        return grad * (-a).sigmoid()
+
+
+class Hardsigmoid(Op):
+    """min(max(a + 3, 0), 6) / 6."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):  # 1/6 strictly inside (-3, 3), else 0
+        (a,) = ctx.saved_tensors
+        return keep_where(grad, (a._data > -3) & (a._data < 3)) / 6
+
+
+class Hardswish(Op):
+    """a * hardsigmoid(a) = a * min(max(a + 3, 0), 6) / 6."""
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d/da = 0 up to -3, a/3 + 1/2 strictly inside (-3, 3), 1 from 3 on (torch's sides); its derivative, 1/3,
+        # is carried by a/3 inside only, so the second derivative is torch's too
+        (a,) = ctx.saved_tensors
+        x = a._data
+        inside = (x > -3) & (x < 3)
+        constant = np.where(inside, 0.5, np.where(x <= -3, 0.0, 1.0))  # (a NaN gets 1, as in torch)
+        return grad * (keep_where(a, inside) / 3 + _wrap(constant.astype(x.dtype)))
+
+
+class Softshrink(Op):
+    """a - lambd above lambd, a + lambd below -lambd, 0 between."""
+
+    @staticmethod
+    def forward(ctx, a, lambd):
+        ctx.save_for_backward(a)
+        ctx.lambd = lambd
+        return np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))  # (a * 0 keeps a NaN)
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 outside [-lambd, lambd], 0 inside
+        (a,) = ctx.saved_tensors
+        return keep_where(grad, (a._data < -ctx.lambd) | (a._data > ctx.lambd)), None
+
+
+class Hardshrink(Op):
+    """a outside [-lambd, lambd], 0 inside."""
+
+    @staticmethod
+    def forward(ctx, a, lambd):
+        ctx.save_for_backward(a)
+        ctx.lambd = lambd
+        return np.where((a >= -lambd) & (a <= lambd), 0, a)
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 outside [-lambd, lambd], 0 inside
+        (a,) = ctx.saved_tensors
+        return keep_where(grad, (a._data < -ctx.lambd) | (a._data > ctx.lambd)), None
+
+
+class Glu(Op):
+    """The gated linear unit: a's first half along dim times sigmoid of its second half."""
+
+    @staticmethod
+    def forward(ctx, a, dim):
+        ctx.save_for_backward(a)
+        ctx.dim = dim
+        first, second = np.split(a, 2, axis=dim)
+        return first * _sigmoid_of(second)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/d first = s, d/d second = first * s (1 - s), s = sigmoid(second)
+        from .shape import cat
+        (a,) = ctx.saved_tensors
+        first, second = a.chunk(2, ctx.dim)
+        s = second.sigmoid()
+        return cat([grad * s, grad * first * s * (1 - s)], ctx.dim), None
+
+
+class PreluKernel(Op):
+    """a where a > 0, else weight * a (the weight already shaped to broadcast along the channels)."""
+
+    @staticmethod
+    def forward(ctx, a, weight):
+        ctx.save_for_backward(a, weight)
+        return np.where(a > 0, a, weight * a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1 where a > 0, else weight; d/dweight = a where a <= 0, else 0
+        a, weight = ctx.saved_tensors
+        need_a, need_weight = ctx.needs_input_grad
+        positive = a._data > 0
+        grad_a = where(_wrap(positive), grad, grad * weight) if need_a else None
+        grad_weight = keep_where(grad * a, ~positive) if need_weight else None  # the engine sums it to weight's shape
+        return grad_a, grad_weight
+
+
+# ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
 def _check_alpha(a, b, alpha):
