@@ -15,11 +15,13 @@ from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
-from ..random import bernoulli
-from ..tensor import _broadcastable, _wrap
+from ..random import _gen, _uniform01, bernoulli
+from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
-           "hardtanh", "logsigmoid", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
+           "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink",
+           "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
+           "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
            "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -199,14 +201,20 @@ softmax = _rd.softmax
 log_softmax = _rd.log_softmax
 
 
-def _result(input, out, inplace):
-    """inplace=True writes the result into input, with autograd's in-place rules (PyTorch's relu_ and kin)."""
-    return input.copy_(out) if inplace else out
+def _apply(input, compute, inplace):
+    """compute(input); inplace=True writes it into input with autograd's in-place rules, as Tensor.relu_ does
+    (the op runs on a clone, and input takes the op's node as its history)."""
+    return _inplace(input, compute) if inplace else compute(input)
 
 
 def relu(input, inplace=False):
     """max(x, 0) for each element."""
-    return _result(input, _ew.relu(input), inplace)
+    return _apply(input, _ew.relu, inplace)
+
+
+def relu_(input):
+    """relu in place."""
+    return relu(input, inplace=True)
 
 
 def relu6(input, inplace=False):
@@ -215,51 +223,217 @@ def relu6(input, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """clamp's values, but PyTorch's gradient: 1 strictly inside (min, max), 0 at the bounds (clamp passes it)."""
+    """x limited to [min_val, max_val]; the gradient is 1 strictly inside, 0 at the bounds (clamp passes it)."""
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
     if input._data.dtype.kind in "iu":  # integers stay integers, as in PyTorch
-        return _result(input, input.clamp(math.ceil(min_val), math.floor(max_val)), inplace)
-    inside = (input > min_val) & (input < max_val)
-    return _result(input, where(inside, input, input.clamp(min_val, max_val).detach()), inplace)
+        return _apply(input, lambda x: x.clamp(math.ceil(min_val), math.floor(max_val)), inplace)
+    return _apply(input, lambda x: _ew.Hardtanh.apply(x, min_val, max_val), inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh in place."""
+    return hardtanh(input, min_val, max_val, inplace=True)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x."""
     require_float("leaky_relu", input._data)
-    return _result(input, _ew.leaky_relu(input, negative_slope), inplace)
+    # in place, torch saves the output (LeakyReluBackward1): a later change to it is refused
+    return _apply(input, lambda x: _ew.LeakyRelu.apply(x, negative_slope, inplace), inplace)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu in place."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def _elu(op, input, alpha, scale, input_scale, inplace):
+    return _apply(input, lambda x: op.apply(x, alpha, scale, input_scale, inplace), inplace)
 
 
 def elu(input, alpha=1.0, inplace=False):
     """x where x > 0, else alpha * (exp(x) - 1)."""
     require_float("elu", input._data)
-    return _result(input, where(input > 0, input, alpha * _ew.expm1(input.clamp(max=0))), inplace)  # no exp of big x
+    return _elu(_ew.Elu, input, alpha, 1.0, 1.0, inplace)
+
+
+def elu_(input, alpha=1.0):
+    """elu in place."""
+    return elu(input, alpha, inplace=True)
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with SELU's self-normalising constants (alpha 1.6733, scale 1.0507)."""
+    require_float("selu", input._data)
+    return _elu(_ew.Elu, input, SELU_ALPHA, SELU_SCALE, 1.0, inplace)
+
+
+def selu_(input):
+    """selu in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    require_float("celu", input._data)
+    return _elu(_ew.Celu, input, alpha, 1.0, 1.0 / alpha, inplace)
+
+
+def celu_(input, alpha=1.0):
+    """celu in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky relu: in training each x <= 0 gets its own slope drawn from U(lower, upper), in eval
+    mode the mean slope (lower + upper) / 2."""
+    if lower > upper:
+        raise RuntimeError("Lower bound should be less than or equal to the upper bound")
+    require_float("rrelu", input._data)
+    noise = _rrelu_noise(input, lower, upper) if training else None
+    return _apply(input, lambda x: _ew.RreluWithNoise.apply(x, noise, lower, upper, training, inplace), inplace)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu in place."""
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def _rrelu_noise(input, lower, upper):
+    """torch's draws: one 64-bit uniform per element x <= 0 in memory order, r = u * (upper - lower) + lower in
+    double (lower and upper first rounded to the input's dtype), then rounded to the dtype; 1 elsewhere."""
+    data = input._data
+    dt = data.dtype.type
+    lower, upper = float(dt(lower)), float(dt(upper))
+    flat = input.detach().cpu()._data.reshape(-1)  # (the draws are made on the CPU, as ember's random stream)
+    negative = ~(flat > 0) & ~np.isnan(flat)  # x <= 0
+    noise = np.ones(flat.shape, data.dtype)
+    noise[negative] = _uniform01(_gen(None), int(negative.sum()), np.float64) * (upper - lower) + lower
+    return _backend.like(noise.reshape(data.shape), data)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """value where x <= threshold, else x."""
+    return _threshold(input, threshold, value, inplace)
+
+
+def threshold_(input, threshold, value):
+    """threshold in place."""
+    return _threshold(input, threshold, value, True)
+
+
+def _threshold(input, threshold, value, inplace):  # (inside threshold(), the name threshold is the number)
+    if input._data.dtype == np.bool_:
+        raise NotImplementedError("\"threshold_cpu\" not implemented for 'Bool'")
+    return _apply(input, lambda x: _ew.Threshold.apply(x, threshold, value, inplace), inplace)
 
 
 def gelu(input, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF (approximate='tanh' for the tanh formula)."""
-    if approximate == "tanh":
-        return 0.5 * input * (1 + (math.sqrt(2 / math.pi) * (input + 0.044715 * input ** 3)).tanh())
-    if approximate != "none":
+    if approximate not in ("none", "tanh"):
         raise RuntimeError(f"approximate argument must be either none or tanh, got {approximate!r}")
-    return 0.5 * input * (1 + _ew.erf(input * (1 / math.sqrt(2))))
+    require_float("gelu", input._data)
+    return _ew.Gelu.apply(input, approximate)
 
 
 def silu(input, inplace=False):
     """x * sigmoid(x)."""
     require_float("silu", input._data)
-    return _result(input, input * input.sigmoid(), inplace)
+    return _apply(input, _ew.Silu.apply, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    require_float("mish", input._data)
+    return _apply(input, _ew.Mish.apply, inplace)
+
+
+def hardsigmoid(input, inplace=False):
+    """A piecewise-linear sigmoid: min(max(x + 3, 0), 6) / 6."""
+    require_float("hardsigmoid", input._data)
+    return _apply(input, _ew.Hardsigmoid.apply, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * hardsigmoid(x): 0 below -3, x above 3, x (x + 3) / 6 between."""
+    require_float("hardswish", input._data)
+    return _apply(input, _ew.Hardswish.apply, inplace)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """log(1 + exp(beta * x)) / beta, a smooth relu."""
-    scaled = input * beta if beta != 1 else input
-    smooth = _ew.softplus(scaled) if beta == 1 else _ew.softplus(scaled) / beta
-    return where(scaled > threshold, input, smooth)  # linear above the threshold, as in PyTorch
+    """log(1 + exp(beta * x)) / beta, a smooth relu (x itself where beta * x > threshold)."""
+    require_float("softplus", input._data)
+    return _ew.Softplus.apply(input, beta, threshold)
 
 
 def logsigmoid(input):
     """log(sigmoid(x)), computed stably."""
     require_float("log_sigmoid", input._data)
-    return -_ew.softplus(-input)
+    return _ew.LogSigmoid.apply(input)
+
+
+def softsign(input):
+    """x / (1 + |x|)."""
+    return input / (input.abs() + 1)  # torch's own composition: the same nodes, the same saved tensors
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - input.tanh()  # torch's own composition
+
+
+def softshrink(input, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    require_float("softshrink", input._data)
+    if not lambd >= 0:
+        limit = np.finfo(input._data.dtype).max
+        raise RuntimeError(f"lambda must be in range [0, {limit:g}] for input dtype "
+                           f"{torch_scalar_name(input._data.dtype)}, but found {lambd:g}")
+    return _ew.Softshrink.apply(input, lambd)
+
+
+def hardshrink(input, lambd=0.5):
+    """0 for x in [-lambd, lambd], else x."""
+    require_float("hardshrink", input._data)
+    return _ew.Hardshrink.apply(input, lambd)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: split x in two halves a, b along dim; a * sigmoid(b)."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = _backend.normalize_dim(dim, input.ndim)
+    if input.shape[dim] % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {input.shape[dim]}")
+    require_float("glu", input._data)
+    return _ew.Glu.apply(input, dim)
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight * x, with one learnable slope (weight of size 1) or one per channel (dim 1)."""
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"prelu(): argument 'weight' (position 2) must be Tensor, not {type(weight).__name__}")
+    if weight.ndim > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}")
+    if input.dtype != weight.dtype:
+        raise RuntimeError(f"prelu: Type promoting not supported. Got {torch_scalar_name(input._data.dtype)} and "
+                           f"{torch_scalar_name(weight._data.dtype)}")
+    require_float("prelu", input._data)
+    if weight.numel() == 1:
+        weight = weight.reshape(())
+    else:
+        channels = input.shape[1] if input.ndim > 1 else 1
+        if channels != weight.numel():
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
+                               f"{weight.numel()} and channel size = {channels}.")
+        weight = weight.reshape((1, channels) + (1,) * (input.ndim - 2))  # one slope per channel, broadcast
+    return _ew.PreluKernel.apply(input, weight)
 
 
 # ----------------------------------------------------------------------------

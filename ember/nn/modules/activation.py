@@ -2,9 +2,15 @@
 from ... import creation
 from ..._backend import ArgumentError
 from .. import functional as F, init
+
+_init = init  # (PReLU's init argument shadows the module inside its __init__)
 from ..parameter import Parameter
 from .linear import Linear
 from .module import Module
+
+
+def _inplace_repr(module):
+    return ", inplace=True" if module.inplace else ""
 
 
 class ReLU(Module):
@@ -31,6 +37,10 @@ class ReLU6(Module):
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.relu6(input, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return "inplace=True" if self.inplace else ""
 
 
 class Sigmoid(Module):
@@ -60,7 +70,7 @@ class LeakyReLU(Module):
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}{_inplace_repr(self)}"
 
 
 class ELU(Module):
@@ -76,7 +86,7 @@ class ELU(Module):
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}{_inplace_repr(self)}"
 
 
 class GELU(Module):
@@ -103,6 +113,10 @@ class SiLU(Module):
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.silu(input, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return "inplace=True" if self.inplace else ""
 
 
 class Softplus(Module):
@@ -134,7 +148,7 @@ class Hardtanh(Module):
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
-        return f"min_val={self.min_val}, max_val={self.max_val}"
+        return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_repr(self)}"
 
 
 class LogSigmoid(Module):
@@ -142,6 +156,186 @@ class LogSigmoid(Module):
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.logsigmoid(input)
+
+
+class SELU(Module):
+    """scale * elu(x, alpha) with SELU's self-normalising constants."""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.selu(input, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(Module):
+    """x where x > 0, else alpha * (exp(x / alpha) - 1)."""
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"alpha={self.alpha}{_inplace_repr(self)}"
+
+
+class Mish(Module):
+    """x * tanh(softplus(x))."""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.mish(input, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardswish(Module):
+    """x * hardsigmoid(x). (torch prints no settings for it, inplace included.)"""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.hardswish(input, self.inplace)
+
+
+class Hardsigmoid(Module):
+    """min(max(x + 3, 0), 6) / 6. (torch prints no settings for it, inplace included.)"""
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.tanhshrink(input)
+
+
+class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """0 for x in [-lambd, lambd], else x."""
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return str(self.lambd)
+
+
+class Threshold(Module):
+    """value where x <= threshold, else x."""
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"threshold={self.threshold}, value={self.value}{_inplace_repr(self)}"
+
+
+class GLU(Module):
+    """The gated linear unit: halves a, b of x along dim; a * sigmoid(b)."""
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """x where x > 0, else a * x with a learnable slope a: one for all channels, or one per channel (dim 1)."""
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(creation.empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+        if device is not None:  # made on the CPU, then moved
+            self.to(device)
+
+    def reset_parameters(self):
+        """Set every slope back to init."""
+        _init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """Randomized leaky relu: in training a slope drawn from U(lower, upper) for each x <= 0, in eval mode
+    (lower + upper) / 2."""
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"lower={self.lower}, upper={self.upper}{_inplace_repr(self)}"
 
 
 class Softmax(Module):
