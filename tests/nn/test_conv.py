@@ -212,3 +212,19 @@ def test_max_pool_sends_a_nan_gradient_to_the_maximum_only(kernel, stride):
     ember.nn.functional.max_pool2d(xe, kernel, stride).backward(ember.tensor(g))
     np.testing.assert_array_equal(np.isnan(xe.grad.numpy()), np.isnan(xt.grad.numpy()))
     np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, equal_nan=True)
+
+
+def test_max_pool_picks_a_nan_as_torch_does():
+    """torch's window maximum: a NaN wins, and of several NaNs the last; the gradient goes to that position."""
+    x = np.random.default_rng(2).normal(size=(2, 2, 6, 6))
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[1, 1, 3, 3] = np.nan
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        out, idx = lib.nn.functional.max_pool2d(t, 2, return_indices=True)
+        out.sum().backward()
+        if lib is torch:
+            want = (out.detach().numpy(), idx.numpy(), t.grad.numpy())
+        else:
+            got = (out.detach().numpy(), idx.numpy(), t.grad.numpy())
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
