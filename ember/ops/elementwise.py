@@ -454,16 +454,14 @@ class Tanh(Op):
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, a):
-        # exp of -|a| never overflows: 1/(1+e^-a) for a >= 0, e^a/(1+e^a) below
-        e = np.exp(-np.abs(a))
-        out = np.where(a >= 0, 1, e) / (1 + e)
+        out = _sigmoid_of(a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d(sigmoid a)/da = sigmoid(a) (1 - sigmoid(a))
+    def backward(ctx, grad):  # d(sigmoid a)/da = sigmoid(a) (1 - sigmoid(a)), multiplied in torch's order
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        return grad * (1 - out) * out
 
 
 _SAME_SIZE_INT = {2: np.int16, 4: np.int32, 8: np.int64}
@@ -719,9 +717,13 @@ class Where(Op):
 # (nn.functional calls them; Relu, LeakyRelu, Softplus, Sigmoid, Tanh are above)
 # ----------------------------------------------------------------------------
 def _sigmoid_of(a):
-    """1 / (1 + e^-a) on an array; exp of -|a| never overflows (as Sigmoid.forward)."""
-    e = np.exp(-np.abs(a))
-    return np.where(a >= 0, 1, e) / (1 + e)
+    """1 / (1 + e^-a) on an array, as torch computes it (e^-a may overflow to inf: the result is then 0, exactly).
+
+    (e^-|a| with a np.where for each sign never overflows, but rounds differently from torch, and the branch per
+    element costs more than the exp.)
+    """
+    with np.errstate(over="ignore"):  # the overflow is expected: no warning
+        return 1 / (1 + np.exp(-a))
 
 
 def _erf_of(a):

@@ -156,3 +156,19 @@ def test_equal_and_allclose():
     a, b = ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.0 + 1e-6])
     assert ember.equal(a, a.clone()) and not ember.equal(a, b) and not ember.equal(a, a[:1])
     assert ember.allclose(a, b) and not ember.allclose(a, b + 1)
+
+
+def test_sigmoid_rounds_as_torch_does():
+    """torch computes 1 / (1 + e^-x), gradient grad * (1 - s) * s: the same bits on nearly every input (torch's exp
+    is not NumPy's, so not all), where e^-|x| / (1 + e^-|x|) for negative x rounded differently on a quarter."""
+    import torch
+    x = np.random.default_rng(0).normal(size=20000) * 6
+    t = torch.tensor(x, requires_grad=True)
+    e = ember.tensor(x, requires_grad=True)
+    torch.sigmoid(t).backward(torch.full_like(t, 0.3))
+    ember.sigmoid(e).backward(ember.full_like(e, 0.3))
+    got, want = ember.sigmoid(e).detach().numpy(), torch.sigmoid(t).detach().numpy()
+    np.testing.assert_array_max_ulp(got, want, maxulp=2)
+    assert np.mean(got == want) > 0.95
+    np.testing.assert_array_max_ulp(e.grad.numpy(), t.grad.numpy(), maxulp=3)
+    assert np.mean(e.grad.numpy() == t.grad.numpy()) > 0.95
