@@ -10,8 +10,8 @@ import numbers
 
 import numpy as np
 
-from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, require_float,
-                       result_type, to_dtype, torch_scalar_name)
+from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, is_host,
+                       require_float, result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -727,8 +727,8 @@ def _sigmoid_of(a):
 
 
 def _erf_of(a):
-    """erf on an array (Erf.forward's computation, without saving anything)."""
-    if type(a) is not np.ndarray:
+    """erf on an array or a NumPy scalar (Erf.forward's computation, without saving anything)."""
+    if not is_host(a):
         return cuda_runtime().erf(a)
     return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
 

@@ -82,6 +82,12 @@ def test_values_and_gradients(name, noncontiguous):
     check_parity(lambda lib, x: _call(name, lib, x), [_inputs(ACTS[name][1], (3, 5, 4))], noncontiguous)
 
 
+@pytest.mark.parametrize("name", [n for n in ACTS if not n.startswith(("glu", "prelu_channels", "softmax"))])
+def test_zero_dimensional_input(name):
+    """A 0-d tensor: NumPy hands such results back as scalars, not arrays (gelu once took them for GPU arrays)."""
+    check_parity(lambda lib, x: _call(name, lib, x), [np.array(0.7)])
+
+
 @pytest.mark.parametrize("name", ACTS)
 def test_extremes_without_warnings(name):
     x = np.array([[-1000.0, -30.0, -1.0, 0.0, 1.0, 30.0, 1000.0, 2.5]] * 2)
