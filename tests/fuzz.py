@@ -186,6 +186,10 @@ def _positive(t):
     return t * t + 0.5
 
 
+def _no_nan(L, t):
+    return L.where(t == t, t, L.zeros_like(t))
+
+
 OPS = {
     # elementwise
     "neg": (1, _any, lambda L, a: -a),
@@ -205,10 +209,11 @@ OPS = {
     "softplus": (1, _any, lambda L, a: L.nn.functional.softplus(a)),
     "leaky_relu": (1, _any, lambda L, a: L.nn.functional.leaky_relu(a, 0.1)),
     "gelu": (1, _any, lambda L, a: L.nn.functional.gelu(a)),
-    "elu": (1, _any, lambda L, a: L.nn.functional.elu(a)),
-    "hardtanh": (1, _any, lambda L, a: L.nn.functional.hardtanh(a, -0.6, 0.7)),
     "silu": (1, _any, lambda L, a: L.nn.functional.silu(a)),
-    "elu_": (1, _any, lambda L, a: L.nn.functional.elu_(a)),
+    # (a NaN's gradient through elu and hardtanh is torch's scalar loop's below 8 elements, its vector loop's above:
+    # two answers, so these see no NaN)
+    "elu": (1, _any, lambda L, a: L.nn.functional.elu(_no_nan(L, a))),
+    "hardtanh": (1, _any, lambda L, a: L.nn.functional.hardtanh(_no_nan(L, a), -0.6, 0.7)),
     "add": (2, _broadcast_pair, lambda L, a, b: a + b),
     "sub": (2, _broadcast_pair, lambda L, a, b: a - b),
     "mul": (2, _broadcast_pair, lambda L, a, b: a * b),

@@ -118,10 +118,61 @@ class Cast(Op):
         return (grad if grad._data.dtype == ctx.dtype else Cast.apply(grad, ctx.dtype)), None
 
 
+def torch_layout(out, *inputs):
+    """An elementwise result laid out as torch's TensorIterator lays it out (its strides, hence what .view() allows).
+
+    Both libraries order the result's dimensions by the inputs' strides. Where the inputs disagree (x.t() * y),
+    torch lets the first input that tells two dimensions apart decide; NumPy falls back to row-major. Only then is
+    the result copied into torch's order: when every input is row-major there is nothing to do.
+    """
+    if type(out) is not np.ndarray or out.ndim < 2:
+        return out
+    arrays = [a for a in inputs if type(a) is np.ndarray and a.ndim]
+    if all(a.flags.c_contiguous for a in arrays):
+        return out
+    shape, nd = out.shape, out.ndim
+    strides = []  # each input's byte strides over the result's dimensions; 0 where it is broadcast
+    for a in arrays:
+        lead = nd - a.ndim
+        strides.append((0,) * lead + tuple(0 if n != size else st for n, size, st in zip(a.shape, shape[lead:],
+                                                                                        a.strides)))
+
+    def should_swap(inner, outer):  # torch's rule: 1 if dimension `inner` belongs outside `outer`
+        for st in strides:
+            if st[inner] == 0 or st[outer] == 0:
+                continue  # broadcast along one of them: the next input decides
+            if st[inner] != st[outer]:
+                return 1 if st[inner] > st[outer] else -1
+            if shape[inner] > shape[outer]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # innermost dimension first; an insertion sort, as torch's
+    for i in range(1, nd):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            decision = should_swap(perm[j], perm[moving])
+            if decision > 0:
+                perm[j], perm[moving] = perm[moving], perm[j]
+                moving = j
+            elif decision < 0:
+                break
+    want, step = [0] * nd, out.itemsize
+    for d in perm:
+        want[d] = step
+        step *= shape[d]
+    if tuple(want) == out.strides:
+        return out
+    outer_first = perm[::-1]
+    result = np.empty([shape[d] for d in outer_first], out.dtype).transpose(np.argsort(outer_first))
+    result[...] = out
+    return result
+
+
 class Add(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return np.add(a, b)
+        return torch_layout(np.add(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a+b)/da = 1, d(a+b)/db = 1
@@ -131,7 +182,7 @@ class Add(Op):
 class Sub(Op):
     @staticmethod
     def forward(ctx, a, b):
-        return np.subtract(a, b)
+        return torch_layout(np.subtract(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a-b)/da = 1, d(a-b)/db = -1
@@ -149,7 +200,7 @@ class Mul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.multiply(a, b)
+        return torch_layout(np.multiply(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(ab)/da = b, d(ab)/db = a
@@ -186,7 +237,7 @@ class Div(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
-            return np.true_divide(a, b)
+            return torch_layout(np.true_divide(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
@@ -252,6 +303,7 @@ class Pow(Op):
     @staticmethod
     def forward(ctx, a, b):
         out = _integer_power(a, b) if np.result_type(a, b).kind in "iu" else np.power(a, b)
+        out = torch_layout(out, a, b)
         ctx.save_for_backward(a, b, out)
         return out
 
@@ -633,7 +685,7 @@ class Maximum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.maximum(a, b)
+        return torch_layout(np.maximum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # the larger input gets the gradient; a tie splits it in half
@@ -687,7 +739,7 @@ class Minimum(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return np.minimum(a, b)
+        return torch_layout(np.minimum(a, b), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # the smaller input gets the gradient; a tie splits it in half
@@ -701,7 +753,7 @@ class Where(Op):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.save_for_backward(cond)
-        return np.where(cond, a, b)
+        return torch_layout(np.where(cond, a, b), cond, a, b)
 
     @staticmethod
     def backward(ctx, grad):  # the gradient goes to whichever input was chosen
@@ -1338,7 +1390,7 @@ def _compare(fn, a, b):
         b = wrap_int(b, a._data.dtype)
     a = a._data if isinstance(a, Tensor) else a
     try:
-        return _wrap(as_array(fn(a, b)))
+        return _wrap(torch_layout(as_array(fn(a, b)), a, b))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
     except TypeError:  # two devices: a 0-d CPU tensor joins a GPU one, other mixes raise torch's error
@@ -1387,7 +1439,7 @@ def _logical(fn, a, b):
         raise NotImplementedError("bitwise and logical operators (&, |, ^) need bool or integer tensors, "
                         f"got {np.result_type(a, b)}; compare first, e.g. (x > 0) & (x < 1)")
     try:
-        return _wrap(as_array(fn(a, b)))
+        return _wrap(torch_layout(as_array(fn(a, b)), a, b))
     except ValueError:
         raise broadcast_error(np.shape(a), np.shape(b)) from None
 
