@@ -1382,8 +1382,12 @@ def _records(t, other=None):
     """Would an in-place op on t (with other) need to be recorded by autograd? (Every in-place op asks first.)"""
     if t._inference and not STATE.inference:
         raise RuntimeError(_INFERENCE_INPLACE)
-    return STATE.enabled and (t._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
-                              or (t._view is not None and t._view.base._requires_grad))
+    return STATE.enabled and (_needs_grad(t) or (isinstance(other, Tensor) and _needs_grad(other)))
+
+
+def _needs_grad(t):
+    """t.requires_grad, from the slots: a view of a tensor that requires grad does, even before it is used again."""
+    return t._requires_grad or (t._view is not None and t._view.base._requires_grad)
 
 
 def _inplace_arith(self, other, ufunc, op):

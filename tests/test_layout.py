@@ -45,6 +45,8 @@ OPS = {
     "to_double": lambda x: x["mt"].double(),
     "clone": lambda x: x["perm"].clone(),
     "contiguous": lambda x: x["perm"].contiguous(),
+    "cumsum_permuted": lambda x: x["perm"].cumsum(0),  # torch: contiguous (NumPy keeps the input's layout)
+    "cumprod_permuted": lambda x: x["perm"].cumprod(1),
     # reductions, matrices
     "sum_dim": lambda x: x["perm"].sum(0),
     "sum_keepdim": lambda x: x["a"].sum(1, keepdim=True),

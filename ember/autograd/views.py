@@ -22,6 +22,8 @@ and the rest from the base's old history::
 The view itself (and any other view of the same base, once it is used again) then gets its ``grad_fn`` by
 replaying the view on the base's new history, so gradients through it flow through the in-place op too.
 """
+import numpy as np
+
 from .grad_mode import STATE
 from ..tensor import _refuse_overlap, _wrap
 
@@ -156,6 +158,10 @@ class CopySlices(Op):
     @staticmethod
     def forward(ctx, base, src, replay, written=None):
         ctx.replay = replay
+        # the base's layout, outermost dimension first (None: row-major), for the gradient to take before the
+        # replay: a view() that was valid on the base must be valid on its gradient (torch copies the gradient
+        # into the base's strides first, too)
+        ctx.order = None if base.flags.c_contiguous else tuple(int(d) for d in np.argsort(base.strides)[::-1])
         if written is not None:
             return written
         out = base.copy()
@@ -167,6 +173,10 @@ class CopySlices(Op):
     @staticmethod
     def backward(ctx, grad):  # the region came from src; everything else from base
         need_base, need_src = ctx.needs_input_grad[:2]
+        if ctx.order is None:
+            grad = grad.contiguous()
+        else:  # laid out as the base: contiguous in the base's order of dimensions
+            grad = grad.permute(ctx.order).contiguous().permute(tuple(int(d) for d in np.argsort(ctx.order)))
         grad_base = CopySlices.apply(grad, 0.0, ctx.replay) if need_base else None
         grad_src = ctx.replay(grad) if need_src else None
         return grad_base, grad_src, None, None

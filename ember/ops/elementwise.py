@@ -572,7 +572,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, grad):  # d(max(a,0))/da = 1 where a > 0, else 0
         (out,) = ctx.saved_tensors
-        return keep_where(grad, out._data > 0)
+        return keep_where(grad, ~(out._data <= 0))  # (as torch's threshold_backward: a NaN passes its gradient)
 
 
 class LeakyRelu(Op):

@@ -206,7 +206,7 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        return np.cumsum(a, axis=axis)
+        return c_contiguous(np.cumsum(a, axis=axis))  # (torch's result is contiguous; NumPy's keeps a's layout)
 
     @staticmethod
     def backward(ctx, grad):  # a_i counts in every partial sum from i on: a reversed cumsum
@@ -217,7 +217,7 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx, a, axis):
         ctx.axis = axis
-        out = np.cumprod(a, axis=axis)
+        out = c_contiguous(np.cumprod(a, axis=axis))  # (torch's result is contiguous)
         ctx.save_for_backward(a, out)
         return out
 

@@ -441,3 +441,29 @@ def test_flatten_of_a_one_dimensional_range_is_the_tensor_itself():
     same(program)
     x = ember.zeros(2, 3)
     assert x.flatten(1, 1) is x and x.flatten(0, -1) is not x
+
+
+def test_an_in_place_op_reads_requires_grad_of_a_view_whose_base_now_requires_it():
+    """A view of a tensor that was written with a value requiring grad requires grad too, before it is used."""
+    def program(lib):
+        w = f64(lib, 2.0, requires_grad=True)
+        x = lib.zeros(2, 1, dtype=lib.float64)
+        flat = x.reshape(2)
+        flat[0:] = w * 1.0  # x (and flat) now require grad
+        y = f64(lib, [[[1.0, 2.0]]])
+        y.mul_(flat)  # so y must be recorded
+        y.sum().backward()
+        return y.requires_grad, y, w.grad
+    same(program)
+
+
+def test_the_gradient_through_a_written_view_may_arrive_in_another_layout():
+    """CopySlices replays the view on the gradient: it is first laid out as the base (a view() must apply)."""
+    def program(lib):
+        a = f64(lib, np.linspace(-1, 1, 12).reshape(2, 3, 2), requires_grad=True)
+        t = -a.tanh()
+        t.view(3, 4).clamp_(-0.5, 0.2)
+        out = t.permute(1, 0, 2)  # the gradient reaching t is permuted
+        (out * f64(lib, np.arange(12.0).reshape(3, 2, 2))).sum().backward()
+        return t, a.grad
+    same(program)

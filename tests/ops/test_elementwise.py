@@ -172,3 +172,15 @@ def test_sigmoid_rounds_as_torch_does():
     assert np.mean(got == want) > 0.95
     np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), rtol=1e-13, atol=1e-300)  # (1 - s) cancels near 1
     assert np.mean(e.grad.numpy() == t.grad.numpy()) > 0.95
+
+
+@pytest.mark.parametrize("n", [3, 64])
+def test_relu_passes_a_nans_gradient_as_torch(n):
+    """torch's threshold_backward zeroes where the input is <= 0; NaN is not, so its gradient passes."""
+    import torch
+    x = np.full(n, np.nan)
+    x[0] = -1.0
+    t, e = torch.tensor(x, requires_grad=True), ember.tensor(x, requires_grad=True)
+    torch.relu(t).backward(torch.ones(n, dtype=torch.float64))
+    ember.relu(e).backward(ember.ones(n, dtype=ember.float64))
+    np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
