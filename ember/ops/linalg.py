@@ -112,17 +112,43 @@ def matmul(a, b):
                                f"[{b._data.shape[0]}] to have the same number of elements, but got "
                                f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
         raise _shape_error(a if a.ndim > 1 else a.unsqueeze(0), b if b.ndim > 1 else b.unsqueeze(1))
+    # A batched product goes torch's way: the larger operand reshaped into one matrix (folded), or both expanded
+    # and reshaped into a batch of matrices. Those reshapes are views of the operands when they can be, copies
+    # otherwise, and backward saves them: so a later in-place change to an operand is refused exactly when torch
+    # refuses it, and a gradient that torch computes from a copy is computed from a copy here too.
+    if a.ndim > 2 and b.ndim <= 2 and (b._requires_grad or _merges(a._data)):
+        # (sizes spelled out, not -1: with a 0 among them the -1 would be ambiguous)
+        out = MatMul.apply(a.reshape(math.prod(a._data.shape[:-1]), a._data.shape[-1]),
+                           b if b.ndim == 2 else b.unsqueeze(-1))
+        return out.reshape(a._data.shape[:-1] + b._data.shape[1:])
+    if b.ndim > 2 and a.ndim <= 2 and (a._requires_grad or _merges(np.swapaxes(b._data, -1, -2))):
+        bt = b.mT
+        folded = bt.reshape(math.prod(bt._data.shape[:-1]), bt._data.shape[-1])
+        if a.ndim == 1:
+            return MatMul.apply(folded, a.unsqueeze(-1)).reshape(bt._data.shape[:-1])
+        return MatMul.apply(folded, a.t()).reshape(bt._data.shape[:-1] + a._data.shape[:1]).mT.contiguous()
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    try:
-        out = MatMul.apply(a2, b2)
-    except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
-                           f"{list(b._data.shape)}") from None
-    if a.ndim == 1 or b.ndim == 1:  # remove the axes that the promotion to matrices added
-        shape = out._data.shape
-        out = out.reshape(shape[:-2] + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1))
-    return out
+    batch = ()
+    if a2.ndim > 2 or b2.ndim > 2:  # a batch of matrices, both operands expanded to its shape
+        try:
+            batch = np.broadcast_shapes(a2._data.shape[:-2], b2._data.shape[:-2])
+        except ValueError:
+            raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
+                               f"{list(b._data.shape)}") from None
+        a2 = a2.expand(batch + a2._data.shape[-2:]).reshape((math.prod(batch),) + a2._data.shape[-2:])
+        b2 = b2.expand(batch + b2._data.shape[-2:]).reshape((math.prod(batch),) + b2._data.shape[-2:])
+    out = MatMul.apply(a2, b2)
+    # the batch back, and without the axes that the promotion of 1-D operands to matrices added
+    shape = out._data.shape
+    wanted = batch + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1)
+    return out if wanted == shape else out.reshape(wanted)
+
+
+def _merges(array):
+    """Do all dims but the last merge into one without a copy? (torch's test before folding an operand.)"""
+    st, sh = array.strides, array.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(array.ndim - 2))
 
 
 def mm(a, b):

@@ -467,3 +467,26 @@ def test_the_gradient_through_a_written_view_may_arrive_in_another_layout():
         (out * f64(lib, np.arange(12.0).reshape(3, 2, 2))).sum().backward()
         return t, a.grad
     same(program)
+
+
+@pytest.mark.parametrize("make_a", [
+    lambda base: base.expand(2, 2, 3),  # batch dims that cannot merge: torch reshapes into a copy
+    lambda base: base.expand(2, 2, 3).contiguous(),  # they merge: torch's reshape is a view
+    lambda base: base.expand(2, 2, 3).permute(1, 0, 2),
+    lambda base: base.reshape(2, 3),  # 2-D: saved as it is
+])
+@pytest.mark.parametrize("w_requires_grad", [True, False])
+@pytest.mark.parametrize("a_first", [True, False])
+def test_matmul_refuses_a_changed_operand_exactly_when_torch_saved_a_view_of_it(make_a, w_requires_grad, a_first):
+    """torch's matmul saves its operands reshaped to matrices: views of them, or copies nothing can change."""
+    def program(lib):
+        leaf = f64(lib, np.linspace(-1, 1, 6).reshape(2, 3), requires_grad=True)
+        base = leaf * 2.0
+        a = make_a(base)
+        w = f64(lib, np.linspace(0.5, 1.5, 6).reshape(3, 2) if a_first else np.linspace(0.5, 1.5, 4).reshape(2, 2),
+                requires_grad=w_requires_grad)
+        out = a @ w if a_first else w @ a.mT.mT.transpose(-1, -2)
+        base.mul_(3.0)  # changes a's memory after the product
+        out.sum().backward()
+        return leaf.grad, (w.grad if w_requires_grad else None)
+    same(program)
