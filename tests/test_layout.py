@@ -50,6 +50,13 @@ OPS = {
     # reductions, matrices
     "sum_dim": lambda x: x["perm"].sum(0),
     "sum_keepdim": lambda x: x["a"].sum(1, keepdim=True),
+    # a reduction's result is contiguous whatever the input's layout (NumPy's follows the input)
+    "sum_permuted": lambda x: x["perm"].sum(1),
+    "mean_permuted_keepdim": lambda x: x["perm"].mean(1, keepdim=True),
+    "amax_transposed": lambda x: x["mt"].unsqueeze(-2).amax(1),
+    "var_permuted": lambda x: x["perm"].var(1),
+    "norm_permuted": lambda x: x["perm"].norm(dim=1),
+    "any_permuted": lambda x: (x["perm"] > 0).any(1),
     "mean": lambda x: x["mt"].mean(1),
     "prod_dim": lambda x: x["perm"].prod(2),
     "logsumexp_dim": lambda x: x["a"].transpose(1, 2).logsumexp(0),

@@ -52,7 +52,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
-        return a.sum(axis=axes, keepdims=keepdim)
+        return c_contiguous(a.sum(axis=axes, keepdims=keepdim))  # (torch's reductions give contiguous results)
 
     @staticmethod
     def backward(ctx, grad):  # d(sum a)/da_i = 1
@@ -66,7 +66,7 @@ class Mean(Op):
         ctx.count = int(np.prod([a.shape[i] for i in axes]))
         if ctx.count == 0:  # the mean of nothing is nan, as in PyTorch (NumPy would warn "Mean of empty slice")
             return np.sum(a, axis=axes, keepdims=keepdim) * np.nan
-        return a.mean(axis=axes, keepdims=keepdim)
+        return c_contiguous(a.mean(axis=axes, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
@@ -117,7 +117,7 @@ class Var(Op):
                           "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
         with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
-            return np.var(a, axis=axes, ddof=correction, keepdims=keepdim)
+            return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
 
     @staticmethod
     def backward(ctx, grad):  # d(var a)/da_i = 2 (a_i - mean) / (N - correction)
@@ -137,7 +137,7 @@ class Amax(Op):
             raise IndexError(f"max(): Expected reduction dim {list(axes)} to have non-zero size; "
                              f"the input has shape {list(a.shape)}")
         ctx.axes = axes
-        out = a.min(axis=axes, keepdims=keepdim) if smallest else a.max(axis=axes, keepdims=keepdim)
+        out = c_contiguous(a.min(axis=axes, keepdims=keepdim) if smallest else a.max(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
 
@@ -247,7 +247,7 @@ class Norm2(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
-        out = np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim))
+        out = c_contiguous(np.sqrt(np.sum(a * a, axis=axes, keepdims=keepdim)))
         ctx.save_for_backward(a, out)
         return out
 
@@ -488,13 +488,13 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
 def any(a, dim=None, keepdim=False):
     """True if any element (or any along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
-    return _wrap(as_array(np.any(a._data, axis=axes, keepdims=keepdim)))
+    return _wrap(c_contiguous(np.any(a._data, axis=axes, keepdims=keepdim)))
 
 
 def all(a, dim=None, keepdim=False):
     """True if every element (or every one along dim) is non-zero."""
     axes = None if dim is None else reduced_axes(dim, a.ndim)
-    return _wrap(as_array(np.all(a._data, axis=axes, keepdims=keepdim)))
+    return _wrap(c_contiguous(np.all(a._data, axis=axes, keepdims=keepdim)))
 
 
 def count_nonzero(a, dim=None):
