@@ -25,7 +25,7 @@ replaying the view on the base's new history, so gradients through it flow throu
 import numpy as np
 
 from .grad_mode import STATE
-from ..tensor import _refuse_overlap, _wrap
+from ..tensor import _SHARED_MEMORY, _refuse_overlap, _wrap
 
 _new = object.__new__
 
@@ -162,6 +162,9 @@ class CopySlices(Op):
         # replay: a view() that was valid on the base must be valid on its gradient (torch copies the gradient
         # into the base's strides first, too)
         ctx.order = None if base.flags.c_contiguous else tuple(int(d) for d in np.argsort(base.strides)[::-1])
+        # a base whose elements repeat in memory (a detached expand): torch's gradient buffer takes its strides
+        # and refuses to be written, so backward fails there as torch's does
+        ctx.repeats = any(st == 0 and n > 1 for n, st in zip(base.shape, base.strides))
         if written is not None:
             return written
         out = base.copy()
@@ -173,6 +176,8 @@ class CopySlices(Op):
     @staticmethod
     def backward(ctx, grad):  # the region came from src; everything else from base
         need_base, need_src = ctx.needs_input_grad[:2]
+        if ctx.repeats:
+            raise RuntimeError(_SHARED_MEMORY)
         if ctx.order is None:
             grad = grad.contiguous()
         else:  # laid out as the base: contiguous in the base's order of dimensions

@@ -490,3 +490,14 @@ def test_matmul_refuses_a_changed_operand_exactly_when_torch_saved_a_view_of_it(
         out.sum().backward()
         return leaf.grad, (w.grad if w_requires_grad else None)
     same(program)
+
+
+def test_backward_through_a_write_into_a_detached_expand_refuses_as_torch():
+    """The base's elements repeat in memory: torch's CopySlices lays its gradient out like it, and refuses."""
+    def program(lib):
+        leaf = f64(lib, [[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        wide = leaf.expand(2, 2, 2).detach()
+        wide[-2, 1:, 0:] = leaf.sum()  # the region has no repeats: the write itself is allowed
+        (wide * 2.0).sum().backward()
+        return leaf.grad
+    same(program)
