@@ -353,6 +353,57 @@ def update(ufunc, target, value):
         ufunc(target, value, out=target)
 
 
+def torch_layout(out, *inputs):
+    """An elementwise result laid out as torch's TensorIterator lays it out (its strides, hence what .view() allows).
+
+    Both libraries order the result's dimensions by the inputs' strides. Where the inputs disagree (x.t() * y),
+    torch lets the first input that tells two dimensions apart decide; NumPy falls back to row-major. Only then is
+    the result copied into torch's order: when every input is row-major there is nothing to do.
+    """
+    if type(out) is not np.ndarray or out.ndim < 2:
+        return out
+    arrays = [a for a in inputs if type(a) is np.ndarray and a.ndim]
+    if all(a.flags.c_contiguous for a in arrays):
+        return out
+    shape, nd = out.shape, out.ndim
+    strides = []  # each input's byte strides over the result's dimensions; 0 where it is broadcast
+    for a in arrays:
+        lead = nd - a.ndim
+        strides.append((0,) * lead + tuple(0 if n != size else st for n, size, st in zip(a.shape, shape[lead:],
+                                                                                        a.strides)))
+
+    def should_swap(inner, outer):  # torch's rule: 1 if dimension `inner` belongs outside `outer`
+        for st in strides:
+            if st[inner] == 0 or st[outer] == 0:
+                continue  # broadcast along one of them: the next input decides
+            if st[inner] != st[outer]:
+                return 1 if st[inner] > st[outer] else -1
+            if shape[inner] > shape[outer]:
+                return 1
+        return 0
+
+    perm = list(range(nd - 1, -1, -1))  # innermost dimension first; an insertion sort, as torch's
+    for i in range(1, nd):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            decision = should_swap(perm[j], perm[moving])
+            if decision > 0:
+                perm[j], perm[moving] = perm[moving], perm[j]
+                moving = j
+            elif decision < 0:
+                break
+    want, step = [0] * nd, out.itemsize
+    for d in perm:
+        want[d] = step
+        step *= shape[d]
+    if tuple(want) == out.strides:
+        return out
+    outer_first = perm[::-1]
+    result = np.empty([shape[d] for d in outer_first], out.dtype).transpose(np.argsort(outer_first))
+    result[...] = out
+    return result
+
+
 def c_contiguous(x):
     """x as a C-ordered array: itself when it already is (np.asarray(x, order="C") refuses GPU arrays)."""
     x = as_array(x)

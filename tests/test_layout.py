@@ -50,6 +50,14 @@ OPS = {
     # reductions, matrices
     "sum_dim": lambda x: x["perm"].sum(0),
     "sum_keepdim": lambda x: x["a"].sum(1, keepdim=True),
+    # indexing with arrays: laid out from the tensor's strides (its indexed dims aside) and the index arrays'
+    "index_rows_of_permuted": lambda x: x["perm"][[0, 2]],
+    "index_middle_of_permuted": lambda x: x["perm"][:, [0, 1]],
+    "index_last_of_permuted": lambda x: x["perm"][:, :, [0, 2]],
+    "index_transposed_swapped": lambda x: x["a"].transpose(2, 0)[[0, 1]],
+    "index_apart": lambda x: x["perm"][[0, 1], :, [1, 0]],
+    "index_ellipsis_sliced": lambda x: x["perm"][1:, ::2, [0, 1]],
+    "index_broadcast_arrays": lambda x: x["mt"][[[0], [1]], [0, 2]],
     # a reduction's result is contiguous whatever the input's layout (NumPy's follows the input)
     "sum_permuted": lambda x: x["perm"].sum(1),
     "mean_permuted_keepdim": lambda x: x["perm"].mean(1, keepdim=True),

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import _backend
-from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim,
+from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim, torch_layout,
                        result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
 from ..autograd.views import make_view
@@ -659,7 +659,7 @@ class GetItem(Op):
         except IndexError as e:
             raise IndexError(f"{e} (indexing a tensor of shape {list(a.shape)})".replace("axis", "dimension")) from None
         if not _is_basic(key):
-            return c_contiguous(out)  # PyTorch's advanced indexing gives a contiguous result
+            return _advanced_layout(out, a, key)
         if isinstance(out, np.generic):  # x[0] of a vector: a 0-d view, not a NumPy scalar (GPU arrays give one)
             out = a[key + (Ellipsis,)]
         elif None in key:
@@ -669,6 +669,42 @@ class GetItem(Op):
     @staticmethod
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
+
+
+def _advanced_layout(out, a, key):
+    """The result of indexing with arrays, laid out as torch lays it out.
+
+    torch gathers through a TensorIterator whose inputs are the tensor (its indexed dims given stride 0) and the
+    index arrays (stride 0 along every other dim): the result takes the layout that ordering of strides implies
+    (contiguous for a contiguous tensor; x.t()[:, [0, 1]] is not). Keys this does not model (bool masks, None,
+    integers mixed with arrays) give a contiguous result.
+    """
+    if type(out) is not np.ndarray or isinstance(key, TwoStep) or out.ndim < 2:
+        return c_contiguous(out)
+    key = key if isinstance(key, tuple) else (key,)
+    if any(k is None or (is_array(k) and k.dtype == np.bool_) for k in key):
+        return c_contiguous(out)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        key = key[:at] + (slice(None),) * (a.ndim - len(key) + 1) + key[at + 1:]
+    key = key + (slice(None),) * (a.ndim - len(key))
+    where = [i for i, k in enumerate(key) if is_array(k)]
+    sliced = a[tuple(slice(None) if is_array(k) else k for k in key)]  # the slices' strides
+    index_shape = np.broadcast_shapes(*(np.shape(key[i]) for i in where))
+    rest = [i for i in range(a.ndim) if i not in where]
+    adjacent = where == list(range(where[0], where[-1] + 1))
+    before = [i for i in rest if i < where[0]] if adjacent else []
+    after = [i for i in rest if i not in before]
+    if out.shape != tuple(sliced.shape[i] for i in before) + index_shape + tuple(sliced.shape[i] for i in after):
+        return c_contiguous(out)
+    k = len(index_shape)
+    source = [sliced.strides[i] for i in before] + [0] * k + [sliced.strides[i] for i in after]
+    operands = [np.lib.stride_tricks.as_strided(np.zeros(1, out.dtype), out.shape, source)]
+    for i in where:  # each index array along the result's index dims, stride 0 along the others
+        index = np.broadcast_to(key[i], index_shape)
+        strides = [0] * len(before) + list(index.strides) + [0] * len(after)
+        operands.append(np.lib.stride_tricks.as_strided(np.zeros(1, index.dtype), out.shape, strides))
+    return torch_layout(out, *operands)
 
 
 def _unsqueezed_strides(out, a, key):
