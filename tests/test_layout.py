@@ -44,6 +44,9 @@ OPS = {
     "sigmoid": lambda x: x["perm"].sigmoid(),
     "to_double": lambda x: x["mt"].double(),
     "clone": lambda x: x["perm"].clone(),
+    "clone_expanded": lambda x: x["m"][:, :1].expand(3, 4).clone(),  # stride-0 dims stay in row-major place
+    "clone_expanded_row": lambda x: x["m"][0].expand(3, 4).clone(),
+    "clone_expanded_permuted": lambda x: x["perm"][:, :1].expand(4, 3, 3).clone(),
     "contiguous": lambda x: x["perm"].contiguous(),
     "cumsum_permuted": lambda x: x["perm"].cumsum(0),  # torch: contiguous (NumPy keeps the input's layout)
     "cumprod_permuted": lambda x: x["perm"].cumprod(1),

@@ -579,7 +579,7 @@ class Softplus(Op):
         if threshold is None:
             return grad * z.sigmoid()
         # 1 above the threshold; torch's second derivative is 0 from the threshold on (z < threshold is strict)
-        below = z._data < threshold
+        below = ~(z._data >= threshold)  # (a NaN counts as below: its second derivative is NaN, as torch's)
         smooth = grad * where(_wrap(below), z, z.detach()).sigmoid()
         return where(_wrap(z._data > threshold), grad, smooth), None, None
 

@@ -439,7 +439,10 @@ def contiguous(a):
 class Clone(Op):
     @staticmethod
     def forward(ctx, a):
-        return a.copy(order="K")  # torch's preserve_format: the same layout as the input
+        # torch's preserve_format: the input's layout; for an input whose elements repeat (an expand) the order
+        # its strides imply, stride-0 dims left in row-major place (torch_layout, as torch's empty_like)
+        out = a.copy(order="K")
+        return torch_layout(out, a) if 0 in a.strides else out
 
     @staticmethod
     def backward(ctx, grad):  # a copy: the identity

@@ -184,3 +184,16 @@ def test_relu_passes_a_nans_gradient_as_torch(n):
     torch.relu(t).backward(torch.ones(n, dtype=torch.float64))
     ember.relu(e).backward(ember.ones(n, dtype=ember.float64))
     np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
+
+
+def test_softplus_second_derivative_at_nan_and_at_the_threshold_as_torch():
+    """A NaN is not above the threshold: its derivatives stay NaN; at and above the threshold the second is 0."""
+    import torch
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor([float("nan"), 20.0, 19.0, 25.0, 0.5], dtype=lib.float64, requires_grad=True)
+        g, = lib.autograd.grad(lib.nn.functional.softplus(x * 1.0, beta=1, threshold=20).sum(), x, create_graph=True)
+        gg, = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
