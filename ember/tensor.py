@@ -1490,7 +1490,7 @@ def _setitem(self, key, value):
         # torch's setitem with a basic key: take the view, then copy into it. The write lands in the region only
         # (an expanded tensor may be written where the region has no repeated elements), and the base's history
         # gets a CopySlices node for exactly that region.
-        region = self[key]
+        region = self if _whole(key, self._data.shape) else self[key]
         if isinstance(value, Tensor):
             region.copy_(value)
         elif isinstance(value, np.ndarray):
@@ -1501,6 +1501,19 @@ def _setitem(self, key, value):
     if isinstance(value, Tensor) and value._data.dtype != self._data.dtype:
         value = value.to(self.dtype)
     _inplace(self, lambda s: IndexPut.apply(s, value, key), None, value)
+
+
+def _whole(key, shape):
+    """Does a basic key select the whole tensor (x[:], x[...], x[0:n])? torch's setitem then writes into the
+    tensor itself, not into a view of it."""
+    if any(k is not Ellipsis and type(k) is not slice for k in key):
+        return False  # an integer or None
+    at = next((i for i, k in enumerate(key) if k is Ellipsis), len(key))
+    front, back = key[:at], key[at + 1:]  # slices for the leading dims, and for the trailing ones
+    if len(front) + len(back) > len(shape):
+        return False
+    sizes = shape[:len(front)] + shape[len(shape) - len(back):]
+    return all(k.indices(n) == (0, n, 1) for k, n in zip(front + back, sizes))
 
 
 def _cast_error(self, value):

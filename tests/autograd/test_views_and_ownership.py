@@ -501,3 +501,16 @@ def test_backward_through_a_write_into_a_detached_expand_refuses_as_torch():
         (wide * 2.0).sum().backward()
         return leaf.grad
     same(program)
+
+
+def test_setitem_of_the_whole_tensor_writes_into_the_tensor_itself():
+    """x[:] = v and x[...] = v are x.copy_(v) in torch (no view in between): x gets its history at once."""
+    def program(lib):
+        w = f64(lib, 0.5, requires_grad=True)
+        base = lib.zeros(3, 2, dtype=lib.float64)
+        rows = base.narrow(0, 0, 2)
+        rows[0:, ...] = w * 3.0
+        rows.mul_(0.5)  # torch: rows already has a grad_fn, so this is no leaf's in-place op
+        (base * f64(lib, [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])).sum().backward()
+        return base, w.grad
+    same(program)
