@@ -934,6 +934,11 @@ class Hardswish(Op):
         return grad * (keep_where(a, inside) / 3 + _wrap(constant.astype(x.dtype)))
 
 
+def _shrink_backward(ctx, grad):  # softshrink's and hardshrink's: 1 outside [-lambd, lambd], 0 inside
+    (a,) = ctx.saved_tensors
+    return keep_where(grad, (a._data < -ctx.lambd) | (a._data > ctx.lambd)), None
+
+
 class Softshrink(Op):
     """a - lambd above lambd, a + lambd below -lambd, 0 between."""
 
@@ -943,10 +948,7 @@ class Softshrink(Op):
         ctx.lambd = lambd
         return np.where(a > lambd, a - lambd, np.where(a < -lambd, a + lambd, a * 0))  # (a * 0 keeps a NaN)
 
-    @staticmethod
-    def backward(ctx, grad):  # 1 outside [-lambd, lambd], 0 inside
-        (a,) = ctx.saved_tensors
-        return keep_where(grad, (a._data < -ctx.lambd) | (a._data > ctx.lambd)), None
+    backward = staticmethod(_shrink_backward)
 
 
 class Hardshrink(Op):
@@ -958,10 +960,7 @@ class Hardshrink(Op):
         ctx.lambd = lambd
         return np.where((a >= -lambd) & (a <= lambd), 0, a)
 
-    @staticmethod
-    def backward(ctx, grad):  # 1 outside [-lambd, lambd], 0 inside
-        (a,) = ctx.saved_tensors
-        return keep_where(grad, (a._data < -ctx.lambd) | (a._data > ctx.lambd)), None
+    backward = staticmethod(_shrink_backward)
 
 
 class Glu(Op):

@@ -136,13 +136,20 @@ def matmul(a, b):
         except ValueError:
             raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
                                f"{list(b._data.shape)}") from None
-        a2 = a2.expand(batch + a2._data.shape[-2:]).reshape((math.prod(batch),) + a2._data.shape[-2:])
-        b2 = b2.expand(batch + b2._data.shape[-2:]).reshape((math.prod(batch),) + b2._data.shape[-2:])
+        a2, b2 = _as_batch(a2, batch), _as_batch(b2, batch)
     out = MatMul.apply(a2, b2)
     # the batch back, and without the axes that the promotion of 1-D operands to matrices added
     shape = out._data.shape
     wanted = batch + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1)
     return out if wanted == shape else out.reshape(wanted)
+
+
+def _as_batch(t, batch):
+    """t expanded to the batch shape and reshaped to (batch size, rows, cols); steps with nothing to do are skipped
+    (they would be views of t, which backward would save just as it saves t)."""
+    if t._data.shape[:-2] != batch:
+        t = t.expand(batch + t._data.shape[-2:])
+    return t if len(batch) == 1 else t.reshape((math.prod(batch),) + t._data.shape[-2:])
 
 
 def _merges(array):
