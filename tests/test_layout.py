@@ -170,3 +170,43 @@ def test_view_succeeds_and_fails_where_torch_does(make):
         except RuntimeError:
             results.append("refused")
     assert results[0] == results[1]
+
+
+def _random_index_case(rng):
+    """A tensor of random shape (size-1 dims included) and layout, and a key mixing arrays, slices and ints."""
+    shape = tuple(int(s) for s in rng.integers(1, 4, rng.integers(1, 5)))
+    data = rng.normal(size=shape).astype(np.float32)
+    order = [int(i) for i in rng.permutation(len(shape))] if rng.random() < 0.4 else list(range(len(shape)))
+    key = []
+    for size in shape:
+        kind = rng.integers(0, 5)
+        if kind == 0:
+            key.append(slice(None))
+        elif kind == 1:
+            key.append(slice(int(rng.integers(0, 2)), None, int(rng.integers(1, 3))))
+        elif kind == 2:
+            key.append(int(rng.integers(0, size)))
+        else:
+            key.append(rng.integers(0, size, (2,) if kind == 3 else (1, 2)))
+    if not any(isinstance(k, np.ndarray) for k in key):
+        key[0] = np.zeros(2, np.int64)
+    return data, order, tuple(key)
+
+
+def test_indexing_with_arrays_lays_out_as_torch_on_random_cases():
+    # the rule behind the index_* cases above, on random shapes and keys: a contiguous tensor without size-1
+    # dims gives a contiguous result (ember's shortcut); size-1 dims and other layouts follow torch's strides
+    rng = np.random.default_rng(7)
+    for case in range(400):
+        data, order, key = _random_index_case(rng)
+        results = []
+        for lib in (ember, torch):
+            inverse = list(np.argsort(order))
+            t = lib.tensor(data.transpose(order).copy()).permute(*inverse)  # data's values, in another layout
+            k = tuple(lib.tensor(i) if isinstance(i, np.ndarray) else i for i in key)
+            out = t[k]
+            # (a size-1 dim's stride never addresses anything, nor do an empty tensor's, and torch's own ops
+            # disagree on them)
+            strides = tuple(st for st, n in zip(out.stride(), out.shape) if n != 1) if out.numel() else ()
+            results.append((tuple(out.shape), strides, out.is_contiguous(), out.detach().numpy().tolist()))
+        assert results[0] == results[1], (case, data.shape, order, key)

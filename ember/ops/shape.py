@@ -682,8 +682,12 @@ def _advanced_layout(out, a, key):
     (contiguous for a contiguous tensor; x.t()[:, [0, 1]] is not). Keys this does not model (bool masks, None,
     integers mixed with arrays) give a contiguous result.
     """
-    if type(out) is not np.ndarray or isinstance(key, TwoStep) or out.ndim < 2:
+    if type(out) is not np.ndarray or out.ndim < 2:
         return c_contiguous(out)
+    if isinstance(key, TwoStep):  # integers select first (views), then the arrays index what is left
+        return _advanced_layout(out, a[key[0]], key[1])
+    if a.flags.c_contiguous and 1 not in a.shape:  # then torch's result is contiguous too (size-1 dims can
+        return c_contiguous(out)  # reorder it): the common case, e.g. an embedding's rows, without the model
     key = key if isinstance(key, tuple) else (key,)
     if any(k is None or (is_array(k) and k.dtype == np.bool_) for k in key):
         return c_contiguous(out)
