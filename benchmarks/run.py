@@ -55,7 +55,7 @@ def peak_rss_mib():
 
 def available(library):
     try:
-        __import__({"ember": "ember", "torch": "torch", "micrograd": "micrograd.engine", "mygrad": "mygrad",
+        __import__({"ember": "ember", "torch": "torch", "numpy": "numpy", "micrograd": "micrograd.engine", "mygrad": "mygrad",
                     "tinygrad": "tinygrad"}[library])
         return True
     except ImportError:

@@ -330,3 +330,13 @@ def _r2_tensor_library(torch):
 WORKLOADS["R1"] = {"what": "seeded randn(1000, 1000)", "unit": "ms", "libraries": _tensor_libraries(_r1_tensor_library)}
 WORKLOADS["R2"] = {"what": "seeded nn.Linear(1024, 1024)", "unit": "ms",
                    "libraries": _tensor_libraries(_r2_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
+# The floor: the same workloads written by hand in NumPy, no framework (numpy_floor.py). W2r's model is W2's.
+# ----------------------------------------------------------------------------
+import numpy_floor  # noqa: E402  (it reads this module's data and timer)
+
+for _name, _program in (("W1", numpy_floor.w1_numpy), ("W2", numpy_floor.w2_numpy), ("W2r", numpy_floor.w2_numpy),
+                        ("W5", numpy_floor.w5_numpy)):
+    WORKLOADS[_name]["libraries"]["numpy"] = _program
