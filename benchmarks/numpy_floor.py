@@ -1,9 +1,10 @@
 """The floor: W1, W2 and W5 written by hand in NumPy, gradients derived on paper, no framework at all.
 
-A framework that runs these workloads through NumPy makes at least these NumPy calls (these programs fuse by
-hand, write in place and check nothing), and does its bookkeeping on top: it cannot be faster than them.
-run.py times them beside ember and torch as the library "numpy", so the table shows how far each framework is
-from what NumPy itself can do, and whether a target below that is reachable at all.
+A framework that runs these workloads through NumPy makes at least these NumPy calls (these programs fuse
+by hand, write in place and check nothing), and does its bookkeeping on top. run.py times them beside ember and
+torch as the library "numpy": how far each framework is from what NumPy itself does, and whether a target below
+that is within reach of NumPy calls at all. (A floor in practice, not a proof: each is the fastest version
+written so far; W5's uses the tricks ember's LSTM uses, and the two run level.)
 They start from the workloads' weights and must reach the same results.
 """
 import numpy as np
