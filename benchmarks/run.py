@@ -117,9 +117,9 @@ def write_readme(rows, cpu=False):
     old, tail = rest.split(end)
     fresh = table(rows).splitlines()
     measured = {r["workload"] for r in rows}
-    kept = [line for line in old.splitlines() if line.startswith("| W") or line.startswith("| M")]
-    kept = [line for line in kept if line.split(":")[0][2:] not in measured]
     order = list(workloads.WORKLOADS)
+    kept = [line for line in old.splitlines() if line.startswith("| ") and line.split(":")[0][2:] in order]
+    kept = [line for line in kept if line.split(":")[0][2:] not in measured]  # (rows of every workload, R1 too)
     body = sorted(kept + fresh[2:], key=lambda line: order.index(line.split(":")[0][2:]))
     stamp = time.strftime("%Y-%m-%d")
     with open(path, "w") as f:
