@@ -228,3 +228,38 @@ def test_max_pool_picks_a_nan_as_torch_does():
             got = (out.detach().numpy(), idx.numpy(), t.grad.numpy())
     for g, w in zip(got, want):
         np.testing.assert_array_equal(g, w)
+
+
+def test_max_pool_matches_torch_on_random_windows_with_nan_and_ties():
+    # values, gradients and indices, over kernels, strides, padding, dilation and ceil_mode, with NaN in some
+    # windows (ember looks for NaN in the maxima, then rescans) and rounded inputs (ties: the first maximum wins)
+    rng = np.random.default_rng(5)
+    checked = 0
+    for case in range(200):
+        shape = (int(rng.integers(1, 3)), int(rng.integers(1, 3)), int(rng.integers(3, 9)), int(rng.integers(3, 9)))
+        kernel = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        stride = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        padding = (int(rng.integers(0, kernel[0] // 2 + 1)), int(rng.integers(0, kernel[1] // 2 + 1)))
+        dilation = (int(rng.integers(1, 3)), int(rng.integers(1, 3)))
+        ceil_mode = bool(rng.integers(0, 2))
+        x = rng.standard_normal(shape)
+        if rng.random() < 0.5:
+            x[rng.random(shape) < 0.15] = np.nan
+        if rng.random() < 0.3:
+            x = np.round(x)
+        args = (kernel, stride, padding, dilation)
+        try:
+            xt = torch.tensor(x, requires_grad=True)
+            yt, it = torch.nn.functional.max_pool2d(xt, *args, ceil_mode=ceil_mode, return_indices=True)
+        except RuntimeError:  # a window larger than the padded input: torch refuses (and so does ember, tested above)
+            continue
+        xe = ember.tensor(x, requires_grad=True)
+        ye, ie = ember.nn.functional.max_pool2d(xe, *args, ceil_mode=ceil_mode, return_indices=True)
+        g = rng.standard_normal(tuple(yt.shape))
+        yt.backward(torch.tensor(g))
+        ye.backward(ember.tensor(g))
+        np.testing.assert_array_equal(ye.detach().numpy(), yt.detach().numpy(), err_msg=f"case {case}")
+        np.testing.assert_array_equal(ie.numpy(), it.numpy(), err_msg=f"case {case}")
+        np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, err_msg=f"case {case}")
+        checked += 1
+    assert checked > 150
