@@ -73,6 +73,9 @@ def measure(names, rounds, cpu=False):
                 env = dict(os.environ, PYTHONPATH=ROOT)
                 if cpu:  # one BLAS thread for NumPy too (torch's are set in the child)
                     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+                if lib == "numpy":  # the malloc thresholds ember sets at import (_backend.keep_freed_memory), so
+                    # that the floor does not page-fault its temporaries back in every step where ember does not
+                    env.update(MALLOC_MMAP_THRESHOLD_=str(32 * 2 ** 20), MALLOC_TRIM_THRESHOLD_=str(512 * 2 ** 20))
                 out = subprocess.run([sys.executable, __file__, "--child", name, lib] + (["--cpu"] if cpu else []),
                                      capture_output=True, text=True, check=True, env=env)
                 runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))
