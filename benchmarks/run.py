@@ -55,8 +55,8 @@ def peak_rss_mib():
 
 def available(library):
     try:
-        __import__({"ember": "ember", "torch": "torch", "numpy": "numpy", "micrograd": "micrograd.engine", "mygrad": "mygrad",
-                    "tinygrad": "tinygrad"}[library])
+        __import__({"ember": "ember", "torch": "torch", "numpy": "numpy", "micrograd": "micrograd.engine",
+                    "mygrad": "mygrad", "tinygrad": "tinygrad"}[library])
         return True
     except ImportError:
         return False
@@ -75,7 +75,9 @@ def measure(names, rounds, cpu=False):
                     env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
                 if lib == "numpy":  # the malloc thresholds ember sets at import (_backend.keep_freed_memory), so
                     # that the floor does not page-fault its temporaries back in every step where ember does not
-                    env.update(MALLOC_MMAP_THRESHOLD_=str(32 * 2 ** 20), MALLOC_TRIM_THRESHOLD_=str(512 * 2 ** 20))
+                    from ember._backend import MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD
+                    env.update(MALLOC_MMAP_THRESHOLD_=str(MALLOC_MMAP_THRESHOLD),
+                               MALLOC_TRIM_THRESHOLD_=str(MALLOC_TRIM_THRESHOLD))
                 out = subprocess.run([sys.executable, __file__, "--child", name, lib] + (["--cpu"] if cpu else []),
                                      capture_output=True, text=True, check=True, env=env)
                 runs[lib].append(json.loads(out.stdout.strip().splitlines()[-1]))

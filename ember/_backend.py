@@ -482,6 +482,9 @@ def normalize_dim(dim, ndim):
 # ----------------------------------------------------------------------------
 # memory: keep NumPy's freed temporaries for reuse
 # ----------------------------------------------------------------------------
+MALLOC_MMAP_THRESHOLD, MALLOC_TRIM_THRESHOLD = 32 * 1024 * 1024, 512 * 1024 * 1024  # bytes (benchmarks/ reads them)
+
+
 def keep_freed_memory():
     """Stop glibc from handing freed memory back to the OS after every training step.
 
@@ -500,8 +503,8 @@ def keep_freed_memory():
     except OSError:  # not glibc (musl, ...): nothing to tune
         return False
     m_trim_threshold, m_mmap_threshold = -1, -3
-    return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024) and
-                libc.mallopt(m_trim_threshold, 512 * 1024 * 1024))
+    return bool(libc.mallopt(m_mmap_threshold, MALLOC_MMAP_THRESHOLD) and
+                libc.mallopt(m_trim_threshold, MALLOC_TRIM_THRESHOLD))
 
 
 MALLOC_TUNED = keep_freed_memory()

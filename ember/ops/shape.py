@@ -679,8 +679,8 @@ def _advanced_layout(out, a, key):
 
     torch gathers through a TensorIterator whose inputs are the tensor (its indexed dims given stride 0) and the
     index arrays (stride 0 along every other dim): the result takes the layout that ordering of strides implies
-    (contiguous for a contiguous tensor; x.t()[:, [0, 1]] is not). Keys this does not model (bool masks, None,
-    integers mixed with arrays) give a contiguous result.
+    (contiguous for a contiguous tensor; x.t()[:, [0, 1]] is not). Integers mixed with arrays select first, as in
+    torch. Keys this does not model (bool masks, None) give a contiguous result.
     """
     if type(out) is not np.ndarray or out.ndim < 2:
         return c_contiguous(out)
