@@ -187,6 +187,87 @@ WORKLOADS["W4"] = {"what": "small CNN step, batch 64 of 1x28x28", "unit": "ms",
 
 
 # ----------------------------------------------------------------------------
+# W7, W8: the convolution lecture's two nets, one SGD step on a batch of 64 images 1x28x28 (ms per step).
+# W7 (GoogLeNet-style): conv 1->10 5x5, maxpool 2, ReLU; an inception block (1x1 -> 16; 1x1 -> 16 -> 5x5 pad 2 -> 24;
+# 1x1 -> 16 -> 3x3 pad 1 -> 24 -> 3x3 pad 1 -> 24; avg-pool 3x3 stride 1 pad 1 -> 1x1 -> 24; cat: 88 channels);
+# conv 88->20 5x5, maxpool 2, ReLU; the block again; linear 1408->10.
+# W8 (ResNet-style): conv 1->16 5x5, ReLU, maxpool 2; a residual block (relu(x + conv3x3(relu(conv3x3(x))))); conv
+# 16->32 5x5, ReLU, maxpool 2; the block again; linear 512->10.
+# ----------------------------------------------------------------------------
+def _conv_lecture_models(torch):
+    nn, F = torch.nn, torch.nn.functional
+
+    class Inception(nn.Module):
+        def __init__(self, in_channels):
+            super().__init__()
+            self.branch1x1 = nn.Conv2d(in_channels, 16, kernel_size=1)
+            self.branch5x5_1 = nn.Conv2d(in_channels, 16, kernel_size=1)
+            self.branch5x5_2 = nn.Conv2d(16, 24, kernel_size=5, padding=2)
+            self.branch3x3_1 = nn.Conv2d(in_channels, 16, kernel_size=1)
+            self.branch3x3_2 = nn.Conv2d(16, 24, kernel_size=3, padding=1)
+            self.branch3x3_3 = nn.Conv2d(24, 24, kernel_size=3, padding=1)
+            self.branch_pool = nn.Conv2d(in_channels, 24, kernel_size=1)
+
+        def forward(self, x):
+            b1 = self.branch1x1(x)
+            b5 = self.branch5x5_2(self.branch5x5_1(x))
+            b3 = self.branch3x3_3(self.branch3x3_2(self.branch3x3_1(x)))
+            bp = self.branch_pool(F.avg_pool2d(x, kernel_size=3, stride=1, padding=1))
+            return torch.cat([b1, b5, b3, bp], dim=1)
+
+    class GoogLeNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 10, kernel_size=5), nn.Conv2d(88, 20, kernel_size=5)
+            self.incep1, self.incep2 = Inception(10), Inception(20)
+            self.mp, self.fc = nn.MaxPool2d(2), nn.Linear(1408, 10)
+
+        def forward(self, x):
+            x = self.incep1(F.relu(self.mp(self.conv1(x))))
+            x = self.incep2(F.relu(self.mp(self.conv2(x))))
+            return self.fc(x.view(x.size(0), -1))
+
+    class ResidualBlock(nn.Module):
+        def __init__(self, channels):
+            super().__init__()
+            self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+            self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+
+        def forward(self, x):
+            return F.relu(x + self.conv2(F.relu(self.conv1(x))))
+
+    class ResNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 16, kernel_size=5), nn.Conv2d(16, 32, kernel_size=5)
+            self.rblock1, self.rblock2 = ResidualBlock(16), ResidualBlock(32)
+            self.mp, self.fc = nn.MaxPool2d(2), nn.Linear(512, 10)
+
+        def forward(self, x):
+            x = self.rblock1(self.mp(F.relu(self.conv1(x))))
+            x = self.rblock2(self.mp(F.relu(self.conv2(x))))
+            return self.fc(x.view(x.size(0), -1))
+
+    return GoogLeNet, ResNet
+
+
+def _conv_lecture_step(torch, which):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((64, 1, 28, 28), dtype=np.float32))
+    y = torch.tensor(rng.integers(0, 10, 64))
+    model = _conv_lecture_models(torch)[which]()
+    seconds, loss = _time_sgd_steps(torch, model, x, y, _same_weights(model, rng, bound=0.1), repeats=10)
+    return seconds, f"loss = {loss:.5f}"
+
+
+WORKLOADS["W7"] = {"what": "GoogLeNet-style net (two inception blocks) step, batch 64 of 1x28x28", "unit": "ms",
+                   "libraries": _tensor_libraries(lambda torch: _conv_lecture_step(torch, 0))}
+WORKLOADS["W8"] = {"what": "ResNet-style net (two residual blocks) step, batch 64 of 1x28x28", "unit": "ms",
+                   "libraries": _tensor_libraries(lambda torch: _conv_lecture_step(torch, 1))}
+
+
+# ----------------------------------------------------------------------------
 # W3: large MLP. One random float32 batch 256x784; MLP 784-1024-1024-10, ReLU, cross-entropy, SGD.
 # ms per step after warm-up, and the achieved GFLOP/s (forward + backward matrix products: 3 x 2 x batch x weights).
 # ----------------------------------------------------------------------------

@@ -845,7 +845,7 @@ def _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """The mean of each window: a per-channel convolution with a kernel of ones, divided by the window's count."""
+    """The mean of each window: its sum (kh x kw shifted views added) divided by the window's count."""
     x, unbatched = _batched(input, "avg_pool2d", 2)
     if x._data.dtype.kind != "f":  # PyTorch averages integers as integers (the sum divided, truncated)
         out = avg_pool2d(x.double(), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
@@ -861,15 +861,13 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     size_hw = tuple(x.shape[2:])
     out_hw = tuple(_conv.out_size(s, k, st, p, 1, ceil_mode) for s, k, st, p in zip(size_hw, kernel, stride, padding))
     extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
-    padded = pad(x, (padding[1], padding[1] + extra[1], padding[0], padding[0] + extra[0]))
-    channels = x.shape[1]
-    ones = _wrap(_backend.like(np.ones((channels, 1) + kernel, x._data.dtype), x._data))
-    summed = _conv.Conv2d.apply(padded, ones, None, stride, (0, 0), (1, 1), channels)
+    pads = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
     if divisor_override:
-        out = summed / divisor_override
+        divisor = x._data.dtype.type(divisor_override)
     else:
         count = _window_count(size_hw, kernel, stride, padding, ceil_mode, count_include_pad, out_hw)
-        out = summed / _wrap(_backend.like(count.astype(x._data.dtype), x._data))
+        divisor = _backend.like(count.astype(x._data.dtype), x._data)
+    out = _conv.AvgPool2d.apply(x, kernel, stride, pads, out_hw, divisor)
     return out[0] if unbatched else out
 
 

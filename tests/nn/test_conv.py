@@ -263,3 +263,102 @@ def test_max_pool_matches_torch_on_random_windows_with_nan_and_ties():
         np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, err_msg=f"case {case}")
         checked += 1
     assert checked > 150
+
+
+def test_conv_transpose2d_output_padding_past_stride_matches_torch():
+    """torch allows output_padding >= stride when dilation > output_padding; the backward must take the windows at
+    the input's positions only (it raised a ValueError: the windows of the gradient outnumbered the input)."""
+    for kwargs in (dict(stride=1, padding=1, output_padding=1, dilation=2), dict(stride=2, padding=0,
+                                                                                 output_padding=2, dilation=3)):
+        check_module_parity(lambda lib: lib.nn.ConvTranspose2d(3, 2, 2, **kwargs), [sample((2, 3, 4, 5))])
+
+
+def _random_conv_case(rng):
+    groups = int(rng.choice([1, 1, 2, 3]))
+    c, o = groups * int(rng.integers(1, 12)), groups * int(rng.integers(1, 5))
+    k = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))
+    stride = (int(rng.choice([1, 1, 1, 2, 3])), int(rng.choice([1, 1, 2])))
+    dilation = (int(rng.choice([1, 1, 1, 2])), int(rng.choice([1, 1, 2])))
+    padding = (int(rng.integers(0, k[0] + 1)), int(rng.integers(0, k[1] + 1)))
+    size = [int(rng.integers(max(1, d * (kk - 1) + 1 - 2 * p), 13)) for kk, d, p in zip(k, dilation, padding)]
+    return dict(n=int(rng.integers(1, 7)), c=c, o=o, k=k, stride=stride, padding=padding, dilation=dilation,
+                groups=groups, size=size, bias=bool(rng.integers(0, 2)))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_convolution_routes_match_torch_on_random_shapes(seed, monkeypatch):
+    """Every route of the convolution (im2col, the flipped-kernel input gradient, col2im, several batch chunks)
+    against torch in float64: output, and the gradients of input, weight and bias; the transposed convolution too."""
+    from ember.ops import conv
+    rng = np.random.default_rng(seed)
+    for case in range(40):
+        monkeypatch.setattr(conv, "CHUNK_BYTES", int(rng.choice([1, 4096, 2 ** 21])))  # 1: an image per chunk
+        p = _random_conv_case(rng)
+        x = rng.normal(size=(p["n"], p["c"], *p["size"]))
+        w = rng.normal(size=(p["o"], p["c"] // p["groups"], *p["k"]))
+        b = rng.normal(size=p["o"]) if p["bias"] else None
+        args = dict(stride=p["stride"], padding=p["padding"], dilation=p["dilation"], groups=p["groups"])
+        results = []
+        for lib in (torch, ember):
+            tensors = [lib.tensor(a, requires_grad=True) if a is not None else None for a in (x, w, b)]
+            y = lib.nn.functional.conv2d(*tensors, **args)
+            g = lib.tensor(np.random.default_rng(case).normal(size=tuple(y.shape)))
+            y.backward(g)
+            results.append([y.detach().numpy()] + [t.grad.numpy() for t in tensors if t is not None])
+        for got, want in zip(results[1], results[0]):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=str(p))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_transposed_convolution_matches_torch_on_random_shapes(seed, monkeypatch):
+    from ember.ops import conv
+    rng = np.random.default_rng(100 + seed)
+    for case in range(30):
+        monkeypatch.setattr(conv, "CHUNK_BYTES", int(rng.choice([1, 4096, 2 ** 21])))
+        p = _random_conv_case(rng)
+        # output_padding must be smaller than stride or dilation (torch's rule)
+        op = tuple(int(rng.integers(0, max(s, d))) for s, d in zip(p["stride"], p["dilation"]))
+        x = rng.normal(size=(p["n"], p["o"], *p["size"]))
+        w = rng.normal(size=(p["o"], p["c"] // p["groups"], *p["k"]))
+        args = dict(stride=p["stride"], padding=p["padding"], output_padding=op, dilation=p["dilation"],
+                    groups=p["groups"])
+        results = []
+        for lib in (torch, ember):
+            try:
+                xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+                y = lib.nn.functional.conv_transpose2d(xt, wt, **args)
+            except RuntimeError:
+                results.append(None)
+                continue
+            y.backward(lib.tensor(np.random.default_rng(case).normal(size=tuple(y.shape))))
+            results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
+        assert (results[0] is None) == (results[1] is None), p
+        for got, want in zip(results[1] or [], results[0] or []):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10, err_msg=str(p))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_avg_pool_matches_torch_on_random_windows(seed):
+    """avg_pool2d (an op of its own: window sums of shifted views) against torch in float64 on random windows,
+    padding, ceil_mode, count_include_pad and divisor_override: values, gradients and second derivatives."""
+    rng = np.random.default_rng(200 + seed)
+    for case in range(40):
+        k = (int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        s = (int(rng.integers(1, 4)), int(rng.integers(1, 4)))
+        p = (int(rng.integers(0, k[0] // 2 + 1)), int(rng.integers(0, k[1] // 2 + 1)))
+        kwargs = dict(kernel_size=k, stride=s, padding=p, ceil_mode=bool(rng.integers(0, 2)),
+                      count_include_pad=bool(rng.integers(0, 2)), divisor_override=[None, None, 3][rng.integers(0, 3)])
+        x = rng.normal(size=(int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(k[0], 9)),
+                             int(rng.integers(k[1], 9))))
+        results = []
+        for lib in (torch, ember):
+            xt = lib.tensor(x, requires_grad=True)
+            y = lib.nn.functional.avg_pool2d(xt, **kwargs)
+            (gx,) = lib.autograd.grad((y ** 2).sum(), [xt], create_graph=True)
+            (gx2,) = lib.autograd.grad((gx ** 3).sum(), [xt])
+            results.append([y.detach().numpy(), gx.detach().numpy(), gx2.numpy()])
+        for got, want in zip(results[1], results[0]):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=str(kwargs))
+    x = ember.tensor(sample((1, 2, 5, 4)), requires_grad=True)
+    assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.avg_pool2d(a, 3, 2, 1, ceil_mode=True), [x])
+    assert ember.nn.functional.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
