@@ -351,6 +351,112 @@ WORKLOADS["W6"] = {"what": "GRU(32, 64, 2 layers, bidirectional) classifier, bat
 
 
 # ----------------------------------------------------------------------------
+# W9: the name-classification lecture as it is written: each batch of 256 names (3-14 letters) turned into a padded
+# LongTensor of character codes from Python lists (the legacy constructors), sorted by length, embedded
+# (Embedding(128, 100)), packed, a 2-layer bidirectional GRU(100, 100), the two last hidden states -> Linear(200, 18),
+# cross-entropy, SGD. ms per step.
+# ----------------------------------------------------------------------------
+def _names(rng, count):
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(list(letters), size=int(rng.integers(3, 15)))).capitalize() for _ in range(count)]
+
+
+def _w9_tensor_library(torch):
+    import numpy as np
+    nn = torch.nn
+    rng = np.random.default_rng(0)
+    names, countries = _names(rng, 256), torch.LongTensor(rng.integers(0, 18, 256).tolist())
+
+    def make_tensors(names, countries):  # as the lecture writes it
+        sequences = [[ord(c) for c in name] for name in names]
+        seq_lengths = torch.LongTensor([len(s) for s in sequences])
+        seq_tensor = torch.zeros(len(sequences), seq_lengths.max()).long()
+        for idx, (seq, seq_len) in enumerate(zip(sequences, seq_lengths)):
+            seq_tensor[idx, :seq_len] = torch.LongTensor(seq)
+        seq_lengths, perm_idx = seq_lengths.sort(dim=0, descending=True)
+        return seq_tensor[perm_idx], seq_lengths, countries[perm_idx]
+
+    class RNNClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embedding = nn.Embedding(128, 100)
+            self.gru = nn.GRU(100, 100, 2, bidirectional=True)
+            self.fc = nn.Linear(200, 18)
+
+        def forward(self, inputs, seq_lengths):
+            inputs = inputs.t()
+            hidden = torch.zeros(4, inputs.size(1), 100)
+            packed = nn.utils.rnn.pack_padded_sequence(self.embedding(inputs), seq_lengths)
+            _, hidden = self.gru(packed, hidden)
+            return self.fc(torch.cat([hidden[-1], hidden[-2]], dim=1))
+
+    model = RNNClassifier()
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), _same_weights(model, rng, bound=0.1)):
+            p.copy_(torch.tensor(w))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        inputs, seq_lengths, target = make_tensors(names, countries)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(inputs, seq_lengths), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return _median_time(step, warmup=2, repeats=10), f"loss = {step().item():.5f}"
+
+
+WORKLOADS["W9"] = {"what": "name classifier: lists -> padded LongTensor, packed 2-layer bi-GRU(100), batch 256",
+                   "unit": "ms", "libraries": _tensor_libraries(_w9_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
+# W10: the data pipeline lecture: a map-style Dataset of 759 rows x 8 features whose __getitem__ returns
+# (x[i], y[i]), a DataLoader with batch 32 and shuffle, a small MLP (8-6-4-1, sigmoid) run under no_grad on every
+# batch. ms per epoch; result: the sum of the outputs over one seeded epoch (the shuffle is torch's stream).
+# ----------------------------------------------------------------------------
+def _w10_tensor_library(torch):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    data = rng.random((759, 9), dtype=np.float32)
+
+    class DiabetesDataset(torch.utils.data.Dataset):
+        def __init__(self):
+            self.len = data.shape[0]
+            self.x_data = torch.from_numpy(data[:, :-1])
+            self.y_data = torch.from_numpy(data[:, [-1]])
+
+        def __getitem__(self, index):
+            return self.x_data[index], self.y_data[index]
+
+        def __len__(self):
+            return self.len
+
+    loader = torch.utils.data.DataLoader(DiabetesDataset(), batch_size=32, shuffle=True)
+    nn = torch.nn
+    model = nn.Sequential(nn.Linear(8, 6), nn.Sigmoid(), nn.Linear(6, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
+    with torch.no_grad():
+        for p, w in zip(model.parameters(), _same_weights(model, rng)):
+            p.copy_(torch.tensor(w))
+
+    def epoch():
+        total = 0.0
+        with torch.no_grad():
+            for x, y in loader:
+                total += model(x).sum().item()
+        return total
+
+    seconds = _median_time(epoch, warmup=2, repeats=15)
+    torch.manual_seed(0)
+    return seconds, f"sum = {epoch():.4f}"
+
+
+WORKLOADS["W10"] = {"what": "DataLoader epoch: 759 rows, x[i] per sample, batch 32, shuffle, MLP under no_grad",
+                    "unit": "ms", "libraries": _tensor_libraries(_w10_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
 # M1: memory. 20,000 steps of W2 with the resident memory sampled along the way: it must stay flat
 # (no graph or gradient kept alive between steps). Result: RSS at 10% of the steps and at the end.
 # (W3's peak RSS is in the W3 row.)
