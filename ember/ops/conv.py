@@ -54,9 +54,10 @@ def window_positions(size_hw, kernel, stride, padding, dilation):
 
 
 # A batch is convolved a few images at a time, so that each chunk's window matrix (im2col) is written and read back
-# while it is still in the CPU's cache. W7's 88->20 5x5 layer on 64 images of 12x12 has a 36 MB window matrix: filled
-# whole, the forward took 20 ms here; in chunks of ~2 MB, 11 ms. A GPU has no such cache to mind: one chunk there.
-CHUNK_BYTES = 2 ** 21
+# while it is still in the CPU's cache (1 MiB: this machine's L2 cache per core). W7's 88->20 5x5 layer on 64 images
+# of 12x12 has a 36 MB window matrix: filled whole, the forward took 20 ms here; in chunks, 11 ms. A GPU has no such
+# cache to mind: one chunk there.
+CHUNK_BYTES = 2 ** 20
 
 # With stride 1, the windows of one kernel offset are a single run of the flattened image if each output row is
 # computed at the padded width (the extra columns are thrown away): the copy then moves long runs instead of rows of
@@ -64,6 +65,11 @@ CHUNK_BYTES = 2 ** 21
 # Taken where that ratio is at most this (3x3 pad 1 on 12x12: 1.17; 5x5 pad 2: 1.33; 5x5 on 12x12 unpadded: 1.5,
 # where the larger product ate the saving).
 FLAT_WIDTH_RATIO = 1.34
+
+# What the routes of the input gradient cost, fitted to this machine's timings of W4, W7 and W8's layers (one
+# thread): a multiply-add in a product, an element copied by im2col, an element added back by col2im. They only
+# rank the two routes; within 30% of the measured times.
+NS_PER_MULTIPLY_ADD, NS_PER_COPY, NS_PER_SCATTER = 0.025, 0.5, 1.5
 
 
 def _chunks(x, per_image_items):
@@ -131,11 +137,12 @@ def _rows(w, groups):
     return w.reshape(groups, w.shape[0] // groups, -1)
 
 
-def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None):
+def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None, keep=None):
     """y = conv(x, w) on arrays (N, C, H, W) -> (N, O, H_out, W_out): per chunk, im2col and one matrix product.
 
     out_hw, when given, says how many window positions to take (a transposed convolution's backward takes the
-    positions of its own input, which its output_padding may leave short of the last one).
+    positions of its own input, which its output_padding may leave short of the last one). keep, a list, receives
+    each chunk's window matrix, for the weight gradient to use again.
     """
     kernel = w.shape[2:]
     if out_hw is None:
@@ -144,35 +151,49 @@ def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None):
     w_rows = _rows(w, groups)
     out = get_array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out_hw), x.dtype)
     for part in _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width):
-        product = w_rows @ im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
+        cols = im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
+        product = w_rows @ cols
         out[part] = product.reshape(w.shape[0], -1, out_hw[0], width)[..., :out_hw[1]].transpose(1, 0, 2, 3)
+        if keep is not None:
+            keep.append(cols)
     return out
 
 
-def conv_weight_grad(x, grad, kernel, stride, padding, dilation, groups):
-    """d(loss)/d(kernel) on arrays: the gradient's columns times the windows' columns, summed over chunks."""
+def conv_weight_grad(x, grad, kernel, stride, padding, dilation, groups, kept=None):
+    """d(loss)/d(kernel) on arrays: the gradient's columns times the windows' columns, summed over chunks (the
+    windows kept by the forward when given, else read again)."""
     out_hw = grad.shape[2:]
     width, total = _row_width(x.shape[2:], kernel, stride, padding, out_hw), None
-    for part in _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width):
-        cols = im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
+    for i, part in enumerate(_chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)):
+        cols = kept[i] if kept else im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
         product = _columns(grad[part], groups, width) @ cols.transpose(0, 2, 1)
         total = product if total is None else total.__iadd__(product)
     return total.reshape(grad.shape[1], x.shape[1] // groups, *kernel)
+
+
+def _flipped_pays(x_shape, w_shape, out_hw, groups):
+    """Whether the input gradient is cheaper as a convolution with the flipped kernel than by col2im (stride 1)."""
+    (n, c, h, width), (o, _, kh, kw) = x_shape, w_shape
+    taps, outputs = kh * kw, n * out_hw[0] * out_hw[1]
+    flipped = (NS_PER_MULTIPLY_ADD * c * o * taps * n * h * width / groups
+               + NS_PER_COPY * o * taps * n * h * (width + kw - 1))
+    scattered = NS_PER_MULTIPLY_ADD * c * o * taps * outputs / groups + NS_PER_SCATTER * c * taps * outputs
+    return flipped < scattered
 
 
 def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
     """d(loss)/d(input) on arrays, of shape x_shape: the transposed convolution of grad with w. Two routes:
 
     - stride 1 (no dilation): a plain convolution of the gradient, padded by k-1-p, with the kernel flipped and its
-      channel axes swapped. Its windows are read by im2col, at the cost of multiplying the zeros of the padding: on
-      W7's layers it took 26 ms against col2im's 39 (88->20 5x5) and 6.1 against 7.5 (24->24 3x3 pad 1).
-    - otherwise, col2im: each window's gradient (W^T times the gradient's columns) added back where it was read.
-      It stays the route for a few input channels per group too, where the flipped kernel would make a product
-      with almost no rows (the 1->10 5x5 first layer: 2.5 ms against 5.6).
+      channel axes swapped. It multiplies the padding's zeros too, but needs no scatter: W7's 88->20 5x5 layer
+      13 ms against col2im's 23, its 24->24 3x3 pad 1 layer 1.9 against 3.9;
+    - col2im: each window's gradient (W^T times the gradient's columns) added back where it was read: every other
+      stride, and where the flipped kernel's product would be mostly zeros or have few rows (W8's unpadded 16->32
+      5x5 on 12x12: 4.7 ms against 6.1). _flipped_pays decides, from the two routes' counted work.
     """
     kernel, (n, c, h, width) = w.shape[2:], x_shape
     q = [k - 1 - p for k, p in zip(kernel, padding)]
-    if (stride == (1, 1) and dilation == (1, 1) and min(q) >= 0 and c // groups >= 8
+    if (stride == (1, 1) and dilation == (1, 1) and min(q) >= 0 and _flipped_pays(x_shape, w.shape, grad.shape[2:], groups)
             and tuple(grad.shape[2:]) == (h + 2 * padding[0] - kernel[0] + 1, width + 2 * padding[1] - kernel[1] + 1)):
         o, cg = w.shape[0], w.shape[1]
         flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, *kernel).transpose(0, 2, 1, 3, 4)
@@ -207,11 +228,12 @@ class Conv2d(Op):
 
     @staticmethod
     def forward(ctx, x, w, b, stride, padding, dilation, groups):
-        out = conv_forward(x, w, stride, padding, dilation, groups)
+        ctx.windows = []  # the window matrices, for the weight gradient (dropped with ctx when nothing records)
+        out = conv_forward(x, w, stride, padding, dilation, groups, keep=ctx.windows)
         if b is not None:
             out += b.reshape(1, -1, 1, 1)  # out is fresh
         ctx.params = (stride, padding, dilation, groups)
-        ctx.save_for_backward(x, w)  # backward reads the windows of x again, chunk by chunk, rather than keep them
+        ctx.save_for_backward(x, w)
         return out
 
     @staticmethod
@@ -228,8 +250,9 @@ class Conv2d(Op):
                     weight_grad(x, grad, w.shape[2:], stride, padding, dilation, groups) if need_w else None,
                     grad.sum(dim=(0, 2, 3)) if need_b else None, None, None, None, None)
         g, w_data = grad._data, w._data
+        kept, ctx.windows = ctx.windows, None  # freed now, as the saved values are (a retained graph reads again)
         return (_wrap(conv_input_grad(g, w_data, x.shape, stride, padding, dilation, groups)) if need_x else None,
-                _wrap(conv_weight_grad(x._data, g, w_data.shape[2:], stride, padding, dilation, groups))
+                _wrap(conv_weight_grad(x._data, g, w_data.shape[2:], stride, padding, dilation, groups, kept))
                 if need_w else None,
                 _wrap(g.sum(axis=(0, 2, 3))) if need_b else None, None, None, None, None)
 
