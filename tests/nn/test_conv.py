@@ -362,3 +362,20 @@ def test_avg_pool_matches_torch_on_random_windows(seed):
     x = ember.tensor(sample((1, 2, 5, 4)), requires_grad=True)
     assert ember.autograd.gradgradcheck(lambda a: ember.nn.functional.avg_pool2d(a, 3, 2, 1, ceil_mode=True), [x])
     assert ember.nn.functional.avg_pool2d(x, 2).grad_fn.name() == "AvgPool2DBackward0"
+
+
+def test_conv_backward_twice_through_a_retained_graph_matches_torch():
+    """The forward's window matrices serve the first backward and are freed with it; a second backward through a
+    retained graph reads the windows again and gets the same gradient."""
+    x, w = sample((3, 4, 6, 5)), sample((2, 4, 3, 3))
+    grads = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=1)
+        y.sum().backward(retain_graph=True)
+        if lib is ember:
+            assert y.grad_fn.windows is None  # freed by the first backward
+        y.sum().backward()
+        grads.append((xt.grad.numpy(), wt.grad.numpy()))
+    for got, want in zip(grads[1], grads[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
