@@ -134,3 +134,171 @@ def w5_numpy():
 
     seconds = workloads._median_time(step, warmup=3, repeats=30)
     return seconds, f"loss = {step():.5f}"
+
+
+# ----------------------------------------------------------------------------
+# W7, W8: the convolution lecture's nets. Their convolutions and pools call ember's array routines (ember/ops/
+# conv.py: pure NumPy, no Tensor and no graph), the fastest NumPy routes found (im2col in cache-sized chunks, long
+# runs for stride 1, the flipped-kernel input gradient where it pays); everything else is written here. The floor
+# row is then what these nets cost in NumPy without any framework, and ember's distance to it is its graph,
+# modules and checks.
+# ----------------------------------------------------------------------------
+def _conv_net_tools():
+    from ember.ops import conv
+
+    def conv_f(x, w, b, padding):
+        keep = []
+        y = conv.conv_forward(x, w, (1, 1), (padding, padding), (1, 1), 1, keep=keep)
+        y += b.reshape(1, -1, 1, 1)
+        return y, (x, w, padding, keep)
+
+    def conv_b(dy, cache, need_x=True):
+        x, w, padding, keep = cache
+        p = (padding, padding)
+        dw = conv.conv_weight_grad(x, dy, w.shape[2:], (1, 1), p, (1, 1), 1, keep)
+        dx = conv.conv_input_grad(dy, w, x.shape, (1, 1), p, (1, 1), 1) if need_x else None
+        return dx, dw, dy.sum((0, 2, 3))
+
+    def pool_f(x):  # max-pool 2x2
+        best, position, out_hw = conv.window_max(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
+        return best, (x.shape, position, out_hw)
+
+    def pool_b(dy, cache):
+        shape, position, out_hw = cache
+        dx = np.zeros(shape, dy.dtype)
+        for i, j, (rows, columns) in conv.offsets((2, 2), (2, 2), (1, 1), out_hw):
+            dx[:, :, rows, columns] = np.where(position == i * 2 + j, dy, 0)
+        return dx
+
+    return conv, conv_f, conv_b, pool_f, pool_b
+
+
+def _sgd_floor(shapes, step_fn, bound=0.1):
+    """The workloads' data and weights (rng as _conv_lecture_step draws them), then time step_fn(x, y, params)."""
+    import workloads
+
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    params = [rng.uniform(-bound, bound, s).astype(np.float32) for s in shapes]
+    step = lambda: step_fn(x, y, params)  # noqa: E731
+    seconds = workloads._median_time(step, warmup=3, repeats=10)
+    return seconds, f"loss = {step():.5f}"
+
+
+def _inception_shapes(c):
+    return [(16, c, 1, 1), (16,), (16, c, 1, 1), (16,), (24, 16, 5, 5), (24,), (16, c, 1, 1), (16,),
+            (24, 16, 3, 3), (24,), (24, 24, 3, 3), (24,), (24, c, 1, 1), (24,)]
+
+
+def w7_numpy():
+    """The GoogLeNet-style step: forward, backpropagation by hand, SGD lr 0.01."""
+    conv, conv_f, conv_b, pool_f, pool_b = _conv_net_tools()
+    pads = (1, 1, 1, 1)
+
+    def inception_f(x, p):
+        b1, c1 = conv_f(x, p[0], p[1], 0)
+        t5, c51 = conv_f(x, p[2], p[3], 0)
+        b5, c52 = conv_f(t5, p[4], p[5], 2)
+        t3, c31 = conv_f(x, p[6], p[7], 0)
+        u3, c32 = conv_f(t3, p[8], p[9], 1)
+        b3, c33 = conv_f(u3, p[10], p[11], 1)
+        avg = conv.window_sum(x, (3, 3), (1, 1), pads, x.shape[2:])
+        avg /= 9  # (count_include_pad: every window counts 9)
+        bp, cp = conv_f(avg, p[12], p[13], 0)
+        return np.concatenate([b1, b5, b3, bp], 1), (x.shape, c1, c51, c52, c31, c32, c33, cp)
+
+    def inception_b(dy, cache):
+        shape, c1, c51, c52, c31, c32, c33, cp = cache
+        d1, d5, d3, dp = dy[:, :16], dy[:, 16:40], dy[:, 40:64], dy[:, 64:]
+        grads = [None] * 14
+        dx, grads[0], grads[1] = conv_b(np.ascontiguousarray(d1), c1)
+        dt, grads[4], grads[5] = conv_b(np.ascontiguousarray(d5), c52)
+        dx2, grads[2], grads[3] = conv_b(dt, c51)
+        dx += dx2
+        du, grads[10], grads[11] = conv_b(np.ascontiguousarray(d3), c33)
+        dt, grads[8], grads[9] = conv_b(du, c32)
+        dx2, grads[6], grads[7] = conv_b(dt, c31)
+        dx += dx2
+        davg, grads[12], grads[13] = conv_b(np.ascontiguousarray(dp), cp)
+        dx += conv.window_spread(davg / 9, shape, (3, 3), (1, 1), pads)
+        return dx, grads
+
+    def step(x, y, params):
+        w1, b1, w2, b2 = params[:4]
+        inc1, inc2, (wf, bf) = params[4:18], params[18:32], params[32:]
+        h, cc1 = conv_f(x, w1, b1, 0)
+        h, cp1 = pool_f(h)
+        r1 = np.maximum(h, 0)
+        h, ci1 = inception_f(r1, inc1)
+        h, cc2 = conv_f(h, w2, b2, 0)
+        h, cp2 = pool_f(h)
+        r2 = np.maximum(h, 0)
+        h, ci2 = inception_f(r2, inc2)
+        flat = h.reshape(64, -1)
+        loss, dz = _cross_entropy(flat @ wf.T + bf, y)
+        grads = [None] * 4
+        dh, g_inc2 = inception_b((dz @ wf).reshape(h.shape), ci2)
+        dh = pool_b(dh * (r2 > 0), cp2)
+        dh, grads[2], grads[3] = conv_b(dh, cc2)
+        dh, g_inc1 = inception_b(dh, ci1)
+        dh = pool_b(dh * (r1 > 0), cp1)
+        _, grads[0], grads[1] = conv_b(dh, cc1, need_x=False)
+        grads += g_inc1 + g_inc2 + [dz.T @ flat, dz.sum(0)]
+        for p, g in zip(params, grads):
+            p -= 0.01 * g
+        return loss
+
+    shapes = [(10, 1, 5, 5), (10,), (20, 88, 5, 5), (20,)] + _inception_shapes(10) + _inception_shapes(20) + [
+        (10, 1408), (10,)]
+    return _sgd_floor(shapes, step)
+
+
+def w8_numpy():
+    """The ResNet-style step: forward, backpropagation by hand, SGD lr 0.01."""
+    conv, conv_f, conv_b, pool_f, pool_b = _conv_net_tools()
+
+    def block_f(x, w1, b1, w2, b2):  # relu(x + conv2(relu(conv1(x))))
+        h, c1 = conv_f(x, w1, b1, 1)
+        r = np.maximum(h, 0)
+        h, c2 = conv_f(r, w2, b2, 1)
+        h += x
+        out = np.maximum(h, 0)
+        return out, (c1, r, c2, out)
+
+    def block_b(dy, cache):
+        c1, r, c2, out = cache
+        dh = dy * (out > 0)
+        dr, gw2, gb2 = conv_b(dh, c2)
+        dx, gw1, gb1 = conv_b(dr * (r > 0), c1)
+        dx += dh
+        return dx, [gw1, gb1, gw2, gb2]
+
+    def step(x, y, params):
+        w1, b1, w2, b2 = params[:4]
+        blk1, blk2, (wf, bf) = params[4:8], params[8:12], params[12:]
+        h, cc1 = conv_f(x, w1, b1, 0)
+        r1 = np.maximum(h, 0)
+        h, cp1 = pool_f(r1)
+        h, cb1 = block_f(h, *blk1)
+        h, cc2 = conv_f(h, w2, b2, 0)
+        r2 = np.maximum(h, 0)
+        h, cp2 = pool_f(r2)
+        h, cb2 = block_f(h, *blk2)
+        flat = h.reshape(64, -1)
+        loss, dz = _cross_entropy(flat @ wf.T + bf, y)
+        grads = [None] * 4
+        dh, g_blk2 = block_b((dz @ wf).reshape(h.shape), cb2)
+        dh = pool_b(dh, cp2) * (r2 > 0)
+        dh, grads[2], grads[3] = conv_b(dh, cc2)
+        dh, g_blk1 = block_b(dh, cb1)
+        dh = pool_b(dh, cp1) * (r1 > 0)
+        _, grads[0], grads[1] = conv_b(dh, cc1, need_x=False)
+        grads += g_blk1 + g_blk2 + [dz.T @ flat, dz.sum(0)]
+        for p, g in zip(params, grads):
+            p -= 0.01 * g
+        return loss
+
+    shapes = [(16, 1, 5, 5), (16,), (32, 16, 5, 5), (32,), (16, 16, 3, 3), (16,), (16, 16, 3, 3), (16,),
+              (32, 32, 3, 3), (32,), (32, 32, 3, 3), (32,), (10, 512), (10,)]
+    return _sgd_floor(shapes, step)
