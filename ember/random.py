@@ -268,7 +268,7 @@ def _log_avx(x):
     e = ((bits >> 23) - 127).astype(f32) + f32(1)
     m = ((bits & ~0x7f800000) | 0x3f000000).view(f32)  # mantissa in [0.5, 1)
     small = m < f32(0.707106781186547524)
-    x = (m - f32(1)) + np.where(small, m, f32(0))
+    x = (m - f32(1)) + m * small  # (m where small, else 0: exact)
     e = e - small.astype(f32)
     z = x * x
     y = _fma32(x, f32(_LOG_P[0]), f32(_LOG_P[1]))
@@ -295,24 +295,32 @@ def _sincos_avx(x):
     yc = _fma32(yc * z, z, z * f32(-0.5)) + f32(1)
     ys = _fma32(_fma32(z, f32(-1.9515295891E-4), f32(8.3321608736E-3)), z, f32(-1.6666654611E-1))
     ys = _fma32(ys * z, x, x)
-    first = (j & 2) == 0
-    sin, cos = np.where(first, ys, yc), np.where(first, yc, ys)
-    np.negative(sin, out=sin, where=(j & 4) != 0)
-    np.negative(cos, out=cos, where=((j - 2) & 4) == 0)
-    return sin, cos
+    # which polynomial is the sine, and the signs, chosen on the bits (exact, and without np.where's branches):
+    # octants with j & 2 swap the two; j & 4 flips the sine's sign, (j - 2) & 4 == 0 the cosine's
+    swap = -((j >> 1) & 1)  # all ones where swapped
+    ys_bits, yc_bits = ys.view(np.int32), yc.view(np.int32)
+    sin = (ys_bits & ~swap) | (yc_bits & swap)
+    cos = (yc_bits & ~swap) | (ys_bits & swap)
+    sin ^= (j & 4) << 29  # the sign bit
+    cos ^= (~(j - 2) & 4) << 29
+    return sin.view(f32), cos.view(f32)
 
 
 def _box_muller_16(u, dtype, mean, std):
     """Blocks of 16 uniforms -> 8 cosines then 8 sines each (torch's normal_fill_16)."""
     u = u.reshape(-1, 16)
     if dtype == np.float32:
-        u = u.astype(np.float32)
-        radius = np.sqrt(np.float32(-2) * _log_avx(np.float32(1) - u[:, :8]))
-        sin, cos = _sincos_avx(np.float32(2 * math.pi) * u[:, 8:])
+        # each half made contiguous once: the thirty-odd passes below then run over plain arrays
+        first, second = (np.ascontiguousarray(u[:, half], np.float32) for half in (slice(0, 8), slice(8, 16)))
+        radius = np.sqrt(np.float32(-2) * _log_avx(np.float32(1) - first))
+        sin, cos = _sincos_avx(np.float32(2 * math.pi) * second)
         m, s = np.float32(mean), np.float32(std)
+        out = np.empty(u.shape, np.float32)
         if mean == 0 and std == 1:  # fma(v, 1, 0) is v
-            return np.concatenate([radius * cos, radius * sin], 1).ravel()
-        return np.concatenate([_fma32(radius * cos, s, m), _fma32(radius * sin, s, m)], 1).ravel()
+            np.multiply(radius, cos, out=out[:, :8]), np.multiply(radius, sin, out=out[:, 8:])
+        else:
+            out[:, :8], out[:, 8:] = _fma32(radius * cos, s, m), _fma32(radius * sin, s, m)
+        return out.ravel()
     radius = np.sqrt(-2.0 * _libm(math.log, 1.0 - u[:, :8]))
     theta = 2.0 * math.pi * u[:, 8:]
     return np.concatenate([_fma64(radius * np.cos(theta), std, mean),
