@@ -302,3 +302,36 @@ def w8_numpy():
     shapes = [(16, 1, 5, 5), (16,), (32, 16, 5, 5), (32,), (16, 16, 3, 3), (16,), (16, 16, 3, 3), (16,),
               (32, 32, 3, 3), (32,), (32, 32, 3, 3), (32,), (10, 512), (10,)]
     return _sgd_floor(shapes, step)
+
+
+def w4_numpy():
+    """The small CNN step (conv 3x3 pad 1, relu, max-pool, twice; linear): by hand, convolutions as in W7/W8."""
+    import workloads
+
+    conv, conv_f, conv_b, pool_f, pool_b = _conv_net_tools()
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 1, 28, 28), dtype=np.float32)
+    y = rng.integers(0, 10, 64)
+    params = [rng.uniform(-0.3, 0.3, s).astype(np.float32) for s in
+              [(8, 1, 3, 3), (8,), (16, 8, 3, 3), (16,), (10, 784), (10,)]]
+
+    def step():
+        w1, b1, w2, b2, wf, bf = params
+        h, c1 = conv_f(x, w1, b1, 1)
+        r1 = np.maximum(h, 0)
+        h, p1 = pool_f(r1)
+        h, c2 = conv_f(h, w2, b2, 1)
+        r2 = np.maximum(h, 0)
+        h, p2 = pool_f(r2)
+        flat = h.reshape(64, -1)
+        loss, dz = _cross_entropy(flat @ wf.T + bf, y)
+        dh = pool_b((dz @ wf).reshape(h.shape), p2) * (r2 > 0)
+        dh, gw2, gb2 = conv_b(dh, c2)
+        dh = pool_b(dh, p1) * (r1 > 0)
+        _, gw1, gb1 = conv_b(dh, c1, need_x=False)
+        for p, g in zip(params, (gw1, gb1, gw2, gb2, dz.T @ flat, dz.sum(0))):
+            p -= 0.01 * g
+        return loss
+
+    seconds = workloads._median_time(step, warmup=3, repeats=30)
+    return seconds, f"loss = {step():.5f}"
