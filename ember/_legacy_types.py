@@ -32,7 +32,8 @@ class _LegacyType(type):
         if device is not None and _backend.device(device).type != kind:
             raise RuntimeError(f"legacy constructor expects device type: {kind} but device type: "
                                f"{_backend.device(device).type} was passed: use torch.tensor(data, device=...)")
-        return cls._construct(*args).to(device or kind)
+        made = cls._construct(*args)
+        return made if device is None and not cls.is_cuda else made.to(device or kind)
 
     def _construct(cls, *args):
         from .creation import tensor, zeros

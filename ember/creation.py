@@ -30,9 +30,19 @@ def array_from(data, dtype=None):
     return array if dtype is None else array.astype(dtype.np, copy=False)
 
 
+_NUMBERS, _SEQUENCES = {int, float, bool}, {list, tuple}
+
+
+def _plain(data):
+    """Whether nested lists hold Python numbers only: NumPy then takes them as they are (one-element Tensors
+    inside need unwrapping first, as NumPy would read a Tensor of shape (1,) as a row)."""
+    types = set(map(type, data))
+    return types <= _NUMBERS or types <= _SEQUENCES and all(map(_plain, data))
+
+
 def _from_python(data, dtype):
     """Nested Python numbers -> an exact NumPy array (float64 / int64 / bool), or PyTorch's error."""
-    if isinstance(data, (list, tuple)):
+    if isinstance(data, (list, tuple)) and not _plain(data):
         data = _unwrap_nested(data)
     try:
         array = np.array(data)
@@ -89,7 +99,7 @@ def _diagnose(data, dtype):
 
 def _check_fits(array, dtype):
     """Python numbers given an integer dtype must fit it (PyTorch refuses to wrap 300 to uint8's 44)."""
-    if array.dtype.kind in "iuf" and dtype.np.kind in "iu" and array.size:
+    if array.dtype.kind in "iuf" and dtype.np.kind in "iu" and array.size and array.dtype != dtype.np:
         info = np.iinfo(dtype.np)
         low, high = array.min(), array.max()
         if dtype.np == np.uint8 and array.dtype.kind == "i":  # PyTorch lets negative ints wrap into uint8
