@@ -17,7 +17,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
-from . import nn, optim, utils, viz, distributed, cuda, backends
+from . import nn, optim, utils, viz, distributed, cuda, backends, _out
 from .serialization import save, load
 from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                             ByteTensor, BoolTensor, set_default_tensor_type)
@@ -156,6 +156,11 @@ def broadcast_tensors(*tensors):
     shape = broadcast_shapes(*(x.shape for x in tensors))
     return tuple(x.expand(shape) for x in tensors)
 
+
+# out=: every function torch gives it, wrapped once here (ember/_out.py)
+for _name in _out.TAKES_OUT:
+    globals()[_name] = _out.takes_out(globals()[_name], _name)
+del _name
 
 # dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
 float32 = float = _backend.float32
