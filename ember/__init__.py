@@ -6,7 +6,7 @@ Everything a user reaches is re-exported here by name.
 import functools as _functools
 
 from . import _backend
-from ._backend import dtype, device, get_default_dtype, set_default_dtype
+from ._backend import dtype, device, get_default_dtype, set_default_dtype, get_default_device, set_default_device
 from .tensor import Tensor, Size
 from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
                        is_inference_mode_enabled)
@@ -23,11 +23,6 @@ from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, I
                             ByteTensor, BoolTensor, set_default_tensor_type)
 
 __version__ = "0.1.0"
-
-
-def get_default_device():
-    """The device factories use without device=: the CPU."""
-    return _backend.CPU  # factories make CPU tensors unless given device=
 
 
 def _takes_tensor(fn, name=None):
@@ -176,7 +171,7 @@ bool = _backend.bool_
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
-    "cuda", "backends", "get_default_device",
+    "cuda", "backends", "get_default_device", "set_default_device",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",

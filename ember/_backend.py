@@ -60,6 +60,8 @@ _NAMES.update(float="float32", double="float64", half="float16", long="int64", i
 
 class _Defaults:
     float_dtype = float32
+    device = None  # the device factories use without device= (None: the CPU); set_default_device sets it
+    devices_entered = []  # the defaults that `with device(...):` blocks replaced, innermost last
 
 
 DEFAULTS = _Defaults()
@@ -219,6 +221,15 @@ class device:
     def __reduce__(self):
         return device, (self.type, self.index)
 
+    def __enter__(self):  # `with ember.device("cuda"):` makes it the factories' default inside the block
+        DEFAULTS.devices_entered.append(DEFAULTS.device)
+        DEFAULTS.device = self
+        return self
+
+    def __exit__(self, *exc):
+        DEFAULTS.device = DEFAULTS.devices_entered.pop()
+        return False
+
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "meta")  # ember computes on cpu and cuda; the others can only be named
 CPU = device("cpu")
@@ -261,6 +272,18 @@ def use_cuda_runtime(runtime):
     """Install a CUDA runtime (tests install a strict CPU stand-in); returns the previous one to restore."""
     previous, _Runtime.module = _Runtime.module, runtime
     return previous
+
+
+def get_default_device():
+    """The device factories use without device= (the CPU unless set_default_device or a `with device(...)` says)."""
+    if DEFAULTS.device is None or DEFAULTS.device.type == "cpu":
+        return CPU
+    return to_device(DEFAULTS.device) if DEFAULTS.device.type == "cuda" else DEFAULTS.device
+
+
+def set_default_device(dev):
+    """Make factories (zeros, tensor, randn, the layers' parameters, ...) create on dev; None: the CPU again."""
+    DEFAULTS.device = None if dev is None else dev if type(dev) is device else device(dev)
 
 
 def to_device(dev):

@@ -121,7 +121,9 @@ def _short(data):
 
 
 def _finish(array, requires_grad, device=None, pin_memory=False):
-    """A new tensor around a freshly made host array, moved to ``device`` (any spelling) when one is asked."""
+    """A new tensor around a freshly made host array, moved to ``device`` (any spelling; None: the default device)."""
+    if device is None:
+        device = DEFAULTS.device
     if device is not None:
         dev = _backend.to_device(device)  # torch's AssertionError where CUDA is missing
         if dev.type != "cpu":
