@@ -17,7 +17,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
-from . import nn, optim, utils, viz, distributed, cuda, backends, _out
+from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, _out
 from .serialization import save, load
 from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                             ByteTensor, BoolTensor, set_default_tensor_type)
@@ -103,6 +103,18 @@ cat, stack = _sh.cat, _sh.stack
 concat = concatenate = cat
 
 
+def _printed_as(module):
+    """Name the library `module` in printed output: dtypes (torch.float32), Size, return types, classes
+    (<class 'torch.Tensor'>). ember run calls _printed_as("torch") once, before the program runs: it imported torch."""
+    _backend.printed_as(module)
+    for cls in (Tensor, Size):
+        cls.__module__ = module
+    nn.Parameter.__module__ = module + ".nn.parameter"
+
+
+_printed_as("ember")
+
+
 def detach(input):
     """The same data, cut from the graph: no grad_fn, requires_grad False."""
     return input.detach()
@@ -170,7 +182,8 @@ bool = _backend.bool_
 
 
 __all__ = [
-    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
+    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "onnx", "save",
+    "load",
     "cuda", "backends", "get_default_device", "set_default_device",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",

@@ -24,10 +24,11 @@ import numpy as np
 class dtype:
     """An ember dtype: a name PyTorch users know, wrapping a NumPy dtype."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind")
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_repr")
 
     def __init__(self, name, np_dtype, kind):
         self.name = name
+        self._repr = "ember." + name  # "torch." + name under ember run (printed_as)
         self.np = np.dtype(np_dtype)
         self._kind = kind  # 0 bool, 1 integer, 2 floating: torch's promotion categories
         self.is_floating_point = kind == 2
@@ -35,7 +36,7 @@ class dtype:
         self.itemsize = self.np.itemsize
 
     def __repr__(self):
-        return "ember." + self.name
+        return self._repr
 
     def __reduce__(self):  # dtypes are singletons
         return self.name
@@ -55,6 +56,20 @@ ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64
 _FROM_NP = {d.np: d for d in ALL_DTYPES}
 _FROM_PY = {builtins.float: float64, builtins.int: int64, builtins.bool: bool_}
 _NAMES = {d.name: d for d in ALL_DTYPES}
+
+
+class PRINTED:
+    """The library's name in printed output (dtypes, Size, return types): "torch" when the program imported torch
+    (ember run sets it once, through ember.printed_as), "ember" otherwise."""
+    module = "ember"
+
+
+def printed_as(module):
+    """Print dtypes (and, through PRINTED, the rest) under this module name."""
+    PRINTED.module = module
+    for d in ALL_DTYPES:
+        d._repr = f"{module}.{d.name}"
+
 _NAMES.update(float="float32", double="float64", half="float16", long="int64", int="int32", short="int16")
 
 

@@ -19,6 +19,7 @@ import warnings
 import numpy as np
 
 from ._backend import torch_scalar_name
+from ._tensor_str import return_type
 from .autograd.grad_mode import STATE
 from .tensor import Tensor, _bump_version, _SHARED_MEMORY
 
@@ -136,7 +137,13 @@ def _into(fn, name, args, kwargs, out):
         _write(o, r, None if name in RESIZE_SILENTLY else RANGE_RESIZED if name == "arange" else RESIZED)
     if not isinstance(result, tuple):
         return out
-    return type(result)(*outs) if hasattr(result, "_fields") else tuple(outs)
+    return _out_type(type(result))(*outs) if hasattr(result, "_fields") else tuple(outs)
+
+
+@functools.lru_cache(maxsize=None)
+def _out_type(cls):
+    """torch.return_types.max_out for an out= call of max: the same fields under the name torch prints."""
+    return return_type(cls.__name__ + "_out", cls._fields)
 
 
 def _factory(fn, args, kwargs, out):
