@@ -26,27 +26,31 @@ __version__ = "0.1.0"
 
 
 def _takes_tensor(fn, name=None):
-    """The public form of an op: a clear TypeError when the first argument is not a Tensor."""
+    """The public form of an op: a clear TypeError when the first argument is not a Tensor; out= (ember/_out.py)."""
     name = name or fn.__name__
 
     @_functools.wraps(fn)
-    def public(input, *args, **kwargs):
+    def public(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return fn(input, *args, **kwargs)
+        if out is None:
+            return fn(input, *args, **kwargs)
+        return _out.into(fn, name, (input, *args), kwargs, out)
 
     public.__name__ = name
     return public
 
 
 def _either_tensor(fn):
-    """Binary ops accept a number on either side, as long as one operand is a Tensor."""
+    """Binary ops accept a number on either side, as long as one operand is a Tensor; out= (ember/_out.py)."""
     @_functools.wraps(fn)
-    def public(input, other, *args, **kwargs):
+    def public(input, other, *args, out=None, **kwargs):
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise TypeError(f"{fn.__name__}(): expected at least one Tensor argument, got "
                             f"{type(input).__name__} and {type(other).__name__}")
-        return fn(input, other, *args, **kwargs)
+        if out is None:
+            return fn(input, other, *args, **kwargs)
+        return _out.into(fn, fn.__name__, (input, other, *args), kwargs, out)
     return public
 
 
@@ -71,10 +75,11 @@ negative, absolute, clip = neg, abs, clamp
 where = _ew.where
 
 # reductions
-(sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
- any, all, count_nonzero) = map(_takes_tensor, (
+(sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, cumsum, norm, any, all,
+ count_nonzero) = map(_takes_tensor, (
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
-    _rd.logsumexp, _rd.softmax_over, _rd.log_softmax_over, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+    _rd.logsumexp, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+softmax, log_softmax = _takes_tensor(_rd.softmax_over, "softmax"), _takes_tensor(_rd.log_softmax_over, "log_softmax")
 
 sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax, cummin = map(_takes_tensor, (
     _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.mode, _rd.var_mean, _rd.std_mean, _rd.cumprod,
@@ -164,7 +169,7 @@ def broadcast_tensors(*tensors):
     return tuple(x.expand(shape) for x in tensors)
 
 
-# out=: every function torch gives it, wrapped once here (ember/_out.py)
+# out= for every function torch gives it (ember/_out.py): the ones above take it already, the rest are wrapped here
 for _name in _out.TAKES_OUT:
     globals()[_name] = _out.takes_out(globals()[_name], _name)
 del _name

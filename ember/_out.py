@@ -21,7 +21,7 @@ import numpy as np
 from ._backend import torch_scalar_name
 from ._tensor_str import return_type
 from .autograd.grad_mode import STATE
-from .tensor import Tensor, _bump_version, _SHARED_MEMORY
+from .tensor import Tensor, _bump_version, _INFERENCE_INPLACE, _SHARED_MEMORY
 
 CAST = "result type {r} can't be cast to the desired output type {o}"
 SAME = "Expected out tensor to have dtype {rc}, but got {oc} instead"
@@ -89,16 +89,24 @@ _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64"
 
 
 def takes_out(fn, name):
-    """fn with torch's ``out=`` keyword (see the module's docstring)."""
+    """fn with torch's ``out=`` keyword (see the module's docstring); fn itself when it has one (ember/__init__.py's
+    wrappers that check their input handle out= in the same call, through into)."""
+    code = getattr(fn, "__code__", None)
+    if code is not None and "out" in code.co_varnames[code.co_argcount:code.co_argcount + code.co_kwonlyargcount]:
+        return fn
+
     @functools.wraps(fn)
     def public(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        return _into(fn, name, args, kwargs, out)
+        return into(fn, name, args, kwargs, out)
     return public
 
 
-def _into(fn, name, args, kwargs, out):
+def into(fn, name, args, kwargs, out):
+    """fn(*args, **kwargs) written into out (a Tensor, or a tuple of them for (values, indices)); returns out."""
+    if name not in TAKES_OUT:
+        raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
     outs = out if isinstance(out, (tuple, list)) else (out,)
     bad = next((o for o in outs if not isinstance(o, Tensor)), None if outs else out)
     if bad is not None or not outs:
@@ -106,6 +114,8 @@ def _into(fn, name, args, kwargs, out):
                         f"several), not {type(bad).__name__}")
     if STATE.enabled and any(o._requires_grad for o in outs):
         raise RuntimeError(NO_AUTOGRAD.format(name=name))
+    if not STATE.inference and any(o._inference for o in outs):
+        raise RuntimeError(_INFERENCE_INPLACE)
     first = outs[0]
     if name in FACTORIES:
         result = _factory(fn, args, kwargs, first)

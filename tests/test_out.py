@@ -214,6 +214,17 @@ def test_saved_tensor_overwritten_through_out_is_detected():
             y.backward()
 
 
+def test_inference_tensors_take_no_out_writes_outside_inference_mode():
+    for lib in (torch, ember):
+        with lib.inference_mode():
+            t = lib.zeros(2)
+            lib.add(lib.ones(2), 1, out=t)  # inside: allowed
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            lib.add(lib.ones(2), 5, out=t)  # (torch writes, then raises; ember refuses before writing)
+        with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+            lib.zeros(2, out=t)
+
+
 def test_out_may_be_an_input():
     for lib in (torch, ember):
         x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
