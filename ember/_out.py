@@ -1,8 +1,9 @@
 """``out=``: a public function's result written into a tensor the caller gives, as torch's ``out=`` arguments.
 
-One wrapper (``takes_out``), applied by name in ember/__init__.py to every function torch gives ``out=``
-(``TAKES_OUT``). The function computes as usual; its result is then written into ``out``, which is returned. torch's
-rules, each checked against torch in tests/test_out.py:
+Every function torch gives ``out=`` is named in ``TAKES_OUT``; ember/__init__.py's input-checking wrappers take
+``out=`` and hand it to ``into``, and a loop there wraps the remaining names with ``takes_out``. The function computes
+as usual; its result is then written into ``out``, which is returned. torch's rules, each checked against torch in
+tests/test_out.py:
 
 - an ``out`` of another shape is resized (with torch's deprecation warning unless it was empty);
 - no autograd through ``out=``: refused when grad mode is on and ``out`` or a differentiable input requires grad;
@@ -11,14 +12,14 @@ rules, each checked against torch in tests/test_out.py:
   ``out``'s dtype (``REDUCE_IN_OUT``); factories make ``out``'s dtype (``FACTORIES``);
 - the write lands in ``out``'s memory (a view's base sees it) and bumps its version counter.
 
-Without ``out`` the wrapper costs one call: ``fn(*args, **kwargs)``.
+Without ``out`` nothing of this runs: the call goes straight to the function.
 """
 import functools
 import warnings
 
 import numpy as np
 
-from ._backend import torch_scalar_name
+from ._backend import dtype, torch_scalar_name
 from ._tensor_str import return_type
 from .autograd.grad_mode import STATE
 from .tensor import Tensor, _bump_version, _INFERENCE_INPLACE, _SHARED_MEMORY
@@ -119,6 +120,8 @@ def into(fn, name, args, kwargs, out):
     first = outs[0]
     if name in FACTORIES:
         result = _factory(fn, args, kwargs, first)
+    elif name in REDUCE_IN_OUT and type(kwargs.get("dtype")) is dtype and kwargs["dtype"] is not first.dtype:
+        raise RuntimeError(_message(SAME, kwargs["dtype"], first.dtype))  # dtype= and out= must agree
     elif name in REDUCE_IN_OUT and isinstance(args[0], Tensor) and args[0].dtype is not first.dtype:
         if REDUCE_IN_OUT[name]:
             _check_cast(fn(*args, **kwargs).dtype, first.dtype, REDUCE_IN_OUT[name], name)
@@ -158,9 +161,9 @@ def _out_type(cls):
 
 def _factory(fn, args, kwargs, out):
     """A factory makes out's dtype; a different dtype= is torch's error."""
-    dtype = kwargs.get("dtype")
-    if dtype is not None and dtype is not out.dtype:
-        raise RuntimeError(f"dtype {torch_scalar_name(dtype.np)} does not match dtype of out parameter "
+    asked = kwargs.get("dtype")
+    if asked is not None and asked is not out.dtype:
+        raise RuntimeError(f"dtype {torch_scalar_name(asked.np)} does not match dtype of out parameter "
                            f"({torch_scalar_name(out.dtype.np)})")
     requires_grad = kwargs.pop("requires_grad", False)
     result = fn(*args, **dict(kwargs, dtype=out.dtype))
@@ -206,8 +209,11 @@ def _write(out, result, warning):
             raise RuntimeError(f"out= is a view of another tensor with shape {list(out._data.shape)}, and the result "
                                f"has shape {list(data.shape)}: ember cannot resize a view; give out= the result's "
                                "shape, or a tensor of its own")
-        out._data = np.empty(data.shape, out._data.dtype) if type(out._data) is np.ndarray else \
-            type(out._data)(data.shape, out._data.dtype)
+        if out._data.size >= data.size and out._data.flags.c_contiguous:  # shrinking keeps the memory, as torch's
+            out._data = out._data.reshape(-1)[:data.size].reshape(data.shape)  # storage does (views of out see it)
+        else:
+            out._data = np.empty(data.shape, out._data.dtype) if type(out._data) is np.ndarray else \
+                type(out._data)(data.shape, out._data.dtype)
     elif out._data.size > 1 and 0 in out._data.strides and any(st == 0 and n > 1 for n, st in
                                                                 zip(out._data.shape, out._data.strides)):
         raise RuntimeError(_SHARED_MEMORY)

@@ -246,6 +246,15 @@ def test_resize_warns_once_and_keeps_the_dtype():
             lib.add(lib.ones(4), 1, out=lib.empty(0))  # empty outs resize silently
 
 
+def test_a_shrinking_resize_keeps_outs_memory():
+    for lib in (torch, ember):
+        out = lib.zeros(6)
+        first = out[:2]
+        with pytest.warns(UserWarning, match="resized"):
+            lib.add(lib.ones(2, 2), 1, out=out)
+        assert out.tolist() == [[2.0, 2.0], [2.0, 2.0]] and first.tolist() == [2.0, 2.0]
+
+
 def test_bad_out_arguments():
     for lib in (torch, ember):
         x = lib.ones(2, 3)
@@ -262,6 +271,8 @@ def test_bad_out_arguments():
             lib.add(lib.ones(3), 1, out=lib.zeros(1).expand(3))
         with pytest.raises(TypeError):
             lib.reshape(x, (3, 2), out=lib.empty(0))
+        with pytest.raises(RuntimeError, match="Expected out tensor to have dtype double, but got float instead"):
+            lib.sum(x, 0, dtype=lib.float64, out=lib.empty(0))
 
 
 def test_factories_take_out_dtype_and_requires_grad():
