@@ -187,9 +187,8 @@ bool = _backend.bool_
 
 
 __all__ = [
-    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "onnx", "save",
-    "load",
-    "cuda", "backends", "get_default_device", "set_default_device",
+    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
+    "cuda", "backends", "onnx", "get_default_device", "set_default_device",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",

@@ -56,11 +56,12 @@ ALL_DTYPES = (bool_, uint8, int8, int16, int32, int64, float16, float32, float64
 _FROM_NP = {d.np: d for d in ALL_DTYPES}
 _FROM_PY = {builtins.float: float64, builtins.int: int64, builtins.bool: bool_}
 _NAMES = {d.name: d for d in ALL_DTYPES}
+_NAMES.update(float="float32", double="float64", half="float16", long="int64", int="int32", short="int16")
 
 
 class PRINTED:
     """The library's name in printed output (dtypes, Size, return types): "torch" when the program imported torch
-    (ember run sets it once, through ember.printed_as), "ember" otherwise."""
+    (ember run sets it once, through ember._printed_as), "ember" otherwise."""
     module = "ember"
 
 
@@ -69,8 +70,6 @@ def printed_as(module):
     PRINTED.module = module
     for d in ALL_DTYPES:
         d._repr = f"{module}.{d.name}"
-
-_NAMES.update(float="float32", double="float64", half="float16", long="int64", int="int32", short="int16")
 
 
 class _Defaults:
