@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from ._backend import dtype, torch_scalar_name
+from ._backend import PRINTED, dtype, torch_scalar_name
 from ._tensor_str import return_type
 from .autograd.grad_mode import STATE
 from .tensor import Tensor, _bump_version, _INFERENCE_INPLACE, _SHARED_MEMORY
@@ -27,7 +27,7 @@ from .tensor import Tensor, _bump_version, _INFERENCE_INPLACE, _SHARED_MEMORY
 CAST = "result type {r} can't be cast to the desired output type {o}"
 SAME = "Expected out tensor to have dtype {rc}, but got {oc} instead"
 FOUND = "Found dtype {o} but expected {r}"
-CAT = "torch.cat(): input types can't be cast to the desired output type {o}"
+CAT = "{module}.cat(): input types can't be cast to the desired output type {o}"
 RESIZED = ("An output with one or more elements was resized since it had shape {old}, which does not match the "
            "required output shape {new}. This behavior is deprecated, and in a future PyTorch release outputs will "
            "not be resized unless they have zero elements. You can explicitly reuse an out tensor t by resizing it, "
@@ -194,7 +194,7 @@ def _check_cast(r, o, message, name):
 
 def _message(template, r, o, name=""):
     return template.format(r=torch_scalar_name(r.np), o=torch_scalar_name(o.np), rc=_CPP[r.name], oc=_CPP[o.name],
-                           name=name)
+                           name=name, module=PRINTED.module)
 
 
 def _write(out, result, warning):
