@@ -84,3 +84,21 @@ def test_factories_and_layers_follow_the_default_gpu(gpu):
     with ember.device("cuda"):
         check()
     assert not ember.zeros(1).is_cuda and ember.get_default_device() == ember.device("cpu")
+
+
+def test_accelerator_answers_as_a_cpu_only_torch():
+    if ember.cuda.is_available() or torch.cuda.is_available():
+        pytest.skip("checks what a machine without a GPU answers")
+    for lib in (torch, ember):
+        assert lib.accelerator.is_available() is False and lib.accelerator.current_accelerator() is None
+        assert lib.accelerator.device_count() == 0
+        for call in (lib.accelerator.current_device_index, lib.accelerator.synchronize):
+            with pytest.raises(RuntimeError, match="Cannot access accelerator device when none is available"):
+                call()
+
+
+def test_accelerator_finds_the_gpu(gpu):
+    assert ember.accelerator.is_available() and ember.accelerator.device_count() == 1
+    device = ember.accelerator.current_accelerator()
+    assert device.type == "cuda" and ember.accelerator.current_device_index() == 0
+    assert ember.ones(2).to(device).is_cuda

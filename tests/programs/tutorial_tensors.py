@@ -33,8 +33,10 @@ print(type(tensor), type(tensor.shape), tensor.size(), tensor.type())
 print(torch.float64, torch.int64, torch.get_default_dtype(), torch.get_default_device())
 
 # Operations on tensors
-device = torch.accelerator.current_accelerator().type if hasattr(torch, "accelerator") and \
-    torch.accelerator.is_available() else "cpu"
+if torch.accelerator.is_available():
+    tensor = tensor.to(torch.accelerator.current_accelerator())
+print(torch.accelerator.current_accelerator(), torch.accelerator.device_count())
+device = torch.accelerator.current_accelerator().type if torch.accelerator.is_available() else "cpu"
 torch.set_default_device(device)
 print(f"Using {device} device", torch.get_default_device())
 with torch.device("cpu"):
