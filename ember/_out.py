@@ -129,10 +129,11 @@ def into(fn, name, args, kwargs, out):
     else:
         result = fn(*args, **kwargs)
     results = result if isinstance(result, tuple) else (result,)
+    if not isinstance(result, tuple) and outs is out:
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if len(results) != len(outs):
-        raise TypeError(f"{name}(): this call returns {len(results)} tensor(s), so out= must be "
-                        f"{'a tuple of ' + str(len(results)) + ' Tensors' if len(results) > 1 else 'one Tensor'}, "
-                        f"not {len(outs)}")
+        raise TypeError(f"expected tuple of {len(results)} elements but got {len(outs)}: this call of {name}() "
+                        f"returns {len(results)} tensors, so out= takes a tuple of that many")
     if STATE.enabled and any(r._requires_grad for r in results):
         raise RuntimeError(NO_AUTOGRAD.format(name=name))
     if len(results) > 1:  # (values, indices): each exactly its result's dtype

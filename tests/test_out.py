@@ -263,6 +263,11 @@ def test_bad_out_arguments():
             lib.add(x, x, out=[1.0])
         with pytest.raises(TypeError):
             lib.max(x, 1, out=lib.empty(0))  # (values, indices) need a tuple of two
+        with pytest.raises(TypeError, match="expected tuple of 2 elements but got 1"):
+            lib.max(x, 1, out=(lib.empty(0),))
+        with pytest.raises(TypeError, match="add\\(\\): argument 'out' must be Tensor, not tuple"):
+            lib.add(x, x, out=(lib.empty(0),))
+        assert lib.max(x, 1, out=[lib.empty(0), lib.empty(0, dtype=lib.int64)]).indices.tolist() == [0, 0]
         with pytest.raises(RuntimeError, match="result type Float can't be cast to the desired output type Long"):
             lib.add(x, x, out=lib.empty(0, dtype=lib.int64))
         with pytest.raises(RuntimeError, match=r"dtype Double does not match dtype of out parameter \(Long\)"):
