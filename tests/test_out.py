@@ -4,6 +4,7 @@ The battery runs each call under torch and under ember with outs of every kind (
 shape, other dtypes) and compares what happens: the same values written into out, the same warning, or the same
 error. Which functions take out= at all is compared too (a function torch refuses out= for refuses it here).
 """
+import types
 import warnings
 
 import numpy as np
@@ -55,6 +56,10 @@ def cases(lib):
         "hstack": [([x, y],)], "vstack": [([x, y],)], "row_stack": [([x, v],)], "unique": [(i,)],
         "tile": [(x, (2,))], "einsum": [("ij,kj->ik", x, y)], "reshape": [(x, (4, 3))], "squeeze": [(x,)],
         "transpose": [(x, 0, 1)], "unsqueeze": [(x, 0)], "flatten": [(x,)], "t": [(x,)], "permute": [(x, (1, 0))],
+        "chunk": [(x, 2)], "split": [(x, 2)], "narrow": [(x, 0, 0, 2)], "select": [(x, 0, 1)],
+        "diagonal": [(x,)], "movedim": [(x, 0, 1)], "moveaxis": [(x, 0, 1)], "swapaxes": [(x, 0, 1)],
+        "unbind": [(x,)], "unflatten": [(v, 0, (2, 2))], "broadcast_to": [(v, (3, 4))], "isclose": [(x, y)],
+        "detach": [(x,)],
         "zeros": [((2, 3),), (2, 3)], "ones": [(2, 3)], "empty": [(2, 3)], "full": [((2, 3), 1.5)],
         "eye": [(3,)], "arange": [(5,), (0, 1, 0.25)], "linspace": [(0, 1, 5)], "logspace": [(0, 1, 5)],
         "zeros_like": [(x,)], "ones_like": [(x,)], "empty_like": [(x,)], "full_like": [(x, 2)],
@@ -110,6 +115,17 @@ def test_every_function_torch_gives_out_takes_it():
         assert results[1] == results[0], f"{name}: torch {'takes' if results[0] else 'refuses'} out=, ember not"
     assert set(_out.TAKES_OUT) <= set(NAMES)
     assert all(callable(getattr(ember, name)) for name in _out.TAKES_OUT)
+    # every public function is in the battery but settings, queries, and makers from data or of tensor lists
+    public = {n for n in dir(ember) if not n.startswith("_") and callable(getattr(ember, n))
+              and not isinstance(getattr(ember, n), (type, types.ModuleType))}
+    assert public - set(NAMES) == set(OUTSIDE_THE_BATTERY)
+
+
+OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_tensors", "equal", "from_numpy",
+                  "get_default_device", "get_default_dtype", "get_rng_state", "initial_seed", "is_floating_point",
+                  "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "load", "manual_seed", "meshgrid",
+                  "numel", "save", "seed", "set_default_device", "set_default_dtype", "set_default_tensor_type",
+                  "set_rng_state", "tensor")  # torch gives none of these out=
 
 
 def _variants(lib, plain):
