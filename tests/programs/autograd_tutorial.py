@@ -20,6 +20,7 @@ print(f"Gradient function for loss = {loss.grad_fn is not None}")
 loss.backward()
 print(w.grad)
 print(b.grad)
+print(w.grad.shape, w.grad.dtype)
 z = torch.matmul(x, w) + b
 print(z.requires_grad)
 with torch.no_grad():
