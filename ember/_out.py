@@ -17,9 +17,7 @@ Without ``out`` nothing of this runs: the call goes straight to the function.
 import functools
 import warnings
 
-import numpy as np
-
-from ._backend import PRINTED, dtype, torch_scalar_name
+from ._backend import PRINTED, device_of, dtype, get_array_module, torch_scalar_name
 from ._tensor_str import return_type
 from .autograd.grad_mode import STATE
 from .tensor import Tensor, _bump_version, _INFERENCE_INPLACE, _SHARED_MEMORY
@@ -161,13 +159,13 @@ def _out_type(cls):
 
 
 def _factory(fn, args, kwargs, out):
-    """A factory makes out's dtype; a different dtype= is torch's error."""
+    """A factory makes out's dtype, on out's device; a different dtype= is torch's error."""
     asked = kwargs.get("dtype")
     if asked is not None and asked is not out.dtype:
         raise RuntimeError(f"dtype {torch_scalar_name(asked.np)} does not match dtype of out parameter "
                            f"({torch_scalar_name(out.dtype.np)})")
     requires_grad = kwargs.pop("requires_grad", False)
-    result = fn(*args, **dict(kwargs, dtype=out.dtype))
+    result = fn(*args, **{"device": out.device, **kwargs, "dtype": out.dtype})
     if requires_grad:
         out.requires_grad_(True)
     return result
@@ -202,6 +200,9 @@ def _write(out, result, warning):
     """result's values into out's own memory (resized first when its shape differs, with torch's warning unless
     out was empty), as a new version of out."""
     data = result._data
+    if type(data) is not type(out._data) or device_of(data) != device_of(out._data):
+        raise RuntimeError(f"Expected out tensor to have device {device_of(data)}, but got {device_of(out._data)} "
+                           "instead; make out on the device the inputs are on")
     if out._data.shape != data.shape:
         if out._data.size and warning and not (warning is RANGE_RESIZED and out._data.size == data.size):
             warnings.warn(warning.format(old=list(out._data.shape), new=list(data.shape), old_n=out._data.size,
@@ -213,8 +214,7 @@ def _write(out, result, warning):
         if out._data.size >= data.size and out._data.flags.c_contiguous:  # shrinking keeps the memory, as torch's
             out._data = out._data.reshape(-1)[:data.size].reshape(data.shape)  # storage does (views of out see it)
         else:
-            out._data = np.empty(data.shape, out._data.dtype) if type(out._data) is np.ndarray else \
-                type(out._data)(data.shape, out._data.dtype)
+            out._data = get_array_module(out._data).empty(data.shape, out._data.dtype)
     elif out._data.size > 1 and 0 in out._data.strides and any(st == 0 and n > 1 for n, st in
                                                                 zip(out._data.shape, out._data.strides)):
         raise RuntimeError(_SHARED_MEMORY)

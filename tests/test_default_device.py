@@ -102,3 +102,18 @@ def test_accelerator_finds_the_gpu(gpu):
     device = ember.accelerator.current_accelerator()
     assert device.type == "cuda" and ember.accelerator.current_device_index() == 0
     assert ember.ones(2).to(device).is_cuda
+
+
+def test_out_on_the_gpu(gpu):
+    """out= writes on out's device: factories make their values there, other functions want out where inputs are."""
+    x = ember.ones(2, 3, device="cuda")
+    out = ember.zeros(10, device="cuda")
+    with pytest.warns(UserWarning, match="resized"):
+        assert ember.mul(x, 2, out=out) is out
+    assert isinstance(out._data, StrictArray) and out.cpu().tolist() == [[2.0] * 3] * 2
+    values, indices = ember.empty(0, device="cuda"), ember.empty(0, device="cuda", dtype=ember.int64)
+    assert ember.max(x, 1, out=(values, indices)).indices.cpu().tolist() == [0, 0]
+    made = ember.arange(3, out=ember.empty(0, device="cuda", dtype=ember.int64))
+    assert made.is_cuda and made.cpu().tolist() == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="Expected out tensor to have device cuda:0, but got cpu instead"):
+        ember.add(x, 1, out=ember.empty(0))

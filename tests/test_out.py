@@ -302,6 +302,7 @@ def test_factories_take_out_dtype_and_requires_grad():
         out = lib.empty(0, dtype=lib.int64)
         assert lib.full((2,), 1.5, out=out).tolist() == [1, 1] and out.dtype == lib.int64
         assert lib.arange(3, out=lib.empty(0)).dtype == lib.float32
+        assert lib.zeros(2, dtype=lib.float64, out=lib.empty(0, dtype=lib.float64)).dtype == lib.float64
         made = lib.zeros(2, out=lib.empty(0), requires_grad=True)
         assert made.requires_grad and made.is_leaf
 
