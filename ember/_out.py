@@ -34,14 +34,11 @@ NO_AUTOGRAD = ("{name}(): functions with out=... arguments don't support automat
                "arguments requires grad.")
 
 # functions that cast their result into out's dtype where torch's casting allows (the message when it does not)
-FLOATS_ONLY = "logsumexp(): Expected floating point type for result tensor, but got: {o}"
-NOT_BOOL = '"{name}_out_cpu" not implemented for \'{o}\''
 CASTS = dict.fromkeys((
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "remainder", "floor_divide", "pow",
     "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt",
     "reciprocal", "sin", "cos", "tanh", "sigmoid", "logical_not", "logical_and", "logical_or", "log2", "log10",
-    "square", "atan2", "arctan2", "hypot", "lerp", "outer", "kron", "diff", "max",
-    "min"), CAST)
+    "square", "atan2", "arctan2", "hypot", "lerp", "outer", "kron", "diff", "max", "min"), CAST)
 CASTS["bernoulli"] = None  # draws of 0 and 1 go into any dtype
 CASTS.update(dict.fromkeys(("cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack"), CAT))
 # functions whose out must have the result's dtype exactly (torch's message for each; SAME where none is given)
@@ -71,6 +68,8 @@ SAME_DTYPE.update({
 ALSO_ACCEPTED = {"any": "uint8", "all": "uint8"}  # the one other dtype these write (torch's legacy byte masks)
 UNCASTABLE = {"diag": "diag: result type {r} can't be cast to the desired out= type {o}"}  # before SAME's message
 # reductions that compute in out's dtype (the input converted first; None: any dtype)
+FLOATS_ONLY = "logsumexp(): Expected floating point type for result tensor, but got: {o}"
+NOT_BOOL = '"{name}_out_cpu" not implemented for \'{o}\''
 REDUCE_IN_OUT = {"mean": CAST, "var": CAST, "std": CAST, "logsumexp": FLOATS_ONLY, "sum": None, "prod": None,
                  "cumsum": NOT_BOOL, "cumprod": NOT_BOOL}
 # factories: out's dtype is the dtype they make
