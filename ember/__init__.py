@@ -6,7 +6,7 @@ Everything a user reaches is re-exported here by name.
 import functools as _functools
 
 from . import _backend
-from ._backend import dtype, device, get_default_dtype, set_default_dtype
+from ._backend import dtype, device, get_default_dtype, set_default_dtype, get_default_device, set_default_device
 from .tensor import Tensor, Size
 from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
                        is_inference_mode_enabled)
@@ -17,7 +17,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
-from . import nn, optim, utils, viz, distributed, cuda, backends
+from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, _out
 from .serialization import save, load
 from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                             ByteTensor, BoolTensor, set_default_tensor_type)
@@ -25,33 +25,32 @@ from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, I
 __version__ = "0.1.0"
 
 
-def get_default_device():
-    """The device factories use without device=: the CPU."""
-    return _backend.CPU  # factories make CPU tensors unless given device=
-
-
 def _takes_tensor(fn, name=None):
-    """The public form of an op: a clear TypeError when the first argument is not a Tensor."""
+    """The public form of an op: a clear TypeError when the first argument is not a Tensor; out= (ember/_out.py)."""
     name = name or fn.__name__
 
     @_functools.wraps(fn)
-    def public(input, *args, **kwargs):
+    def public(input, *args, out=None, **kwargs):
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
-        return fn(input, *args, **kwargs)
+        if out is None:
+            return fn(input, *args, **kwargs)
+        return _out.into(fn, name, (input, *args), kwargs, out)
 
     public.__name__ = name
     return public
 
 
 def _either_tensor(fn):
-    """Binary ops accept a number on either side, as long as one operand is a Tensor."""
+    """Binary ops accept a number on either side, as long as one operand is a Tensor; out= (ember/_out.py)."""
     @_functools.wraps(fn)
-    def public(input, other, *args, **kwargs):
+    def public(input, other, *args, out=None, **kwargs):
         if not isinstance(input, Tensor) and not isinstance(other, Tensor):
             raise TypeError(f"{fn.__name__}(): expected at least one Tensor argument, got "
                             f"{type(input).__name__} and {type(other).__name__}")
-        return fn(input, other, *args, **kwargs)
+        if out is None:
+            return fn(input, other, *args, **kwargs)
+        return _out.into(fn, fn.__name__, (input, other, *args), kwargs, out)
     return public
 
 
@@ -76,10 +75,11 @@ negative, absolute, clip = neg, abs, clamp
 where = _ew.where
 
 # reductions
-(sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, softmax, log_softmax, cumsum, norm,
- any, all, count_nonzero) = map(_takes_tensor, (
+(sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, cumsum, norm, any, all,
+ count_nonzero) = map(_takes_tensor, (
     _rd.sum, _rd.mean, _rd.prod, _rd.var, _rd.std, _rd.max, _rd.min, _rd.amax, _rd.amin, _rd.argmax, _rd.argmin,
-    _rd.logsumexp, _rd.softmax_over, _rd.log_softmax_over, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+    _rd.logsumexp, _rd.cumsum, _rd.norm, _rd.any, _rd.all, _rd.count_nonzero))
+softmax, log_softmax = _takes_tensor(_rd.softmax_over, "softmax"), _takes_tensor(_rd.log_softmax_over, "log_softmax")
 
 sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax, cummin = map(_takes_tensor, (
     _rd.sort, _rd.argsort, _rd.topk, _rd.kthvalue, _rd.median, _rd.mode, _rd.var_mean, _rd.std_mean, _rd.cumprod,
@@ -106,6 +106,18 @@ broadcast_to = _takes_tensor(_sh.expand, "broadcast_to")
 meshgrid = _sh.meshgrid
 cat, stack = _sh.cat, _sh.stack
 concat = concatenate = cat
+
+
+def _printed_as(module):
+    """Name the library `module` in printed output: dtypes (torch.float32), Size, return types, classes
+    (<class 'torch.Tensor'>). ember run calls _printed_as("torch") once, before the program runs: it imported torch."""
+    _backend.printed_as(module)
+    for cls in (Tensor, Size):
+        cls.__module__ = module
+    nn.Parameter.__module__ = module + ".nn.parameter"
+
+
+_printed_as("ember")
 
 
 def detach(input):
@@ -157,6 +169,11 @@ def broadcast_tensors(*tensors):
     return tuple(x.expand(shape) for x in tensors)
 
 
+# out= for every function torch gives it (ember/_out.py): the ones above take it already, the rest are wrapped here
+for _name in _out.TAKES_OUT:
+    globals()[_name] = _out.takes_out(globals()[_name], _name)
+del _name
+
 # dtypes under PyTorch's names (defined last: they shadow the builtins float, int and bool in this module)
 float32 = float = _backend.float32
 float64 = double = _backend.float64
@@ -171,7 +188,7 @@ bool = _backend.bool_
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
-    "cuda", "backends", "get_default_device",
+    "cuda", "backends", "onnx", "accelerator", "get_default_device", "set_default_device",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",

@@ -24,10 +24,11 @@ import numpy as np
 class dtype:
     """An ember dtype: a name PyTorch users know, wrapping a NumPy dtype."""
 
-    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind")
+    __slots__ = ("name", "np", "is_floating_point", "is_signed", "itemsize", "_kind", "_repr")
 
     def __init__(self, name, np_dtype, kind):
         self.name = name
+        self._repr = "ember." + name  # "torch." + name under ember run (printed_as)
         self.np = np.dtype(np_dtype)
         self._kind = kind  # 0 bool, 1 integer, 2 floating: torch's promotion categories
         self.is_floating_point = kind == 2
@@ -35,7 +36,7 @@ class dtype:
         self.itemsize = self.np.itemsize
 
     def __repr__(self):
-        return "ember." + self.name
+        return self._repr
 
     def __reduce__(self):  # dtypes are singletons
         return self.name
@@ -58,8 +59,23 @@ _NAMES = {d.name: d for d in ALL_DTYPES}
 _NAMES.update(float="float32", double="float64", half="float16", long="int64", int="int32", short="int16")
 
 
+class PRINTED:
+    """The library's name in printed output (dtypes, Size, return types): "torch" when the program imported torch
+    (ember run sets it once, through ember._printed_as), "ember" otherwise."""
+    module = "ember"
+
+
+def printed_as(module):
+    """Print dtypes (and, through PRINTED, the rest) under this module name."""
+    PRINTED.module = module
+    for d in ALL_DTYPES:
+        d._repr = f"{module}.{d.name}"
+
+
 class _Defaults:
     float_dtype = float32
+    device = None  # the device factories use without device= (None: the CPU); set_default_device sets it
+    devices_entered = []  # the defaults that `with device(...):` blocks replaced, innermost last
 
 
 DEFAULTS = _Defaults()
@@ -219,6 +235,15 @@ class device:
     def __reduce__(self):
         return device, (self.type, self.index)
 
+    def __enter__(self):  # `with ember.device("cuda"):` makes it the factories' default inside the block
+        DEFAULTS.devices_entered.append(DEFAULTS.device)
+        DEFAULTS.device = self
+        return self
+
+    def __exit__(self, *exc):
+        DEFAULTS.device = DEFAULTS.devices_entered.pop()
+        return False
+
 
 DEVICE_TYPES = ("cpu", "cuda", "mps", "meta")  # ember computes on cpu and cuda; the others can only be named
 CPU = device("cpu")
@@ -261,6 +286,18 @@ def use_cuda_runtime(runtime):
     """Install a CUDA runtime (tests install a strict CPU stand-in); returns the previous one to restore."""
     previous, _Runtime.module = _Runtime.module, runtime
     return previous
+
+
+def get_default_device():
+    """The device factories use without device= (the CPU unless set_default_device or a `with device(...)` says)."""
+    if DEFAULTS.device is None or DEFAULTS.device.type == "cpu":
+        return CPU
+    return to_device(DEFAULTS.device) if DEFAULTS.device.type == "cuda" else DEFAULTS.device
+
+
+def set_default_device(dev):
+    """Make factories (zeros, tensor, randn, the layers' parameters, ...) create on dev; None: the CPU again."""
+    DEFAULTS.device = None if dev is None else dev if type(dev) is device else device(dev)
 
 
 def to_device(dev):

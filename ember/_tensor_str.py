@@ -8,6 +8,7 @@ padded to the widest one; rows wrap at 80 columns; tensors of more than 1000
 elements are summarised with their first and last 3 items per axis.
 """
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -121,3 +122,12 @@ def tensor_repr(t, prefix="tensor("):
             text += ", " + suffix
             last_line += len(suffix) + 2
     return text + ")"
+
+
+def return_type(name, fields=("values", "indices")):
+    """A named tuple that prints as torch prints its return types: ``torch.return_types.max(`` then one field a
+    line (``ember.`` unless the program imported torch)."""
+    def __repr__(self):
+        body = ",\n".join(f"{field}={value!r}" for field, value in zip(self._fields, self))
+        return f"{_backend.PRINTED.module}.return_types.{name}(\n{body})"
+    return type(name, (namedtuple(name, fields),), {"__slots__": (), "__repr__": __repr__})

@@ -189,6 +189,7 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
     "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
     "torch.utils.data.distributed": "ember.utils.data.distributed",
+    "torch.onnx": "ember.onnx", "torch.accelerator": "ember.accelerator",
     "torch.cuda": "ember.cuda", "torch.backends": "ember.backends", "torch.backends.cudnn": "ember.backends.cudnn",
     "torch.backends.mps": "ember.backends.mps", "torch.backends.cuda": "ember.backends.cuda",
     "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
@@ -226,6 +227,7 @@ def run_command(args):
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
     for torch_name, ember_name in TORCH_MODULES.items():
         sys.modules[torch_name] = importlib.import_module(ember_name)
+    ember._printed_as("torch")  # the program imported torch: torch.float32, torch.Size([2, 3]) in what it prints
     try:
         if args.module:  # python -m: the current folder first on sys.path, argv[0] the module's file
             module = args.module[0]

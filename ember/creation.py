@@ -131,7 +131,9 @@ def _short(data):
 
 
 def _finish(array, requires_grad, device=None, pin_memory=False):
-    """A new tensor around a freshly made host array, moved to ``device`` (any spelling) when one is asked."""
+    """A new tensor around a freshly made host array, moved to ``device`` (any spelling; None: the default device)."""
+    if device is None:
+        device = DEFAULTS.device
     if device is not None:
         dev = _backend.to_device(device)  # torch's AssertionError where CUDA is missing
         if dev.type != "cpu":
@@ -243,7 +245,16 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     if dtype is None:
         whole = all(isinstance(v, numbers.Integral) for v in (start, end, step))
         dtype = _backend.int64 if whole else DEFAULTS.float_dtype
+    _not_bool(dtype, "arange_cpu")
     n = int(np.ceil((end - start) / step))
+    if not dtype.is_floating_point and not all(isinstance(v, numbers.Integral) for v in (start, end, step)):
+        # torch's integer kernels step from the truncated start by the truncated step; int64's counts with them too
+        if dtype is _backend.int64:
+            if int(step) == 0:
+                raise ValueError("step must be nonzero: a fractional step truncates to 0 for an integer dtype; "
+                                 "give a whole step or a floating dtype")
+            n = int(np.ceil((int(end) - int(start)) / int(step)))
+        start, step = int(start), int(step)
     if dtype.is_floating_point:  # PyTorch's kernel: start + i * step as one fused multiply-add in double
         values = _fma(np.float64(step), np.arange(n, dtype=np.float64), np.float64(start))
     else:
@@ -256,7 +267,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     steps = int_arg(steps, "linspace", "steps")
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    dtype = dtype_arg(dtype, "linspace") or DEFAULTS.float_dtype
+    dtype = _not_bool(dtype_arg(dtype, "linspace") or DEFAULTS.float_dtype, "linspace_cpu")
     # PyTorch's kernel, bit for bit: the first half counts up from start, the second half down from end,
     # in the dtype itself for floats (double for integer results)
     work = dtype.np if dtype.is_floating_point else np.dtype(np.float64)
@@ -297,7 +308,16 @@ def logspace(start, end, steps, base=10.0, dtype=None, device=None, requires_gra
     if steps < 0:
         raise RuntimeError(f"logspace(): number of steps must be non-negative, got {steps}")
     values = np.logspace(start, end, steps, base=base)
-    return _finish(values.astype(_dtype(dtype, "logspace")), requires_grad, device)
+    return _finish(values.astype(_not_bool(dtype_arg(dtype, "logspace") or DEFAULTS.float_dtype, "logspace_cpu").np),
+                   requires_grad, device)
+
+
+def _not_bool(dtype, kernel):
+    """Range kernels have no bool version in torch: its NotImplementedError, naming the kernel."""
+    if dtype is _backend.bool_:
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\': give a numeric dtype, e.g. '
+                                  "dtype=ember.float32")
+    return dtype
 
 
 def _like(t, device):

@@ -534,7 +534,7 @@ def _empty(shape, dtype):
 
 def _done(t, requires_grad, device=None):
     """Every device draws from the host generator, so a GPU run sees the numbers a CPU run sees; then moved."""
-    if device is not None:
+    if device is not None or DEFAULTS.device is not None:  # (asked for, or set as the default)
         from .creation import _finish
         return _finish(t._data, requires_grad, device)
     return t.requires_grad_(True) if requires_grad else t

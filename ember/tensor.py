@@ -40,7 +40,7 @@ class Size(tuple):
     """A tensor's shape: a tuple that prints like PyTorch's."""
 
     def __repr__(self):
-        return f"ember.Size({list(self)})"
+        return f"{_backend.PRINTED.module}.Size({list(self)})"
 
     def numel(self):
         """The number of elements of a tensor of this shape."""

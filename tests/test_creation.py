@@ -45,3 +45,26 @@ def test_construction_is_bit_exact(name):
 
 def test_float64_point_seven_is_exact():
     assert ember.tensor([0.7], dtype=ember.float64).item() == 0.7
+
+
+@pytest.mark.parametrize("args", [(0, 5, 1.5), (0.5, 5, 2), (0, 1, 0.25), (-2.7, 3, 0.9), (1, 7.9, 2)])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8"])
+def test_arange_with_an_integer_dtype_truncates_as_torch(args, dtype):
+    """torch's integer kernels step from the truncated start by the truncated step (int64 also counts with them)."""
+    try:
+        expected = torch.arange(*args, dtype=getattr(torch, dtype)).tolist()
+    except ValueError as error:
+        with pytest.raises(ValueError, match=str(error)):
+            ember.arange(*args, dtype=getattr(ember, dtype))
+        return
+    assert ember.arange(*args, dtype=getattr(ember, dtype)).tolist() == expected
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.arange(3, dtype=lib.bool),
+                                  lambda lib: lib.linspace(0, 1, 3, dtype=lib.bool),
+                                  lambda lib: lib.logspace(0, 1, 3, dtype=lib.bool)])
+def test_range_factories_refuse_bool_as_torch(make):
+    with pytest.raises(NotImplementedError) as expected:
+        make(torch)
+    with pytest.raises(NotImplementedError, match=str(expected.value).replace("'", "'")):
+        make(ember)

@@ -5,7 +5,6 @@ A reduction's backward spreads the gradient back over the reduced axes:
 axes as size 1, i.e. the keepdim shape).
 """
 import warnings
-from collections import namedtuple
 
 import numpy as np
 
@@ -16,10 +15,11 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
 from .._backend import int_arg, require_float
+from .._tensor_str import return_type
 from .shape import cat, gather
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = return_type("max")
+MinResult = return_type("min")
 
 
 def reduced_axes(dim, ndim):
@@ -512,13 +512,13 @@ def _slice(data, start, stop, axis):
     return data[(slice(None),) * axis + (slice(start, stop),)]
 
 
-SortResult = namedtuple("sort", ["values", "indices"])
-MedianResult = namedtuple("median", ["values", "indices"])
-KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
-CummaxResult = namedtuple("cummax", ["values", "indices"])
-ModeResult = namedtuple("mode", ["values", "indices"])
-CumminResult = namedtuple("cummin", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
+SortResult = return_type("sort")
+MedianResult = return_type("median")
+KthvalueResult = return_type("kthvalue")
+CummaxResult = return_type("cummax")
+ModeResult = return_type("mode")
+CumminResult = return_type("cummin")
+TopkResult = return_type("topk")
 
 
 def argsort(a, dim=-1, descending=False, stable=False):

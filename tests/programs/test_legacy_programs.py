@@ -56,3 +56,22 @@ def test_mnist_cnn_with_torchvision(programs):
     lines = programs.check("mnist_cnn.py", ".", twin="torchvision_twin.py", atol=2e-6)
     accuracy = [line for line in lines if line.startswith("Test set")]
     assert len(accuracy) == 5 and "Accuracy: 15/16" in accuracy[-1]  # it learns the blocks
+
+
+# PyTorch's tutorials of today (issue #22), unchanged under `ember run`
+def test_tensors_tutorial_with_out_default_device_and_torch_names(programs):
+    lines = programs.check("tutorial_tensors.py")
+    assert "Datatype of tensor: torch.float32" in lines and "Shape of tensor: torch.Size([3, 4])" in lines
+    assert "torch.return_types.max_out(" in lines and "exporting: False" in lines
+
+
+def test_polynomial_fitted_four_ways(programs):
+    # float32 sums of 2000 squares: the losses differ by float32 roundings; RMSprop's a and c wander near 0
+    lines = programs.check("polynomial_fit.py", "1200", rtol=1e-4, atol=1e-4)
+    fits = [line for line in lines if " x^3" in line]
+    assert [line.split(":")[0] for line in fits] == ["tensors", "autograd", "nn", "optim"]
+
+
+def test_autograd_tutorial_with_a_custom_function(programs):
+    lines = programs.check("autograd_tutorial.py", "1200", rtol=1e-5, atol=1e-6)
+    assert lines[-1] == "gradcheck: True" and lines[-2] == "AddBackward0 MulBackward0 LegendrePolynomial3Backward"
