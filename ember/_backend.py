@@ -563,3 +563,23 @@ def quiet_float_errors():
 
 
 quiet_float_errors()
+
+
+# ----------------------------------------------------------------------------
+# shapes given as arguments
+# ----------------------------------------------------------------------------
+def size_args(sizes, name="view"):
+    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3); every size must be an integer."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = sizes[0]
+    return tuple(int_arg(s, name, "sizes") for s in sizes)
+
+
+def new_size(sizes, name):
+    """The shape of a tensor about to be made: integer sizes, none negative (PyTorch's RuntimeError)."""
+    shape = size_args(sizes, name)
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: {list(shape)}; "
+                               "every size must be 0 or more")
+    return shape

@@ -5,9 +5,8 @@ import warnings
 import numpy as np
 
 from . import _backend
-from ._backend import DEFAULTS, dtype_arg, dtype_of, int_arg
+from ._backend import DEFAULTS, dtype_arg, dtype_of, int_arg, new_size
 from .tensor import Tensor, _wrap
-from .ops.shape import new_size
 
 
 def array_from(data, dtype=None):

@@ -31,9 +31,8 @@ import os
 import numpy as np
 
 from . import _backend
-from ._backend import DEFAULTS, int_arg, require_float, to_dtype
-from .ops.shape import new_size, size_args
-from .tensor import Tensor, _wrap
+from ._backend import DEFAULTS, int_arg, new_size, require_float, size_args, to_dtype
+from .tensor import Tensor, _overwrite, _wrap
 
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
 _STATE_BYTES = 5056             # torch's CPUGeneratorImplState: seed, left, seeded, next, 624 words, normal cache
@@ -409,18 +408,14 @@ def _memory_order(a):
 
 
 def _fill(t, values):
-    """Write freshly drawn values (in memory order) into t in place, as torch's in-place fills do: the old
-    values get no gradient (through autograd's in-place machinery when t is part of a graph)."""
-    from .ops.elementwise import where
-    from .tensor import _inplace
+    """Write freshly drawn values (in memory order) into t in place, as torch's in-place fills do (tensor.py's
+    _overwrite: the old values get no gradient)."""
     host = t._data if isinstance(t._data, np.ndarray) else _backend.move(t._data, _backend.CPU)
     drawn = np.empty_like(host)
     view = _memory_order(drawn)
     view[...] = np.asarray(values).reshape(view.shape)
-    drawn = _backend.like(drawn, t._data)  # drawn on the host for every device: a GPU run sees the CPU's numbers
-    never = _backend.like(np.zeros(drawn.shape, bool), t._data)
-    return _inplace(t, lambda old: where(_wrap(never), old, _wrap(drawn)),
-                    lambda: t._data.__setitem__(Ellipsis, drawn.astype(t._data.dtype, copy=False)))
+    return _overwrite(t, _backend.like(drawn, t._data))  # drawn on the host for every device: a GPU run sees the
+    # CPU's numbers
 
 
 def _float_tensor(t, what):
@@ -582,8 +577,6 @@ def randperm(n, generator=None, dtype=None, device=None, requires_grad=False):
 
 def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None, requires_grad=False):
     """normal(mean, std, size) with numbers, or elementwise with a Tensor of means and/or of stds."""
-    from .autograd.grad_mode import is_grad_enabled, no_grad
-    from .ops import elementwise as ew
     mean_t, std_t = isinstance(mean, Tensor), isinstance(std, Tensor)
     if std_t and (std._data < 0).any():
         raise RuntimeError(f"normal expects all elements of std >= 0.0, got {std._data.min()}")
@@ -594,16 +587,19 @@ def normal(mean=0.0, std=1.0, size=None, generator=None, dtype=None, device=None
         return _done(fill_normal(t, mean, std, generator), requires_grad, device)
     shape = np.broadcast_shapes(np.shape(mean._data) if mean_t else (), np.shape(std._data) if std_t else ())
     dt = np.result_type(*[x._data.dtype for x in (mean, std) if isinstance(x, Tensor)])
-    out = _empty(shape, dt)
-    with no_grad():
-        if mean_t and not std_t:  # torch: normal_(0, std), then add the means
-            out = ew.add(fill_normal(out, 0.0, std, generator), mean)
-        else:  # torch: normal_(0, 1), times the stds, plus the means
-            out = ew.add(ew.mul(fill_normal(out, 0.0, 1.0, generator), std), mean)
+    like = (mean if mean_t else std)._data
+    xp = _backend.get_array_module(like)
+    if mean_t and not std_t:  # torch: normal_(0, std), then add the means
+        drawn = fill_normal(_empty(shape, dt), 0.0, std, generator)._data
+        out = xp.add(_backend.like(drawn, like), mean._data)
+    else:  # torch: normal_(0, 1), times the stds, plus the means
+        drawn = _backend.like(fill_normal(_empty(shape, dt), 0.0, 1.0, generator)._data, like)
+        out = xp.multiply(drawn, std._data)
+        out += mean._data if mean_t else dt.type(mean)
+    out = _wrap(_backend.as_array(out.astype(dt, copy=False)))
     inputs = [x for x in (mean, std) if isinstance(x, Tensor) and x.requires_grad]
-    if inputs and is_grad_enabled():  # a sample's gradient to its mean and std is zero in torch
-        never = _wrap(np.zeros(shape, bool))
-        out = ew.where(never, sum(x * 0 for x in inputs), out)
+    if inputs:  # a sample's gradient to its mean and std is zero in torch (recorded only where grad mode is on)
+        out = out.where(_wrap(_backend.like(np.ones(shape, bool), like)), sum(x * 0 for x in inputs))
     return out
 
 

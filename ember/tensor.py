@@ -74,7 +74,7 @@ class Tensor:
             raise TypeError(f"Tensor(): data must be a sequence (got {type(args[0]).__name__}); for a number "
                             f"write ember.tensor({args[0]!r})")
         else:
-            from .ops.shape import new_size
+            from ._backend import new_size
             data = np.zeros(new_size(args, "Tensor") if args else (0,), default)
         self._data = data if device is None else _backend.move(data, _backend.to_device(device))
         self._grad = None
@@ -1414,6 +1414,14 @@ def _inplace_arith(self, other, ufunc, op):
         raise _inplace_shape_error(self, np.shape(value)) from None
     _bump_version(self)
     return self
+
+
+def _overwrite(self, values):
+    """Write values (an array of self's shape, on self's device) into self in place, as torch's in-place fills
+    (uniform_, normal_, ... in random.py) do: the old values get no gradient."""
+    never = _backend.like(np.zeros(values.shape, bool), self._data)
+    return _inplace(self, lambda old: _ew.where(_wrap(never), old, _wrap(values)),
+                    lambda: self._data.__setitem__(Ellipsis, values.astype(self._data.dtype, copy=False)))
 
 
 def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):

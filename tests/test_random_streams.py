@@ -478,3 +478,18 @@ def test_fills_inside_a_graph_cut_the_old_values_gradient():
         with pytest.raises(RuntimeError, match="leaf Variable"):
             lib.ones(2, requires_grad=True).normal_()
     np.testing.assert_array_equal(*grads)
+
+
+def test_the_generator_is_below_the_graph():
+    """random.py draws on arrays and wraps once: it imports neither ops nor autograd (a sampler is no op)."""
+    import ast
+    import pathlib
+    source = pathlib.Path(ember.random.__file__).read_text()
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+            imported.update(alias.name.split(".")[0] for alias in node.names if not node.module)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+    assert not imported & {"ops", "autograd"}, imported

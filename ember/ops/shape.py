@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import _backend
-from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim, torch_layout,
+from .._backend import (new_size, size_args, broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim, torch_layout,
                        result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
 from ..autograd.views import make_view
@@ -29,23 +29,6 @@ def _share_version(base, out):
         base._vc = [0]
     out._vc = base._vc
     return out
-
-
-def size_args(sizes, name="view"):
-    """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3); every size must be an integer."""
-    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-        sizes = sizes[0]
-    return tuple(int_arg(s, name, "sizes") for s in sizes)
-
-
-def new_size(sizes, name):
-    """The shape of a tensor about to be made: integer sizes, none negative (PyTorch's RuntimeError)."""
-    shape = size_args(sizes, name)
-    for s in shape:
-        if s < 0:
-            raise RuntimeError(f"{name}(): Trying to create tensor with negative dimension {s}: {list(shape)}; "
-                               "every size must be 0 or more")
-    return shape
 
 
 def infer_shape(shape, numel):
