@@ -58,7 +58,8 @@ class Generator:
         if not -2 ** 63 <= seed < 2 ** 64:
             raise RuntimeError(f"Overflow when unpacking long: seed {seed} does not fit in 64 bits")
         self._seed = seed & (2 ** 64 - 1)
-        self._mt = np.random.MT19937()
+        if getattr(self, "_mt", None) is None:  # made once (90 us: NumPy seeds it from the OS first); reseeding is 1 us
+            self._mt = np.random.MT19937()
         self._mt._legacy_seeding(self._seed & 0xFFFFFFFF)
         self._fresh = True           # torch's "left = 1, next = 0" right after seeding
         self._normal = None          # the cached second Box-Muller value (float64)
@@ -118,7 +119,8 @@ class Generator:
         if not 1 <= left <= _N or nxt > _N:
             raise RuntimeError("The input RNG state must be a valid Mersenne Twister state (left, next out of range)")
         self._seed = seed
-        self._mt = np.random.MT19937()
+        if getattr(self, "_mt", None) is None:
+            self._mt = np.random.MT19937()
         self._mt.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": _N if left == 1 else nxt}}
         self._fresh = left == 1 and nxt == 0
         self._normal = normal_y if valid else None
