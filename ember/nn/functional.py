@@ -15,13 +15,15 @@ from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
-from ..random import _gen, _uniform01, bernoulli
+from ..random import _gen, _uniform01
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
            "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink",
            "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
-           "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
+           "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
+           "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
            "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -38,14 +40,14 @@ def bilinear(input1, input2, weight, bias=None):
     return y if bias is None else y + bias
 
 
-def _dropout(input, p, training, inplace, feature=False):
-    """Zero each element (each channel, for feature dropout) with probability p and scale the rest by 1/(1-p).
+def _dropout(input, p, training, inplace, feature=False, alpha=False):
+    """Zero each element (each channel, for feature dropout) with probability p and scale the rest by 1/(1-p);
+    alpha dropout sets the dropped ones to SELU's negative saturation instead and keeps mean and variance.
 
-    As torch: the mask is bernoulli_(1 - p) drawn from the generator in the input's dtype, then divided by 1 - p,
-    so a seeded program drops the same elements as under PyTorch.
+    As torch: the noise is bernoulli_(1 - p) drawn in the input's dtype over empty_like(input) (see
+    _dropout_noise), then scaled, so a seeded program drops the same elements as under PyTorch.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
@@ -53,14 +55,121 @@ def _dropout(input, p, training, inplace, feature=False):
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-    noise = bernoulli(creation.empty(shape, dtype=input.dtype, device=input.device), 1.0 - p)
-    noise = _wrap(noise._data / noise._data.dtype.type(1.0 - p))
-    return input.mul_(noise) if inplace else input * noise
+    noise = _dropout_noise(input._data, shape, 1.0 - p, layout=not feature)
+    dt = noise.dtype.type
+    if not alpha:
+        noise = _wrap(noise / dt(1.0 - p))
+        return input.mul_(noise) if inplace else input * noise
+    # torch's constants: a keeps the variance, b moves the dropped elements to -alpha' and keeps the mean
+    a = 1.0 / math.sqrt((_SELU_ALPHA_SCALE ** 2 * p + 1) * (1 - p))
+    b = _wrap((noise - dt(1)) * dt(_SELU_ALPHA_SCALE * a) + dt(_SELU_ALPHA_SCALE * a * p))
+    noise = _wrap(noise * dt(a))
+    return (input.mul_(noise) if inplace else input * noise).add_(b)
+
+
+_SELU_ALPHA_SCALE = 1.7580993408473766  # SELU's scale * alpha: selu(x) tends to -this for x -> -inf
+
+
+def _dropout_noise(data, shape, keep, layout):
+    """0/1 in data's dtype, drawn as torch's bernoulli_(keep): one draw per element in memory order. With layout
+    the noise is torch's empty_like(input), laid out in the order of the input's strides (a transposed or
+    permuted input, sliced or not); feature noise (N, C, 1, ...) is row-major."""
+    axes = _empty_like_axes(data.shape, data.strides) if layout else list(range(len(shape)))
+    drawn = _uniform01(_gen(None), math.prod(shape), np.float64) < keep
+    drawn = drawn.astype(data.dtype).reshape([shape[d] for d in axes]).transpose(np.argsort(axes))
+    return _backend.like(np.ascontiguousarray(drawn), data)
+
+
+def _empty_like_axes(shape, strides):
+    """The axes, outermost first, of torch's empty_like (infer_dense_strides, as TensorIterator orders them): an
+    insertion sort by stride from the innermost axis, where a stride of 0 is never passed and of equal strides the
+    smaller size goes inside."""
+    def order(d0, d1):  # 1: d0 belongs outside d1; -1: inside; 0: undecided
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if shape[d0] > shape[d1] else 0
+    perm = list(range(len(shape)))[::-1]  # innermost first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = order(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
     return _dropout(input, p, training, inplace)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements become -1.758..., and an affine map keeps mean and variance."""
+    return _dropout(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels: each (n, c) map is kept or dropped together."""
+    return _dropout(input, p, training, inplace, feature=True, alpha=True)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, L) (or unbatched (C, L)) input."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _unbatched_feature_dropout(input, input.ndim == 2, p, training, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map (3D input is read as (N, C, L),
+    as torch still does, with its warning)."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(_feature_rank_warning("dropout2d", input.ndim, 2), stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=2)
+    return _dropout(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, D, H, W) (or unbatched (C, D, H, W)) input."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(_feature_rank_warning("dropout3d", input.ndim, 3), stacklevel=2)
+    return _unbatched_feature_dropout(input, input.ndim != 5, p, training, inplace)
+
+
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _feature_rank_warning(name, ndim, spatial):
+    return (f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a "
+            f"future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            f"that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+            f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+
+
+def _unbatched_feature_dropout(input, unbatched, p, training, inplace):
+    """Feature dropout with a batch of one added to unbatched input, as torch's dropout1d/3d do."""
+    if not unbatched:
+        return _dropout(input, p, training, inplace, feature=True)
+    out = _dropout(input.unsqueeze(0), p, training, inplace, feature=True)
+    return input if inplace else out.squeeze(0)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -995,11 +1104,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
-
-
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
-    return _dropout(input, p, training, inplace, feature=True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
