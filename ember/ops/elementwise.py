@@ -1235,20 +1235,23 @@ def lerp(start, end, weight):
     return Lerp.apply(start, end, weight)
 
 
+def lerp_arrays(start, end, weight):
+    """torch's lerp kernel on arrays: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2,
+    else end - (end - start)(1 - w), each one fused multiply-add (see fma)."""
+    dt = start.dtype.type
+    w = weight.astype(start.dtype, copy=False) if hasattr(weight, "dtype") else dt(weight)
+    diff = end - start
+    return get_array_module(start).where(np.abs(w) < 0.5, fma(w, diff, start), fma(-diff, dt(1) - w, end))
+
+
 class Lerp(Op):
-    """torch's lerp kernel: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2, else
-    end - (end - start)(1 - w), each one fused multiply-add (see fma)."""
+    """start + weight (end - start), rounded as torch's kernel (lerp_arrays)."""
 
     @staticmethod
     def forward(ctx, start, end, weight):
         ctx.save_for_backward(start, end, weight)
-        dt = start.dtype.type
         ctx.tensor_weight = hasattr(weight, "dtype")
-        w = weight.astype(start.dtype, copy=False) if ctx.tensor_weight else dt(weight)
-        diff = end - start
-        near_start = np.abs(w) < 0.5
-        out = get_array_module(start).where(near_start, fma(w, diff, start), fma(-diff, dt(1) - w, end))
-        return torch_layout(out.astype(start.dtype, copy=False), start, end)
+        return torch_layout(lerp_arrays(start, end, weight).astype(start.dtype, copy=False), start, end)
 
     @staticmethod
     def backward(ctx, grad):  # d/dstart = 1 - w, d/dend = w, d/dw = end - start
