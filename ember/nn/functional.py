@@ -54,6 +54,9 @@ def _dropout(input, p, training, inplace, feature=False, alpha=False):
         return input.mul_(0.0) if inplace else input * 0.0
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if input._data.dtype.kind != "f":  # (torch's noise is scaled in place by a float: its error, for ints too)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(input._data.dtype)}")
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
     noise = _dropout_noise(input._data, shape, 1.0 - p, layout=not feature)
     dt = noise.dtype.type
@@ -275,20 +278,44 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def embedding(input, weight, padding_idx=None):
-    """Rows of weight picked by the integer input; the padding row gets no gradient."""
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by the integer input (one op, EmbeddingBackward0). The padding row gets no gradient;
+    max_norm first rescales, in place, each looked-up row whose norm_type-norm exceeds it (torch's
+    embedding_renorm_); scale_grad_by_freq divides each row's gradient by its index's count in the batch.
+    sparse=True is accepted: ember's gradients are dense (optim.SparseAdam reads the rows looked up from them)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead")
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got a {weight.ndim}-D tensor: an embedding table is "
+                           "(num_embeddings, embedding_dim)")
     n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= n
     if input.numel() and (input._data.max() >= n or input._data.min() < 0):
         bad = int(input._data.min()) if input._data.min() < 0 else int(input._data.max())
         raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], got {bad}")
-    rows = weight[input]
-    if padding_idx is not None:
-        padding_idx = padding_idx % n
-        rows = where((input == padding_idx).unsqueeze(-1), rows.detach(), rows)
-    return rows
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    from ..ops.embedding import Embedding
+    return Embedding.apply(weight, input._data, padding_idx, bool(scale_grad_by_freq))
+
+
+def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """torch's embedding_renorm_: each distinct looked-up row whose norm exceeds max_norm is scaled, in place and
+    unrecorded, by max_norm / (norm + 1e-7)."""
+    rows = np.unique(input.detach().cpu()._data)
+    with no_grad():
+        picked = weight[creation.tensor(rows, device=weight.device)]
+        norms = picked.norm(norm_type, dim=1).cpu()._data.astype(np.float64)
+        over = norms > max_norm
+        if over.any():  # (the scale is a double, rounded to the weight's dtype as torch's row *= scale)
+            scale = creation.tensor((max_norm / (norms[over] + 1e-7))[:, None], dtype=weight.dtype,
+                                    device=weight.device)
+            weight[creation.tensor(rows[over], device=weight.device)] = picked[creation.tensor(over)] * scale
 
 
 def one_hot(tensor, num_classes=-1):
