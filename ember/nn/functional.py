@@ -1182,31 +1182,52 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ value
 
 
-def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
-                                 out_proj_bias, training=True, key_padding_mask=None, need_weights=True,
-                                 attn_mask=None, dropout_p=0.0, average_attn_weights=True, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None):
-    """nn.MultiheadAttention's computation on (length, batch, embed) inputs: project, split into heads,
-    attend, join the heads, project back. Returns (output, weights averaged over heads or per head, or None)."""
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """nn.MultiheadAttention's computation on (length, batch, embed) inputs (torch's signature): project, split
+    into heads, attend, join the heads, project back. bias_k/bias_v append one learned key and value position,
+    add_zero_attn one of zeros (masks grow by an unblocked column for each). Returns (output, weights averaged
+    over heads or per head, or None)."""
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
     batched = query.ndim == 3
     if not batched:  # (length, embed): a batch of one
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
     length, batch, embed = query.shape
-    source = key.shape[0]
+    if embed != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed}")
     head = embed // num_heads
     if head * num_heads != embed:
         raise AssertionError(f"embed_dim {embed} not divisible by num_heads {num_heads}")
-    if in_proj_weight is not None:
+    if not use_separate_proj_weight:
         q_w, k_w, v_w = in_proj_weight.chunk(3)
     else:
         q_w, k_w, v_w = q_proj_weight, k_proj_weight, v_proj_weight
     q_b, k_b, v_b = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
     q, k, v = linear(query, q_w, q_b), linear(key, k_w, k_b), linear(value, v_w, v_b)
+    if (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k and bias_v must be given together")
+    if bias_k is not None:  # one more key and value position, the same for every batch element
+        k = _sh.cat([k, bias_k.repeat(1, batch, 1)])
+        v = _sh.cat([v, bias_v.repeat(1, batch, 1)])
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
     # heads become part of the batch: (batch * heads, length, head size)
     q = q.reshape(length, batch * num_heads, head).transpose(0, 1)
-    k = k.reshape(source, batch * num_heads, head).transpose(0, 1)
-    v = v.reshape(source, batch * num_heads, head).transpose(0, 1)
+    k = (k.reshape(k.shape[0], batch * num_heads, head).transpose(0, 1) if static_k is None else
+         _static("static_k", static_k, batch * num_heads, head))
+    v = (v.reshape(v.shape[0], batch * num_heads, head).transpose(0, 1) if static_v is None else
+         _static("static_v", static_v, batch * num_heads, head))
+    if add_zero_attn:  # a key and value of zeros: attention may rest there
+        zeros = creation.zeros(batch * num_heads, 1, head, dtype=k.dtype, device=k.device)
+        k, v = _sh.cat([k, zeros], 1), _sh.cat([v, zeros], 1)
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
+    source = k.shape[1]
     mask = _additive_mask(attn_mask, q.dtype, blocked_when=True)
     if mask is not None and mask.ndim == 2:
         mask = mask.unsqueeze(0)
@@ -1230,3 +1251,15 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         if not batched:
             weights = weights.squeeze(0)
     return (out if batched else out.squeeze(1)), weights
+
+
+def _one_more_key(mask):
+    """A mask with one more key column that blocks nothing (False, or 0 for an additive mask), as torch pads it."""
+    return None if mask is None else pad(mask, (0, 1))
+
+
+def _static(name, given, rows, head):
+    if given.shape[0] != rows or given.shape[2] != head:
+        raise AssertionError(f"expecting {name}.size(0) of {rows} and {name}.size(2) of {head}, but got "
+                             f"{list(given.shape)}")
+    return given
