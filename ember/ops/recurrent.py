@@ -182,9 +182,20 @@ def _steps(batch_sizes, reverse):
     return [(t, slice(int(offsets[t]), int(offsets[t + 1])), int(batch_sizes[t])) for t in order]
 
 
-def _keep_rest(m, new, old, n):
-    """The state after a step that updated the first n rows (the sequences still running) of old."""
-    return new if n == old.shape[0] else m.cat([new, old[n:]])
+def _running(m, state, n, start, done):
+    """The state rows of the n sequences running at this step. Sequences only stop (forward in time: the rows
+    that stopped are set aside in done, in row order from the back) or only start (backward in time: their
+    rows come from start, h0 or the final states' gradient)."""
+    have = state.shape[0]
+    if have > n:
+        done.append(state[n:])
+        return state[:n]
+    return m.cat([state, start[have:n]]) if have < n else state
+
+
+def _all_rows(m, state, done):
+    """The rows still running followed by those set aside: the state of every sequence."""
+    return m.cat([state] + done[::-1]) if done else state
 
 
 def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
@@ -197,17 +208,19 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
         half = m.constant(_lstm_halves(m.data(gi)))
         gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
     w_t = w_hh.transpose(1, 0)
-    h, c = h0, c0
+    order = _steps(batch_sizes, reverse)
+    first = order[0][2] if order else 0
+    h, c = h0[:first], (None if c0 is None else c0[:first])
+    h_done, c_done = [], []
     steps = len(batch_sizes)
     outputs, saved, previous = [None] * steps, [None] * steps, [None] * steps
-    for t, rows, n in _steps(batch_sizes, reverse):
-        previous[t] = h_run = h[:n] if n != h.shape[0] else h
-        c_run = None if c is None else (c[:n] if n != c.shape[0] else c)
-        outputs[t], c_new, saved[t] = step(m, gi[rows], h_run, c_run, w_t, b_hh, mode)
-        h = _keep_rest(m, outputs[t], h, n)
+    for t, rows, n in order:
+        previous[t] = h = _running(m, h, n, h0, h_done)
         if c is not None:
-            c = _keep_rest(m, c_new, c, n)
-    return outputs, h, c, saved, previous
+            c = _running(m, c, n, c0, c_done)
+        outputs[t], c, saved[t] = step(m, gi[rows], h, c, w_t, b_hh, mode)
+        h = outputs[t]
+    return outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous
 
 
 def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous):
@@ -216,21 +229,25 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, s
     _, local_of, back = _CELLS[mode]
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
     local = local_of(m, saved, previous, mode)
-    dh, dc = grad_h, grad_c
+    order = list(reversed(_steps(batch_sizes, reverse)))
+    first = order[0][2] if order else 0
+    dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
+    dh_done, dc_done = [], []
     dgi, dgh = [None] * len(batch_sizes), [None] * len(batch_sizes)
-    for t, rows, n in reversed(_steps(batch_sizes, reverse)):
-        dh_run = (dh[:n] if n != dh.shape[0] else dh) + grad_out[rows]
-        dc_run = None if dc is None else (dc[:n] if n != dc.shape[0] else dc)
-        dgi[t], dgh[t], dh_direct, dc_prev = back(m, dh_run, dc_run, local, rows)
-        dh_prev = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
-        dh = _keep_rest(m, dh_prev if dh_direct is None else dh_prev + dh_direct, dh, n)
+    for t, rows, n in order:
+        dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
         if dc is not None:
-            dc = _keep_rest(m, dc_prev, dc, n)
+            dc = _running(m, dc, n, grad_c, dc_done)
+        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, rows)
+        dh = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
+        if dh_direct is not None:
+            dh = dh + dh_direct
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
     dgh_all = m.cat(dgh)
     dw_hh = dgh_all.transpose(1, 0) @ previous
     db_hh = dgh_all.sum(0) if b_hh is not None else None
-    return (dgh_all if mode != "GRU" else m.cat(dgi)), dh, dc, dw_hh, db_hh
+    dc = None if grad_c is None else _all_rows(m, dc, dc_done)
+    return (dgh_all if mode != "GRU" else m.cat(dgi)), _all_rows(m, dh, dh_done), dc, dw_hh, db_hh
 
 
 class Recurrence(Op):
