@@ -8,8 +8,8 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 import model_fuzz  # noqa: E402
 
-CASES = 24
-CHUNKS = 3
+CASES = 16
+CHUNKS = 2
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
