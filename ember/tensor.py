@@ -1148,10 +1148,14 @@ class Tensor:
     # ---- in place ----------------------------------------------------------------------------
     def add_(self, other, alpha=1):
         """Add alpha * other in place."""
+        if alpha != 1 and _ew._scalable(self, other):  # rounded once, as torch
+            return _inplace_arith(self, other, _ew.scaled_add(alpha), lambda s, o: _ew.add(s, o, alpha))
         return _inplace_arith(self, other if alpha == 1 else other * alpha, np.add, _ew.add)
 
     def sub_(self, other, alpha=1):
         """Subtract alpha * other in place."""
+        if alpha != 1 and _ew._scalable(self, other):
+            return _inplace_arith(self, other, _ew.scaled_add(-alpha), lambda s, o: _ew.sub(s, o, alpha))
         return _inplace_arith(self, other if alpha == 1 else other * alpha, np.subtract, _ew.sub)
 
     def mul_(self, other):

@@ -2,7 +2,7 @@
 from . import functional, init, parallel, utils
 from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BCELoss, BCEWithLogitsLoss,
                       BatchNorm1d, BatchNorm2d, Bilinear, CELU, Conv1d, Conv2d, ConvTranspose2d, CrossEntropyLoss,
-                      Dropout, Dropout2d, ELU, Embedding, Flatten, GELU, GLU, GRU, GRUCell, GroupNorm, Hardshrink,
+                      AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Embedding, Flatten, GELU, GLU, GRU, GRUCell, GroupNorm, Hardshrink,
                       Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, KLDivLoss,
                       L1Loss, LSTM, LSTMCell, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MSELoss, MaxPool1d,
                       MaxPool2d, Mish, Module, ModuleDict, ModuleList, MultiheadAttention, NLLLoss, PReLU, PixelShuffle,

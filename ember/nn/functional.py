@@ -15,13 +15,15 @@ from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
-from ..random import _gen, _uniform01, bernoulli
+from ..random import _gen, _uniform01
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
            "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink",
            "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
-           "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
+           "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout",
+           "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
+           "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
            "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -38,29 +40,139 @@ def bilinear(input1, input2, weight, bias=None):
     return y if bias is None else y + bias
 
 
-def _dropout(input, p, training, inplace, feature=False):
-    """Zero each element (each channel, for feature dropout) with probability p and scale the rest by 1/(1-p).
+def _dropout(input, p, training, inplace, feature=False, alpha=False):
+    """Zero each element (each channel, for feature dropout) with probability p and scale the rest by 1/(1-p);
+    alpha dropout sets the dropped ones to SELU's negative saturation instead and keeps mean and variance.
 
-    As torch: the mask is bernoulli_(1 - p) drawn from the generator in the input's dtype, then divided by 1 - p,
-    so a seeded program drops the same elements as under PyTorch.
+    As torch: the noise is bernoulli_(1 - p) drawn in the input's dtype over empty_like(input) (see
+    _dropout_noise), then scaled, so a seeded program drops the same elements as under PyTorch.
     """
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    _check_p(p)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if p == 1.0:
         return input.mul_(0.0) if inplace else input * 0.0
     if feature and input.ndim < 2:
         raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    if input._data.dtype.kind != "f":  # (torch's noise is scaled in place by a float: its error, for ints too)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(input._data.dtype)}")
     shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
-    noise = bernoulli(creation.empty(shape, dtype=input.dtype, device=input.device), 1.0 - p)
-    noise = _wrap(noise._data / noise._data.dtype.type(1.0 - p))
-    return input.mul_(noise) if inplace else input * noise
+    noise = _dropout_noise(input._data, shape, 1.0 - p, layout=not feature)
+    dt = noise.dtype.type
+    if not alpha:
+        noise = _wrap(noise / dt(1.0 - p))
+        return input.mul_(noise) if inplace else input * noise
+    # torch's constants: a keeps the variance, b moves the dropped elements to -alpha' and keeps the mean
+    a = 1.0 / math.sqrt((_SELU_ALPHA_SCALE ** 2 * p + 1) * (1 - p))
+    b = _wrap((noise - dt(1)) * dt(_SELU_ALPHA_SCALE * a) + dt(_SELU_ALPHA_SCALE * a * p))
+    noise = _wrap(noise * dt(a))
+    return (input.mul_(noise) if inplace else input * noise).add_(b)
+
+
+_SELU_ALPHA_SCALE = 1.7580993408473766  # SELU's scale * alpha: selu(x) tends to -this for x -> -inf
+
+
+def _dropout_noise(data, shape, keep, layout):
+    """0/1 in data's dtype, drawn as torch's bernoulli_(keep): one draw per element in memory order. With layout
+    the noise is torch's empty_like(input), laid out in the order of the input's strides (a transposed or
+    permuted input, sliced or not); feature noise (N, C, 1, ...) is row-major."""
+    axes = _empty_like_axes(data.shape, data.strides) if layout else list(range(len(shape)))
+    drawn = _uniform01(_gen(None), math.prod(shape), np.float64) < keep
+    drawn = drawn.astype(data.dtype).reshape([shape[d] for d in axes]).transpose(np.argsort(axes))
+    return _backend.like(np.ascontiguousarray(drawn), data)
+
+
+def _empty_like_axes(shape, strides):
+    """The axes, outermost first, of torch's empty_like (infer_dense_strides, as TensorIterator orders them): an
+    insertion sort by stride from the innermost axis, where a stride of 0 is never passed and of equal strides the
+    smaller size goes inside."""
+    def order(d0, d1):  # 1: d0 belongs outside d1; -1: inside; 0: undecided
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if shape[d0] > shape[d1] else 0
+    perm = list(range(len(shape)))[::-1]  # innermost first
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = order(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+    return perm[::-1]
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Zero each element with probability p and scale the rest by 1/(1-p)."""
     return _dropout(input, p, training, inplace)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped elements become -1.758..., and an affine map keeps mean and variance."""
+    return _dropout(input, p, training, inplace, alpha=True)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels: each (n, c) map is kept or dropped together."""
+    return _dropout(input, p, training, inplace, feature=True, alpha=True)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, L) (or unbatched (C, L)) input."""
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+                           "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
+                           "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _unbatched_feature_dropout(input, input.ndim == 2, p, training, inplace)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map (3D input is read as (N, C, L),
+    as torch still does, with its warning)."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warnings.warn(_feature_rank_warning("dropout2d", input.ndim, 2), stacklevel=2)
+    if input.ndim == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+                      "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+                      "This behavior will change in a future release to interpret the input as one without a batch "
+                      "dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, please "
+                      "switch to using dropout1d instead.", stacklevel=2)
+    return _dropout(input, p, training, inplace, feature=True)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Dropout of whole channels of (N, C, D, H, W) (or unbatched (C, D, H, W)) input."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warnings.warn(_feature_rank_warning("dropout3d", input.ndim, 3), stacklevel=2)
+    return _unbatched_feature_dropout(input, input.ndim != 5, p, training, inplace)
+
+
+def _check_p(p):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _feature_rank_warning(name, ndim, spatial):
+    return (f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in an error in a "
+            f"future release. To retain the behavior and silence this warning, please use dropout instead. Note "
+            f"that {name} exists to provide channel-wise dropout on inputs with {spatial} spatial dimensions, a "
+            f"channel dimension, and an optional batch dimension (i.e. {spatial + 1}D or {spatial + 2}D inputs).")
+
+
+def _unbatched_feature_dropout(input, unbatched, p, training, inplace):
+    """Feature dropout with a batch of one added to unbatched input, as torch's dropout1d/3d do."""
+    if not unbatched:
+        return _dropout(input, p, training, inplace, feature=True)
+    out = _dropout(input.unsqueeze(0), p, training, inplace, feature=True)
+    return input if inplace else out.squeeze(0)
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -166,20 +278,44 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def embedding(input, weight, padding_idx=None):
-    """Rows of weight picked by the integer input; the padding row gets no gradient."""
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of weight picked by the integer input (one op, EmbeddingBackward0). The padding row gets no gradient;
+    max_norm first rescales, in place, each looked-up row whose norm_type-norm exceeds it (torch's
+    embedding_renorm_); scale_grad_by_freq divides each row's gradient by its index's count in the batch.
+    sparse=True is accepted: ember's gradients are dense (optim.SparseAdam reads the rows looked up from them)."""
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
                            f"Long, Int; but got {input.dtype} instead")
+    if weight.ndim != 2:
+        raise RuntimeError(f"'weight' must be 2-D, got a {weight.ndim}-D tensor: an embedding table is "
+                           "(num_embeddings, embedding_dim)")
     n = weight.shape[0]
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= n
     if input.numel() and (input._data.max() >= n or input._data.min() < 0):
         bad = int(input._data.min()) if input._data.min() < 0 else int(input._data.max())
         raise IndexError(f"index out of range in self: embedding indices must be in [0, {n - 1}], got {bad}")
-    rows = weight[input]
-    if padding_idx is not None:
-        padding_idx = padding_idx % n
-        rows = where((input == padding_idx).unsqueeze(-1), rows.detach(), rows)
-    return rows
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    from ..ops.embedding import Embedding
+    return Embedding.apply(weight, input._data, padding_idx, bool(scale_grad_by_freq))
+
+
+def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """torch's embedding_renorm_: each distinct looked-up row whose norm exceeds max_norm is scaled, in place and
+    unrecorded, by max_norm / (norm + 1e-7)."""
+    rows = np.unique(input.detach().cpu()._data)
+    with no_grad():
+        picked = weight[creation.tensor(rows, device=weight.device)]
+        norms = picked.norm(norm_type, dim=1).cpu()._data.astype(np.float64)
+        over = norms > max_norm
+        if over.any():  # (the scale is a double, rounded to the weight's dtype as torch's row *= scale)
+            scale = creation.tensor((max_norm / (norms[over] + 1e-7))[:, None], dtype=weight.dtype,
+                                    device=weight.device)
+            weight[creation.tensor(rows[over], device=weight.device)] = picked[creation.tensor(over)] * scale
 
 
 def one_hot(tensor, num_classes=-1):
@@ -995,11 +1131,6 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
 
 
-def dropout2d(input, p=0.5, training=True, inplace=False):
-    """Dropout of whole channels: (N, C, H, W) keeps or zeroes each (n, c) map."""
-    return _dropout(input, p, training, inplace, feature=True)
-
-
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Normalise each sample over groups of channels (and all their positions)."""
     if input.ndim < 2:
@@ -1049,31 +1180,52 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     return weights @ value
 
 
-def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, in_proj_bias, out_proj_weight,
-                                 out_proj_bias, training=True, key_padding_mask=None, need_weights=True,
-                                 attn_mask=None, dropout_p=0.0, average_attn_weights=True, q_proj_weight=None,
-                                 k_proj_weight=None, v_proj_weight=None):
-    """nn.MultiheadAttention's computation on (length, batch, embed) inputs: project, split into heads,
-    attend, join the heads, project back. Returns (output, weights averaged over heads or per head, or None)."""
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False):
+    """nn.MultiheadAttention's computation on (length, batch, embed) inputs (torch's signature): project, split
+    into heads, attend, join the heads, project back. bias_k/bias_v append one learned key and value position,
+    add_zero_attn one of zeros (masks grow by an unblocked column for each). Returns (output, weights averaged
+    over heads or per head, or None)."""
+    if is_causal and attn_mask is None:
+        raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
+                           "method `generate_square_subsequent_mask` to create this mask.")
     batched = query.ndim == 3
     if not batched:  # (length, embed): a batch of one
         query, key, value = query.unsqueeze(1), key.unsqueeze(1), value.unsqueeze(1)
         key_padding_mask = None if key_padding_mask is None else key_padding_mask.unsqueeze(0)
     length, batch, embed = query.shape
-    source = key.shape[0]
+    if embed != embed_dim_to_check:
+        raise AssertionError(f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed}")
     head = embed // num_heads
     if head * num_heads != embed:
         raise AssertionError(f"embed_dim {embed} not divisible by num_heads {num_heads}")
-    if in_proj_weight is not None:
+    if not use_separate_proj_weight:
         q_w, k_w, v_w = in_proj_weight.chunk(3)
     else:
         q_w, k_w, v_w = q_proj_weight, k_proj_weight, v_proj_weight
     q_b, k_b, v_b = in_proj_bias.chunk(3) if in_proj_bias is not None else (None, None, None)
     q, k, v = linear(query, q_w, q_b), linear(key, k_w, k_b), linear(value, v_w, v_b)
+    if (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k and bias_v must be given together")
+    if bias_k is not None:  # one more key and value position, the same for every batch element
+        k = _sh.cat([k, bias_k.repeat(1, batch, 1)])
+        v = _sh.cat([v, bias_v.repeat(1, batch, 1)])
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
     # heads become part of the batch: (batch * heads, length, head size)
     q = q.reshape(length, batch * num_heads, head).transpose(0, 1)
-    k = k.reshape(source, batch * num_heads, head).transpose(0, 1)
-    v = v.reshape(source, batch * num_heads, head).transpose(0, 1)
+    k = (k.reshape(k.shape[0], batch * num_heads, head).transpose(0, 1) if static_k is None else
+         _static("static_k", static_k, batch * num_heads, head))
+    v = (v.reshape(v.shape[0], batch * num_heads, head).transpose(0, 1) if static_v is None else
+         _static("static_v", static_v, batch * num_heads, head))
+    if add_zero_attn:  # a key and value of zeros: attention may rest there
+        zeros = creation.zeros(batch * num_heads, 1, head, dtype=k.dtype, device=k.device)
+        k, v = _sh.cat([k, zeros], 1), _sh.cat([v, zeros], 1)
+        attn_mask, key_padding_mask = _one_more_key(attn_mask), _one_more_key(key_padding_mask)
+    source = k.shape[1]
     mask = _additive_mask(attn_mask, q.dtype, blocked_when=True)
     if mask is not None and mask.ndim == 2:
         mask = mask.unsqueeze(0)
@@ -1097,3 +1249,15 @@ def multi_head_attention_forward(query, key, value, num_heads, in_proj_weight, i
         if not batched:
             weights = weights.squeeze(0)
     return (out if batched else out.squeeze(1)), weights
+
+
+def _one_more_key(mask):
+    """A mask with one more key column that blocks nothing (False, or 0 for an additive mask), as torch pads it."""
+    return None if mask is None else pad(mask, (0, 1))
+
+
+def _static(name, given, rows, head):
+    if given.shape[0] != rows or given.shape[2] != head:
+        raise AssertionError(f"expecting {name}.size(0) of {rows} and {name}.size(2) of {head}, but got "
+                             f"{list(given.shape)}")
+    return given

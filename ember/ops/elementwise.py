@@ -138,6 +138,70 @@ class Sub(Op):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
+def fma(x, y, z):
+    """x * y + z rounded once in the result's dtype, as torch's CPU kernels compute a + alpha * b (add, sub),
+    lerp and addcmul (one fused multiply-add). Below float64 the product is exact in float64 and one rounding
+    of the sum is as good; float64 splits the product into an exact pair (Dekker), and where that overflows
+    (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z."""
+    xp = get_array_module(x, y, z)
+    dt = np.result_type(*(v.dtype for v in (x, y, z) if hasattr(v, "dtype")))
+    if dt.kind != "f":
+        return x * y + z
+    x, y, z = (xp.asarray(v, dt) for v in (x, y, z))  # (a Python alpha is first rounded to the dtype, as torch)
+    if dt != np.float64:
+        return (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
+    with np.errstate(over="ignore", invalid="ignore"):
+        p, e = _exact_product(x, y)
+        total = p + z
+        back = total - p
+        exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
+        return xp.where(xp.isfinite(exact), exact, x * y + z)
+
+
+def _exact_product(x, y):
+    """(p, e) with p = fl(x y) and p + e = x y exactly (Veltkamp's split of each factor into 26-bit halves)."""
+    def split(v):
+        scaled = v * 134217729.0  # 2^27 + 1
+        high = scaled - (scaled - v)
+        return high, v - high
+    xh, xl = split(x)
+    yh, yl = split(y)
+    p = x * y
+    return p, ((xh * yh - p) + xh * yl + xl * yh) + xl * yl
+
+
+def scaled_add(alpha):
+    """A ufunc-like (a, b, out=None) -> a + alpha * b rounded once: the in-place add_/sub_ with alpha."""
+    def compute(a, b, out=None):
+        result = fma(b, alpha, a)
+        if out is None:
+            return result
+        out[...] = result
+        return out
+    return compute
+
+
+class AddScaled(Op):
+    """a + alpha * b (add with alpha), rounded once as torch's kernel rounds it (see fma)."""
+
+    _name = "Add"
+
+    @staticmethod
+    def forward(ctx, a, b, alpha):
+        ctx.alpha = alpha
+        return torch_layout(fma(b, alpha, a), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1, d/db = alpha
+        return grad, (MulScalar.apply(grad, ctx.alpha) if ctx.needs_input_grad[1] else None), None
+
+
+class SubScaled(AddScaled):
+    """a - alpha * b (sub with alpha): AddScaled's maths under torch's name."""
+
+    _name = "Sub"
+
+
 def _each_others(needs):
     """What torch saves for a product: b if a needs a gradient, a if b does."""
     return ((1,) if needs[0] else ()) + ((0,) if needs[1] else ())
@@ -740,9 +804,15 @@ class Elu(Op):
     result=True (the in-place forms): saves the output instead of the input, as torch's EluBackward1.
     """
 
+    celu = False
+
     @staticmethod
     def forward(ctx, a, alpha, scale, input_scale, result):
         ctx.neg_coef, ctx.scale, ctx.input_scale, ctx.result = alpha * scale, scale, input_scale, result
+        if a.dtype != np.float64:  # torch's backward rounds its constants to the dtype before multiplying
+            ctx.neg_coef = float(a.dtype.type(alpha) * a.dtype.type(scale))
+        if ctx.celu:  # torch's celu backward takes 1 / alpha with alpha rounded to float32 first
+            ctx.input_scale = 1.0 / float(np.float32(alpha))
         with np.errstate(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
             out = np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
         ctx.save_for_backward(out if result else a)
@@ -755,13 +825,14 @@ class Elu(Op):
         (saved,) = ctx.saved_tensors
         k, s = ctx.neg_coef, ctx.input_scale
         negative = saved._data <= 0
+        # (in torch's order of products: (grad s) k e^(s a), (grad s)(out + k); they round differently)
         if ctx.result:
             if k < 0:
                 raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
-            slope = (keep_where(saved, saved._data < 0) + k) * s
+            on_negative = grad * s * (keep_where(saved, saved._data < 0) + k)
         else:
-            slope = (keep_where(saved, saved._data < 0) * s).exp() * (s * k)
-        return grad * where(_wrap(negative), slope, ctx.scale), None, None, None, None
+            on_negative = grad * s * k * (keep_where(saved, saved._data < 0) * s).exp()
+        return where(_wrap(negative), on_negative, grad * ctx.scale), None, None, None, None
 
     def name(self):
         return f"{type(self).__name__}Backward{int(self.result)}"
@@ -769,6 +840,8 @@ class Elu(Op):
 
 class Celu(Elu):
     """celu(a, alpha) = elu(a, alpha, scale 1, input_scale 1 / alpha): the same op under torch's name."""
+
+    celu = True
 
 
 class Hardtanh(Op):
@@ -910,9 +983,12 @@ class Hardsigmoid(Op):
         return np.minimum(np.maximum(a + 3, 0), 6) / 6
 
     @staticmethod
-    def backward(ctx, grad):  # 1/6 strictly inside (-3, 3), else 0
+    def backward(ctx, grad):  # 1/6 strictly inside (-3, 3), else 0 (torch's 1/6 is a float32's, in every dtype)
         (a,) = ctx.saved_tensors
-        return keep_where(grad, (a._data > -3) & (a._data < 3)) / 6
+        return keep_where(grad, (a._data > -3) & (a._data < 3)) * _FLOAT32_SIXTH
+
+
+_FLOAT32_SIXTH = float(np.float32(1 / 6))
 
 
 class Hardswish(Op):
@@ -1014,7 +1090,14 @@ def add(a, b, alpha=1):
     if alpha != 1:
         _check_alpha(a, b, alpha)
     a, b = operands(a, b)
+    if alpha != 1 and _scalable(a, b):
+        return AddScaled.apply(a, b, alpha)
     return Add.apply(a, b if alpha == 1 else b * alpha)
+
+
+def _scalable(a, b):
+    """Whether a + alpha * b goes to one fused op: two float tensors (else the product is exact or a constant)."""
+    return isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype.kind == "f"
 
 
 def sub(a, b, alpha=1):
@@ -1025,6 +1108,8 @@ def sub(a, b, alpha=1):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = operands(a, b)
+    if alpha != 1 and _scalable(a, b):
+        return SubScaled.apply(a, b, -alpha)
     return Sub.apply(a, b if alpha == 1 else b * alpha)
 
 
@@ -1146,10 +1231,40 @@ def square(a):
 def lerp(start, end, weight):
     """start + weight * (end - start), computed from the nearer end as PyTorch does (exact at weight 0 and 1)."""
     require_float("lerp_kernel_scalar", start._data)
-    diff = sub(end, start)
-    if not isinstance(weight, Tensor):
-        return add(start, mul(weight, diff)) if builtins.abs(weight) < 0.5 else sub(end, mul(diff, 1 - weight))
-    return where(abs(weight) < 0.5, add(start, mul(weight, diff)), sub(end, mul(diff, sub(1, weight))))
+    start, end = operands(start, end)
+    return Lerp.apply(start, end, weight)
+
+
+def lerp_arrays(start, end, weight):
+    """torch's lerp kernel on arrays: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2,
+    else end - (end - start)(1 - w), each one fused multiply-add (see fma)."""
+    dt = start.dtype.type
+    w = weight.astype(start.dtype, copy=False) if hasattr(weight, "dtype") else dt(weight)
+    diff = end - start
+    return get_array_module(start).where(np.abs(w) < 0.5, fma(w, diff, start), fma(-diff, dt(1) - w, end))
+
+
+class Lerp(Op):
+    """start + weight (end - start), rounded as torch's kernel (lerp_arrays)."""
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        ctx.save_for_backward(start, end, weight)
+        ctx.tensor_weight = hasattr(weight, "dtype")
+        return torch_layout(lerp_arrays(start, end, weight).astype(start.dtype, copy=False), start, end)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dstart = 1 - w, d/dend = w, d/dw = end - start
+        start, end, weight = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        if not ctx.tensor_weight:
+            return (MulScalar.apply(grad, 1 - weight) if need[0] else None,
+                    MulScalar.apply(grad, weight) if need[1] else None, None)
+        return (grad * (1 - weight) if need[0] else None, grad * weight if need[1] else None,
+                grad * (end - start) if need[2] else None)
+
+    def name(self):
+        return "LerpBackward1" if self.tensor_weight else "LerpBackward0"
 
 
 def log1p(a):

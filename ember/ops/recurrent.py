@@ -35,10 +35,11 @@ or `_ON_TENSORS`): on arrays for speed, and, when backward itself must be
 differentiable (create_graph=True), the same code runs on Tensors, with the forward
 replayed from the saved inputs so that every quantity is a function of them.
 
-Packed sequences (sequences of different lengths) come in padded, with a mask
-m_t (N, 1) that is 1 while a sequence is still running. A finished sequence keeps
-its state: h_t = h_{t-1} + m_t (cell(x_t, h_{t-1}) - h_{t-1}), so after the loop
-the state is each sequence's state at its own last step, in either direction.
+Packed sequences (sequences of different lengths, sorted longest first) run as torch runs them: gi holds only
+the real steps, time-major (packed data), and step t updates the first batch_sizes[t] rows of the state, the
+sequences still running; the others keep theirs. So padding costs nothing, each sequence's final state is the
+one at its own last step, and a reverse pass starts every sequence from h0 at its own last step (its rows join
+the loop when it starts). A plain batch is the case batch_sizes[t] = N for every t.
 """
 import numpy as np
 
@@ -80,11 +81,12 @@ def _shape():
 # ---- the cells ------------------------------------------------------------------------------------------
 # Each cell has three parts:
 #   forward(m, gi_t, h, c, w_t, b_hh) -> (new h, new c, what backward needs from this step)
-#   local(m, saved, previous) -> the cell's local derivatives for all steps at once (stacked over time: a few
-#       array ops in total instead of a few per step, so the backward loop is left with only what must be
-#       sequential)
+#   local(m, saved, previous) -> the cell's local derivatives for all steps at once (their rows concatenated
+#       over time, as packed data: a few array ops in total instead of a few per step, so the backward loop is
+#       left with only what must be sequential)
 #   back(m, dh, dc, local, t) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing into
-#       h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new state
+#       h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new state;
+#       t is the slice of step t's rows in local
 
 def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
     a = gi_t + h @ w_t  # (b_hh was folded into gi)
@@ -93,7 +95,7 @@ def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
 
 
 def _rnn_local(m, saved, previous, mode):
-    h = m.stack(saved)
+    h = m.cat(saved)
     return (1 - h * h,) if mode == "RNN_TANH" else (h > 0,)  # tanh' = 1 - tanh^2; relu' = 1 where positive
 
 
@@ -124,7 +126,7 @@ def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode):
 
 
 def _lstm_local(m, saved, previous, mode):
-    s, g, c_prev, tc = (m.stack(x) for x in zip(*saved))
+    s, g, c_prev, tc = (m.cat(x) for x in zip(*saved))
     hidden = g.shape[-1]
     i, f, o = s[..., :hidden], s[..., hidden:2 * hidden], s[..., 3 * hidden:]
     # h = o tanh(c): dc gets dh o (1 - tanh^2 c). c = f c_prev + i g, and each gate has its own nonlinearity
@@ -153,7 +155,7 @@ def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode):
 
 
 def _gru_local(m, saved, previous, mode):
-    rz, n, gh_n = (m.stack(x) for x in zip(*saved))
+    rz, n, gh_n = (m.cat(x) for x in zip(*saved))
     hidden = n.shape[-1]
     r, z = rz[..., :hidden], rz[..., hidden:]
     dn = (1 - z) * (1 - n * n)  # h' = (1-z) n + z h, then n = tanh(pre_n): d pre_n = dh dn
@@ -173,8 +175,32 @@ _CELLS = {"RNN_TANH": (_rnn_forward, _rnn_local, _rnn_back), "RNN_RELU": (_rnn_f
           "LSTM": (_lstm_forward, _lstm_local, _lstm_back), "GRU": (_gru_forward, _gru_local, _gru_back)}
 
 
-def _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
-    """The forward loop: returns (output rows in time order, final h, final c, each step's saved values)."""
+def _steps(batch_sizes, reverse):
+    """(t, rows of step t in the packed gi, number of sequences running) in the order the loop visits them."""
+    offsets = np.concatenate([[0], np.cumsum(batch_sizes)])
+    order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
+    return [(t, slice(int(offsets[t]), int(offsets[t + 1])), int(batch_sizes[t])) for t in order]
+
+
+def _running(m, state, n, start, done):
+    """The state rows of the n sequences running at this step. Sequences only stop (forward in time: the rows
+    that stopped are set aside in done, in row order from the back) or only start (backward in time: their
+    rows come from start, h0 or the final states' gradient)."""
+    have = state.shape[0]
+    if have > n:
+        done.append(state[n:])
+        return state[:n]
+    return m.cat([state, start[have:n]]) if have < n else state
+
+
+def _all_rows(m, state, done):
+    """The rows still running followed by those set aside: the state of every sequence."""
+    return m.cat([state] + done[::-1]) if done else state
+
+
+def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
+    """The forward loop over packed gi: returns (each step's output rows, final h, final c, each step's saved
+    values, each step's previous state rows)."""
     step = _CELLS[mode][0]
     if b_hh is not None and mode != "GRU":
         gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
@@ -182,81 +208,93 @@ def _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
         half = m.constant(_lstm_halves(m.data(gi)))
         gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
     w_t = w_hh.transpose(1, 0)
-    h, c = h0, c0
-    steps = len(gi)
-    outputs, saved = [None] * steps, [None] * steps
-    for t in (range(steps - 1, -1, -1) if reverse else range(steps)):
-        h_new, c_new, saved[t] = step(m, gi[t], h, c, w_t, b_hh, mode)
-        if mask is not None:  # finished sequences keep their state
-            h_new = h + mask[t] * (h_new - h)
-            if c is not None:
-                c_new = c + mask[t] * (c_new - c)
-        outputs[t], h, c = h_new, h_new, c_new
-    return outputs, h, c, saved
+    order = _steps(batch_sizes, reverse)
+    first = order[0][2] if order else 0
+    h, c = h0[:first], (None if c0 is None else c0[:first])
+    h_done, c_done = [], []
+    steps = len(batch_sizes)
+    outputs, saved, previous = [None] * steps, [None] * steps, [None] * steps
+    for t, rows, n in order:
+        previous[t] = h = _running(m, h, n, h0, h_done)
+        if c is not None:
+            c = _running(m, c, n, c0, c_done)
+        outputs[t], c, saved[t] = step(m, gi[rows], h, c, w_t, b_hh, mode)
+        h = outputs[t]
+    return outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous
 
 
-def _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved):
-    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradient of the output rows."""
+def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous):
+    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradients of the packed output rows
+    and of the final states."""
     _, local_of, back = _CELLS[mode]
-    steps = len(outputs)
-    previous = m.stack([h0] + outputs[:-1] if not reverse else outputs[1:] + [h0])  # h_{t-1} of every step
+    previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
     local = local_of(m, saved, previous, mode)
-    dh = grad[steps]
-    dc = grad[steps + 1] if mode == "LSTM" else None
-    dgi, dgh = [None] * steps, [None] * steps
-    for t in (range(steps) if reverse else range(steps - 1, -1, -1)):
-        dh = dh + grad[t]
-        if mask is not None:  # a finished sequence's state passed straight through this step
-            keep_h, dh = dh - mask[t] * dh, mask[t] * dh
-            if dc is not None:
-                keep_c, dc = dc - mask[t] * dc, mask[t] * dc
-        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, t)
-        dh_prev = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
-        dh = dh_prev if dh_direct is None else dh_prev + dh_direct
-        if mask is not None:
-            dh = dh + keep_h
-            if dc is not None:
-                dc = dc + keep_c
+    order = list(reversed(_steps(batch_sizes, reverse)))
+    first = order[0][2] if order else 0
+    dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
+    dh_done, dc_done = [], []
+    dgi, dgh = [None] * len(batch_sizes), [None] * len(batch_sizes)
+    for t, rows, n in order:
+        dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
+        if dc is not None:
+            dc = _running(m, dc, n, grad_c, dc_done)
+        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, rows)
+        dh = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
+        if dh_direct is not None:
+            dh = dh + dh_direct
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
-    dgh_all = m.stack(dgh)
-    gates = dgh_all.shape[-1]
-    flat = dgh_all.reshape(-1, gates)
-    dw_hh = flat.transpose(1, 0) @ previous.reshape(-1, h0.shape[-1])
-    db_hh = flat.sum(0) if b_hh is not None else None
-    return (dgh_all if mode != "GRU" else m.stack(dgi)), dh, dc, dw_hh, db_hh
+    dgh_all = m.cat(dgh)
+    dw_hh = dgh_all.transpose(1, 0) @ previous
+    db_hh = dgh_all.sum(0) if b_hh is not None else None
+    dc = None if grad_c is None else _all_rows(m, dc, dc_done)
+    return (dgh_all if mode != "GRU" else m.cat(dgi)), _all_rows(m, dh, dh_done), dc, dw_hh, db_hh
 
 
 class Recurrence(Op):
-    """One layer and direction of RNN/LSTM/GRU over a whole sequence, given gi = x W_ih^T + b_ih for every step.
+    """One layer and direction of RNN/LSTM/GRU over a whole sequence, given gi = x W_ih^T + b_ih for every step:
+    (T, N, gates) for a plain batch (batch_sizes None), or packed (sum of lengths, gates) with batch_sizes.
 
-    Returns one array of rows: the T outputs, then h_n, then (LSTM) c_n: (T + 1 or 2, N, H).
+    Returns one array of rows: the outputs (T * N or sum of lengths, packed), then h_n (N rows), then (LSTM) c_n.
     """
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, mask, mode, reverse):
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
+        xp = get_array_module(gi)
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
+        if batch_sizes is None:  # a plain batch: every sequence runs every step
+            batch_sizes = [gi.shape[1]] * gi.shape[0]
+        batch = int(batch_sizes[0]) if len(batch_sizes) else 0
         if h0 is None:
-            h0 = get_array_module(gi).zeros((gi.shape[1], w_hh.shape[1]), gi.dtype)
+            h0 = xp.zeros((batch, w_hh.shape[1]), gi.dtype)
         if c0 is None and mode == "LSTM":
-            c0 = get_array_module(h0).zeros(h0.shape, h0.dtype)
-        outputs, h, c, saved = _run(_ON_ARRAYS, gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
-        ctx.mode, ctx.reverse = mode, reverse
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, mask, (outputs, saved))
-        return _ON_ARRAYS.stack(outputs + [h] + ([c] if mode == "LSTM" else []))
+            c0 = xp.zeros(h0.shape, h0.dtype)
+        outputs, h, c, saved, previous = _run(_ON_ARRAYS, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh,
+                                              batch_sizes, mode, reverse)
+        ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.arrays = mode, reverse, batch_sizes, (h0, c0, saved, previous)
+        return _ON_ARRAYS.cat(outputs + [h] + ([c] if mode == "LSTM" else []))
 
     @staticmethod
     def backward(ctx, grad):
-        gi, h0, c0, w_hh, b_hh, mask, (outputs, saved) = ctx.saved_tensors
-        mode, reverse = ctx.mode, ctx.reverse
+        gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
+        h0_array, c0_array, saved, previous = ctx.arrays
+        total, batch = int(sum(batch_sizes)), h0_array.shape[0]
+        lstm = mode == "LSTM"
         if STATE.enabled:  # create_graph=True: replay the forward on Tensors, and run BPTT on Tensors too
             m = _ON_TENSORS
-            mask = m.constant(mask._data) if mask is not None else None
-            outputs, _, _, saved = _run(m, gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
-            grads = _bptt(m, grad, h0, w_hh, b_hh, mask, mode, reverse, outputs, saved)
+            h0 = h0 if h0 is not None else _wrap(h0_array)
+            c0 = c0 if c0 is not None or not lstm else _wrap(c0_array)
+            _, _, _, saved, previous = _run(m, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh, batch_sizes,
+                                            mode, reverse)
         else:
-            grads = _bptt(_ON_ARRAYS, grad._data, h0._data, w_hh._data, None if b_hh is None else b_hh._data,
-                          None if mask is None else mask._data, mode, reverse, outputs, saved)
+            m = _ON_ARRAYS
+            grad, w_hh, b_hh = grad._data, w_hh._data, None if b_hh is None else b_hh._data
+        grad_c = grad[total + batch:] if lstm else None
+        grads = _bptt(m, grad[:total], grad[total:total + batch], grad_c, w_hh, b_hh, batch_sizes, mode, reverse,
+                      saved, previous)
+        if m is _ON_ARRAYS:
             grads = [None if g is None else _wrap(g) for g in grads]
         dgi, dh0, dc0, dw_hh, db_hh = grads
         need = ctx.needs_input_grad
-        return (dgi if need[0] else None, dh0 if need[1] else None, dc0 if need[2] else None,
-                dw_hh if need[3] else None, db_hh if need[4] else None, None, None, None)
+        return (dgi.reshape(gi.shape) if need[0] else None, dh0 if need[1] else None,
+                dc0 if need[2] else None, dw_hh if need[3] else None, db_hh if need[4] else None, None, None, None)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from ..tensor import _wrap
+from ..ops.elementwise import fma
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -27,8 +28,8 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group):
         step = count_step(state)
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = buffer(state, "sum", param, group["initial_accumulator_value"])
-        total += grad * grad
-        param += -clr * (grad / (np.sqrt(total) + group["eps"]))
+        total[...] = fma(grad, grad, total)  # torch's addcmul_ and addcdiv_: rounded as they round
+        param += (grad * param.dtype.type(-clr)) / (np.sqrt(total) + group["eps"])

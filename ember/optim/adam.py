@@ -1,6 +1,9 @@
 """Adam and AdamW (decoupled weight decay), with amsgrad (PyTorch's formulas, step by step)."""
+import math
+
 import numpy as np
 
+from ..ops.elementwise import fma, lerp_arrays
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -16,9 +19,10 @@ def moments(state, param, grad, beta1, beta2):
     """Adam's running averages of the gradient and of its square, updated in place."""
     exp_avg = buffer(state, "exp_avg", param)
     exp_avg_sq = buffer(state, "exp_avg_sq", param)
-    exp_avg += (1 - beta1) * (grad - exp_avg)  # m = beta1 m + (1 - beta1) g, as a lerp
+    # rounded as torch's exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
+    exp_avg[...] = lerp_arrays(exp_avg, grad, 1 - beta1)  # m = beta1 m + (1 - beta1) g
     exp_avg_sq *= beta2
-    exp_avg_sq += (1 - beta2) * grad * grad  # v = beta2 v + (1 - beta2) g^2
+    exp_avg_sq[...] = fma(grad * exp_avg_sq.dtype.type(1 - beta2), grad, exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
     return exp_avg, exp_avg_sq
 
 
@@ -40,17 +44,17 @@ class Adam(Optimizer):
             if self._decoupled:
                 param *= 1 - lr * decay  # AdamW: shrink the weights directly
             else:
-                grad = grad + decay * param  # Adam: L2 penalty folded into the gradient
+                grad = fma(param, decay, grad)  # Adam: L2 penalty folded into the gradient
         exp_avg, exp_avg_sq = moments(state, param, grad, beta1, beta2)
         step_size = lr / (1 - beta1 ** step)
-        correction2_sqrt = (1 - beta2 ** step) ** 0.5
+        correction2_sqrt = math.sqrt(1 - beta2 ** step)
         if group["amsgrad"]:
             max_sq = buffer(state, "max_exp_avg_sq", param)
             np.maximum(max_sq, exp_avg_sq, out=max_sq)
             denom = np.sqrt(max_sq) / correction2_sqrt + eps
         else:
             denom = np.sqrt(exp_avg_sq) / correction2_sqrt + eps
-        param += -step_size * (exp_avg / denom)
+        param += (exp_avg * param.dtype.type(-step_size)) / denom  # as torch's param.addcdiv_(exp_avg, denom, -step)
 
 
 class AdamW(Adam):

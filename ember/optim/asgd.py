@@ -4,6 +4,7 @@ import numpy as np
 
 from .._backend import float64, get_default_dtype
 from ..tensor import _wrap
+from ..ops.elementwise import fma
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -33,7 +34,7 @@ class ASGD(Optimizer):
         mu = scalar_state(state, "mu", 1.0)
         ax = buffer(state, "ax", param)
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         eta_value = float(eta)
         param *= 1 - lambd * eta_value  # decay, then the SGD step with the current step size
         param += -eta_value * grad

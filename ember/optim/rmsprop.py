@@ -1,6 +1,7 @@
 """RMSprop, optionally centred and with momentum (PyTorch's formulas)."""
 import numpy as np
 
+from ..ops.elementwise import fma, lerp_arrays
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -21,20 +22,22 @@ class RMSprop(Optimizer):
         alpha, eps, lr, momentum = group["alpha"], group["eps"], group["lr"], group["momentum"]
         count_step(state)
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         square_avg = buffer(state, "square_avg", param)
+        # rounded as torch's square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha), lerp_, addcdiv_
+        dt = param.dtype.type
         square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+        square_avg[...] = fma(grad * dt(1 - alpha), grad, square_avg)
         if group["centered"]:
             grad_avg = buffer(state, "grad_avg", param)
-            grad_avg += (1 - alpha) * (grad - grad_avg)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg) + eps
+            grad_avg[...] = lerp_arrays(grad_avg, grad, 1 - alpha)
+            avg = np.sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
         else:
             avg = np.sqrt(square_avg) + eps
         if momentum > 0:
             buf = buffer(state, "momentum_buffer", param)
             buf *= momentum
             buf += grad / avg
-            param -= lr * buf
+            param[...] = fma(buf, -lr, param)
         else:
-            param += -lr * (grad / avg)
+            param += (grad * dt(-lr)) / avg

@@ -3,6 +3,7 @@ import numpy as np
 
 from .._backend import update
 from ..tensor import _wrap
+from ..ops.elementwise import fma
 from .optimizer import Optimizer, _check
 
 
@@ -21,7 +22,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         if group["weight_decay"]:
-            grad = grad + group["weight_decay"] * param
+            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         momentum = group["momentum"]
         if momentum:
             if state.get("momentum_buffer") is None:
@@ -30,6 +31,6 @@ class SGD(Optimizer):
             else:
                 buf = state["momentum_buffer"]._data
                 buf *= momentum
-                buf += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf if group["nesterov"] else buf
-        update(np.subtract, param, group["lr"] * grad)  # param -= lr * grad
+                buf[...] = fma(grad, 1 - group["dampening"], buf)  # (torch's add_ with alpha: one rounding)
+            grad = fma(buf, momentum, grad) if group["nesterov"] else buf
+        param[...] = fma(grad, -group["lr"], param)  # param.add_(grad, alpha=-lr)

@@ -204,26 +204,25 @@ def test_recurrent_layers_float32_match_torch():
 
 
 def _recurrence(mode, reverse, masked, lstm_state=True):
-    """The fused op alone, on float64 leaves: gi, h0, (c0), w_hh, b_hh, and an optional running mask."""
+    """The fused op alone, on float64 leaves: gi, h0, (c0), w_hh, b_hh; masked: packed gi, lengths 4, 2, 1."""
     from ember.ops.recurrent import Recurrence
     gates = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[mode] * 3
     rng = np.random.default_rng(2)
     steps, batch, hidden = 4, 3, 3
-    arrays = [rng.normal(size=(steps, batch, gates)), rng.normal(size=(batch, hidden))]
+    batch_sizes = [3, 2, 1, 1] if masked else None  # lengths 4, 2, 1 (sorted, as packing makes them)
+    gi_shape = (sum(batch_sizes), gates) if masked else (steps, batch, gates)
+    arrays = [rng.normal(size=gi_shape), rng.normal(size=(batch, hidden))]
     arrays += [rng.normal(size=(batch, hidden))] if mode == "LSTM" and lstm_state else []
     arrays += [rng.normal(size=(gates, hidden)) * 0.5, rng.normal(size=gates)]
     if mode == "RNN_RELU":
         arrays[0] += 0.3  # keep pre-activations away from relu's kink for finite differences
-    mask = None
-    if masked:  # lengths 4, 2, 1 (sorted, as packing makes them)
-        mask = (np.arange(steps)[:, None] < np.array([4, 2, 1])[None, :]).astype(np.float64)[:, :, None]
     leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
 
     def run(*xs):
         gi, h0, *rest = xs
         c0 = rest.pop(0) if mode == "LSTM" and lstm_state else None
         w_hh, b_hh = rest
-        return Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, mode, reverse)
+        return Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse)
     return run, leaves
 
 

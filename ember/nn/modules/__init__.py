@@ -4,7 +4,7 @@ from .activation import (CELU, ELU, GELU, GLU, Hardshrink, Hardsigmoid, Hardswis
                          Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold)
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose2d
-from .dropout import Dropout, Dropout2d
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
 from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss)
@@ -17,7 +17,8 @@ from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
 from .sparse import Embedding
 
 __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Bilinear", "Flatten",
-           "Unflatten", "Dropout", "Dropout2d", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
+           "Unflatten", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+           "FeatureAlphaDropout", "BatchNorm1d", "BatchNorm2d", "GroupNorm", "LayerNorm",
            "InstanceNorm1d", "InstanceNorm2d", "PixelShuffle", "PixelUnshuffle", "Embedding",
            "Conv1d", "Conv2d", "ConvTranspose2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "RNNCell", "LSTMCell", "GRUCell", "RNN", "LSTM",

@@ -368,6 +368,10 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """A Linear under the name torch gives MultiheadAttention's out_proj (so the printed model reads the same)."""
+
+
 class MultiheadAttention(Module):
     """Attention with num_heads heads: each head attends in its own embed_dim / num_heads slice of the
     projected queries, keys and values; the heads' outputs are joined and projected back."""
@@ -381,8 +385,6 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise ArgumentError(f"embed_dim must be divisible by num_heads (got embed_dim={embed_dim}, "
                                 f"num_heads={num_heads}): each head gets embed_dim / num_heads features")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError("ember's MultiheadAttention has no add_bias_kv / add_zero_attn")
         self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, batch_first
         self.kdim, self.vdim = kdim or embed_dim, vdim or embed_dim
         self.head_dim = embed_dim // num_heads
@@ -400,7 +402,13 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        if add_bias_kv:  # one learned key and value position appended to every sequence
+            self.bias_k = Parameter(creation.empty(1, 1, embed_dim, dtype=dtype))
+            self.bias_v = Parameter(creation.empty(1, 1, embed_dim, dtype=dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self._reset_parameters()
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
@@ -414,6 +422,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.constant_(self.in_proj_bias, 0.0)
             init.constant_(self.out_proj.bias, 0.0)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
@@ -427,9 +438,10 @@ class MultiheadAttention(Module):
         if self.batch_first and query.ndim == 3:  # the computation runs on (length, batch, embed)
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
         out, weights = F.multi_head_attention_forward(
-            query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
-            self.out_proj.bias, self.training, key_padding_mask, need_weights, attn_mask, self.dropout,
-            average_attn_weights, self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+            query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
+            self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias, self.training,
+            key_padding_mask, need_weights, attn_mask, not self._qkv_same_embed_dim, self.q_proj_weight,
+            self.k_proj_weight, self.v_proj_weight, average_attn_weights=average_attn_weights)
         if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
         return out, weights

@@ -15,7 +15,7 @@ from ...ops.recurrent import Recurrence
 from ...ops.shape import cat
 from .. import functional as F, init
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence, pack_padded, running_mask, unpack_to_padded
+from ..utils.rnn import PackedSequence
 from .module import Module
 
 
@@ -57,7 +57,8 @@ class _CellBase(Module):
         gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
         c0 = states[1] if self._mode == "LSTM" else None
         rows = Recurrence.apply(gi, states[0], c0, self.weight_hh, self.bias_hh, None, self._mode, False)
-        new = (rows[1], rows[2]) if self._mode == "LSTM" else (rows[1],)  # rows: output, h', (c')
+        n = x.shape[0]  # rows: output, h', (c'), n rows each
+        new = (rows[n:2 * n], rows[2 * n:]) if self._mode == "LSTM" else (rows[n:],)
         return new if batched else tuple(s[0] for s in new)
 
     def _prepare(self, input, hx):
@@ -208,14 +209,13 @@ class _RNNBase(Module):
     def forward(self, input, hx=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         packed = isinstance(input, PackedSequence)
-        if packed:  # run on the padded, length-sorted batch; a mask keeps finished sequences' states
-            batch_sizes = input.batch_sizes.numpy()
-            x = unpack_to_padded(input.data, batch_sizes)
-            batched, mask = True, running_mask(batch_sizes, x._data.dtype)
+        if packed:  # run on the packed data: step t on the first batch_sizes[t] (still running) sequences
+            batch_sizes = [int(n) for n in input.batch_sizes.numpy()]
+            x, batched = input.data, True
         else:
             if input.ndim not in (2, 3):
                 raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
-            batched, mask = input.ndim == 3, None
+            batched, batch_sizes = input.ndim == 3, None
             x = input if batched else input.unsqueeze(1)
             if batched and self.batch_first:
                 x = x.transpose(0, 1)  # time first inside
@@ -226,12 +226,12 @@ class _RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")
-        states = self._initial_states(hx, x.shape[1], x.dtype, batched)
+        states = self._initial_states(hx, batch_sizes[0] if packed else x.shape[1], x.dtype, batched)
         if packed and input.sorted_indices is not None and hx is not None:
             states = [s.index_select(1, input.sorted_indices) for s in states]  # the caller's order -> sorted
-        x, finals = self._layers(x, states, mask)
+        x, finals = self._layers(x, states, batch_sizes)
         if packed:
-            output = input._with_data(pack_padded(x, batch_sizes))
+            output = input._with_data(x)
             if input.unsorted_indices is not None:
                 finals = [f.index_select(1, input.unsorted_indices) for f in finals]
         else:
@@ -240,11 +240,13 @@ class _RNNBase(Module):
                 output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
         return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
 
-    def _layers(self, x, states, mask):
-        """Every layer and direction over time-major x: (last layer's output, [h_n(, c_n)] stacked)."""
+    def _layers(self, x, states, batch_sizes):
+        """Every layer and direction over time-major x (T, N, F), or packed data (sum of lengths, F) with its
+        batch_sizes: (last layer's output, shaped as x, [h_n(, c_n)] stacked)."""
         directions = 2 if self.bidirectional else 1
         lstm = self._mode == "LSTM"
-        steps = x.shape[0]
+        total = x.shape[0] * x.shape[1] if batch_sizes is None else sum(batch_sizes)
+        batch = x.shape[1] if batch_sizes is None else batch_sizes[0]
         finals = [[], []] if lstm else [[]]
         for layer in range(self.num_layers):
             outputs = []
@@ -254,13 +256,14 @@ class _RNNBase(Module):
                 h0 = states[0][index] if states else None
                 c0 = (states[1][index] if states else None) if lstm else None
                 gi = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
-                rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, mask, self._mode, direction == 1)
-                outputs.append(rows[:steps])
-                for keep, row in zip(finals, (steps, steps + 1) if lstm else (steps,)):
-                    keep.append(rows[row:row + 1])  # (1, N, H): the layers' final states are stacked by a cat
-            x = cat(outputs, 2) if directions == 2 else outputs[0]
+                rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1)
+                out = rows[:total]  # rows: the outputs, then h_n, then c_n
+                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], batch, -1))
+                for keep, start in zip(finals, (total, total + batch) if lstm else (total,)):
+                    keep.append(rows[start:start + batch].unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
+            x = cat(outputs, -1) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)
+                x = F.dropout(x, self.dropout, True)  # (over the packed rows, for packed input, as torch)
         return x, [f[0] if len(f) == 1 else cat(f) for f in finals]
 
     def extra_repr(self):

@@ -88,11 +88,6 @@ def _packed_rows(batch_sizes, batch):
     return np.flatnonzero(np.arange(batch)[None, :] < batch_sizes[:, None])
 
 
-def running_mask(batch_sizes, dtype):
-    """(T, B, 1): 1 where the sorted batch's sequence b is still running at step t (for the RNN layers)."""
-    return (np.arange(batch_sizes[0])[None, :] < batch_sizes[:, None]).astype(dtype)[:, :, None]
-
-
 def pack_padded(padded, batch_sizes):
     """Time-major padded (T, B, *) of the sorted batch -> packed data (one gather)."""
     t, b = padded.shape[:2]

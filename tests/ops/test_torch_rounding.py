@@ -1,0 +1,110 @@
+"""Rounding as torch rounds: ops that scale one operand by a constant and add (add/sub with alpha, lerp) round
+once, as torch's fused multiply-add kernels do, so they equal torch bit for bit; activation backwards use
+torch's constants (hardsigmoid's float32 1/6, celu's 1 / float32(alpha)) in every dtype."""
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+RNG = np.random.default_rng(24)
+# same shapes (an optimizer's grad.add(param, alpha=decay)) and a broadcast row; where the broadcast operand
+# repeats along the innermost dim, torch's kernel mixes fused and unfused steps by loop position (not modelled)
+SHAPES = [((7, 33), (33,)), ((4, 5, 6), (4, 5, 6)), ((1000,), (1000,)), ((3,), (3,))]
+
+
+def _both(fn, *arrays, grad=False):
+    out = []
+    for lib in (ember, torch):
+        tensors = [lib.tensor(a, requires_grad=grad) for a in arrays]
+        y = fn(lib, *tensors)
+        if grad:
+            y.backward(lib.tensor(np.linspace(-2, 2, y.numel()).reshape(tuple(y.shape)).astype(arrays[0].dtype)))
+            out.append([y.detach().numpy()] + [t.grad.numpy() for t in tensors])
+        else:
+            out.append([y.numpy()])
+    return out
+
+
+def _assert_bits(e_list, t_list):
+    for e, t in zip(e_list, t_list):
+        assert e.dtype == t.dtype
+        np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("alpha", [0.1, -2.7, 1e-4, 3])
+def test_add_sub_with_alpha_round_once(dtype, shapes, alpha):
+    a, b = (RNG.normal(size=s).astype(dtype) for s in shapes)
+    for fn in (lambda lib, x, y: lib.add(x, y, alpha=alpha), lambda lib, x, y: lib.sub(x, y, alpha=alpha),
+               lambda lib, x, y: x.add(y, alpha=alpha), lambda lib, x, y: x.sub(y, alpha=alpha)):
+        _assert_bits(*_both(fn, a, b))
+    e, t = _both(lambda lib, x, y: lib.add(x, y, alpha=alpha) * lib.sub(x, y, alpha=alpha), a, b, grad=True)
+    for eg, tg in zip(e[1:], t[1:]):  # (float32 cancels here: alpha x - alpha x; the bound is alpha |x| eps-sized)
+        np.testing.assert_allclose(eg, tg, rtol=1e-5, atol=1e-5 * max(abs(alpha), 1) * np.abs(a).max())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("alpha", [0.01, -0.3])
+def test_in_place_add_sub_with_alpha_round_once(dtype, alpha):
+    a, b = RNG.normal(size=(9, 40)).astype(dtype), RNG.normal(size=(40,)).astype(dtype)
+    for name in ("add_", "sub_"):
+        outs = []
+        for lib in (ember, torch):
+            x = lib.tensor(a)
+            getattr(x, name)(lib.tensor(b), alpha=alpha)
+            leaf = lib.tensor(a, requires_grad=True)
+            y = getattr(leaf * 1, name)(lib.tensor(b), alpha=alpha)  # recorded by autograd
+            outs.append([x.numpy(), y.detach().numpy()])
+        _assert_bits(*outs)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weight", [0.0, 0.1, 0.3, 0.49, 0.5, 0.7, 0.999, 1.0, -0.4, 1.6, "tensor"])
+def test_lerp_rounds_as_torch(dtype, weight):
+    a, b = RNG.normal(size=(6, 50)).astype(dtype), RNG.normal(size=(50,)).astype(dtype)
+    if weight == "tensor":
+        w = RNG.uniform(-0.5, 1.5, size=(6, 1)).astype(dtype)
+        e, t = _both(lambda lib, x, y, z: lib.lerp(x, y, z), a, b, w, grad=True)
+    else:
+        e, t = _both(lambda lib, x, y: lib.lerp(x, y, weight), a, b, grad=True)
+    _assert_bits(e[:2], t[:2])  # the value, and start's gradient (same shape: no sum)
+    for eg, tg in zip(e[2:], t[2:]):
+        np.testing.assert_allclose(eg, tg, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_lerp_node_names_and_gradcheck():
+    x, y, w = (ember.tensor(RNG.uniform(-1, 1, size=(3, 4)), requires_grad=True) for _ in range(3))
+    assert ember.lerp(x, y, 0.3).grad_fn.name() == "LerpBackward0"
+    assert ember.lerp(x, y, w).grad_fn.name() == "LerpBackward1"
+    assert ember.add(x, y, alpha=2).grad_fn.name() == "AddBackward0"
+    assert ember.sub(x, y, alpha=2).grad_fn.name() == "SubBackward0"
+    assert ember.autograd.gradcheck(lambda a, b, c: ember.lerp(a, b, c), (x, y, w))
+    assert ember.autograd.gradgradcheck(lambda a, b, c: ember.lerp(a, b, c) * ember.lerp(a, b, 0.8), (x, y, w))
+    assert ember.autograd.gradgradcheck(lambda a, b: ember.add(a, b, alpha=0.3) * ember.sub(a, b, alpha=1.7), (x, y))
+
+
+def test_fma_float64_is_one_rounding():
+    """The float64 path against exact rational arithmetic on a sample."""
+    from fractions import Fraction
+    from ember.ops.elementwise import fma
+    x, y, z = (RNG.normal(size=300) * 10.0 ** RNG.integers(-5, 5, 300) for _ in range(3))
+    got = fma(x, y, z)
+    for xi, yi, zi, gi in zip(x, y, z, got):
+        assert gi == float(Fraction(xi) * Fraction(yi) + Fraction(zi))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hardsigmoid_backward_uses_float32_sixth(dtype):
+    x = RNG.uniform(-4, 4, size=(20, 30)).astype(dtype)
+    e, t = _both(lambda lib, a: lib.nn.functional.hardsigmoid(a), x, grad=True)
+    _assert_bits(e, t)
+
+
+@pytest.mark.parametrize("alpha", [0.7, 1.0, 2.3])
+def test_celu_backward_constant_as_torch(alpha):
+    x = RNG.normal(size=(40, 25)) * 3
+    e, t = _both(lambda lib, a: lib.nn.functional.celu(a, alpha), x, grad=True)
+    np.testing.assert_allclose(e[0], t[0], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(e[1], t[1], rtol=1e-15, atol=0)  # exp may differ by an ulp; the constant (4e-8 off) may not
