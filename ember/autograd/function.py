@@ -123,12 +123,10 @@ class Function:
         return type(self).__name__ + "Backward"
 
     def op_name(self):
-        """The op's own name, without torch's Backward suffix: Mul for MulBackward0."""
+        """The op's own name, without torch's Backward suffix: Mul for MulBackward0, Sum for SumBackward1."""
         name = self.name()
-        for suffix in ("Backward0", "Backward"):
-            if name.endswith(suffix):
-                return name[:-len(suffix)]
-        return name
+        cut = name.rfind("Backward")
+        return name[:cut] if cut > 0 and name[cut + 8:].isdigit() or name.endswith("Backward") else name
 
     def detail(self):
         """Constants of this op worth showing beside its name (e.g. the exponent of x ** 2); '' if none."""
@@ -180,9 +178,10 @@ class Op(Function):
         return _wrap(data)  # NumPy turns 0-d results into scalars: data is always an array
 
     _name = None  # PyTorch's name for the op, where the class name differs (MulScalar is torch's Mul)
+    _overload = 0  # torch numbers its overloads of one name: x.sum() is SumBackward0, x.sum(dim) SumBackward1
 
     def name(self):
-        return (self._name or type(self).__name__) + "Backward0"
+        return f"{self._name or type(self).__name__}Backward{self._overload}"
 
 
 def _record(ctx, args, arrays, out, data):

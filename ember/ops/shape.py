@@ -65,6 +65,11 @@ def infer_shape(shape, numel):
 
 
 class Reshape(Op):
+    """The same numbers in another shape. torch names the node by the function that made it: view and a reshape
+    that can view are ViewBackward0; the subclasses below carry torch's other names (the op is the same)."""
+
+    _name = "View"
+
     @staticmethod
     def forward(ctx, a, shape, must_view):
         ctx.shape = a.shape
@@ -84,23 +89,46 @@ class Reshape(Op):
         return grad.reshape(ctx.shape), None, None
 
 
+class Unsqueeze(Reshape):
+    _name = "Unsqueeze"
+
+
+class Squeeze(Reshape):  # x.squeeze()
+    _name = "Squeeze"
+
+
+class SqueezeDim(Reshape):  # x.squeeze(dim)
+    _name, _overload = "Squeeze", 1
+
+
+class SqueezeDims(Reshape):  # x.squeeze((dims,))
+    _name, _overload = "Squeeze", 2
+
+
+class UnsafeView(Reshape):  # a reshape that had to copy: torch's view of its contiguous clone
+    _name = "UnsafeView"
+
+
 def view(a, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype): the same bytes, retyped
         dt = to_dtype(shape[0])
         return _view(a, _wrap(a._data.view(dt.np)), lambda t: view(t, dt))
-    shape = infer_shape(size_args(shape), a._data.size)
-    return _view(a, Reshape.apply(a, shape, True), lambda t: view(t, shape))
+    return _reshaped(a, infer_shape(size_args(shape), a._data.size))
+
+
+def _reshaped(a, shape, op=Reshape):
+    """a viewed in the given shape, the node named by op (view, unsqueeze, squeeze)."""
+    return _view(a, op.apply(a, shape, True), lambda t: _reshaped(t, shape, op))
 
 
 def reshape(a, *shape):
-    """The data with another shape: a view when the layout allows, else a copy."""
+    """The data with another shape: a view when the layout allows, else a copy (torch: a clone, then a view)."""
     shape = infer_shape(size_args(shape), a._data.size)
-    if shape == a._data.shape:
-        return view(a, shape)
-    out = Reshape.apply(a, shape, False)
-    if not np.may_share_memory(a._data, out._data):  # the layout needed a copy: no view
-        return out
-    return _view(a, out, lambda t: reshape(t, shape))
+    try:
+        a._data.reshape(shape, copy=False)
+    except ValueError:  # the layout needs a copy: no view of a
+        return UnsafeView.apply(Contiguous.apply(a), shape, True)
+    return _reshaped(a, shape)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -131,14 +159,15 @@ def squeeze(a, dim=None):
     else:
         dims = {normalize_dim(d, a.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return view(a, new)
+    op = Squeeze if dim is None else SqueezeDim if isinstance(dim, int) else SqueezeDims
+    return _reshaped(a, new, op)
 
 
 def unsqueeze(a, dim):
     """A new dimension of size 1 inserted at dim."""
     dim = normalize_dim(dim, a.ndim + 1)
     shape = a._data.shape
-    return view(a, shape[:dim] + (1,) + shape[dim:])
+    return _reshaped(a, shape[:dim] + (1,) + shape[dim:], Unsqueeze)
 
 
 class Permute(Op):
@@ -152,6 +181,18 @@ class Permute(Op):
         return grad.permute(tuple(np.argsort(ctx.dims))), None
 
 
+class Transpose(Permute):  # x.transpose(d0, d1), x.mT: the same op under torch's name
+    pass
+
+
+class TransposeMatrix(Permute):  # x.t()
+    _name = "T"
+
+
+def _permuted(a, dims, op=Permute):
+    return _view(a, op.apply(a, dims), lambda t: _permuted(t, dims, op))
+
+
 def permute(a, *dims):
     """The dimensions reordered (a view)."""
     dims = size_args(dims)
@@ -162,18 +203,18 @@ def permute(a, *dims):
     dims = tuple(normalize_dim(d, a.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return _view(a, Permute.apply(a, dims), lambda t: permute(t, dims))
+    return _permuted(a, dims)
 
 
-def transpose(a, dim0, dim1):
+def transpose(a, dim0, dim1, op=Transpose):
     """Dimensions dim0 and dim1 swapped (a view)."""
     if a.ndim == 0:
         normalize_dim(dim0, 0), normalize_dim(dim1, 0)
-        return view(a, ())
+        return _permuted(a, (), op)
     dims = list(range(a.ndim))
     d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(a, dims)
+    return _permuted(a, tuple(dims), op)
 
 
 def t(a):
@@ -181,7 +222,7 @@ def t(a):
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D; "
                            "use .transpose(dim0, dim1) or .mT")
-    return transpose(a, 0, 1) if a.ndim == 2 else view(a, a._data.shape)
+    return transpose(a, 0, 1, TransposeMatrix) if a.ndim == 2 else _permuted(a, tuple(range(a.ndim)), TransposeMatrix)
 
 
 class Expand(Op):
@@ -221,8 +262,6 @@ def expand(a, *sizes):
                                f"{list(shape)}")
         target.append(s)
     target = tuple(target)
-    if target == shape:
-        return view(a, shape)
     return _view(a, Expand.apply(a, target), lambda t: expand(t, target))
 
 
@@ -353,8 +392,10 @@ def split(a, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {axis}), but got split_sizes={sizes}")
     pieces, start = [], 0
+    op = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
     for size in sizes:
-        pieces.append(_one_of_many(narrow(a, axis, start, size), len(pieces), "Split"))
+        piece = getitem(a, (slice(None),) * axis + (slice(start, start + size),), op)
+        pieces.append(_one_of_many(piece, len(pieces), op.__name__))
         start += size
     return tuple(pieces)
 
@@ -379,7 +420,7 @@ def chunk(a, chunks, dim=0):
 def unbind(a, dim=0):
     """The slices along dim, each without that dimension."""
     axis = normalize_dim(dim, a.ndim)
-    return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,)), i, "Unbind")
+    return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,), Unbind), i, "Unbind")
                  for i in range(a._data.shape[axis]))
 
 
@@ -423,6 +464,8 @@ def flip(a, *dims):
 
 
 class Contiguous(Op):
+    _name = "Clone"  # torch's contiguous() is a clone in contiguous layout
+
     @staticmethod
     def forward(ctx, a):
         return a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray makes a 0-d array 1-d)
@@ -673,6 +716,31 @@ class GetItem(Op):
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
 
+    def name(self):
+        """torch indexes one entry of the key at a time and names its last node by the last entry that does
+        something: x[0] and x[:, 1] are SelectBackward0, x[1:] SliceBackward0, x[:, None] UnsqueezeBackward0,
+        any array or mask IndexBackward0. (ember keeps one node where torch chains x[0, 1:] as two.)"""
+        key = self.key
+        if not _is_basic(key):
+            return "IndexBackward0"
+        acting = [k for k in key if k is not Ellipsis and not (type(k) is slice and k == slice(None))]
+        if not acting:
+            return "SliceBackward0" if len(key) == 1 else "AliasBackward0"
+        last = acting[-1]
+        return "UnsqueezeBackward0" if last is None else "SliceBackward0" if type(last) is slice else "SelectBackward0"
+
+
+class Split(GetItem):  # a piece of x.split(size) or x.chunk(n)
+    name = Op.name
+
+
+class SplitWithSizes(Split):  # a piece of x.split([sizes])
+    pass
+
+
+class Unbind(Split):  # a piece of x.unbind(dim)
+    pass
+
 
 def _advanced_layout(out, a, key):
     """The result of indexing with arrays, laid out as torch lays it out.
@@ -752,10 +820,10 @@ class IndexAdd(Op):
         return GetItem.apply(grad, ctx.key), None, None, None
 
 
-def getitem(a, key):
+def getitem(a, key, op=GetItem):
     key = index_key(key, a._data.shape)
-    out = GetItem.apply(a, key)
-    return _view(a, out, lambda t: getitem(t, key)) if _is_basic(key) else out
+    out = op.apply(a, key)
+    return _view(a, out, lambda t: getitem(t, key, op)) if _is_basic(key) else out
 
 
 class IndexPut(Op):
