@@ -59,6 +59,10 @@ class Sum(Op):
         return _spread(grad, ctx.shape, ctx.axes), None, None
 
 
+class SumDim(Sum):  # x.sum(dim): torch's second overload
+    _name, _overload = "Sum", 1
+
+
 class Mean(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -71,6 +75,10 @@ class Mean(Op):
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
         return _spread(grad, ctx.shape, ctx.axes) / ctx.count, None, None
+
+
+class MeanDim(Mean):  # x.mean(dim)
+    _name, _overload = "Mean", 1
 
 
 class Prod(Op):
@@ -112,12 +120,7 @@ class Var(Op):
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.correction = axes, correction
         ctx.save_for_backward(a)
-        if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
-            warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                          "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
-            return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
+        return _variance(a, axes, correction, keepdim, "var")
 
     @staticmethod
     def backward(ctx, grad):  # d(var a)/da_i = 2 (a_i - mean) / (N - correction)
@@ -128,6 +131,35 @@ class Var(Op):
         return _spread(grad, a.shape, ctx.axes) * centred * scale, None, None, None
 
 
+def _variance(a, axes, correction, keepdim, name):
+    if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=6)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
+        return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
+
+
+class Std(Op):
+    """sqrt(var(a)) as one node, as torch's StdBackward0."""
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        ctx.axes, ctx.correction = axes, correction
+        out = np.sqrt(_variance(a, axes, correction, keepdim, "std"))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(std a)/da_i = d(var a)/da_i / (2 std) = (a_i - mean) / ((N - correction) std)
+        a, out = ctx.saved_tensors
+        # where std is 0 (all equal) the gradient is 0, as in torch
+        per_std = _spread(where(out == 0, 0.0, grad / out), a.shape, ctx.axes)
+        n = int(np.prod([a.shape[i] for i in ctx.axes]))
+        scale = 1.0 / (n - ctx.correction) if n != ctx.correction else float("inf")  # no degrees of freedom: nan
+        return per_std * (a - a.mean(dim=ctx.axes, keepdim=True)) * scale, None, None, None
+
+
 class Amax(Op):
     """max/min over axes; ties share the gradient equally, as in PyTorch's amax and max()."""
 
@@ -136,7 +168,7 @@ class Amax(Op):
         if a.size == 0 and any(a.shape[i] == 0 for i in axes):
             raise IndexError(f"max(): Expected reduction dim {list(axes)} to have non-zero size; "
                              f"the input has shape {list(a.shape)}")
-        ctx.axes = axes
+        ctx.axes, ctx.smallest = axes, smallest
         out = c_contiguous(a.min(axis=axes, keepdims=keepdim) if smallest else a.max(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
@@ -148,8 +180,18 @@ class Amax(Op):
         count = is_extreme.sum(dim=ctx.axes, keepdim=True)  # an integer: the share stays in grad's dtype
         return _spread(grad, a.shape, ctx.axes) / count * is_extreme, None, None, None
 
+    def name(self):
+        return "AminBackward0" if self.smallest else "AmaxBackward0"
+
+
+class Extreme(Amax):  # x.max() and x.min() of all elements: torch's MaxBackward1, MinBackward1
+    def name(self):
+        return "MinBackward1" if self.smallest else "MaxBackward1"
+
 
 class LogSumExp(Op):
+    _name = "Logsumexp"
+
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
@@ -244,6 +286,8 @@ class Cumprod(Op):
 
 
 class Norm2(Op):
+    _name = "LinalgVectorNorm"
+
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
@@ -268,7 +312,7 @@ def sum(a, dim=None, keepdim=False, dtype=None):
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
         a = a.to(to_dtype("int64"))  # sums of bool and integer tensors are int64, as in PyTorch
-    return Sum.apply(a, reduced_axes(dim, a.ndim), keepdim)
+    return (Sum if dim is None else SumDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
 def mean(a, dim=None, keepdim=False, dtype=None):
@@ -280,7 +324,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {dtype_of(a._data).name}. Convert first, e.g. x.float().mean()"
         )
-    return Mean.apply(a, reduced_axes(dim, a.ndim), keepdim)
+    return (Mean if dim is None else MeanDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
 def prod(a, dim=None, keepdim=False, dtype=None):
@@ -303,7 +347,10 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
 
 def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
     """The standard deviation (correction=1: from the unbiased variance), of all elements or along dim."""
-    return var(a, dim, unbiased, keepdim, correction).sqrt()
+    correction = _correction(unbiased, correction)
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {dtype_of(a._data).name}")
+    return Std.apply(a, reduced_axes(dim, a.ndim), correction, keepdim)
 
 
 def _correction(unbiased, correction):
@@ -351,13 +398,10 @@ def _extreme(a, dim, keepdim, smallest):
         if a._data.size == 0:
             raise RuntimeError(f"{'min' if smallest else 'max'}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return Amax.apply(a, tuple(range(a.ndim)), False, smallest)
+        return Extreme.apply(a, tuple(range(a.ndim)), False, smallest)
     axis = normalize_dim(dim, a.ndim)
-    indices = (argmin if smallest else argmax)(a, axis, keepdim=True)
-    values = gather(a, axis, indices)
-    if not keepdim and a.ndim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return (MinResult if smallest else MaxResult)(values, indices)
+    position = (argmin if smallest else argmax)(a, axis, keepdim=True)._data
+    return _pick(a, axis, position, keepdim, *((MinResult, MinDim) if smallest else (MaxResult, MaxDim)))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -552,13 +596,60 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
     return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
 
 
-def _pick(a, axis, position, keepdim, result):
-    """The value at ``position`` (an index array, keepdim-shaped) along axis, and its index: a gather."""
-    values = gather(a, axis, _wrap(position))
-    indices = _wrap(position)
-    if not keepdim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return result(values, indices)
+class Pick(Op):
+    """The values at positions along axis (an index array, keepdim-shaped): the values of max(dim), kthvalue,
+    median(dim), mode, cummax; one node, named as torch names each (the subclasses below)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, position, keepdim):
+        ctx.shape, ctx.axis, ctx.position, ctx.keepdim = a.shape, axis, position, keepdim
+        if a.ndim == 0:  # a 0-d tensor is its own only row
+            return a.copy()
+        out = np.take_along_axis(a, position, axis)
+        return out if keepdim else out.squeeze(axis)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da: 1 at each picked position (repeats add up), 0 elsewhere
+        if not ctx.shape:
+            return grad, None, None, None
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.axis)
+        zeros = _wrap(get_array_module(grad._data).zeros(ctx.shape, grad._data.dtype))
+        return zeros.scatter_add(ctx.axis, _wrap(ctx.position), grad), None, None, None
+
+
+class MaxDim(Pick):
+    _name = "Max"
+
+
+class MinDim(Pick):
+    _name = "Min"
+
+
+class Kthvalue(Pick):
+    pass
+
+
+class MedianDim(Pick):
+    _name, _overload = "Median", 1
+
+
+class Mode(Pick):
+    pass
+
+
+class Cummax(Pick):
+    pass
+
+
+class Cummin(Pick):
+    pass
+
+
+def _pick(a, axis, position, keepdim, result, op):
+    """The values at ``position`` (an index array, keepdim-shaped) along axis, and the indices."""
+    values = op.apply(a, axis, position, keepdim)
+    return result(values, _wrap(position if keepdim or position.ndim == 0 else position.squeeze(axis)))
 
 
 def kthvalue(a, k, dim=-1, keepdim=False):
@@ -570,7 +661,7 @@ def kthvalue(a, k, dim=-1, keepdim=False):
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}: k={k}, size {n}")
     order = argsort(a, axis)._data
-    return _pick(a, axis, _slice(order, k - 1, k, axis), keepdim, KthvalueResult)
+    return _pick(a, axis, _slice(order, k - 1, k, axis), keepdim, KthvalueResult, Kthvalue)
 
 
 def median(a, dim=None, keepdim=False):
@@ -590,7 +681,7 @@ def median(a, dim=None, keepdim=False):
         nan = np.isnan(data)
         first_nan = np.argmax(nan, axis=axis, keepdims=True)
         position = np.where(nan.any(axis=axis, keepdims=True), first_nan, position)
-    return _pick(a, axis, position, keepdim, MedianResult)
+    return _pick(a, axis, position, keepdim, MedianResult, MedianDim)
 
 
 def mode(a, dim=-1, keepdim=False):
@@ -608,20 +699,20 @@ def mode(a, dim=-1, keepdim=False):
         values, counts = np.unique(row, return_counts=True)
         position[r] = np.flatnonzero(row == values[np.argmax(counts)])[-1]
     position = np.moveaxis(position.reshape(rows.shape[:-1] + (1,)), -1, axis)
-    return _pick(a, axis, _backend.like(position, a._data), keepdim, ModeResult)
+    return _pick(a, axis, _backend.like(position, a._data), keepdim, ModeResult, Mode)
 
 
 def cummax(a, dim):
     """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins): a gather."""
-    return _running_extreme(a, dim, np.greater_equal, CummaxResult)
+    return _running_extreme(a, dim, np.greater_equal, CummaxResult, Cummax)
 
 
 def cummin(a, dim):
     """Running minima along dim, and their indices."""
-    return _running_extreme(a, dim, np.less_equal, CumminResult)
+    return _running_extreme(a, dim, np.less_equal, CumminResult, Cummin)
 
 
-def _running_extreme(a, dim, keeps_up, result):
+def _running_extreme(a, dim, keeps_up, result, op):
     xp = get_array_module(a._data)
     if a.ndim == 0:
         return result(a.clone(), _wrap(xp.zeros((), np.int64)))
@@ -636,7 +727,7 @@ def _running_extreme(a, dim, keeps_up, result):
             where = np.where(take, k, where)
             best = np.where(take, data[k], best)
             position[k] = where
-    return _pick(a, axis, np.moveaxis(position, 0, axis), True, result)
+    return _pick(a, axis, np.moveaxis(position, 0, axis), True, result, op)
 
 
 def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):
