@@ -105,6 +105,14 @@ class SqueezeDims(Reshape):  # x.squeeze((dims,))
     _name, _overload = "Squeeze", 2
 
 
+class SqueezeInPlace(Reshape):  # what torch's matmul does to a vector @ matrix product (squeeze_(0))
+    _name, _overload = "Squeeze", 4
+
+
+class ReshapeAlias(Reshape):  # a reshape of a non-contiguous tensor that can still view it
+    pass
+
+
 class UnsafeView(Reshape):  # a reshape that had to copy: torch's view of its contiguous clone
     _name = "UnsafeView"
 
@@ -113,22 +121,24 @@ def view(a, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype): the same bytes, retyped
         dt = to_dtype(shape[0])
         return _view(a, _wrap(a._data.view(dt.np)), lambda t: view(t, dt))
-    return _reshaped(a, infer_shape(size_args(shape), a._data.size))
+    return reshaped(a, infer_shape(size_args(shape), a._data.size))
 
 
-def _reshaped(a, shape, op=Reshape):
+def reshaped(a, shape, op=Reshape):
     """a viewed in the given shape, the node named by op (view, unsqueeze, squeeze)."""
-    return _view(a, op.apply(a, shape, True), lambda t: _reshaped(t, shape, op))
+    return _view(a, op.apply(a, shape, True), lambda t: reshaped(t, shape, op))
 
 
 def reshape(a, *shape):
     """The data with another shape: a view when the layout allows, else a copy (torch: a clone, then a view)."""
     shape = infer_shape(size_args(shape), a._data.size)
+    if a._data.flags.c_contiguous:
+        return reshaped(a, shape)
     try:
         a._data.reshape(shape, copy=False)
     except ValueError:  # the layout needs a copy: no view of a
         return UnsafeView.apply(Contiguous.apply(a), shape, True)
-    return _reshaped(a, shape)
+    return reshaped(a, shape, ReshapeAlias)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -160,14 +170,14 @@ def squeeze(a, dim=None):
         dims = {normalize_dim(d, a.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
     op = Squeeze if dim is None else SqueezeDim if isinstance(dim, int) else SqueezeDims
-    return _reshaped(a, new, op)
+    return reshaped(a, new, op)
 
 
 def unsqueeze(a, dim):
     """A new dimension of size 1 inserted at dim."""
     dim = normalize_dim(dim, a.ndim + 1)
     shape = a._data.shape
-    return _reshaped(a, shape[:dim] + (1,) + shape[dim:], Unsqueeze)
+    return reshaped(a, shape[:dim] + (1,) + shape[dim:], Unsqueeze)
 
 
 class Permute(Op):
@@ -189,8 +199,8 @@ class TransposeMatrix(Permute):  # x.t()
     _name = "T"
 
 
-def _permuted(a, dims, op=Permute):
-    return _view(a, op.apply(a, dims), lambda t: _permuted(t, dims, op))
+def permuted(a, dims, op=Permute):
+    return _view(a, op.apply(a, dims), lambda t: permuted(t, dims, op))
 
 
 def permute(a, *dims):
@@ -203,18 +213,18 @@ def permute(a, *dims):
     dims = tuple(normalize_dim(d, a.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return _permuted(a, dims)
+    return permuted(a, dims)
 
 
 def transpose(a, dim0, dim1, op=Transpose):
     """Dimensions dim0 and dim1 swapped (a view)."""
     if a.ndim == 0:
         normalize_dim(dim0, 0), normalize_dim(dim1, 0)
-        return _permuted(a, (), op)
+        return permuted(a, (), op)
     dims = list(range(a.ndim))
     d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return _permuted(a, tuple(dims), op)
+    return permuted(a, tuple(dims), op)
 
 
 def t(a):
@@ -222,7 +232,7 @@ def t(a):
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D; "
                            "use .transpose(dim0, dim1) or .mT")
-    return transpose(a, 0, 1, TransposeMatrix) if a.ndim == 2 else _permuted(a, tuple(range(a.ndim)), TransposeMatrix)
+    return transpose(a, 0, 1, TransposeMatrix) if a.ndim == 2 else permuted(a, tuple(range(a.ndim)), TransposeMatrix)
 
 
 class Expand(Op):
