@@ -481,12 +481,20 @@ def _regression_dtypes(name, input, target):
                            "predictions; convert them, e.g. pred.float()")
 
 
+def _same_dtype_pair(input, target):
+    """input and target in the dtype torch's promotion gives them (the loss ops compute on arrays)."""
+    if input._data.dtype == target._data.dtype:
+        return input, target
+    dt = _backend.result_type(input._data, target._data)
+    return input.to(dt), target.to(dt)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The mean (or sum) of squared differences between input and target."""
     _check_sizes(input, target)
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     _regression_dtypes("mse_loss", input, target)
-    return _reduce((input - target) ** 2, reduction)
+    return _loss.MseLoss.apply(*_same_dtype_pair(input, target), reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -506,8 +514,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta}); use beta >= 0")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
-    diff = (input - target).abs()
-    return _reduce(where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta), reduction)
+    return _loss.SmoothL1Loss.apply(*_same_dtype_pair(input, target), beta, _reduction(reduction))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -516,8 +523,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     _regression_dtypes("huber_loss", input, target)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta}); use delta > 0")
-    diff = (input - target).abs()
-    return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
+    return _loss.HuberLoss.apply(*_same_dtype_pair(input, target), delta, _reduction(reduction))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -540,8 +546,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._data.size and (target._data.min() < 0 or target._data.max() > 1):
         raise RuntimeError("all elements of target should be between 0 and 1: BCELoss's targets are probabilities "
                            "(0 or 1 for hard labels)")
-    loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
-    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)  # input's dtype, as torch
+    weight = None if weight is None else weight.to(input.dtype)._data  # input's dtype, as torch
+    return _loss.BinaryCrossEntropy.apply(input, target, weight, _reduction(reduction))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -555,9 +561,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{torch_scalar_name(target._data.dtype)}: binary_cross_entropy_with_logits needs "
                            "floating point targets; convert them, e.g. target.float()")
-    log_weight = 1 if pos_weight is None else (pos_weight.to(input.dtype) - 1) * target + 1  # input's dtype
-    loss = (1 - target) * input + log_weight * _ew.softplus(-input)
-    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)
+    weight, pos_weight = (None if w is None else w.to(input.dtype)._data for w in (weight, pos_weight))  # as torch
+    return _loss.BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight, pos_weight,
+                                                    _reduction(reduction))
 
 
 def _reduction(reduction):
@@ -634,10 +640,6 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
     class_dim = 0 if len(shape) == 1 else 1
     n_classes = shape[class_dim]
-    if label_smoothing == 0 and len(shape) == 2 and len(target_shape) == 1 and target._data.dtype.kind in "iu":
-        _check_targets(target._data, n_classes, ignore_index)  # the common case, as one node
-        return _loss.CrossEntropy.apply(input, target._data, None if weight is None else weight._data,
-                                        ignore_index, _reduction(reduction))
     log_probs = log_softmax(input, class_dim)
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = n_classes

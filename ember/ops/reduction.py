@@ -232,15 +232,19 @@ class LogSoftmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         if a.size == 0:
-            return a.copy()
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
+            out = a.copy()
+        else:
+            shifted = a - a.max(axis=axis, keepdims=True)
+            out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # dy_i/da_j = delta_ij - softmax(a)_j
         (out,) = ctx.saved_tensors
+        if not STATE.enabled:  # a plain backward (cross_entropy's, every training step): on arrays
+            g = grad._data
+            return _wrap(g - np.exp(out._data) * g.sum(axis=ctx.axis, keepdims=True)), None
         return grad - out.exp() * grad.sum(dim=ctx.axis, keepdim=True), None
 
 
