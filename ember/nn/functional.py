@@ -12,7 +12,7 @@ import numpy as np
 from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
-from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
+from ..ops import conv as _conv, elementwise as _ew, loss as _loss, normalization as _norm, reduction as _rd, shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import _gen, _uniform01, bernoulli
@@ -71,20 +71,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     channels = input.shape[1]
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
-    if training:
+    data = input._data
+    if training or running_mean is None:
         count = input.numel() // channels
-        if count <= 1:
+        if training and count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        mean = input.mean(axes)
-        var = input.var(axes, unbiased=False)
-        if running_mean is not None:
+        mean, var, rstd = _norm.statistics(data, axes, eps)
+        if training and running_mean is not None:
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean * momentum)
-                running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))  # unbiased
+                running_mean.mul_(1 - momentum).add_(_wrap(mean.reshape(channels) * momentum))
+                running_var.mul_(1 - momentum).add_(_wrap(var.reshape(channels) * (momentum * count / (count - 1))))
     else:
-        mean, var = running_mean, running_var
-    out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
-    return _channel_affine(out, weight, bias)
+        mean = running_mean._data.reshape(shape)
+        rstd = 1 / np.sqrt(running_var._data.reshape(shape) + eps)
+    return _norm.NativeBatchNorm.apply(input, weight, bias, mean, rstd, training or running_mean is None, eps, axes,
+                                       shape[1:], axes)
 
 
 def _norm_dtypes(name, input, *params):
@@ -155,15 +156,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
-    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    var = input.var(axes, unbiased=False, keepdim=True)
-    out = (input - mean) * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    lead = input.ndim - len(normalized_shape)
+    axes = tuple(range(lead, input.ndim))
+    mean, _, rstd = _norm.statistics(input._data, axes, eps)
+    return _norm.NativeLayerNorm.apply(input, weight, bias, mean, rstd, True, eps, axes, normalized_shape,
+                                       tuple(range(lead)))
 
 
 def embedding(input, weight, padding_idx=None):

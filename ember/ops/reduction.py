@@ -244,7 +244,7 @@ class LogSoftmax(Op):
         (out,) = ctx.saved_tensors
         if not STATE.enabled:  # a plain backward (cross_entropy's, every training step): on arrays
             g = grad._data
-            return _wrap(g - np.exp(out._data) * g.sum(axis=ctx.axis, keepdims=True)), None
+            return _wrap(as_array(g - np.exp(out._data) * g.sum(axis=ctx.axis, keepdims=True))), None
         return grad - out.exp() * grad.sum(dim=ctx.axis, keepdim=True), None
 
 
