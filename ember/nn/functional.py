@@ -640,24 +640,27 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     log_probs = log_softmax(input, class_dim)
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = n_classes
-    if target.is_floating_point():  # probabilities per class
+    if target.is_floating_point():  # probabilities per class (the steps of torch's graph, one by one)
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(f"Expected target of the same shape as the input {list(input.shape)} for class "
                                f"probabilities, got {list(target.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        terms = log_probs * target if weight is None else log_probs * target * weight.reshape(weight_shape)
-        loss = -terms.sum(class_dim)
-        if reduction == "mean":
-            return loss.sum() / (input.numel() // n_classes) if input.numel() else loss.sum() * float("nan")
-        return _reduce(loss, reduction)
+        terms = log_probs * target if weight is None else log_probs * target * weight.view(weight_shape)
+        if _reduction(reduction) == "none":
+            return -terms.sum(class_dim)
+        total = -terms.sum()
+        if reduction == "sum":
+            return total
+        count = input.numel() // n_classes if input.numel() else float("nan")
+        return _loss.DivNumber.apply(total, _wrap(np.asarray(count, input._data.dtype)))
     if label_smoothing == 0:
         return nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
-    terms = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
+    terms = log_probs if weight is None else log_probs * weight.view(weight_shape)
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index
-    smooth = smooth.masked_fill(ignored, 0.0)
+    smooth = _loss.MaskedFill.apply(ignored, _wrap(np.zeros((), smooth._data.dtype)), smooth)
     if reduction == "mean":
         if weight is not None:
             kept = target._data[~ignored._data]
@@ -666,7 +669,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             smooth = smooth.sum() / float((~ignored._data).sum())
     elif reduction == "sum":
         smooth = smooth.sum()
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+    return _loss.MulNumber.apply(nll, 1 - label_smoothing) + _loss.MulNumber.apply(smooth, label_smoothing / n_classes)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):

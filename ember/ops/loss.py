@@ -10,7 +10,7 @@ from .._backend import as_array, get_array_module
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
-from .elementwise import Mul, Neg, Sigmoid, Sub, where
+from .elementwise import Div, Mul, MulScalar, Neg, Sigmoid, Sub, Where, where
 from .shape import IndexAdd
 
 
@@ -206,3 +206,15 @@ class NLLLoss(Op):
             return _wrap(d), None, None, None, None
         # one target per row: the positions are unique, so IndexAdd can assign instead of np.add.at
         return IndexAdd.apply(grad * _wrap(-ctx.scale), ctx.shape, ctx.index, True), None, None, None, None
+
+
+class MulNumber(MulScalar):  # a * k inside torch's C++ losses: MulBackward1 (Python's x * 2 is MulBackward0)
+    _overload = 1
+
+
+class DivNumber(Div):  # a / k inside torch's C++ losses: DivBackward1
+    _name, _overload = "Div", 1
+
+
+class MaskedFill(Where):  # where(mask, value, a): a.masked_fill(mask, value) inside torch's C++ losses
+    pass
