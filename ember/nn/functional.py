@@ -12,14 +12,16 @@ import numpy as np
 from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
-from ..ops import conv as _conv, elementwise as _ew, loss as _loss, normalization as _norm, reduction as _rd, shape as _sh
+from ..ops import conv as _conv, elementwise as _ew, loss as _loss, normalization as _norm, reduction as _rd
+from ..ops import shape as _sh
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import _gen, _uniform01, bernoulli
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
-           "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink",
+           "softmin", "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign",
+           "tanhshrink",
            "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
            "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
@@ -196,6 +198,11 @@ sigmoid = _ew.sigmoid
 tanh = _ew.tanh
 softmax = _rd.softmax
 log_softmax = _rd.log_softmax
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax of -input: the smallest entries get the largest weights."""
+    return softmax(-input, dim, dtype=dtype)
 
 
 def _apply(input, compute, inplace):

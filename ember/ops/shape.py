@@ -110,7 +110,7 @@ class SqueezeInPlace(Reshape):  # what torch's matmul does to a vector @ matrix 
 
 
 class ReshapeAlias(Reshape):  # a reshape of a non-contiguous tensor that can still view it
-    pass
+    _name = "ReshapeAlias"
 
 
 class UnsafeView(Reshape):  # a reshape that had to copy: torch's view of its contiguous clone
@@ -832,8 +832,31 @@ class IndexAdd(Op):
 
 def getitem(a, key, op=GetItem):
     key = index_key(key, a._data.shape)
+    if len(key) > 1 and op is GetItem and _is_basic(key) and not any(isinstance(k, bool) for k in key):
+        steps = _one_entry_at_a_time(key, a._data.ndim)
+        if len(steps) > 1:  # x[0, 1:]: torch indexes one entry at a time (a Slice of a Select), and so does ember
+            for step in steps:
+                a = getitem(a, step)
+            return a
     out = op.apply(a, key)
     return _view(a, out, lambda t: getitem(t, key, op)) if _is_basic(key) else out
+
+
+def _one_entry_at_a_time(key, ndim):
+    """A basic key as the keys of its steps, one entry each: (0, slice(1, None)) -> [(0,), (slice(None), slice(1,
+    None))]. Full slices and Ellipsis take no step of their own, as in torch."""
+    at = next((i for i, k in enumerate(key) if k is Ellipsis), None)
+    if at is not None:
+        spelled = sum(1 for k in key if k is not None and k is not Ellipsis)
+        key = key[:at] + (slice(None),) * (ndim - spelled) + key[at + 1:]
+    steps, dim = [], 0  # dim: where the entry's dimension is in the result of the steps so far
+    for k in key:
+        if type(k) is slice and k == slice(None):
+            dim += 1
+            continue
+        steps.append((slice(None),) * dim + (k,))
+        dim += 0 if isinstance(k, (int, np.integer)) else 1  # an integer removes its dimension
+    return steps
 
 
 class IndexPut(Op):
@@ -920,6 +943,8 @@ def triu(a, diagonal=0):
 
 
 class ConstantPad(Op):
+    _name = "ConstantPadNd"
+
     @staticmethod
     def forward(ctx, a, widths, value):
         ctx.crop = tuple(slice(before, before + size) for (before, _), size in zip(widths, a.shape))

@@ -19,11 +19,16 @@ F_CASES = {
     "batch_norm-eval-no-affine": ((2, 3, 2, 2), lambda F, x, w, b, rm, rv: F.batch_norm(x, rm, rv)),
     "layer_norm-last": ((4, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w, b)),
     "layer_norm-3d": ((2, 4, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w, b, 1e-3)),
-    "layer_norm-two-dims": ((2, 3, 4), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3, 4), w.reshape(3, 1).expand(3, 4).contiguous(), b.reshape(3, 1).expand(3, 4).contiguous())),
+    "layer_norm-two-dims": ((2, 3, 4), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3, 4), _grid(w), _grid(b))),
     "layer_norm-whole": ((3,), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w, b)),
     "layer_norm-no-affine": ((2, 5, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (5, 3))),
     "layer_norm-weight-only": ((4, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w)),
 }
+
+
+def _grid(p):
+    """A (3, 4) parameter made from a (3,) one (differentiably, so its gradient reaches the leaf)."""
+    return p.reshape(3, 1).expand(3, 4) * 1.0
 
 
 def _run(lib, case, dtype, arrays):
