@@ -4,6 +4,8 @@ Every case below runs the same code under ember and under torch and compares the
 ``grad_fn.next_functions`` breadth-first from the result (the walk PyTorch's tutorials teach). Recurrent layers
 keep ember's single recurrence node and embedding is checked elsewhere, so neither is listed here.
 """
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -234,3 +236,45 @@ CASES = {
 def test_graph_names_match_torch(case):
     make = CASES[case]
     assert names(make(ember)) == names(make(torch))
+
+
+def _saved_input_changed(t, x):
+    y = x * 2
+    loss = (y * y).sum()
+    y.add_(1)
+    return loss
+
+
+def _saved_output_changed(t, x):
+    y = x.sigmoid()
+    loss = y.sum()
+    y.mul_(2)
+    return loss
+
+
+def _linear_input_changed(t, x):
+    y = x * 1
+    w = t.ones(2, 3, dtype=t.float64, requires_grad=True)
+    loss = t.nn.functional.linear(y, w, t.zeros(2, dtype=t.float64)).sum()
+    y.mul_(2)
+    return loss
+
+
+def _leaf_changed(t, x):
+    w = t.ones(3, dtype=t.float64, requires_grad=True)
+    loss = (x * w).sum()
+    with t.no_grad():
+        w.mul_(2)
+    return loss
+
+
+@pytest.mark.parametrize("make", [_saved_input_changed, _saved_output_changed, _linear_input_changed, _leaf_changed])
+def test_in_place_error_names_the_changed_tensor_as_torch_does(make):
+    """torch names the changed tensor by its node, without the Backward suffix ("output 0 of Mul"); a leaf by none."""
+    found = []
+    for lib in (ember, torch):
+        loss = make(lib, lib.tensor(A23, requires_grad=True))
+        with pytest.raises(RuntimeError) as error:
+            loss.backward()
+        found.append(re.search(r"\](.*?) is at version (\d+); expected version (\d+)", str(error.value)).groups())
+    assert found[0] == found[1]
