@@ -6,6 +6,7 @@ import numpy as np
 
 from .._backend import dtype_of, get_array_module, result_type
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import Mul, _each_others
 from .shape import (IndexPut, Permute, SqueezeInPlace, TransposeMatrix, UnsafeView, Unsqueeze, diagonal, permuted,
@@ -57,6 +58,13 @@ def _right_grad(op, a, b, grad):
     return op.apply(Permute.apply(a, swap), grad)
 
 
+def _right_product(a, b, grad):
+    """_right_grad on arrays: a^T grad, in b's layout."""
+    if b.flags.f_contiguous and not b.flags.c_contiguous:
+        return (grad.T @ a).T
+    return a.T @ grad
+
+
 def _addmm_saves(needs):
     """torch's addmm saves x if the weight needs a gradient, the weight if x does."""
     return ((2,) if needs[1] else ()) + ((1,) if needs[2] else ())
@@ -78,6 +86,12 @@ class Addmm(Op):
     def backward(ctx, grad):  # d/db = grad (summed over the rows it was added to), d/dx = grad wt^T, d/dwt = x^T grad
         x, wt = ctx.saved_tensors
         need_b, need_x, need_wt = ctx.needs_input_grad
+        if not STATE.enabled:  # a plain backward (every layer of every step): on arrays, as the ops below would
+            g = grad._data
+            row_bias = need_b and ctx._shapes[0] == g.shape[1:]
+            return (_wrap(g.sum(0)) if row_bias else grad if need_b else None,
+                    _wrap(g @ wt._data.T) if need_x else None,
+                    _wrap(_right_product(x._data, wt._data, g)) if need_wt else None)
         grad_x = Mm.apply(grad, Permute.apply(wt, (1, 0))) if need_x else None
         return grad if need_b else None, grad_x, (_right_grad(Mm, x, wt, grad) if need_wt else None)
 
@@ -96,7 +110,7 @@ class Mv(Op):
     def backward(ctx, grad):  # d(a v)/da = grad v^T (an outer product), d(a v)/dv = a^T grad
         a, v = ctx.saved_tensors
         need_a, need_v = ctx.needs_input_grad
-        grad_a = Mul.apply(Unsqueeze.apply(grad, grad.shape + (1,), True), v) if need_a else None
+        grad_a = Mul.apply(Unsqueeze.apply(grad, grad._data.shape + (1,), True), v) if need_a else None
         grad_v = Mv.apply(Permute.apply(a, (1, 0)), grad) if need_v else None
         return grad_a, grad_v
 

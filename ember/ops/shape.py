@@ -15,6 +15,7 @@ from .. import _backend
 from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim, torch_layout,
                        result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..autograd.views import make_view
 from ..tensor import Tensor, _wrap
 
@@ -188,7 +189,10 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):  # move the axes back where they came from
-        return grad.permute(tuple(np.argsort(ctx.dims))), None
+        back = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))
+        if not STATE.enabled:  # a plain backward (a linear layer's weight, every step): the array's own transpose
+            return _wrap(grad._data.transpose(back)), None
+        return Permute.apply(grad, back), None  # (no view bookkeeping: nothing writes into a gradient)
 
 
 class Transpose(Permute):  # x.transpose(d0, d1), x.mT: the same op under torch's name
@@ -727,9 +731,9 @@ class GetItem(Op):
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
 
     def name(self):
-        """torch indexes one entry of the key at a time and names its last node by the last entry that does
-        something: x[0] and x[:, 1] are SelectBackward0, x[1:] SliceBackward0, x[:, None] UnsqueezeBackward0,
-        any array or mask IndexBackward0. (ember keeps one node where torch chains x[0, 1:] as two.)"""
+        """torch names an indexing node by the entry of the key that acts (getitem takes one entry at a time):
+        x[0] and x[:, 1] are SelectBackward0, x[1:] SliceBackward0, x[:, None] UnsqueezeBackward0, any array or
+        mask IndexBackward0 (integers mixed with arrays stay one Index node here: torch's Index over a Select)."""
         key = self.key
         if not _is_basic(key):
             return "IndexBackward0"
