@@ -644,7 +644,11 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
     class_dim = 0 if len(shape) == 1 else 1
     n_classes = shape[class_dim]
-    log_probs = log_softmax(input, class_dim)
+    log_probs = _rd.LogSoftmax.apply(input, class_dim)  # torch's two nodes: NllLoss over LogSoftmax
+    if label_smoothing == 0 and len(shape) == 2 and len(target_shape) == 1 and target._data.dtype.kind in "iu":
+        _check_targets(target._data, n_classes, ignore_index)  # the common case, checked once
+        return _loss.NLLLoss.apply(log_probs, target._data, None if weight is None else weight._data,
+                                   ignore_index, _reduction(reduction))
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = n_classes
     if target.is_floating_point():  # probabilities per class (the steps of torch's graph, one by one)

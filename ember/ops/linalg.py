@@ -9,8 +9,8 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import Mul, _each_others
-from .shape import (IndexPut, Permute, SqueezeInPlace, TransposeMatrix, UnsafeView, Unsqueeze, diagonal, permuted,
-                    reshape, reshaped, stack)
+from .shape import (IndexPut, Permute, SqueezeInPlace, TransposeMatrix, UnsafeView, Unsqueeze, _share_version,
+                    diagonal, reshape, reshaped, stack)
 
 
 class MatMul(Op):
@@ -143,7 +143,9 @@ def linear(x, w, b=None):
     if x._data.dtype != w._data.dtype or b is not None and b._data.dtype != w._data.dtype:
         _same_dtype(x, w)
         _same_dtype(w, b)
-    wt = permuted(w, (1, 0), TransposeMatrix)  # w.t(): torch's TBackward0 on the weight's edge
+    # w.t(): torch's TBackward0 on the weight's edge; it shares w's version counter (an in-place change to w before
+    # backward is refused), and needs no view history: nobody but this node ever sees it
+    wt = _share_version(w, TransposeMatrix.apply(w, (1, 0)))
     if b is None:
         return matmul(x, wt)
     if x.ndim == 2:

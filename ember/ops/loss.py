@@ -176,11 +176,14 @@ def weighted_reduction(losses, w, valid, reduction, dtype):
     if reduction == "sum":
         return as_array(losses.sum(), dtype), w
     total = w.sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = w / total
-    if valid is not None and total == 0:
+    if isinstance(total, np.generic) and total == 0:  # (asked on the host only: a GPU would have to wait)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            loss, scale = losses.sum() / total, w / total
+    else:
+        loss, scale = losses.sum() / total, w / total
+    if valid is not None:
         scale = np.where(valid, scale, 0)
-    return as_array(losses.sum() / total if total else losses.sum() * np.nan, dtype), scale
+    return as_array(loss, dtype), scale
 
 
 class NLLLoss(Op):
