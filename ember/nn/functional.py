@@ -100,29 +100,20 @@ def _norm_dtypes(name, input, *params):
                                f"x.to({p.dtype}), or the layer, e.g. layer.to({input.dtype})")
 
 
-def _channel_affine(out, weight, bias):
-    """out * weight + bias with one weight and bias per channel (dim 1): the norms' learnt scale and shift."""
-    shape = (1, out.shape[1]) + (1,) * (out.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
-
-
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Each (sample, channel) pair normalised over its own positions: batch_norm with the samples folded into
     the channels, as PyTorch computes it. Running statistics are the average over the samples."""
     n, c = input.shape[:2]
-    folded = input.reshape(1, n * c, *input.shape[2:])
+    folded = input.contiguous().view(1, n * c, *input.shape[2:])
     mean, var = (None, None) if running_mean is None else (running_mean.repeat(n), running_var.repeat(n))
-    out = batch_norm(folded, mean, var, training=use_input_stats, momentum=momentum, eps=eps).reshape(input.shape)
+    weight, bias = (None if p is None else p.repeat(n) for p in (weight, bias))
+    out = batch_norm(folded, mean, var, weight, bias, training=use_input_stats, momentum=momentum, eps=eps)
     if running_mean is not None and use_input_stats:
         with no_grad():
             running_mean.copy_(mean.reshape(n, c).mean(0))
             running_var.copy_(var.reshape(n, c).mean(0))
-    return _channel_affine(out, weight, bias)
+    return out.view(input.shape)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -1025,11 +1016,11 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
                            f"{list(input.shape)} and num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
-    mean = grouped.mean(-1, keepdim=True)
-    var = grouped.var(-1, unbiased=False, keepdim=True)
-    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
-    return _channel_affine(out, weight, bias)
+    grouped = (n, num_groups, input.numel() // (n * num_groups) if n else 0)
+    mean, _, rstd = _norm.statistics(input._data.reshape(grouped), (2,), eps)
+    others = (0,) + tuple(range(2, input.ndim))
+    return _norm.NativeGroupNorm.apply(input, weight, bias, mean, rstd, True, eps, (2,),
+                                       (c,) + (1,) * (input.ndim - 2), others, grouped)
 
 
 # ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Normalisation as torch records it: one NativeBatchNormBackward0 or NativeLayerNormBackward0 node.
+"""Normalisation as torch records it: one NativeBatchNormBackward0, NativeLayerNormBackward0 or
+NativeGroupNormBackward0 node.
 
-Both normalise x over some axes, xhat = (x - mean) / sqrt(var + eps) (var without correction), then scale and
+Each normalises x over some axes (group norm: of x viewed as (N, groups, the rest)), xhat = (x - mean) / sqrt(var + eps) (var without correction), then scale and
 shift it by a learnt weight and bias. The backward is the derivative of that whole expression, written in ember
 ops so that a second derivative sees through it:
     g = grad * weight                                       (the gradient at xhat)
@@ -25,16 +26,19 @@ class NativeBatchNorm(Op):
     """x normalised with the given mean and rstd (arrays over the axes, kept), then weight x + bias.
 
     own: the statistics are x's own (training; they depend on x, with eps added to the variance), else fixed
-    (running statistics).
+    (running statistics). grouped: the shape x is viewed in for its statistics (None: x's own).
     weight and bias (or None) are broadcast against x in param_shape; their gradients sum over param_axes.
     """
 
     @staticmethod
-    def forward(ctx, x, weight, bias, mean, rstd, own, eps, axes, param_shape, param_axes):
+    def forward(ctx, x, weight, bias, mean, rstd, own, eps, axes, param_shape, param_axes, grouped=None):
         ctx.save_for_backward(x, weight)
         ctx.mean, ctx.rstd, ctx.own, ctx.eps = mean, rstd, own, eps
-        ctx.axes, ctx.param_shape, ctx.param_axes = axes, param_shape, param_axes
-        out = (x - mean) * rstd
+        ctx.axes, ctx.param_shape, ctx.param_axes, ctx.grouped = axes, param_shape, param_axes, grouped
+        if grouped is None:
+            out = (x - mean) * rstd
+        else:
+            out = ((x.reshape(grouped) - mean) * rstd).reshape(x.shape)
         if weight is not None:
             out *= weight.reshape(param_shape)
         if bias is not None:
@@ -45,24 +49,26 @@ class NativeBatchNorm(Op):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
-        axes = ctx.axes
+        axes, grouped, shape = ctx.axes, ctx.grouped, x.shape
+        xs = x if grouped is None else x.reshape(grouped)
         if ctx.own and STATE.enabled:  # create_graph: the statistics as functions of x, for the second derivative
-            centred = x - x.mean(axes, keepdim=True)
+            centred = xs - xs.mean(axes, keepdim=True)
             rstd = ((centred * centred).mean(axes, keepdim=True) + ctx.eps).rsqrt()
         else:
-            centred, rstd = x - _wrap(ctx.mean), _wrap(ctx.rstd)
-        xhat = centred * rstd
+            centred, rstd = xs - _wrap(ctx.mean), _wrap(ctx.rstd)
+        xhat = centred * rstd  # (in the grouped shape)
         grad_x = grad_w = grad_b = None
         if need_x:
             g = grad if weight is None else grad * weight.reshape(ctx.param_shape)
+            g = g if grouped is None else g.reshape(grouped)
             if ctx.own:
                 g = g - g.mean(axes, keepdim=True) - xhat * (g * xhat).mean(axes, keepdim=True)
-            grad_x = g * rstd
+            grad_x = g * rstd if grouped is None else (g * rstd).reshape(shape)
         if need_w:
-            grad_w = _summed(grad * xhat, ctx.param_axes)
+            grad_w = _summed(grad * (xhat if grouped is None else xhat.reshape(shape)), ctx.param_axes)
         if need_b:
             grad_b = _summed(grad, ctx.param_axes)
-        return (grad_x, grad_w, grad_b) + (None,) * 7
+        return (grad_x, grad_w, grad_b) + (None,) * (len(ctx.needs_input_grad) - 3)
 
 
 def _summed(t, axes):
@@ -70,4 +76,8 @@ def _summed(t, axes):
 
 
 class NativeLayerNorm(NativeBatchNorm):
+    pass
+
+
+class NativeGroupNorm(NativeBatchNorm):
     pass

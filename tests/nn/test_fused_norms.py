@@ -1,4 +1,5 @@
-"""Batch norm and layer norm as one node each (torch's NativeBatchNormBackward0, NativeLayerNormBackward0):
+"""Batch, layer and group norm as one node each (torch's NativeBatchNormBackward0, NativeLayerNormBackward0,
+NativeGroupNormBackward0):
 values, gradients of input, weight and bias, and running statistics against torch; finite differences and
 second derivatives."""
 import numpy as np
@@ -23,6 +24,13 @@ F_CASES = {
     "layer_norm-whole": ((3,), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w, b)),
     "layer_norm-no-affine": ((2, 5, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (5, 3))),
     "layer_norm-weight-only": ((4, 3), lambda F, x, w, b, rm, rv: F.layer_norm(x, (3,), w)),
+    "instance_norm": ((2, 3, 4), lambda F, x, w, b, rm, rv: F.instance_norm(x, rm, rv, w, b)),
+    "instance_norm-running": ((2, 3, 4), lambda F, x, w, b, rm, rv: F.instance_norm(x, rm, rv, w, b,
+                                                                                    use_input_stats=False)),
+    "group_norm-one-group": ((2, 3, 4), lambda F, x, w, b, rm, rv: F.group_norm(x, 1, w, b)),
+    "group_norm-per-channel": ((2, 3, 2, 2), lambda F, x, w, b, rm, rv: F.group_norm(x, 3, w, b, 1e-3)),
+    "group_norm-2d": ((4, 3), lambda F, x, w, b, rm, rv: F.group_norm(x, 1, w, b)),
+    "group_norm-no-affine": ((2, 3, 5), lambda F, x, w, b, rm, rv: F.group_norm(x, 1)),
 }
 
 
@@ -76,8 +84,9 @@ def test_norm_gradcheck_and_gradgradcheck(case):
 
 
 @pytest.mark.parametrize("make", [lambda nn: nn.BatchNorm1d(3), lambda nn: nn.BatchNorm2d(3),
-                                  lambda nn: nn.LayerNorm(4), lambda nn: nn.LayerNorm((3, 4), bias=False)],
-                         ids=["bn1d", "bn2d", "ln", "ln-no-bias"])
+                                  lambda nn: nn.LayerNorm(4), lambda nn: nn.LayerNorm((3, 4), bias=False),
+                                  lambda nn: nn.GroupNorm(1, 3)],
+                         ids=["bn1d", "bn2d", "ln", "ln-no-bias", "gn"])
 def test_norm_layers_are_one_node_over_the_parameters(make):
     x = RNG.normal(size=(2, 3, 4, 4) if "2d" in repr(make(torch.nn)) else (5, 3, 4))
     names = []
