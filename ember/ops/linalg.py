@@ -272,7 +272,7 @@ def outer(a, b):
     if a._data.dtype != b._data.dtype:
         dt = result_type(a._data, b._data)
         a, b = a.to(dt), b.to(dt)
-    return a.unsqueeze(1) * b.unsqueeze(0)
+    return a.reshape(-1, 1) * b  # (torch's steps: a viewed as a column, times b)
 
 
 # ----------------------------------------------------------------------------

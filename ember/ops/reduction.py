@@ -16,7 +16,7 @@ from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
 from .._backend import int_arg, require_float
-from .shape import cat, gather
+from .shape import cat
 
 MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
@@ -113,6 +113,10 @@ class Prod(Op):
         n = data.shape[axis]
         others = _slice(before, 0, n, axis) * _slice(after, 1, n + 1, axis)
         return grad * _wrap(others.reshape(a.shape)), None, None
+
+
+class ProdDim(Prod):  # x.prod(dim)
+    _name, _overload = "Prod", 1
 
 
 class Var(Op):
@@ -338,7 +342,7 @@ def prod(a, dim=None, keepdim=False, dtype=None):
     elif a._data.dtype.kind in "bui":
         a = a.to(to_dtype("int64"))
     axis = None if dim is None else reduced_axes(dim, a.ndim)[0] if a.ndim else None
-    return Prod.apply(a, axis, keepdim)
+    return (Prod if dim is None else ProdDim).apply(a, axis, keepdim)
 
 
 def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -553,7 +557,7 @@ def count_nonzero(a, dim=None):
 
 
 # ----------------------------------------------------------------------------
-# sorting: the order comes from NumPy, the values are a gather (so gradients flow back to where they came from)
+# sorting: the order comes from NumPy, the values are picked (Pick: gradients flow back to where they came from)
 # ----------------------------------------------------------------------------
 def _slice(data, start, stop, axis):
     """data[start:stop] along axis (a view; np.take with a list would copy, and lists do not index GPU arrays)."""
@@ -585,7 +589,8 @@ def argsort(a, dim=-1, descending=False, stable=False):
 def sort(a, dim=-1, descending=False, stable=False):
     """The values sorted along dim, and the indices they came from."""
     indices = argsort(a, dim, descending)
-    return SortResult(gather(a, dim, indices) if a.ndim else a.clone(), indices)
+    return SortResult(Sort.apply(a, normalize_dim(dim, a.ndim), indices._data, True) if a.ndim else a.clone(),
+                      indices)
 
 
 def topk(a, k, dim=-1, largest=True, sorted=True):
@@ -597,7 +602,7 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
     indices = argsort(a, axis, descending=largest)
     if a.ndim:
         indices = _wrap(_slice(indices._data, 0, k, axis))
-    return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
+    return TopkResult(Topk.apply(a, axis, indices._data, True) if a.ndim else a.clone(), indices)
 
 
 class Pick(Op):
@@ -643,6 +648,14 @@ class Mode(Pick):
 
 
 class Cummax(Pick):
+    pass
+
+
+class Sort(Pick):
+    pass
+
+
+class Topk(Pick):
     pass
 
 
@@ -707,7 +720,7 @@ def mode(a, dim=-1, keepdim=False):
 
 
 def cummax(a, dim):
-    """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins): a gather."""
+    """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins)."""
     return _running_extreme(a, dim, np.greater_equal, CummaxResult, Cummax)
 
 

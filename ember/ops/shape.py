@@ -17,6 +17,7 @@ from .._backend import (broadcast_error, c_contiguous, get_array_module, int_arg
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..autograd.views import make_view
+from .elementwise import Where
 from ..tensor import Tensor, _wrap
 
 
@@ -756,6 +757,14 @@ class Unbind(Split):  # a piece of x.unbind(dim)
     pass
 
 
+class IndexSelect(GetItem):  # x.index_select(dim, index)
+    name = Op.name
+
+
+class Roll(IndexSelect):  # x.roll(shift, dim): the indices rotated
+    pass
+
+
 def _advanced_layout(out, a, key):
     """The result of indexing with arrays, laid out as torch lays it out.
 
@@ -886,7 +895,7 @@ class IndexPut(Op):
         return grad_a, grad_value, None
 
 
-def index_select(a, dim, index):
+def index_select(a, dim, index, op=IndexSelect):
     """The slices along dim at the given indices."""
     axis = normalize_dim(dim, a.ndim)
     index = _index_of(index)
@@ -899,7 +908,7 @@ def index_select(a, dim, index):
     if index.size and (index.min() < 0 or index.max() >= size):
         raise IndexError(f"index out of range in self: index_select indices must be in [0, {size - 1}], got "
                          f"{int(index.min()) if index.min() < 0 else int(index.max())}")
-    return getitem(a, (slice(None),) * axis + (index.reshape(-1),))
+    return getitem(a, (slice(None),) * axis + (index.reshape(-1),), op)
 
 
 def nonzero(a, as_tuple=False):
@@ -936,14 +945,30 @@ def tril(a, diagonal=0):
     """The lower triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "tril")
     mask = np.tril(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
-    return a.masked_fill(_wrap(~mask), 0)
+    return _triangle(a, mask, Tril)
 
 
 def triu(a, diagonal=0):
     """The upper triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "triu")
     mask = np.triu(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
-    return a.masked_fill(_wrap(~mask), 0)
+    return _triangle(a, mask, Triu)
+
+
+def _triangle(a, mask, op):
+    """a where mask, else 0: one node, named as torch names it (TrilBackward0, TriuBackward0)."""
+    return op.apply(_wrap(mask), a, _wrap(np.zeros((), a._data.dtype)))
+
+
+class Tril(Where):
+    @staticmethod
+    def forward(ctx, keep, a, zero):  # (a contiguous result, as torch's)
+        ctx.save_for_backward(keep)
+        return c_contiguous(np.where(keep, a, zero))
+
+
+class Triu(Tril):
+    pass
 
 
 class ConstantPad(Op):
@@ -1026,17 +1051,24 @@ def movedim(a, source, destination):
 
 
 def roll(a, shifts, dims=None):
-    """Shift elements along dims, wrapping around: an index_select with the indices rotated."""
+    """Shift elements along dims, wrapping around: one indexing node (torch's RollBackward0) with the indices rotated."""
+    shape = a._data.shape
     if dims is None:
-        return roll(flatten(a), shifts, 0).view(a._data.shape)
+        if a.ndim == 0 or not a._data.size:
+            return roll(flatten(a), shifts, 0).view(shape)
+        n = a._data.size  # the elements rotated in their row-major order
+        return getitem(a, tuple(i.reshape(shape) for i in np.unravel_index((np.arange(n) - shifts) % n, shape)), Roll)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     dims = [dims] if isinstance(dims, int) else list(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if not a._data.size:
+        return a
+    index = [np.arange(n) for n in shape]
     for shift, dim in zip(shifts, dims):
-        n = a._data.shape[normalize_dim(dim, a.ndim)]
-        a = index_select(a, dim, (np.arange(n) - shift) % n) if n else a
-    return a
+        axis = normalize_dim(dim, a.ndim)
+        index[axis] = (index[axis] - shift) % shape[axis]
+    return getitem(a, np.ix_(*index), Roll)
 
 
 class Diagonal(Op):

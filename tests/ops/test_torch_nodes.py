@@ -1,5 +1,5 @@
 """The ops that give ember torch's graph nodes (Mm, Bmm, Mv, Dot, Addmm with T on the weight, Std, max(dim) and
-the other picks): values and gradients against torch (float64 and float32, contiguous or not), finite differences
+the other picks, sort, topk, tril/triu, roll, index_select): values and gradients against torch (float64 and float32, contiguous or not), finite differences
 and second derivatives."""
 import numpy as np
 import pytest
@@ -57,6 +57,18 @@ PICKS = {
     "mode": (lambda t, a: a.mode(1).values, (np.array([[1.0, 2.0, 2.0, 3.0], [4.0, 4.0, 1.0, 1.0]]),)),
     "cummax": (lambda t, a: a.cummax(1).values, (r(3, 5),)),
     "cummin": (lambda t, a: a.cummin(0).values, (r(4, 2),)),
+    "sort": (lambda t, a: a.sort(1).values, (r(3, 5),)),
+    "sort-descending": (lambda t, a: a.sort(0, descending=True)[0], (r(3, 5),)),
+    "topk": (lambda t, a: a.topk(2, 1).values, (r(3, 5),)),
+    "topk-smallest": (lambda t, a: a.topk(3, 0, largest=False).values, (r(4, 2),)),
+    "prod-dim": (lambda t, a: a.prod(1), (r(3, 4),)),
+    "tril": (lambda t, a: a.tril(), (r(3, 4),)),
+    "triu-offset": (lambda t, a: a.triu(1), (r(2, 3, 3),)),
+    "roll": (lambda t, a: a.roll(1, 1), (r(3, 4),)),
+    "roll-flat": (lambda t, a: a.roll(2), (r(3, 4),)),
+    "roll-two-dims": (lambda t, a: t.roll(a, (1, -3), (0, 2)), (r(2, 3, 4),)),
+    "index_select": (lambda t, a: a.index_select(1, t.tensor([2, 0, 2])), (r(3, 4),)),
+    "outer": (lambda t, u, v: t.outer(u, v), (r(3), r(4))),
 }
 CASES = {**PRODUCTS, **PICKS}
 NAMED_OTHERWISE = {"3d-3d-broadcast"}  # torch squeezes the batch of one and folds it; ember expands it (same numbers)
