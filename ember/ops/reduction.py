@@ -4,6 +4,7 @@ A reduction's backward spreads the gradient back over the reduced axes:
 ``grad.reshape(kept_shape).expand(input_shape)`` (kept_shape: the reduced
 axes as size 1, i.e. the keepdim shape).
 """
+import math
 import warnings
 from collections import namedtuple
 
@@ -311,6 +312,47 @@ class Norm2(Op):
         return a * scale, None, None
 
 
+class VectorNorm(Op):
+    """The p-norm over axes for p other than 2: max |a| (p = inf), min |a| (-inf), the count of non-zeros (0),
+    else (sum |a|^p)^(1/p); one node, as torch's linalg.vector_norm."""
+
+    _name = "LinalgVectorNorm"
+
+    @staticmethod
+    def forward(ctx, a, p, axes, keepdim):
+        ctx.p, ctx.axes = p, axes
+        magnitude = np.abs(a)
+        if p == math.inf or p == -math.inf:
+            out = magnitude.max(axis=axes, keepdims=keepdim) if p > 0 else magnitude.min(axis=axes, keepdims=keepdim)
+        elif p == 0:
+            out = (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+        elif p == 1:
+            out = magnitude.sum(axis=axes, keepdims=keepdim)
+        else:
+            out = (magnitude ** p).sum(axis=axes, keepdims=keepdim) ** (1 / p)
+        out = c_contiguous(as_array(out, a.dtype))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        """torch's: none for p = 0; sign(a) for p = 1; sign(a), shared between the ties, at the extreme |a| for
+        p = +-inf; else a |a|^(p - 2) / norm^(p - 1) (0 where the norm is 0)."""
+        p, axes = ctx.p, ctx.axes
+        if p == 0:  # (torch hands back no gradient at all: the leaf's .grad stays None)
+            return None, None, None, None
+        a, out = ctx.saved_tensors
+        g = _spread(grad, a.shape, axes)
+        if p == 1:
+            return g * a.sign(), None, None, None
+        norm = _spread(out, a.shape, axes)
+        if p == math.inf or p == -math.inf:
+            extreme = a.abs() == norm
+            return g * a.sign() * extreme / extreme.sum(dim=axes, keepdim=True), None, None, None
+        scale = where(norm == 0, 0.0, g / norm ** (p - 1))
+        return a * a.abs() ** (p - 2) * scale, None, None, None
+
+
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
@@ -520,21 +562,15 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
                            "Frobenius norm is over one or two dims; use p=2 for more")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(a, axes, keepdim)
-    if p in (float("inf"), "inf"):
-        return a.abs().amax(dim=axes, keepdim=keepdim)
-    if p in (float("-inf"), "-inf"):
-        return a.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 1:
-        return a.abs().sum(dim=axes, keepdim=keepdim)
-    if p == 0:
-        return (a != 0).to(dtype_of(a._data)).sum(dim=axes, keepdim=keepdim)
-    if isinstance(p, str):
-        if p == "nuc" and a.ndim < 2:
-            raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
-                               f"{a.ndim}); the nuclear norm is a matrix norm")
-        raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
-                                  "nuclear norm sum the singular values")
-    return (a.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+    if p in ("inf", "-inf"):
+        p = float(p)
+    if not isinstance(p, str):
+        return VectorNorm.apply(a, p, axes, keepdim)
+    if p == "nuc" and a.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
+                           f"{a.ndim}); the nuclear norm is a matrix norm")
+    raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
+                              "nuclear norm sum the singular values")
 
 
 def any(a, dim=None, keepdim=False):

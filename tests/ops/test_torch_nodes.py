@@ -57,6 +57,14 @@ PICKS = {
     "mode": (lambda t, a: a.mode(1).values, (np.array([[1.0, 2.0, 2.0, 3.0], [4.0, 4.0, 1.0, 1.0]]),)),
     "cummax": (lambda t, a: a.cummax(1).values, (r(3, 5),)),
     "cummin": (lambda t, a: a.cummin(0).values, (r(4, 2),)),
+    "norm-p1": (lambda t, a: a.norm(p=1), (r(3, 4),)),
+    "norm-p3-dim": (lambda t, a: a.norm(p=3, dim=1), (r(3, 4),)),
+    "norm-p1.5-keepdim": (lambda t, a: a.norm(p=1.5, dim=0, keepdim=True), (r(3, 4),)),
+    "norm-inf": (lambda t, a: a.norm(p=float("inf"), dim=1), (r(3, 4),)),
+    "norm-minus-inf": (lambda t, a: a.norm(p=float("-inf")), (r(3, 4),)),
+    "norm-inf-ties": (lambda t, a: a.norm(p=float("inf"), dim=1), (np.array([[1.0, -3.0, 3.0], [2.0, 0.0, -1.0]]),)),
+    "norm-p0": (lambda t, a: a.norm(p=0, dim=1), (np.array([[1.0, 0.0, 3.0], [2.0, 0.0, 0.0]]),)),
+    "norm-p3-zero-row": (lambda t, a: a.norm(p=3, dim=1), (np.array([[0.0, 0.0], [1.0, -2.0]]),)),
     "sort": (lambda t, a: a.sort(1).values, (r(3, 5),)),
     "sort-descending": (lambda t, a: a.sort(0, descending=True)[0], (r(3, 5),)),
     "topk": (lambda t, a: a.topk(2, 1).values, (r(3, 5),)),
@@ -86,7 +94,8 @@ def test_matches_torch(case):
         assert e.grad_fn.name() == t.grad_fn.name().split("::")[-1]
 
 
-@pytest.mark.parametrize("case", sorted(c for c in CASES if c not in ("std-equal-values", "amax-ties", "mode")))
+@pytest.mark.parametrize("case", sorted(c for c in CASES if c not in ("std-equal-values", "amax-ties", "mode", "norm-inf-ties",
+                                                                   "norm-p0", "norm-p3-zero-row")))
 def test_finite_differences_and_second_derivatives(case):
     fn, arrays = CASES[case]
     inputs = [ember.tensor(a.copy(), requires_grad=True) for a in arrays]
