@@ -12,21 +12,21 @@ import numpy as np
 from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
-from ..ops import conv as _conv, elementwise as _ew, loss as _loss, normalization as _norm, reduction as _rd
-from ..ops import shape as _sh
+from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
+from ..ops import normalization as _norm
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import _gen, _uniform01, bernoulli
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
 __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "softplus", "sigmoid", "tanh",
-           "softmin", "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign",
-           "tanhshrink",
+           "hardtanh", "logsigmoid", "selu", "celu", "mish", "hardswish", "hardsigmoid", "softsign", "tanhshrink",
            "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
            "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout", "batch_norm", "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
-           "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
+           "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
+           "softmin"]
 
 
 # ----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Matrix products: one MatMul op (batched, broadcast), and PyTorch's named forms on top of it."""
+"""Matrix products as torch records them (Mm, Bmm, Mv, Dot, Addmm for a linear layer) and the forms built on them."""
 import math
 import string
 

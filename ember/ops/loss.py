@@ -23,14 +23,21 @@ def reduced(losses, reduction):
     return as_array(losses.sum() * np.nan, losses.dtype)
 
 
-def per_element(grad, ctx):
-    """The upstream gradient of each elementwise loss: grad / N for 'mean' (N elements), else grad itself."""
-    return grad / ctx.count if ctx.reduction == "mean" and ctx.count else grad
-
-
 def _elementwise(ctx, losses, reduction):
     ctx.reduction, ctx.count = reduction, losses.size
     return reduced(losses, reduction)
+
+
+def _norm(ctx):
+    """torch's factor for the mean: 1 / N (N elements), else 1."""
+    return 1 / ctx.count if ctx.reduction == "mean" and ctx.count else 1
+
+
+def _finish(g, ctx, weight=None):
+    """torch's last steps of a loss's gradient: times the weight (an array, or None), divided by N for the mean."""
+    if weight is not None:
+        g = Mul.apply(g, _wrap(weight))
+    return g / ctx.count if ctx.reduction == "mean" and ctx.count else g
 
 
 class MseLoss(Op):
@@ -43,20 +50,15 @@ class MseLoss(Op):
         return _elementwise(ctx, d * d, reduction)
 
     @staticmethod
-    def backward(ctx, grad):  # d/dx = 2 (x - y), d/dy = -2 (x - y)
+    def backward(ctx, grad):  # d/dx = 2 (x - y), d/dy = -2 (x - y); torch's order: (2 / N) (x - y) grad
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad[:2]
-        g = Mul.apply(Sub.apply(x, y), per_element(grad, ctx) * 2)
+        g = Mul.apply(MulScalar.apply(Sub.apply(x, y), 2 * _norm(ctx)), grad)
         return (g if need_x else None), (Neg.apply(g) if need_y else None), None
 
 
 class SmoothL1Loss(Op):
-    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = x - y, beta > 0), reduced.
-
-    huber_loss is the same curve times beta (there called delta): HuberLoss below.
-    """
-
-    _scaled = False  # huber: the loss times beta
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = x - y, beta > 0), reduced."""
 
     @staticmethod
     def forward(ctx, x, y, beta, reduction):
@@ -64,23 +66,39 @@ class SmoothL1Loss(Op):
         ctx.beta = beta
         d = x - y
         a = np.abs(d)
-        losses = np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta)
-        return _elementwise(ctx, losses * beta if ctx._scaled else losses, reduction)
+        return _elementwise(ctx, np.where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
 
     @staticmethod
-    def backward(ctx, grad):  # d/dx = d / beta inside (-beta, beta), sign(d) outside (times beta for huber)
+    def backward(ctx, grad):  # d/dx = d / beta inside [-beta, beta], sign(d) outside; d/dy the opposite
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad[:2]
-        beta = ctx.beta
-        d = Sub.apply(x, y)
-        inside = np.abs(d._data) < beta
-        slope = where(_wrap(inside), d if ctx._scaled else d / beta, d.sign() * beta if ctx._scaled else d.sign())
-        g = Mul.apply(slope, per_element(grad, ctx))
+        d, norm, beta = Sub.apply(x, y), _norm(ctx), ctx.beta
+        inside = _wrap(np.abs(d._data) <= beta)  # (torch's kernel: x < -beta, x > beta, else the middle formula)
+        g = where(inside, Mul.apply(MulScalar.apply(d, norm), grad) / beta,
+                  Mul.apply(MulScalar.apply(d.sign(), norm), grad))
         return (g if need_x else None), (Neg.apply(g) if need_y else None), None, None
 
 
-class HuberLoss(SmoothL1Loss):
-    _scaled = True
+class HuberLoss(Op):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta) (d = x - y, delta > 0), reduced."""
+
+    @staticmethod
+    def forward(ctx, x, y, delta, reduction):
+        ctx.save_for_backward(x, y)
+        ctx.delta = delta
+        d = x - y
+        a = np.abs(d)
+        return _elementwise(ctx, np.where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/dx = d inside [-delta, delta], delta sign(d) outside; d/dy the opposite
+        x, y = ctx.saved_tensors
+        need_x, need_y = ctx.needs_input_grad[:2]
+        d, norm, delta = Sub.apply(x, y), _norm(ctx), ctx.delta
+        inside = _wrap(np.abs(d._data) <= delta)
+        g = where(inside, Mul.apply(MulScalar.apply(d, norm), grad),
+                  MulScalar.apply(Mul.apply(MulScalar.apply(d.sign(), norm), grad), delta))
+        return (g if need_x else None), (Neg.apply(g) if need_y else None), None, None
 
 
 def _log_clamped(p):
@@ -104,11 +122,11 @@ class BinaryCrossEntropy(Op):
     def backward(ctx, grad):  # d/dp = w (p - y) / max(p (1 - p), 1e-12); d/dy = w (log(1 - p) - log(p))
         p, y = ctx.saved_tensors
         need_p, need_y = ctx.needs_input_grad[:2]
-        g = per_element(grad, ctx)
-        if ctx.weight is not None:
-            g = g * _wrap(ctx.weight)
-        grad_p = g * (p - y) / (p * (1 - p)).clamp(min=1e-12) if need_p else None
-        grad_y = g * ((1 - p).log() - p.log()) if need_y else None  # unclamped, as in torch: inf at 0 and 1
+        grad_p = grad_y = None
+        if need_p:
+            grad_p = _finish(grad * (p - y) / ((1 - p) * p).clamp(min=1e-12), ctx, ctx.weight)
+        if need_y:  # unclamped, as in torch: inf at 0 and 1
+            grad_y = _finish(((1 - p).log() - p.log()) * grad, ctx, ctx.weight)
         return grad_p, grad_y, None, None
 
 
@@ -126,21 +144,22 @@ class BinaryCrossEntropyWithLogits(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        """d/dx = (1 - y) - (1 + (pw - 1) y) sigmoid(-x), which is sigmoid(x) - y without pos_weight;
-        d/dy = -x + (pw - 1) log(1 + e^-x), which is -x without it."""
+        """d/dx = sigmoid(x) - y, with pos_weight (pw y + 1 - y) sigmoid(x) - pw y (torch's order);
+        d/dy = -x, with pos_weight (pw - 1) log(1 + e^-x) - x."""
         x, y = ctx.saved_tensors
         need_x, need_y = ctx.needs_input_grad[:2]
-        g = per_element(grad, ctx)
-        if ctx.weight is not None:
-            g = g * _wrap(ctx.weight)
         pw = None if ctx.pos_weight is None else _wrap(ctx.pos_weight)
         grad_x = grad_y = None
         if need_x:
             s = Sigmoid.apply(x)
-            slope = s - y if pw is None else (1 - y) - ((pw - 1) * y + 1) * (1 - s)
-            grad_x = g * slope
+            if pw is None:
+                slope = s - y
+            else:
+                t = pw * y
+                slope = (t + 1 - y) * s - t
+            grad_x = _finish(slope * grad, ctx, ctx.weight)
         if need_y:
-            grad_y = g * (-x if pw is None else (pw - 1) * (-x).exp().log1p() - x)
+            grad_y = _finish((-x if pw is None else (pw - 1) * (-x).exp().log1p() - x) * grad, ctx, ctx.weight)
         return grad_x, grad_y, None, None, None
 
 
