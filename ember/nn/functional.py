@@ -71,6 +71,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm expected 2D or more input (got {input.ndim}D input)")
     _norm_dtypes("batch_norm", input, running_mean, running_var, weight, bias)
     channels = input.shape[1]
+    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if p is not None and p.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {p.numel()}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
     data = input._data
@@ -149,6 +152,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(normalized_shape)}")
     lead = input.ndim - len(normalized_shape)
     axes = tuple(range(lead, input.ndim))
     mean, _, rstd = _norm.statistics(input._data, axes, eps)
@@ -1016,6 +1023,10 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
                            f"{list(input.shape)} and num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.ndim != 1 or p.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+                               f"got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
     grouped = (n, num_groups, input.numel() // (n * num_groups) if n else 0)
     mean, _, rstd = _norm.statistics(input._data.reshape(grouped), (2,), eps)
     others = (0,) + tuple(range(2, input.ndim))

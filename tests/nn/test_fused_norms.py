@@ -95,3 +95,23 @@ def test_norm_layers_are_one_node_over_the_parameters(make):
         names.append([out.grad_fn.name()] + [f.name().split("::")[-1] for f, _ in out.grad_fn.next_functions
                                              if f is not None])
     assert names[0] == names[1]
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, t: F.group_norm(t.randn(2, 6, 3), 2, t.ones(4)),
+    lambda F, t: F.group_norm(t.randn(2, 6, 3), 2, None, t.ones(4)),
+    lambda F, t: F.batch_norm(t.randn(2, 6, 3), None, None, t.ones(4), training=True),
+    lambda F, t: F.batch_norm(t.randn(2, 6, 3), None, None, None, t.ones(4), training=True),
+    lambda F, t: F.batch_norm(t.randn(2, 6, 3), t.zeros(4), t.ones(4)),
+    lambda F, t: F.layer_norm(t.randn(2, 6, 3), (3,), t.ones(4)),
+    lambda F, t: F.layer_norm(t.randn(2, 6, 3), (3,), None, t.ones(4)),
+    lambda F, t: F.instance_norm(t.randn(2, 6, 3), weight=t.ones(4)),
+], ids=["gn-weight", "gn-bias", "bn-weight", "bn-bias", "bn-running", "ln-weight", "ln-bias", "in-weight"])
+def test_parameters_of_the_wrong_size_are_refused_as_torch_refuses_them(call):
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises(Exception) as error:
+            call(lib.nn.functional, lib)
+        errors.append(error.value)
+    assert type(errors[0]) is type(errors[1]) and str(errors[0]).split(" of shape")[0] == str(errors[1]).split(
+        " of shape")[0]
