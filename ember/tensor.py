@@ -1009,7 +1009,7 @@ class Tensor:
                           "deprecated and it will throw an error in a future release. Consider `x.mT` to transpose "
                           "batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to reverse the "
                           "dimensions of a tensor.", UserWarning, stacklevel=2)
-        return _sh.t(self) if self.ndim <= 2 else _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+        return _sh.permute(self, tuple(range(self.ndim - 1, -1, -1)))  # (torch's PermuteBackward0, also for a matrix)
 
     @property
     def mT(self):

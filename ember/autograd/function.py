@@ -51,7 +51,7 @@ class Function:
     # exactly those (torch refuses a backward through a changed saved input, and only then). None: the
     # values this op saves itself are the ones watched.
     _torch_saves = None
-    _watched = None  # [(version counter, version when recorded, what it was)] when _torch_saves is set
+    _watched = None  # [(version counter, version when recorded, the tensor)] when _torch_saves is set
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):
@@ -68,19 +68,19 @@ class Function:
         for value, version in zip(saved, self._versions):
             if value is _OUTPUT:
                 if version is not None and self._out_vc[0] != version:
-                    raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version, True))
+                    raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version))
                 # the output, rebuilt with this node as its grad_fn so create_graph sees through it
                 value = _wrap(self._value, True, self)
             elif version is not None and (value._vc[0] if value._vc else 0) != version:
-                raise RuntimeError(_modified_message(value._data, self, value._vc[0], version))
+                raise RuntimeError(_modified_message(value._data, value.grad_fn, value._vc[0], version))
             tensors.append(value)
         return tuple(tensors)
 
     def check_watched(self):
         """Raise PyTorch's error if an input torch saves for this backward was changed in place since."""
-        for counter, version, array in self._watched:
+        for counter, version, tensor in self._watched:
             if counter[0] != version:
-                raise RuntimeError(_modified_message(array, self, counter[0], version))
+                raise RuntimeError(_modified_message(tensor._data, tensor.grad_fn, counter[0], version))
 
     def mark_non_differentiable(self, *tensors):
         """Declare outputs (e.g. indices) that get no gradient."""
@@ -123,12 +123,10 @@ class Function:
         return type(self).__name__ + "Backward"
 
     def op_name(self):
-        """The op's own name, without torch's Backward suffix: Mul for MulBackward0."""
+        """The op's own name, without torch's Backward suffix: Mul for MulBackward0, Sum for SumBackward1."""
         name = self.name()
-        for suffix in ("Backward0", "Backward"):
-            if name.endswith(suffix):
-                return name[:-len(suffix)]
-        return name
+        cut = name.rfind("Backward")
+        return name[:cut] if cut > 0 and name[cut + 8:].isdigit() or name.endswith("Backward") else name
 
     def detail(self):
         """Constants of this op worth showing beside its name (e.g. the exponent of x ** 2); '' if none."""
@@ -180,9 +178,10 @@ class Op(Function):
         return _wrap(data)  # NumPy turns 0-d results into scalars: data is always an array
 
     _name = None  # PyTorch's name for the op, where the class name differs (MulScalar is torch's Mul)
+    _overload = 0  # torch numbers its overloads of one name: x.sum() is SumBackward0, x.sum(dim) SumBackward1
 
     def name(self):
-        return (self._name or type(self).__name__) + "Backward0"
+        return f"{self._name or type(self).__name__}Backward{self._overload}"
 
 
 def _record(ctx, args, arrays, out, data):
@@ -215,7 +214,7 @@ def _watch(ctx, args):
         if isinstance(a, Tensor):
             if a._vc is None:
                 a._vc = [0]
-            watched.append((a._vc, a._vc[0], a._data))
+            watched.append((a._vc, a._vc[0], a))
     ctx._watched = watched
     if ctx._saved:
         ctx._versions = [None] * len(ctx._versions)
@@ -284,11 +283,13 @@ def _map_saved(ctx, args, arrays, out, result):
     ctx._saved, ctx._versions = saved, versions
 
 
-def _modified_message(array, node, current, expected, output=False):
-    which = "output 0 of " + node.name() if output else "an input of " + node.name()
+def _modified_message(array, node, current, expected):
+    """torch's words: the changed tensor is named by the node that made it (for a saved output, the node that
+    saved it; for an input, its grad_fn now), without the Backward suffix; a leaf has no such node."""
+    which = f", which is output 0 of {node.op_name()}," if node is not None else ""
     return (
         "one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: [{array.dtype} of shape {list(array.shape)}], which is {which}, is at version "
+        f"operation: [{array.dtype} of shape {list(array.shape)}]{which} is at version "
         f"{current}; expected version {expected} instead. Hint: do the in-place operation on a "
         "clone(), or move it after backward()."
     )

@@ -13,6 +13,7 @@ from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
+from ..ops import normalization as _norm
 from ..ops.elementwise import where
 from ..ops.linalg import linear
 from ..random import _gen, _uniform01
@@ -26,7 +27,8 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "instance_norm", "layer_norm",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
-           "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward"]
+           "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
+           "softmin"]
 
 
 # ----------------------------------------------------------------------------
@@ -181,22 +183,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         raise ValueError(f"batch_norm expected 2D or more input (got {input.ndim}D input)")
     _norm_dtypes("batch_norm", input, running_mean, running_var, weight, bias)
     channels = input.shape[1]
+    for name, p in (("weight", weight), ("bias", bias), ("running_mean", running_mean), ("running_var", running_var)):
+        if p is not None and p.numel() != channels:
+            raise RuntimeError(f"{name} should contain {channels} elements not {p.numel()}")
     axes = (0,) + tuple(range(2, input.ndim))
     shape = (1, channels) + (1,) * (input.ndim - 2)
-    if training:
+    data = input._data
+    if training or running_mean is None:
         count = input.numel() // channels
-        if count <= 1:
+        if training and count <= 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        mean = input.mean(axes)
-        var = input.var(axes, unbiased=False)
-        if running_mean is not None:
+        mean, var, rstd = _norm.statistics(data, axes, eps)
+        if training and running_mean is not None:
             with no_grad():
-                running_mean.mul_(1 - momentum).add_(mean * momentum)
-                running_var.mul_(1 - momentum).add_(var * (momentum * count / (count - 1)))  # unbiased
+                running_mean.mul_(1 - momentum).add_(_wrap(mean.reshape(channels) * momentum))
+                running_var.mul_(1 - momentum).add_(_wrap(var.reshape(channels) * (momentum * count / (count - 1))))
     else:
-        mean, var = running_mean, running_var
-    out = (input - mean.reshape(shape)) * (var.reshape(shape) + eps).rsqrt()
-    return _channel_affine(out, weight, bias)
+        mean = running_mean._data.reshape(shape)
+        rstd = 1 / np.sqrt(running_var._data.reshape(shape) + eps)
+    return _norm.NativeBatchNorm.apply(input, weight, bias, mean, rstd, training or running_mean is None, eps, axes,
+                                       shape[1:], axes)
 
 
 def _norm_dtypes(name, input, *params):
@@ -209,29 +215,20 @@ def _norm_dtypes(name, input, *params):
                                f"x.to({p.dtype}), or the layer, e.g. layer.to({input.dtype})")
 
 
-def _channel_affine(out, weight, bias):
-    """out * weight + bias with one weight and bias per channel (dim 1): the norms' learnt scale and shift."""
-    shape = (1, out.shape[1]) + (1,) * (out.ndim - 2)
-    if weight is not None:
-        out = out * weight.reshape(shape)
-    if bias is not None:
-        out = out + bias.reshape(shape)
-    return out
-
-
 def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
                   momentum=0.1, eps=1e-5):
     """Each (sample, channel) pair normalised over its own positions: batch_norm with the samples folded into
     the channels, as PyTorch computes it. Running statistics are the average over the samples."""
     n, c = input.shape[:2]
-    folded = input.reshape(1, n * c, *input.shape[2:])
+    folded = input.contiguous().view(1, n * c, *input.shape[2:])
     mean, var = (None, None) if running_mean is None else (running_mean.repeat(n), running_var.repeat(n))
-    out = batch_norm(folded, mean, var, training=use_input_stats, momentum=momentum, eps=eps).reshape(input.shape)
+    weight, bias = (None if p is None else p.repeat(n) for p in (weight, bias))
+    out = batch_norm(folded, mean, var, weight, bias, training=use_input_stats, momentum=momentum, eps=eps)
     if running_mean is not None and use_input_stats:
         with no_grad():
             running_mean.copy_(mean.reshape(n, c).mean(0))
             running_var.copy_(var.reshape(n, c).mean(0))
-    return _channel_affine(out, weight, bias)
+    return out.view(input.shape)
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -267,15 +264,15 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(input.shape[input.ndim - len(normalized_shape):]) != normalized_shape:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
                            f"[*, {', '.join(map(str, normalized_shape))}], but got input of size {list(input.shape)}")
-    axes = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    mean = input.mean(axes, keepdim=True)
-    var = input.var(axes, unbiased=False, keepdim=True)
-    out = (input - mean) * (var + eps).rsqrt()
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != normalized_shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(normalized_shape)}")
+    lead = input.ndim - len(normalized_shape)
+    axes = tuple(range(lead, input.ndim))
+    mean, _, rstd = _norm.statistics(input._data, axes, eps)
+    return _norm.NativeLayerNorm.apply(input, weight, bias, mean, rstd, True, eps, axes, normalized_shape,
+                                       tuple(range(lead)))
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
@@ -335,6 +332,11 @@ sigmoid = _ew.sigmoid
 tanh = _ew.tanh
 softmax = _rd.softmax
 log_softmax = _rd.log_softmax
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax of -input: the smallest entries get the largest weights."""
+    return softmax(-input, dim, dtype=dtype)
 
 
 def _apply(input, compute, inplace):
@@ -617,12 +619,20 @@ def _regression_dtypes(name, input, target):
                            "predictions; convert them, e.g. pred.float()")
 
 
+def _same_dtype_pair(input, target):
+    """input and target in the dtype torch's promotion gives them (the loss ops compute on arrays)."""
+    if input._data.dtype == target._data.dtype:
+        return input, target
+    dt = _backend.result_type(input._data, target._data)
+    return input.to(dt), target.to(dt)
+
+
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """The mean (or sum) of squared differences between input and target."""
     _check_sizes(input, target)
-    reduction = legacy_reduction(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     _regression_dtypes("mse_loss", input, target)
-    return _reduce((input - target) ** 2, reduction)
+    return _loss.MseLoss.apply(*_same_dtype_pair(input, target), reduction)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -642,8 +652,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta (got {beta}); use beta >= 0")
     if beta == 0:
         return l1_loss(input, target, reduction=reduction)
-    diff = (input - target).abs()
-    return _reduce(where(diff < beta, 0.5 * diff * diff / beta, diff - 0.5 * beta), reduction)
+    return _loss.SmoothL1Loss.apply(*_same_dtype_pair(input, target), beta, _reduction(reduction))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
@@ -652,8 +661,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     _regression_dtypes("huber_loss", input, target)
     if delta <= 0:
         raise RuntimeError(f"huber_loss does not support non-positive values for delta (got {delta}); use delta > 0")
-    diff = (input - target).abs()
-    return _reduce(where(diff < delta, 0.5 * diff * diff, delta * (diff - 0.5 * delta)), reduction)
+    return _loss.HuberLoss.apply(*_same_dtype_pair(input, target), delta, _reduction(reduction))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
@@ -676,8 +684,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if target._data.size and (target._data.min() < 0 or target._data.max() > 1):
         raise RuntimeError("all elements of target should be between 0 and 1: BCELoss's targets are probabilities "
                            "(0 or 1 for hard labels)")
-    loss = _loss.BinaryCrossEntropy.apply(input, target.to(input.dtype))
-    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)  # input's dtype, as torch
+    weight = None if weight is None else weight.to(input.dtype)._data  # input's dtype, as torch
+    return _loss.BinaryCrossEntropy.apply(input, target, weight, _reduction(reduction))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
@@ -691,9 +699,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         raise RuntimeError(f"result type Float can't be cast to the desired output type "
                            f"{torch_scalar_name(target._data.dtype)}: binary_cross_entropy_with_logits needs "
                            "floating point targets; convert them, e.g. target.float()")
-    log_weight = 1 if pos_weight is None else (pos_weight.to(input.dtype) - 1) * target + 1  # input's dtype
-    loss = (1 - target) * input + log_weight * _ew.softplus(-input)
-    return _reduce(loss if weight is None else loss * weight.to(input.dtype), reduction)
+    weight, pos_weight = (None if w is None else w.to(input.dtype)._data for w in (weight, pos_weight))  # as torch
+    return _loss.BinaryCrossEntropyWithLogits.apply(input, target.to(input.dtype), weight, pos_weight,
+                                                    _reduction(reduction))
 
 
 def _reduction(reduction):
@@ -770,31 +778,34 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         _check_class_targets(input, target, weight)  # class indices (floats of another shape are indices too)
     class_dim = 0 if len(shape) == 1 else 1
     n_classes = shape[class_dim]
+    log_probs = _rd.LogSoftmax.apply(input, class_dim)  # torch's two nodes: NllLoss over LogSoftmax
     if label_smoothing == 0 and len(shape) == 2 and len(target_shape) == 1 and target._data.dtype.kind in "iu":
-        _check_targets(target._data, n_classes, ignore_index)  # the common case, as one node
-        return _loss.CrossEntropy.apply(input, target._data, None if weight is None else weight._data,
-                                        ignore_index, _reduction(reduction))
-    log_probs = log_softmax(input, class_dim)
+        _check_targets(target._data, n_classes, ignore_index)  # the common case, checked once
+        return _loss.NLLLoss.apply(log_probs, target._data, None if weight is None else weight._data,
+                                   ignore_index, _reduction(reduction))
     weight_shape = [1] * input.ndim
     weight_shape[class_dim] = n_classes
-    if target.is_floating_point():  # probabilities per class
+    if target.is_floating_point():  # probabilities per class (the steps of torch's graph, one by one)
         if tuple(target.shape) != tuple(input.shape):
             raise RuntimeError(f"Expected target of the same shape as the input {list(input.shape)} for class "
                                f"probabilities, got {list(target.shape)}")
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / n_classes
-        terms = log_probs * target if weight is None else log_probs * target * weight.reshape(weight_shape)
-        loss = -terms.sum(class_dim)
-        if reduction == "mean":
-            return loss.sum() / (input.numel() // n_classes) if input.numel() else loss.sum() * float("nan")
-        return _reduce(loss, reduction)
+        terms = log_probs * target if weight is None else log_probs * target * weight.view(weight_shape)
+        if _reduction(reduction) == "none":
+            return -terms.sum(class_dim)
+        total = -terms.sum()
+        if reduction == "sum":
+            return total
+        count = input.numel() // n_classes if input.numel() else float("nan")
+        return _loss.DivNumber.apply(total, _wrap(np.asarray(count, input._data.dtype)))
     if label_smoothing == 0:
         return nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
     nll = nll_loss(log_probs, target, weight, ignore_index=ignore_index, reduction=reduction)
-    terms = log_probs if weight is None else log_probs * weight.reshape(weight_shape)
+    terms = log_probs if weight is None else log_probs * weight.view(weight_shape)
     smooth = -terms.sum(class_dim)
     ignored = target == ignore_index
-    smooth = smooth.masked_fill(ignored, 0.0)
+    smooth = _loss.MaskedFill.apply(ignored, _wrap(np.zeros((), smooth._data.dtype)), smooth)
     if reduction == "mean":
         if weight is not None:
             kept = target._data[~ignored._data]
@@ -803,7 +814,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             smooth = smooth.sum() / float((~ignored._data).sum())
     elif reduction == "sum":
         smooth = smooth.sum()
-    return (1 - label_smoothing) * nll + smooth * (label_smoothing / n_classes)
+    return _loss.MulNumber.apply(nll, 1 - label_smoothing) + _loss.MulNumber.apply(smooth, label_smoothing / n_classes)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
@@ -1141,11 +1152,15 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
                            f"{list(input.shape)} and num_groups={num_groups}")
-    grouped = input.reshape(n, num_groups, -1)
-    mean = grouped.mean(-1, keepdim=True)
-    var = grouped.var(-1, unbiased=False, keepdim=True)
-    out = ((grouped - mean) * (var + eps).rsqrt()).reshape(input.shape)
-    return _channel_affine(out, weight, bias)
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.ndim != 1 or p.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of channels in input, but "
+                               f"got {name} of shape {list(p.shape)} and input of shape {list(input.shape)}")
+    grouped = (n, num_groups, input.numel() // (n * num_groups) if n else 0)
+    mean, _, rstd = _norm.statistics(input._data.reshape(grouped), (2,), eps)
+    others = (0,) + tuple(range(2, input.ndim))
+    return _norm.NativeGroupNorm.apply(input, weight, bias, mean, rstd, True, eps, (2,),
+                                       (c,) + (1,) * (input.ndim - 2), others, grouped)
 
 
 # ----------------------------------------------------------------------------

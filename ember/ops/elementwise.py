@@ -677,6 +677,8 @@ class ZeroGrad(Op):
 
 
 class Clamp(Op):
+    _overload = 1  # clamp with number bounds is torch's ClampBackward1 (tensor bounds are ClampBackward0)
+
     @staticmethod
     def forward(ctx, a, lo, hi):
         ctx.save_for_backward(a)

@@ -1,4 +1,4 @@
-"""Matrix products: one MatMul op (batched, broadcast), and PyTorch's named forms on top of it."""
+"""Matrix products as torch records them (Mm, Bmm, Mv, Dot, Addmm for a linear layer) and the forms built on them."""
 import math
 import string
 
@@ -6,14 +6,15 @@ import numpy as np
 
 from .._backend import dtype_of, get_array_module, result_type
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
-from .elementwise import _each_others
-from .reduction import Sum
-from .shape import IndexPut, Permute, diagonal, stack
+from .elementwise import Mul, _each_others
+from .shape import (IndexPut, Permute, SqueezeInPlace, TransposeMatrix, UnsafeView, Unsqueeze, _share_version,
+                    diagonal, reshape, reshaped, stack)
 
 
 class MatMul(Op):
-    """a @ b for a and b of at least 2 dims; batch dims broadcast (the engine sums them back)."""
+    """a @ b for a and b of 2 dims (Mm) or 3 (Bmm: a batch of the same size in both)."""
 
     _torch_saves = staticmethod(_each_others)  # a needs b to get its gradient, b needs a
 
@@ -26,11 +27,19 @@ class MatMul(Op):
     def backward(ctx, grad):  # d(ab)/da = grad b^T, d(ab)/db = a^T grad
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        # ops applied directly, as in Linear.backward (not `grad @ b.mT`: no operator dispatch, no view
-        # bookkeeping for a transpose that nothing writes into); batch dims broadcast as in forward
-        grad_a = MatMul.apply(grad, Permute.apply(b, _swap_last(b.ndim))) if need_a else None
-        grad_b = MatMul.apply(Permute.apply(a, _swap_last(a.ndim)), grad) if need_b else None
-        return grad_a, grad_b
+        op = type(ctx)
+        # ops applied directly, as in Mul.backward (not `grad @ b.mT`: no operator dispatch, no view
+        # bookkeeping for a transpose that nothing writes into)
+        grad_a = op.apply(grad, Permute.apply(b, _swap_last(b.ndim))) if need_a else None
+        return grad_a, (_right_grad(op, a, b, grad) if need_b else None)
+
+
+class Mm(MatMul):
+    pass
+
+
+class Bmm(MatMul):
+    pass
 
 
 def _swap_last(ndim):
@@ -38,43 +47,93 @@ def _swap_last(ndim):
     return tuple(range(ndim - 2)) + (ndim - 1, ndim - 2)
 
 
-class Linear(Op):
-    """x @ w.T + b as one node (PyTorch's addmm): the layer every MLP is made of."""
+def _right_grad(op, a, b, grad):
+    """a^T grad, the gradient of the right factor b, laid out as b is: for a b that is a transposed matrix (the
+    weight of a linear layer, w.t()) it is computed as (grad^T a)^T, so that undoing the transpose gives the
+    weight's gradient in the weight's own row-major layout (as torch does)."""
+    data = b._data
+    swap = _swap_last(data.ndim)
+    if data.ndim == 2 and data.flags.f_contiguous and not data.flags.c_contiguous:
+        return Permute.apply(op.apply(Permute.apply(grad, swap), a), swap)
+    return op.apply(Permute.apply(a, swap), grad)
 
-    _torch_saves = staticmethod(_each_others)  # x needs w for its gradient, w needs x
 
-    _name = "Addmm"
+def _right_product(a, b, grad):
+    """_right_grad on arrays: a^T grad, in b's layout."""
+    if b.flags.f_contiguous and not b.flags.c_contiguous:
+        return (grad.T @ a).T
+    return a.T @ grad
+
+
+def _addmm_saves(needs):
+    """torch's addmm saves x if the weight needs a gradient, the weight if x does."""
+    return ((2,) if needs[1] else ()) + ((1,) if needs[2] else ())
+
+
+class Addmm(Op):
+    """b + x @ wt, x a matrix: a linear layer's one node (wt is w.t(), a view of the weight)."""
+
+    _torch_saves = staticmethod(_addmm_saves)
 
     @staticmethod
-    def forward(ctx, x, w, b):
-        ctx.save_for_backward(x, w)
-        ctx.x_shape = x.shape
-        if x.ndim > 2:  # one matrix product over all leading dims (NumPy loops over them, slowly when strided)
-            out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
-        else:
-            out = x @ w.T
-        if b is not None:
-            out += b
+    def forward(ctx, b, x, wt):
+        ctx.save_for_backward(x, wt)
+        out = x @ wt
+        out += b
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d/dx = grad w, d/dw = grad^T x (over all leading dims), d/db = sum of grad
-        x, w = ctx.saved_tensors
-        need_x, need_w, need_b = ctx.needs_input_grad
-        folded = x.ndim != 2
-        if folded:  # fold the leading dims into one batch dim
-            grad, x = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
-        # ops applied directly, as in Mul.backward: this runs for every layer of every step
-        grad_x = MatMul.apply(grad, w) if need_x else None
-        if need_x and folded:
-            grad_x = grad_x.reshape(ctx.x_shape)
-        grad_w = MatMul.apply(Permute.apply(grad, (1, 0)), x) if need_w else None
-        grad_b = Sum.apply(grad, (0,), False) if need_b else None
-        return grad_x, grad_w, grad_b
+    def backward(ctx, grad):  # d/db = grad (summed over the rows it was added to), d/dx = grad wt^T, d/dwt = x^T grad
+        x, wt = ctx.saved_tensors
+        need_b, need_x, need_wt = ctx.needs_input_grad
+        if not STATE.enabled:  # a plain backward (every layer of every step): on arrays, as the ops below would
+            g = grad._data
+            row_bias = need_b and ctx._shapes[0] == g.shape[1:]
+            return (_wrap(g.sum(0)) if row_bias else grad if need_b else None,
+                    _wrap(g @ wt._data.T) if need_x else None,
+                    _wrap(_right_product(x._data, wt._data, g)) if need_wt else None)
+        grad_x = Mm.apply(grad, Permute.apply(wt, (1, 0))) if need_x else None
+        return grad if need_b else None, grad_x, (_right_grad(Mm, x, wt, grad) if need_wt else None)
+
+
+class Mv(Op):
+    """A matrix times a vector."""
+
+    _torch_saves = staticmethod(_each_others)
+
+    @staticmethod
+    def forward(ctx, a, v):
+        ctx.save_for_backward(a, v)
+        return np.matmul(a, v)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a v)/da = grad v^T (an outer product), d(a v)/dv = a^T grad
+        a, v = ctx.saved_tensors
+        need_a, need_v = ctx.needs_input_grad
+        grad_a = Mul.apply(Unsqueeze.apply(grad, grad._data.shape + (1,), True), v) if need_a else None
+        grad_v = Mv.apply(Permute.apply(a, (1, 0)), grad) if need_v else None
+        return grad_a, grad_v
+
+
+class Dot(Op):
+    """The dot product of two vectors."""
+
+    _torch_saves = staticmethod(_each_others)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return np.dot(a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(a . b)/da = grad b, d(a . b)/db = grad a
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (Mul.apply(grad, b) if need_a else None), (Mul.apply(grad, a) if need_b else None)
 
 
 def linear(x, w, b=None):
-    """PyTorch's F.linear: x @ w.T + b, for x of any number of leading dims."""
+    """PyTorch's F.linear: x @ w.T + b, for x of any number of leading dims, recorded as torch records it."""
     if x.ndim == 0 or w.ndim != 2:
         raise RuntimeError(f"linear: expected input of at least 1 dim and a 2-D weight, got {x.ndim}D and {w.ndim}D")
     if x._data.shape[-1] != w._data.shape[1]:
@@ -84,7 +143,17 @@ def linear(x, w, b=None):
     if x._data.dtype != w._data.dtype or b is not None and b._data.dtype != w._data.dtype:
         _same_dtype(x, w)
         _same_dtype(w, b)
-    return Linear.apply(x, w, b)
+    # w.t(): torch's TBackward0 on the weight's edge; it shares w's version counter (an in-place change to w before
+    # backward is refused), and needs no view history: nobody but this node ever sees it
+    wt = _share_version(w, TransposeMatrix.apply(w, (1, 0)))
+    if b is None:
+        return matmul(x, wt)
+    if x.ndim == 2:
+        return Addmm.apply(b, x, wt)
+    if x._data.flags.c_contiguous:  # other dims, contiguous: torch folds them into the rows of one addmm
+        out = Addmm.apply(b, reshaped(x, (math.prod(x._data.shape[:-1]), x._data.shape[-1])), wt)
+        return reshaped(out, x._data.shape[:-1] + w._data.shape[:1])
+    return matmul(x, wt) + b
 
 
 def _shape_error(a, b, name="mat1 and mat2"):
@@ -112,44 +181,48 @@ def matmul(a, b):
                                f"[{b._data.shape[0]}] to have the same number of elements, but got "
                                f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
         raise _shape_error(a if a.ndim > 1 else a.unsqueeze(0), b if b.ndim > 1 else b.unsqueeze(1))
-    # A batched product goes torch's way: the larger operand reshaped into one matrix (folded), or both expanded
-    # and reshaped into a batch of matrices. Those reshapes are views of the operands when they can be, copies
-    # otherwise, and backward saves them: so a later in-place change to an operand is refused exactly when torch
-    # refuses it, and a gradient that torch computes from a copy is computed from a copy here too.
+    # torch's graph, node for node: dot, mv, mm for the small cases; a batched product goes torch's way: the
+    # larger operand reshaped into one matrix (folded), or both expanded and reshaped into a batch of matrices.
+    # Those reshapes are views of the operands when they can be, copies otherwise, and backward saves them: so a
+    # later in-place change to an operand is refused exactly when torch refuses it, and a gradient that torch
+    # computes from a copy is computed from a copy here too.
+    if a.ndim <= 2 and b.ndim <= 2:
+        if a.ndim == 2:
+            return (Mm if b.ndim == 2 else Mv).apply(a, b)
+        if b.ndim == 1:
+            return Dot.apply(a, b)
+        return reshaped(Mm.apply(reshaped(a, (1,) + a._data.shape, Unsqueeze), b), b._data.shape[1:],
+                        SqueezeInPlace)
     if a.ndim > 2 and b.ndim <= 2 and (b._requires_grad or _merges(a._data)):
         # (sizes spelled out, not -1: with a 0 among them the -1 would be ambiguous)
-        out = MatMul.apply(a.reshape(math.prod(a._data.shape[:-1]), a._data.shape[-1]),
-                           b if b.ndim == 2 else b.unsqueeze(-1))
-        return out.reshape(a._data.shape[:-1] + b._data.shape[1:])
+        folded = reshape(a, math.prod(a._data.shape[:-1]), a._data.shape[-1])
+        out = (Mm if b.ndim == 2 else Mv).apply(folded, b)
+        return UnsafeView.apply(out, a._data.shape[:-1] + b._data.shape[1:], True)
     if b.ndim > 2 and a.ndim <= 2 and (a._requires_grad or _merges(np.swapaxes(b._data, -1, -2))):
         bt = b.mT
-        folded = bt.reshape(math.prod(bt._data.shape[:-1]), bt._data.shape[-1])
+        folded = reshape(bt, math.prod(bt._data.shape[:-1]), bt._data.shape[-1])
         if a.ndim == 1:
-            return MatMul.apply(folded, a.unsqueeze(-1)).reshape(bt._data.shape[:-1])
-        return MatMul.apply(folded, a.t()).reshape(bt._data.shape[:-1] + a._data.shape[:1]).mT.contiguous()
+            return UnsafeView.apply(Mv.apply(folded, a), bt._data.shape[:-1], True)
+        out = Mm.apply(folded, a.t())
+        return UnsafeView.apply(out, bt._data.shape[:-1] + a._data.shape[:1], True).mT.contiguous()
     a2 = a.unsqueeze(0) if a.ndim == 1 else a
     b2 = b.unsqueeze(-1) if b.ndim == 1 else b
-    batch = ()
-    if a2.ndim > 2 or b2.ndim > 2:  # a batch of matrices, both operands expanded to its shape
-        try:
-            batch = np.broadcast_shapes(a2._data.shape[:-2], b2._data.shape[:-2])
-        except ValueError:
-            raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
-                               f"{list(b._data.shape)}") from None
-        a2, b2 = _as_batch(a2, batch), _as_batch(b2, batch)
-    out = MatMul.apply(a2, b2)
+    try:
+        batch = np.broadcast_shapes(a2._data.shape[:-2], b2._data.shape[:-2])
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions do not broadcast: shapes {list(a._data.shape)} and "
+                           f"{list(b._data.shape)}") from None
+    out = Bmm.apply(_as_batch(a2, batch), _as_batch(b2, batch))
     # the batch back, and without the axes that the promotion of 1-D operands to matrices added
     shape = out._data.shape
-    wanted = batch + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1)
-    return out if wanted == shape else out.reshape(wanted)
+    return UnsafeView.apply(out, batch + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1), True)
 
 
 def _as_batch(t, batch):
-    """t expanded to the batch shape and reshaped to (batch size, rows, cols); steps with nothing to do are skipped
-    (they would be views of t, which backward would save just as it saves t)."""
-    if t._data.shape[:-2] != batch:
-        t = t.expand(batch + t._data.shape[-2:])
-    return t if len(batch) == 1 else t.reshape((math.prod(batch),) + t._data.shape[-2:])
+    """t expanded to the batch shape and reshaped to (batch size, rows, cols), as torch does (also where the
+    shape does not change: torch records those steps)."""
+    t = t.expand(batch + t._data.shape[-2:])
+    return reshape(t, (math.prod(batch),) + t._data.shape[-2:])
 
 
 def _merges(array):
@@ -174,7 +247,8 @@ def bmm(a, b):
                            f"{b._data.shape[0]}")
     if a._data.shape[2] != b._data.shape[1]:
         raise _shape_error(a, b, "batch1 and batch2")
-    return matmul(a, b)
+    _same_dtype(a, b)
+    return Bmm.apply(a, b)
 
 
 def mv(a, v):
@@ -198,7 +272,7 @@ def outer(a, b):
     if a._data.dtype != b._data.dtype:
         dt = result_type(a._data, b._data)
         a, b = a.to(dt), b.to(dt)
-    return a.unsqueeze(1) * b.unsqueeze(0)
+    return a.reshape(-1, 1) * b  # (torch's steps: a viewed as a column, times b)
 
 
 # ----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ A reduction's backward spreads the gradient back over the reduced axes:
 ``grad.reshape(kept_shape).expand(input_shape)`` (kept_shape: the reduced
 axes as size 1, i.e. the keepdim shape).
 """
+import math
 import warnings
 
 import numpy as np
@@ -16,7 +17,7 @@ from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
 from .._backend import int_arg, require_float
 from .._tensor_str import return_type
-from .shape import cat, gather
+from .shape import cat
 
 MaxResult = return_type("max")
 MinResult = return_type("min")
@@ -59,6 +60,10 @@ class Sum(Op):
         return _spread(grad, ctx.shape, ctx.axes), None, None
 
 
+class SumDim(Sum):  # x.sum(dim): torch's second overload
+    _name, _overload = "Sum", 1
+
+
 class Mean(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
@@ -71,6 +76,10 @@ class Mean(Op):
     @staticmethod
     def backward(ctx, grad):  # d(mean a)/da_i = 1/N
         return _spread(grad, ctx.shape, ctx.axes) / ctx.count, None, None
+
+
+class MeanDim(Mean):  # x.mean(dim)
+    _name, _overload = "Mean", 1
 
 
 class Prod(Op):
@@ -107,17 +116,16 @@ class Prod(Op):
         return grad * _wrap(others.reshape(a.shape)), None, None
 
 
+class ProdDim(Prod):  # x.prod(dim)
+    _name, _overload = "Prod", 1
+
+
 class Var(Op):
     @staticmethod
     def forward(ctx, a, axes, correction, keepdim):
         ctx.axes, ctx.correction = axes, correction
         ctx.save_for_backward(a)
-        if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
-            warnings.warn("var(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
-                          "factor (input numel divided by output numel).", UserWarning, stacklevel=5)
-        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
-            return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
+        return _variance(a, axes, correction, keepdim, "var")
 
     @staticmethod
     def backward(ctx, grad):  # d(var a)/da_i = 2 (a_i - mean) / (N - correction)
@@ -128,6 +136,35 @@ class Var(Op):
         return _spread(grad, a.shape, ctx.axes) * centred * scale, None, None, None
 
 
+def _variance(a, axes, correction, keepdim, name):
+    if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
+        warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
+                      "factor (input numel divided by output numel).", UserWarning, stacklevel=6)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
+        return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
+
+
+class Std(Op):
+    """sqrt(var(a)) as one node, as torch's StdBackward0."""
+
+    @staticmethod
+    def forward(ctx, a, axes, correction, keepdim):
+        ctx.axes, ctx.correction = axes, correction
+        out = np.sqrt(_variance(a, axes, correction, keepdim, "std"))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(std a)/da_i = d(var a)/da_i / (2 std) = (a_i - mean) / ((N - correction) std)
+        a, out = ctx.saved_tensors
+        # where std is 0 (all equal) the gradient is 0, as in torch
+        per_std = _spread(where(out == 0, 0.0, grad / out), a.shape, ctx.axes)
+        n = int(np.prod([a.shape[i] for i in ctx.axes]))
+        scale = 1.0 / (n - ctx.correction) if n != ctx.correction else float("inf")  # no degrees of freedom: nan
+        return per_std * (a - a.mean(dim=ctx.axes, keepdim=True)) * scale, None, None, None
+
+
 class Amax(Op):
     """max/min over axes; ties share the gradient equally, as in PyTorch's amax and max()."""
 
@@ -136,7 +173,7 @@ class Amax(Op):
         if a.size == 0 and any(a.shape[i] == 0 for i in axes):
             raise IndexError(f"max(): Expected reduction dim {list(axes)} to have non-zero size; "
                              f"the input has shape {list(a.shape)}")
-        ctx.axes = axes
+        ctx.axes, ctx.smallest = axes, smallest
         out = c_contiguous(a.min(axis=axes, keepdims=keepdim) if smallest else a.max(axis=axes, keepdims=keepdim))
         ctx.save_for_backward(a, out)
         return out
@@ -148,8 +185,18 @@ class Amax(Op):
         count = is_extreme.sum(dim=ctx.axes, keepdim=True)  # an integer: the share stays in grad's dtype
         return _spread(grad, a.shape, ctx.axes) / count * is_extreme, None, None, None
 
+    def name(self):
+        return "AminBackward0" if self.smallest else "AmaxBackward0"
+
+
+class Extreme(Amax):  # x.max() and x.min() of all elements: torch's MaxBackward1, MinBackward1
+    def name(self):
+        return "MinBackward1" if self.smallest else "MaxBackward1"
+
 
 class LogSumExp(Op):
+    _name = "Logsumexp"
+
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
@@ -190,15 +237,19 @@ class LogSoftmax(Op):
     def forward(ctx, a, axis):
         ctx.axis = axis
         if a.size == 0:
-            return a.copy()
-        shifted = a - a.max(axis=axis, keepdims=True)
-        out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
+            out = a.copy()
+        else:
+            shifted = a - a.max(axis=axis, keepdims=True)
+            out = c_contiguous(shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True)))
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # dy_i/da_j = delta_ij - softmax(a)_j
         (out,) = ctx.saved_tensors
+        if not STATE.enabled:  # a plain backward (cross_entropy's, every training step): on arrays
+            g = grad._data
+            return _wrap(as_array(g - np.exp(out._data) * g.sum(axis=ctx.axis, keepdims=True))), None
         return grad - out.exp() * grad.sum(dim=ctx.axis, keepdim=True), None
 
 
@@ -244,6 +295,8 @@ class Cumprod(Op):
 
 
 class Norm2(Op):
+    _name = "LinalgVectorNorm"
+
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.axes = axes
@@ -259,6 +312,47 @@ class Norm2(Op):
         return a * scale, None, None
 
 
+class VectorNorm(Op):
+    """The p-norm over axes for p other than 2: max |a| (p = inf), min |a| (-inf), the count of non-zeros (0),
+    else (sum |a|^p)^(1/p); one node, as torch's linalg.vector_norm."""
+
+    _name = "LinalgVectorNorm"
+
+    @staticmethod
+    def forward(ctx, a, p, axes, keepdim):
+        ctx.p, ctx.axes = p, axes
+        magnitude = np.abs(a)
+        if p == math.inf or p == -math.inf:
+            out = magnitude.max(axis=axes, keepdims=keepdim) if p > 0 else magnitude.min(axis=axes, keepdims=keepdim)
+        elif p == 0:
+            out = (a != 0).sum(axis=axes, keepdims=keepdim).astype(a.dtype)
+        elif p == 1:
+            out = magnitude.sum(axis=axes, keepdims=keepdim)
+        else:
+            out = (magnitude ** p).sum(axis=axes, keepdims=keepdim) ** (1 / p)
+        out = c_contiguous(as_array(out, a.dtype))
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        """torch's: none for p = 0; sign(a) for p = 1; sign(a), shared between the ties, at the extreme |a| for
+        p = +-inf; else a |a|^(p - 2) / norm^(p - 1) (0 where the norm is 0)."""
+        p, axes = ctx.p, ctx.axes
+        if p == 0:  # (torch hands back no gradient at all: the leaf's .grad stays None)
+            return None, None, None, None
+        a, out = ctx.saved_tensors
+        g = _spread(grad, a.shape, axes)
+        if p == 1:
+            return g * a.sign(), None, None, None
+        norm = _spread(out, a.shape, axes)
+        if p == math.inf or p == -math.inf:
+            extreme = a.abs() == norm
+            return g * a.sign() * extreme / extreme.sum(dim=axes, keepdim=True), None, None, None
+        scale = where(norm == 0, 0.0, g / norm ** (p - 1))
+        return a * a.abs() ** (p - 2) * scale, None, None, None
+
+
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
@@ -268,7 +362,7 @@ def sum(a, dim=None, keepdim=False, dtype=None):
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
         a = a.to(to_dtype("int64"))  # sums of bool and integer tensors are int64, as in PyTorch
-    return Sum.apply(a, reduced_axes(dim, a.ndim), keepdim)
+    return (Sum if dim is None else SumDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
 def mean(a, dim=None, keepdim=False, dtype=None):
@@ -280,7 +374,7 @@ def mean(a, dim=None, keepdim=False, dtype=None):
             "mean(): could not infer output dtype. Input dtype must be either a floating point or complex "
             f"dtype. Got: {dtype_of(a._data).name}. Convert first, e.g. x.float().mean()"
         )
-    return Mean.apply(a, reduced_axes(dim, a.ndim), keepdim)
+    return (Mean if dim is None else MeanDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
 def prod(a, dim=None, keepdim=False, dtype=None):
@@ -290,7 +384,7 @@ def prod(a, dim=None, keepdim=False, dtype=None):
     elif a._data.dtype.kind in "bui":
         a = a.to(to_dtype("int64"))
     axis = None if dim is None else reduced_axes(dim, a.ndim)[0] if a.ndim else None
-    return Prod.apply(a, axis, keepdim)
+    return (Prod if dim is None else ProdDim).apply(a, axis, keepdim)
 
 
 def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
@@ -303,7 +397,10 @@ def var(a, dim=None, unbiased=None, keepdim=False, correction=None):
 
 def std(a, dim=None, unbiased=None, keepdim=False, correction=None):
     """The standard deviation (correction=1: from the unbiased variance), of all elements or along dim."""
-    return var(a, dim, unbiased, keepdim, correction).sqrt()
+    correction = _correction(unbiased, correction)
+    if a._data.dtype.kind != "f":
+        raise RuntimeError(f"std and var only support floating point and complex dtypes, got {dtype_of(a._data).name}")
+    return Std.apply(a, reduced_axes(dim, a.ndim), correction, keepdim)
 
 
 def _correction(unbiased, correction):
@@ -351,13 +448,10 @@ def _extreme(a, dim, keepdim, smallest):
         if a._data.size == 0:
             raise RuntimeError(f"{'min' if smallest else 'max'}(): Expected reduction dim to be specified for "
                                "input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
-        return Amax.apply(a, tuple(range(a.ndim)), False, smallest)
+        return Extreme.apply(a, tuple(range(a.ndim)), False, smallest)
     axis = normalize_dim(dim, a.ndim)
-    indices = (argmin if smallest else argmax)(a, axis, keepdim=True)
-    values = gather(a, axis, indices)
-    if not keepdim and a.ndim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return (MinResult if smallest else MaxResult)(values, indices)
+    position = (argmin if smallest else argmax)(a, axis, keepdim=True)._data
+    return _pick(a, axis, position, keepdim, *((MinResult, MinDim) if smallest else (MaxResult, MaxDim)))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -468,21 +562,15 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
                            "Frobenius norm is over one or two dims; use p=2 for more")
     if p in ("fro", 2, 2.0):
         return Norm2.apply(a, axes, keepdim)
-    if p in (float("inf"), "inf"):
-        return a.abs().amax(dim=axes, keepdim=keepdim)
-    if p in (float("-inf"), "-inf"):
-        return a.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 1:
-        return a.abs().sum(dim=axes, keepdim=keepdim)
-    if p == 0:
-        return (a != 0).to(dtype_of(a._data)).sum(dim=axes, keepdim=keepdim)
-    if isinstance(p, str):
-        if p == "nuc" and a.ndim < 2:
-            raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
-                               f"{a.ndim}); the nuclear norm is a matrix norm")
-        raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
-                                  "nuclear norm sum the singular values")
-    return (a.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+    if p in ("inf", "-inf"):
+        p = float(p)
+    if not isinstance(p, str):
+        return VectorNorm.apply(a, p, axes, keepdim)
+    if p == "nuc" and a.ndim < 2:
+        raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
+                           f"{a.ndim}); the nuclear norm is a matrix norm")
+    raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
+                              "nuclear norm sum the singular values")
 
 
 def any(a, dim=None, keepdim=False):
@@ -505,7 +593,7 @@ def count_nonzero(a, dim=None):
 
 
 # ----------------------------------------------------------------------------
-# sorting: the order comes from NumPy, the values are a gather (so gradients flow back to where they came from)
+# sorting: the order comes from NumPy, the values are picked (Pick: gradients flow back to where they came from)
 # ----------------------------------------------------------------------------
 def _slice(data, start, stop, axis):
     """data[start:stop] along axis (a view; np.take with a list would copy, and lists do not index GPU arrays)."""
@@ -537,7 +625,8 @@ def argsort(a, dim=-1, descending=False, stable=False):
 def sort(a, dim=-1, descending=False, stable=False):
     """The values sorted along dim, and the indices they came from."""
     indices = argsort(a, dim, descending)
-    return SortResult(gather(a, dim, indices) if a.ndim else a.clone(), indices)
+    return SortResult(Sort.apply(a, normalize_dim(dim, a.ndim), indices._data, True) if a.ndim else a.clone(),
+                      indices)
 
 
 def topk(a, k, dim=-1, largest=True, sorted=True):
@@ -549,16 +638,71 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
     indices = argsort(a, axis, descending=largest)
     if a.ndim:
         indices = _wrap(_slice(indices._data, 0, k, axis))
-    return TopkResult(gather(a, axis, indices) if a.ndim else a.clone(), indices)
+    return TopkResult(Topk.apply(a, axis, indices._data, True) if a.ndim else a.clone(), indices)
 
 
-def _pick(a, axis, position, keepdim, result):
-    """The value at ``position`` (an index array, keepdim-shaped) along axis, and its index: a gather."""
-    values = gather(a, axis, _wrap(position))
-    indices = _wrap(position)
-    if not keepdim:
-        values, indices = values.squeeze(axis), indices.squeeze(axis)
-    return result(values, indices)
+class Pick(Op):
+    """The values at positions along axis (an index array, keepdim-shaped): the values of max(dim), kthvalue,
+    median(dim), mode, cummax; one node, named as torch names each (the subclasses below)."""
+
+    @staticmethod
+    def forward(ctx, a, axis, position, keepdim):
+        ctx.shape, ctx.axis, ctx.position, ctx.keepdim = a.shape, axis, position, keepdim
+        if a.ndim == 0:  # a 0-d tensor is its own only row
+            return a.copy()
+        out = np.take_along_axis(a, position, axis)
+        return out if keepdim else out.squeeze(axis)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da: 1 at each picked position (repeats add up), 0 elsewhere
+        if not ctx.shape:
+            return grad, None, None, None
+        if not ctx.keepdim:
+            grad = grad.unsqueeze(ctx.axis)
+        zeros = _wrap(get_array_module(grad._data).zeros(ctx.shape, grad._data.dtype))
+        return zeros.scatter_add(ctx.axis, _wrap(ctx.position), grad), None, None, None
+
+
+class MaxDim(Pick):
+    _name = "Max"
+
+
+class MinDim(Pick):
+    _name = "Min"
+
+
+class Kthvalue(Pick):
+    pass
+
+
+class MedianDim(Pick):
+    _name, _overload = "Median", 1
+
+
+class Mode(Pick):
+    pass
+
+
+class Cummax(Pick):
+    pass
+
+
+class Sort(Pick):
+    pass
+
+
+class Topk(Pick):
+    pass
+
+
+class Cummin(Pick):
+    pass
+
+
+def _pick(a, axis, position, keepdim, result, op):
+    """The values at ``position`` (an index array, keepdim-shaped) along axis, and the indices."""
+    values = op.apply(a, axis, position, keepdim)
+    return result(values, _wrap(position if keepdim or position.ndim == 0 else position.squeeze(axis)))
 
 
 def kthvalue(a, k, dim=-1, keepdim=False):
@@ -570,7 +714,7 @@ def kthvalue(a, k, dim=-1, keepdim=False):
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension {axis}: k={k}, size {n}")
     order = argsort(a, axis)._data
-    return _pick(a, axis, _slice(order, k - 1, k, axis), keepdim, KthvalueResult)
+    return _pick(a, axis, _slice(order, k - 1, k, axis), keepdim, KthvalueResult, Kthvalue)
 
 
 def median(a, dim=None, keepdim=False):
@@ -590,7 +734,7 @@ def median(a, dim=None, keepdim=False):
         nan = np.isnan(data)
         first_nan = np.argmax(nan, axis=axis, keepdims=True)
         position = np.where(nan.any(axis=axis, keepdims=True), first_nan, position)
-    return _pick(a, axis, position, keepdim, MedianResult)
+    return _pick(a, axis, position, keepdim, MedianResult, MedianDim)
 
 
 def mode(a, dim=-1, keepdim=False):
@@ -608,20 +752,20 @@ def mode(a, dim=-1, keepdim=False):
         values, counts = np.unique(row, return_counts=True)
         position[r] = np.flatnonzero(row == values[np.argmax(counts)])[-1]
     position = np.moveaxis(position.reshape(rows.shape[:-1] + (1,)), -1, axis)
-    return _pick(a, axis, _backend.like(position, a._data), keepdim, ModeResult)
+    return _pick(a, axis, _backend.like(position, a._data), keepdim, ModeResult, Mode)
 
 
 def cummax(a, dim):
-    """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins): a gather."""
-    return _running_extreme(a, dim, np.greater_equal, CummaxResult)
+    """The running maximum along dim and where it was (on ties the latest; NaN, once seen, wins)."""
+    return _running_extreme(a, dim, np.greater_equal, CummaxResult, Cummax)
 
 
 def cummin(a, dim):
     """Running minima along dim, and their indices."""
-    return _running_extreme(a, dim, np.less_equal, CumminResult)
+    return _running_extreme(a, dim, np.less_equal, CumminResult, Cummin)
 
 
-def _running_extreme(a, dim, keeps_up, result):
+def _running_extreme(a, dim, keeps_up, result, op):
     xp = get_array_module(a._data)
     if a.ndim == 0:
         return result(a.clone(), _wrap(xp.zeros((), np.int64)))
@@ -636,7 +780,7 @@ def _running_extreme(a, dim, keeps_up, result):
             where = np.where(take, k, where)
             best = np.where(take, data[k], best)
             position[k] = where
-    return _pick(a, axis, np.moveaxis(position, 0, axis), True, result)
+    return _pick(a, axis, np.moveaxis(position, 0, axis), True, result, op)
 
 
 def var_mean(a, dim=None, unbiased=None, keepdim=False, correction=None):

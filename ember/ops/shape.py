@@ -15,7 +15,9 @@ from .. import _backend
 from .._backend import (new_size, size_args, broadcast_error, c_contiguous, get_array_module, int_arg, is_array, normalize_dim, torch_layout,
                        result_type, to_dtype, torch_scalar_name)
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..autograd.views import make_view
+from .elementwise import Where
 from ..tensor import Tensor, _wrap
 
 
@@ -48,6 +50,11 @@ def infer_shape(shape, numel):
 
 
 class Reshape(Op):
+    """The same numbers in another shape. torch names the node by the function that made it: view and a reshape
+    that can view are ViewBackward0; the subclasses below carry torch's other names (the op is the same)."""
+
+    _name = "View"
+
     @staticmethod
     def forward(ctx, a, shape, must_view):
         ctx.shape = a.shape
@@ -67,23 +74,56 @@ class Reshape(Op):
         return grad.reshape(ctx.shape), None, None
 
 
+class Unsqueeze(Reshape):
+    _name = "Unsqueeze"
+
+
+class Squeeze(Reshape):  # x.squeeze()
+    _name = "Squeeze"
+
+
+class SqueezeDim(Reshape):  # x.squeeze(dim)
+    _name, _overload = "Squeeze", 1
+
+
+class SqueezeDims(Reshape):  # x.squeeze((dims,))
+    _name, _overload = "Squeeze", 2
+
+
+class SqueezeInPlace(Reshape):  # what torch's matmul does to a vector @ matrix product (squeeze_(0))
+    _name, _overload = "Squeeze", 4
+
+
+class ReshapeAlias(Reshape):  # a reshape of a non-contiguous tensor that can still view it
+    _name = "ReshapeAlias"
+
+
+class UnsafeView(Reshape):  # a reshape that had to copy: torch's view of its contiguous clone
+    _name = "UnsafeView"
+
+
 def view(a, *shape):
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):  # view(dtype): the same bytes, retyped
         dt = to_dtype(shape[0])
         return _view(a, _wrap(a._data.view(dt.np)), lambda t: view(t, dt))
-    shape = infer_shape(size_args(shape), a._data.size)
-    return _view(a, Reshape.apply(a, shape, True), lambda t: view(t, shape))
+    return reshaped(a, infer_shape(size_args(shape), a._data.size))
+
+
+def reshaped(a, shape, op=Reshape):
+    """a viewed in the given shape, the node named by op (view, unsqueeze, squeeze)."""
+    return _view(a, op.apply(a, shape, True), lambda t: reshaped(t, shape, op))
 
 
 def reshape(a, *shape):
-    """The data with another shape: a view when the layout allows, else a copy."""
+    """The data with another shape: a view when the layout allows, else a copy (torch: a clone, then a view)."""
     shape = infer_shape(size_args(shape), a._data.size)
-    if shape == a._data.shape:
-        return view(a, shape)
-    out = Reshape.apply(a, shape, False)
-    if not np.may_share_memory(a._data, out._data):  # the layout needed a copy: no view
-        return out
-    return _view(a, out, lambda t: reshape(t, shape))
+    if a._data.flags.c_contiguous:
+        return reshaped(a, shape)
+    try:
+        a._data.reshape(shape, copy=False)
+    except ValueError:  # the layout needs a copy: no view of a
+        return UnsafeView.apply(Contiguous.apply(a), shape, True)
+    return reshaped(a, shape, ReshapeAlias)
 
 
 def flatten(a, start_dim=0, end_dim=-1):
@@ -114,14 +154,15 @@ def squeeze(a, dim=None):
     else:
         dims = {normalize_dim(d, a.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return view(a, new)
+    op = Squeeze if dim is None else SqueezeDim if isinstance(dim, int) else SqueezeDims
+    return reshaped(a, new, op)
 
 
 def unsqueeze(a, dim):
     """A new dimension of size 1 inserted at dim."""
     dim = normalize_dim(dim, a.ndim + 1)
     shape = a._data.shape
-    return view(a, shape[:dim] + (1,) + shape[dim:])
+    return reshaped(a, shape[:dim] + (1,) + shape[dim:], Unsqueeze)
 
 
 class Permute(Op):
@@ -132,7 +173,22 @@ class Permute(Op):
 
     @staticmethod
     def backward(ctx, grad):  # move the axes back where they came from
-        return grad.permute(tuple(np.argsort(ctx.dims))), None
+        back = tuple(sorted(range(len(ctx.dims)), key=ctx.dims.__getitem__))
+        if not STATE.enabled:  # a plain backward (a linear layer's weight, every step): the array's own transpose
+            return _wrap(grad._data.transpose(back)), None
+        return Permute.apply(grad, back), None  # (no view bookkeeping: nothing writes into a gradient)
+
+
+class Transpose(Permute):  # x.transpose(d0, d1), x.mT: the same op under torch's name
+    pass
+
+
+class TransposeMatrix(Permute):  # x.t()
+    _name = "T"
+
+
+def permuted(a, dims, op=Permute):
+    return _view(a, op.apply(a, dims), lambda t: permuted(t, dims, op))
 
 
 def permute(a, *dims):
@@ -145,18 +201,18 @@ def permute(a, *dims):
     dims = tuple(normalize_dim(d, a.ndim) for d in dims)
     if len(set(dims)) != len(dims):
         raise RuntimeError(f"permute(): duplicate dims are not allowed: {list(dims)}")
-    return _view(a, Permute.apply(a, dims), lambda t: permute(t, dims))
+    return permuted(a, dims)
 
 
-def transpose(a, dim0, dim1):
+def transpose(a, dim0, dim1, op=Transpose):
     """Dimensions dim0 and dim1 swapped (a view)."""
     if a.ndim == 0:
         normalize_dim(dim0, 0), normalize_dim(dim1, 0)
-        return view(a, ())
+        return permuted(a, (), op)
     dims = list(range(a.ndim))
     d0, d1 = normalize_dim(dim0, a.ndim), normalize_dim(dim1, a.ndim)
     dims[d0], dims[d1] = dims[d1], dims[d0]
-    return permute(a, dims)
+    return permuted(a, tuple(dims), op)
 
 
 def t(a):
@@ -164,7 +220,7 @@ def t(a):
     if a.ndim > 2:
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a.ndim}D; "
                            "use .transpose(dim0, dim1) or .mT")
-    return transpose(a, 0, 1) if a.ndim == 2 else view(a, a._data.shape)
+    return transpose(a, 0, 1, TransposeMatrix) if a.ndim == 2 else permuted(a, tuple(range(a.ndim)), TransposeMatrix)
 
 
 class Expand(Op):
@@ -204,8 +260,6 @@ def expand(a, *sizes):
                                f"{list(shape)}")
         target.append(s)
     target = tuple(target)
-    if target == shape:
-        return view(a, shape)
     return _view(a, Expand.apply(a, target), lambda t: expand(t, target))
 
 
@@ -336,8 +390,10 @@ def split(a, split_size_or_sections, dim=0):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {axis}), but got split_sizes={sizes}")
     pieces, start = [], 0
+    op = Split if isinstance(split_size_or_sections, int) else SplitWithSizes
     for size in sizes:
-        pieces.append(_one_of_many(narrow(a, axis, start, size), len(pieces), "Split"))
+        piece = getitem(a, (slice(None),) * axis + (slice(start, start + size),), op)
+        pieces.append(_one_of_many(piece, len(pieces), op.__name__))
         start += size
     return tuple(pieces)
 
@@ -362,7 +418,7 @@ def chunk(a, chunks, dim=0):
 def unbind(a, dim=0):
     """The slices along dim, each without that dimension."""
     axis = normalize_dim(dim, a.ndim)
-    return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,)), i, "Unbind")
+    return tuple(_one_of_many(getitem(a, (slice(None),) * axis + (i,), Unbind), i, "Unbind")
                  for i in range(a._data.shape[axis]))
 
 
@@ -406,6 +462,8 @@ def flip(a, *dims):
 
 
 class Contiguous(Op):
+    _name = "Clone"  # torch's contiguous() is a clone in contiguous layout
+
     @staticmethod
     def forward(ctx, a):
         return a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray makes a 0-d array 1-d)
@@ -656,6 +714,39 @@ class GetItem(Op):
     def backward(ctx, grad):  # each selected element gets its gradient back; repeated picks add up
         return IndexAdd.apply(grad, ctx.shape, ctx.key), None
 
+    def name(self):
+        """torch names an indexing node by the entry of the key that acts (getitem takes one entry at a time):
+        x[0] and x[:, 1] are SelectBackward0, x[1:] SliceBackward0, x[:, None] UnsqueezeBackward0, any array or
+        mask IndexBackward0 (integers mixed with arrays stay one Index node here: torch's Index over a Select)."""
+        key = self.key
+        if not _is_basic(key):
+            return "IndexBackward0"
+        acting = [k for k in key if k is not Ellipsis and not (type(k) is slice and k == slice(None))]
+        if not acting:
+            return "SliceBackward0" if len(key) == 1 else "AliasBackward0"
+        last = acting[-1]
+        return "UnsqueezeBackward0" if last is None else "SliceBackward0" if type(last) is slice else "SelectBackward0"
+
+
+class Split(GetItem):  # a piece of x.split(size) or x.chunk(n)
+    name = Op.name
+
+
+class SplitWithSizes(Split):  # a piece of x.split([sizes])
+    pass
+
+
+class Unbind(Split):  # a piece of x.unbind(dim)
+    pass
+
+
+class IndexSelect(GetItem):  # x.index_select(dim, index)
+    name = Op.name
+
+
+class Roll(IndexSelect):  # x.roll(shift, dim): the indices rotated
+    pass
+
 
 def _advanced_layout(out, a, key):
     """The result of indexing with arrays, laid out as torch lays it out.
@@ -735,8 +826,8 @@ class IndexAdd(Op):
         return GetItem.apply(grad, ctx.key), None, None, None
 
 
-def getitem(a, key):
-    if not a._requires_grad and a._view is None and (type(key) is int or type(key) is slice and (
+def getitem(a, key, op=GetItem):
+    if op is GetItem and not a._requires_grad and a._view is None and (type(key) is int or type(key) is slice and (
             key.step is None or key.step > 0)) and a._data.ndim:
         # x[i] and x[a:b] of a tensor outside any graph (a dataset's rows): the cheapest view there is, with no
         # node to record, straight from NumPy (2.7 -> 0.9 us a row); errors take the general path below
@@ -747,8 +838,31 @@ def getitem(a, key):
         else:
             return make_view(a, _wrap(data), lambda t: getitem(t, key))
     key = index_key(key, a._data.shape)
-    out = GetItem.apply(a, key)
-    return _view(a, out, lambda t: getitem(t, key)) if _is_basic(key) else out
+    if len(key) > 1 and op is GetItem and _is_basic(key) and not any(isinstance(k, bool) for k in key):
+        steps = _one_entry_at_a_time(key, a._data.ndim)
+        if len(steps) > 1:  # x[0, 1:]: torch indexes one entry at a time (a Slice of a Select), and so does ember
+            for step in steps:
+                a = getitem(a, step)
+            return a
+    out = op.apply(a, key)
+    return _view(a, out, lambda t: getitem(t, key, op)) if _is_basic(key) else out
+
+
+def _one_entry_at_a_time(key, ndim):
+    """A basic key as the keys of its steps, one entry each: (0, slice(1, None)) -> [(0,), (slice(None), slice(1,
+    None))]. Full slices and Ellipsis take no step of their own, as in torch."""
+    at = next((i for i, k in enumerate(key) if k is Ellipsis), None)
+    if at is not None:
+        spelled = sum(1 for k in key if k is not None and k is not Ellipsis)
+        key = key[:at] + (slice(None),) * (ndim - spelled) + key[at + 1:]
+    steps, dim = [], 0  # dim: where the entry's dimension is in the result of the steps so far
+    for k in key:
+        if type(k) is slice and k == slice(None):
+            dim += 1
+            continue
+        steps.append((slice(None),) * dim + (k,))
+        dim += 0 if isinstance(k, (int, np.integer)) else 1  # an integer removes its dimension
+    return steps
 
 
 class IndexPut(Op):
@@ -774,7 +888,7 @@ class IndexPut(Op):
         return grad_a, grad_value, None
 
 
-def index_select(a, dim, index):
+def index_select(a, dim, index, op=IndexSelect):
     """The slices along dim at the given indices."""
     axis = normalize_dim(dim, a.ndim)
     index = _index_of(index)
@@ -787,7 +901,7 @@ def index_select(a, dim, index):
     if index.size and (index.min() < 0 or index.max() >= size):
         raise IndexError(f"index out of range in self: index_select indices must be in [0, {size - 1}], got "
                          f"{int(index.min()) if index.min() < 0 else int(index.max())}")
-    return getitem(a, (slice(None),) * axis + (index.reshape(-1),))
+    return getitem(a, (slice(None),) * axis + (index.reshape(-1),), op)
 
 
 def nonzero(a, as_tuple=False):
@@ -824,17 +938,35 @@ def tril(a, diagonal=0):
     """The lower triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "tril")
     mask = np.tril(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
-    return a.masked_fill(_wrap(~mask), 0)
+    return _triangle(a, mask, Tril)
 
 
 def triu(a, diagonal=0):
     """The upper triangle of a matrix (the rest zero)."""
     _at_least_matrix(a, "triu")
     mask = np.triu(get_array_module(a._data).ones(a._data.shape[-2:], bool), diagonal)
-    return a.masked_fill(_wrap(~mask), 0)
+    return _triangle(a, mask, Triu)
+
+
+def _triangle(a, mask, op):
+    """a where mask, else 0: one node, named as torch names it (TrilBackward0, TriuBackward0)."""
+    return op.apply(_wrap(mask), a, _wrap(np.zeros((), a._data.dtype)))
+
+
+class Tril(Where):
+    @staticmethod
+    def forward(ctx, keep, a, zero):  # (a contiguous result, as torch's)
+        ctx.save_for_backward(keep)
+        return c_contiguous(np.where(keep, a, zero))
+
+
+class Triu(Tril):
+    pass
 
 
 class ConstantPad(Op):
+    _name = "ConstantPadNd"
+
     @staticmethod
     def forward(ctx, a, widths, value):
         ctx.crop = tuple(slice(before, before + size) for (before, _), size in zip(widths, a.shape))
@@ -912,17 +1044,24 @@ def movedim(a, source, destination):
 
 
 def roll(a, shifts, dims=None):
-    """Shift elements along dims, wrapping around: an index_select with the indices rotated."""
+    """Shift elements along dims, wrapping around: one indexing node (torch's RollBackward0) with the indices rotated."""
+    shape = a._data.shape
     if dims is None:
-        return roll(flatten(a), shifts, 0).view(a._data.shape)
+        if a.ndim == 0 or not a._data.size:
+            return roll(flatten(a), shifts, 0).view(shape)
+        n = a._data.size  # the elements rotated in their row-major order
+        return getitem(a, tuple(i.reshape(shape) for i in np.unravel_index((np.arange(n) - shifts) % n, shape)), Roll)
     shifts = [shifts] if isinstance(shifts, int) else list(shifts)
     dims = [dims] if isinstance(dims, int) else list(dims)
     if len(shifts) != len(dims):
         raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts)}, dims:{len(dims)}")
+    if not a._data.size:
+        return a
+    index = [np.arange(n) for n in shape]
     for shift, dim in zip(shifts, dims):
-        n = a._data.shape[normalize_dim(dim, a.ndim)]
-        a = index_select(a, dim, (np.arange(n) - shift) % n) if n else a
-    return a
+        axis = normalize_dim(dim, a.ndim)
+        index[axis] = (index[axis] - shift) % shape[axis]
+    return getitem(a, np.ix_(*index), Roll)
 
 
 class Diagonal(Op):
