@@ -161,7 +161,7 @@ def as_tensor(data, dtype=None, device=None):
     dtype = dtype_arg(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype)
-    if isinstance(data, np.ndarray) and (dtype is None or to_dtype(dtype).np == data.dtype) and device is None:
+    if isinstance(data, np.ndarray) and (dtype is None or dtype.np == data.dtype) and device is None:
         return from_numpy(data)
     return _finish(array_from(data, dtype), False, device)
 

@@ -68,3 +68,16 @@ def test_range_factories_refuse_bool_as_torch(make):
         make(torch)
     with pytest.raises(NotImplementedError, match=str(expected.value).replace("'", "'")):
         make(ember)
+
+
+def test_as_tensor_of_an_array_with_a_dtype_matches_torch():
+    """as_tensor(array, dtype=...) shares the array's memory when the dtype matches and converts otherwise (it
+    raised a NameError whenever a dtype was given with an array)."""
+    import torch
+    for dtype_name in ("float64", "float32", "int64"):
+        array = np.arange(3.0)
+        e, t = ember.as_tensor(array, dtype=getattr(ember, dtype_name)), torch.as_tensor(array,
+                                                                                      dtype=getattr(torch, dtype_name))
+        assert e.tolist() == t.tolist() and str(e.dtype).split(".")[-1] == dtype_name
+        array[0] = 7
+        assert e.tolist()[0] == t.tolist()[0]  # shared exactly when torch shares

@@ -191,7 +191,7 @@ def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
       stride, and where the flipped kernel's product would be mostly zeros or have few rows (W8's unpadded 16->32
       5x5 on 12x12: 4.7 ms against 6.1). _flipped_pays decides, from the two routes' counted work.
     """
-    kernel, (n, c, h, width) = w.shape[2:], x_shape
+    kernel, (_, c, h, width) = w.shape[2:], x_shape
     q = [k - 1 - p for k, p in zip(kernel, padding)]
     if (stride == (1, 1) and dilation == (1, 1) and min(q) >= 0 and _flipped_pays(x_shape, w.shape, grad.shape[2:], groups)
             and tuple(grad.shape[2:]) == (h + 2 * padding[0] - kernel[0] + 1, width + 2 * padding[1] - kernel[1] + 1)):

@@ -1,7 +1,4 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (PyTorch's SGD)."""
-import numpy as np
-
-from .._backend import update
 from ..tensor import _wrap
 from ..ops.elementwise import fma
 from .optimizer import Optimizer, _check
