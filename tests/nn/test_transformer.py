@@ -1,0 +1,207 @@
+"""nn.Transformer, TransformerDecoderLayer/Decoder and the encoder's nested-tensor rule against torch: seeded
+initial weights, state_dict keys, forward values and gradients under every kind of mask, float64."""
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from helpers import assert_same, copy_module
+
+RNG = np.random.default_rng(22)
+
+
+def quiet(fn):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the enable_nested_tensor notice, tested on its own below
+        return fn()
+
+
+def seeded_pair(make, seed=3):
+    """make(lib) in both libraries after the same seed: torch's module and ember's."""
+    torch.manual_seed(seed)
+    t = quiet(lambda: make(torch))
+    ember.manual_seed(seed)
+    e = quiet(lambda: make(ember))
+    return e, t
+
+
+INITS = {
+    "Transformer": lambda lib: lib.nn.Transformer(8, 2, 2, 1, 12, dropout=0.0),
+    "Transformer norm_first batch_first gelu": lambda lib: lib.nn.Transformer(
+        6, 3, 1, 2, 10, activation="gelu", batch_first=True, norm_first=True),
+    "Transformer no bias": lambda lib: lib.nn.Transformer(4, 2, 1, 1, 8, bias=False),
+    "TransformerDecoderLayer": lambda lib: lib.nn.TransformerDecoderLayer(8, 4, 16),
+    "TransformerDecoder": lambda lib: lib.nn.TransformerDecoder(lib.nn.TransformerDecoderLayer(8, 2, 16), 3,
+                                                                norm=lib.nn.LayerNorm(8)),
+}
+
+
+@pytest.mark.parametrize("name", INITS)
+def test_seeded_initial_weights_and_names_equal_torchs(name):
+    e, t = seeded_pair(INITS[name])
+    expected, actual = t.state_dict(), e.state_dict()
+    assert list(actual) == list(expected)
+    for key in expected:
+        np.testing.assert_array_equal(actual[key].numpy(), expected[key].numpy(), err_msg=key)
+    assert ember.rand(4).tolist() == torch.rand(4).tolist(), "the random streams went out of step"
+
+
+def masks(length, source, batch, kind):
+    """tgt_mask, memory_mask and key padding masks of one kind (bool, float, or the causal float mask), as arrays."""
+    if kind == "none":
+        return {}
+    if kind == "causal":
+        return {"tgt_mask": np.triu(np.full((length, length), -np.inf), 1)}
+    tgt_mask = RNG.random((length, length)) < 0.3
+    np.fill_diagonal(tgt_mask, False)  # every query sees itself (a row of -inf is NaN in both libraries)
+    memory_mask = RNG.random((length, source)) < 0.3
+    memory_mask[:, 0] = False
+    src_padding = np.zeros((batch, source), bool)
+    src_padding[-1, -2:] = True
+    tgt_padding = np.zeros((batch, length), bool)
+    tgt_padding[0, -1] = True
+    result = {"tgt_mask": tgt_mask, "memory_mask": memory_mask, "src_key_padding_mask": src_padding,
+              "tgt_key_padding_mask": tgt_padding, "memory_key_padding_mask": src_padding}
+    if kind == "float":
+        result = {k: np.where(v, -np.inf, 0.0) if k.endswith("_mask") else v for k, v in result.items()}
+        result["tgt_mask"] = np.where(tgt_mask, -1e9, RNG.normal(size=tgt_mask.shape))
+    return result
+
+
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("kind", ["none", "causal", "bool", "float"])
+def test_transformer_forward_and_gradients_match_torch(batch_first, norm_first, kind):
+    config = dict(d_model=6, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=10, dropout=0.0,
+                  batch_first=batch_first, norm_first=norm_first, activation="gelu" if norm_first else "relu")
+    torch.manual_seed(0)
+    t_model = quiet(lambda: torch.nn.Transformer(**config)).double()
+    e_model = copy_module(t_model, quiet(lambda: ember.nn.Transformer(**config)).double())
+    batch, source, length = 3, 5, 4
+    src = RNG.normal(size=(batch, source, 6) if batch_first else (source, batch, 6))
+    tgt = RNG.normal(size=(batch, length, 6) if batch_first else (length, batch, 6))
+    weights = RNG.normal(size=tgt.shape)
+    arrays = masks(length, source, batch, kind)
+    results = []
+    for lib, model in ((torch, t_model), (ember, e_model)):
+        s, t = lib.tensor(src, requires_grad=True), lib.tensor(tgt, requires_grad=True)
+        out = model(s, t, **{k: lib.tensor(v) for k, v in arrays.items()}, tgt_is_causal=kind == "causal" or None)
+        (out * lib.tensor(weights)).sum().backward()
+        results.append([out, s.grad, t.grad] + [p.grad for _, p in model.named_parameters()])
+    names = ["output", "src grad", "tgt grad"] + [n for n, _ in t_model.named_parameters()]
+    for name, t, e in zip(names, *results):
+        assert_same(e, t, atol=1e-10, rtol=1e-8, what=name)
+
+
+def test_unbatched_decoder_and_callable_activation_match_torch():
+    def make(lib):
+        layer = lib.nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, activation=lib.nn.functional.tanh)
+        return lib.nn.TransformerDecoder(layer, 2)
+    e, t = seeded_pair(make)
+    e, t = e.double(), t.double()
+    tgt, memory = RNG.normal(size=(3, 4)), RNG.normal(size=(5, 4))
+    outs = [m(lib.tensor(tgt), lib.tensor(memory)) for lib, m in ((torch, t), (ember, e))]
+    assert_same(outs[1], outs[0], atol=1e-12)
+
+
+def test_custom_encoder_and_decoder_are_used():
+    def make(lib):
+        encoder = lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0), 1)
+        decoder = lib.nn.TransformerDecoder(lib.nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0), 1)
+        return lib.nn.Transformer(4, 2, custom_encoder=encoder, custom_decoder=decoder)
+    e, t = seeded_pair(make)
+    assert list(e.state_dict()) == list(t.state_dict())  # no encoder.norm: the custom stacks have none
+    for key, value in t.state_dict().items():  # _reset_parameters reached the custom stacks too
+        np.testing.assert_array_equal(e.state_dict()[key].numpy(), value.numpy(), err_msg=key)
+    src, tgt = RNG.normal(size=(5, 2, 4)), RNG.normal(size=(3, 2, 4))
+    outs = [m.double()(lib.tensor(src), lib.tensor(tgt)) for lib, m in ((torch, t), (ember, e))]
+    assert_same(outs[1], outs[0], atol=1e-12)
+
+
+def test_transformer_checks_batch_and_feature_sizes():
+    model = quiet(lambda: ember.nn.Transformer(4, 2, 1, 1, 8))
+    with pytest.raises(RuntimeError, match="batch number of src and tgt must be equal"):
+        model(ember.randn(5, 2, 4), ember.randn(3, 3, 4))
+    with pytest.raises(RuntimeError, match="feature number of src and tgt must be equal to d_model"):
+        model(ember.randn(5, 2, 4), ember.randn(3, 2, 6))
+    with pytest.raises(RuntimeError, match="activation should be relu/gelu, not tanh"):
+        ember.nn.TransformerDecoderLayer(4, 2, activation="tanh")
+
+
+def test_generate_square_subsequent_mask_is_a_static_method():
+    for sz in (1, 4):
+        assert ember.nn.Transformer.generate_square_subsequent_mask(sz).tolist() == \
+            torch.nn.Transformer.generate_square_subsequent_mask(sz).tolist()
+    model = quiet(lambda: ember.nn.Transformer(4, 2, 1, 1, 8))
+    assert model.generate_square_subsequent_mask(2, dtype=ember.float64).dtype == ember.float64
+
+
+# --- the encoder's nested-tensor path ----------------------------------------------------------------------------
+PADDINGS = {
+    "left-aligned": [[0, 0, 0, 1, 1], [0, 0, 0, 0, 0], [0, 1, 1, 1, 1]],
+    "not left-aligned": [[0, 1, 0, 1, 1], [0, 0, 0, 0, 0], [0, 0, 1, 1, 1]],
+    "a sequence all padding": [[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [0, 0, 0, 0, 1]],
+}
+ENCODERS = {
+    "fit": dict(layer={}, encoder={}),
+    "with a norm": dict(layer={}, encoder={"norm": True}),
+    "mask_check off": dict(layer={}, encoder={"mask_check": False}),
+    "nested off": dict(layer={}, encoder={"enable_nested_tensor": False}),
+    "norm_first": dict(layer={"norm_first": True}, encoder={}),
+    "sequence first": dict(layer={"batch_first": False}, encoder={}),
+    "odd heads": dict(layer={"nhead": 1}, encoder={}),
+    "tanh": dict(layer={"activation": "tanh"}, encoder={}),
+}
+
+
+def encoder_pair(layer, encoder):
+    config = dict(dict(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0, batch_first=True), **layer)
+    activation = config.pop("activation", None)
+
+    def make(lib):
+        extra = {"activation": lib.nn.functional.tanh} if activation else {}
+        options = dict(encoder, norm=lib.nn.LayerNorm(4)) if encoder.get("norm") else encoder
+        return lib.nn.TransformerEncoder(lib.nn.TransformerEncoderLayer(**config, **extra), 2, **options)
+    e, t = seeded_pair(make)
+    return e.double(), t.double()
+
+
+@pytest.mark.parametrize("padding", PADDINGS)
+@pytest.mark.parametrize("encoder", ENCODERS)
+@pytest.mark.parametrize("mode", ["eval no_grad", "eval float mask", "eval with grad", "train no_grad",
+                                  "eval attention mask"])
+def test_encoder_padded_positions_follow_torchs_nested_tensor_rule(padding, encoder, mode):
+    e, t = encoder_pair(**ENCODERS[encoder])
+    pad = np.array(PADDINGS[padding], bool)
+    x = RNG.normal(size=(3, 5, 4))
+    if ENCODERS[encoder]["layer"].get("batch_first") is False:
+        x = x.transpose(1, 0, 2)
+    nested = encoder in ("fit", "with a norm", "mask_check off") and mode in ("eval no_grad", "eval float mask")
+    if not nested:  # outside the nested path a sequence of padding only is the attention of a row of -inf keys
+        pad[1, 0] = False  # (ember: NaN; torch: 0 when need_weights=False): that is attention's test, not this one
+    outs = []
+    for lib, model in ((torch, t), (ember, e)):
+        model.train(mode.startswith("train"))
+        mask = lib.tensor(np.where(pad, -np.inf, 0.0) if "float" in mode else pad)
+        options = {"mask": lib.zeros(5, 5, dtype=lib.float64)} if "attention" in mode else {}
+        if mode.endswith("with grad"):
+            outs.append(model(lib.tensor(x), src_key_padding_mask=mask, **options).detach())
+        else:
+            with lib.no_grad():
+                outs.append(model(lib.tensor(x), src_key_padding_mask=mask, **options))
+    assert_same(outs[1], outs[0], atol=1e-12, rtol=1e-10)
+
+
+def test_encoder_warns_why_it_cannot_use_nested_tensors():
+    layer = ember.nn.TransformerEncoderLayer(4, 2, 8)
+    with pytest.warns(UserWarning, match="self.use_nested_tensor is False because encoder_layer.self_attn."
+                                         "batch_first was not True"):
+        encoder = ember.nn.TransformerEncoder(layer, 1)
+    assert encoder.use_nested_tensor is False and encoder.enable_nested_tensor is True
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+        assert ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True),
+                                           1).use_nested_tensor
