@@ -187,6 +187,13 @@ def _bytearray(data=b""):
     return bytearray(data)
 
 
+def _bytes(*data):
+    """bytes(), as protocol 2 spells an empty bytes object."""
+    if data:
+        raise LoadError("a bytes object is built from something other than nothing")
+    return b""
+
+
 def _is_int(x):
     return type(x) is int and x >= 0
 
@@ -225,7 +232,7 @@ def _allowed_globals():
     }
     for module in ("builtins", "__builtin__"):  # protocol 2 spells builtins the Python 2 way
         table.update({(module, "set"): set, (module, "frozenset"): frozenset, (module, "complex"): complex,
-                      (module, "bytearray"): _bytearray})
+                      (module, "bytearray"): _bytearray, (module, "bytes"): _bytes})
     for name, dtype in _STORAGE_DTYPES.items():
         table[("torch", name)] = _StorageType(_backend.to_dtype(dtype))
     table[("torch.storage", "UntypedStorage")] = table[("torch", "UntypedStorage")]
