@@ -25,6 +25,12 @@ program on Python's own unpickler with its opcode table cut down:
 
 So a file can make tensors, numbers, strings and containers of them, and nothing else: what
 ``torch.load(weights_only=True)`` makes. Tensors that view one storage share memory, as in PyTorch.
+
+Whole models. ``weights_only=False`` widens the allowlist to nn.Module classes (torch's, as ember's layers, and
+the program's own, from modules it has imported), NumPy number arrays and scalars (ember's own checked
+rebuilders) and activation functions as values; NEWOBJ then makes modules and BUILD fills them
+(``_build_module``). ``write_pytorch`` writes the same format for ``ember.save(model)``, opcode by opcode
+(``_PickleWriter``), so real PyTorch loads it. ``add_safe_globals`` and its siblings are torch.serialization's.
 """
 import codecs
 import functools

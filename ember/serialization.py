@@ -15,6 +15,10 @@ strictly), so every failure to read raises one error, ``LoadError``, naming the 
 Saving writes a temporary file beside the target and renames it over the target, so a crash or a SIGKILL
 mid-save leaves the previous file intact; the temporary file a killed save leaves behind is removed by the next
 save to that path. ember.load also reads PyTorch's ``torch.save`` checkpoints (see checkpoint_formats.py).
+
+Whole models (an object holding an nn.Module) cannot be tensors and JSON: ember.save writes them in torch.save's
+zip format, and ember.load(path, weights_only=False) reads them, both in checkpoint_formats.py, through the
+allowlist that keeps every file free of code.
 """
 import contextlib
 import hashlib
