@@ -412,14 +412,24 @@ def _build_module(module, state):
 
 # ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),
 # with the names of their weights, which torch's forward reads
+_TORCH_RNN_ONLY = ("mode", "proj_size", "_all_weights", "_flat_weights_names", "_flat_weights", "_flat_weight_refs")
+
+
 def _ember_rnn_attributes(module, state):
     from .nn.modules.rnn import _CellBase, _RNNBase
-    if isinstance(module, (_RNNBase, _CellBase)) and "_mode" not in state:
+    if not isinstance(module, (_RNNBase, _CellBase)):
+        return
+    if state.get("proj_size", 0) != 0:
+        raise LoadError(f"it holds an {type(module).__name__} with proj_size={state['proj_size']!r}, which ember's "
+                        "LSTM does not have")
+    if "_mode" not in state:
         mode = state.get("mode") or {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(type(module).__name__) or \
             ("RNN_RELU" if state.get("nonlinearity") == "relu" else "RNN_TANH")
         if mode not in ("RNN_TANH", "RNN_RELU", "LSTM", "GRU"):
             raise LoadError(f"a recurrent layer's mode is {mode!r}")
         object.__setattr__(module, "_mode", mode)
+    for key in _TORCH_RNN_ONLY:
+        module.__dict__.pop(key, None)
 
 
 def _torch_rnn_attributes(module):
@@ -430,8 +440,9 @@ def _torch_rnn_attributes(module):
                if f"{kind}{suffix}" in module._parameters]
               for layer in range(module.num_layers) for suffix in (f"_l{layer}", f"_l{layer}_reverse")
               if f"weight_ih{suffix}" in module._parameters]
-    return {"mode": module._mode, "proj_size": 0, "_all_weights": groups,
-            "_flat_weights_names": [name for group in groups for name in group]}
+    names = [name for group in groups for name in group]
+    return {"mode": module._mode, "proj_size": 0, "_all_weights": groups, "_flat_weights_names": names,
+            "_flat_weights": [module._parameters[name] for name in names]}
 
 
 # ---------------------------------------------------------------------------------------------------------------
