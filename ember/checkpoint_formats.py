@@ -273,6 +273,11 @@ def _refuse_global(module, name, weights_only):
         return LoadError(f"it holds a torch.nn.{name} layer (its pickle asks for {full}), which ember does not have, "
                          "so ember.load will not construct it; save model.state_dict() in PyTorch and load it into "
                          "a model built of layers ember has")
+    found = _lookup(module, name)
+    if isinstance(found, type) and module.split(".")[0] not in _NEVER:
+        return LoadError(f"Unsupported global: GLOBAL {full} was not an allowed global, so ember.load will not "
+                         f"construct it. If you trust this file, use ember.serialization.add_safe_globals([{name}]) "
+                         f"or the ember.serialization.safe_globals([{name}]) context manager to allowlist it")
     hint = (f" If {name} is your own nn.Module class, import it before loading ({module} is not imported, and "
             "ember.load never imports a module a file names)." if module not in sys.modules and name[:1].isupper()
             else "")
@@ -363,10 +368,20 @@ def _module_class(module, name):
         found = getattr(ember.nn, _MODULE_ALIASES.get(name, name), None) if module.startswith(
             ("torch.nn", "ember.nn")) else None
     else:
-        found = sys.modules.get(module)
-        for part in name.split("."):
-            found = getattr(found, part, None)
+        found = _lookup(module, name)
     return found if isinstance(found, type) and issubclass(found, Module) else None
+
+
+def _lookup(module, name):
+    """module.name in a module already imported, read from namespaces (vars) so that no module __getattr__ runs;
+    None if absent."""
+    found = sys.modules.get(module)
+    for part in name.split("."):
+        try:
+            found = vars(found).get(part)
+        except TypeError:  # no namespace: not a module or class
+            return None
+    return found
 
 
 def _new_module(cls):

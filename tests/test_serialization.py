@@ -783,7 +783,8 @@ class Config:
 def test_a_class_given_to_add_safe_globals_is_built_as_torch_builds_it(tmp_path):
     from tests.test_checkpoint_formats import Reduce
     torch.save({"config": Reduce(Config, 3)}, tmp_path / "c.pt")
-    with pytest.raises(LoadError, match="Config"):
-        ember.load(tmp_path / "c.pt")
+    for weights_only in (True, False):  # a class that is not a module is allowed by name only
+        with pytest.raises(LoadError, match="GLOBAL .*Config was not an allowed global.*add_safe_globals\\(\\[Config"):
+            ember.load(tmp_path / "c.pt", weights_only=weights_only)
     with safe_globals([Config]):
         assert ember.load(tmp_path / "c.pt")["config"].depth == 3
