@@ -355,7 +355,8 @@ def _full_global(module, name):
     if module in ("torch.nn.functional", "torch") and not name.startswith("_"):
         from . import nn
         found = getattr(nn.functional if module == "torch.nn.functional" else sys.modules["ember"], name, None)
-        return found if inspect.isfunction(found) else None
+        maths = module == "torch.nn.functional" or getattr(found, "__module__", "").startswith("ember.ops.")
+        return found if inspect.isfunction(found) and maths else None  # torch.relu, not torch.save
     return _module_class(module, name)
 
 
@@ -743,6 +744,9 @@ def _read_legacy(data, map_location, weights_only):
     storages = {}
 
     def load_storage(pid):
+        if not weights_only and type(pid) is tuple and len(pid) == 4 and pid[0] == "module" and \
+                _is_module_class(pid[1]):
+            return pid[1]  # the legacy format names a module's class with its source code, which ember ignores
         if type(pid) is tuple and len(pid) == 6 and pid[5] is not None:
             raise LoadError("it uses storage views of PyTorch before 0.4; save it again with a current torch.save")
         dtype, key, location, numel = _storage_id(pid, 6)
@@ -952,8 +956,8 @@ def _function_name(fn):
     """(module, name) of an ember function as torch spells it (torch.nn.functional.relu), or None."""
     from . import nn
     for module, namespace in (("torch.nn.functional", nn.functional), ("torch", sys.modules["ember"])):
-        if getattr(namespace, fn.__name__, None) is fn:
-            return module, fn.__name__
+        if getattr(namespace, fn.__name__, None) is fn and _full_global(module, fn.__name__) is fn:
+            return module, fn.__name__  # only what loading accepts back
     return None
 
 

@@ -788,3 +788,27 @@ def test_a_class_given_to_add_safe_globals_is_built_as_torch_builds_it(tmp_path)
             ember.load(tmp_path / "c.pt", weights_only=weights_only)
     with safe_globals([Config]):
         assert ember.load(tmp_path / "c.pt")["config"].depth == 3
+
+
+def test_a_whole_model_in_torchs_legacy_format(tmp_path):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    torch.save(model, tmp_path / "old.pt", _use_new_zipfile_serialization=False)
+    with pytest.raises(LoadError, match="Weights only load failed"):
+        ember.load(tmp_path / "old.pt")
+    mine = ember.load(tmp_path / "old.pt", weights_only=False)
+    x = np.linspace(-1, 1, 8, dtype=np.float32).reshape(4, 2)
+    np.testing.assert_allclose(mine(ember.tensor(x)).detach().numpy(), model(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-6)
+
+
+def test_module_functions_are_values_never_calls(tmp_path):
+    model = ember.nn.Linear(1, 1)
+    model.act = ember.tanh
+    assert save_and_load(model, tmp_path).act is ember.tanh
+    model.act = ember.save  # not an activation: neither written nor read
+    with pytest.raises(TypeError, match="no code"):
+        ember.save(model, tmp_path / "m.pt")
+    from tests.test_checkpoint_formats import with_pickle
+    with pytest.raises(LoadError, match="torch.save"):
+        ember.load(with_pickle(tmp_path, b"\x80\x02ctorch\nsave\n."), weights_only=False)
