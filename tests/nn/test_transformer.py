@@ -205,3 +205,22 @@ def test_encoder_warns_why_it_cannot_use_nested_tensors():
         ember.nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
         assert ember.nn.TransformerEncoder(ember.nn.TransformerEncoderLayer(4, 2, 8, batch_first=True),
                                            1).use_nested_tensor
+
+
+def test_decoder_layer_gradients_match_finite_differences():
+    ember.manual_seed(0)
+    layer = ember.nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, batch_first=True, norm_first=True).double()
+    mask = ember.nn.Transformer.generate_square_subsequent_mask(3, dtype=ember.float64)
+    padding = ember.tensor([[False, False, True, False], [False] * 4])
+    tgt = ember.tensor(RNG.normal(size=(2, 3, 4)), requires_grad=True)
+    memory = ember.tensor(RNG.normal(size=(2, 4, 4)), requires_grad=True)
+    assert ember.autograd.gradcheck(
+        lambda t, m: layer(t, m, tgt_mask=mask, memory_key_padding_mask=padding, tgt_is_causal=True), [tgt, memory])
+
+
+def test_dtype_argument_makes_every_parameter_of_that_dtype():
+    model = quiet(lambda: ember.nn.Transformer(4, 2, 1, 1, 8, dtype=ember.float64))
+    reference = quiet(lambda: torch.nn.Transformer(4, 2, 1, 1, 8, dtype=torch.float64))
+    assert {p.dtype.name for p in model.parameters()} == {"float64"}
+    assert [(n, tuple(p.shape)) for n, p in model.named_parameters()] == \
+        [(n, tuple(p.shape)) for n, p in reference.named_parameters()]
