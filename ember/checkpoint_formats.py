@@ -342,7 +342,6 @@ _MODULE_HOOKS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_f
                  "_forward_hooks_always_called", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
                  "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                  "_load_state_dict_post_hooks")
-_MODULE_ALIASES = {"NonDynamicallyQuantizableLinear": "Linear"}  # torch's MultiheadAttention.out_proj
 
 
 def _full_global(module, name):
@@ -365,9 +364,11 @@ def _module_class(module, name):
     it has imported (ember never imports a module a file names). None if the name is not one."""
     from .nn import Module
     import ember.nn
-    if module.split(".")[0] in ("torch", "ember"):
-        found = getattr(ember.nn, _MODULE_ALIASES.get(name, name), None) if module.startswith(
-            ("torch.nn", "ember.nn")) else None
+    if module.startswith(("torch.nn", "ember.nn")):  # ember's module of that name, else ember.nn's public name
+        found = _lookup("ember" + module[len("torch"):] if module.startswith("torch") else module, name) or \
+            getattr(ember.nn, name, None)
+    elif module.split(".")[0] in ("torch", "ember"):
+        found = None
     else:
         found = _lookup(module, name)
     return found if isinstance(found, type) and issubclass(found, Module) else None

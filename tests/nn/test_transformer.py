@@ -224,3 +224,9 @@ def test_dtype_argument_makes_every_parameter_of_that_dtype():
     assert {p.dtype.name for p in model.parameters()} == {"float64"}
     assert [(n, tuple(p.shape)) for n, p in model.named_parameters()] == \
         [(n, tuple(p.shape)) for n, p in reference.named_parameters()]
+
+
+def test_printed_models_read_as_torchs():
+    for make in INITS.values():
+        e, t = seeded_pair(make)
+        assert repr(e) == repr(t)

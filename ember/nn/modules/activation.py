@@ -5,7 +5,7 @@ from .. import functional as F, init
 
 _init = init  # (PReLU's init argument shadows the module inside its __init__)
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 
 
@@ -400,7 +400,7 @@ class MultiheadAttention(Module):
             self.in_proj_bias = Parameter(creation.empty(3 * embed_dim, dtype=dtype))
         else:
             self.register_parameter("in_proj_bias", None)
-        self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, dtype=dtype)
         self._reset_parameters()
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
