@@ -230,3 +230,12 @@ def test_printed_models_read_as_torchs():
     for make in INITS.values():
         e, t = seeded_pair(make)
         assert repr(e) == repr(t)
+
+
+def test_a_module_list_prints_runs_of_equal_children_as_torch():
+    def make(lib):
+        nn = lib.nn
+        return [nn.ModuleList([nn.Linear(2, 2), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)]), nn.ModuleList(),
+                nn.ModuleList([nn.Sequential(nn.Tanh())] * 3), nn.ModuleList([nn.ReLU(), nn.Tanh()])]
+    for e, t in zip(make(ember), make(torch)):
+        assert repr(e) == repr(t)
