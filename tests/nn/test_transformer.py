@@ -178,9 +178,6 @@ def test_encoder_padded_positions_follow_torchs_nested_tensor_rule(padding, enco
     x = RNG.normal(size=(3, 5, 4))
     if ENCODERS[encoder]["layer"].get("batch_first") is False:
         x = x.transpose(1, 0, 2)
-    nested = encoder in ("fit", "with a norm", "mask_check off") and mode in ("eval no_grad", "eval float mask")
-    if not nested:  # outside the nested path a sequence of padding only is the attention of a row of -inf keys
-        pad[1, 0] = False  # (ember: NaN; torch: 0 when need_weights=False): that is attention's test, not this one
     outs = []
     for lib, model in ((torch, t), (ember, e)):
         model.train(mode.startswith("train"))
@@ -239,3 +236,59 @@ def test_a_module_list_prints_runs_of_equal_children_as_torch():
                 nn.ModuleList([nn.Sequential(nn.Tanh())] * 3), nn.ModuleList([nn.ReLU(), nn.Tanh()])]
     for e, t in zip(make(ember), make(torch)):
         assert repr(e) == repr(t)
+
+
+@pytest.mark.parametrize("need_weights", [False, True])
+@pytest.mark.parametrize("float_masks", [False, True])
+@pytest.mark.parametrize("mode", ["train", "eval", "eval no_grad", "eval no_grad sequence first", "eval no_grad odd"])
+def test_a_query_that_sees_no_key_as_in_torch(need_weights, float_masks, mode):
+    """A query whose keys are all masked: torch gives it 0 where it attends by scaled_dot_product_attention (no
+    weights asked for), NaN with weights or on its fused path (eval, no gradient, batch_first, even heads) when a
+    mask is bool; ember follows that rule (so a padded sequence trains on rather than turning the loss NaN)."""
+    batch_first, heads = "sequence first" not in mode, 1 if "odd" in mode else 2
+    torch.manual_seed(0)
+    t = torch.nn.MultiheadAttention(4, heads, batch_first=batch_first).double()
+    e = copy_module(t, ember.nn.MultiheadAttention(4, heads, batch_first=batch_first).double())
+    x = RNG.normal(size=(2, 3, 4))
+    padding = np.array([[True, True, True], [False, True, False]])
+    blocked = np.triu(np.ones((3, 3), bool), 1)
+    blocked[0] = True  # the first query of every sequence sees no key
+    masks = dict(key_padding_mask=padding, attn_mask=blocked)
+    if float_masks:
+        masks = {k: np.where(v, -np.inf, 0.0) for k, v in masks.items()}
+    results = []
+    for lib, module in ((torch, t), (ember, e)):
+        module.train(mode == "train")
+        inputs = lib.tensor(x if batch_first else x.transpose(1, 0, 2), requires_grad=mode != "eval no_grad")
+        with lib.set_grad_enabled("no_grad" not in mode):
+            for kind in ("key_padding_mask", "attn_mask"):
+                out, weights = module(inputs, inputs, inputs, need_weights=need_weights, **{kind: lib.tensor(masks[kind])})
+                results.append(out.detach())
+        q = lib.tensor(x)  # scaled_dot_product_attention: True (or 0.0) lets a query see a key
+        allowed = lib.tensor(~blocked if not float_masks else np.where(blocked, -np.inf, 0.0))
+        results.append(lib.nn.functional.scaled_dot_product_attention(q, q, q, attn_mask=allowed))
+    half = len(results) // 2
+    for t_value, e_value in zip(results[:half], results[half:]):
+        assert_same(e_value, t_value, atol=1e-12)
+
+
+@pytest.mark.parametrize("float_masks", [False, True])
+@pytest.mark.parametrize("mode", ["train", "eval no_grad"])
+def test_decoder_with_a_sequence_of_padding_only_as_in_torch(float_masks, mode):
+    def make(lib):
+        layer = lib.nn.TransformerDecoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+        return lib.nn.TransformerDecoder(layer, 2)
+    e, t = seeded_pair(make)
+    e, t = e.double(), t.double()
+    tgt, memory = RNG.normal(size=(2, 3, 4)), RNG.normal(size=(2, 5, 4))
+    padding = np.array([[False, False, True], [True, True, True]])
+    memory_padding = np.array([[False] * 5, [True] * 5])
+    if float_masks:
+        padding, memory_padding = (np.where(m, -np.inf, 0.0) for m in (padding, memory_padding))
+    outs = []
+    for lib, model in ((torch, t), (ember, e)):
+        model.train(mode == "train")
+        with lib.set_grad_enabled(mode == "train"):
+            outs.append(model(lib.tensor(tgt), lib.tensor(memory), tgt_key_padding_mask=lib.tensor(padding),
+                              memory_key_padding_mask=lib.tensor(memory_padding)).detach())
+    assert_same(outs[1], outs[0], atol=1e-12)

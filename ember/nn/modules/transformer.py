@@ -117,17 +117,34 @@ class TransformerEncoderLayer(Module):
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        # torch's fused layer (_torch_fast_path) attends with a plain softmax: a query that sees no key gives NaN;
+        # its other path hands float masks (as here) to self-attention, which gives such a query 0
+        plain_softmax = self._torch_fast_path(src)
+        src_mask, src_key_padding_mask = (F._additive_mask(m, src.dtype, blocked_when=True)
+                                          for m in (src_mask, src_key_padding_mask))
         x = src
         if self.norm_first:
-            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
+            x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal, plain_softmax)
             return x + self._ff_block(self.norm2(x))
-        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal))
+        x = self.norm1(x + self._sa_block(x, src_mask, src_key_padding_mask, is_causal, plain_softmax))
         return self.norm2(x + self._ff_block(x))
 
-    def _sa_block(self, x, mask, key_padding_mask, is_causal):
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=False,
+    def _sa_block(self, x, mask, key_padding_mask, is_causal, plain_softmax=False):
+        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=key_padding_mask, need_weights=plain_softmax,
                              is_causal=is_causal)[0]
         return self.dropout1(out)
+
+    def _torch_fast_path(self, src):
+        """Whether torch's TransformerEncoderLayer.forward takes its fused path (_transformer_encoder_layer_fwd)."""
+        attn = self.self_attn
+        tensors = (src, attn.in_proj_weight, attn.in_proj_bias, attn.out_proj.weight, attn.out_proj.bias,
+                   self.norm1.weight, self.norm1.bias, self.norm2.weight, self.norm2.bias, self.linear1.weight,
+                   self.linear1.bias, self.linear2.weight, self.linear2.bias)
+        return (src.ndim == 3 and not self.training and attn.batch_first and attn.in_proj_bias is not None and
+                attn._qkv_same_embed_dim and bool(self.activation_relu_or_gelu) and
+                self.norm1.eps == self.norm2.eps and attn.num_heads % 2 == 0 and
+                not any(m._forward_hooks or m._forward_pre_hooks for m in self.modules()) and
+                not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)))
 
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
