@@ -878,6 +878,8 @@ class _PickleWriter:
             self.tensor(obj, depth)
         elif isinstance(obj, Module):
             self.module(obj, depth)
+        elif isinstance(obj, type) and issubclass(obj, Module):  # a layer class kept as an attribute
+            self.global_(*_class_name(obj))
         elif inspect.isfunction(obj) and _function_name(obj):
             self.global_(*_function_name(obj))
         else:
@@ -904,19 +906,12 @@ class _PickleWriter:
         self.put(tensor)
 
     def module(self, module, depth):
-        import ember.nn
         cls = type(module)
-        name, where = cls.__qualname__, cls.__module__
-        if where.startswith("ember."):  # torch's public name (ember's files are laid out differently)
-            where = "torch.nn" if getattr(ember.nn, name, None) is cls else "torch" + where[len("ember"):]
-        if "<locals>" in name:
-            raise pickle.PicklingError(f"Can't pickle local object {name!r}: define the class {cls.__name__} at "
-                                       "the top level of a module so that loading can find it")
         hooks = [k for k in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks") if module.__dict__.get(k)]
         if hooks:
             raise TypeError(f"ember.save: the {cls.__name__} module has hooks ({', '.join(hooks)}), which are "
                             "code; remove them (handle.remove()) before saving, or save model.state_dict()")
-        self.global_(where, name)
+        self.global_(*_class_name(cls))
         self.out.write(b")\x81")  # NEWOBJ: cls.__new__(cls), filled by BUILD
         self.put(module)
         own = module.__dict__
@@ -951,6 +946,19 @@ class _Global:
 
     def __init__(self, module, name):
         self.module, self.name = module, name
+
+
+def _class_name(cls):
+    """(module, name) of an nn.Module class as the pickle names it: torch's for ember's layers (torch.nn.Linear),
+    its own for the program's (__main__.Net)."""
+    import ember.nn
+    name, where = cls.__qualname__, cls.__module__
+    if "<locals>" in name:
+        raise pickle.PicklingError(f"Can't pickle local object {name!r}: define the class {cls.__name__} at the top "
+                                   "level of a module so that loading can find it")
+    if where.startswith("ember."):  # torch's public name (ember's files are laid out differently)
+        where = "torch.nn" if getattr(ember.nn, name, None) is cls else "torch" + where[len("ember"):]
+    return where, name
 
 
 def _function_name(fn):

@@ -552,7 +552,7 @@ class TinyNet(ember.nn.Module):
         self.scale = ember.nn.Parameter(ember.tensor([0.5]), requires_grad=False)
         self.register_buffer("steps", ember.tensor(3))
         self.register_buffer("cache", ember.zeros(2), persistent=False)
-        self.act = ember.nn.functional.gelu
+        self.act, self.norm_layer = ember.nn.functional.gelu, ember.nn.LayerNorm
         self.name, self.sizes, self.extra = "tiny", (4, 7), {"k": [1.5, None, True], "arr": np.arange(3.0)}
 
     def forward(self, tokens):
@@ -577,7 +577,7 @@ def test_a_whole_model_round_trips(tmp_path):
     assert list(back.state_dict()) == list(model.state_dict())
     assert back.head.weight is back.embed.weight and isinstance(back.head.weight, ember.nn.Parameter)
     assert back.embed.weight.requires_grad and not back.scale.requires_grad
-    assert back.act is ember.nn.functional.gelu and back.sizes == (4, 7) and back.extra["k"] == [1.5, None, True]
+    assert back.act is ember.nn.functional.gelu and back.norm_layer is ember.nn.LayerNorm and back.sizes == (4, 7) and back.extra["k"] == [1.5, None, True]
     assert back.extra["arr"].tolist() == [0.0, 1.0, 2.0] and "cache" not in back.state_dict()
     back(tokens).sum().backward()  # a model that trains on
     assert back.embed.weight.grad is not None and model.embed.weight.grad is None
