@@ -289,6 +289,8 @@ def _refuse_global(module, name, weights_only):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Whole models and NumPy values: what weights_only=False adds (or add_safe_globals, one name at a time)
+# ---------------------------------------------------------------------------------------------------------------
 def _np_reconstruct(subtype, shape, typecode):
     """numpy's _reconstruct: an empty ndarray that BUILD then fills (_build_array)."""
     if subtype is not np.ndarray:
@@ -888,7 +890,7 @@ class _PickleWriter:
                 f"lists/tuples/dicts/sets of them, not {type(obj).__name__}: files ember writes hold no code")
 
     def tensor(self, tensor, depth):
-        array = np.ascontiguousarray(tensor.detach().cpu()._data)
+        array = np.require(tensor.detach().cpu()._data, requirements="C")  # (ascontiguousarray makes 0-d 1-d)
         if array.dtype.name not in _STORAGE_NAMES:
             raise TypeError(f"ember.save: a tensor of dtype {array.dtype} has no PyTorch storage type")
         key = str(len(self.storages))

@@ -102,8 +102,10 @@ def save(obj, f):
     writer = _Writer()
     try:
         structure = json.dumps(writer.encode(obj))
-    except _WholeModule:
-        return _write(f, (write_pytorch(obj),))
+    except (_WholeModule, TypeError) as error:
+        if isinstance(error, TypeError) and not _holds_module(obj):
+            raise
+        return _write(f, (write_pytorch(obj),))  # which refuses, with a TypeError, what it cannot write either
     data = safetensors_bytes(writer.arrays, metadata={"format": FORMAT, "structure": structure,
                                                       "digest": _ZEROS.decode()})
     slot = _digest_slot(data)
@@ -111,6 +113,16 @@ def save(obj, f):
         raise RuntimeError("ember.save: cannot find the digest's place in the header safetensors wrote")
     view = memoryview(data)
     _write(f, (view[:slot], _digest(data, slot).encode(), view[slot + 64:]))  # the file, its digest filled in
+
+
+def _holds_module(obj, depth=0):
+    """Whether an nn.Module is somewhere in obj's containers (a whole-model checkpoint)."""
+    from .nn import Module
+    if isinstance(obj, Module):
+        return True
+    parts = [p for item in obj.items() for p in item] if isinstance(obj, dict) else \
+        obj if isinstance(obj, (list, tuple, set, frozenset)) else ()
+    return depth < MAX_DEPTH and any(_holds_module(part, depth + 1) for part in parts)
 
 
 def _write(f, pieces):

@@ -812,3 +812,42 @@ def test_module_functions_are_values_never_calls(tmp_path):
     from tests.test_checkpoint_formats import with_pickle
     with pytest.raises(LoadError, match="torch.save"):
         ember.load(with_pickle(tmp_path, b"\x80\x02ctorch\nsave\n."), weights_only=False)
+
+
+def test_every_value_in_a_whole_model_file_reads_back_in_torch_and_ember(tmp_path):
+    base = ember.arange(24.0).reshape(4, 6)
+    values = {"tensors": {d.name: (ember.arange(6.0).reshape(3, 2) * 7 - 9).to(d) for d in
+                          (ember.float32, ember.float64, ember.float16, ember.int64, ember.int32, ember.int16,
+                           ember.int8, ember.uint8, ember.bool)},
+              "transposed": base.t(), "strided": base[::2, 1::3], "zero_d": ember.tensor(2.5),
+              "empty": ember.zeros(0, 3), "requires_grad": ember.ones(2, requires_grad=True),
+              "frozen": ember.nn.Parameter(ember.zeros(2), requires_grad=False),
+              "numbers": [1, -2.5, float("inf"), True, None, "text", 10**30, -(2**40), (1, (2, [3]))],
+              "ordered": OrderedDict([("b", 1), ("a", ember.ones(1))]), "int_keys": {0: "zero", (1, 2): "pair"},
+              "size": ember.Size([2, 3]), "dtype": ember.float16, "device": ember.device("cpu"),
+              "bytes": b"\x00\xffraw", "empty_bytes": b"", "set": {1, 2}, "frozenset": frozenset("ab"),
+              "complex": 1 + 2j, "model": ember.nn.Linear(2, 1)}
+    ember.save(values, tmp_path / "all.pt")
+    theirs = torch.load(tmp_path / "all.pt", weights_only=False)
+    mine = ember.load(tmp_path / "all.pt", weights_only=False)
+    for key, value in values.items():
+        if isinstance(value, dict) and key == "tensors":
+            for name, tensor in value.items():
+                assert str(theirs[key][name].dtype) == f"torch.{name}" and mine[key][name].dtype == tensor.dtype
+                np.testing.assert_array_equal(theirs[key][name].numpy(), tensor.numpy())
+                np.testing.assert_array_equal(mine[key][name].numpy(), tensor.numpy())
+        elif isinstance(value, ember.Tensor):
+            assert theirs[key].requires_grad == mine[key].requires_grad == value.requires_grad
+            assert isinstance(theirs[key], torch.nn.Parameter) == isinstance(value, ember.nn.Parameter)
+            assert tuple(theirs[key].shape) == tuple(mine[key].shape) == tuple(value.shape)
+            np.testing.assert_array_equal(theirs[key].detach().numpy(), value.detach().numpy())
+            np.testing.assert_array_equal(mine[key].detach().numpy(), value.detach().numpy())
+        elif key == "model":
+            assert type(theirs[key]) is torch.nn.Linear and type(mine[key]) is ember.nn.Linear
+        elif key in ("size", "dtype", "device"):
+            assert str(theirs[key]).replace("torch.", "") == str(mine[key]).replace("ember.", "") == \
+                str(value).replace("ember.", "")
+        elif key == "ordered":
+            assert list(theirs[key]) == list(mine[key]) == ["b", "a"] and type(mine[key]) is OrderedDict
+        else:
+            assert theirs[key] == mine[key] == value, key
