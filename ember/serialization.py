@@ -182,20 +182,37 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Read what ember.save wrote, or a PyTorch checkpoint written by torch.save.
 
     map_location is torch.load's (a device, a string, a dict {saved device: wanted device} or a function);
-    ember's own files hold CPU tensors. As torch.load, weights_only is True unless given: a file may hold tensors,
+    ember's own files hold CPU tensors. As torch.load, weights_only is True unless given (or a pickle_module is,
+    or TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 is set; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 forces it): a file may hold tensors,
     numbers, strings and containers of them (and the classes given to add_safe_globals); weights_only=False also
     lets it hold nn.Modules (a whole model saved with save(model, path)) and NumPy arrays, still through an
-    allowlist, so no file runs code. pickle_module, mmap and pickle options change nothing.
+    allowlist, so no file runs code (pickle_module is never used). mmap and pickle options change nothing.
     Raises LoadError (a RuntimeError and a pickle.UnpicklingError) naming the file and what is wrong with it.
     """
+    weights_only = _weights_only(weights_only, pickle_module)
     name, data = _read(f)
     try:
         kind = detect(data)
         if kind == "ember":
             return _from_bytes(data, map_location)
-        return read_pytorch(data, kind, map_location, weights_only is not False)
+        return read_pytorch(data, kind, map_location, weights_only)
     except LoadError as error:
         raise LoadError(f"ember.load: {name}: {error}") from None
+
+
+def _weights_only(weights_only, pickle_module):
+    """torch.load's choice: True unless given, or a pickle_module is; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 forces
+    True, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 False where the call did not say."""
+    yes = ("1", "y", "yes", "true")
+    force, force_not = (os.getenv(v, "0").lower() in yes for v in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD",
+                                                                   "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"))
+    if force and force_not:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should "
+                           "be set, but both were set.")
+    chosen = force or (weights_only if weights_only is not None else pickle_module is None and not force_not)
+    if chosen and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    return bool(chosen)
 
 
 def load_unverified(f, map_location=None):

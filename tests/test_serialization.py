@@ -577,7 +577,8 @@ def test_a_whole_model_round_trips(tmp_path):
     assert list(back.state_dict()) == list(model.state_dict())
     assert back.head.weight is back.embed.weight and isinstance(back.head.weight, ember.nn.Parameter)
     assert back.embed.weight.requires_grad and not back.scale.requires_grad
-    assert back.act is ember.nn.functional.gelu and back.norm_layer is ember.nn.LayerNorm and back.sizes == (4, 7) and back.extra["k"] == [1.5, None, True]
+    assert back.act is ember.nn.functional.gelu and back.norm_layer is ember.nn.LayerNorm and back.sizes == (4, 7)
+    assert back.extra["k"] == [1.5, None, True]
     assert back.extra["arr"].tolist() == [0.0, 1.0, 2.0] and "cache" not in back.state_dict()
     back(tokens).sum().backward()  # a model that trains on
     assert back.embed.weight.grad is not None and model.embed.weight.grad is None
@@ -851,3 +852,20 @@ def test_every_value_in_a_whole_model_file_reads_back_in_torch_and_ember(tmp_pat
             assert list(theirs[key]) == list(mine[key]) == ["b", "a"] and type(mine[key]) is OrderedDict
         else:
             assert theirs[key] == mine[key] == value, key
+
+
+def test_weights_only_is_chosen_as_torch_chooses(tmp_path, monkeypatch):
+    ember.save(ember.nn.Linear(1, 1), tmp_path / "m.pt")
+    assert isinstance(ember.load(tmp_path / "m.pt", pickle_module=pickle), ember.nn.Linear)
+    with pytest.raises(RuntimeError, match="Can not safely load weights when explicit pickle_module is specified"):
+        ember.load(tmp_path / "m.pt", pickle_module=pickle, weights_only=True)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
+    assert isinstance(ember.load(tmp_path / "m.pt"), ember.nn.Linear)
+    with pytest.raises(LoadError, match="Weights only load failed"):
+        ember.load(tmp_path / "m.pt", weights_only=True)
+    monkeypatch.setenv("TORCH_FORCE_WEIGHTS_ONLY_LOAD", "1")
+    with pytest.raises(RuntimeError, match="Only one of"):
+        ember.load(tmp_path / "m.pt")
+    monkeypatch.delenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    with pytest.raises(LoadError, match="Weights only load failed"):
+        ember.load(tmp_path / "m.pt", weights_only=False)

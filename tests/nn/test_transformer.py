@@ -262,7 +262,8 @@ def test_a_query_that_sees_no_key_as_in_torch(need_weights, float_masks, mode):
         inputs = lib.tensor(x if batch_first else x.transpose(1, 0, 2), requires_grad=mode != "eval no_grad")
         with lib.set_grad_enabled("no_grad" not in mode):
             for kind in ("key_padding_mask", "attn_mask"):
-                out, weights = module(inputs, inputs, inputs, need_weights=need_weights, **{kind: lib.tensor(masks[kind])})
+                mask = {kind: lib.tensor(masks[kind])}
+                out, weights = module(inputs, inputs, inputs, need_weights=need_weights, **mask)
                 results.append(out.detach())
         q = lib.tensor(x)  # scaled_dot_product_attention: True (or 0.0) lets a query see a key
         allowed = lib.tensor(~blocked if not float_masks else np.where(blocked, -np.inf, 0.0))
