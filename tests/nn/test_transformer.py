@@ -293,3 +293,21 @@ def test_decoder_with_a_sequence_of_padding_only_as_in_torch(float_masks, mode):
             outs.append(model(lib.tensor(tgt), lib.tensor(memory), tgt_key_padding_mask=lib.tensor(padding),
                               memory_key_padding_mask=lib.tensor(memory_padding)).detach())
     assert_same(outs[1], outs[0], atol=1e-12)
+
+
+def test_seeded_training_step_with_dropout_matches_torch():
+    """Defaults (dropout 0.1, relu, sequence first), seeded: the same weights, dropout masks, output and gradients,
+    and the random stream left where torch leaves it."""
+    src, tgt = RNG.normal(size=(5, 2, 8)).astype(np.float32), RNG.normal(size=(4, 2, 8)).astype(np.float32)
+    padding = [[False] * 5, [False, False, False, True, True]]
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(3)
+        model = quiet(lambda: lib.nn.Transformer(8, 2, 2, 2, 16))
+        source = lib.tensor(src, requires_grad=True)
+        out = model(source, lib.tensor(tgt), tgt_mask=lib.nn.Transformer.generate_square_subsequent_mask(4),
+                    src_key_padding_mask=lib.tensor(padding))
+        out.sum().backward()
+        results.append([out, source.grad, model.decoder.layers[1].linear1.weight.grad, lib.rand(3)])
+    for name, t, e in zip(["output", "src grad", "weight grad", "next draws"], *results):
+        assert_same(e, t, atol=2e-6, rtol=1e-5, what=name)
