@@ -426,7 +426,15 @@ def _build_module(module, state):
     for key, value in state.items():
         if key not in skip:
             object.__setattr__(module, key, value)
+    for key, supported in _ONLY_SETTINGS.items():  # what ember's constructors refuse must not load silently
+        if key in state and state[key] != supported and type(module).__module__.startswith("ember."):
+            raise LoadError(f"it holds a {what} with {key}={state[key]!r}, which ember's {what} does not have "
+                            f"(only {key}={supported!r})")
     _ember_rnn_attributes(module, state)
+
+
+# layer settings ember's layers refuse in their constructors (a torch file could hold them): the one value they have
+_ONLY_SETTINGS = {"padding_mode": "zeros", "max_norm": None, "scale_grad_by_freq": False}
 
 
 # ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),
