@@ -25,12 +25,21 @@ program on Python's own unpickler with its opcode table cut down:
 
 So a file can make tensors, numbers, strings and containers of them, and nothing else: what
 ``torch.load(weights_only=True)`` makes. Tensors that view one storage share memory, as in PyTorch.
+
+Whole models. ``weights_only=False`` widens the allowlist to nn.Module classes (torch's, as ember's layers, and
+the program's own, from modules it has imported), NumPy number arrays and scalars (ember's own checked
+rebuilders) and activation functions as values; NEWOBJ then makes modules and BUILD fills them
+(``_build_module``). ``write_pytorch`` writes the same format for ``ember.save(model)``, opcode by opcode
+(``_PickleWriter``), so real PyTorch loads it. ``add_safe_globals`` and its siblings are torch.serialization's.
 """
 import codecs
 import functools
+import inspect
 import io
 import pickle
 import pickletools
+import struct
+import sys
 import zipfile
 from collections import OrderedDict
 
@@ -184,6 +193,13 @@ def _bytearray(data=b""):
     return bytearray(data)
 
 
+def _bytes(*data):
+    """bytes(), as protocol 2 spells an empty bytes object."""
+    if data:
+        raise LoadError("a bytes object is built from something other than nothing")
+    return b""
+
+
 def _is_int(x):
     return type(x) is int and x >= 0
 
@@ -222,7 +238,7 @@ def _allowed_globals():
     }
     for module in ("builtins", "__builtin__"):  # protocol 2 spells builtins the Python 2 way
         table.update({(module, "set"): set, (module, "frozenset"): frozenset, (module, "complex"): complex,
-                      (module, "bytearray"): _bytearray})
+                      (module, "bytearray"): _bytearray, (module, "bytes"): _bytes})
     for name, dtype in _STORAGE_DTYPES.items():
         table[("torch", name)] = _StorageType(_backend.to_dtype(dtype))
     table[("torch.storage", "UntypedStorage")] = table[("torch", "UntypedStorage")]
@@ -237,7 +253,7 @@ _FOREIGN_STORAGES = {"BFloat16Storage": "bfloat16", "ComplexFloatStorage": "comp
                      "QInt32Storage": "qint32", "QUInt4x2Storage": "quint4x2", "QUInt2x4Storage": "quint2x4"}
 
 
-def _refuse_global(module, name):
+def _refuse_global(module, name, weights_only):
     full = f"{module}.{name}"
     dtype = _FOREIGN_STORAGES.get(name, name)
     if module == "torch" and (dtype in _FOREIGN_STORAGES.values() or dtype.startswith(("uint", "float8", "complex",
@@ -245,9 +261,295 @@ def _refuse_global(module, name):
         return LoadError(f"it holds a tensor of dtype torch.{dtype}, which ember does not support (ember has "
                          f"{', '.join(d.name for d in _backend.ALL_DTYPES)}); convert it in PyTorch before saving, "
                          "e.g. tensor.float()")
-    return LoadError(f"its pickle asks for {full}, which ember.load will not construct: ember reads only tensors, "
-                     "numbers, strings and containers of them (as torch.load(weights_only=True) does), so a "
-                     "file cannot run code. If this is a whole pickled model, save model.state_dict() instead.")
+    if weights_only and _full_global(module, name) is not None:
+        return LoadError(
+            f"Weights only load failed. Unsupported global: GLOBAL {full} was not an allowed global by default. "
+            "If you trust this file (a whole model saved with torch.save(model, path), or NumPy values), load it "
+            "with weights_only=False (ember then builds nn.Module classes and NumPy arrays, and still runs no "
+            f"code), or use ember.serialization.add_safe_globals([{name}]) or the "
+            f"ember.serialization.safe_globals([{name}]) context manager to allowlist it. Better: save "
+            "model.state_dict() instead of the whole model")
+    if module.startswith("torch.nn.modules.") and name[:1].isupper():
+        return LoadError(f"it holds a torch.nn.{name} layer (its pickle asks for {full}), which ember does not have, "
+                         "so ember.load will not construct it; save model.state_dict() in PyTorch and load it into "
+                         "a model built of layers ember has")
+    found = _lookup(module, name)
+    if isinstance(found, type) and module.split(".")[0] not in _NEVER:
+        return LoadError(f"Unsupported global: GLOBAL {full} was not an allowed global, so ember.load will not "
+                         f"construct it. If you trust this file, use ember.serialization.add_safe_globals([{name}]) "
+                         f"or the ember.serialization.safe_globals([{name}]) context manager to allowlist it")
+    hint = (f" If {name} is your own nn.Module class, import it before loading ({module} is not imported, and "
+            "ember.load never imports a module a file names)." if module not in sys.modules and name[:1].isupper()
+            else "")
+    return LoadError(f"Unsupported global: its pickle asks for {full}, which is not on ember's allowlist, so "
+                     "ember.load will not construct it: ember reads tensors, numbers, strings, containers of them, "
+                     "and (with weights_only=False) NumPy arrays and nn.Module classes; it never calls a function "
+                     f"a file names, so a file cannot run code.{hint} If this is a whole pickled model, save "
+                     "model.state_dict() instead.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Whole models and NumPy values: what weights_only=False adds (or add_safe_globals, one name at a time)
+# ---------------------------------------------------------------------------------------------------------------
+def _np_reconstruct(subtype, shape, typecode):
+    """numpy's _reconstruct: an empty ndarray that BUILD then fills (_build_array)."""
+    if subtype is not np.ndarray:
+        raise LoadError(f"a NumPy array of type {getattr(subtype, '__name__', subtype)!r} is not a plain ndarray")
+    return np.ndarray((0,), np.uint8)
+
+
+def _np_dtype(name, align=False, copy=False):
+    """numpy.dtype(name, align, copy), for numbers and booleans only (never object or structured dtypes)."""
+    if type(name) is not str or type(align) is not bool or type(copy) is not bool:
+        raise LoadError(f"a NumPy dtype is built from {name!r}, not from a type code")
+    try:
+        dtype = np.dtype(name)
+    except TypeError:
+        raise LoadError(f"a NumPy dtype {name!r} is not a dtype") from None
+    if dtype.kind not in "biufc":
+        raise LoadError(f"a NumPy dtype {name!r} is not a number or boolean type, which ember.load will not build")
+    return np.dtype(name, align, True)
+
+
+def _np_scalar(dtype, data):
+    """numpy's scalar(dtype, bytes): one number."""
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biufc" or type(data) is not bytes or \
+            len(data) != dtype.itemsize:
+        raise LoadError("a NumPy scalar is built from something other than a number type and its bytes")
+    return np.frombuffer(data, dtype)[0]
+
+
+def _build_array(array, state):
+    """ndarray.__setstate__ with a state checked first: plain bytes of a number dtype, of the shape's size."""
+    ok = type(state) is tuple and len(state) == 5 and state[0] == 1 and _ints(state[1]) and \
+        isinstance(state[2], np.dtype) and state[2].kind in "biufc" and type(state[3]) is bool and \
+        type(state[4]) is bytes and len(state[4]) == int(np.prod(state[1])) * state[2].itemsize
+    if not ok or array.size:
+        raise LoadError("a NumPy array's state is not a number array's shape, dtype and bytes")
+    array.__setstate__(state)
+
+
+def _build_dtype(dtype, state):
+    """dtype.__setstate__ for a simple dtype: (3, byte order, None, None, None, -1, -1, flags)."""
+    if type(state) is not tuple or len(state) != 8 or state[0] != 3 or state[1] not in ("<", ">", "|", "=") or \
+            state[2:5] != (None, None, None) or state[5:7] != (-1, -1) or type(state[7]) is not int:
+        raise LoadError(f"a NumPy dtype's state {state!r} is not a simple number type's")
+    dtype.__setstate__(state)
+
+
+_NUMPY_GLOBALS = {"_reconstruct": _np_reconstruct, "scalar": _np_scalar}
+_NUMPY_CALLABLES = (_np_reconstruct, _np_dtype, _np_scalar)
+# torch's Module bookkeeping that ember keeps elsewhere or not at all; hooks must be empty (ember never loads code)
+_MODULE_HOOKS = ("_backward_pre_hooks", "_backward_hooks", "_forward_hooks", "_forward_hooks_with_kwargs",
+                 "_forward_hooks_always_called", "_forward_pre_hooks", "_forward_pre_hooks_with_kwargs",
+                 "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                 "_load_state_dict_post_hooks")
+
+
+def _full_global(module, name):
+    """What (module, name) stands for under weights_only=False, or None: NumPy's rebuilders, nn.Module classes,
+    and activation functions (referenced as a module's attribute, never called while loading)."""
+    if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name in _NUMPY_GLOBALS:
+        return _NUMPY_GLOBALS[name]
+    if module == "numpy":
+        return {"ndarray": np.ndarray, "dtype": _np_dtype}.get(name)
+    if module in ("torch.nn.functional", "torch") and not name.startswith("_"):
+        from . import nn
+        found = getattr(nn.functional if module == "torch.nn.functional" else sys.modules["ember"], name, None)
+        maths = module == "torch.nn.functional" or getattr(found, "__module__", "").startswith("ember.ops.")
+        return found if inspect.isfunction(found) and maths else None  # torch.relu, not torch.save
+    return _module_class(module, name)
+
+
+def _module_class(module, name):
+    """An nn.Module class: torch's (torch.nn.modules.linear.Linear) as ember's, or the program's own, from a module
+    it has imported (ember never imports a module a file names). None if the name is not one."""
+    from .nn import Module
+    import ember.nn
+    if module.startswith(("torch.nn", "ember.nn")):  # ember's module of that name, else ember.nn's public name
+        found = _lookup("ember" + module[len("torch"):] if module.startswith("torch") else module, name) or \
+            getattr(ember.nn, name, None)
+    elif module.split(".")[0] in ("torch", "ember"):
+        found = None
+    else:
+        found = _lookup(module, name)
+    return found if isinstance(found, type) and issubclass(found, Module) else None
+
+
+def _lookup(module, name):
+    """module.name in a module already imported, read from namespaces (vars) so that no module __getattr__ runs;
+    None if absent."""
+    found = sys.modules.get(module)
+    for part in name.split("."):
+        try:
+            found = vars(found).get(part)
+        except TypeError:  # no namespace: not a module or class
+            return None
+    return found
+
+
+def _new_module(cls):
+    """NEWOBJ of an nn.Module class: an instance with empty registries, filled by BUILD (_build_module)."""
+    from .nn import Module
+    module = cls.__new__(cls)
+    Module.__init__(module)
+    return module
+
+
+def _build_module(module, state):
+    """BUILD of a module: torch's Module.__dict__ (or ember's own, written the same way) into ember's layout."""
+    from .nn import Module, Parameter
+    what = type(module).__name__
+    if type(state) is not dict or not all(type(k) is str for k in state):
+        raise LoadError(f"a {what} module's state is not a dict of attribute names")
+    for key, value in state.items():
+        if key.startswith("__") and key.endswith("__"):
+            raise LoadError(f"a {what} module's state sets {key}, a special attribute")
+        if key in _MODULE_HOOKS and value:
+            raise LoadError(f"a {what} module carries hooks ({key}), which are code; remove them before saving")
+    registries = {"_parameters": Parameter, "_buffers": Tensor, "_modules": Module}
+    for key, kind in registries.items():
+        entries = state.get(key, {})
+        if not isinstance(entries, dict) or not all(type(k) is str and (v is None or isinstance(v, kind))
+                                                    for k, v in entries.items()):
+            raise LoadError(f"a {what} module's {key} holds something other than {kind.__name__}s")
+        module.__dict__[key].update(entries)
+    training = state.get("training", True)
+    persistent = state.get("_non_persistent_buffers_set", set())
+    if type(training) is not bool or not isinstance(persistent, (set, frozenset)) or \
+            not all(type(k) is str for k in persistent):
+        raise LoadError(f"a {what} module's training flag or buffer names are malformed")
+    object.__setattr__(module, "training", training)
+    module._non_persistent_buffers.update(persistent)
+    skip = set(registries) | set(_MODULE_HOOKS) | {"training", "_non_persistent_buffers_set",
+                                                   "_non_persistent_buffers", "_is_full_backward_hook"}
+    for key, value in state.items():
+        if key not in skip:
+            object.__setattr__(module, key, value)
+    for key, supported in _ONLY_SETTINGS.items():  # what ember's constructors refuse must not load silently
+        if key in state and state[key] != supported and type(module).__module__.startswith("ember."):
+            raise LoadError(f"it holds a {what} with {key}={state[key]!r}, which ember's {what} does not have "
+                            f"(only {key}={supported!r})")
+    _ember_rnn_attributes(module, state)
+
+
+# layer settings ember's layers refuse in their constructors (a torch file could hold them): the one value they have
+_ONLY_SETTINGS = {"padding_mode": "zeros", "max_norm": None, "scale_grad_by_freq": False}
+
+
+# ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),
+# with the names of their weights, which torch's forward reads
+_TORCH_RNN_ONLY = ("mode", "proj_size", "_all_weights", "_flat_weights_names", "_flat_weights", "_flat_weight_refs")
+
+
+def _ember_rnn_attributes(module, state):
+    from .nn.modules.rnn import _CellBase, _RNNBase
+    if not isinstance(module, (_RNNBase, _CellBase)):
+        return
+    if state.get("proj_size", 0) != 0:
+        raise LoadError(f"it holds an {type(module).__name__} with proj_size={state['proj_size']!r}, which ember's "
+                        "LSTM does not have")
+    if "_mode" not in state:
+        mode = state.get("mode") or {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(type(module).__name__) or \
+            ("RNN_RELU" if state.get("nonlinearity") == "relu" else "RNN_TANH")
+        if mode not in ("RNN_TANH", "RNN_RELU", "LSTM", "GRU"):
+            raise LoadError(f"a recurrent layer's mode is {mode!r}")
+        object.__setattr__(module, "_mode", mode)
+    for key in _TORCH_RNN_ONLY:
+        module.__dict__.pop(key, None)
+
+
+def _torch_rnn_attributes(module):
+    from .nn.modules.rnn import _RNNBase
+    if not isinstance(module, _RNNBase):
+        return {}
+    groups = [[f"{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+               if f"{kind}{suffix}" in module._parameters]
+              for layer in range(module.num_layers) for suffix in (f"_l{layer}", f"_l{layer}_reverse")
+              if f"weight_ih{suffix}" in module._parameters]
+    names = [name for group in groups for name in group]
+    return {"mode": module._mode, "proj_size": 0, "_all_weights": groups, "_flat_weights_names": names,
+            "_flat_weights": [module._parameters[name] for name in names]}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# torch.serialization's registry of safe globals: names that weights_only=True loads as well
+# ---------------------------------------------------------------------------------------------------------------
+_SAFE_GLOBALS = []
+
+
+def add_safe_globals(safe_globals):
+    """Allow these classes (or (class, "module.Name") pairs) in files loaded with weights_only=True, as torch's."""
+    if not isinstance(safe_globals, (list, tuple)):
+        raise TypeError(f"add_safe_globals expects a list of classes, not {type(safe_globals).__name__}")
+    for entry in safe_globals:
+        if isinstance(entry, tuple) and (len(entry) != 2 or type(entry[1]) is not str):
+            raise TypeError(f"a safe global given as a tuple must be (object, 'module.name'), not {entry!r}")
+    _SAFE_GLOBALS.extend(safe_globals)
+
+
+def get_safe_globals():
+    """The list add_safe_globals has made."""
+    return list(_SAFE_GLOBALS)
+
+
+def clear_safe_globals():
+    """Forget every safe global added."""
+    _SAFE_GLOBALS.clear()
+
+
+class safe_globals:
+    """with ember.serialization.safe_globals([Net]): the classes are safe globals inside the block only."""
+
+    def __init__(self, safe_globals):
+        self.safe_globals = safe_globals
+
+    def __enter__(self):
+        self._before = get_safe_globals()
+        add_safe_globals(self.safe_globals)
+
+    def __exit__(self, *exc_info):
+        _SAFE_GLOBALS[:] = self._before
+
+
+def _spellings(entry):
+    """The names a safe global may appear under in a file: its own, and torch's for an ember class."""
+    if isinstance(entry, tuple):
+        return entry[0], {entry[1]}
+    import ember.nn
+    name = getattr(entry, "__qualname__", "")
+    own = f"{getattr(entry, '__module__', '')}.{name}"
+    if not own.startswith("ember."):
+        return entry, {own}
+    return entry, {own, "torch" + own[len("ember"):]} | ({f"torch.nn.{name}"} if getattr(ember.nn, name, None) is entry
+                                                         else set())
+
+
+def _user_global(module, name):
+    """What add_safe_globals registered under module.name: ember's own version of a name it knows, or the
+    object itself (a class is built as torch builds it; a function is only ever a value, never called)."""
+    full = f"{module}.{name}"
+    for entry in _SAFE_GLOBALS:
+        obj, names = _spellings(entry)
+        if full in names:
+            known = _full_global(module, name)
+            if known is not None:
+                return known
+            if isinstance(obj, type) and module.split(".")[0] not in _NEVER:
+                return obj
+    return None
+
+
+# modules whose classes ember never builds, whatever add_safe_globals was given: they run programs, import code,
+# or touch files and processes
+_NEVER = {"os", "posix", "nt", "subprocess", "sys", "builtins", "__builtin__", "shutil", "importlib", "runpy",
+          "socket", "ctypes", "pickle", "_pickle", "marshal", "code", "codeop", "pty", "multiprocessing",
+          "webbrowser", "io", "_io", "pathlib", "tempfile", "threading", "signal", "types", "functools",
+          "operator"}
+
+
+def _user_class(cls):
+    return isinstance(cls, type) and any(_spellings(e)[0] is cls for e in _SAFE_GLOBALS)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -256,19 +558,49 @@ def _refuse_global(module, name):
 def _load_reduce(self):
     args = self.stack.pop()
     func = self.stack[-1]
-    if not any(func is f for f in _allowed_globals()[1]) or type(args) is not tuple:
+    allowed = any(func is f for f in (*_allowed_globals()[1], *_NUMPY_CALLABLES)) or \
+        _user_class(func) and not _is_module_class(func)
+    if not allowed or type(args) is not tuple:
         raise LoadError(f"its pickle calls {getattr(func, '__name__', type(func).__name__)}, which is not "
                         "on ember's allowlist")
     self.stack[-1] = func(*args)
 
 
+def _load_newobj(self):
+    args = self.stack.pop()
+    cls = self.stack[-1]
+    if _is_module_class(cls) and args == ():
+        self.stack[-1] = _new_module(cls)
+    elif _user_class(cls) and type(args) is tuple:
+        self.stack[-1] = cls.__new__(cls, *args)
+    else:
+        raise LoadError(f"its pickle uses the NEWOBJ opcode to build a {getattr(cls, '__name__', cls)!r}, which "
+                        "is not an nn.Module class or a class given to add_safe_globals")
+
+
 def _load_build(self):
+    from .nn import Module
     state = self.stack.pop()
     target = self.stack[-1]
-    if type(target) is not OrderedDict or type(state) is not dict or not all(type(k) is str for k in state):
+    if isinstance(target, Module):
+        _build_module(target, state)
+    elif type(target) is np.ndarray:
+        _build_array(target, state)
+    elif type(target) is np.dtype or isinstance(target, np.dtype) and type(target).__module__.startswith("numpy"):
+        _build_dtype(target, state)
+    elif _user_class(type(target)):  # as torch builds a class given to add_safe_globals
+        setstate = getattr(type(target), "__setstate__", None)
+        setstate(target, state) if setstate is not None else target.__dict__.update(state)
+    elif type(target) is OrderedDict and type(state) is dict and all(type(k) is str for k in state):
+        target.__dict__.update(state)  # a state_dict()'s _metadata
+    else:
         raise LoadError(f"its pickle uses BUILD to set the state of a {type(target).__name__}; only an "
-                        "OrderedDict's attributes may be set")
-    target.__dict__.update(state)
+                        "OrderedDict's attributes, a module's, a NumPy array's and a safe global's may be set")
+
+
+def _is_module_class(cls):
+    from .nn import Module
+    return isinstance(cls, type) and issubclass(cls, Module)
 
 
 def _refuse_opcode(op):
@@ -292,6 +624,7 @@ def _data_only_dispatch():
         if op.name not in _DATA_OPCODES:
             table[ord(op.code)] = _refuse_opcode(op)
     table[pickle.REDUCE[0]] = _load_reduce
+    table[pickle.NEWOBJ[0]] = _load_newobj
     table[pickle.BUILD[0]] = _load_build
     return table
 
@@ -306,15 +639,21 @@ class _AllowlistUnpickler(pickle._Unpickler):
 
     dispatch = _data_only_dispatch()
 
-    def __init__(self, file, persistent_load=_no_storages):
+    def __init__(self, file, persistent_load=_no_storages, weights_only=True):
         super().__init__(file, encoding="utf-8")
-        self._persistent_load = persistent_load
+        self._persistent_load, self.weights_only = persistent_load, weights_only
 
     def find_class(self, module, name):
-        try:
-            return _allowed_globals()[0][(module, name)]
-        except (KeyError, TypeError):
-            raise _refuse_global(module, name) from None
+        if type(module) is not str or type(name) is not str:
+            raise LoadError(f"its pickle names a global by {module!r} {name!r}, not by strings")
+        found = _allowed_globals()[0].get((module, name))
+        if found is None:
+            found = _user_global(module, name) if self.weights_only else _full_global(module, name)
+            if found is None and not self.weights_only:
+                found = _user_global(module, name)
+        if found is None:
+            raise _refuse_global(module, name, self.weights_only)
+        return found
 
     def persistent_load(self, pid):
         return self._persistent_load(pid)
@@ -334,11 +673,12 @@ def _storage_id(pid, fields):
     return storage_type.dtype, key, location, numel
 
 
-def read_pytorch(data, kind, map_location):
-    """Read a torch.save checkpoint (kind 'torch-zip' or 'torch-legacy') from its bytes."""
+def read_pytorch(data, kind, map_location, weights_only=True):
+    """Read a torch.save checkpoint (kind 'torch-zip' or 'torch-legacy') from its bytes; weights_only=False lets
+    it hold nn.Modules and NumPy values too."""
     reader = _read_zip if kind == "torch-zip" else _read_legacy
     try:
-        return reader(data, map_location)
+        return reader(data, map_location, weights_only)
     except LoadError:
         raise
     except RecursionError:
@@ -347,7 +687,7 @@ def read_pytorch(data, kind, map_location):
         raise LoadError(f"it is a damaged PyTorch checkpoint ({type(error).__name__}: {error})") from None
 
 
-def _read_zip(data, map_location):
+def _read_zip(data, map_location, weights_only):
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
@@ -388,18 +728,18 @@ def _read_zip(data, map_location):
             raise LoadError(f"storage {key} is read as two different dtypes")
         return storages[key]
 
-    return _AllowlistUnpickler(io.BytesIO(record("data.pkl")), load_storage).load()
+    return _AllowlistUnpickler(io.BytesIO(record("data.pkl")), load_storage, weights_only).load()
 
 
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
 
 
-def _read_legacy(data, map_location):
+def _read_legacy(data, map_location, weights_only):
     stream = io.BytesIO(data)  # several pickles one after another, then the storages' bytes
 
     def next_pickle(persistent_load=_no_storages):
-        return _AllowlistUnpickler(stream, persistent_load).load()
+        return _AllowlistUnpickler(stream, persistent_load, weights_only).load()
 
     try:
         magic = next_pickle()
@@ -415,6 +755,9 @@ def _read_legacy(data, map_location):
     storages = {}
 
     def load_storage(pid):
+        if not weights_only and type(pid) is tuple and len(pid) == 4 and pid[0] == "module" and \
+                _is_module_class(pid[1]):
+            return pid[1]  # the legacy format names a module's class with its source code, which ember ignores
         if type(pid) is tuple and len(pid) == 6 and pid[5] is not None:
             raise LoadError("it uses storage views of PyTorch before 0.4; save it again with a current torch.save")
         dtype, key, location, numel = _storage_id(pid, 6)
@@ -439,3 +782,214 @@ def _read_legacy(data, map_location):
             raise LoadError(f"storage {key} is truncated or has the wrong size")
         array[...] = np.frombuffer(raw, array.dtype)
     return result
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Writing torch.save's zip format: how ember.save stores whole models
+# ---------------------------------------------------------------------------------------------------------------
+_STORAGE_NAMES = {dtype: name for name, dtype in _STORAGE_DTYPES.items() if name != "UntypedStorage"}
+MAX_DEPTH = 200  # as ember.save's own format: deeper (or self-containing) structures are refused
+
+
+class _PickleWriter:
+    """The pickle (protocol 2) torch.save writes, of only what the allowlist reads back: modules by class name,
+    tensors as storages kept beside the pickle, NumPy arrays and numbers, containers. Anything else, TypeError."""
+
+    def __init__(self):
+        self.out, self.memo, self.keep, self.storages = io.BytesIO(), {}, [], []
+
+    def dump(self, obj):
+        self.out.write(b"\x80\x02")
+        self.save(obj, 0)
+        self.out.write(b".")
+        return self.out.getvalue()
+
+    def put(self, obj):
+        """Remember obj, so that a second reference to it loads as the same object."""
+        index = self.memo[id(obj)] = len(self.memo)
+        self.keep.append(obj)  # its id stays its own while the writer lives
+        self.out.write(b"q" + bytes([index]) if index < 256 else b"r" + struct.pack("<I", index))
+
+    def global_(self, module, name):
+        self.out.write(b"c" + f"{module}\n{name}\n".encode())
+
+    def call(self, module, name, *args, depth):
+        """module.name(*args), as REDUCE."""
+        self.global_(module, name)
+        self.save(args, depth + 1)
+        self.out.write(b"R")
+
+    def save(self, obj, depth):
+        from .nn import Module, Parameter
+        if depth > MAX_DEPTH:
+            raise RecursionError(f"ember.save: the object is nested more than {MAX_DEPTH} levels deep; save a "
+                                 "flatter structure")
+        write = self.out.write
+        if id(obj) in self.memo:
+            index = self.memo[id(obj)]
+            write(b"h" + bytes([index]) if index < 256 else b"j" + struct.pack("<I", index))
+        elif obj is None or type(obj) is bool:
+            write(b"N" if obj is None else b"\x88" if obj else b"\x89")
+        elif isinstance(obj, (np.ndarray, np.generic)) and obj.dtype.kind in "biufc":
+            self.array(obj, depth)
+        elif isinstance(obj, np.dtype) and obj.kind in "biufc":
+            self.dtype(obj, depth)
+        elif type(obj) is _Global:
+            self.global_(obj.module, obj.name)
+        elif type(obj) is int:
+            if -2**31 <= obj < 2**31:
+                write(b"J" + struct.pack("<i", obj))
+            else:
+                data = pickle.encode_long(obj)
+                write(b"\x8a" + bytes([len(data)]) + data if len(data) < 256 else
+                      b"\x8b" + struct.pack("<i", len(data)) + data)
+        elif type(obj) is float:
+            write(b"G" + struct.pack(">d", obj))
+        elif type(obj) is str:
+            data = obj.encode("utf-8", "surrogatepass")
+            write(b"X" + struct.pack("<I", len(data)) + data)
+        elif type(obj) is bytes:
+            self.call("_codecs", "encode", obj.decode("latin1"), "latin1", depth=depth)
+        elif type(obj) is complex:
+            self.call("__builtin__", "complex", obj.real, obj.imag, depth=depth)
+        elif type(obj) is tuple or type(obj) is Size:
+            if type(obj) is Size:
+                self.call("torch", "Size", tuple(obj), depth=depth)
+            elif obj:
+                write(b"(")
+                for item in obj:
+                    self.save(item, depth + 1)
+                write(b"t")
+            else:
+                write(b")")
+        elif type(obj) in (list, dict, OrderedDict):
+            if type(obj) is OrderedDict:
+                self.call("collections", "OrderedDict", depth=depth)
+            else:
+                write(b"]" if type(obj) is list else b"}")
+            self.put(obj)
+            if obj:
+                write(b"(")
+                for item in obj.items() if isinstance(obj, dict) else obj:
+                    for part in item if isinstance(obj, dict) else (item,):
+                        self.save(part, depth + 1)
+                write(b"u" if isinstance(obj, dict) else b"e")
+        elif type(obj) in (set, frozenset):
+            self.call("__builtin__", type(obj).__name__, list(obj), depth=depth)
+        elif isinstance(obj, _backend.dtype):
+            self.global_("torch", obj.name)
+        elif isinstance(obj, _backend.device):
+            self.call("torch", "device", str(obj), depth=depth)
+        elif isinstance(obj, Parameter):
+            self.call("torch._utils", "_rebuild_parameter", obj.detach(), obj.requires_grad, OrderedDict(),
+                      depth=depth)
+            self.put(obj)
+        elif isinstance(obj, Tensor):
+            self.tensor(obj, depth)
+        elif isinstance(obj, Module):
+            self.module(obj, depth)
+        elif isinstance(obj, type) and issubclass(obj, Module):  # a layer class kept as an attribute
+            self.global_(*_class_name(obj))
+        elif inspect.isfunction(obj) and _function_name(obj):
+            self.global_(*_function_name(obj))
+        else:
+            raise TypeError(
+                f"ember.save can store modules, tensors, NumPy arrays, numbers, strings, None and "
+                f"lists/tuples/dicts/sets of them, not {type(obj).__name__}: files ember writes hold no code")
+
+    def tensor(self, tensor, depth):
+        array = np.require(tensor.detach().cpu()._data, requirements="C")  # (ascontiguousarray makes 0-d 1-d)
+        if array.dtype.name not in _STORAGE_NAMES:
+            raise TypeError(f"ember.save: a tensor of dtype {array.dtype} has no PyTorch storage type")
+        key = str(len(self.storages))
+        self.storages.append(array)
+        location = "cpu" if tensor.device.type == "cpu" else str(tensor.device)
+        self.global_("torch._utils", "_rebuild_tensor_v2")
+        self.out.write(b"(")
+        self.save(("storage", _Global("torch", _STORAGE_NAMES[array.dtype.name]), key, location, array.size),
+                  depth + 1)
+        self.out.write(b"Q")  # BINPERSID: the storage is the record data/<key> beside the pickle
+        strides = tuple(s // array.itemsize for s in array.strides)
+        for value in (0, tuple(array.shape), strides, tensor.requires_grad, OrderedDict()):
+            self.save(value, depth + 1)
+        self.out.write(b"tR")
+        self.put(tensor)
+
+    def module(self, module, depth):
+        cls = type(module)
+        hooks = [k for k in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks") if module.__dict__.get(k)]
+        if hooks:
+            raise TypeError(f"ember.save: the {cls.__name__} module has hooks ({', '.join(hooks)}), which are "
+                            "code; remove them (handle.remove()) before saving, or save model.state_dict()")
+        self.global_(*_class_name(cls))
+        self.out.write(b")\x81")  # NEWOBJ: cls.__new__(cls), filled by BUILD
+        self.put(module)
+        own = module.__dict__
+        state = {"training": module.training, "_parameters": dict(module._parameters),
+                 "_buffers": dict(module._buffers),
+                 "_non_persistent_buffers_set": set(module._non_persistent_buffers)}
+        state.update({k: OrderedDict() for k in _MODULE_HOOKS}, _is_full_backward_hook=None)
+        state["_modules"] = dict(module._modules)
+        state.update((k, v) for k, v in own.items() if k not in state and k != "_non_persistent_buffers")
+        state.update(_torch_rnn_attributes(module))
+        self.save(state, depth + 1)
+        self.out.write(b"b")
+
+    def array(self, array, depth):
+        """numpy's own pickle of an array (_reconstruct, then BUILD) or a scalar, with its dtype."""
+        module = np.ndarray.__reduce__(np.zeros(0))[0].__module__  # numpy.core or numpy._core, as installed
+        if isinstance(array, np.generic):
+            self.call(module, "scalar", array.dtype, array.tobytes(), depth=depth)
+            return
+        self.call(module, "_reconstruct", _Global("numpy", "ndarray"), (0,), b"b", depth=depth)
+        self.save((1, tuple(array.shape), array.dtype, False, np.ascontiguousarray(array).tobytes()), depth + 1)
+        self.out.write(b"b")
+
+    def dtype(self, dtype, depth):
+        self.call("numpy", "dtype", dtype.str[1:], False, True, depth=depth)
+        self.save(dtype.__reduce__()[2], depth + 1)
+        self.out.write(b"b")
+
+
+class _Global:
+    """A name the pickle refers to by GLOBAL (torch.FloatStorage, numpy.ndarray)."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+
+def _class_name(cls):
+    """(module, name) of an nn.Module class as the pickle names it: torch's for ember's layers (torch.nn.Linear),
+    its own for the program's (__main__.Net)."""
+    import ember.nn
+    name, where = cls.__qualname__, cls.__module__
+    if "<locals>" in name:
+        raise pickle.PicklingError(f"Can't pickle local object {name!r}: define the class {cls.__name__} at the top "
+                                   "level of a module so that loading can find it")
+    if where.startswith("ember."):  # torch's public name (ember's files are laid out differently)
+        where = "torch.nn" if getattr(ember.nn, name, None) is cls else "torch" + where[len("ember"):]
+    return where, name
+
+
+def _function_name(fn):
+    """(module, name) of an ember function as torch spells it (torch.nn.functional.relu), or None."""
+    from . import nn
+    for module, namespace in (("torch.nn.functional", nn.functional), ("torch", sys.modules["ember"])):
+        if getattr(namespace, fn.__name__, None) is fn and _full_global(module, fn.__name__) is fn:
+            return module, fn.__name__  # only what loading accepts back
+    return None
+
+
+def write_pytorch(obj):
+    """obj as torch.save writes it: a zip of archive/data.pkl, archive/data/<key> for each storage, and the
+    records torch.load looks for. Raises TypeError for what the allowlist would not read back."""
+    writer = _PickleWriter()
+    pickled = writer.dump(obj)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", pickled)
+        archive.writestr("archive/byteorder", "little")
+        for key, array in enumerate(writer.storages):
+            archive.writestr(f"archive/data/{key}", array.astype(array.dtype.newbyteorder("<")).tobytes())
+        archive.writestr("archive/version", "3\n")
+    return out.getvalue()

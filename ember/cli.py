@@ -184,7 +184,7 @@ def lesson_command(args):
 TORCH_MODULES = {  # the torch module names a course program imports, and ember's module for each
     "torch": "ember", "torch.nn": "ember.nn", "torch.nn.functional": "ember.nn.functional",
     "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.nn.utils.rnn": "ember.nn.utils.rnn",
-    "torch.optim": "ember.optim",
+    "torch.optim": "ember.optim", "torch.serialization": "ember.serialization",
     "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
     "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
     "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",

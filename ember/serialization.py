@@ -15,6 +15,10 @@ strictly), so every failure to read raises one error, ``LoadError``, naming the 
 Saving writes a temporary file beside the target and renames it over the target, so a crash or a SIGKILL
 mid-save leaves the previous file intact; the temporary file a killed save leaves behind is removed by the next
 save to that path. ember.load also reads PyTorch's ``torch.save`` checkpoints (see checkpoint_formats.py).
+
+Whole models (an object holding an nn.Module) cannot be tensors and JSON: ember.save writes them in torch.save's
+zip format, and ember.load(path, weights_only=False) reads them, both in checkpoint_formats.py, through the
+allowlist that keeps every file free of code.
 """
 import contextlib
 import hashlib
@@ -27,7 +31,8 @@ from collections import OrderedDict
 import numpy as np
 
 from . import _backend
-from .checkpoint_formats import LoadError, detect, read_pytorch, target_device
+from .checkpoint_formats import (LoadError, add_safe_globals, clear_safe_globals, detect, get_safe_globals,
+                                 read_pytorch, safe_globals, target_device, write_pytorch)
 from .tensor import Size, Tensor, _wrap
 
 FORMAT = "ember-2"
@@ -39,6 +44,10 @@ _ZEROS = b"0" * 64
 # ---------------------------------------------------------------------------------------------------------------
 # save
 # ---------------------------------------------------------------------------------------------------------------
+class _WholeModule(Exception):
+    """Raised by _Writer on meeting an nn.Module: the object is saved in torch.save's format instead."""
+
+
 class _Writer:
     def __init__(self):
         self.arrays = {}
@@ -58,6 +67,9 @@ class _Writer:
             if obj.is_cuda:
                 node["device"] = str(obj.device)  # loaded back there unless map_location says otherwise
             return node
+        from .nn import Module
+        if isinstance(obj, Module):
+            raise _WholeModule
         if isinstance(obj, np.ndarray):
             _backend.dtype_of(obj)  # TypeError for arrays of a dtype ember cannot hold
             return {"ndarray": self._store(obj)}
@@ -72,9 +84,9 @@ class _Writer:
             kind = "size" if isinstance(obj, Size) else "list" if isinstance(obj, list) else "tuple"
             return {kind: [self.encode(v, depth + 1) for v in obj]}
         raise TypeError(
-            f"ember.save can store tensors, NumPy arrays, numbers, strings, None and lists/tuples/dicts of them, "
-            f"not {type(obj).__name__}: save model.state_dict() (and optimizer.state_dict()) rather than whole "
-            "objects. This keeps saved files free of code."
+            f"ember.save can store tensors, NumPy arrays, numbers, strings, None, nn.Modules and lists/tuples/dicts "
+            f"of them, not {type(obj).__name__}: save model.state_dict() (and optimizer.state_dict()) rather than "
+            "whole objects. This keeps saved files free of code."
         )
 
     def _store(self, array):
@@ -84,17 +96,36 @@ class _Writer:
 
 
 def save(obj, f):
-    """Write obj (a tensor, a state dict, nested lists/dicts of tensors and numbers) to a path or binary file."""
+    """Write obj (a tensor, a state dict, nested lists/dicts of tensors and numbers) to a path or binary file.
+    An object holding a whole nn.Module is written in torch.save's zip format instead (checkpoint_formats.py)."""
     from safetensors.numpy import save as safetensors_bytes
     writer = _Writer()
-    structure = json.dumps(writer.encode(obj))
+    try:
+        structure = json.dumps(writer.encode(obj))
+    except (_WholeModule, TypeError) as error:
+        if isinstance(error, TypeError) and not _holds_module(obj):
+            raise
+        return _write(f, (write_pytorch(obj),))  # which refuses, with a TypeError, what it cannot write either
     data = safetensors_bytes(writer.arrays, metadata={"format": FORMAT, "structure": structure,
                                                       "digest": _ZEROS.decode()})
     slot = _digest_slot(data)
     if slot is None:  # safetensors wrote its JSON differently from what the digest's place is found by
         raise RuntimeError("ember.save: cannot find the digest's place in the header safetensors wrote")
     view = memoryview(data)
-    pieces = (view[:slot], _digest(data, slot).encode(), view[slot + 64:])  # the file, its digest filled in
+    _write(f, (view[:slot], _digest(data, slot).encode(), view[slot + 64:]))  # the file, its digest filled in
+
+
+def _holds_module(obj, depth=0):
+    """Whether an nn.Module is somewhere in obj's containers (a whole-model checkpoint)."""
+    from .nn import Module
+    if isinstance(obj, Module):
+        return True
+    parts = [p for item in obj.items() for p in item] if isinstance(obj, dict) else \
+        obj if isinstance(obj, (list, tuple, set, frozenset)) else ()
+    return depth < MAX_DEPTH and any(_holds_module(part, depth + 1) for part in parts)
+
+
+def _write(f, pieces):
     if hasattr(f, "write"):
         for piece in pieces:
             f.write(piece)
@@ -151,18 +182,37 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     """Read what ember.save wrote, or a PyTorch checkpoint written by torch.save.
 
     map_location is torch.load's (a device, a string, a dict {saved device: wanted device} or a function);
-    ember's own files hold CPU tensors. ember always loads weights only: files hold tensors, numbers, strings
-    and containers of them, so pickle_module, weights_only, mmap and pickle options change nothing.
+    ember's own files hold CPU tensors. As torch.load, weights_only is True unless given (or a pickle_module is,
+    or TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 is set; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 forces it): a file may hold tensors,
+    numbers, strings and containers of them (and the classes given to add_safe_globals); weights_only=False also
+    lets it hold nn.Modules (a whole model saved with save(model, path)) and NumPy arrays, still through an
+    allowlist, so no file runs code (pickle_module is never used). mmap and pickle options change nothing.
     Raises LoadError (a RuntimeError and a pickle.UnpicklingError) naming the file and what is wrong with it.
     """
+    weights_only = _weights_only(weights_only, pickle_module)
     name, data = _read(f)
     try:
         kind = detect(data)
         if kind == "ember":
             return _from_bytes(data, map_location)
-        return read_pytorch(data, kind, map_location)
+        return read_pytorch(data, kind, map_location, weights_only)
     except LoadError as error:
         raise LoadError(f"ember.load: {name}: {error}") from None
+
+
+def _weights_only(weights_only, pickle_module):
+    """torch.load's choice: True unless given, or a pickle_module is; TORCH_FORCE_WEIGHTS_ONLY_LOAD=1 forces
+    True, TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 False where the call did not say."""
+    yes = ("1", "y", "yes", "true")
+    force, force_not = (os.getenv(v, "0").lower() in yes for v in ("TORCH_FORCE_WEIGHTS_ONLY_LOAD",
+                                                                   "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"))
+    if force and force_not:
+        raise RuntimeError("Only one of `TORCH_FORCE_WEIGHTS_ONLY_LOAD` or `TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD` should "
+                           "be set, but both were set.")
+    chosen = force or (weights_only if weights_only is not None else pickle_module is None and not force_not)
+    if chosen and pickle_module is not None:
+        raise RuntimeError("Can not safely load weights when explicit pickle_module is specified")
+    return bool(chosen)
 
 
 def load_unverified(f, map_location=None):

@@ -7,8 +7,9 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d
                       L1Loss, LSTM, LSTMCell, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MSELoss, MaxPool1d,
                       MaxPool2d, Mish, Module, ModuleDict, ModuleList, MultiheadAttention, NLLLoss, PReLU, PixelShuffle,
                       PixelUnshuffle, RReLU, ReLU, ReLU6, RNN, RNNCell, SELU, Sequential, SiLU, Sigmoid, SmoothL1Loss,
-                      Softmax, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, TransformerEncoder,
-                      TransformerEncoderLayer, Unflatten, Upsample)
+                      Softmax, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, Transformer,
+                      TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
+                      Unflatten, Upsample)
 from .modules import __all__ as _modules_all
 from .parameter import Parameter
 

@@ -1191,8 +1191,17 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     mask = _additive_mask(attn_mask, scores.dtype, blocked_when=False)
     if mask is not None:
         scores = scores + mask
-    weights = _dropout(scores.softmax(-1), dropout_p, True, False)
+    weights = _dropout(scores.softmax(-1) if mask is None else _safe_softmax(scores), dropout_p, True, False)
     return weights @ value
+
+
+def _safe_softmax(scores):
+    """softmax over the last dim, except that a row of scores all -inf (a query that may see no key) gives weights
+    0, not NaN: torch's attention (scaled_dot_product_attention, MultiheadAttention with need_weights=False)."""
+    blocked = (scores == float("-inf")).all(-1, keepdim=True)
+    if not bool(blocked.any()):
+        return scores.softmax(-1)
+    return scores.masked_fill(blocked, 0.0).softmax(-1).masked_fill(blocked, 0.0)  # no NaN, forward or backward
 
 
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
@@ -1252,7 +1261,9 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     scores = (q * math.sqrt(1.0 / head)) @ k.transpose(-2, -1)
     if mask is not None:
         scores = scores + mask
-    weights = dropout(scores.softmax(-1), dropout_p, training)
+    # torch attends by scaled_dot_product_attention when it returns no weights: a query that sees no key gives 0
+    weights = dropout(scores.softmax(-1) if need_weights or mask is None else _safe_softmax(scores), dropout_p,
+                      training)
     out = (weights @ v).transpose(0, 1).reshape(length * batch, embed)
     out = linear(out, out_proj_weight, out_proj_bias).reshape(length, batch, embed)
     if not need_weights:

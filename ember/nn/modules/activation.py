@@ -1,11 +1,12 @@
 """Activation layers: each is F.<name> with its settings kept on the module."""
 from ... import creation
-from ..._backend import ArgumentError
+from ..._backend import ArgumentError, bool_
+from ...autograd.grad_mode import is_grad_enabled
 from .. import functional as F, init
 
 _init = init  # (PReLU's init argument shadows the module inside its __init__)
 from ..parameter import Parameter
-from .linear import Linear
+from .linear import Linear, NonDynamicallyQuantizableLinear
 from .module import Module
 
 
@@ -368,10 +369,6 @@ class LogSoftmax(Module):
         return f"dim={self.dim}"
 
 
-class NonDynamicallyQuantizableLinear(Linear):
-    """A Linear under the name torch gives MultiheadAttention's out_proj (so the printed model reads the same)."""
-
-
 class MultiheadAttention(Module):
     """Attention with num_heads heads: each head attends in its own embed_dim / num_heads slice of the
     projected queries, keys and values; the heads' outputs are joined and projected back."""
@@ -435,13 +432,27 @@ class MultiheadAttention(Module):
         if is_causal and attn_mask is None:
             raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer "
                                "module method `generate_square_subsequent_mask` to create this mask.")
+        # a query that sees no key (its scores all -inf): F.multi_head_attention_forward gives it 0 without weights,
+        # NaN with them; torch's fused path (its rule below) gives NaN when a mask is bool, 0 when it is float
+        plain_softmax = need_weights or self._torch_fast_path(query, key, value) and any(
+            m is not None and m.dtype == bool_ for m in (attn_mask, key_padding_mask))
         if self.batch_first and query.ndim == 3:  # the computation runs on (length, batch, embed)
             query, key, value = (x.transpose(0, 1) for x in (query, key, value))
         out, weights = F.multi_head_attention_forward(
             query, key, value, self.embed_dim, self.num_heads, self.in_proj_weight, self.in_proj_bias, self.bias_k,
             self.bias_v, self.add_zero_attn, self.dropout, self.out_proj.weight, self.out_proj.bias, self.training,
-            key_padding_mask, need_weights, attn_mask, not self._qkv_same_embed_dim, self.q_proj_weight,
+            key_padding_mask, plain_softmax, attn_mask, not self._qkv_same_embed_dim, self.q_proj_weight,
             self.k_proj_weight, self.v_proj_weight, average_attn_weights=average_attn_weights)
         if self.batch_first and query.ndim == 3:
             out = out.transpose(0, 1)
-        return out, weights
+        return out, weights if need_weights else None
+
+    def _torch_fast_path(self, query, key, value):
+        """Whether torch's MultiheadAttention.forward takes its fused path (_native_multi_head_attention)."""
+        tensors = (query, key, value, self.in_proj_weight, self.in_proj_bias, self.out_proj.weight,
+                   self.out_proj.bias)
+        return (query.ndim == 3 and query is key and key is value and not self.training and self.batch_first and
+                self.num_heads % 2 == 0 and self.in_proj_bias is not None and self._qkv_same_embed_dim and
+                query.dtype == self.in_proj_weight.dtype and getattr(self, "bias_k", None) is None and
+                getattr(self, "bias_v", None) is None and not getattr(self, "add_zero_attn", False) and
+                not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)))

@@ -99,6 +99,21 @@ class ModuleList(_ModuleSequence):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         raise NotImplementedError("ModuleList is a container, not a layer: iterate over it in your forward()")
 
+    def __repr__(self):
+        """As torch prints it: a run of equal children is one entry, (0-5): 6 x TransformerEncoderLayer(...)."""
+        runs = []  # [first index, last index, repr]
+        for i, module in enumerate(self._modules.values()):
+            text = repr(module)
+            if runs and runs[-1][2] == text:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, text])
+        if not runs:
+            return self._get_name() + "()"
+        lines = [(f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + text.replace("\n", "\n  ")
+                 for a, b, text in runs]
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are registered."""

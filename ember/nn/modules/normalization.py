@@ -13,7 +13,7 @@ class _BatchNorm(Module):
                  dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats, self.has_bias = affine, track_running_stats, bias
+        self.affine, self.track_running_stats = affine, track_running_stats
         if affine:
             self.weight = Parameter(creation.ones(num_features, dtype=dtype))
             if bias:
@@ -58,7 +58,7 @@ class _BatchNorm(Module):
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"bias={self.has_bias}, track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -133,7 +133,8 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
 
 
 class LayerNorm(Module):
