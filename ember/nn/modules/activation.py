@@ -6,7 +6,7 @@ from .. import functional as F, init
 
 _init = init  # (PReLU's init argument shadows the module inside its __init__)
 from ..parameter import Parameter
-from .linear import Linear, NonDynamicallyQuantizableLinear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 
