@@ -4,6 +4,7 @@ With num_workers=0 (the reference path, below) the batches are fetched here, one
 num_workers > 0 the same fetchers run in worker processes (worker.py), which send the batches back in order.
 """
 import collections.abc
+import copy
 import itertools
 import numbers
 import warnings
@@ -36,18 +37,35 @@ def default_collate(batch):
     if isinstance(first, numbers.Real):
         return _wrap(array_from(batch, _backend.float64))  # PyTorch collates Python floats as float64
     if isinstance(first, (str, bytes)):
-        return list(batch)
-    if isinstance(first, collections.abc.Mapping):
-        return {key: default_collate([b[key] for b in batch]) for key in first}
+        return batch  # as given: a list at the top, a tuple from a column of a sequence (torch's)
+    if isinstance(first, collections.abc.Mapping):  # the same kind of mapping, each key's values collated
+        collated = {key: default_collate([b[key] for b in batch]) for key in first}
+        return _same_container(first, collated, collections.abc.MutableMapping, lambda c: c.update(collated))
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
-        return type(first)(*(default_collate(list(samples)) for samples in zip(*batch)))
-    if isinstance(first, collections.abc.Sequence):
+        return type(first)(*(default_collate(samples) for samples in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):  # a list of collated columns
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(samples)) for samples in zip(*batch)]
-        return columns if isinstance(first, list) else tuple(columns)
+        columns = [default_collate(samples) for samples in zip(*batch)]
+        if isinstance(first, tuple):
+            return columns  # a list, as torch gives "for backwards compatibility"
+        return _same_container(first, columns, collections.abc.MutableSequence, lambda c: c.__setitem__(
+            slice(None), columns))
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
                     f"{type(first).__name__}")
+
+
+def _same_container(first, collated, mutable, fill):
+    """collated in a container of first's type, as torch's collate keeps it: a copy of first refilled if it is
+    mutable, else type(first)(collated), else collated itself (a plain dict or list)."""
+    if isinstance(first, mutable):
+        clone = copy.copy(first)
+        fill(clone)
+        return clone
+    try:
+        return type(first)(collated)
+    except TypeError:
+        return collated
 
 
 def default_convert(sample):

@@ -357,14 +357,16 @@ class WorkerIterator:
             if conn in ready or (ready and conn.poll()):
                 try:
                     return pickle.loads(conn.recv_bytes())
-                except EOFError:
-                    pass  # its end closed: it died; said below
+                except (EOFError, OSError):  # its end closed, or was reset: it died (said below)
+                    ready = ready or [worker.sentinel]
             if ready:
-                self._shutdown()
-                raise RuntimeError(f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly")
-            if self._timeout:
-                self._shutdown()
-                raise RuntimeError(f"DataLoader timed out after {self._timeout} seconds")
+                message = f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly"
+            elif self._timeout:
+                message = f"DataLoader timed out after {self._timeout} seconds"
+            else:
+                continue
+            self._shutdown()
+            raise RuntimeError(message)
 
     def _shutdown(self):
         self._finalizer()
