@@ -262,6 +262,8 @@ class WorkerIterator:
         self._base_seed = draw_seed(loader.generator)  # before any index is drawn, as torch's iterator does
         context = loader.multiprocessing_context or _default_context()
         forked = context.get_start_method() == "fork"
+        if forked:
+            _threads.get_num_threads()  # threadpoolctl's look at the BLAS libraries (ms): once, inherited by workers
         pipes = [context.Pipe() for _ in range(n)]  # (main end, worker end)
         self._conns = [main for main, _ in pipes]
         _MAIN_ENDS.update(self._conns)
