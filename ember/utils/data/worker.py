@@ -24,7 +24,9 @@ import itertools
 import os
 import pickle
 import random
+import select
 import sys
+import time
 import traceback
 import warnings
 import weakref
@@ -375,14 +377,24 @@ class WorkerIterator:
 
 
 def _stop_workers(conns, workers, owner):
-    """Close the main process's pipe ends (a waiting or sending worker sees that and exits), join, and terminate
-    any worker that has not gone by then. Only in the process that started them (a forked child has copies)."""
+    """Tell each worker to stop and close the main process's pipe ends, join, and terminate any worker that has not
+    gone by then. Only in the process that started them (a forked child has copies of these objects).
+
+    The stop message reaches a worker waiting for a task even when some other process forked meanwhile holds a
+    copy of the pipe end (closing alone would then not reach it); closing reaches a worker blocked sending a batch.
+    """
     if os.getpid() != owner:
         return
     for conn in conns:
+        try:
+            if not conn.closed and select.select([], [conn], [], 0)[1]:  # (never block on a full pipe here)
+                conn.send(None)
+        except (OSError, ValueError):  # gone already, or a pipe select cannot watch
+            pass
         conn.close()
+    deadline = time.monotonic() + CHECK_INTERVAL
     for worker in workers:
-        worker.join(CHECK_INTERVAL)
+        worker.join(max(0.0, deadline - time.monotonic()))
     for worker in workers:
         if worker.is_alive():
             worker.terminate()
