@@ -389,3 +389,21 @@ def test_too_many_workers_warns_as_torch():
         return [str(w.message) for w in record]
     ours, theirs = both(run)
     assert ours == theirs
+
+
+def test_workers_stop_at_once_even_when_a_later_fork_holds_their_pipes():
+    """A process forked after the workers started (another loader's worker, a Pool) holds copies of the main
+    process's pipe ends: closing them then tells the workers nothing, so the main process also says "stop"."""
+    import multiprocessing
+    it = iter(edata.DataLoader(list(range(100)), batch_size=2, num_workers=2))
+    next(it)
+    pids = worker_pids(it)
+    bystander = multiprocessing.get_context("fork").Process(target=time.sleep, args=(8,), daemon=True)
+    bystander.start()
+    try:
+        start = time.monotonic()
+        del it
+        assert all(gone(p, 2) for p in pids) and time.monotonic() - start < 2
+    finally:
+        bystander.terminate()
+        bystander.join()
