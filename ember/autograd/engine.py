@@ -29,7 +29,7 @@ import weakref
 import numpy as np
 
 from . import views
-from .grad_mode import STATE, set_state
+from .grad_mode import STATE, set_grad
 from .._backend import as_array, get_array_module, update
 from ..tensor import Tensor, _wrap
 
@@ -204,7 +204,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
         ready = [(roots[0], pending.pop(roots[0]))] if dependencies[roots[0]] == 0 else []
     else:
         ready = [(n, pending.pop(n)) for n in dict.fromkeys(roots) if dependencies[n] == 0]
-    previous_mode = set_state(bool(create_graph))[0]
+    previous_mode = set_grad(bool(create_graph))
     try:
         while ready:
             node, grad_out = ready.pop()
@@ -253,7 +253,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                 else:
                     ready.append((target, g))
     finally:
-        set_state(previous_mode)
+        set_grad(previous_mode)
     return capture
 
 

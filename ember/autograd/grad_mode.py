@@ -4,12 +4,32 @@ Each thread has its own switches (``STATE``, a ``threading.local``): a model ser
 thread leaves another thread's training recording, and a new thread starts with grad on, outside inference mode.
 The context managers below flip them and put them back, and work as decorators too.
 
-Every switch goes through ``set_state``, which also keeps ``ANYWHERE``: whether any thread at all has grad off or
-is inside inference mode. While none has (the usual case), the hot paths (Op.apply, Tensor creation) know the
-answer from that plain global, without the thread-local read (about 50 ns a read); otherwise they read ``STATE``.
+Reading a thread-local costs about 50 ns, too much for the hot paths (Op.apply, Tensor creation), which ask on
+every op. So every switch goes through ``set_grad`` / ``set_inference``, which also keep two plain lists:
+``GRAD_OFF`` holds a token for each thread that has grad off, ``INFERENCE_ON`` one for each thread inside
+inference mode. While a list is empty (the usual case) the hot paths know the answer without the thread-local
+(``not GRAD_OFF or STATE.enabled``). Appending, removing and testing a list are atomic under the GIL: no lock.
 """
 import functools
 import threading
+
+GRAD_OFF = []  # one token per thread that has grad mode off now
+INFERENCE_ON = []  # one token per thread inside inference mode now
+
+
+class _Guard:
+    """Dropped with its thread's state when the thread ends, it takes the thread's token out of the lists above:
+    a thread may end inside a switch (set_grad_enabled(False) never undone)."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token):
+        self.token = token
+
+    def __del__(self):
+        for tokens in (GRAD_OFF, INFERENCE_ON):
+            while self.token in tokens:
+                tokens.remove(self.token)
 
 
 class _ThreadState(threading.local):
@@ -19,63 +39,38 @@ class _ThreadState(threading.local):
         self.enabled = True
         self.inference = False  # inside inference_mode: new tensors are inference tensors
         self.callbacks = []  # the engine's final-callback lists, one per backward pass running in this thread
-        self.counted = _Counted()  # what this thread adds to ANYWHERE's counts, taken back when the thread ends
-
-
-class _Anywhere:
-    """How many threads have grad off / are in inference mode, and the two flags the hot paths read."""
-
-    __slots__ = ("grad_off", "inference_on", "grad_on_everywhere", "inference_somewhere")
-
-    def __init__(self):
-        self.grad_off = self.inference_on = 0
-        self.grad_on_everywhere, self.inference_somewhere = True, False
-
-    def add(self, grad_off, inference_on):
-        self.grad_off += grad_off
-        self.inference_on += inference_on
-        self.grad_on_everywhere = self.grad_off == 0
-        self.inference_somewhere = self.inference_on > 0
-
-
-ANYWHERE = _Anywhere()
-_COUNT_LOCK = threading.Lock()
-
-
-class _Counted:
-    """One thread's part of ANYWHERE's counts. A thread may end with a switch on (set_grad_enabled(False) never
-    undone): its thread-local state is dropped then, and with it this, which takes its part back."""
-
-    __slots__ = ("grad_off", "inference_on")
-
-    def __init__(self):
-        self.grad_off = self.inference_on = False
-
-    def __del__(self):
-        if self.grad_off or self.inference_on:
-            with _COUNT_LOCK:
-                ANYWHERE.add(-self.grad_off, -self.inference_on)
+        self.token = object()  # what this thread puts in GRAD_OFF and INFERENCE_ON
+        self._guard = _Guard(self.token)
 
 
 STATE = _ThreadState()
 
 
-def set_state(enabled, inference=None):
-    """Set this thread's grad mode (and inference mode, unless None); returns the previous (enabled, inference).
-
-    The counts in ANYWHERE change with the switch, under one lock: a thread whose switch is on always finds its
-    own part counted, so the hot paths' "nobody has switched" is never wrong for the thread reading it.
-    """
+def set_grad(enabled):
+    """Turn this thread's grad mode on or off (a bool); returns what it was."""
     state = STATE
-    previous = state.enabled, state.inference
-    if inference is None:
-        inference = previous[1]
-    if previous != (enabled, inference):
-        counted = state.counted
-        with _COUNT_LOCK:
-            ANYWHERE.add((not enabled) - counted.grad_off, inference - counted.inference_on)
-            counted.grad_off, counted.inference_on = not enabled, inference
-            state.enabled, state.inference = enabled, inference
+    previous = state.enabled
+    if enabled is not previous:
+        if enabled:
+            state.enabled = True
+            GRAD_OFF.remove(state.token)
+        else:
+            GRAD_OFF.append(state.token)  # (before the switch: a hot path in this thread never misses it)
+            state.enabled = False
+    return previous
+
+
+def set_inference(enabled, inference):
+    """Set this thread's grad mode and inference mode (bools); returns the previous pair."""
+    state = STATE
+    previous = set_grad(enabled), state.inference
+    if inference is not previous[1]:
+        if inference:
+            INFERENCE_ON.append(state.token)
+            state.inference = True
+        else:
+            state.inference = False
+            INFERENCE_ON.remove(state.token)
     return previous
 
 
@@ -90,10 +85,10 @@ class _GradModeContext:
     mode = True
 
     def __enter__(self):
-        self._previous = set_state(self.mode)[0]
+        self._previous = set_grad(self.mode)
 
     def __exit__(self, *exc):
-        set_state(self._previous)
+        set_grad(self._previous)
         return False
 
     def __new__(cls, *args, **kwargs):
@@ -142,10 +137,10 @@ class set_grad_enabled(_GradModeContext):
             raise TypeError(f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}; "
                             "write set_grad_enabled(True) or set_grad_enabled(False)")
         self.mode = mode
-        self._previous = set_state(mode)[0]  # a plain call takes effect at once, as in PyTorch
+        self._previous = set_grad(mode)  # a plain call takes effect at once, as in PyTorch
 
     def __enter__(self):
-        set_state(self.mode)
+        set_grad(self.mode)
 
 
 class inference_mode(_GradModeContext):
@@ -162,10 +157,10 @@ class inference_mode(_GradModeContext):
         self.inference = bool(mode)
 
     def __enter__(self):
-        self._previous = set_state(self.mode, self.inference)
+        self._previous = set_inference(self.mode, self.inference)
 
     def __exit__(self, *exc):
-        set_state(*self._previous)
+        set_inference(*self._previous)
         return False
 
 
