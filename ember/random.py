@@ -27,6 +27,7 @@ Reference: torch 2.13.0 on an x86-64 CPU (AVX2/AVX-512, AMD). What is not torch'
 import contextlib
 import math
 import os
+import threading
 
 import numpy as np
 
@@ -238,23 +239,29 @@ def _uniform(gen, n, dtype, low, high):
 
 
 # ---- normal: torch's three paths ----------------------------------------------------------------
+# Threads share a generator as in torch: each raw draw is atomic (NumPy's bit generator locks), and this lock keeps
+# the normal cached between calls from being taken twice or lost when two threads draw at once.
+_CACHE_LOCK = threading.Lock()
+
+
 def _normal_pairs(gen, n, mean, std):
     """The scalar path: Box-Muller in float64, one pair per two draws, the sine cached for the next call."""
     out = np.empty(n, np.float64)
     start = 0
-    if n and gen._normal is not None:
-        out[0], gen._normal, start = gen._normal, None, 1
-    pairs = (n - start + 1) // 2
-    if pairs:
-        u = _uniform01(gen, 2 * pairs, np.float64)
-        u1, u2 = u[0::2], u[1::2]
-        radius = np.sqrt(-2.0 * _libm(math.log1p, -u2))
-        theta = 2.0 * math.pi * u1
-        values = np.empty(2 * pairs)
-        values[0::2], values[1::2] = radius * np.cos(theta), radius * np.sin(theta)
-        out[start:] = values[:n - start]
-        if (n - start) % 2:
-            gen._normal = values[-1]
+    with _CACHE_LOCK:
+        if n and gen._normal is not None:
+            out[0], gen._normal, start = gen._normal, None, 1
+        pairs = (n - start + 1) // 2
+        if pairs:
+            u = _uniform01(gen, 2 * pairs, np.float64)
+            u1, u2 = u[0::2], u[1::2]
+            radius = np.sqrt(-2.0 * _libm(math.log1p, -u2))
+            theta = 2.0 * math.pi * u1
+            values = np.empty(2 * pairs)
+            values[0::2], values[1::2] = radius * np.cos(theta), radius * np.sin(theta)
+            out[start:] = values[:n - start]
+            if (n - start) % 2:
+                gen._normal = values[-1]
     return _fma64(out, std, mean)
 
 

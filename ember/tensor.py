@@ -23,7 +23,7 @@ def _wrap(data, requires_grad=False, grad_fn=None):
     t.grad_fn = grad_fn
     t._requires_grad = requires_grad
     t._vc = None
-    t._inference = STATE.inference
+    t._inference = STATE.inference if INFERENCE_ON else False  # (grad_mode: the cheap read first)
     t._view = None
     return t
 
@@ -1553,6 +1553,6 @@ def _broadcastable(a, b):
 # the op modules import Tensor from here, so they are imported after the class exists
 from . import _tensor_str, creation as _creation, random as _random  # noqa: E402
 from .autograd import engine, views as _views  # noqa: E402
-from .autograd.grad_mode import STATE  # noqa: E402
+from .autograd.grad_mode import INFERENCE_ON, STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
 from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402

@@ -29,7 +29,7 @@ import weakref
 import numpy as np
 
 from . import views
-from .grad_mode import STATE
+from .grad_mode import STATE, set_grad
 from .._backend import as_array, get_array_module, update
 from ..tensor import Tensor, _wrap
 
@@ -51,7 +51,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             capture.setdefault(_key(t), None)
     owners = _Owners()
     callbacks = []
-    FINAL_CALLBACKS.append(callbacks)
+    STATE.callbacks.append(callbacks)
     try:
         found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
         if found is not None:
@@ -64,7 +64,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if callbacks:
             _run_final_callbacks()
     finally:
-        FINAL_CALLBACKS.pop()
+        STATE.callbacks.pop()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -81,13 +81,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         retain_graph = create_graph
     capture = {_key(t): None for t in inputs}
     callbacks = []
-    FINAL_CALLBACKS.append(callbacks)
+    STATE.callbacks.append(callbacks)
     try:
         found = run_backward(outputs, grads, retain_graph, create_graph, capture)
         if callbacks:
             _run_final_callbacks()
     finally:
-        FINAL_CALLBACKS.pop()
+        STATE.callbacks.pop()
     result = []
     for i, t in enumerate(inputs):
         g = found.get(_key(t))
@@ -204,8 +204,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
         ready = [(roots[0], pending.pop(roots[0]))] if dependencies[roots[0]] == 0 else []
     else:
         ready = [(n, pending.pop(n)) for n in dict.fromkeys(roots) if dependencies[n] == 0]
-    previous_mode = STATE.enabled
-    STATE.enabled = create_graph
+    previous_mode = set_grad(bool(create_graph))
     try:
         while ready:
             node, grad_out = ready.pop()
@@ -254,7 +253,7 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                 else:
                     ready.append((target, g))
     finally:
-        STATE.enabled = previous_mode
+        set_grad(previous_mode)
     return capture
 
 
@@ -330,18 +329,19 @@ def _post_accumulate(leaf):
 
 
 # ---- final callbacks: what runs when a backward pass is over -----------------------------------------
-FINAL_CALLBACKS = []  # one list per backward pass in progress (a hook may run a backward of its own)
+# STATE.callbacks: one list per backward pass in progress in this thread (a hook may run a backward of its own;
+# another thread's backward keeps its own lists)
 
 
 def queue_callback(fn):
     """Run fn() when the backward pass now running has finished (torch's Variable._execution_engine.queue_callback)."""
-    if not FINAL_CALLBACKS:
+    if not STATE.callbacks:
         raise RuntimeError("Final callbacks can only be installed during backward pass.")
-    FINAL_CALLBACKS[-1].append(fn)
+    STATE.callbacks[-1].append(fn)
 
 
 def _run_final_callbacks():
-    callbacks = FINAL_CALLBACKS[-1]
+    callbacks = STATE.callbacks[-1]
     while callbacks:  # a callback may queue another
         callbacks.pop(0)()
 

@@ -14,7 +14,7 @@ Two kinds of Function share this one mechanism:
 """
 from numpy import asarray, ndarray
 
-from .grad_mode import STATE
+from .grad_mode import GRAD_OFF, STATE, set_grad
 from .._backend import broadcast_error
 from ..tensor import Tensor, _wrap
 
@@ -106,11 +106,11 @@ class Function:
             if isinstance(a, Tensor) and a._view is not None:
                 sync_view(a)
         ctx.needs_input_grad = _needs(args)
-        previous, STATE.enabled = STATE.enabled, False
+        previous = set_grad(False)
         try:
             out = cls.forward(ctx, *args)
         finally:
-            STATE.enabled = previous
+            set_grad(previous)
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
         if True in ctx.needs_input_grad and STATE.enabled:
@@ -173,7 +173,7 @@ class Op(Function):
                 raise
             return cls.apply(*moved)
         data = out if type(out) is ndarray or hasattr(out, "__cuda_array_interface__") else asarray(out)
-        if requires_grad and STATE.enabled:
+        if requires_grad and (not GRAD_OFF or STATE.enabled):  # (grad_mode: the cheap read first)
             return _record(ctx, args, arrays, out, data)
         return _wrap(data)  # NumPy turns 0-d results into scalars: data is always an array
 

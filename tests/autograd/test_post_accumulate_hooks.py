@@ -97,4 +97,4 @@ def test_final_callbacks_are_dropped_when_the_pass_raises():
     y.register_hook(hook)
     with pytest.raises(ValueError, match="boom"):
         y.sum().backward()
-    assert ran == [] and engine.FINAL_CALLBACKS == []
+    assert ran == [] and engine.STATE.callbacks == []

@@ -38,9 +38,22 @@ def test_default_collate_keeps_nesting_like_torch():
     assert batch["label"].tolist() == [0, 1, 2] and batch["label"].dtype == ember.int64
     assert batch["weight"].dtype == ember.float64  # Python floats collate to float64, as in PyTorch
     assert batch["name"] == ["s0", "s1", "s2"]
-    assert isinstance(batch["pair"], tuple) and batch["pair"][0].tolist() == [[0, 0], [1, 1], [2, 2]]
+    assert isinstance(batch["pair"], list) and batch["pair"][0].tolist() == [[0, 0], [1, 1], [2, 2]]  # (torch's)
     assert isinstance(batch["pair"][1], list) and batch["pair"][1][0].tolist() == [True, True, True]
     assert isinstance(batch["point"], Nested.Point) and batch["point"].y.tolist() == [0.0, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("batch", [
+    [(1, "a"), (2, "b")], [{"k": ("x", 1)}, {"k": ("y", 2)}], [["s", 1.0], ["t", 2.0]], ["a", "b"],
+    [((1, 2), [3, "u"]), ((4, 5), [6, "v"])]], ids=repr)
+def test_default_collate_gives_torchs_containers(batch):
+    """Columns of a tuple come back as a list, columns of strings as tuples, mappings and lists as their type."""
+    from collections import OrderedDict
+    ours = ember.utils.data.default_collate(batch)
+    theirs = torch.utils.data.default_collate(batch)
+    assert repr(ours).replace("ember", "torch") == repr(theirs)
+    od = [OrderedDict(a=1, b=2.0), OrderedDict(a=3, b=4.0)]
+    assert type(ember.utils.data.default_collate(od)) is type(torch.utils.data.default_collate(od)) is OrderedDict
 
 
 def test_shuffle_reshuffles_every_epoch_and_is_seeded_by_generator():

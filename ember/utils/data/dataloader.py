@@ -1,5 +1,11 @@
-"""DataLoader: batches from a dataset, in order or shuffled anew each epoch, collated into tensors."""
+"""DataLoader: batches from a dataset, in order or shuffled anew each epoch, collated into tensors.
+
+With num_workers=0 (the reference path, below) the batches are fetched here, one after another. With
+num_workers > 0 the same fetchers run in worker processes (worker.py), which send the batches back in order.
+"""
 import collections.abc
+import copy
+import itertools
 import numbers
 import warnings
 
@@ -12,6 +18,7 @@ from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, draw_seed
+from .worker import WorkerIterator, check_worker_count, start_method_context
 
 
 def default_collate(batch):
@@ -30,22 +37,76 @@ def default_collate(batch):
     if isinstance(first, numbers.Real):
         return _wrap(array_from(batch, _backend.float64))  # PyTorch collates Python floats as float64
     if isinstance(first, (str, bytes)):
-        return list(batch)
-    if isinstance(first, collections.abc.Mapping):
-        return {key: default_collate([b[key] for b in batch]) for key in first}
+        return batch  # as given: a list at the top, a tuple from a column of a sequence (torch's)
+    if isinstance(first, collections.abc.Mapping):  # the same kind of mapping, each key's values collated
+        collated = {key: default_collate([b[key] for b in batch]) for key in first}
+        return _same_container(first, collated, collections.abc.MutableMapping, lambda c: c.update(collated))
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # namedtuple
-        return type(first)(*(default_collate(list(samples)) for samples in zip(*batch)))
-    if isinstance(first, collections.abc.Sequence):
+        return type(first)(*(default_collate(samples) for samples in zip(*batch)))
+    if isinstance(first, collections.abc.Sequence):  # a list of collated columns
         if any(len(b) != len(first) for b in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(samples)) for samples in zip(*batch)]
-        return columns if isinstance(first, list) else tuple(columns)
+        columns = [default_collate(samples) for samples in zip(*batch)]
+        if isinstance(first, tuple):
+            return columns  # a list, as torch gives "for backwards compatibility"
+        return _same_container(first, columns, collections.abc.MutableSequence, lambda c: c.__setitem__(
+            slice(None), columns))
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
                     f"{type(first).__name__}")
 
 
+def _same_container(first, collated, mutable, fill):
+    """collated in a container of first's type, as torch's collate keeps it: a copy of first refilled if it is
+    mutable, else type(first)(collated), else collated itself (a plain dict or list)."""
+    if isinstance(first, mutable):
+        clone = copy.copy(first)
+        fill(clone)
+        return clone
+    try:
+        return type(first)(collated)
+    except TypeError:
+        return collated
+
+
 def default_convert(sample):
     return sample
+
+
+# ---- fetchers: one batch (or one sample) from the dataset, here or in a worker ----------------------------------
+class _MapFetcher:
+    """From a map-style dataset: the samples at a batch of indices, collated (or the one sample at an index)."""
+
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.dataset, self.auto_collation, self.collate_fn = dataset, auto_collation, collate_fn
+
+    def fetch(self, index):
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[index])
+        getitems = getattr(self.dataset, "__getitems__", None)  # a dataset that reads a whole batch at once
+        return self.collate_fn(getitems(index) if getitems else [self.dataset[i] for i in index])
+
+
+class _StreamFetcher:
+    """From an IterableDataset: the next `size` samples, collated (or the next one when size is None).
+    StopIteration once the stream has run out (or left only a short batch that drop_last drops)."""
+
+    def __init__(self, dataset, auto_collation, collate_fn, drop_last):
+        self.samples, self.collate_fn, self.drop_last, self.ended = iter(dataset), collate_fn, drop_last, False
+
+    def fetch(self, size):
+        if self.ended:
+            raise StopIteration
+        if size is None:
+            return self.collate_fn(next(self.samples))
+        batch = list(itertools.islice(self.samples, size))
+        self.ended = len(batch) < size
+        if not batch or (self.drop_last and self.ended):
+            raise StopIteration
+        return self.collate_fn(batch)
+
+
+def make_fetcher(dataset, stream, auto_collation, collate_fn, drop_last):
+    return (_StreamFetcher if stream else _MapFetcher)(dataset, auto_collation, collate_fn, drop_last)
 
 
 class DataLoader:
@@ -54,10 +115,25 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
-                 pin_memory_device=""):
+                 pin_memory_device="", in_order=True):
         if num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable "
                              "multiprocessing.")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing.let num_workers > 0 "
+                             "to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
+        elif prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        self.timeout, self.worker_init_fn, self.prefetch_factor = timeout, worker_init_fn, prefetch_factor
+        self.persistent_workers, self.in_order = persistent_workers, in_order  # (batches always come in order)
+        self.multiprocessing_context = start_method_context(multiprocessing_context, num_workers)
+        self._iterator = None  # the persistent workers' iterator, kept from epoch to epoch
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
@@ -78,6 +154,8 @@ class DataLoader:
             self.sampler = self.batch_sampler = None  # no indices: the stream itself is the order
             self.drop_last = drop_last
             self.collate_fn = collate_fn or (default_collate if batch_size is not None else default_convert)
+            self._auto_collation = batch_size is not None
+            check_worker_count(num_workers)
             return
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -87,34 +165,38 @@ class DataLoader:
         self.batch_sampler = batch_sampler
         self.drop_last = drop_last
         self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
+        self._auto_collation = batch_sampler is not None
+        check_worker_count(num_workers)
 
     def __iter__(self):
-        # torch draws its workers' base seed from the generator on every new iterator: ember draws it too, so
-        # the random stream stays torch's (and the sampler's own draws come after it, at the first batch)
-        draw_seed(self.generator)
-        return self._batches()
+        # torch draws its workers' base seed from the generator on every new iterator, with workers or without:
+        # ember draws it too, so the random stream stays torch's (the sampler's own draws come after it)
+        if self.num_workers == 0:
+            draw_seed(self.generator)
+            return self._batches()
+        if self._iterator is not None:  # persistent workers: a new epoch, no new seed
+            self._iterator.reset()
+            return self._iterator
+        check_worker_count(self.num_workers)
+        iterator = WorkerIterator(self)
+        if self.persistent_workers:
+            self._iterator = iterator
+        return iterator
+
+    def _indices(self):
+        """What each fetch is given: a batch of indices, one index, or (from a stream) how many samples to take."""
+        if self._stream:
+            return itertools.repeat(self.batch_size)
+        return iter(self.batch_sampler if self.batch_sampler is not None else self.sampler)
 
     def _batches(self):
-        # num_workers > 0 is accepted and runs in this process: the batches are the same
-        if self._stream:  # batches of consecutive samples from the stream
-            batch = []
-            for sample in self.dataset:
-                if self.batch_size is None:
-                    yield self.collate_fn(sample)
-                    continue
-                batch.append(sample)
-                if len(batch) == self.batch_size:
-                    yield self.collate_fn(batch)
-                    batch = []
-            if batch and not self.drop_last:
-                yield self.collate_fn(batch)
-            return
-        if self.batch_sampler is None:
-            for index in self.sampler:
-                yield self.collate_fn(self.dataset[index])
-            return
-        for indices in self.batch_sampler:
-            yield self.collate_fn([self.dataset[i] for i in indices])
+        fetcher = make_fetcher(self.dataset, self._stream, self._auto_collation, self.collate_fn, self.drop_last)
+        for index in self._indices():
+            try:
+                batch = fetcher.fetch(index)
+            except StopIteration:  # the stream has ended (torch's loader also stops on a dataset's StopIteration)
+                return
+            yield batch
 
     def __len__(self):
         if self._stream:  # only a stream that knows its length has one

@@ -1,0 +1,422 @@
+"""DataLoader worker processes: start them, seed them as torch does, fetch batches in them, bring the batches back.
+
+What a worker does (``_worker_loop``), in torch's order (torch/utils/data/_utils/worker.py):
+
+1. Seeds: ``seed = base_seed + worker_id`` for ember's global generator and Python's ``random``; NumPy's global
+   stream from ``_generate_state(base_seed, worker_id)`` (torch's SeedSequence-like hash); BLAS on one thread.
+   The main process draws ``base_seed`` from the loader's generator (or the global one) once per iterator, as
+   torch's ``_BaseDataLoaderIter`` does; persistent workers keep theirs from epoch to epoch.
+2. ``get_worker_info()`` answers, then ``worker_init_fn(worker_id)`` runs (an error there is the first batch's).
+3. It answers tasks ``(idx, indices)`` from its pipe with ``(idx, batch)``, in the order they came, until the
+   main process sends None or closes its end (or dies: the worker also looks at its parent now and then).
+
+The main process (``WorkerIterator``) hands tasks round-robin to the active workers, at most ``prefetch_factor``
+each ahead, and yields batches in task order: the batch for task idx is the next answer from the worker that got
+it, since each worker answers in order on its own pipe. A worker's exception comes back as ``WorkerError`` and is
+raised again in the main process as torch raises it: "Caught ValueError in DataLoader worker process 1.
+Original Traceback (most recent call last): ...".
+
+What crosses the pipes is pickled (multiprocessing's ForkingPickler, with ember Tensors reduced to their NumPy
+array): the dataset going to a spawned worker, and the batches coming back. The main process unpickles only what
+its own workers wrote on pipes it made, never data from anywhere else.
+"""
+import itertools
+import os
+import pickle
+import random
+import select
+import sys
+import time
+import traceback
+import warnings
+import weakref
+from dataclasses import dataclass
+from multiprocessing import connection, get_all_start_methods, get_context
+from multiprocessing.context import BaseContext
+from multiprocessing.reduction import ForkingPickler
+
+import numpy as np
+
+from ... import _threads
+from ... import random as _random
+from ...autograd.function import sync_view
+from ...tensor import Tensor, _wrap
+from .sampler import draw_seed
+
+CHECK_INTERVAL = 5.0  # seconds between looks at the other side's health (torch's MP_STATUS_CHECK_INTERVAL)
+
+
+# ---- what a worker knows about itself --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """What get_worker_info() returns inside a worker: its id, how many there are, its seed, its dataset copy."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: object
+    rng: object = None
+    worker_method: str = "multiprocessing"
+
+
+_worker_info = None
+
+
+def get_worker_info():
+    """Inside a DataLoader worker, its WorkerInfo (shard an IterableDataset by .id and .num_workers); else None."""
+    return _worker_info
+
+
+def _generate_state(base_seed, worker_id):
+    """The four 32-bit words a worker seeds NumPy's global stream with: torch's hash of (worker_id, base_seed)."""
+    mask = 0xFFFFFFFF
+    entropy = [worker_id, base_seed & mask, base_seed >> 32, 0]
+    hash_const_a = 0x43B0D7E5
+
+    def hash_(value):
+        nonlocal hash_const_a
+        value = (value ^ hash_const_a) & mask
+        hash_const_a = (hash_const_a * 0x931E8875) & mask
+        value = (value * hash_const_a) & mask
+        return (value ^ (value >> 16)) & mask
+
+    def mix(x, y):
+        result = ((0xCA01F9DD * x) & mask) - ((0x4973F715 * y) & mask) & mask
+        return (result ^ (result >> 16)) & mask
+
+    pool = [hash_(e) for e in entropy]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hash_(pool[src]))
+    hash_const_b, state = 0x8B51F9DD, []
+    for value in pool:
+        value = (value ^ hash_const_b) & mask
+        hash_const_b = (hash_const_b * 0x58F38DED) & mask
+        value = (value * hash_const_b) & mask
+        state.append((value ^ (value >> 16)) & mask)
+    return state
+
+
+# ---- what crosses the pipes ------------------------------------------------------------------------------------
+def _rebuild_tensor(array, requires_grad):
+    t = _wrap(array)
+    if requires_grad:
+        t.requires_grad_()
+    return t
+
+
+def _reduce_tensor(t):
+    """A Tensor as its array (a leaf keeps requires_grad; a graph cannot cross processes, as in torch)."""
+    if t._requires_grad and t.grad_fn is not None:
+        raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
+                           "not support crossing process boundaries.  If you just want to transfer the data, call "
+                           "detach() on the tensor before serializing (e.g., putting it on the queue).")
+    if t._view is not None:
+        sync_view(t)
+    return _rebuild_tensor, (t._data, t._requires_grad)
+
+
+ForkingPickler.register(Tensor, _reduce_tensor)  # (multiprocessing's pickler: spawned workers' datasets use it too)
+
+
+class WorkerError:
+    """The exception being handled in a worker, carried to the main process as its type and formatted traceback."""
+
+    def __init__(self, worker_id):
+        self.type = type_ = sys.exc_info()[0]
+        self.text = "".join(traceback.format_exception(*sys.exc_info()))
+        self.where = f"in DataLoader worker process {worker_id}"
+        try:  # the type travels by name: one the main process cannot import becomes a RuntimeError there
+            pickle.loads(pickle.dumps(type_))
+        except Exception:  # noqa: BLE001
+            self.type = RuntimeError
+
+    def reraise(self):
+        """Raise it here, as torch's ExceptionWrapper.reraise does."""
+        message = f"Caught {self.type.__name__} {self.where}.\nOriginal {self.text}"
+        if self.type is KeyError:
+            message = _KeyErrorMessage(message)
+        elif getattr(self.type, "message", None):
+            raise self.type(message=message)
+        try:
+            error = self.type(message)
+        except Exception:  # noqa: BLE001 (a type that does not take one message)
+            raise RuntimeError(message) from None
+        raise error
+
+
+class _KeyErrorMessage(str):
+    """KeyError shows its argument's repr: this string's repr is itself, so the traceback prints as lines."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return self
+
+
+class _StreamEnd:
+    """A worker's answer when its copy of an IterableDataset has no more samples."""
+
+
+_RESUMED = "resumed"  # a persistent worker's answer to "resume": it has started its dataset over
+
+
+def _dumps(message):
+    return ForkingPickler.dumps(message, pickle.HIGHEST_PROTOCOL)
+
+
+# ---- the worker process ----------------------------------------------------------------------------------------
+def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num_workers, parent):
+    """Run in a worker process until told to stop (see the module docstring)."""
+    from .dataloader import make_fetcher
+    global _worker_info
+    for other in closing:  # (a forked worker's copies of the main process's pipe ends: only the main may hold them)
+        other.close()
+    seed = base_seed + worker_id
+    random.seed(seed)
+    _random.manual_seed(seed)
+    np.random.seed(_generate_state(base_seed, worker_id))
+    _threads.set_num_threads(1)
+    _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=fetcher_args[0])
+    error, fetcher = None, None
+    try:
+        if init_fn is not None:
+            init_fn(worker_id)
+        fetcher = make_fetcher(*fetcher_args)
+    except Exception:  # noqa: BLE001 (reported with the first batch, as torch does)
+        error = WorkerError(worker_id)
+    ended = False
+    try:
+        while True:
+            if not conn.poll(CHECK_INTERVAL):
+                if os.getppid() != parent:  # the main process is gone
+                    return
+                continue
+            message = conn.recv()
+            if message is None:
+                return
+            if message == "resume":  # a persistent worker's new epoch
+                ended, fetcher = False, make_fetcher(*fetcher_args)
+                conn.send_bytes(_dumps((_RESUMED, None)))
+                continue
+            idx, index = message
+            if ended:  # (tasks sent before the main process heard that this stream ended get no answer)
+                continue
+            if error is not None:
+                data, error = error, None
+            else:
+                try:
+                    data = fetcher.fetch(index)
+                except StopIteration:
+                    if not fetcher_args[1]:  # a map-style dataset's StopIteration is an error like any other
+                        data = WorkerError(worker_id)
+                    else:
+                        data, ended = _StreamEnd(), True
+                except Exception:  # noqa: BLE001
+                    data = WorkerError(worker_id)
+            try:
+                payload = _dumps((idx, data))
+            except Exception:  # noqa: BLE001 (a batch that cannot be pickled: the main process hears why)
+                payload = _dumps((idx, WorkerError(worker_id)))
+            del data
+            conn.send_bytes(payload)
+    except (EOFError, OSError, KeyboardInterrupt):  # the main process closed its end (or was interrupted): stop
+        return
+
+
+# ---- the main process's side -----------------------------------------------------------------------------------
+_MAIN_ENDS = weakref.WeakSet()  # every worker pipe's main-process end: a worker forked later closes its copies
+
+
+def start_method_context(context, num_workers):
+    """The loader's multiprocessing_context, checked as torch checks it (None: fork where the platform has it)."""
+    if context is None:
+        return None
+    if num_workers <= 0:
+        raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                         f"but got num_workers={num_workers}")
+    if isinstance(context, str):
+        methods = get_all_start_methods()
+        if context not in methods:
+            raise ValueError(f"multiprocessing_context option should specify a valid start method in {methods!r}, "
+                             f"but got multiprocessing_context={context!r}")
+        context = get_context(context)
+    if not isinstance(context, BaseContext):
+        raise TypeError("multiprocessing_context option should be a valid context object or a string specifying "
+                        f"the start method, but got multiprocessing_context={context}")
+    return context
+
+
+def _default_context():
+    return get_context("fork" if "fork" in get_all_start_methods() else None)
+
+
+class WorkerIterator:
+    """The DataLoader's iterator when num_workers > 0: batches fetched by worker processes, in order."""
+
+    def __init__(self, loader):
+        self._loader = loader
+        self._num_workers = n = loader.num_workers
+        self._prefetch = loader.prefetch_factor
+        self._timeout = loader.timeout
+        self._persistent = loader.persistent_workers
+        self._base_seed = draw_seed(loader.generator)  # before any index is drawn, as torch's iterator does
+        context = loader.multiprocessing_context or _default_context()
+        forked = context.get_start_method() == "fork"
+        if forked:
+            _threads.get_num_threads()  # threadpoolctl's look at the BLAS libraries (ms): once, inherited by workers
+        pipes = [context.Pipe() for _ in range(n)]  # (main end, worker end)
+        self._conns = [main for main, _ in pipes]
+        _MAIN_ENDS.update(self._conns)
+        fetcher_args = (loader.dataset, loader._stream, loader._auto_collation, loader.collate_fn, loader.drop_last)
+        self._workers = []
+        # stops the workers when this iterator is dropped, or at interpreter exit (persistent workers), once
+        self._finalizer = weakref.finalize(self, _stop_workers, self._conns, self._workers, os.getpid())
+        try:
+            for i, (_, end) in enumerate(pipes):
+                closing = [c for c in list(_MAIN_ENDS) + [e for _, e in pipes] if c is not end] if forked else ()
+                worker = context.Process(target=_worker_loop, daemon=True,
+                                         args=(end, closing, fetcher_args, self._base_seed, loader.worker_init_fn,
+                                               i, n, os.getpid()))
+                worker.start()
+                self._workers.append(worker)
+        except BaseException:
+            self._shutdown()
+            raise
+        finally:
+            for _, end in pipes:
+                end.close()  # the main process keeps only its own ends
+        self._start_epoch(first=True)
+
+    def _start_epoch(self, first):
+        self._indices = self._loader._indices()
+        self._send_idx = self._rcvd_idx = 0
+        self._task_worker = {}  # task idx -> the worker it was sent to
+        self._active = [True] * self._num_workers
+        self._next_worker = itertools.cycle(range(self._num_workers))
+        if not first:  # persistent workers: each starts its dataset over; answers left from the last epoch go
+            for conn in self._conns:
+                conn.send("resume")
+            for w in range(self._num_workers):
+                while self._receive(w)[0] != _RESUMED:
+                    pass
+        for _ in range(self._prefetch * self._num_workers):
+            self._send_task()
+
+    def reset(self):
+        """A persistent iterator's next epoch (DataLoader.__iter__ calls it): same workers, same seeds."""
+        self._start_epoch(first=False)
+
+    def __iter__(self):
+        return self
+
+    def __len__(self):
+        return len(self._loader)
+
+    def _send_task(self):
+        try:
+            index = next(self._indices)
+        except StopIteration:
+            return
+        for _ in range(self._num_workers):  # the next active worker, round-robin
+            w = next(self._next_worker)
+            if self._active[w]:
+                break
+        else:
+            return
+        self._conns[w].send((self._send_idx, index))
+        self._task_worker[self._send_idx] = w
+        self._send_idx += 1
+
+    def __next__(self):
+        while True:
+            if self._rcvd_idx >= self._send_idx:  # every task answered: the epoch is over
+                if not self._persistent:
+                    self._shutdown()
+                raise StopIteration
+            w = self._task_worker.pop(self._rcvd_idx)
+            if not self._active[w]:  # sent to a stream that had already ended: no answer will come
+                self._rcvd_idx += 1
+                continue
+            idx, data = self._receive(w)
+            assert idx == self._rcvd_idx, "a worker answered out of order"
+            self._rcvd_idx += 1
+            if isinstance(data, _StreamEnd):
+                self._active[w] = False
+                if not self._persistent:
+                    self._conns[w].send(None)  # this worker is done for good
+                self._send_task()
+                continue
+            self._send_task()
+            if isinstance(data, WorkerError):
+                data.reraise()
+            return data
+
+    def _receive(self, w):
+        """The next message from worker w; RuntimeError if it died or (with a timeout) took too long."""
+        conn, worker = self._conns[w], self._workers[w]
+        while True:
+            ready = connection.wait([conn, worker.sentinel], self._timeout or CHECK_INTERVAL)
+            if conn in ready or (ready and conn.poll()):
+                try:
+                    return pickle.loads(conn.recv_bytes())
+                except (EOFError, OSError):  # its end closed, or was reset: it died (said below)
+                    ready = ready or [worker.sentinel]
+            if ready:
+                message = f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly"
+            elif self._timeout:
+                message = f"DataLoader timed out after {self._timeout} seconds"
+            else:
+                continue
+            self._shutdown()
+            raise RuntimeError(message)
+
+    def _shutdown(self):
+        self._finalizer()
+
+
+def _stop_workers(conns, workers, owner):
+    """Tell each worker to stop and close the main process's pipe ends, join, and terminate any worker that has not
+    gone by then. Only in the process that started them (a forked child has copies of these objects).
+
+    The stop message reaches a worker waiting for a task even when some other process forked meanwhile holds a
+    copy of the pipe end (closing alone would then not reach it); closing reaches a worker blocked sending a batch.
+    """
+    if os.getpid() != owner:
+        return
+    for conn in conns:
+        try:
+            if not conn.closed and select.select([], [conn], [], 0)[1]:  # (never block on a full pipe here)
+                conn.send(None)
+        except (OSError, ValueError):  # gone already, or a pipe select cannot watch
+            pass
+        conn.close()
+    deadline = time.monotonic() + CHECK_INTERVAL
+    for worker in workers:
+        worker.join(max(0.0, deadline - time.monotonic()))
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+            worker.join(CHECK_INTERVAL)
+    for worker in workers:
+        worker.close()
+
+
+def check_worker_count(num_workers):
+    """torch's warning when a loader would start more workers than this process has cores."""
+    if not num_workers:
+        return
+    cpuset = hasattr(os, "sched_getaffinity")
+    suggest = len(os.sched_getaffinity(0)) if cpuset else os.cpu_count()
+    if suggest is None:
+        suggested = "DataLoader is not able to compute a suggested max number of worker in current system."
+    elif num_workers > suggest:
+        suggested = (f"Our suggested max number of worker in current system is {suggest}"
+                     f"{'' if cpuset else ' (`cpuset` is not taken into account)'}, which is smaller than what this "
+                     "DataLoader is going to create.")
+    else:
+        return
+    warnings.warn(f"This DataLoader will create {num_workers} worker processes in total. {suggested} Please be aware "
+                  "that excessive worker creation might get DataLoader running slow or even freeze, lower the worker "
+                  "number to avoid potential slowness/freeze if necessary.", stacklevel=3)

@@ -1,0 +1,71 @@
+"""set_num_threads / get_num_threads / set_num_interop_threads / get_num_interop_threads, against torch."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+
+@pytest.fixture
+def restore_threads():
+    before = ember.get_num_threads()
+    yield
+    ember.set_num_threads(before)
+
+
+def test_set_num_threads_sets_what_get_num_threads_reads(restore_threads):
+    for lib in (ember, torch):
+        before = lib.get_num_threads()
+        lib.set_num_threads(1)
+        assert lib.get_num_threads() == 1
+        lib.set_num_threads(np.int64(2))
+        assert lib.get_num_threads() == 2
+        lib.set_num_threads(before)
+
+
+def test_set_num_threads_limits_blas():
+    from threadpoolctl import threadpool_info
+    code = ("import ember, json, threadpoolctl; ember.set_num_threads(1); "
+            "print(json.dumps([i['num_threads'] for i in threadpoolctl.threadpool_info() if i['user_api'] == 'blas']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    if any(i["user_api"] == "blas" for i in threadpool_info()):
+        assert set(json.loads(out)) == {1}
+
+
+@pytest.mark.parametrize("name", ["set_num_threads", "set_num_interop_threads"])
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2", None, torch.tensor(2)], ids=repr)
+def test_bad_thread_counts_raise_torchs_errors(name, bad):
+    if isinstance(bad, torch.Tensor):
+        bad_ember = ember.tensor(2)
+    else:
+        bad_ember = bad
+    messages = []
+    for lib, arg in ((torch, bad), (ember, bad_ember)):
+        with pytest.raises(RuntimeError) as info:
+            getattr(lib, name)(arg)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1]
+
+
+def test_interop_threads_are_set_once_as_in_torch():
+    """Run in fresh processes: torch refuses a second set_num_interop_threads for the life of the process."""
+    code = """
+import sys
+lib = __import__(sys.argv[1])
+print(lib.get_num_interop_threads() >= 1)
+lib.set_num_interop_threads(3)
+print(lib.get_num_interop_threads())
+try:
+    lib.set_num_interop_threads(4)
+except RuntimeError as error:
+    print(type(error).__name__, error)
+print(lib.get_num_interop_threads())
+"""
+    outs = [subprocess.run([sys.executable, "-c", code, lib], capture_output=True, text=True, check=True).stdout
+            for lib in ("torch", "ember")]
+    assert outs[0] == outs[1]
+    assert outs[1].splitlines()[1] == "3"
