@@ -62,3 +62,40 @@ def set_num_interop_threads(n):
 def get_num_interop_threads():
     """The number set by set_num_interop_threads, else torch's default (the cores this process may use)."""
     return _interop if _interop is not None else _cores()
+
+
+# ---- how many BLAS threads one product gets ----------------------------------------------------------------------
+# OpenBLAS splits every product above 65536 x 4 multiply-adds among all its threads, and the product is done only
+# when each of them has had a core. On an idle machine a second thread shortens large products; on a busy one the
+# product waits for a core that is running something else, and a training step of many mid-sized products (a
+# convolution's chunks, an MLP's layers) took 5-9 times as long with two threads as with one (benchmarks/
+# blas_threads.py; docs/design.md has the table). So a product below SPLIT_MACS multiply-adds runs on one thread,
+# and a larger one on all the threads BLAS had (or set_num_threads gave it).
+SPLIT_MACS = 2 ** 26
+
+
+class _Split:
+    """Whether ember has lowered BLAS to one thread, and from how many (to put back for a large product)."""
+
+    lowered_from = None
+    blas = None  # threadpoolctl's controller of the BLAS library, found on the first product
+
+
+def threads_for(macs):
+    """Before a product of macs multiply-adds: one BLAS thread below SPLIT_MACS, else all of them (see above).
+    Costs an attribute read when nothing changes; a change is one call into BLAS (about 0.6 us)."""
+    split = _Split
+    if macs < SPLIT_MACS:
+        if split.lowered_from is None:
+            if split.blas is None:
+                libraries = _blas().lib_controllers
+                split.blas = libraries[0] if libraries else False
+            if split.blas and split.blas.num_threads > 1:
+                split.lowered_from = split.blas.num_threads
+                split.blas.set_num_threads(1)
+            else:
+                split.lowered_from = 1  # nothing to lower: remember, so that this is not asked again
+    elif split.lowered_from is not None:
+        if split.blas and split.lowered_from > 1 and split.blas.num_threads == 1:
+            split.blas.set_num_threads(split.lowered_from)
+        split.lowered_from = None

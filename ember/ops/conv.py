@@ -18,6 +18,7 @@ second derivatives come out right too.
 import numpy as np
 
 from .._backend import c_contiguous, get_array_module
+from .._threads import threads_for
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
@@ -150,7 +151,9 @@ def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None, keep=None
     width = _row_width(x.shape[2:], kernel, stride, padding, out_hw)
     w_rows = _rows(w, groups)
     out = get_array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out_hw), x.dtype)
-    for part in _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width):
+    parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
+    threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * width)  # each chunk's product
+    for part in parts:
         cols = im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
         product = w_rows @ cols
         out[part] = product.reshape(w.shape[0], -1, out_hw[0], width)[..., :out_hw[1]].transpose(1, 0, 2, 3)
@@ -164,7 +167,10 @@ def conv_weight_grad(x, grad, kernel, stride, padding, dilation, groups, kept=No
     windows kept by the forward when given, else read again)."""
     out_hw = grad.shape[2:]
     width, total = _row_width(x.shape[2:], kernel, stride, padding, out_hw), None
-    for i, part in enumerate(_chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)):
+    parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
+    threads_for(grad.shape[1] * x.shape[1] // groups * kernel[0] * kernel[1] * (parts[0].stop - parts[0].start)
+                * out_hw[0] * width)
+    for i, part in enumerate(parts):
         cols = kept[i] if kept else im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
         product = _columns(grad[part], groups, width) @ cols.transpose(0, 2, 1)
         total = product if total is None else total.__iadd__(product)
@@ -201,7 +207,9 @@ def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
                             (h, width))
     out = get_array_module(grad).empty(x_shape, grad.dtype)
     w_rows, out_hw = _rows(w, groups), grad.shape[2:]
-    for part in _chunks(grad, c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1]):
+    parts = _chunks(grad, c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1])
+    threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * out_hw[1])
+    for part in parts:
         dcols = w_rows.transpose(0, 2, 1) @ _columns(grad[part], groups)
         col2im(dcols, (part.stop - part.start, c, h, width), kernel, stride, padding, dilation, out_hw, out[part])
     return out

@@ -5,6 +5,7 @@ import string
 import numpy as np
 
 from .._backend import dtype_of, get_array_module, result_type
+from .._threads import threads_for
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
@@ -21,6 +22,7 @@ class MatMul(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
+        threads_for(a.size * b.shape[-1])
         return np.matmul(a, b)
 
     @staticmethod
@@ -78,6 +80,7 @@ class Addmm(Op):
     @staticmethod
     def forward(ctx, b, x, wt):
         ctx.save_for_backward(x, wt)
+        threads_for(x.size * wt.shape[1])
         out = x @ wt
         out += b
         return out
@@ -88,6 +91,7 @@ class Addmm(Op):
         need_b, need_x, need_wt = ctx.needs_input_grad
         if not STATE.enabled:  # a plain backward (every layer of every step): on arrays, as the ops below would
             g = grad._data
+            threads_for(g.size * wt._data.shape[0])
             row_bias = need_b and ctx._shapes[0] == g.shape[1:]
             return (_wrap(g.sum(0)) if row_bias else grad if need_b else None,
                     _wrap(g @ wt._data.T) if need_x else None,

@@ -44,6 +44,7 @@ the loop when it starts). A plain batch is the case batch_sizes[t] = N for every
 import numpy as np
 
 from .._backend import get_array_module
+from .._threads import threads_for
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
@@ -208,6 +209,7 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
         half = m.constant(_lstm_halves(m.data(gi)))
         gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
     w_t = w_hh.transpose(1, 0)
+    threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     order = _steps(batch_sizes, reverse)
     first = order[0][2] if order else 0
     h, c = h0[:first], (None if c0 is None else c0[:first])
@@ -227,6 +229,7 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, s
     """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradients of the packed output rows
     and of the final states."""
     _, local_of, back = _CELLS[mode]
+    threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
     local = local_of(m, saved, previous, mode)
     order = list(reversed(_steps(batch_sizes, reverse)))
