@@ -153,6 +153,9 @@ CASES = {
     # more shapes of the same rules
     "index_two_ints": lambda t: leaf(t, A234)[0, 1],
     "slice_then_select": lambda t: leaf(t, A234)[1:, 0],
+    "int_and_array": lambda t: leaf(t, A234)[0, [0, 2]],
+    "int_array_slice": lambda t: leaf(t, A234)[:, t.tensor([1, 0]), 1:3],
+    "array_then_int": lambda t: leaf(t, A234)[[1, 0], 2],
     "none_index": lambda t: leaf(t, A23)[:, None],
     "ellipsis_select": lambda t: leaf(t, A234)[..., 1],
     "full_slice": lambda t: leaf(t, A23)[:],

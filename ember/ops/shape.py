@@ -644,14 +644,19 @@ class TwoStep(tuple):
 
 
 def _two_step_if_mixed(key):
-    arrays = any(is_array(k) for k in key)
-    integers = any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key)
-    if not (arrays and integers):
+    """Arrays mixed with integers or slices: torch takes the integers and slices first (views), then indexes what
+    is left with the arrays (a bool mask stands for as many dims as it has)."""
+    if not any(is_array(k) for k in key) or any(k is None for k in key):
         return key
-    basic = tuple(slice(None) if is_array(k) else k for k in key)
+    if not any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) or type(k) is slice and k != slice(None)
+               for k in key):
+        return key
+    basic = []
+    for k in key:
+        basic += [slice(None)] * (k.ndim if k.dtype == np.bool_ else 1) if is_array(k) else [k]
     advanced = tuple(k if is_array(k) or k is Ellipsis else slice(None)
                      for k in key if not isinstance(k, (int, np.integer)))
-    return TwoStep((basic, advanced))
+    return TwoStep((tuple(basic), advanced))
 
 
 def take(a, key):
@@ -717,7 +722,7 @@ class GetItem(Op):
     def name(self):
         """torch names an indexing node by the entry of the key that acts (getitem takes one entry at a time):
         x[0] and x[:, 1] are SelectBackward0, x[1:] SliceBackward0, x[:, None] UnsqueezeBackward0, any array or
-        mask IndexBackward0 (integers mixed with arrays stay one Index node here: torch's Index over a Select)."""
+        mask IndexBackward0."""
         key = self.key
         if not _is_basic(key):
             return "IndexBackward0"
@@ -838,6 +843,8 @@ def getitem(a, key, op=GetItem):
         else:
             return make_view(a, _wrap(data), lambda t: getitem(t, key))
     key = index_key(key, a._data.shape)
+    if isinstance(key, TwoStep) and op is GetItem:  # x[0, [1, 2]]: the integers select first, as in torch
+        return getitem(getitem(a, key[0]), key[1])
     if len(key) > 1 and op is GetItem and _is_basic(key) and not any(isinstance(k, bool) for k in key):
         steps = _one_entry_at_a_time(key, a._data.ndim)
         if len(steps) > 1:  # x[0, 1:]: torch indexes one entry at a time (a Slice of a Select), and so does ember

@@ -77,6 +77,12 @@ PICKS = {
     "roll-two-dims": (lambda t, a: t.roll(a, (1, -3), (0, 2)), (r(2, 3, 4),)),
     "index_select": (lambda t, a: a.index_select(1, t.tensor([2, 0, 2])), (r(3, 4),)),
     "outer": (lambda t, u, v: t.outer(u, v), (r(3), r(4))),
+    "index-int-then-array": (lambda t, a: a[1, [2, 0, 2]], (r(2, 3, 4),)),
+    "index-slice-then-array": (lambda t, a: a[:, t.tensor([2, 0]), 1:3], (r(2, 3, 4),)),
+    "index-mask-and-int": (lambda t, a: a[t.tensor([[True, False, True], [False, True, False]]), 0], (r(2, 3, 4),)),
+    "index-mask-and-slice": (lambda t, a: a[t.tensor([[True, False, True], [False, True, True]]), 1:], (r(2, 3, 4),)),
+    "index-two-ints": (lambda t, a: a[0, -1], (r(2, 3, 4),)),
+    "index-ellipsis-slice-int": (lambda t, a: a[..., 1:, 0], (r(2, 3, 4),)),
 }
 CASES = {**PRODUCTS, **PICKS}
 NAMED_OTHERWISE = {"3d-3d-broadcast"}  # torch squeezes the batch of one and folds it; ember expands it (same numbers)
