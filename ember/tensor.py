@@ -81,7 +81,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
-        self._inference = STATE.inference
+        self._inference = STATE.inference if INFERENCE_ON else False
         self._view = None
 
     @staticmethod
