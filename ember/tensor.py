@@ -81,7 +81,7 @@ class Tensor:
         self.grad_fn = None
         self._requires_grad = False
         self._vc = None
-        self._inference = STATE.inference
+        self._inference = STATE.inference if INFERENCE_ON else False
         self._view = None
 
     @staticmethod
@@ -1386,7 +1386,8 @@ def _records(t, other=None):
     """Would an in-place op on t (with other) need to be recorded by autograd? (Every in-place op asks first.)"""
     if t._inference and not STATE.inference:
         raise RuntimeError(_INFERENCE_INPLACE)
-    return STATE.enabled and (_needs_grad(t) or (isinstance(other, Tensor) and _needs_grad(other)))
+    return ((_needs_grad(t) or (isinstance(other, Tensor) and _needs_grad(other)))
+            and (not GRAD_OFF or STATE.enabled))  # (the tensors first: grad mode is a thread-local read)
 
 
 def _needs_grad(t):
@@ -1553,6 +1554,6 @@ def _broadcastable(a, b):
 # the op modules import Tensor from here, so they are imported after the class exists
 from . import _tensor_str, creation as _creation, random as _random  # noqa: E402
 from .autograd import engine, views as _views  # noqa: E402
-from .autograd.grad_mode import INFERENCE_ON, STATE  # noqa: E402
+from .autograd.grad_mode import GRAD_OFF, INFERENCE_ON, STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
 from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402

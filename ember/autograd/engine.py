@@ -50,8 +50,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in _as_tuple(inputs):
             capture.setdefault(_key(t), None)
     owners = _Owners()
-    callbacks = []
-    STATE.callbacks.append(callbacks)
+    callbacks, stack = [], STATE.callbacks
+    stack.append(callbacks)
     try:
         found = run_backward(tensors, grads, retain_graph, create_graph, capture, owners)
         if found is not None:
@@ -64,7 +64,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         if callbacks:
             _run_final_callbacks()
     finally:
-        STATE.callbacks.pop()
+        stack.pop()
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=None,
@@ -80,14 +80,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     capture = {_key(t): None for t in inputs}
-    callbacks = []
-    STATE.callbacks.append(callbacks)
+    callbacks, stack = [], STATE.callbacks
+    stack.append(callbacks)
     try:
         found = run_backward(outputs, grads, retain_graph, create_graph, capture)
         if callbacks:
             _run_final_callbacks()
     finally:
-        STATE.callbacks.pop()
+        stack.pop()
     result = []
     for i, t in enumerate(inputs):
         g = found.get(_key(t))

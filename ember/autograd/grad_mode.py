@@ -26,8 +26,8 @@ class _Guard:
     def __init__(self, token):
         self.token = token
 
-    def __del__(self):
-        for tokens in (GRAD_OFF, INFERENCE_ON):
+    def __del__(self, lists=(GRAD_OFF, INFERENCE_ON)):  # (bound now: at exit the module's globals may be gone)
+        for tokens in lists:
             while self.token in tokens:
                 tokens.remove(self.token)
 

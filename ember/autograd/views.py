@@ -62,7 +62,7 @@ def make_view(source, out, replay, multi_output=None):
     info.version = base._vc[0]
     # a view of a view keeps its parent's restrictions (torch's creation_meta)
     info.multi_output = multi_output or (parent.multi_output if parent is not None else None)
-    info.made_without_grad = (not STATE.enabled and base._requires_grad) or (parent is not None and
+    info.made_without_grad = (base._requires_grad and not STATE.enabled) or (parent is not None and
                                                                              parent.made_without_grad)
     out._view = info
     return out
