@@ -37,6 +37,7 @@ def set_num_threads(n):
     """Use at most n threads for intra-op work (BLAS)."""
     global _intra
     _intra = _check("set_num_threads", n)
+    _Split.lowered_from = None  # the count to put back after one-thread products is this one now
     blas = _blas()
     if blas.lib_controllers:
         blas.limit(limits=_intra)

@@ -69,3 +69,27 @@ print(lib.get_num_interop_threads())
             for lib in ("torch", "ember")]
     assert outs[0] == outs[1]
     assert outs[1].splitlines()[1] == "3"
+
+
+def test_small_products_run_on_one_blas_thread_and_large_ones_on_all():
+    """The per-product rule (ember/_threads.py): below SPLIT_MACS one BLAS thread, above it the count BLAS had or
+    set_num_threads gave; a result is the same either way."""
+    from threadpoolctl import threadpool_info
+    from ember import _threads
+    blas = lambda: max(lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas")  # noqa: E731
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(2)
+        small = ember.ones(8, 8)
+        small @ small
+        assert blas() == 1
+        n = int(np.ceil(_threads.SPLIT_MACS ** (1 / 3)))
+        big = ember.ones(n, n)
+        big @ big
+        assert blas() == 2
+        small @ small
+        assert blas() == 1
+        ember.set_num_threads(2)
+        assert blas() == 2
+    finally:
+        ember.set_num_threads(before)

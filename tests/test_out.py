@@ -125,7 +125,8 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "get_default_device", "get_default_dtype", "get_rng_state", "initial_seed", "is_floating_point",
                   "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "load", "manual_seed", "meshgrid",
                   "numel", "save", "seed", "set_default_device", "set_default_dtype", "set_default_tensor_type",
-                  "set_rng_state", "tensor")  # torch gives none of these out=
+                  "set_rng_state", "tensor", "set_num_threads", "get_num_threads", "set_num_interop_threads",
+                  "get_num_interop_threads")  # torch gives none of these out=
 
 
 def _variants(lib, plain):
