@@ -154,3 +154,21 @@ def test_weighted_random_sampler_follows_the_weights():
                 lib.utils.data.WeightedRandomSampler(weights, **bad)
     with pytest.raises(RuntimeError):  # more draws than categories, without replacement
         list(ember.utils.data.WeightedRandomSampler(weights, 5, replacement=False))
+
+
+def test_collate_of_tensor_samples_matches_torch():
+    """default_collate stacks same-dtype tensor samples in one step (a short path): the same batch as torch's, a new
+    contiguous tensor sharing nothing with the samples; samples of other shapes get torch's error."""
+    import torch
+    from torch.utils.data import default_collate as torch_collate
+    from ember.utils.data.dataloader import default_collate
+    rows = np.arange(12.0, dtype=np.float32).reshape(4, 3)
+    e_rows, t_rows = ember.from_numpy(rows), torch.from_numpy(rows)
+    e, t = default_collate([e_rows[i] for i in (2, 0, 3)]), torch_collate([t_rows[i] for i in (2, 0, 3)])
+    assert e.tolist() == t.tolist() and e.is_contiguous() and e._base is None
+    e[0, 0] = -1
+    assert rows[2, 0] == 6
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        torch_collate([t_rows[0], t_rows[0, :2]])
+    with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
+        default_collate([e_rows[0], e_rows[0, :2]])

@@ -25,7 +25,7 @@ def default_collate(batch):
     """Stack a list of samples the way PyTorch does, keeping tuples, lists and dicts nested."""
     first = batch[0]
     if isinstance(first, Tensor):
-        return stack(batch, 0)
+        return _stack_samples(batch)
     if isinstance(first, np.ndarray):
         return stack([_wrap(np.asarray(b)) for b in batch], 0)
     if isinstance(first, np.generic):
@@ -53,6 +53,19 @@ def default_collate(batch):
             slice(None), columns))
     raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
                     f"{type(first).__name__}")
+
+
+def _stack_samples(batch):
+    """ember.stack(batch): for the usual batch (samples of one dtype on the CPU, outside any graph) one np.stack,
+    without the op's per-tensor bookkeeping (a third of a small DataLoader epoch)."""
+    dtype = batch[0]._data.dtype
+    if all(isinstance(b, Tensor) and type(b._data) is np.ndarray and b._data.dtype == dtype and not b._requires_grad
+           for b in batch):
+        try:
+            return _wrap(np.stack([b._data for b in batch]))
+        except ValueError:  # samples of different shapes: the op says so as torch does
+            pass
+    return stack(batch, 0)
 
 
 def _same_container(first, collated, mutable, fill):
