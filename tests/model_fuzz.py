@@ -328,6 +328,30 @@ def _recurrent_case(w):
     return model + "\n\nmodel = Net()", f"torch.randint(0, {vocab}, {shape})", batch, classes, None
 
 
+def _cell_case(w):
+    """A cell (RNNCell, LSTMCell, GRUCell) stepped in a Python loop, as course programs write them."""
+    features, hidden, classes, batch, steps = w.int(2, 6), w.int(2, 6), w.int(2, 4), w.int(1, 4), w.int(2, 5)
+    kind = w.pick(["RNNCell", "LSTMCell", "GRUCell"])
+    extra = f", nonlinearity='{w.pick(['tanh', 'relu'])}'" if kind == "RNNCell" else ""
+    step = "h, c = self.cell(x[t], (h, c))" if kind == "LSTMCell" else "h = self.cell(x[t], h)"
+    start = "c = torch.zeros_like(h)\n        " if kind == "LSTMCell" else ""
+    model = f'''class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.{kind}({features}, {hidden}, bias={w.chance(0.8)}{extra})
+        self.head = nn.Linear({hidden}, {classes})
+
+    def forward(self, x):
+        h = {"torch.zeros(x.shape[1], " + str(hidden) + ")" if w.chance(0.5) else "torch.randn(x.shape[1], " + str(hidden) + ")"}
+        {start}for t in range(x.shape[0]):
+            {step}
+        return self.head(h)
+
+
+model = Net()'''
+    return model, f"torch.randn({steps}, {batch}, {features})", batch, classes, None
+
+
 def _transformer_case(w):
     heads = w.pick([1, 2])
     d = heads * w.int(2, 4)
@@ -362,10 +386,11 @@ def generate(seed):
     """The case's source (without the imports) and its dtype."""
     w = _Writer(seed)
     dtype = w.pick(["float32", "float64"])
-    family = w.pick(["seq", "seq", "seq", "rnn", "transformer"])
+    family = w.pick(["seq", "seq", "seq", "rnn", "rnn", "cell", "transformer"])
     made = None
     while made is None:
-        made = {"seq": _sequential_case, "rnn": _recurrent_case, "transformer": _transformer_case}[family](w)
+        made = {"seq": _sequential_case, "rnn": _recurrent_case, "cell": _cell_case,
+                "transformer": _transformer_case}[family](w)
     model, data, batch, classes, _ = made
     steps = w.int(2, 3)
     loss, target = _loss(w, batch, classes)
