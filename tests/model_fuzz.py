@@ -89,8 +89,9 @@ def _activation(w, width):
                (f"nn.Softplus(beta={w.real(0.5, 2)}, threshold={w.int(5, 20)})", width),
                (f"nn.Hardtanh({-w.real(0.5, 2)}, {w.real(0.5, 2)})", width), ("nn.LogSigmoid()", width),
                ("nn.Tanhshrink()", width), (f"nn.Softshrink({w.real(0.05, 0.5)})", width),
-               (f"nn.Hardshrink({w.real(0.05, 0.5)})", width), (f"nn.Threshold({w.real(-0.5, 0.5)}, {w.real(-1, 1)})", width),
-               (f"nn.PReLU({w.pick([1, width])})", width), (f"nn.RReLU({w.real(0.05, 0.15)}, {w.real(0.2, 0.4)})", width)]
+               (f"nn.Hardshrink({w.real(0.05, 0.5)})", width),
+               (f"nn.Threshold({w.real(-0.5, 0.5)}, {w.real(-1, 1)})", width), (f"nn.PReLU({w.pick([1, width])})", width),
+               (f"nn.RReLU({w.real(0.05, 0.15)}, {w.real(0.2, 0.4)})", width)]
     if width % 2 == 0 and width >= 4:
         choices.append(("nn.GLU()", width // 2))
     return w.pick(choices)
@@ -260,7 +261,7 @@ def _scheduler(w, steps, optimizer):
         f"torch.optim.lr_scheduler.StepLR(opt, step_size={w.int(1, 2)}, gamma={w.pick([0.5, 0.9])})",
         f"torch.optim.lr_scheduler.ExponentialLR(opt, gamma={w.pick([0.5, 0.9])})",
         f"torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max={steps}, eta_min={w.pick([0, 1e-4])})",
-        f"torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 2], gamma=0.5)",
+        "torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 2], gamma=0.5)",
         f"torch.optim.lr_scheduler.LinearLR(opt, start_factor={w.pick([0.25, 0.5])}, total_iters={steps})",
         f"torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps={steps + 1}, cycle_momentum={cycle})",
     ])

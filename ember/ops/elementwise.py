@@ -4,7 +4,6 @@ Each op: ``forward`` on arrays (NumPy broadcasts), ``backward`` on Tensors
 giving the gradient in the broadcast shape; the engine sums it back to each
 input's shape.
 """
-import builtins
 import math
 import numbers
 
