@@ -33,11 +33,11 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
 # |ember - torch| <= atol * scale + rtol |torch|, element by element, where scale is the largest |torch| among the
 # arrays recorded together (all gradients of one step, all of the trained state): a gradient that is zero in
 # exact arithmetic (a bias before a BatchNorm, the key bias of attention) is rounding noise the size of the
-# others' error, not of its own. Measured over 1800 cases (seeds 1-6, 300 each): float64 errors reach 3e-11 of
-# the scale at worst (median 1e-15), float32 errors 1.4e-5 (0.7 of its bound; median 6e-7). Both grow with a
-# few Adam-like steps, whose 1 / sqrt(v) turns the relative error of a small gradient into that of a whole step.
-# float64's bound is ~30x its worst; float32's ~1.4x its worst, ~300x its median.
-TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (2e-4, 2e-5)}
+# others' error, not of its own. Measured over 2550 cases (seeds 1-9): float64 errors reach 3e-11 of the scale
+# at worst (median 1e-15), float32 errors 2.1e-5 (median 6e-7). Both grow with a few scale-free steps (Adam's
+# 1 / sqrt(v), Adamax's 1 / max|g|), which turn the relative error of a small gradient into that of a whole
+# step. float64's bound is ~30x its worst; float32's ~2.5x its worst, ~800x its median.
+TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (5e-4, 5e-5)}
 # A gradient element below NOISE x its step's largest gradient is rounding noise (a dead unit, a bias a norm
 # cancels), and optimizers that normalise the gradient (all here but SGD and ASGD: Adam's g / sqrt(v), Rprop's
 # sign) turn noise into moves of size lr, different in each library. An element whose gradient is noise at every
