@@ -92,12 +92,3 @@ def test_functional_signature_is_torchs():
     np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-12)
 
-
-def test_hardtanh_takes_torchs_deprecated_names():
-    outs = []
-    for lib in (ember, torch):
-        with pytest.warns(FutureWarning) as caught:
-            m = lib.nn.Hardtanh(min_value=-0.5, max_value=2.0)
-        outs.append((repr(m), [str(w.message) for w in caught], m(lib.tensor([-3.0, 0.0, 3.0])).numpy()))
-    assert outs[0][:2] == outs[1][:2]
-    np.testing.assert_array_equal(outs[0][2], outs[1][2])
