@@ -72,6 +72,7 @@ log2, log10, square = map(_takes_tensor, (_ew.log2, _ew.log10, _ew.square))
 atan2 = arctan2 = _takes_tensor(_ew.atan2, "atan2")
 hypot, nan_to_num = _takes_tensor(_ew.hypot, "hypot"), _takes_tensor(_ew.nan_to_num, "nan_to_num")
 lerp = _takes_tensor(_ew.lerp, "lerp")
+addcmul, addcdiv = _takes_tensor(_ew.addcmul, "addcmul"), _takes_tensor(_ew.addcdiv, "addcdiv")
 negative, absolute, clip = neg, abs, clamp
 where = _ew.where
 

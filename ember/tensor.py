@@ -668,6 +668,14 @@ class Tensor:
         """Linear interpolation self + weight * (end - self)."""
         return _ew.lerp(self, end, weight)
 
+    def addcmul(self, tensor1, tensor2, value=1):
+        """self + value * tensor1 * tensor2."""
+        return _ew.addcmul(self, tensor1, tensor2, value)
+
+    def addcdiv(self, tensor1, tensor2, value=1):
+        """self + value * tensor1 / tensor2."""
+        return _ew.addcdiv(self, tensor1, tensor2, value)
+
     def sqrt(self):
         """The square root of each element."""
         return _ew.sqrt(self)
@@ -1157,6 +1165,16 @@ class Tensor:
         if alpha != 1 and _ew._scalable(self, other):
             return _inplace_arith(self, other, _ew.scaled_add(-alpha), lambda s, o: _ew.sub(s, o, alpha))
         return _inplace_arith(self, other if alpha == 1 else other * alpha, np.subtract, _ew.sub)
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        """Add value * tensor1 * tensor2 in place."""
+        return _inplace(self, lambda s: _ew.addcmul(s, tensor1, tensor2, value),
+                        other=tensor1 if _needs_grad(tensor1) else tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        """Add value * tensor1 / tensor2 in place."""
+        return _inplace(self, lambda s: _ew.addcdiv(s, tensor1, tensor2, value),
+                        other=tensor1 if _needs_grad(tensor1) else tensor2)
 
     def mul_(self, other):
         """Multiply by other in place."""

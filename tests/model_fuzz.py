@@ -33,11 +33,11 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
 # |ember - torch| <= atol * scale + rtol |torch|, element by element, where scale is the largest |torch| among the
 # arrays recorded together (all gradients of one step, all of the trained state): a gradient that is zero in
 # exact arithmetic (a bias before a BatchNorm, the key bias of attention) is rounding noise the size of the
-# others' error, not of its own. Measured over 900 cases (3 seeds x 300): the worst float64 case used 8e-4 of
-# (1e-9, 1e-10), i.e. errors below 1e-12 of the scale; the worst float32 case 0.7 of (2e-4, 2e-5), median 0.003.
-# float64's bound is set ~100x above its worst; float32's stays, as its worst reaches 0.7 (after Adam-like
-# steps, whose 1 / sqrt(v) turns the relative error of a small gradient into that of a whole step).
-TOLERANCES = {"float64": (1e-10, 1e-11), "float32": (2e-4, 2e-5)}
+# others' error, not of its own. Measured over 2550 cases (seeds 1-9): float64 errors reach 3e-11 of the scale
+# at worst (median 1e-15), float32 errors 2.1e-5 (median 6e-7). Both grow with a few scale-free steps (Adam's
+# 1 / sqrt(v), Adamax's 1 / max|g|), which turn the relative error of a small gradient into that of a whole
+# step. float64's bound is ~30x its worst; float32's ~2.5x its worst, ~800x its median.
+TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (5e-4, 5e-5)}
 # A gradient element below NOISE x its step's largest gradient is rounding noise (a dead unit, a bias a norm
 # cancels), and optimizers that normalise the gradient (all here but SGD and ASGD: Adam's g / sqrt(v), Rprop's
 # sign) turn noise into moves of size lr, different in each library. An element whose gradient is noise at every
@@ -89,8 +89,9 @@ def _activation(w, width):
                (f"nn.Softplus(beta={w.real(0.5, 2)}, threshold={w.int(5, 20)})", width),
                (f"nn.Hardtanh({-w.real(0.5, 2)}, {w.real(0.5, 2)})", width), ("nn.LogSigmoid()", width),
                ("nn.Tanhshrink()", width), (f"nn.Softshrink({w.real(0.05, 0.5)})", width),
-               (f"nn.Hardshrink({w.real(0.05, 0.5)})", width), (f"nn.Threshold({w.real(-0.5, 0.5)}, {w.real(-1, 1)})", width),
-               (f"nn.PReLU({w.pick([1, width])})", width), (f"nn.RReLU({w.real(0.05, 0.15)}, {w.real(0.2, 0.4)})", width)]
+               (f"nn.Hardshrink({w.real(0.05, 0.5)})", width),
+               (f"nn.Threshold({w.real(-0.5, 0.5)}, {w.real(-1, 1)})", width), (f"nn.PReLU({w.pick([1, width])})", width),
+               (f"nn.RReLU({w.real(0.05, 0.15)}, {w.real(0.2, 0.4)})", width)]
     if width % 2 == 0 and width >= 4:
         choices.append(("nn.GLU()", width // 2))
     return w.pick(choices)
@@ -130,6 +131,13 @@ def _no_bias_before_batchnorm(layers):
     if layers[-1].startswith(("nn.BatchNorm", "nn.InstanceNorm")):
         before = layers[-2]
         layers[-2] = before.replace(", bias=True", ", bias=False") if "bias=" in before else before[:-1] + ", bias=False)"
+
+
+def _windows_touch(size, k, s, p, d, out):
+    """Whether every pooling window holds at least one element of the input. (A max-pool window wholly in the
+    padding gives -inf, and torch 2.13's CPU backward of such a dilated float64 max_pool2d aborts the process
+    with a heap corruption, so the grammar does not draw one.)"""
+    return all(any(0 <= i * s - p + j * d < size for j in range(k)) for i in range(out))
 
 
 def _conv_out(size, k, s, p, d, ceil=False):
@@ -183,7 +191,8 @@ def _cnn(w, dims):
                 new = [_conv_out(n, pk, stride, pp, 1, ceil) for n in sizes]
                 pool = (f"nn.AvgPool{nd}({pk}, stride={ps}, padding={pp}, ceil_mode={ceil}, "
                         f"count_include_pad={w.chance(0.5)})")
-            if min(new) >= 1:
+            if min(new) >= 1 and all(_windows_touch(n, pk, stride, pp, pd if "Max" in pool else 1, m)
+                                     for n, m in zip(sizes, new)):
                 layers.append(pool)
                 sizes = new
         if w.chance(0.3):
@@ -260,7 +269,7 @@ def _scheduler(w, steps, optimizer):
         f"torch.optim.lr_scheduler.StepLR(opt, step_size={w.int(1, 2)}, gamma={w.pick([0.5, 0.9])})",
         f"torch.optim.lr_scheduler.ExponentialLR(opt, gamma={w.pick([0.5, 0.9])})",
         f"torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max={steps}, eta_min={w.pick([0, 1e-4])})",
-        f"torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 2], gamma=0.5)",
+        "torch.optim.lr_scheduler.MultiStepLR(opt, milestones=[1, 2], gamma=0.5)",
         f"torch.optim.lr_scheduler.LinearLR(opt, start_factor={w.pick([0.25, 0.5])}, total_iters={steps})",
         f"torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.05, total_steps={steps + 1}, cycle_momentum={cycle})",
     ])
@@ -328,6 +337,30 @@ def _recurrent_case(w):
     return model + "\n\nmodel = Net()", f"torch.randint(0, {vocab}, {shape})", batch, classes, None
 
 
+def _cell_case(w):
+    """A cell (RNNCell, LSTMCell, GRUCell) stepped in a Python loop, as course programs write them."""
+    features, hidden, classes, batch, steps = w.int(2, 6), w.int(2, 6), w.int(2, 4), w.int(1, 4), w.int(2, 5)
+    kind = w.pick(["RNNCell", "LSTMCell", "GRUCell"])
+    extra = f", nonlinearity='{w.pick(['tanh', 'relu'])}'" if kind == "RNNCell" else ""
+    step = "h, c = self.cell(x[t], (h, c))" if kind == "LSTMCell" else "h = self.cell(x[t], h)"
+    start = "c = torch.zeros_like(h)\n        " if kind == "LSTMCell" else ""
+    model = f'''class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.{kind}({features}, {hidden}, bias={w.chance(0.8)}{extra})
+        self.head = nn.Linear({hidden}, {classes})
+
+    def forward(self, x):
+        h = {"torch.zeros(x.shape[1], " + str(hidden) + ")" if w.chance(0.5) else "torch.randn(x.shape[1], " + str(hidden) + ")"}
+        {start}for t in range(x.shape[0]):
+            {step}
+        return self.head(h)
+
+
+model = Net()'''
+    return model, f"torch.randn({steps}, {batch}, {features})", batch, classes, None
+
+
 def _transformer_case(w):
     heads = w.pick([1, 2])
     d = heads * w.int(2, 4)
@@ -362,10 +395,11 @@ def generate(seed):
     """The case's source (without the imports) and its dtype."""
     w = _Writer(seed)
     dtype = w.pick(["float32", "float64"])
-    family = w.pick(["seq", "seq", "seq", "rnn", "transformer"])
+    family = w.pick(["seq", "seq", "seq", "rnn", "rnn", "cell", "transformer"])
     made = None
     while made is None:
-        made = {"seq": _sequential_case, "rnn": _recurrent_case, "transformer": _transformer_case}[family](w)
+        made = {"seq": _sequential_case, "rnn": _recurrent_case, "cell": _cell_case,
+                "transformer": _transformer_case}[family](w)
     model, data, batch, classes, _ = made
     steps = w.int(2, 3)
     loss, target = _loss(w, batch, classes)
@@ -443,8 +477,9 @@ def compare(case, mine, theirs):
     scales, quiet = {}, {}
     for name, want in theirs.items():
         group = name.split("/")[0]
-        biggest = float(np.nanmax(np.abs(want), initial=0.0)) if want is not None and want.size else 0.0
-        scales[group] = max(scales.get(group, 0.0), biggest if np.isfinite(biggest) else 0.0)
+        finite = want[np.isfinite(want)] if want is not None else ()
+        biggest = float(np.max(np.abs(finite), initial=0.0))
+        scales[group] = max(scales.get(group, 0.0), biggest)
     for name, want in theirs.items():
         if name.startswith("grad "):
             group, param = name.split("/", 1)

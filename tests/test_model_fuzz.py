@@ -25,7 +25,7 @@ def test_every_family_is_drawn():
     sources = [model_fuzz.generate(k)["source"] for k in range(200)]
     text = "\n".join(sources)
     for needle in ("nn.Linear", "nn.Conv1d", "nn.Conv2d", "pack_padded_sequence", "nn.TransformerEncoder(",
-                   "nn.MultiheadAttention", "nn.LSTM", "nn.GRU", "nn.RNN", "torch.float32", "torch.float64",
+                   "nn.MultiheadAttention", "nn.LSTM", "nn.GRU", "nn.RNN", "nn.LSTMCell", "nn.GRUCell", "torch.float32", "torch.float64",
                    "CrossEntropyLoss", "BCEWithLogitsLoss", "lr_scheduler", "Dropout", "max_norm", "add_bias_kv=True"):
         assert needle in text, needle
 

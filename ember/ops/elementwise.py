@@ -1245,6 +1245,61 @@ def lerp_arrays(start, end, weight):
     return get_array_module(start).where(np.abs(w) < 0.5, fma(w, diff, start), fma(-diff, dt(1) - w, end))
 
 
+def addcmul(a, t1, t2, value=1):
+    """a + value * t1 * t2, broadcasting; rounded as torch's kernel: (value t1) t2 + a as one fused multiply-add."""
+    a, t1, t2 = _common(a, t1, t2)
+    return Addcmul.apply(a, t1, t2, value)
+
+
+def addcdiv(a, t1, t2, value=1):
+    """a + value * t1 / t2, broadcasting (in torch's order: (value t1) / t2, then the sum)."""
+    a, t1, t2 = _common(a, t1, t2)
+    if a._data.dtype.kind in "iub" and t1._data.dtype.kind in "iub" and t2._data.dtype.kind in "iub":
+        raise RuntimeError("Integer division with addcdiv is no longer supported, and in a future release addcdiv "
+                           "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can "
+                           "be implemented as (input + value * torch.trunc(tensor1 / tensor2)).to(input.dtype) for "
+                           "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+                           "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+                           "for all dtypes.")
+    return Addcdiv.apply(a, t1, t2, value)
+
+
+def _common(*tensors):
+    """Tensors brought to their common dtype (torch's promotion), with differentiable casts."""
+    dt = to_dtype(np.result_type(*(t._data.dtype for t in tensors)))
+    return [_cast_to(t, dt) for t in tensors]
+
+
+class Addcmul(Op):
+    @staticmethod
+    def forward(ctx, a, t1, t2, value):
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        return torch_layout(fma(t1 * t1.dtype.type(value), t2, a).astype(a.dtype, copy=False), a, t1, t2)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1, d/dt1 = value t2, d/dt2 = value t1
+        t1, t2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (grad, grad * (t2 * ctx.value) if need[1] else None, grad * (t1 * ctx.value) if need[2] else None,
+                None)
+
+
+class Addcdiv(Op):
+    @staticmethod
+    def forward(ctx, a, t1, t2, value):
+        ctx.value = value
+        ctx.save_for_backward(t1, t2)
+        return torch_layout(a + (t1 * t1.dtype.type(value)) / t2, a, t1, t2)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1, d/dt1 = value / t2, d/dt2 = -value t1 / t2^2
+        t1, t2 = ctx.saved_tensors
+        need = ctx.needs_input_grad
+        return (grad, grad * (ctx.value / t2) if need[1] else None,
+                -grad * (ctx.value * t1 / (t2 * t2)) if need[2] else None, None)
+
+
 class Lerp(Op):
     """start + weight (end - start), rounded as torch's kernel (lerp_arrays)."""
 

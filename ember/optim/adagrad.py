@@ -1,8 +1,8 @@
 """Adagrad: per-element learning rates from the running sum of squared gradients (PyTorch's formulas)."""
 import numpy as np
 
-from ..tensor import _wrap
 from ..ops.elementwise import fma
+from ..tensor import _wrap
 from .optimizer import Optimizer, _check, buffer, count_step
 
 

@@ -3,8 +3,8 @@ Adadelta (no learning rate to tune). PyTorch's single-tensor formulas, one step 
 import numpy as np
 
 from .._backend import get_default_dtype
-from ..tensor import _wrap
 from ..ops.elementwise import fma
+from ..tensor import _wrap
 from .adam import check_adam_like, moments
 from .optimizer import Optimizer, _check, buffer, count_step
 

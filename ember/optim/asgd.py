@@ -3,8 +3,8 @@ state['ax'] (the averaged weights, which are the answer once averaging has start
 import numpy as np
 
 from .._backend import float64, get_default_dtype
-from ..tensor import _wrap
 from ..ops.elementwise import fma
+from ..tensor import _wrap
 from .optimizer import Optimizer, _check, buffer, count_step
 
 

@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (PyTorch's SGD)."""
-from ..tensor import _wrap
 from ..ops.elementwise import fma
+from ..tensor import _wrap
 from .optimizer import Optimizer, _check
 
 

@@ -91,3 +91,4 @@ def test_functional_signature_is_torchs():
         outs.append((out.detach().numpy(), w.detach().numpy()))
     np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-12)
+

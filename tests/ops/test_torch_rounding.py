@@ -108,3 +108,40 @@ def test_celu_backward_constant_as_torch(alpha):
     e, t = _both(lambda lib, a: lib.nn.functional.celu(a, alpha), x, grad=True)
     np.testing.assert_allclose(e[0], t[0], rtol=1e-15, atol=0)
     np.testing.assert_allclose(e[1], t[1], rtol=1e-15, atol=0)  # exp may differ by an ulp; the constant (4e-8 off) may not
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+@pytest.mark.parametrize("value", [1, 0.3, -2.5])
+def test_addcmul_addcdiv_round_as_torch(dtype, name, value):
+    """addcmul: (value t1) t2 + input as one fma; addcdiv: input + (value t1) / t2 (two roundings), as torch."""
+    a, b = RNG.normal(size=(5, 64)).astype(dtype), RNG.normal(size=(5, 64)).astype(dtype)
+    c = (np.abs(RNG.normal(size=(64,))) + 0.5).astype(dtype)
+    e, t = _both(lambda lib, x, y, z: getattr(lib, name)(x, y, z, value=value), a, b, c, grad=True)
+    _assert_bits(e[:3], t[:3])  # the value and the gradients of input and tensor1 (no sums)
+    np.testing.assert_allclose(e[3], t[3], rtol=1e-5 if dtype == np.float32 else 1e-12)
+    outs = []
+    for lib in (ember, torch):
+        x = lib.tensor(a)
+        getattr(x, name + "_")(lib.tensor(b), lib.tensor(c), value=value)
+        leaf = lib.tensor(a, requires_grad=True)
+        y = getattr(leaf * 1, name + "_")(lib.tensor(b), lib.tensor(c), value=value)
+        outs.append([x.numpy(), y.detach().numpy(), getattr(y, name)(y, lib.tensor(c)).detach().numpy()])
+    _assert_bits(*outs)
+
+
+@pytest.mark.parametrize("name", ["addcmul", "addcdiv"])
+def test_addcmul_addcdiv_gradcheck_and_names(name):
+    x, y = (ember.tensor(RNG.normal(size=(3, 4)), requires_grad=True) for _ in range(2))
+    z = ember.tensor(RNG.uniform(0.5, 2, size=(4,)), requires_grad=True)
+    fn = lambda a, b, c: getattr(ember, name)(a, b, c, value=0.7)  # noqa: E731
+    assert fn(x, y, z).grad_fn.name() == name.capitalize() + "Backward0"
+    assert ember.autograd.gradcheck(fn, (x, y, z))
+    assert ember.autograd.gradgradcheck(fn, (x, y, z))
+
+
+def test_addcdiv_of_integers_is_refused_as_torch():
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+        torch.addcdiv(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64))
+    with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
+        ember.addcdiv(ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64))

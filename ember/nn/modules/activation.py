@@ -1,4 +1,6 @@
 """Activation layers: each is F.<name> with its settings kept on the module."""
+import warnings
+
 from ... import creation
 from ..._backend import ArgumentError, bool_
 from ...autograd.grad_mode import is_grad_enabled
@@ -137,8 +139,16 @@ class Softplus(Module):
 
 class Hardtanh(Module):
     """x limited to [min_val, max_val]."""
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
         super().__init__()
+        if min_value is not None:  # torch's old names, still taken with its warning
+            warnings.warn("keyword argument `min_value` is deprecated and renamed to `min_val`", FutureWarning,
+                          stacklevel=2)
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn("keyword argument `max_value` is deprecated and renamed to `max_val`", FutureWarning,
+                          stacklevel=2)
+            max_val = max_value
         if max_val <= min_val:
             raise ArgumentError(f"max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
