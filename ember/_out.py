@@ -38,7 +38,7 @@ CASTS = dict.fromkeys((
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "remainder", "floor_divide", "pow",
     "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "exp", "expm1", "log", "log1p", "sqrt", "rsqrt",
     "reciprocal", "sin", "cos", "tanh", "sigmoid", "logical_not", "logical_and", "logical_or", "log2", "log10",
-    "square", "atan2", "arctan2", "hypot", "lerp", "outer", "kron", "diff", "max", "min"), CAST)
+    "square", "atan2", "arctan2", "hypot", "lerp", "addcmul", "addcdiv", "outer", "kron", "diff", "max", "min"), CAST)
 CASTS["bernoulli"] = None  # draws of 0 and 1 go into any dtype
 CASTS.update(dict.fromkeys(("cat", "concat", "concatenate", "stack", "hstack", "vstack", "row_stack"), CAT))
 # functions whose out must have the result's dtype exactly (torch's message for each; SAME where none is given)

@@ -89,8 +89,7 @@ def threads_for(macs):
     if macs < SPLIT_MACS:
         if split.lowered_from is None:
             if split.blas is None:
-                libraries = _blas().lib_controllers
-                split.blas = libraries[0] if libraries else False
+                split.blas = _numpy_blas()
             if split.blas and split.blas.num_threads > 1:
                 split.lowered_from = split.blas.num_threads
                 split.blas.set_num_threads(1)
@@ -100,3 +99,14 @@ def threads_for(macs):
         if split.blas and split.lowered_from > 1 and split.blas.num_threads == 1:
             split.blas.set_num_threads(split.lowered_from)
         split.lowered_from = None
+
+
+def _numpy_blas():
+    """threadpoolctl's controller of the BLAS that NumPy's products call (not another library's that happens to be
+    loaded too, such as PyTorch's), or False."""
+    import numpy
+    home = os.path.dirname(os.path.dirname(numpy.__file__))
+    libraries = _blas().lib_controllers
+    ours = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(os.path.realpath(home)) and
+            "numpy" in os.path.basename(os.path.dirname(lib.filepath))]
+    return (ours or libraries or [False])[0]

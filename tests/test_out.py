@@ -38,7 +38,7 @@ def cases(lib):
         "clip": [(x, 0.0)], "masked_fill": [(x, m, 0.0)], "isnan": [(x,)], "isinf": [(x,)], "isfinite": [(x,)],
         "logical_not": [(x,)], "logical_and": [(x, y)], "logical_or": [(x, m)], "log2": [(p,)], "log10": [(p,)],
         "square": [(x,)], "atan2": [(x, y)], "arctan2": [(x, y)], "hypot": [(x, y)], "nan_to_num": [(x,)],
-        "lerp": [(x, y, 0.3)], "where": [(m, x, y)],
+        "lerp": [(x, y, 0.3)], "addcmul": [(x, y, v)], "addcdiv": [(x, y, p)], "where": [(m, x, y)],
         "sum": [(x, 0), (x, (0, 1)), (i, 1)], "mean": [(x, 1)], "prod": [(x, 0)], "var": [(x, 0)], "std": [(x, 1)],
         "max": [(x, 1), (x, y), (x,)], "min": [(x, 0), (x, y)], "amax": [(x, 0)], "amin": [(x, 1)],
         "argmax": [(x, 0)], "argmin": [(x, 1)], "logsumexp": [(x, 1)], "softmax": [(x, 1)],
