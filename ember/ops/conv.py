@@ -199,8 +199,9 @@ def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
     """
     kernel, (_, c, h, width) = w.shape[2:], x_shape
     q = [k - 1 - p for k, p in zip(kernel, padding)]
-    if (stride == (1, 1) and dilation == (1, 1) and min(q) >= 0 and _flipped_pays(x_shape, w.shape, grad.shape[2:], groups)
-            and tuple(grad.shape[2:]) == (h + 2 * padding[0] - kernel[0] + 1, width + 2 * padding[1] - kernel[1] + 1)):
+    exact = tuple(grad.shape[2:]) == (h + 2 * padding[0] - kernel[0] + 1, width + 2 * padding[1] - kernel[1] + 1)
+    if (stride == (1, 1) and dilation == (1, 1) and min(q) >= 0 and exact
+            and _flipped_pays(x_shape, w.shape, grad.shape[2:], groups)):
         o, cg = w.shape[0], w.shape[1]
         flipped = w[:, :, ::-1, ::-1].reshape(groups, o // groups, cg, *kernel).transpose(0, 2, 1, 3, 4)
         return conv_forward(grad, flipped.reshape(groups * cg, o // groups, *kernel), (1, 1), q, (1, 1), groups,
@@ -406,8 +407,8 @@ def _pad_for_windows(x, kernel, stride, padding, dilation, out_hw, fill):
     extra = [max(0, (o - 1) * st + d * (k - 1) + 1 - (s + 2 * p)) for o, st, d, k, s, p in
              zip(out_hw, stride, dilation, kernel, x.shape[2:], padding)]
     if any(padding) or any(extra):
-        x = get_array_module(x).pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]), (padding[1], padding[1] + extra[1])),
-                   constant_values=fill)
+        x = get_array_module(x).pad(x, ((0, 0), (0, 0), (padding[0], padding[0] + extra[0]),
+                                        (padding[1], padding[1] + extra[1])), constant_values=fill)
     return x
 
 
