@@ -7,10 +7,10 @@ from _images import images
 
 
 def run(model, epochs):
-    x, y = images(1024)
-    train = DataLoader(TensorDataset(torch.from_numpy(x[:768]), torch.from_numpy(y[:768])), batch_size=64,
+    x, y = images(3072)
+    train = DataLoader(TensorDataset(torch.from_numpy(x[:2560]), torch.from_numpy(y[:2560])), batch_size=64,
                        shuffle=True)
-    test = DataLoader(TensorDataset(torch.from_numpy(x[768:]), torch.from_numpy(y[768:])), batch_size=64)
+    test = DataLoader(TensorDataset(torch.from_numpy(x[2560:]), torch.from_numpy(y[2560:])), batch_size=64)
     criterion = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
     for epoch in range(epochs):

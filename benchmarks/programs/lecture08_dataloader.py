@@ -40,12 +40,12 @@ train_loader = DataLoader(dataset=DiabetesDataset(), batch_size=32, shuffle=True
 model = Model()
 criterion = torch.nn.BCELoss(reduction="mean")
 optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-for epoch in range(50):
+for epoch in range(100):
     for i, (inputs, labels) in enumerate(train_loader, 0):
         y_pred = model(inputs)
         loss = criterion(y_pred, labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    if epoch % 10 == 9:
+    if epoch % 20 == 19:
         print(epoch, f"{loss.item():.4f}")

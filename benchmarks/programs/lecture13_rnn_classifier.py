@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader, Dataset
 HIDDEN_SIZE, BATCH_SIZE, N_LAYER, N_CHARS, N_COUNTRY = 100, 256, 2, 128, 18
 rng = np.random.default_rng(0)
 NAMES = ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), size=int(rng.integers(3, 15)))).capitalize()
-         for _ in range(1024)]
+         for _ in range(4096)]
 COUNTRIES = [sum(map(ord, name)) % N_COUNTRY for name in NAMES]
 
 
@@ -64,8 +64,8 @@ def make_tensors(names, countries):
 
 
 torch.manual_seed(0)
-train_loader = DataLoader(NameDataset(NAMES[:768], COUNTRIES[:768]), batch_size=BATCH_SIZE, shuffle=True)
-test_loader = DataLoader(NameDataset(NAMES[768:], COUNTRIES[768:]), batch_size=BATCH_SIZE)
+train_loader = DataLoader(NameDataset(NAMES[:3584], COUNTRIES[:3584]), batch_size=BATCH_SIZE, shuffle=True)
+test_loader = DataLoader(NameDataset(NAMES[3584:], COUNTRIES[3584:]), batch_size=BATCH_SIZE)
 classifier = RNNClassifier(N_CHARS, HIDDEN_SIZE, N_COUNTRY, N_LAYER)
 criterion = torch.nn.CrossEntropyLoss()
 optimizer = torch.optim.Adam(classifier.parameters(), lr=0.001)
