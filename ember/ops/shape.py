@@ -646,7 +646,7 @@ class TwoStep(tuple):
 def _two_step_if_mixed(key):
     """Arrays mixed with integers or slices: torch takes the integers and slices first (views), then indexes what
     is left with the arrays (a bool mask stands for as many dims as it has)."""
-    if not any(is_array(k) for k in key) or any(k is None for k in key):
+    if not any(is_array(k) for k in key):
         return key
     if not any(isinstance(k, (int, np.integer)) and not isinstance(k, bool) or type(k) is slice and k != slice(None)
                for k in key):

@@ -142,3 +142,13 @@ def test_row_index_out_of_range_raises_torchs_error():
             lib.zeros(3, 2)[3]
         with pytest.raises(IndexError):
             lib.tensor(1.0)[0]
+
+
+@pytest.mark.parametrize("key", [(0, None, 0, [0, 1]), (None, 0, [0, 1]), (0, None, [0, 1]),
+                                 (1, None, slice(None), [0, 2]), (None, 1, None, [0, 1, 2]), (0, [0, 1], None),
+                                 (slice(0, 1), None, [1, 2])])
+def test_integers_and_none_mixed_with_index_arrays_as_torch(key):
+    """torch selects the integers (and inserts the None dims) first, then indexes with the arrays: x[0, None, 0,
+    [0, 1]] of a (2, 3, 4) tensor is (1, 2), not NumPy's (2, 1) (found by the hypothesis indexing test)."""
+    data = np.arange(24.0).reshape(2, 3, 4)
+    check_parity(lambda lib, x: x[key], [data])
