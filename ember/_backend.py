@@ -390,6 +390,34 @@ def update(ufunc, target, value):
         ufunc(target, value, out=target)
 
 
+def torch_dim_order(shape, strides):
+    """The dimensions of a result, outermost first, as torch's TensorIterator orders them (and so empty_like's
+    infer_dense_strides): an insertion sort from the innermost dimension, where the first input whose strides tell
+    two dimensions apart decides (strides: one tuple per input over the result's dimensions, 0 where that input is
+    broadcast, which decides nothing); of equal strides, the larger size goes outside."""
+    def should_swap(inner, outer):  # 1 if dimension `inner` belongs outside `outer`, -1 if not, 0 undecided
+        for st in strides:
+            if st[inner] == 0 or st[outer] == 0:
+                continue  # broadcast along one of them: the next input decides
+            if st[inner] != st[outer]:
+                return 1 if st[inner] > st[outer] else -1
+            if shape[inner] > shape[outer]:
+                return 1
+        return 0
+
+    perm = list(range(len(shape) - 1, -1, -1))  # innermost dimension first
+    for i in range(1, len(perm)):
+        moving = i
+        for j in range(i - 1, -1, -1):
+            decision = should_swap(perm[j], perm[moving])
+            if decision > 0:
+                perm[j], perm[moving] = perm[moving], perm[j]
+                moving = j
+            elif decision < 0:
+                break
+    return perm[::-1]
+
+
 def torch_layout(out, *inputs):
     """An elementwise result laid out as torch's TensorIterator lays it out (its strides, hence what .view() allows).
 
@@ -408,27 +436,7 @@ def torch_layout(out, *inputs):
         lead = nd - a.ndim
         strides.append((0,) * lead + tuple(0 if n != size else st for n, size, st in zip(a.shape, shape[lead:],
                                                                                         a.strides)))
-
-    def should_swap(inner, outer):  # torch's rule: 1 if dimension `inner` belongs outside `outer`
-        for st in strides:
-            if st[inner] == 0 or st[outer] == 0:
-                continue  # broadcast along one of them: the next input decides
-            if st[inner] != st[outer]:
-                return 1 if st[inner] > st[outer] else -1
-            if shape[inner] > shape[outer]:
-                return 1
-        return 0
-
-    perm = list(range(nd - 1, -1, -1))  # innermost dimension first; an insertion sort, as torch's
-    for i in range(1, nd):
-        moving = i
-        for j in range(i - 1, -1, -1):
-            decision = should_swap(perm[j], perm[moving])
-            if decision > 0:
-                perm[j], perm[moving] = perm[moving], perm[j]
-                moving = j
-            elif decision < 0:
-                break
+    perm = torch_dim_order(shape, strides)[::-1]  # innermost first
     want, step = [0] * nd, out.itemsize
     for d in perm:
         want[d] = step

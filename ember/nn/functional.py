@@ -86,27 +86,8 @@ def _dropout_noise(data, shape, keep, layout):
 
 
 def _empty_like_axes(shape, strides):
-    """The axes, outermost first, of torch's empty_like (infer_dense_strides, as TensorIterator orders them): an
-    insertion sort by stride from the innermost axis, where a stride of 0 is never passed and of equal strides the
-    smaller size goes inside."""
-    def order(d0, d1):  # 1: d0 belongs outside d1; -1: inside; 0: undecided
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return 1 if s0 > s1 else -1
-        return 1 if shape[d0] > shape[d1] else 0
-    perm = list(range(len(shape)))[::-1]  # innermost first
-    for i in range(1, len(perm)):
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = order(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
-    return perm[::-1]
+    """The axes, outermost first, of torch's empty_like (infer_dense_strides: TensorIterator's order of one input)."""
+    return _backend.torch_dim_order(shape, [strides])
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
