@@ -1,6 +1,5 @@
 """The training and test loops of the image lectures, shared by their three programs."""
 import torch
-import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 from _images import images

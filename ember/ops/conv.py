@@ -250,6 +250,7 @@ class Conv2d(Op):
         x, w = ctx.saved_tensors
         stride, padding, dilation, groups = ctx.params
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        kept, ctx.windows = ctx.windows, None  # freed now, as the saved values are (a retained graph reads again)
         if STATE.enabled:  # create_graph=True: the same gradient, built from ops that can be differentiated again
             out_hw = grad.shape[2:]
             out_padding = tuple(s - ((o - 1) * st - 2 * p + d * (k - 1) + 1) for s, o, st, p, d, k in
@@ -259,7 +260,6 @@ class Conv2d(Op):
                     weight_grad(x, grad, w.shape[2:], stride, padding, dilation, groups) if need_w else None,
                     grad.sum(dim=(0, 2, 3)) if need_b else None, None, None, None, None)
         g, w_data = grad._data, w._data
-        kept, ctx.windows = ctx.windows, None  # freed now, as the saved values are (a retained graph reads again)
         return (_wrap(conv_input_grad(g, w_data, x.shape, stride, padding, dilation, groups)) if need_x else None,
                 _wrap(conv_weight_grad(x._data, g, w_data.shape[2:], stride, padding, dilation, groups, kept))
                 if need_w else None,
