@@ -8,12 +8,14 @@ host array) and host-only tricks: op code asks ``get_array_module(x)`` for the
 module that made ``x`` and creates arrays with it. See docs/devices.md.
 """
 import builtins
+import contextlib
 import ctypes
 import functools
 import math
 import operator
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -558,16 +560,40 @@ MALLOC_TUNED = keep_freed_memory()
 # ----------------------------------------------------------------------------
 # floating-point specials: computed silently, as in PyTorch
 # ----------------------------------------------------------------------------
+QUIET = os.environ.get("EMBER_NUMPY_WARNINGS", "0") != "1"
+QUIET_THREAD = None  # the first thread whose NumPy errors ember silenced (the importing one): checked first
+_THREAD = threading.local()  # .quiet in every thread whose NumPy errors ember silenced
+_NOTHING_TO_DO = contextlib.nullcontext()
+
+
 def quiet_float_errors():
-    """Let NumPy compute inf and nan silently (1/0, log(0), exp(1000), the mean of nothing), as PyTorch does.
+    """Let NumPy compute inf and nan silently in this thread (1/0, log(0), exp(1000), the mean of nothing), as
+    PyTorch does; True unless EMBER_NUMPY_WARNINGS=1 asks to keep NumPy's warnings.
 
     PyTorch never warns about IEEE specials, and a learner comparing the two should not see RuntimeWarnings
-    from deep inside NumPy. NumPy's error state is one process-wide setting (an errstate per op would cost
-    more than the op on small tensors), so ember sets it once; set EMBER_NUMPY_WARNINGS=1 to keep NumPy's
-    warnings. Errors PyTorch does raise (integer division by zero) are checked by the ops themselves.
+    from deep inside NumPy. NumPy keeps its error state per thread, and a new thread starts with NumPy's
+    defaults (warn), so this runs once in the importing thread and once in any other thread, at its first op
+    (Op.apply asks: a comparison with QUIET_THREAD, ~40 ns, in the importing thread). Errors PyTorch does raise
+    (integer division by zero) are checked by the ops themselves.
     """
-    if os.environ.get("EMBER_NUMPY_WARNINGS", "0") != "1":
+    global QUIET_THREAD
+    if not QUIET:
+        return False
+    if not getattr(_THREAD, "quiet", False):
         np.seterr(all="ignore")
+        _THREAD.quiet = True
+        if QUIET_THREAD is None:
+            QUIET_THREAD = threading.get_ident()
+    return True
+
+
+def silently(**categories):
+    """np.errstate(**categories) around an op that computes inf or nan on purpose (x / 0, exp(1000)), for
+    EMBER_NUMPY_WARNINGS=1; otherwise the thread is quiet already and this is a shared no-op (entering an errstate
+    costs ~1.4 us, more than a small op: the sigmoids of a small MLP spent a third of their time there)."""
+    if threading.get_ident() == QUIET_THREAD or quiet_float_errors():
+        return _NOTHING_TO_DO
+    return np.errstate(**categories)
 
 
 quiet_float_errors()

@@ -32,7 +32,7 @@ import threading
 import numpy as np
 
 from . import _backend
-from ._backend import DEFAULTS, int_arg, new_size, require_float, size_args, to_dtype
+from ._backend import DEFAULTS, int_arg, new_size, require_float, silently, size_args, to_dtype
 from .tensor import Tensor, _overwrite, _wrap
 
 _DEFAULT_SEED = 67280421310721  # torch's default CPU seed
@@ -209,7 +209,7 @@ def _fma64(a, b, c):
     s = p + c
     bb = s - p
     t = (p - (s - bb)) + (c - bb)  # s + t == p + c exactly
-    with np.errstate(invalid="ignore"):
+    with silently(invalid="ignore"):
         out = s + (t + e)
     return np.where(np.isfinite(p) & np.isfinite(s), out, p + c)
 
@@ -649,7 +649,7 @@ def multinomial(input, num_samples, replacement=False, generator=None):
     if not replacement or num_samples == 1:
         # the exponential race: the largest p / Exp(1) wins, the top num_samples are a draw without replacement
         q = (-_libm(math.log1p, -_uniform01(gen, rows.size, np.float64))).astype(rows.dtype).reshape(rows.shape)
-        with np.errstate(divide="ignore"):
+        with silently(divide="ignore"):
             keys = rows / q
         out = np.argsort(-keys, axis=1, kind="stable")[:, :num_samples]
     else:

@@ -6,6 +6,7 @@ Every method is one call into ``ember.ops``, where the maths lives.
 import math
 import numbers
 import warnings
+from _thread import get_ident as _get_ident
 
 import numpy as np
 
@@ -1416,6 +1417,8 @@ def _needs_grad(t):
 def _inplace_arith(self, other, ufunc, op):
     """``self op= other``: NumPy writes straight into self's memory unless autograd must record it."""
     _refuse_overlap(self._data, other)
+    if _get_ident() != _backend.QUIET_THREAD:  # (as Op.apply: a thread's first op silences its NumPy errors)
+        _backend.quiet_float_errors()
     if _records(self, other):
         return _inplace(self, lambda s: op(s, other), None, other)
     if isinstance(other, Tensor):

@@ -12,10 +12,13 @@ Two kinds of Function share this one mechanism:
   (so NumPy does the work with no wrappers), backward on Tensors (so that
   gradients are themselves differentiable: ``create_graph=True`` for free).
 """
+from _thread import get_ident
+
 from numpy import asarray, ndarray
 
 from .grad_mode import GRAD_OFF, STATE, set_grad
-from .._backend import broadcast_error
+from .. import _backend
+from .._backend import broadcast_error, quiet_float_errors
 from ..tensor import Tensor, _wrap
 
 _new = object.__new__
@@ -150,6 +153,8 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """The hot path of every op: unwrap, run forward on arrays, wrap (and record when autograd needs to)."""
+        if get_ident() != _backend.QUIET_THREAD:  # a thread's first op silences its NumPy errors (see _backend)
+            quiet_float_errors()
         ctx = _new(cls)
         ctx._saved = ()
         arrays = []

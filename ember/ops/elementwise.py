@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, is_host,
-                       require_float, result_type, to_dtype, torch_layout, torch_scalar_name)
+                       require_float, result_type, silently, to_dtype, torch_layout, torch_scalar_name)
 from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 
@@ -149,7 +149,7 @@ def fma(x, y, z):
     x, y, z = (xp.asarray(v, dt) for v in (x, y, z))  # (a Python alpha is first rounded to the dtype, as torch)
     if dt != np.float64:
         return (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with silently(over="ignore", invalid="ignore"):
         p, e = _exact_product(x, y)
         total = p + z
         back = total - p
@@ -248,7 +248,7 @@ class Div(Op):
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        with np.errstate(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
+        with silently(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
             return torch_layout(np.true_divide(a, b), a, b)
 
     @staticmethod
@@ -281,7 +281,7 @@ class PowScalar(Op):
         ctx.exponent = b
         if type(b) is int and b >= 0 or b >= 0 and b == int(b):
             return a ** b  # the operator, not np.power: NumPy squares twice as fast this way
-        with np.errstate(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan, as in PyTorch
+        with silently(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan, as in PyTorch
             return a ** b
 
     @staticmethod
@@ -381,7 +381,7 @@ class Log(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan, as in PyTorch
+        with silently(divide="ignore", invalid="ignore"):  # log(0) = -inf, log(-1) = nan, as in PyTorch
             return np.log(a)
 
     @staticmethod
@@ -399,7 +399,7 @@ class LogBase(Op):
     def forward(ctx, a, base):
         ctx.base = base
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with silently(divide="ignore", invalid="ignore"):
             return LogBase.LOGS[base](a)
 
     @staticmethod
@@ -415,7 +415,7 @@ class Log1p(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with silently(divide="ignore", invalid="ignore"):
             return np.log1p(a)
 
     @staticmethod
@@ -427,7 +427,7 @@ class Log1p(Op):
 class Sqrt(Op):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(invalid="ignore"):
+        with silently(invalid="ignore"):
             out = np.sqrt(a)
         ctx.save_for_backward(out)
         return out
@@ -441,7 +441,7 @@ class Sqrt(Op):
 class Rsqrt(Op):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with silently(divide="ignore", invalid="ignore"):
             out = 1 / np.sqrt(a)
         ctx.save_for_backward(out)
         return out
@@ -455,7 +455,7 @@ class Rsqrt(Op):
 class Reciprocal(Op):
     @staticmethod
     def forward(ctx, a):
-        with np.errstate(divide="ignore"):
+        with silently(divide="ignore"):
             out = np.reciprocal(a)
         ctx.save_for_backward(out)
         return out
@@ -630,7 +630,7 @@ class Softplus(Op):
         z = a * beta if beta != 1 else a
         out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
         if beta != 1:
-            with np.errstate(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
+            with silently(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
                 out = out / beta
         return out if threshold is None else np.where(z > threshold, a, out)
 
@@ -788,7 +788,7 @@ def _sigmoid_of(a):
     (e^-|a| with a np.where for each sign never overflows, but rounds differently from torch, and the branch per
     element costs more than the exp.)
     """
-    with np.errstate(over="ignore"):  # the overflow is expected: no warning
+    with silently(over="ignore"):  # the overflow is expected: no warning
         return 1 / (1 + np.exp(-a))
 
 
@@ -814,7 +814,7 @@ class Elu(Op):
             ctx.neg_coef = float(a.dtype.type(alpha) * a.dtype.type(scale))
         if ctx.celu:  # torch's celu backward takes 1 / alpha with alpha rounded to float32 first
             ctx.input_scale = 1.0 / float(np.float32(alpha))
-        with np.errstate(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
+        with silently(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
             out = np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
         ctx.save_for_backward(out if result else a)
         return out

@@ -6,7 +6,7 @@ written in ember ops, so a second derivative sees through it.
 """
 import numpy as np
 
-from .._backend import as_array, get_array_module
+from .._backend import as_array, get_array_module, silently
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
@@ -102,7 +102,7 @@ class HuberLoss(Op):
 
 
 def _log_clamped(p):
-    with np.errstate(divide="ignore"):
+    with silently(divide="ignore"):
         return np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
 
 
@@ -196,7 +196,7 @@ def weighted_reduction(losses, w, valid, reduction, dtype):
         return as_array(losses.sum(), dtype), w
     total = w.sum()
     if isinstance(total, np.generic) and total == 0:  # (asked on the host only: a GPU would have to wait)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with silently(invalid="ignore", divide="ignore"):
             loss, scale = losses.sum() / total, w / total
     else:
         loss, scale = losses.sum() / total, w / total

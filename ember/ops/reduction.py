@@ -15,7 +15,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
-from .._backend import int_arg, require_float
+from .._backend import int_arg, require_float, silently
 from .._tensor_str import return_type
 from .shape import cat
 
@@ -140,7 +140,7 @@ def _variance(a, axes, correction, keepdim, name):
     if int(np.prod([a.shape[i] for i in axes])) - correction <= 0:
         warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the reduction "
                       "factor (input numel divided by output numel).", UserWarning, stacklevel=6)
-    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+    with silently(invalid="ignore", divide="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own warning about the same thing
         return c_contiguous(np.var(a, axis=axes, ddof=correction, keepdims=keepdim))
 
@@ -203,7 +203,7 @@ class LogSumExp(Op):
         m = np.amax(a, axis=axes, keepdims=True) if a.size else \
             get_array_module(a).zeros(kept_shape(a.shape, axes), a.dtype)
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) along an axis: shift by 0, not by inf
-        with np.errstate(divide="ignore"):
+        with silently(divide="ignore"):
             out = np.log(np.sum(np.exp(a - m), axis=axes, keepdims=True)) + m
         if not keepdim:
             out = out.reshape([s for i, s in enumerate(out.shape) if i not in axes])
@@ -775,7 +775,7 @@ def _running_extreme(a, dim, keeps_up, result, op):
     if len(data):
         best, where = data[0].copy(), xp.zeros(data.shape[1:], np.int64)
         for k in range(len(data)):  # one vectorised step per position along dim
-            with np.errstate(invalid="ignore"):
+            with silently(invalid="ignore"):
                 take = keeps_up(data[k], best) | (data[k] != data[k])  # (x != x: NaN)
             where = np.where(take, k, where)
             best = np.where(take, data[k], best)

@@ -1,6 +1,7 @@
 """Autograd and threads: grad mode and inference mode are per thread, independent graphs run backward concurrently."""
 import sys
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -229,3 +230,27 @@ def test_threads_drawing_from_the_shared_generator_lose_and_repeat_nothing():
         sys.setswitchinterval(previous)
     drawn = np.concatenate([a for p in parts for a in p])
     assert sorted(drawn.tolist()) == sorted(expected.tolist())
+
+
+def _specials(lib):
+    """Ops that compute inf and nan on purpose, as torch does: division by zero, log of 0 and of a negative,
+    exp and sigmoid far out, 0 ** -1, a mean of nothing, logsumexp of -inf."""
+    x = lib.tensor([-1000.0, -1.0, 0.0, 1000.0])
+    empty = lib.zeros(0)
+    values = [x / 0, lib.log(x), lib.exp(x), lib.sigmoid(x), x ** -1.0, x ** 0.5, lib.log1p(x - 1), empty.mean(),
+              lib.logsumexp(lib.full((3,), float("-inf")), 0), lib.nn.functional.softplus(x, beta=0.0)]
+    return [v.tolist() for v in values]
+
+
+def test_ops_that_make_infs_and_nans_are_silent_in_every_thread():
+    """NumPy keeps its error state per thread (a new thread starts warning): ember's specials stay silent in the
+    thread that imported ember and in any other, with torch's values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        here, there = _specials(ember), in_thread(_specials, ember)
+        other = in_thread(lambda: (np.geterr()["divide"], _specials(ember)))
+    expected = _specials(torch)
+    assert other[0] == "warn"  # (the new thread does start with NumPy's defaults)
+    for ours in (here, there, other[1]):
+        for a, b in zip(ours, expected):  # (exp rounds an ulp apart from torch's in float32)
+            np.testing.assert_allclose(np.array(a, float), np.array(b, float), rtol=1e-6)
