@@ -562,8 +562,12 @@ MALLOC_TUNED = keep_freed_memory()
 # ----------------------------------------------------------------------------
 QUIET = os.environ.get("EMBER_NUMPY_WARNINGS", "0") != "1"
 QUIET_THREAD = None  # the first thread whose NumPy errors ember silenced (the importing one): checked first
-_THREAD = threading.local()  # .quiet in every thread whose NumPy errors ember silenced
+_THREAD = threading.local()  # .state: NumPy's error state that ember set in this thread
 _NOTHING_TO_DO = contextlib.nullcontext()
+try:  # NumPy's error state, one value per thread and context: reading it costs ~20 ns, np.geterr() ~600
+    from numpy._core._multiarray_umath import _extobj_contextvar as _ERRSTATE
+except ImportError:  # (a NumPy that keeps it elsewhere: silently() always enters np.errstate)
+    _ERRSTATE = None
 
 
 def quiet_float_errors():
@@ -579,19 +583,20 @@ def quiet_float_errors():
     global QUIET_THREAD
     if not QUIET:
         return False
-    if not getattr(_THREAD, "quiet", False):
+    if getattr(_THREAD, "state", None) is None:
         np.seterr(all="ignore")
-        _THREAD.quiet = True
+        _THREAD.state = _ERRSTATE.get() if _ERRSTATE is not None else True
         if QUIET_THREAD is None:
             QUIET_THREAD = threading.get_ident()
     return True
 
 
 def silently(**categories):
-    """np.errstate(**categories) around an op that computes inf or nan on purpose (x / 0, exp(1000)), for
-    EMBER_NUMPY_WARNINGS=1; otherwise the thread is quiet already and this is a shared no-op (entering an errstate
-    costs ~1.4 us, more than a small op: the sigmoids of a small MLP spent a third of their time there)."""
-    if threading.get_ident() == QUIET_THREAD or quiet_float_errors():
+    """np.errstate(**categories) around an op that computes inf or nan on purpose (x / 0, exp(1000)); a shared
+    no-op while the thread's error state is still the quiet one ember set (entering an errstate costs ~1.4 us,
+    more than a small op: the sigmoids of a small MLP spent a third of their time there). Inside the program's
+    own np.errstate (say over="raise"), or with EMBER_NUMPY_WARNINGS=1, the op's errstate is entered."""
+    if _ERRSTATE is not None and _ERRSTATE.get() is getattr(_THREAD, "state", None):
         return _NOTHING_TO_DO
     return np.errstate(**categories)
 

@@ -374,7 +374,7 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar; "
                                "use .tolist() for all the values, or index one element first")
-        return self._data.reshape(-1)[0].item()
+        return self._data.item()
 
     def tolist(self):
         """The values as (nested) Python lists of numbers."""

@@ -17,8 +17,7 @@ from _thread import get_ident
 from numpy import asarray, ndarray
 
 from .grad_mode import GRAD_OFF, STATE, set_grad
-from .. import _backend
-from .._backend import broadcast_error, quiet_float_errors
+from .._backend import QUIET_THREAD, broadcast_error, quiet_float_errors
 from ..tensor import Tensor, _wrap
 
 _new = object.__new__
@@ -153,7 +152,7 @@ class Op(Function):
     @classmethod
     def apply(cls, *args):
         """The hot path of every op: unwrap, run forward on arrays, wrap (and record when autograd needs to)."""
-        if get_ident() != _backend.QUIET_THREAD:  # a thread's first op silences its NumPy errors (see _backend)
+        if get_ident() != QUIET_THREAD:  # a thread's first op silences its NumPy errors (see _backend)
             quiet_float_errors()
         ctx = _new(cls)
         ctx._saved = ()

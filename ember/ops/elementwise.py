@@ -137,24 +137,44 @@ class Sub(Op):
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
 
-def fma(x, y, z):
+def fma(x, y, z, out=None):
     """x * y + z rounded once in the result's dtype, as torch's CPU kernels compute a + alpha * b (add, sub),
     lerp and addcmul (one fused multiply-add). Below float64 the product is exact in float64 and one rounding
     of the sum is as good; float64 splits the product into an exact pair (Dekker), and where that overflows
-    (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z."""
-    xp = get_array_module(x, y, z)
-    dt = np.result_type(*(v.dtype for v in (x, y, z) if hasattr(v, "dtype")))
+    (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z. With out (which may be z itself:
+    an optimizer's param.add_(grad, alpha=-lr)), the result is written there."""
+    same = type(y) is float and type(x) is np.ndarray and type(z) is np.ndarray and x.dtype == z.dtype \
+        and x.shape == z.shape and x.dtype.kind == "f"  # (an optimizer's update: two arrays alike and a number)
+    if same:
+        xp, dt = np, x.dtype
+        y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
+    else:
+        xp = get_array_module(x, y, z)
+        dt = np.result_type(*(v.dtype for v in (x, y, z) if hasattr(v, "dtype")))
+        if dt.kind == "f":
+            x, y, z = (xp.asarray(v, dt) for v in (x, y, z))  # (alpha is rounded to the dtype here too)
     if dt.kind != "f":
-        return x * y + z
-    x, y, z = (xp.asarray(v, dt) for v in (x, y, z))  # (a Python alpha is first rounded to the dtype, as torch)
-    if dt != np.float64:
-        return (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
-    with silently(over="ignore", invalid="ignore"):
-        p, e = _exact_product(x, y)
-        total = p + z
-        back = total - p
-        exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
-        return xp.where(xp.isfinite(exact), exact, x * y + z)
+        result = x * y + z
+    else:
+        if dt != np.float64 and same:  # the product and the sum in float64 (one array, in place), rounded once
+            result = x.astype(np.float64)
+            result *= y
+            result += z
+            if out is None:
+                return result.astype(dt)
+        elif dt != np.float64:
+            result = (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
+        else:
+            with silently(over="ignore", invalid="ignore"):
+                p, e = _exact_product(x, y)
+                total = p + z
+                back = total - p
+                exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
+                result = xp.where(xp.isfinite(exact), exact, x * y + z)
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 def _exact_product(x, y):
@@ -172,11 +192,7 @@ def _exact_product(x, y):
 def scaled_add(alpha):
     """A ufunc-like (a, b, out=None) -> a + alpha * b rounded once: the in-place add_/sub_ with alpha."""
     def compute(a, b, out=None):
-        result = fma(b, alpha, a)
-        if out is None:
-            return result
-        out[...] = result
-        return out
+        return fma(b, alpha, a, out)
     return compute
 
 
@@ -789,7 +805,12 @@ def _sigmoid_of(a):
     element costs more than the exp.)
     """
     with silently(over="ignore"):  # the overflow is expected: no warning
-        return 1 / (1 + np.exp(-a))
+        if not a.ndim:  # (NumPy gives 0-d results as scalars, which cannot be written into)
+            return 1 / (1 + np.exp(-a))
+        out = np.negative(a)  # then in place, in the same order: one array instead of four
+        np.exp(out, out=out)
+        np.add(out, 1, out=out)
+        return np.divide(1, out, out=out)
 
 
 def _erf_of(a):

@@ -53,6 +53,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
+        if len(axes) == a.ndim:  # (NumPy reduces all axes the same way, but parses a tuple of them slower)
+            axes = None
         return c_contiguous(a.sum(axis=axes, keepdims=keepdim))  # (torch's reductions give contiguous results)
 
     @staticmethod

@@ -31,5 +31,5 @@ class Adagrad(Optimizer):
             grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = buffer(state, "sum", param, group["initial_accumulator_value"])
-        total[...] = fma(grad, grad, total)  # torch's addcmul_ and addcdiv_: rounded as they round
+        fma(grad, grad, total, total)  # torch's addcmul_ and addcdiv_: rounded as they round
         param += (grad * param.dtype.type(-clr)) / (np.sqrt(total) + group["eps"])

@@ -22,7 +22,7 @@ def moments(state, param, grad, beta1, beta2):
     # rounded as torch's exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
     exp_avg[...] = lerp_arrays(exp_avg, grad, 1 - beta1)  # m = beta1 m + (1 - beta1) g
     exp_avg_sq *= beta2
-    exp_avg_sq[...] = fma(grad * exp_avg_sq.dtype.type(1 - beta2), grad, exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
+    fma(grad * exp_avg_sq.dtype.type(1 - beta2), grad, exp_avg_sq, exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
     return exp_avg, exp_avg_sq
 
 

@@ -27,7 +27,7 @@ class RMSprop(Optimizer):
         # rounded as torch's square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha), lerp_, addcdiv_
         dt = param.dtype.type
         square_avg *= alpha
-        square_avg[...] = fma(grad * dt(1 - alpha), grad, square_avg)
+        fma(grad * dt(1 - alpha), grad, square_avg, square_avg)
         if group["centered"]:
             grad_avg = buffer(state, "grad_avg", param)
             grad_avg[...] = lerp_arrays(grad_avg, grad, 1 - alpha)
@@ -38,6 +38,6 @@ class RMSprop(Optimizer):
             buf = buffer(state, "momentum_buffer", param)
             buf *= momentum
             buf += grad / avg
-            param[...] = fma(buf, -lr, param)
+            fma(buf, -lr, param, param)
         else:
             param += (grad * dt(-lr)) / avg

@@ -28,6 +28,6 @@ class SGD(Optimizer):
             else:
                 buf = state["momentum_buffer"]._data
                 buf *= momentum
-                buf[...] = fma(grad, 1 - group["dampening"], buf)  # (torch's add_ with alpha: one rounding)
+                fma(grad, 1 - group["dampening"], buf, buf)  # (torch's add_ with alpha: one rounding)
             grad = fma(buf, momentum, grad) if group["nesterov"] else buf
-        param[...] = fma(grad, -group["lr"], param)  # param.add_(grad, alpha=-lr)
+        fma(grad, -group["lr"], param, param)  # param.add_(grad, alpha=-lr)
