@@ -431,8 +431,11 @@ def _sum_to(g, shape, node):
             f"Function {node.name()} returned an invalid gradient - got {list(gshape)} "
             f"but expected shape compatible with {list(shape)}"
         )
-    from ..ops.reduction import Sum  # (the ops import autograd: imported here, once it is all loaded)
+    from ..ops.reduction import Sum, summed  # (the ops import autograd: imported here, once it is all loaded)
     stretched = tuple(lead + i for i, s in enumerate(shape) if s == 1 and gshape[lead + i] != 1)
+    if not STATE.enabled and type(g._data) is np.ndarray:  # a plain backward: Sum's forward on the array
+        data = summed(g._data, tuple(range(lead)) + stretched, bool(stretched))
+        return _wrap(data.reshape(shape) if lead and stretched else data)
     if not stretched:  # only leading axes (a bias added to a batch): one sum gives the shape
         return Sum.apply(g, tuple(range(lead)), False)
     g = Sum.apply(g, tuple(range(lead)) + stretched, True)  # ops applied directly: this runs on every broadcast

@@ -12,6 +12,7 @@ import numpy as np
 from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, is_host,
                        require_float, result_type, silently, to_dtype, torch_layout, torch_scalar_name)
 from ..autograd.function import Op
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 
 
@@ -134,7 +135,9 @@ class Sub(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(a-b)/da = 1, d(a-b)/db = -1
-        return grad, (-grad if ctx.needs_input_grad[1] else None)
+        if not ctx.needs_input_grad[1]:
+            return grad, None
+        return grad, (_wrap(as_array(np.negative(grad._data))) if not STATE.enabled else -grad)  # (plain: on arrays)
 
 
 def fma(x, y, z, out=None):
@@ -222,18 +225,26 @@ def _each_others(needs):
     return ((1,) if needs[0] else ()) + ((0,) if needs[1] else ())
 
 
+def _product(a, b):
+    return torch_layout(np.multiply(a, b), a, b)
+
+
 class Mul(Op):
     _torch_saves = staticmethod(_each_others)
 
     @staticmethod
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
-        return torch_layout(np.multiply(a, b), a, b)
+        return _product(a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d(ab)/da = b, d(ab)/db = a
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if not STATE.enabled:  # a plain backward (the notes' loop, every step): the same products, on arrays
+            g = grad._data
+            return ((_wrap(as_array(_product(g, b._data))) if need_a else None),
+                    (_wrap(as_array(_product(g, a._data))) if need_b else None))
         # Op.apply directly: a node's inputs and gradient share its dtype, so the operator's promotion step
         # has nothing to do, and skipping it is measurable on the notes' scalar loop
         return (Mul.apply(grad, b) if need_a else None), (Mul.apply(grad, a) if need_b else None)
@@ -251,6 +262,8 @@ class MulScalar(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(ak)/da = k
+        if not STATE.enabled:  # a plain backward: forward's product, on the array
+            return _wrap(as_array(grad._data * ctx.k)), None
         return MulScalar.apply(grad, ctx.k), None  # (Op.apply directly, as in Mul.backward)
 
     def detail(self):
@@ -307,6 +320,8 @@ class PowScalar(Op):
         if b == 0:
             return keep_where(grad, False), None  # PyTorch: exactly 0 (not 0 * a^-1, nan at a = 0)
         if b == 2:
+            if not STATE.enabled:  # a plain backward: the two products below, on arrays
+                return _wrap(as_array(_product(grad._data, a._data) * 2)), None
             return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
         return grad * b * a ** (b - 1), None
 
@@ -587,6 +602,8 @@ class KeepWhere(Op):
 
 def keep_where(grad, keep):
     """grad where keep (an array of bools, or one bool), else 0; differentiable in grad."""
+    if not grad._requires_grad and grad._view is None and type(grad._data) is np.ndarray:
+        return _wrap(as_array(masked(grad._data, keep)))  # (nothing to record: KeepWhere's forward, no Op.apply)
     return KeepWhere.apply(grad, keep)
 
 

@@ -29,6 +29,14 @@ class MatMul(Op):
     def backward(ctx, grad):  # d(ab)/da = grad b^T, d(ab)/db = a^T grad
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
+        if not STATE.enabled:  # a plain backward (every layer of every step): the same products, on arrays
+            g, a, b = grad._data, a._data, b._data
+            if need_a:
+                threads_for(g.size * b.shape[-2])
+            grad_a = _wrap(np.matmul(g, b.swapaxes(-1, -2))) if need_a else None
+            if need_b:
+                threads_for(a.size * g.shape[-1])
+            return grad_a, (_wrap(_right_product(a, b, g)) if need_b else None)
         op = type(ctx)
         # ops applied directly, as in Mul.backward (not `grad @ b.mT`: no operator dispatch, no view
         # bookkeeping for a transpose that nothing writes into)
@@ -62,9 +70,9 @@ def _right_grad(op, a, b, grad):
 
 def _right_product(a, b, grad):
     """_right_grad on arrays: a^T grad, in b's layout."""
-    if b.flags.f_contiguous and not b.flags.c_contiguous:
-        return (grad.T @ a).T
-    return a.T @ grad
+    if b.ndim == 2 and b.flags.f_contiguous and not b.flags.c_contiguous:
+        return np.matmul(grad.T, a).T
+    return np.matmul(a.swapaxes(-1, -2), grad)
 
 
 def _addmm_saves(needs):

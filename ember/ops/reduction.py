@@ -49,13 +49,18 @@ def _spread(grad, shape, axes):
     return grad.reshape(kept_shape(shape, axes)).expand(shape)
 
 
+def summed(a, axes, keepdim):
+    """Sum's forward on an array (also the engine's, for a broadcast gradient in a plain backward)."""
+    if len(axes) == a.ndim:  # (NumPy reduces all axes the same way, but parses a tuple of them slower)
+        axes = None
+    return c_contiguous(a.sum(axis=axes, keepdims=keepdim))  # (torch's reductions give contiguous results)
+
+
 class Sum(Op):
     @staticmethod
     def forward(ctx, a, axes, keepdim):
         ctx.shape, ctx.axes = a.shape, axes
-        if len(axes) == a.ndim:  # (NumPy reduces all axes the same way, but parses a tuple of them slower)
-            axes = None
-        return c_contiguous(a.sum(axis=axes, keepdims=keepdim))  # (torch's reductions give contiguous results)
+        return summed(a, axes, keepdim)
 
     @staticmethod
     def backward(ctx, grad):  # d(sum a)/da_i = 1
