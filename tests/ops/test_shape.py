@@ -120,10 +120,12 @@ def test_split_chunk_and_cat_round_trip():
     assert ember.stack(a.unbind()).tolist() == a.tolist()
 
 
-@pytest.mark.parametrize("key", [0, 2, -1, slice(1, 3), slice(None, None, 2), slice(-2, None), slice(5, 9)])
+@pytest.mark.parametrize("key", [0, 2, -1, slice(1, 3), slice(None, None, 2), slice(-2, None), slice(5, 9), (1, 2),
+                                 (-1, slice(1, None)), (slice(None), 0), (), (slice(0, 2), slice(None, None, 3))])
 def test_row_index_of_a_tensor_outside_the_graph_is_a_view_as_torch(key):
-    """x[i] / x[a:b] of a tensor that needs no gradient (a dataset's rows) take a short path: still torch's view,
-    sharing memory and the version counter, with torch's strides, and an in-place change seen by both."""
+    """x[i] / x[a:b] / x[i, j] of a tensor that needs no gradient (a dataset's rows) take a short path: still
+    torch's view, sharing memory and the version counter, with torch's strides, and an in-place change seen by
+    both."""
     data = np.arange(24.0).reshape(4, 6)
     t, e = torch.tensor(data), ember.tensor(data)
     tv, ev = t[key], e[key]
@@ -132,8 +134,8 @@ def test_row_index_of_a_tensor_outside_the_graph_is_a_view_as_torch(key):
     np.testing.assert_array_equal(e.numpy(), t.numpy())
     assert e._version == t._version
     y = torch.tensor([1.0, 2.0, 3.0])
-    assert ember.tensor([1.0, 2.0, 3.0])[key if isinstance(key, slice) else 1].tolist() == \
-        y[key if isinstance(key, slice) else 1].tolist()
+    one = key if isinstance(key, slice) else 1 if not isinstance(key, tuple) else key[:1]
+    assert ember.tensor([1.0, 2.0, 3.0])[one].tolist() == y[one].tolist()
 
 
 def test_row_index_out_of_range_raises_torchs_error():
