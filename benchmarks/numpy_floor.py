@@ -94,7 +94,7 @@ def w5_numpy():
         x = emb[time_major].reshape(-1, 32)  # (T N, 32)
         gi = (x @ w_ih.T + (b_ih + b_hh)) * half
         gi = gi.reshape(steps, batch, 4 * hidden)
-        w_t = (w_hh * half[:, None]).T
+        w_t = np.ascontiguousarray((w_hh * half[:, None]).T)  # (a transposed view makes h @ w_t ~40% slower)
         hs = np.zeros((steps + 1, batch, hidden), np.float32)  # h_0 = 0, then every step's h
         cs = np.zeros((steps + 1, batch, hidden), np.float32)
         ts = np.empty((steps, batch, 4 * hidden), np.float32)  # each step's tanh of the (halved) gates

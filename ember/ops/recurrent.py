@@ -58,10 +58,12 @@ class _ON_ARRAYS:
     tanh = staticmethod(np.tanh)
     sigmoid = staticmethod(_sigmoid)
     relu = staticmethod(lambda a: np.maximum(a, 0))
-    cat = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).concatenate(arrays, axis))
+    cat = staticmethod(lambda arrays, axis=0: (np if type(arrays[0]) is np.ndarray else get_array_module(*arrays))
+                       .concatenate(arrays, axis))
     stack = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).stack(arrays, axis))
     constant = staticmethod(lambda a: a)
     data = staticmethod(lambda a: a)
+    contiguous = staticmethod(lambda a: get_array_module(a).ascontiguousarray(a))
 
 
 class _ON_TENSORS:
@@ -72,6 +74,7 @@ class _ON_TENSORS:
     stack = staticmethod(lambda parts: _shape().stack(parts))
     constant = staticmethod(_wrap)
     data = staticmethod(lambda t: t._data)
+    contiguous = staticmethod(lambda t: t.contiguous())
 
 
 def _shape():
@@ -208,7 +211,7 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
     if mode == "LSTM":
         half = m.constant(_lstm_halves(m.data(gi)))
         gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
-    w_t = w_hh.transpose(1, 0)
+    w_t = m.contiguous(w_hh.transpose(1, 0))  # (h @ w_t with w_t a transposed view: each step ~40% slower)
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     order = _steps(batch_sizes, reverse)
     first = order[0][2] if order else 0
