@@ -146,13 +146,14 @@ class Dot(Op):
 
 def linear(x, w, b=None):
     """PyTorch's F.linear: x @ w.T + b, for x of any number of leading dims, recorded as torch records it."""
-    if x.ndim == 0 or w.ndim != 2:
+    xd, wd = x._data, w._data
+    if xd.ndim == 0 or wd.ndim != 2:
         raise RuntimeError(f"linear: expected input of at least 1 dim and a 2-D weight, got {x.ndim}D and {w.ndim}D")
-    if x._data.shape[-1] != w._data.shape[1]:
+    if xd.shape[-1] != wd.shape[1]:
         rows = "x".join(map(str, (int(np.prod(x._data.shape[:-1])), x._data.shape[-1])))
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({rows} and {w._data.shape[1]}x"
                            f"{w._data.shape[0]}): the input's last dimension must equal the layer's in_features")
-    if x._data.dtype != w._data.dtype or b is not None and b._data.dtype != w._data.dtype:
+    if xd.dtype != wd.dtype or b is not None and b._data.dtype != wd.dtype:
         _same_dtype(x, w)
         _same_dtype(w, b)
     # w.t(): torch's TBackward0 on the weight's edge; it shares w's version counter (an in-place change to w before
@@ -162,10 +163,10 @@ def linear(x, w, b=None):
                                                                                         STATE.enabled):
         wt = _share_version(w, TransposeMatrix.apply(w, (1, 0)))
     else:
-        wt = _wrap(w._data.T)
+        wt = _wrap(wd.T)
     if b is None:
         return matmul(x, wt)
-    if x.ndim == 2:
+    if xd.ndim == 2:
         return Addmm.apply(b, x, wt)
     if x._data.flags.c_contiguous:  # other dims, contiguous: torch folds them into the rows of one addmm
         out = Addmm.apply(b, reshaped(x, (math.prod(x._data.shape[:-1]), x._data.shape[-1])), wt)
