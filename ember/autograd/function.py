@@ -203,9 +203,10 @@ def _record(ctx, args, arrays, out, data):
             shapes.append(None)
     ctx.needs_input_grad = tuple(needs)
     ctx._next, ctx._shapes, ctx._value = edges, shapes, data
+    watch = ctx._torch_saves is not None
     if ctx._saved:
-        _map_saved(ctx, args, arrays, out, result)
-    if ctx._torch_saves is not None:
+        _map_saved(ctx, args, arrays, out, result, not watch)
+    if watch:
         _watch(ctx, args)
     return result
 
@@ -220,8 +221,6 @@ def _watch(ctx, args):
                 a._vc = [0]
             watched.append((a._vc, a._vc[0], a))
     ctx._watched = watched
-    if ctx._saved:
-        ctx._versions = [None] * len(ctx._versions)
 
 
 class AccumulateGrad:
@@ -255,19 +254,20 @@ def _explain(error, arrays):
     return error
 
 
-def _map_saved(ctx, args, arrays, out, result):
+def _map_saved(ctx, args, arrays, out, result, versioned=True):
     """Turn what forward saved into Tensors the backward can differentiate through.
 
     An input's array becomes that input Tensor; the output becomes a marker
     (the node would otherwise hold its own output: a reference cycle); any other
     array is a constant. Each Tensor's version is recorded, so that a later
-    in-place change to it is caught when backward unpacks it.
+    in-place change to it is caught when backward unpacks it (unless the op says
+    which inputs torch saves: versioned=False, and _watch checks those instead).
     """
     saved, versions = [], []
     for value in ctx._saved:
         if value is out:
             saved.append(_OUTPUT)
-            versions.append(0)
+            versions.append(0 if versioned else None)
             ctx._out_vc = result._vc = [0]  # (the array itself is ctx._value)
             continue
         if arrays is not None and not isinstance(value, (int, float)):
@@ -283,7 +283,7 @@ def _map_saved(ctx, args, arrays, out, result):
                                "to get a normal tensor and use it in autograd (tensors made inside inference_mode "
                                "never join a graph).")
         saved.append(value)
-        versions.append((value._vc[0] if value._vc else 0) if isinstance(value, Tensor) else None)
+        versions.append((value._vc[0] if value._vc else 0) if versioned and isinstance(value, Tensor) else None)
     ctx._saved, ctx._versions = saved, versions
 
 
