@@ -1,4 +1,4 @@
-"""The floor: W1, W2 and W5 written by hand in NumPy, gradients derived on paper, no framework at all.
+"""The floor: the workloads written by hand in NumPy, gradients derived on paper, no framework at all.
 
 A framework that runs these workloads through NumPy makes at least these NumPy calls (these programs fuse
 by hand, write in place and check nothing), and does its bookkeeping on top. run.py times them beside ember and
@@ -335,3 +335,23 @@ def w4_numpy():
 
     seconds = workloads._median_time(step, warmup=3, repeats=30)
     return seconds, f"loss = {step():.5f}"
+
+
+# ----------------------------------------------------------------------------
+# R1: the seeded randn(1000, 1000) by NumPy alone. torch's draws are its Mersenne Twister's words turned into
+# uniforms and then normals by an AVX2 Box-Muller whose float32 log, sine and cosine are polynomials evaluated with
+# fused multiply-adds. NumPy has no fused multiply-add, so each one is emulated exactly in float64 (a few passes
+# over the million values each): ember's own array kernels (ember/random.py's _normal, no Tensor, no graph) are
+# the fastest such route found, and are this floor.
+# ----------------------------------------------------------------------------
+def r1_numpy():
+    import workloads  # (which imports this module: imported when run)
+    from ember.random import Generator, _normal
+
+    def draw():
+        generator = Generator()
+        generator.manual_seed(0)
+        return _normal(generator, 1000 * 1000, np.float32, 0.0, 1.0).reshape(1000, 1000)
+
+    return workloads._median_time(draw, warmup=2, repeats=15), f"sum = {draw().astype(np.float64).sum():.6f}"
+

@@ -525,5 +525,6 @@ WORKLOADS["R2"] = {"what": "seeded nn.Linear(1024, 1024)", "unit": "ms",
 import numpy_floor  # noqa: E402  (it reads this module's data and timer)
 
 for _name, _program in (("W1", numpy_floor.w1_numpy), ("W2", numpy_floor.w2_numpy), ("W2r", numpy_floor.w2_numpy),
-                        ("W5", numpy_floor.w5_numpy), ("W4", numpy_floor.w4_numpy), ("W7", numpy_floor.w7_numpy), ("W8", numpy_floor.w8_numpy)):
+                        ("W5", numpy_floor.w5_numpy), ("W4", numpy_floor.w4_numpy), ("W7", numpy_floor.w7_numpy),
+                        ("W8", numpy_floor.w8_numpy), ("R1", numpy_floor.r1_numpy)):
     WORKLOADS[_name]["libraries"]["numpy"] = _program

@@ -419,6 +419,9 @@ def _memory_order(a):
 def _fill(t, values):
     """Write freshly drawn values (in memory order) into t in place, as torch's in-place fills do (tensor.py's
     _overwrite: the old values get no gradient)."""
+    if type(t._data) is np.ndarray and t._data.flags.c_contiguous and type(values) is np.ndarray and \
+            values.size == t._data.size:  # memory order is C order: the values go straight in (one copy, not two)
+        return _overwrite(t, values.reshape(t._data.shape))
     host = t._data if isinstance(t._data, np.ndarray) else _backend.move(t._data, _backend.CPU)
     drawn = np.empty_like(host)
     view = _memory_order(drawn)

@@ -1445,9 +1445,12 @@ def _inplace_arith(self, other, ufunc, op):
 def _overwrite(self, values):
     """Write values (an array of self's shape, on self's device) into self in place, as torch's in-place fills
     (uniform_, normal_, ... in random.py) do: the old values get no gradient."""
-    never = _backend.like(np.zeros(values.shape, bool), self._data)
-    return _inplace(self, lambda old: _ew.where(_wrap(never), old, _wrap(values)),
-                    lambda: self._data.__setitem__(Ellipsis, values.astype(self._data.dtype, copy=False)))
+    def recorded(old):  # (autograd records the fill: a where() that takes none of the old values)
+        never = _backend.like(np.zeros(values.shape, bool), self._data)
+        return _ew.where(_wrap(never), old, _wrap(values))
+
+    return _inplace(self, recorded, lambda: self._data.__setitem__(Ellipsis, values.astype(self._data.dtype,
+                                                                                            copy=False)))
 
 
 def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
