@@ -6,6 +6,7 @@ torch's checks, so programs that set it run unchanged.
 """
 import numbers
 import os
+import time
 
 _controller = None  # threadpoolctl's view of the BLAS libraries loaded: made on first use (it inspects them)
 _intra = None  # the count set_num_threads asked for, when no BLAS can be told
@@ -110,3 +111,101 @@ def _numpy_blas():
     ours = [lib for lib in libraries if os.path.realpath(lib.filepath).startswith(os.path.realpath(home)) and
             "numpy" in os.path.basename(os.path.dirname(lib.filepath))]
     return (ours or libraries or [False])[0]
+
+
+# ---- one op's chunks on the idle cores ---------------------------------------------------------------------------
+# A convolution works through its batch a few images at a time (ops/conv.py), and its chunks are independent: NumPy
+# releases the GIL in the window copies and in BLAS, so two Python threads can each take chunks. That is the
+# intra-op parallelism torch gets from OpenMP, with the lesson of the BLAS rule above: a thread that waits for a busy
+# core stalls the whole op, so the chunks are shared only among cores that other processes leave idle (measured
+# from /proc/stat over the last fifth of a second), and taken one at a time by whichever thread is free.
+LOAD_WINDOW = 0.2  # seconds between two readings of how busy the machine is
+
+
+class _Load:
+    """The last reading: when, the machine's busy CPU seconds and this process's, and the idle cores then."""
+
+    at = busy = own = None
+    idle = 0.0
+    pool = None  # the helper threads (a concurrent.futures pool), made on first use, dropped in a forked child
+    workers = 0
+
+
+def _busy_seconds():
+    """CPU seconds all processes have spent busy since boot (None where /proc/stat is not readable)."""
+    try:
+        with open("/proc/stat", "rb") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in fields[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def idle_cores():
+    """About how many cores no other process is using (this process's own threads do not count as busy)."""
+    load, now = _Load, time.monotonic()
+    if load.at is not None and now - load.at < LOAD_WINDOW:
+        return load.idle
+    busy, own = _busy_seconds(), time.process_time()
+    if busy is None:
+        return 0.0
+    if load.at is not None:
+        others = max(0.0, (busy - load.busy) - (own - load.own)) / (now - load.at)
+        load.idle = min(_cores(), (os.cpu_count() or 1) - others) - 1  # (this thread's own core is taken)
+    load.at, load.busy, load.own = now, busy, own
+    return load.idle
+
+
+def _intended_threads():
+    """The threads intra-op work may use: set_num_threads's count, else BLAS's own (before ember lowered it)."""
+    split = _Split
+    if _intra is not None:
+        return _intra
+    if split.lowered_from is not None:
+        return split.lowered_from
+    if split.blas is None:
+        split.blas = _numpy_blas()
+    return split.blas.num_threads if split.blas else _cores()
+
+
+def spread(work, items):
+    """[work(item) for item in items], the items taken one at a time by this thread and by helper threads for the
+    idle cores, up to the intra-op thread count. The results keep the items' order, so that what is summed from
+    them is summed as one thread would (the same numbers). work must only touch arrays (it runs outside grad mode
+    and on NumPy's calls that release the GIL)."""
+    threads = min(len(items), _intended_threads(), 1 + int(idle_cores() + 0.25)) if len(items) > 1 else 1
+    if threads <= 1:
+        return [work(item) for item in items]
+    threads_for(0)  # each helper runs its own products: one BLAS thread each
+    load = _Load
+    if load.pool is None or load.workers < threads - 1:
+        from concurrent.futures import ThreadPoolExecutor
+        load.pool, load.workers = ThreadPoolExecutor(threads - 1, "ember-chunks"), threads - 1
+    results, order = [None] * len(items), iter(range(len(items)))  # (next() on it is atomic: the GIL)
+
+    def take():
+        from ._backend import quiet_float_errors
+        quiet_float_errors()  # (a helper thread starts with NumPy's warnings on: see _backend)
+        for i in order:
+            results[i] = work(items[i])
+
+    helpers = [load.pool.submit(take) for _ in range(threads - 1)]
+    try:
+        take()
+    finally:
+        for helper in helpers:  # a helper not started yet has nothing left to take
+            if not helper.cancel():
+                helper.exception()  # (waits for it)
+    for helper in helpers:
+        if not helper.cancelled() and helper.exception() is not None:
+            raise helper.exception()
+    return results
+
+
+def _forget_pool():
+    _Load.pool, _Load.workers = None, 0  # a forked child has this process's memory but not its threads
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)

@@ -18,7 +18,7 @@ second derivatives come out right too.
 import numpy as np
 
 from .._backend import c_contiguous, get_array_module
-from .._threads import threads_for
+from .._threads import spread, threads_for
 from ..autograd.grad_mode import STATE
 from ..autograd.function import Op
 from ..tensor import _wrap
@@ -153,12 +153,16 @@ def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None, keep=None
     out = get_array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out_hw), x.dtype)
     parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
     threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * width)  # each chunk's product
-    for part in parts:
+
+    def chunk(part):
         cols = im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
         product = w_rows @ cols
         out[part] = product.reshape(w.shape[0], -1, out_hw[0], width)[..., :out_hw[1]].transpose(1, 0, 2, 3)
-        if keep is not None:
-            keep.append(cols)
+        return cols
+
+    kept = spread(chunk, parts)  # (the chunks on the idle cores: _threads.spread)
+    if keep is not None:
+        keep.extend(kept)
     return out
 
 
@@ -170,9 +174,11 @@ def conv_weight_grad(x, grad, kernel, stride, padding, dilation, groups, kept=No
     parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
     threads_for(grad.shape[1] * x.shape[1] // groups * kernel[0] * kernel[1] * (parts[0].stop - parts[0].start)
                 * out_hw[0] * width)
-    for i, part in enumerate(parts):
-        cols = kept[i] if kept else im2col(x[part], kernel, stride, padding, dilation, out_hw, groups, width)
-        product = _columns(grad[part], groups, width) @ cols.transpose(0, 2, 1)
+    def chunk(i):
+        cols = kept[i] if kept else im2col(x[parts[i]], kernel, stride, padding, dilation, out_hw, groups, width)
+        return _columns(grad[parts[i]], groups, width) @ cols.transpose(0, 2, 1)
+
+    for product in spread(chunk, range(len(parts))):  # summed in the chunks' order, whichever thread made them
         total = product if total is None else total.__iadd__(product)
     return total.reshape(grad.shape[1], x.shape[1] // groups, *kernel)
 
@@ -210,9 +216,11 @@ def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
     w_rows, out_hw = _rows(w, groups), grad.shape[2:]
     parts = _chunks(grad, c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1])
     threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * out_hw[1])
-    for part in parts:
+    def chunk(part):
         dcols = w_rows.transpose(0, 2, 1) @ _columns(grad[part], groups)
         col2im(dcols, (part.stop - part.start, c, h, width), kernel, stride, padding, dilation, out_hw, out[part])
+
+    spread(chunk, parts)
     return out
 
 
