@@ -20,6 +20,7 @@ What crosses the pipes is pickled (multiprocessing's ForkingPickler, with ember 
 array): the dataset going to a spawned worker, and the batches coming back. The main process unpickles only what
 its own workers wrote on pipes it made, never data from anywhere else.
 """
+import atexit
 import itertools
 import os
 import pickle
@@ -167,7 +168,7 @@ def _dumps(message):
 
 
 # ---- the worker process ----------------------------------------------------------------------------------------
-def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num_workers, parent):
+def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num_workers, parent, forked):
     """Run in a worker process until told to stop (see the module docstring)."""
     from .dataloader import make_fetcher
     global _worker_info
@@ -177,7 +178,10 @@ def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num
     random.seed(seed)
     _random.manual_seed(seed)
     np.random.seed(_generate_state(base_seed, worker_id))
-    _threads.set_num_threads(1)
+    if forked:  # BLAS is on one thread already (the main process lowered it before the fork): start no pool
+        _threads.in_forked_worker()
+    else:
+        _threads.set_num_threads(1)
     _worker_info = WorkerInfo(id=worker_id, num_workers=num_workers, seed=seed, dataset=fetcher_args[0])
     error, fetcher = None, None
     try:
@@ -264,8 +268,7 @@ class WorkerIterator:
         self._base_seed = draw_seed(loader.generator)  # before any index is drawn, as torch's iterator does
         context = loader.multiprocessing_context or _default_context()
         forked = context.get_start_method() == "fork"
-        if forked:
-            _threads.get_num_threads()  # threadpoolctl's look at the BLAS libraries (ms): once, inherited by workers
+        _reap()  # the workers of earlier epochs that have exited since they were told to stop
         pipes = [context.Pipe() for _ in range(n)]  # (main end, worker end)
         self._conns = [main for main, _ in pipes]
         _MAIN_ENDS.update(self._conns)
@@ -273,40 +276,59 @@ class WorkerIterator:
         self._workers = []
         # stops the workers when this iterator is dropped, or at interpreter exit (persistent workers), once
         self._finalizer = weakref.finalize(self, _stop_workers, self._conns, self._workers, os.getpid())
+        self._finalizer.atexit = False  # (_at_exit stops them, and waits for them, instead)
+        _LIVE.add(self)
+        # the first tasks are drawn now, so that each worker's are in its pipe as soon as it starts (the base seed
+        # was drawn first, and the workers' streams are seeded from it: when they start changes no number)
         try:
+            first = self._new_epoch()
+            if forked:
+                _threads.before_fork()  # (BLAS on one thread before the fork: see _threads.before_fork)
             for i, (_, end) in enumerate(pipes):
                 closing = [c for c in list(_MAIN_ENDS) + [e for _, e in pipes] if c is not end] if forked else ()
                 worker = context.Process(target=_worker_loop, daemon=True,
                                          args=(end, closing, fetcher_args, self._base_seed, loader.worker_init_fn,
-                                               i, n, os.getpid()))
+                                               i, n, os.getpid(), forked))
                 worker.start()
                 self._workers.append(worker)
+                end.close()  # the main process keeps only its own ends
+                for idx in range(i, len(first), n):  # this worker's first tasks, while the next one starts
+                    self._conns[i].send((idx, first[idx]))
         except BaseException:
             self._shutdown()
             raise
         finally:
             for _, end in pipes:
-                end.close()  # the main process keeps only its own ends
-        self._start_epoch(first=True)
+                end.close()
+        self._send_idx = len(first)
 
-    def _start_epoch(self, first):
+    def _new_epoch(self):
+        """A new epoch's bookkeeping, and its first prefetch_factor tasks per worker (the indices of each), to be
+        sent round-robin: task idx to worker idx % num_workers."""
         self._indices = self._loader._indices()
         self._send_idx = self._rcvd_idx = 0
-        self._task_worker = {}  # task idx -> the worker it was sent to
         self._active = [True] * self._num_workers
-        self._next_worker = itertools.cycle(range(self._num_workers))
-        if not first:  # persistent workers: each starts its dataset over; answers left from the last epoch go
-            for conn in self._conns:
-                conn.send("resume")
-            for w in range(self._num_workers):
-                while self._receive(w)[0] != _RESUMED:
-                    pass
-        for _ in range(self._prefetch * self._num_workers):
-            self._send_task()
+        first = list(itertools.islice(self._indices, self._prefetch * self._num_workers))
+        self._task_worker = {idx: idx % self._num_workers for idx in range(len(first))}  # task idx -> its worker
+        self._next_worker = len(first) % self._num_workers
+        return first
+
+    def _start_epoch(self):
+        """A persistent iterator's new epoch: each worker starts its dataset over (the answers it had left from
+        the last epoch are dropped), then the first tasks go out."""
+        for conn in self._conns:
+            conn.send("resume")
+        first = self._new_epoch()
+        for w in range(self._num_workers):
+            while self._receive(w)[0] != _RESUMED:
+                pass
+        for idx, index in enumerate(first):
+            self._conns[idx % self._num_workers].send((idx, index))
+        self._send_idx = len(first)
 
     def reset(self):
         """A persistent iterator's next epoch (DataLoader.__iter__ calls it): same workers, same seeds."""
-        self._start_epoch(first=False)
+        self._start_epoch()
 
     def __iter__(self):
         return self
@@ -320,7 +342,8 @@ class WorkerIterator:
         except StopIteration:
             return
         for _ in range(self._num_workers):  # the next active worker, round-robin
-            w = next(self._next_worker)
+            w = self._next_worker
+            self._next_worker = (w + 1) % self._num_workers
             if self._active[w]:
                 break
         else:
@@ -330,6 +353,8 @@ class WorkerIterator:
         self._send_idx += 1
 
     def __next__(self):
+        if _STOPPING:
+            _reap()
         while True:
             if self._rcvd_idx >= self._send_idx:  # every task answered: the epoch is over
                 if not self._persistent:
@@ -377,8 +402,9 @@ class WorkerIterator:
 
 
 def _stop_workers(conns, workers, owner):
-    """Tell each worker to stop and close the main process's pipe ends, join, and terminate any worker that has not
-    gone by then. Only in the process that started them (a forked child has copies of these objects).
+    """Tell each worker to stop and close the main process's pipe ends; the workers then exit by themselves, and
+    are reaped (_reap) without anyone waiting for them here. Only in the process that started them (a forked child
+    has copies of these objects).
 
     The stop message reaches a worker waiting for a task even when some other process forked meanwhile holds a
     copy of the pipe end (closing alone would then not reach it); closing reaches a worker blocked sending a batch.
@@ -393,14 +419,48 @@ def _stop_workers(conns, workers, owner):
             pass
         conn.close()
     deadline = time.monotonic() + CHECK_INTERVAL
-    for worker in workers:
-        worker.join(max(0.0, deadline - time.monotonic()))
-    for worker in workers:
-        if worker.is_alive():
-            worker.terminate()
-            worker.join(CHECK_INTERVAL)
-    for worker in workers:
-        worker.close()
+    _STOPPING.extend((worker, deadline, owner) for worker in workers)
+    _reap()
+
+
+_STOPPING = []  # (worker, deadline, the pid that started it): workers told to stop, not yet reaped; terminated if alive past the deadline
+_LIVE = weakref.WeakSet()  # the iterators whose workers may be running
+
+
+def _reap(wait=False):
+    """Reap the stopping workers that have exited (a zombie's entry in the process table goes), terminate those
+    still alive past their deadline; with wait, wait for all of them (at exit). Never blocks otherwise.
+
+    Called when an iterator starts or stops workers, on each batch while some are stopping, and at exit: an
+    epoch's workers exit within milliseconds of being told, and are gone from the process table by the next
+    batch or the next epoch, while nobody waited for them at the end of the epoch they served (a join there cost
+    each epoch the workers' exit: a few ms, more on a busy machine)."""
+    left = []
+    for worker, deadline, owner in _STOPPING:
+        if owner != os.getpid():  # (a forked child's copy of this list: not its workers)
+            continue
+        try:
+            if worker.exitcode is None and wait:
+                worker.join(max(0.0, deadline - time.monotonic()))
+            if worker.exitcode is None and (wait or time.monotonic() > deadline):
+                worker.terminate()
+                worker.join(CHECK_INTERVAL)
+            if worker.exitcode is None:  # (exitcode: a waitpid that does not block)
+                left.append((worker, deadline, owner))
+            else:
+                worker.close()
+        except ValueError:  # closed already
+            pass
+    _STOPPING[:] = left
+
+
+@atexit.register
+def _at_exit():
+    """Stop every iterator's workers (persistent ones live until now) and wait until they are gone: registered
+    after multiprocessing's own exit handler, so it runs before that one, which would terminate them."""
+    for iterator in list(_LIVE):
+        iterator._shutdown()
+    _reap(wait=True)
 
 
 def check_worker_count(num_workers):
