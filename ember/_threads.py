@@ -44,7 +44,10 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads intra-op work (BLAS) uses."""
+    """The number of threads intra-op work (BLAS) uses (large products: the count ember lowers for small ones and
+    before forking DataLoader workers is put back at the next large product)."""
+    if _Split.lowered_from is not None and _Split.lowered_from > 1:
+        return _Split.lowered_from
     blas = _blas()
     counts = [lib.num_threads for lib in blas.lib_controllers]
     return max(counts) if counts else _intra or _cores()
