@@ -17,7 +17,14 @@ import ember
 import ember.utils.data as edata
 from ember.utils.data import worker as W
 
-LARGE = W.SHM_MIN_BYTES // 4 + 1  # float32 elements: one array this long goes through shared memory
+SHM_MIN_BYTES = 512 * 1024
+LARGE = SHM_MIN_BYTES // 4 + 1  # float32 elements: one array this long goes through shared memory
+
+
+@pytest.fixture
+def shared_memory(monkeypatch):
+    """Batches' large arrays through shared memory (off by default: it measured slower than the pickle)."""
+    monkeypatch.setattr(W, "SHM_MIN_BYTES", SHM_MIN_BYTES)
 
 
 def memfds():
@@ -57,7 +64,7 @@ def arrays_dataset(data, lib, n=6):
 
 @needs_memfd
 @pytest.mark.parametrize("workers", [1, 2])
-def test_large_batches_come_back_through_shared_memory_with_torchs_values(workers):
+def test_large_batches_come_back_through_shared_memory_with_torchs_values(workers, shared_memory):
     def run(lib, data):
         loader = data.DataLoader(arrays_dataset(data, lib), batch_size=2, num_workers=workers)
         return [[(c.numpy().copy(), str(c.dtype), tuple(c.shape)) for c in batch] for batch in loader]
@@ -89,7 +96,7 @@ def killing_dataset(data, at):
 
 
 @needs_memfd
-def test_no_shared_memory_left_after_an_epoch_a_break_an_error_or_a_dead_worker():
+def test_no_shared_memory_left_after_an_epoch_a_break_an_error_or_a_dead_worker(shared_memory):
     before_shm = dev_shm()
     assert memfds() == (0, 0)
     data = edata.TensorDataset(ember.zeros(16, LARGE))
@@ -125,7 +132,7 @@ class ErrorAfterLarge(edata.Dataset):
         return ember.zeros(LARGE)
 
 
-def test_small_batches_stay_in_the_pickle():
+def test_small_batches_stay_in_the_pickle(shared_memory):
     it = iter(edata.DataLoader(edata.TensorDataset(ember.arange(64.0)), batch_size=4, num_workers=2))
     batch = next(it)
     assert batch[0].tolist() == [0.0, 1.0, 2.0, 3.0] and memfds() == (0, 0)
@@ -205,3 +212,10 @@ def test_a_forked_worker_has_one_blas_thread_and_starts_no_pool():
     assert got[:, 0].tolist() == theirs[:, 0].tolist() == [1, 1]  # torch's workers set one thread too
     assert got[:, 1].tolist() == [1, 1]  # no BLAS thread started in the worker (it spun for 0.1 s of CPU)
     assert ember.get_num_threads() == before  # the main process's count is untouched
+
+
+def test_by_default_large_batches_come_pickled():
+    it = iter(edata.DataLoader(edata.TensorDataset(ember.zeros(8, LARGE)), batch_size=4, num_workers=2))
+    batch = next(it)
+    assert batch[0].shape == (4, LARGE) and memfds() == (0, 0)
+    del it

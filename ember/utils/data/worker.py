@@ -17,8 +17,13 @@ raised again in the main process as torch raises it: "Caught ValueError in DataL
 Original Traceback (most recent call last): ...".
 
 What crosses the pipes is pickled (multiprocessing's ForkingPickler, with ember Tensors reduced to their NumPy
-array): the dataset going to a spawned worker, and the batches coming back. The main process unpickles only what
+array): the dataset going to a spawned worker, and the batches coming back (a batch's large arrays can come
+through shared memory instead: SHM_MIN_BYTES, off, since it measured slower). The main process unpickles only what
 its own workers wrote on pipes it made, never data from anywhere else.
+
+A restarted epoch costs little: the main process lowers BLAS to one thread before it forks, so that no worker
+starts a BLAS thread pool (_threads.before_fork); each worker's first tasks are in its pipe as soon as it starts;
+at the epoch's end the workers are told to stop and reaped later (_reap), not waited for.
 """
 import atexit
 import io
@@ -171,14 +176,16 @@ def _dumps(message):
     return b"P" + ForkingPickler.dumps(message, pickle.HIGHEST_PROTOCOL)
 
 
-# A batch's large arrays go through shared memory: an anonymous memory file (memfd) the worker writes them into and
-# passes to the main process with the message (SCM_RIGHTS on the pipe's socket); the main process maps it and
-# unpickles the arrays on the mapping, copying nothing. The file has no name (nothing in /dev/shm): the kernel frees
-# it when the last mapping of it goes, whoever dies or raises when. Measured against pickling the arrays into the
-# pipe (benchmarks/dataloader_workers.py --transport): main-process CPU per batch 0.34 ms against 1.19 (1.2 MB),
-# 1.3 against 4.9 (4.8 MB); below a few hundred kB the pipe costs the main process less, so smaller arrays (and
-# every other object) stay in the pickle.
-SHM_MIN_BYTES = 512 * 1024
+# A batch's large arrays can come back through shared memory instead: an anonymous memory file (memfd) the worker
+# writes them into and passes to the main process with the message (SCM_RIGHTS on the pipe's socket); the main
+# process maps it and unpickles the arrays on the mapping, copying nothing. The file has no name (nothing in
+# /dev/shm): the kernel frees it with its last mapping, whoever dies or raises when. It is off (None): measured
+# against the pickle through the pipe with a consumer that reads the whole batch (benchmarks/dataloader_workers.py
+# --only transport, 2 busy cores), the main process's CPU per batch was about the same (1.2 MB: 0.37 ms against
+# 0.25; 4.8 MB: 1.5 against 1.8 to 2.1) and the worker's higher (0.55 against 0.23; 2.5 against 1.9): a fresh
+# file's pages are allocated and zeroed, and mapped page by page, for every batch, while the pickle's copies land
+# in memory malloc has warm. Set a size (bytes) and contiguous buffers that large go through shared memory.
+SHM_MIN_BYTES = None
 _ALIGN = 64  # each array's offset in the file (a mapping starts on a page: the arrays are 64-byte aligned)
 _SHM = hasattr(os, "memfd_create") and hasattr(socket, "CMSG_SPACE")
 
@@ -190,7 +197,7 @@ def _aligned(n):
 def _pack(message):
     """message as the bytes to send, and the memfd holding its large arrays (or None): b"P" + pickle, or
     b"S" + the arrays' count and sizes + a protocol-5 pickle whose large buffers are out of band."""
-    if not _SHM:
+    if not _SHM or SHM_MIN_BYTES is None:
         return _dumps(message), None
     buffers = []
 
@@ -255,7 +262,8 @@ def _recv(conn):
         finally:
             sock.detach()
     try:
-        mapping = mmap.mmap(fd, sum(_aligned(n) for n in sizes))
+        mapping = mmap.mmap(fd, sum(_aligned(n) for n in sizes),  # (all its pages at once: no fault each)
+                            flags=mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0))
     finally:
         os.close(fd)
     view, buffers, offset = memoryview(mapping), [], 0
