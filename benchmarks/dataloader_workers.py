@@ -7,7 +7,8 @@
 1. A Pillow-decoding ImageFolder + transforms pipeline (128x128 PNG files this script writes to a temporary folder:
    decode, Resize, RandomCrop, RandomHorizontalFlip, ToTensor, Normalize), batch 32, shuffled: images per
    second with num_workers=0 and num_workers=2, each the best of three epochs (the worker start is inside
-   each epoch, as it is for a learner's loop; with persistent_workers=True only the first epoch pays it). Workers help when decoding dominates and there are idle cores.
+   each epoch, as it is for a learner's loop; with persistent_workers=True only the first epoch pays it). Workers
+   help when decoding dominates and there are idle cores.
 2. A tiny in-memory dataset (64 samples, batch 16) with num_workers=2 for 100 epochs, ember against torch:
    here starting the workers every epoch is nearly all the time (torch restarts them too, unless
    persistent_workers=True, shown as well).

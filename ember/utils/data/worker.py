@@ -36,6 +36,7 @@ import select
 import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 import warnings
@@ -493,7 +494,7 @@ class WorkerIterator:
             if conn in ready or (ready and conn.poll()):
                 try:
                     return _recv(conn)
-                except (EOFError, OSError, RuntimeError):  # (RuntimeError: recvfds found no descriptor)  # its end closed, or was reset: it died (said below)
+                except (EOFError, OSError, RuntimeError):  # its end closed or reset (or no descriptor): it died
                     ready = ready or [worker.sentinel]
             if ready:
                 message = f"DataLoader worker (pid(s) {worker.pid}) exited unexpectedly"
@@ -526,11 +527,22 @@ def _stop_workers(conns, workers, owner):
             pass
         conn.close()
     deadline = time.monotonic() + CHECK_INTERVAL
-    _STOPPING.extend((worker, deadline, owner) for worker in workers)
+    with _REAPING:
+        _STOPPING.extend((worker, deadline, owner) for worker in workers)
     _reap()
 
 
-_STOPPING = []  # (worker, deadline, the pid that started it): workers told to stop, not yet reaped; terminated if alive past the deadline
+_STOPPING = []  # (worker, deadline, the pid that started it): told to stop, not yet reaped; terminated past deadline
+_REAPING = threading.Lock()  # (loaders iterated in several threads share the list)
+
+
+def _after_fork_in_child():
+    global _REAPING
+    _REAPING = threading.Lock()  # (another thread may have held it at the fork)
+    _STOPPING.clear()  # (the parent's workers: not this process's to reap)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 _LIVE = weakref.WeakSet()  # the iterators whose workers may be running
 
 
@@ -542,6 +554,11 @@ def _reap(wait=False):
     epoch's workers exit within milliseconds of being told, and are gone from the process table by the next
     batch or the next epoch, while nobody waited for them at the end of the epoch they served (a join there cost
     each epoch the workers' exit: a few ms, more on a busy machine)."""
+    with _REAPING:
+        _reap_locked(wait)
+
+
+def _reap_locked(wait):
     left = []
     for worker, deadline, owner in _STOPPING:
         if owner != os.getpid():  # (a forked child's copy of this list: not its workers)
