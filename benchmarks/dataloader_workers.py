@@ -1,14 +1,23 @@
 """DataLoader worker processes: what they buy on an image pipeline, and what starting them costs.
 
-    python benchmarks/dataloader_workers.py            # both parts; add --images N or --epochs N to resize
+    python benchmarks/dataloader_workers.py            # parts 1 and 2; add --images N or --epochs N to resize
+    python benchmarks/dataloader_workers.py --quick    # the same, smaller (a minute on a busy machine)
+    python benchmarks/dataloader_workers.py --only overheads   # part 3; --only transport: part 4
 
 1. A Pillow-decoding ImageFolder + transforms pipeline (128x128 PNG files this script writes to a temporary folder:
    decode, Resize, RandomCrop, RandomHorizontalFlip, ToTensor, Normalize), batch 32, shuffled: images per
    second with num_workers=0 and num_workers=2, each the best of three epochs (the worker start is inside
-   each epoch, as it is for a learner's loop; with persistent_workers=True only the first epoch pays it). Workers help when decoding dominates and there are idle cores.
+   each epoch, as it is for a learner's loop; with persistent_workers=True only the first epoch pays it). Workers
+   help when decoding dominates and there are idle cores.
 2. A tiny in-memory dataset (64 samples, batch 16) with num_workers=2 for 100 epochs, ember against torch:
    here starting the workers every epoch is nearly all the time (torch restarts them too, unless
    persistent_workers=True, shown as well).
+
+3. What a restarted epoch costs, measured directly (CPU times, so that a busy machine changes them less than the
+   wall-clock rates): an empty dataset's epoch (start and stop two workers), and for the tiny dataset the main
+   process's CPU per epoch, the workers' CPU per epoch (children's rusage) and the time to the first batch.
+4. A batch's trip back from a worker, pickled through the pipe or through shared memory (worker.SHM_MIN_BYTES):
+   the main process's CPU and the wall time per batch, by batch size.
 
 Wall-clock times: run it on an otherwise idle machine, and say how busy it was when you quote the numbers.
 """
@@ -42,7 +51,7 @@ def epoch_seconds(loader):
     return time.perf_counter() - start, count
 
 
-def image_pipeline(n_images):
+def image_pipeline(n_images, repeats=3):
     import ember
     from ember.utils.data import DataLoader
     from ember.vision import datasets, transforms
@@ -57,7 +66,7 @@ def image_pipeline(n_images):
             ember.manual_seed(0)
             loader = DataLoader(folder, batch_size=32, shuffle=True, num_workers=workers,
                                 persistent_workers=persistent)
-            best = min(epoch_seconds(loader)[0] for _ in range(3))
+            best = min(epoch_seconds(loader)[0] for _ in range(repeats))
             rates[workers, persistent] = n_images / best
             print(f"| ImageFolder, {n_images} PNGs, num_workers={workers}, persistent={persistent} | "
                   f"{best * 1e3:.0f} ms/epoch | {rates[workers, persistent]:.0f} images/s |", flush=True)
@@ -83,17 +92,99 @@ def tiny_dataset(epochs):
                   f"{seconds:.2f} s | {seconds / epochs * 1e3:.1f} ms/epoch |", flush=True)
 
 
+def _children_cpu():
+    import resource
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def overheads(epochs):
+    import statistics
+    import ember
+    from ember.utils.data import DataLoader, Dataset, TensorDataset, worker
+
+    class Empty(Dataset):
+        def __len__(self):
+            return 0
+
+        def __getitem__(self, i):
+            raise IndexError(i)
+    for name, dataset, batch in (("empty dataset", Empty(), 16),
+                                 ("tiny dataset (64 samples)", TensorDataset(ember.arange(128.0).reshape(64, 2),
+                                                                             ember.arange(64)), 16)):
+        loader = DataLoader(dataset, batch_size=batch, shuffle=len(dataset) > 0, num_workers=2)
+        walls, firsts, cpus = [], [], []
+        children = _children_cpu()
+        for _ in range(epochs):
+            start, cpu, first = time.perf_counter(), time.process_time(), None
+            for _ in loader:
+                first = first or time.perf_counter()
+            walls.append(time.perf_counter() - start)
+            firsts.append((first or time.perf_counter()) - start)
+            cpus.append(time.process_time() - cpu)
+        getattr(worker, "_reap", lambda wait: None)(wait=True)  # (the stopped workers' CPU is counted once reaped)
+        workers_cpu = (_children_cpu() - children) / epochs
+        print(f"| {name}, 2 workers restarted each epoch (median of {epochs}) | epoch "
+              f"{statistics.median(walls) * 1e3:.1f} ms, first batch {statistics.median(firsts) * 1e3:.1f} ms | "
+              f"main CPU {statistics.median(cpus) * 1e3:.1f} ms, workers' CPU {workers_cpu * 1e3:.1f} ms |",
+              flush=True)
+
+
+def _echo_batches(conn, size, count):
+    from ember.utils.data import worker
+    batch = np.ones(size // 4, np.float32)
+    for i in range(count):
+        worker._send(conn, (i, batch))
+    conn.close()
+
+
+def transport(count=200):
+    from multiprocessing import get_context
+    from ember.utils.data import worker
+    shm, threshold = worker._SHM, worker.SHM_MIN_BYTES
+    worker.SHM_MIN_BYTES = 0  # (each size both ways)
+    context = get_context("fork")
+    for size in (64 * 1024, 300_000, 1_204_224, 4_816_896):
+        for mode in (("pickle", "shared memory") if shm else ("pickle",)):
+            worker._SHM = mode != "pickle"  # (the forked child inherits the choice)
+            main_end, end = context.Pipe()
+            child = context.Process(target=_echo_batches, args=(end, size, count))
+            child.start()
+            end.close()
+            start, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+            for _ in range(count):
+                _, batch = worker._recv(main_end)
+                float(batch.sum())  # (the consumer reads it all, as a training step does)
+                del batch
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+            child.join()
+            main_end.close()
+            children = _children_cpu() - children
+            print(f"| a {size / 1e6:.2f} MB batch, {mode} | {wall / count * 1e3:.3f} ms wall | main CPU "
+                  f"{cpu / count * 1e3:.3f} ms, worker's {children / count * 1e3:.3f} ms |", flush=True)
+    worker._SHM, worker.SHM_MIN_BYTES = shm, threshold
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=384)
     parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--only", choices=["images", "tiny"])
+    parser.add_argument("--repeats", type=int, default=3, help="epochs per image-pipeline setting (the best)")
+    parser.add_argument("--quick", action="store_true", help="128 images, 20 epochs, 2 repeats")
+    parser.add_argument("--only", choices=["images", "tiny", "overheads", "transport"])
     args = parser.parse_args()
+    if args.quick:
+        args.images, args.epochs, args.repeats = 128, 20, 2
+    os.system("uptime")  # (how busy the machine is: quote it with the figures)
     print("| what | time | rate |\n|---|---|---|")
-    if args.only != "tiny":
-        image_pipeline(args.images)
-    if args.only != "images":
+    if args.only in (None, "images"):
+        image_pipeline(args.images, args.repeats)
+    if args.only in (None, "tiny"):
         tiny_dataset(args.epochs)
+    if args.only == "overheads":
+        overheads(args.epochs)
+    if args.only == "transport":
+        transport()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,10 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads intra-op work (BLAS) uses."""
+    """The number of threads intra-op work (BLAS) uses (large products: the count ember lowers for small ones and
+    before forking DataLoader workers is put back at the next large product)."""
+    if _Split.lowered_from is not None and _Split.lowered_from > 1:
+        return _Split.lowered_from
     blas = _blas()
     counts = [lib.num_threads for lib in blas.lib_controllers]
     return max(counts) if counts else _intra or _cores()
@@ -100,6 +103,34 @@ def threads_for(macs):
         if split.blas and split.lowered_from > 1 and split.blas.num_threads == 1:
             split.blas.set_num_threads(split.lowered_from)
         split.lowered_from = None
+
+
+def before_fork():
+    """Lower NumPy's BLAS to one thread, as a small product does, before forking DataLoader workers.
+
+    OpenBLAS stops its thread pool in the forking process (its pthread_atfork handler), and whichever process next
+    sets a thread count or runs a threaded product starts the pool again: threads that spin for about 0.1 s of
+    CPU each before they sleep. A worker that set one thread after the fork (as it must, like torch's) paid that
+    spin every epoch, on the cores the workers were there to use. Lowered before the fork, the count every
+    worker inherits is already one, and nothing starts a pool; this process gets its threads back at its next
+    large product (threads_for), the only moment it would have restarted its pool anyway."""
+    split = _Split
+    if split.blas is None:
+        split.blas = _numpy_blas()
+    if split.lowered_from is None and split.blas and split.blas.num_threads > 1:
+        split.lowered_from = split.blas.num_threads
+        split.blas.set_num_threads(1)
+
+
+def in_forked_worker():
+    """In a worker forked after before_fork(): one BLAS thread from now on, as torch's workers set it, without a
+    call into a BLAS whose count is one already (a call would start its pool: see before_fork)."""
+    global _intra
+    _intra = 1
+    _Split.lowered_from = None  # (never raised again: a large product in the worker stays on one thread)
+    for lib in _blas().lib_controllers:  # another BLAS (not NumPy's) that still has several threads
+        if lib.num_threads > 1:
+            lib.set_num_threads(1)
 
 
 def _numpy_blas():
