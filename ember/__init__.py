@@ -91,6 +91,8 @@ sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax
 matmul, mm, bmm, mv, dot, outer, trace = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot,
                                                              _la.outer, _la.trace))
 einsum = _la.einsum
+cosine_similarity, pairwise_distance, cdist = map(_takes_tensor, (_la.cosine_similarity, _la.pairwise_distance,
+                                                               _la.cdist))
 tensordot, kron, cross = map(_takes_tensor, (_la.tensordot, _la.kron, _la.cross))
 
 # shape
@@ -207,7 +209,7 @@ __all__ = [
     "logical_and", "logical_or", "equal", "allclose", "isclose",
     "sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
     "log_softmax", "cumsum", "norm", "any", "all", "count_nonzero",
-    "matmul", "mm", "bmm", "mv", "dot", "outer",
+    "matmul", "mm", "bmm", "mv", "dot", "outer", "cosine_similarity", "pairwise_distance", "cdist",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",
     "chunk", "unbind", "narrow", "select", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
     "nonzero", "clone", "tril", "triu", "cat", "concat", "concatenate", "stack", "detach",
