@@ -95,10 +95,12 @@ class Module:
                                  "super().__init__() at the start of your __init__")
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in params:  # (a parameter assigned again keeps its place in state_dict, as in torch)
+                self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            if name not in modules:
+                self._forget(name)
             modules[name] = value
         elif name in params:
             if value is not None:
