@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _backend
 from .._backend import DEFAULTS, broadcast_error, get_array_module, normalize_dim, to_dtype, torch_scalar_name
+from ..autograd.function import Op
 from ..tensor import Tensor, _wrap
 from . import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh
 
@@ -141,10 +142,26 @@ def xlogy(input, other):
 # ----------------------------------------------------------------------------
 # reductions that skip nan
 # ----------------------------------------------------------------------------
+class NanToZero(Op):
+    """nan replaced by 0, nansum's first step. Its gradient is torch's nansum gradient, grad * ~isnan(x): so where a
+    whole slice is nan, nanmean's inf gradient (1/0) becomes nan there, as in torch (a where() would give 0)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        keep = a == a
+        ctx.save_for_backward(keep)
+        return get_array_module(a).where(keep, a, a.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx, grad):
+        (keep,) = ctx.saved_tensors
+        return grad * keep
+
+
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum with nan counted as 0."""
     if input._data.dtype.kind == "f":
-        input = _ew.where(_ew.isnan(input), 0.0, input)
+        input = NanToZero.apply(input)
     return _rd.sum(input, dim, keepdim, dtype=dtype)
 
 

@@ -507,4 +507,6 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
         raise RuntimeError(f"expected scalar type {torch_scalar_name(x1._data.dtype)} but found "
                            f"{torch_scalar_name(x2._data.dtype)}: cdist needs both inputs in one dtype")
     diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)
+    if p == 0:  # the count of differing coordinates: its gradient is zero (torch's), not absent
+        return diff.abs().sign().sum(-1)
     return norm(diff, float(p), -1)

@@ -34,6 +34,8 @@ FUNCTIONS = {
     "cdist_batched_broadcast": (lambda lib, a, b: lib.cdist(a, b), [(2, 4, 3), (1, 5, 3)]),
     "cdist_p1": (lambda lib, a, b: lib.cdist(a, b, p=1), [(4, 3), (5, 3)]),
     "cdist_p3": (lambda lib, a, b: lib.cdist(a, b, p=3.0), [(2, 4, 3), (2, 5, 3)]),
+    "cdist_p0": (lambda lib, a, b: lib.cdist(a, b, p=0), [(4, 3), (5, 3)]),
+    "cdist_p_half": (lambda lib, a, b: lib.cdist(a, b, p=0.5), [(4, 3), (5, 3)]),
     "cdist_pinf": (lambda lib, a, b: lib.cdist(a, b, p=float("inf")), [(4, 3), (5, 3)]),
     "softmin": (lambda lib, x: lib.nn.functional.softmin(x, dim=1), [(3, 4)]),
     "rms_norm": (lambda lib, x: lib.nn.functional.rms_norm(x, [4]), [(3, 4)]),
@@ -86,6 +88,20 @@ def test_cosine_similarity_eps_clamp_and_zero_vectors_match_torch():
     check_parity(lambda lib, x: lib.nn.functional.normalize(x), [a], atol=1e-5)
     # zero distance: both libraries give a zero gradient there
     check_parity(lambda lib, x, y: lib.cdist(x, y), [a, a[[2, 0]]])
+
+
+def test_cdist_of_more_than_25_rows_is_close_to_torchs_matrix_product_route():
+    # torch computes |a|^2 + |b|^2 - 2ab there; ember keeps the direct formula (other rounding, same distances)
+    a, b = RNG.normal(size=(30, 8)).astype(np.float32), RNG.normal(size=(40, 8)).astype(np.float32)
+    check_parity(lambda lib, x, y: lib.cdist(x, y), [a, b], atol=1e-5, rtol=1e-5)
+    check_parity(lambda lib, x, y: lib.cdist(x, y), [np.zeros((0, 3)), np.zeros((2, 3))])
+
+
+def test_normalize_out():
+    for lib in (ember, torch):
+        out = lib.empty(0)
+        assert lib.nn.functional.normalize(lib.tensor([[3.0, 4.0]]), out=out) is out
+        assert out.tolist() == [[0.6000000238418579, 0.800000011920929]]
 
 
 def test_cosine_similarity_of_integers_promotes():

@@ -116,6 +116,21 @@ def test_logaddexp_and_xlogy_specials_match_torch():
     check_parity(lambda lib: lib.xlogy(lib.tensor([0, 1, 2]), lib.tensor([1, 2, 3])), [], grad=False)
 
 
+def test_nan_reductions_of_an_all_nan_slice_match_torch():
+    x = np.full((2, 3), np.nan)
+    x[1, 0] = 1.0
+    check_parity(lambda lib, t: lib.nanmean(t, 1), [x])  # nan, and torch's nan gradient (inf * 0) there
+    check_parity(lambda lib, t: lib.nansum(t), [x])
+    check_parity(lambda lib, t: lib.autograd.grad(lib.nansum(t ** 2), t, create_graph=True)[0], [x])
+    check_parity(lambda lib: lib.nansum(lib.tensor([[1, 2], [3, 4]]), 1), [], grad=False)
+    check_parity(lambda lib: lib.nansum(lib.tensor([True, True])), [], grad=False)
+
+
+def test_logaddexp_of_equal_arguments_splits_the_gradient_as_torch():
+    x = RNG.normal(size=3)
+    check_parity(lambda lib, a, b: lib.logaddexp(a, b), [x, x.copy()])
+
+
 def test_in_place_methods_match_torch():
     for method, shapes in (("addmm_", [(3, 4), (3, 2), (2, 4)]), ("addmv_", [(3,), (3, 2), (2,)]),
                            ("baddbmm_", [(2, 3, 4), (2, 3, 5), (2, 5, 4)]), ("addbmm_", [(3, 4), (2, 3, 5), (2, 5, 4)]),
