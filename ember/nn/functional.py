@@ -358,7 +358,7 @@ log_softmax = _rd.log_softmax
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax of -input: the smallest entries get the largest weights."""
-    return softmax(-input, dim, dtype=dtype)
+    return softmax(-input, _rd._implicit_dim(dim, input, "softmin", _stacklevel), dtype=dtype)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):

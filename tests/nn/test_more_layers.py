@@ -324,3 +324,15 @@ def test_parameter_dict_registers_and_behaves_as_torch():
     assert key_e == key_t
     e.clear()
     assert len(e) == 0 and list(e.parameters()) == []
+
+
+def test_softmin_without_dim_warns_as_torch():
+    import warnings
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = lib.nn.functional.softmin(lib.tensor([[1.0, 2.0], [3.0, 5.0]]))
+        assert [str(w.message) for w in caught] == ["Implicit dimension choice for softmin has been deprecated. "
+                                                    "Change the call to include dim=X as an argument."]
+        assert caught[0].filename == __file__
+        np.testing.assert_allclose(out.numpy(), torch.softmax(-torch.tensor([[1.0, 2.0], [3.0, 5.0]]), 1).numpy())
