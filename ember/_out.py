@@ -82,8 +82,9 @@ REDUCE_IN_OUT = {"mean": CAST, "var": CAST, "std": CAST, "logsumexp": FLOATS_ONL
 # factories: out's dtype is the dtype they make
 FACTORIES = ("zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace", "rand", "randn", "randint",
              "randperm", "normal")
+# torch resizes their out without a warning
 RESIZE_SILENTLY = ("zeros", "ones", "empty", "full", "eye", "linspace", "logspace", "rand", "randn", "randint",
-                   "randperm", "normal", "bernoulli", "multinomial", "addbmm")  # torch resizes their out without a warning
+                   "randperm", "normal", "bernoulli", "multinomial", "addbmm")
 RANGE_RESIZED = ("The number of elements in the out tensor of shape {old} is {old_n} which does not match the "
                  "computed number of elements {new_n}. Note that this may occur as a result of rounding error. The "
                  "out tensor will be resized to a tensor of shape {new_tuple}.")  # arange's own warning
