@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops import normalization as _norm
 from ..ops.elementwise import where
@@ -762,6 +762,9 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     reduction = _legacy(size_average, reduce, reduction)
     if input._data.dtype.kind != "f":
         require_float("soft_margin_loss", input._data)
+    if target.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the labels
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+                           "This input cannot have requires_grad True.")
     return _reduce((-input * target).exp().log1p(), reduction)
 
 

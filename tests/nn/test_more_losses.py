@@ -190,6 +190,8 @@ REFUSALS = {
     "soft_margin_reduction": lambda lib: lib.nn.functional.soft_margin_loss(lib.ones(2), lib.ones(2),
                                                                             reduction="avg"),
     "hinge_module_reduction": lambda lib: lib.nn.HingeEmbeddingLoss(reduction="avg")(lib.ones(2), lib.ones(2)),
+    "soft_margin_target_requires_grad": lambda lib: lib.nn.functional.soft_margin_loss(
+        lib.ones(2), lib.ones(2, requires_grad=True)),
     "margin_ranking_shapes": lambda lib: lib.nn.functional.margin_ranking_loss(lib.ones(3), lib.ones(4),
                                                                                lib.ones(3)),
 }
@@ -198,3 +200,16 @@ REFUSALS = {
 @pytest.mark.parametrize("name", REFUSALS)
 def test_refusals_raise_torchs_exception_type(name):
     _raises_like_torch(REFUSALS[name])
+
+
+def test_gradients_reach_the_targets_where_torch_sends_them():
+    # the compositions give the target (and var) a gradient where torch's do; soft_margin_loss refuses (above)
+    y = np.abs(RNG.normal(size=(3, 3))) + 2.0
+    for call in (lambda lib, x, t: lib.nn.functional.margin_ranking_loss(x, x * 2, t),
+                 lambda lib, x, t: lib.nn.functional.poisson_nll_loss(x, t, full=True),
+                 lambda lib, x, t: lib.nn.functional.gaussian_nll_loss(x, x * 0.5, t),
+                 lambda lib, x, t: lib.nn.functional.multilabel_soft_margin_loss(x, t),
+                 lambda lib, x, t: lib.nn.functional.triplet_margin_loss(x, t, x * 2)):
+        check_parity(call, [RNG.normal(size=(3, 3)), y])
+    with ember.no_grad():
+        ember.nn.functional.soft_margin_loss(ember.ones(2), ember.ones(2, requires_grad=True))
