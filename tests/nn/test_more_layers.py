@@ -337,3 +337,26 @@ def test_softmin_without_dim_warns_as_torch():
         assert caught[0].filename == __file__
         np.testing.assert_allclose(out.numpy(), torch.softmax(-torch.tensor([[1.0, 2.0], [3.0, 5.0]]), 1).numpy(),
                                    rtol=1e-6)
+
+
+def test_a_parameter_or_child_assigned_again_keeps_its_place_as_in_torch():
+    keys = {}
+    for lib in (ember, torch):
+        m = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 1))
+        m[0].weight = lib.nn.Parameter(lib.zeros(3, 2))
+        m[0] = lib.nn.Linear(2, 3)
+        m.add_module("1", lib.nn.Tanh())
+        keys[lib] = (list(m.state_dict()), [n for n, _ in m.named_children()], repr(m))
+    assert keys[ember] == keys[torch]
+
+
+def test_replacing_a_layer_of_a_sequential_keeps_the_order_of_the_forward_pass():
+    # (before, seq[0] = layer moved the layer to the end: the forward ran Tanh, then Sigmoid)
+    seq = ember.nn.Sequential(ember.nn.ReLU(), ember.nn.Tanh())
+    seq[0] = ember.nn.Sigmoid()
+    x = ember.tensor([-1.0, 2.0])
+    assert [type(m).__name__ for m in seq] == ["Sigmoid", "Tanh"]
+    assert seq(x).tolist() == x.sigmoid().tanh().tolist()
+    layers = ember.nn.ModuleList([ember.nn.ReLU(), ember.nn.Tanh()])
+    layers[0] = ember.nn.Sigmoid()
+    assert [type(m).__name__ for m in layers] == ["Sigmoid", "Tanh"]

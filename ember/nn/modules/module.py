@@ -151,7 +151,8 @@ class Module:
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(ember.nn.Parameter or None required)")
         self._check_free(name, self._parameters)
-        self._forget(name)
+        if name not in self._parameters:  # (registered again: it keeps its place, as in torch)
+            self._forget(name)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -162,7 +163,8 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             "required)")
         self._check_free(name, self._buffers)
-        self._forget(name)
+        if name not in self._buffers:
+            self._forget(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -179,7 +181,8 @@ class Module:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if "." in name or not name:
             raise KeyError(f'module name can\'t contain "." or be empty, got "{name}"')
-        self._forget(name)
+        if name not in self._modules:
+            self._forget(name)
         self._modules[name] = module
 
     register_module = add_module
