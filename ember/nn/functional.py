@@ -735,13 +735,9 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                                     _reduction(reduction))
 
 
-def _legacy(size_average, reduce, reduction):
-    return _reduction(legacy_reduction(size_average, reduce, reduction))
-
-
 def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """max(0, -target * (input1 - input2) + margin): target 1 wants input1 ranked higher, -1 input2."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if input1.ndim != input2.ndim or input1.ndim != target.ndim:
         raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
                            f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
@@ -750,7 +746,7 @@ def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, red
 
 def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
     """x where target is 1, max(0, margin - x) where it is -1 (input: a distance)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     zeros = creation.zeros_like(input)
     margin_clamp = (margin - input).clamp(min=0)
     output = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
@@ -759,7 +755,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-target * input)): the logistic loss of +1/-1 labels."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if input._data.dtype.kind != "f":
         require_float("soft_margin_loss", input._data)
     if target.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the labels
@@ -771,7 +767,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (torch's formula, its
     squared norms each plus 1e-12)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     targ_dim = target.ndim
     if targ_dim not in (0, 1):
         raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
@@ -794,7 +790,7 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
                         reduce=None, reduction="mean"):
     """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the pairwise p-distance; swap takes the
     smaller of d(anchor, negative) and d(positive, negative)."""
-    reduction = _legacy(size_average, reduce, reduction)
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if margin <= 0:
         raise ValueError(f"margin must be greater than 0, got {margin}")
     a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim

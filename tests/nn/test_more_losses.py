@@ -213,3 +213,17 @@ def test_gradients_reach_the_targets_where_torch_sends_them():
         check_parity(call, [RNG.normal(size=(3, 3)), y])
     with ember.no_grad():
         ember.nn.functional.soft_margin_loss(ember.ones(2), ember.ones(2, requires_grad=True))
+
+
+@pytest.mark.parametrize("name", [n for n in LOSSES if n != "poisson_nll_full_rate"])
+def test_legacy_flags_warn_as_torch(name):
+    fn, make, shapes, constants = LOSSES[name]
+    arrays = [RNG.normal(size=s) for s in shapes]
+    seen = {}
+    for lib in (ember, torch):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            _call(fn, len(shapes), constants, dict(size_average=False))(lib, *[lib.tensor(a) for a in arrays])
+            make(lib, reduce=False)
+        seen[lib] = [str(w.message) for w in caught]
+    assert seen[ember] == seen[torch] and len(seen[ember]) == 2
