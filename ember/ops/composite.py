@@ -121,8 +121,12 @@ def _tensors(name, a, b):
 
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), computed stably: max + log1p(exp(-|input - other|))."""
+    for position, (what, x) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"logaddexp(): argument '{what}' (position {position}) must be Tensor, not "
+                            f"{type(x).__name__}")
     for x in (input, other):
-        if isinstance(x, Tensor) and x._data.dtype.kind != "f":
+        if x._data.dtype.kind != "f":
             raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{torch_scalar_name(x._data.dtype)}': "
                                       "logaddexp needs floating point tensors; convert first, e.g. x.float()")
     a, b = _tensors("logaddexp", input, other)
@@ -317,6 +321,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         right = side == "right"
     scalar = not isinstance(input, Tensor)
     seq = sorted_sequence._data
+    if seq.ndim == 0:
+        raise RuntimeError("torch.searchsorted(): boundaries tensor should have positive dimension, but got 0 "
+                           "dimension")
     values = np.asarray(input, seq.dtype) if scalar else input._data
     if not scalar and seq.ndim != 1 and seq.shape[:-1] != values.shape[:-1]:
         raise RuntimeError(f"torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "
