@@ -263,6 +263,9 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight; eps=None is the
     machine epsilon of input's dtype (torch.finfo(dtype).eps). torch's formula, as ember ops."""
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not normalized_shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
     if tuple(input.shape[max(input.ndim - len(normalized_shape), 0):]) != normalized_shape or \
             len(normalized_shape) > input.ndim:
         raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
@@ -270,13 +273,11 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     if weight is not None and tuple(weight.shape) != normalized_shape:
         raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
                            f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
-    if input._data.dtype.kind != "f":
-        raise RuntimeError(f"\"rms_norm\" not implemented for '{torch_scalar_name(input._data.dtype)}': "
-                           "convert the input first, e.g. x.float()")
+    require_float("rms_norm", input._data)
     if eps is None:
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
-    out = input * ((input ** 2).mean(dims, keepdim=True) + eps).rsqrt() if dims else input * (input ** 2 + eps).rsqrt()
+    out = input * ((input ** 2).mean(dims, keepdim=True) + eps).rsqrt()
     return out if weight is None else out * weight
 
 
@@ -757,7 +758,9 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     """log(1 + exp(-target * input)): the logistic loss of +1/-1 labels."""
     reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
     if input._data.dtype.kind != "f":
-        require_float("soft_margin_loss", input._data)
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(input._data.dtype)}: soft_margin_loss needs floating point scores; "
+                           "convert them, e.g. input.float()")
     if target.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the labels
         raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
                            "This input cannot have requires_grad True.")
@@ -826,6 +829,8 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
         if var < 0:
             raise ValueError("var has negative entry/entries")
         var = var * creation.ones_like(input)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): var must be a Tensor or a float, not {type(var).__name__}")
     elif bool((var < 0).any()):
         raise ValueError("var has negative entry/entries")
     if tuple(var.shape) != tuple(input.shape):
@@ -1199,9 +1204,7 @@ def _adaptive_size(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins, as two small averaging matrices: P_h @ x @ P_w^T."""
     x, unbatched = _batched(input, "adaptive_avg_pool2d", 2)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {torch_scalar_name(x._data.dtype)}; convert first, e.g. x.float()")
+    require_float("adaptive_avg_pool2d", x._data)  # (torch's NotImplementedError for integer maps)
     out_hw = _adaptive_size(x, output_size)
     mats = []
     for size, out in zip(x.shape[2:], out_hw):

@@ -192,6 +192,9 @@ REFUSALS = {
     "hinge_module_reduction": lambda lib: lib.nn.HingeEmbeddingLoss(reduction="avg")(lib.ones(2), lib.ones(2)),
     "soft_margin_target_requires_grad": lambda lib: lib.nn.functional.soft_margin_loss(
         lib.ones(2), lib.ones(2, requires_grad=True)),
+    "soft_margin_long_input": lambda lib: lib.nn.functional.soft_margin_loss(lib.tensor([1, -1]), lib.ones(2)),
+    "gaussian_int_var": lambda lib: lib.nn.functional.gaussian_nll_loss(lib.ones(3), lib.zeros(3), 2),
+    "multilabel_0d": lambda lib: lib.nn.functional.multilabel_soft_margin_loss(lib.tensor(1.0), lib.tensor(1.0)),
     "margin_ranking_shapes": lambda lib: lib.nn.functional.margin_ranking_loss(lib.ones(3), lib.ones(4),
                                                                                lib.ones(3)),
 }
