@@ -159,6 +159,8 @@ REFUSALS = {
     "adaptive_max_pool1d_1d": lambda lib: lib.nn.functional.adaptive_max_pool1d(lib.ones(4), 2),
     "softmax2d_2d": lambda lib: lib.nn.Softmax2d()(lib.ones(2, 3)),
     "circular_pad1d_4d": lambda lib: lib.nn.CircularPad1d(1)(lib.ones(1, 1, 2, 3)),
+    "circular_pad3d_3d": lambda lib: lib.nn.CircularPad3d(1)(lib.ones(2, 3, 4)),
+    "reflection_pad3d_3d": lambda lib: lib.nn.ReflectionPad3d(1)(lib.ones(2, 3, 4)),
     "circular_pad2d_2d": lambda lib: lib.nn.CircularPad2d(1)(lib.ones(2, 3)),
     "reflection_pad2d_2d": lambda lib: lib.nn.ReflectionPad2d(1)(lib.ones(2, 3)),
     "replication_pad1d_1d": lambda lib: lib.nn.ReplicationPad1d(1)(lib.ones(3)),
@@ -208,6 +210,11 @@ MODULES = {
     "ReplicationPad2d": (lambda lib: lib.nn.ReplicationPad2d((1, 2, 0, 3)), [(1, 2, 3, 4)]),
     "CircularPad1d": (lambda lib: lib.nn.CircularPad1d((2, 3)), [(2, 3, 4)]),
     "CircularPad2d": (lambda lib: lib.nn.CircularPad2d(1), [(1, 2, 3, 4)]),
+    "ReflectionPad3d": (lambda lib: lib.nn.ReflectionPad3d((1, 0, 2, 1, 1, 1)), [(1, 2, 2, 3, 4)]),
+    "ReflectionPad3d_unbatched": (lambda lib: lib.nn.ReflectionPad3d(1), [(2, 2, 3, 4)]),
+    "ReplicationPad3d": (lambda lib: lib.nn.ReplicationPad3d(2), [(1, 2, 2, 3, 4)]),
+    "CircularPad3d": (lambda lib: lib.nn.CircularPad3d((1, 2, 0, 1, 1, 0)), [(1, 2, 2, 3, 4)]),
+    "ZeroPad3d": (lambda lib: lib.nn.ZeroPad3d((1, 0, 0, 1, 1, 0)), [(1, 2, 2, 3, 4)]),
 }
 
 

@@ -92,6 +92,11 @@ class ReflectionPad2d(_PadNd):
     _dims, _mode = 2, "reflect"
 
 
+class ReflectionPad3d(_PadNd):
+    """Pad the last three dims with their mirror image (the edge not repeated)."""
+    _dims, _mode = 3, "reflect"
+
+
 class ReplicationPad1d(_PadNd):
     """Pad the last dim by repeating its edge values."""
     _dims, _mode = 1, "replicate"
@@ -100,6 +105,11 @@ class ReplicationPad1d(_PadNd):
 class ReplicationPad2d(_PadNd):
     """Pad the last two dims by repeating their edge values."""
     _dims, _mode = 2, "replicate"
+
+
+class ReplicationPad3d(_PadNd):
+    """Pad the last three dims by repeating their edge values."""
+    _dims, _mode = 3, "replicate"
 
 
 class _CircularPadNd(_PadNd):
@@ -118,3 +128,8 @@ class CircularPad1d(_CircularPadNd):
 class CircularPad2d(_CircularPadNd):
     """Pad the last two dims by wrapping around (the other end's values)."""
     _dims = 2
+
+
+class CircularPad3d(_CircularPadNd):
+    """Pad the last three dims by wrapping around (the other end's values)."""
+    _dims = 3
