@@ -373,3 +373,36 @@ def test_replacing_a_layer_of_a_sequential_keeps_the_order_of_the_forward_pass()
     layers = ember.nn.ModuleList([ember.nn.ReLU(), ember.nn.Tanh()])
     layers[0] = ember.nn.Sigmoid()
     assert [type(m).__name__ for m in layers] == ["Sigmoid", "Tanh"]
+
+
+CROSS = {
+    "RMSNorm": lambda nn: nn.RMSNorm(4, eps=1e-3),
+    "LocalResponseNorm": lambda nn: nn.LocalResponseNorm(2),
+    "pads": lambda nn: nn.Sequential(nn.ReflectionPad1d(1), nn.ConstantPad1d((1, 2), 0.5), nn.CircularPad1d(1),
+                                     nn.ReplicationPad1d(2), nn.ZeroPad1d(1)),
+    "pools_and_softmin": lambda nn: nn.Sequential(nn.AdaptiveAvgPool1d(3), nn.AdaptiveMaxPool1d(2), nn.Softmin(-1)),
+    "ParameterList": lambda nn: nn.ParameterList([nn.Parameter(torch.ones(4)), 3, torch.zeros(2)]),
+    "ParameterDict": lambda nn: nn.ParameterDict({"w": nn.Linear(4, 1).weight}),
+}
+
+
+@pytest.mark.parametrize("name", CROSS)
+def test_whole_modules_cross_between_torch_and_ember(tmp_path, name):
+    torch.manual_seed(0)
+    original = CROSS[name](torch.nn)
+    torch.save(original, tmp_path / "torch.pt")
+    mine = ember.load(tmp_path / "torch.pt", weights_only=False)
+    assert type(mine) is getattr(ember.nn, type(original).__name__)
+    assert repr(mine).replace("ember.", "torch.") == repr(original)
+    assert list(mine.state_dict()) == list(original.state_dict())
+    x = RNG.normal(size=(2, 3, 4)).astype(np.float32)
+    if not name.startswith("Parameter"):
+        np.testing.assert_allclose(mine(ember.tensor(x)).detach().numpy(), original(torch.tensor(x)).detach().numpy(),
+                                   rtol=1e-6, atol=1e-7)
+    ember.save(mine, tmp_path / "ember.pt")
+    theirs = torch.load(tmp_path / "ember.pt", weights_only=False)
+    assert type(theirs) is type(original) and repr(theirs) == repr(original)
+    if not name.startswith("Parameter"):
+        np.testing.assert_allclose(theirs(torch.tensor(x)).detach().numpy(), original(torch.tensor(x)).detach().numpy())
+    else:
+        assert [p.tolist() for p in theirs.parameters()] == [p.tolist() for p in original.parameters()]

@@ -230,3 +230,24 @@ def test_legacy_flags_warn_as_torch(name):
             make(lib, reduce=False)
         seen[lib] = [str(w.message) for w in caught]
     assert seen[ember] == seen[torch] and len(seen[ember]) == 2
+
+
+def test_loss_modules_cross_between_torch_and_ember(tmp_path):
+    originals = torch.nn.ModuleList([torch.nn.MarginRankingLoss(0.5), torch.nn.HingeEmbeddingLoss(2.0),
+                                     torch.nn.SoftMarginLoss(reduction="sum"), torch.nn.CosineEmbeddingLoss(0.1),
+                                     torch.nn.TripletMarginLoss(p=1, swap=True), torch.nn.PoissonNLLLoss(full=True),
+                                     torch.nn.GaussianNLLLoss(eps=1e-3),
+                                     torch.nn.MultiLabelSoftMarginLoss(weight=torch.tensor([1.0, 2.0, 3.0]))])
+    torch.save(originals, tmp_path / "torch.pt")
+    mine = ember.load(tmp_path / "torch.pt", weights_only=False)
+    assert [type(m).__name__ for m in mine] == [type(m).__name__ for m in originals]
+    assert list(mine.state_dict()) == list(originals.state_dict())
+    assert mine[4].swap and mine[4].p == 1 and mine[5].full and mine[6].eps == 1e-3
+    ember.save(mine, tmp_path / "ember.pt")
+    theirs = torch.load(tmp_path / "ember.pt", weights_only=False)
+    x, y = torch.randn(4, 3), torch.rand(4, 3).round()
+    for a, b in zip(theirs, originals):
+        args = {"MarginRankingLoss": (x, y, y * 2 - 1), "CosineEmbeddingLoss": (x, y, torch.ones(4)),
+                "TripletMarginLoss": (x, y, x * 2), "GaussianNLLLoss": (x, y, torch.ones(4, 3))}.get(
+            type(b).__name__, (x, y))
+        assert torch.equal(a(*args), b(*args))
