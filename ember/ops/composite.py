@@ -14,6 +14,15 @@ from ..tensor import Tensor, _wrap
 from . import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh
 
 
+def tensor_args(name, *named):
+    """torch's TypeError when an argument that must be a Tensor is not: named is (argument name, value) pairs in
+    their positions."""
+    for position, (what, value) in enumerate(named, 1):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{name}(): argument '{what}' (position {position}) must be Tensor, not "
+                            f"{type(value).__name__}")
+
+
 # ----------------------------------------------------------------------------
 # beta * input + alpha * (a product)
 # ----------------------------------------------------------------------------
@@ -53,6 +62,7 @@ def _same_dtype(name, a, b, what=("mat1", "mat2")):
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
+    tensor_args("addmm", ("input", input), ("mat1", mat1), ("mat2", mat2))
     _matrix("addmm", mat1, "mat1")
     _matrix("addmm", mat2, "mat2")
     if mat1.shape[1] != mat2.shape[0]:
@@ -67,6 +77,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
     """beta * input + alpha * (mat @ vec)."""
+    tensor_args("addmv", ("input", input), ("mat", mat), ("vec", vec))
     if mat.ndim != 2 or vec.ndim != 1:
         raise RuntimeError(f"vector + matrix @ vector expected, got {input.ndim}, {mat.ndim}, {vec.ndim}")
     if mat.shape[1] != vec.shape[0]:
@@ -86,16 +97,19 @@ def _batches(batch1, batch2):
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (batch1 @ batch2), one product per batch entry."""
+    tensor_args("baddbmm", ("input", input), ("batch1", batch1), ("batch2", batch2))
     return _scaled_sum("baddbmm", input, _batches(batch1, batch2), beta, alpha)
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """beta * input + alpha * (the sum over the batch of batch1[i] @ batch2[i])."""
+    tensor_args("addbmm", ("input", input), ("batch1", batch1), ("batch2", batch2))
     return _scaled_sum("addbmm", input, _rd.sum(_batches(batch1, batch2), 0), beta, alpha)
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """beta * input + alpha * outer(vec1, vec2)."""
+    tensor_args("addr", ("input", input), ("vec1", vec1), ("vec2", vec2))
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(f"addr: Expected 1-D argument vec1, but got {vec1.ndim}-D" if vec1.ndim != 1 else
                            f"addr: Expected 1-D argument vec2, but got {vec2.ndim}-D")
@@ -121,10 +135,7 @@ def _tensors(name, a, b):
 
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), computed stably: max + log1p(exp(-|input - other|))."""
-    for position, (what, x) in enumerate((("input", input), ("other", other)), 1):
-        if not isinstance(x, Tensor):
-            raise TypeError(f"logaddexp(): argument '{what}' (position {position}) must be Tensor, not "
-                            f"{type(x).__name__}")
+    tensor_args("logaddexp", ("input", input), ("other", other))
     for x in (input, other):
         if x._data.dtype.kind != "f":
             raise NotImplementedError(f"\"logaddexp_cpu\" not implemented for '{torch_scalar_name(x._data.dtype)}': "
@@ -251,6 +262,7 @@ def atleast_3d(*tensors):
 
 def cartesian_prod(*tensors):
     """Every combination of one element from each vector, as the rows of a matrix (itertools.product's order)."""
+    tensor_args("cartesian_prod", *(("tensors", t) for t in tensors))
     for t in tensors:
         if t.ndim != 1:
             raise RuntimeError(f"Expect a 1D vector, but got shape {list(t.shape)}")
@@ -263,6 +275,7 @@ def cartesian_prod(*tensors):
 def take_along_dim(input, indices, dim=None):
     """input's values at indices along dim (numpy's take_along_axis), the other dims broadcast; dim None: of the
     flattened input."""
+    tensor_args("take_along_dim", ("input", input), ("indices", indices))
     if indices._data.dtype != np.int64:
         raise RuntimeError(f"torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{torch_scalar_name(indices._data.dtype)}")
@@ -319,6 +332,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
+    tensor_args("searchsorted", ("sorted_sequence", sorted_sequence))
     scalar = not isinstance(input, Tensor)
     seq = sorted_sequence._data
     if seq.ndim == 0:
@@ -353,6 +367,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value: the index i with boundaries[i-1] < x <= boundaries[i] (< x and >= with right)."""
+    if not isinstance(input, (int, float)):  # (a number is torch's Scalar overload)
+        tensor_args("bucketize", ("input", input))
+    if not isinstance(boundaries, Tensor):
+        raise TypeError(f"bucketize(): argument 'boundaries' (position 2) must be Tensor, not "
+                        f"{type(boundaries).__name__}")
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)

@@ -453,7 +453,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     norm first; the clamp is outside the graph, so the gradient is that of the unclamped norm)."""
     from ..autograd.grad_mode import no_grad
     from .reduction import norm
+    from .composite import tensor_args
     from .shape import expand
+    tensor_args("cosine_similarity", ("x1", x1), ("x2", x2))
     common = result_type(x1._data, x2._data)
     if common.np.kind != "f":
         raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
@@ -475,7 +477,9 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     """The p-norm of x1 - x2 + eps along the last dim of the broadcast shape (torch's formula)."""
+    from .composite import tensor_args
     from .reduction import norm
+    tensor_args("pairwise_distance", ("x1", x1), ("x2", x2))
     diff = x1 - x2 + eps
     return norm(diff, p, max(x1.ndim, x2.ndim) - 1, keepdim)
 
@@ -490,6 +494,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     rows, |a|^2 + |b|^2 - 2ab) computes the same distances with a different rounding."""
     from .reduction import norm
     from .shape import unsqueeze
+    from .composite import tensor_args
+    tensor_args("cdist", ("x1", x1), ("x2", x2))
     if compute_mode not in _CDIST_MODES:
         raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
     for name, x in (("X1", x1), ("X2", x2)):
