@@ -45,16 +45,16 @@ def _scaled_sum(name, input, product, beta, alpha):
     if alpha != 1:
         product = product * alpha
     if beta == 0:
-        return _ew.where(_wrap(get_array_module(product._data).ones((), bool)), product, input * 0.0)
+        return _ew.where(_wrap(get_array_module(product._data).ones((), bool)), product, input * 0)
     return product + (input if beta == 1 else input * beta)
 
 
-def _matrix(name, t, what):
+def _matrix(t, what):
     if t.ndim != 2:
         raise RuntimeError(f"{what} must be a matrix, got {t.ndim}-D tensor")
 
 
-def _same_dtype(name, a, b, what=("mat1", "mat2")):
+def _same_dtype(a, b, what=("mat1", "mat2")):
     if a._data.dtype != b._data.dtype:
         raise RuntimeError(f"{what[0]} and {what[1]} must have the same dtype, but got "
                            f"{torch_scalar_name(a._data.dtype)} and {torch_scalar_name(b._data.dtype)}")
@@ -63,11 +63,11 @@ def _same_dtype(name, a, b, what=("mat1", "mat2")):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """beta * input + alpha * (mat1 @ mat2), input broadcast to the product's shape."""
     tensor_args("addmm", ("input", input), ("mat1", mat1), ("mat2", mat2))
-    _matrix("addmm", mat1, "mat1")
-    _matrix("addmm", mat2, "mat2")
+    _matrix(mat1, "mat1")
+    _matrix(mat2, "mat2")
     if mat1.shape[1] != mat2.shape[0]:
         raise _la._shape_error(mat1, mat2)
-    _same_dtype("addmm", mat1, mat2)
+    _same_dtype(mat1, mat2)
     rows, cols = mat1.shape[0], mat2.shape[1]
     if beta == 1 and alpha == 1 and input._data.dtype == mat1._data.dtype and input.ndim <= 2 and \
             all(s in (1, full) for s, full in zip(tuple(input.shape)[::-1], (cols, rows))):
@@ -83,7 +83,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     if mat.shape[1] != vec.shape[0]:
         raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), mat "
                            f"({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
-    _same_dtype("addmv", mat, vec, ("mat", "vec"))
+    _same_dtype(mat, vec, ("mat", "vec"))
     return _scaled_sum("addmv", input, _la.mv(mat, vec), beta, alpha)
 
 
@@ -91,7 +91,7 @@ def _batches(batch1, batch2):
     if batch1.ndim != 3 or batch2.ndim != 3:  # (torch's own check is an IndexError on dim 2)
         raise IndexError(f"Dimension out of range: batch1 and batch2 must be 3D tensors (batch, rows, cols), got "
                          f"{batch1.ndim}D and {batch2.ndim}D")
-    _same_dtype("bmm", batch1, batch2, ("batch1", "batch2"))
+    _same_dtype(batch1, batch2, ("batch1", "batch2"))
     return _la.bmm(batch1, batch2)
 
 

@@ -104,6 +104,13 @@ def test_beta_zero_ignores_nan_in_input():
     del i
 
 
+def test_integer_products_keep_their_dtype():
+    ints = [np.arange(4).reshape(2, 2), np.arange(4).reshape(2, 2) - 1]
+    for beta, alpha in ((1, 1), (0, 1), (2, 3)):
+        check_parity(lambda lib, a, b: lib.addmm(a[0], a, b, beta=beta, alpha=alpha), ints, grad=False)
+        check_parity(lambda lib, a, b: lib.addr(a, a[0], b[1], beta=beta, alpha=alpha), ints, grad=False)
+
+
 def test_logaddexp_and_xlogy_specials_match_torch():
     inf = np.inf
     a = np.array([-inf, inf, -inf, 0.0, 1000.0, np.nan])
