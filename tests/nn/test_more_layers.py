@@ -64,7 +64,8 @@ def test_functions_match_torch_float64_and_float32(name):
 
 
 @pytest.mark.parametrize("name", ["normalize", "cosine_similarity_broadcast", "pairwise_distance", "cdist",
-                                  "cdist_p3", "rms_norm_weight", "local_response_norm_4d", "adaptive_avg_pool1d"])
+                                  "cdist_p3", "rms_norm_weight", "local_response_norm_4d", "adaptive_avg_pool1d",
+                                  "adaptive_max_pool1d", "softmin"])
 def test_finite_differences(name):
     fn, shapes = FUNCTIONS[name]
     check_gradcheck(fn, [RNG.normal(size=s) for s in shapes])
