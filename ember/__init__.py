@@ -16,7 +16,7 @@ from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
-from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la
+from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, _out
 from .serialization import save, load
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
@@ -91,6 +91,15 @@ sort, argsort, topk, kthvalue, median, mode, var_mean, std_mean, cumprod, cummax
 matmul, mm, bmm, mv, dot, outer, trace = map(_takes_tensor, (_la.matmul, _la.mm, _la.bmm, _la.mv, _la.dot,
                                                              _la.outer, _la.trace))
 einsum = _la.einsum
+cosine_similarity, pairwise_distance, cdist = map(_takes_tensor, (_la.cosine_similarity, _la.pairwise_distance,
+                                                               _la.cdist))
+addmm, addmv, baddbmm, addbmm, addr = map(_takes_tensor, (_cp.addmm, _cp.addmv, _cp.baddbmm, _cp.addbmm, _cp.addr))
+logaddexp, xlogy = _takes_tensor(_cp.logaddexp, "logaddexp"), _either_tensor(_cp.xlogy)
+nansum, nanmean = _takes_tensor(_cp.nansum, "nansum"), _takes_tensor(_cp.nanmean, "nanmean")
+fliplr, flipud, rot90, take_along_dim = map(_takes_tensor, (_cp.fliplr, _cp.flipud, _cp.rot90, _cp.take_along_dim))
+atleast_1d, atleast_2d, atleast_3d = _cp.atleast_1d, _cp.atleast_2d, _cp.atleast_3d
+cartesian_prod, tril_indices, triu_indices = _cp.cartesian_prod, _cp.tril_indices, _cp.triu_indices
+searchsorted, bucketize = _cp.searchsorted, _cp.bucketize
 tensordot, kron, cross = map(_takes_tensor, (_la.tensordot, _la.kron, _la.cross))
 
 # shape
@@ -207,7 +216,10 @@ __all__ = [
     "logical_and", "logical_or", "equal", "allclose", "isclose",
     "sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
     "log_softmax", "cumsum", "norm", "any", "all", "count_nonzero",
-    "matmul", "mm", "bmm", "mv", "dot", "outer",
+    "matmul", "mm", "bmm", "mv", "dot", "outer", "cosine_similarity", "pairwise_distance", "cdist",
+    "addmm", "addmv", "baddbmm", "addbmm", "addr", "logaddexp", "xlogy", "nansum", "nanmean", "fliplr", "flipud",
+    "rot90", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices", "triu_indices", "cartesian_prod",
+    "searchsorted", "bucketize", "take_along_dim",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",
     "chunk", "unbind", "narrow", "select", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
     "nonzero", "clone", "tril", "triu", "cat", "concat", "concatenate", "stack", "detach",

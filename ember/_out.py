@@ -65,18 +65,26 @@ SAME_DTYPE.update({
     "all": "all only supports bool tensor for result, got: {o}",
     "multinomial": "multinomial expects Long tensor out, got: {o}",
 })
+SAME_DTYPE.update(dict.fromkeys(("addmm", "addmv", "baddbmm", "take_along_dim"), SAME))
+SAME_DTYPE["addbmm"] = "self and mat2 must have the same dtype, but got {o} and {r}"
+_SORTED = ("torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or Long(int64) depending "
+           "on whether out_int32 flag is True, but we got output tensor's dtype {o} and out_int32 flag is {flag}")
+SAME_DTYPE.update(dict.fromkeys(("searchsorted", "bucketize"), _SORTED))
+CASTS.update(dict.fromkeys(("addr", "logaddexp", "xlogy"), CAST))
 ALSO_ACCEPTED = {"any": "uint8", "all": "uint8"}  # the one other dtype these write (torch's legacy byte masks)
 UNCASTABLE = {"diag": "diag: result type {r} can't be cast to the desired out= type {o}"}  # before SAME's message
 # reductions that compute in out's dtype (the input converted first; None: any dtype)
 FLOATS_ONLY = "logsumexp(): Expected floating point type for result tensor, but got: {o}"
 NOT_BOOL = '"{name}_out_cpu" not implemented for \'{o}\''
+NAN_FLOATS = '"nansum_cpu" not implemented for \'{o}\''
 REDUCE_IN_OUT = {"mean": CAST, "var": CAST, "std": CAST, "logsumexp": FLOATS_ONLY, "sum": None, "prod": None,
-                 "cumsum": NOT_BOOL, "cumprod": NOT_BOOL}
+                 "cumsum": NOT_BOOL, "cumprod": NOT_BOOL, "nansum": NAN_FLOATS, "nanmean": NAN_FLOATS}
 # factories: out's dtype is the dtype they make
 FACTORIES = ("zeros", "ones", "empty", "full", "eye", "arange", "linspace", "logspace", "rand", "randn", "randint",
              "randperm", "normal")
+# torch resizes their out without a warning
 RESIZE_SILENTLY = ("zeros", "ones", "empty", "full", "eye", "linspace", "logspace", "rand", "randn", "randint",
-                   "randperm", "normal", "bernoulli", "multinomial")  # torch resizes their out without a warning
+                   "randperm", "normal", "bernoulli", "multinomial", "addbmm")
 RANGE_RESIZED = ("The number of elements in the out tensor of shape {old} is {old_n} which does not match the "
                  "computed number of elements {new_n}. Note that this may occur as a result of rounding error. The "
                  "out tensor will be resized to a tensor of shape {new_tuple}.")  # arange's own warning
@@ -179,20 +187,21 @@ def _check_cast(r, o, message, name):
     """Refuse writing a result of dtype r into out's dtype o (logsumexp: floats only; cumsum: not bool)."""
     if message is None:
         return
-    if message is FLOATS_ONLY:
+    if message is FLOATS_ONLY or message is NAN_FLOATS:
         allowed = o.is_floating_point
     elif message is NOT_BOOL:
         allowed = o._kind != 0
     else:
         allowed = _can_cast(r, o)
     if not allowed:
-        error = TypeError if message is CAT else NotImplementedError if message is NOT_BOOL else RuntimeError
+        error = TypeError if message is CAT else NotImplementedError if message in (NOT_BOOL, NAN_FLOATS) else \
+            RuntimeError
         raise error(_message(message, r, o, name))
 
 
 def _message(template, r, o, name=""):
     return template.format(r=torch_scalar_name(r.np), o=torch_scalar_name(o.np), rc=_CPP[r.name], oc=_CPP[o.name],
-                           name=name, module=PRINTED.module)
+                           name=name, module=PRINTED.module, flag=r.name == "int32")
 
 
 def _write(out, result, warning):

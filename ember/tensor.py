@@ -1080,6 +1080,82 @@ class Tensor:
         """The elements in reverse order along the given dimensions."""
         return _sh.flip(self, *dims)
 
+    def fliplr(self):
+        """The columns in reverse order (dim 1)."""
+        return _cp.fliplr(self)
+
+    def flipud(self):
+        """The rows in reverse order (dim 0)."""
+        return _cp.flipud(self)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        """Rotated by 90 degrees k times, from the first of dims towards the second."""
+        return _cp.rot90(self, k, dims)
+
+    def take_along_dim(self, indices, dim=None):
+        """The values at indices along dim, the other dims broadcast."""
+        return _cp.take_along_dim(self, indices, dim)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat1 @ mat2)."""
+        return _cp.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        """beta * self + alpha * (mat @ vec)."""
+        return _cp.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (batch1 @ batch2), one product per batch entry."""
+        return _cp.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        """beta * self + alpha * (the sum over the batch of batch1[i] @ batch2[i])."""
+        return _cp.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        """beta * self + alpha * outer(vec1, vec2)."""
+        return _cp.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        """addmm in place."""
+        return _inplace(self, lambda s: _cp.addmm(s, mat1, mat2, beta=beta, alpha=alpha))
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        """addmv in place."""
+        return _inplace(self, lambda s: _cp.addmv(s, mat, vec, beta=beta, alpha=alpha))
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        """baddbmm in place."""
+        return _inplace(self, lambda s: _cp.baddbmm(s, batch1, batch2, beta=beta, alpha=alpha))
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        """addbmm in place."""
+        return _inplace(self, lambda s: _cp.addbmm(s, batch1, batch2, beta=beta, alpha=alpha))
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        """addr in place."""
+        return _inplace(self, lambda s: _cp.addr(s, vec1, vec2, beta=beta, alpha=alpha))
+
+    def logaddexp(self, other):
+        """log(exp(self) + exp(other)), computed stably."""
+        return _cp.logaddexp(self, other)
+
+    def xlogy(self, other):
+        """self * log(other), 0 where self is 0."""
+        return _cp.xlogy(self, other)
+
+    def xlogy_(self, other):
+        """xlogy in place."""
+        return _inplace(self, lambda s: _cp.xlogy(s, other))
+
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        """The sum with nan counted as 0."""
+        return _cp.nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        """The mean of the elements that are not nan."""
+        return _cp.nanmean(self, dim, keepdim, dtype=dtype)
+
     def movedim(self, source, destination):
         """Dimensions moved from source to destination positions (a view)."""
         return _sh.movedim(self, source, destination)
@@ -1581,3 +1657,4 @@ from .autograd import engine, views as _views  # noqa: E402
 from .autograd.grad_mode import GRAD_OFF, INFERENCE_ON, STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
 from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402
+from .ops import composite as _cp  # noqa: E402

@@ -66,6 +66,14 @@ def cases(lib):
         "rand": [(2, 3)], "randn": [(2, 3)], "randint": [(0, 5, (2, 3))], "randperm": [(5,)],
         "normal": [(0.0, 1.0, (2, 3))], "bernoulli": [(lib.sigmoid(x),)], "multinomial": [(p, 2)],
         "rand_like": [(x,)], "randn_like": [(x,)], "randint_like": [(x, 5)], "scalar_tensor": [(2.0,)],
+        "cosine_similarity": [(x, y)], "pairwise_distance": [(x, y)], "cdist": [(x, y)],
+        "addmm": [(v, x.t(), y)], "addmv": [(v, x.t(), T(3))], "baddbmm": [(T(2, 3, 3), T(2, 3, 4), T(2, 4, 3))],
+        "addbmm": [(T(3, 3), T(2, 3, 4), T(2, 4, 3))], "addr": [(x, T(3), v)], "logaddexp": [(x, y)],
+        "xlogy": [(x, p)], "nansum": [(x,)], "nanmean": [(x, 1)], "fliplr": [(x,)], "flipud": [(x,)],
+        "rot90": [(x,)], "atleast_1d": [(x,)], "atleast_2d": [(x,)], "atleast_3d": [(x,)],
+        "tril_indices": [(3, 4)], "triu_indices": [(3, 4)], "cartesian_prod": [(v, v)],
+        "searchsorted": [(lib.tensor([0.0, 1.0, 2.0]), x)], "bucketize": [(x, lib.tensor([0.0, 1.0, 2.0]))],
+        "take_along_dim": [(x, i, 1)],
     }
 
 

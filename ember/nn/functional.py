@@ -11,11 +11,11 @@ import numpy as np
 
 from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops import normalization as _norm
 from ..ops.elementwise import where
-from ..ops.linalg import linear
+from ..ops.linalg import cosine_similarity, linear, pairwise_distance
 from ..random import _gen, _uniform01
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
@@ -28,7 +28,10 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
            "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
-           "softmin"]
+           "softmin", "normalize", "cosine_similarity", "pairwise_distance", "rms_norm", "local_response_norm",
+           "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
+           "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
+           "gaussian_nll_loss", "multilabel_soft_margin_loss"]
 
 
 # ----------------------------------------------------------------------------
@@ -256,6 +259,45 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
                                        tuple(range(lead)))
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """x / sqrt(mean(x^2) + eps) over the last len(normalized_shape) dims, times weight; eps=None is the
+    machine epsilon of input's dtype (torch.finfo(dtype).eps). torch's formula, as ember ops."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not normalized_shape:
+        raise RuntimeError("Expected normalized_shape to be at least 1-dimensional, i.e., containing at least one "
+                           "element, but got normalized_shape = []")
+    if tuple(input.shape[max(input.ndim - len(normalized_shape), 0):]) != normalized_shape or \
+            len(normalized_shape) > input.ndim:
+        raise RuntimeError(f"Given normalized_shape={list(normalized_shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, normalized_shape))}], but got input of size{list(input.shape)}")
+    if weight is not None and tuple(weight.shape) != normalized_shape:
+        raise RuntimeError(f"Expected weight to be of same shape as normalized_shape, but got weight of shape "
+                           f"{list(weight.shape)} and normalized_shape = {list(normalized_shape)}")
+    require_float("rms_norm", input._data)
+    if eps is None:
+        eps = float(np.finfo(input._data.dtype).eps)
+    dims = tuple(range(input.ndim - len(normalized_shape), input.ndim))
+    out = input * ((input ** 2).mean(dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each value divided by (k + alpha * mean of the squares of `size` neighbouring channels)^beta (torch's
+    formula; its 3-d average pool over (size, 1, 1) is the 2-d one over the flattened spatial dims)."""
+    dim = input.ndim
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    div = input * input
+    sizes = tuple(input.shape)
+    div = div.reshape(sizes[0], 1, sizes[1], -1)
+    div = pad(div, (0, 0, size // 2, (size - 1) // 2))
+    div = avg_pool2d(div, (size, 1), stride=1).reshape(sizes)
+    div = (div * alpha + k) ** beta
+    return input / div
+
+
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
               sparse=False):
     """Rows of weight picked by the integer input (one op, EmbeddingBackward0). The padding row gets no gradient;
@@ -317,7 +359,16 @@ log_softmax = _rd.log_softmax
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax of -input: the smallest entries get the largest weights."""
-    return softmax(-input, dim, dtype=dtype)
+    return softmax(-input, _rd._implicit_dim(dim, input, "softmin", _stacklevel), dtype=dtype)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input divided by its p-norm along dim (held at eps or more): unit vectors along dim."""
+    denom = _rd.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
+    if out is None:
+        return input / denom
+    from .. import _out
+    return _out.into(_ew.div, "div", (input, denom), {}, out)  # torch.div(input, denom, out=out)
 
 
 def _apply(input, compute, inplace):
@@ -685,6 +736,135 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                                     _reduction(reduction))
 
 
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin): target 1 wants input1 ranked higher, -1 input2."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    if input1.ndim != input2.ndim or input1.ndim != target.ndim:
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
+                           f"input1: {input1.shape}, input2: {input2.shape}, target: {target.shape} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """x where target is 1, max(0, margin - x) where it is -1 (input: a distance)."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    zeros = creation.zeros_like(input)
+    margin_clamp = (margin - input).clamp(min=0)
+    output = where(target != 1, margin_clamp, zeros) + where(target != -1, input, zeros)
+    return _reduce(output, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target * input)): the logistic loss of +1/-1 labels."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    if input._data.dtype.kind != "f":
+        raise RuntimeError(f"result type Float can't be cast to the desired output type "
+                           f"{torch_scalar_name(input._data.dtype)}: soft_margin_loss needs floating point scores; "
+                           "convert them, e.g. input.float()")
+    if target.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the labels
+        raise RuntimeError("The function 'soft_margin_loss' is not differentiable with respect to argument 'target'. "
+                           "This input cannot have requires_grad True.")
+    return _reduce((-input * target).exp().log1p(), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1 (torch's formula, its
+    squared norms each plus 1e-12)."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    targ_dim = target.ndim
+    if targ_dim not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    if targ_dim == 1 and not (input1.ndim == 2 and input2.ndim == 2):
+        raise RuntimeError(f"1D target tensor expects 2D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    if targ_dim == 0 and not (input1.ndim == 1 and input2.ndim == 1):
+        raise RuntimeError(f"0D target tensor expects 1D input tensors, but found inputs with sizes "
+                           f"{list(input1.shape)} and {list(input2.shape)}.")
+    prod_sum = (input1 * input2).sum(targ_dim)
+    mag_square1 = (input1 * input1).sum(targ_dim) + 1e-12
+    mag_square2 = (input2 * input2).sum(targ_dim) + 1e-12
+    cos = prod_sum / (mag_square1 * mag_square2).sqrt()
+    zeros = creation.zeros_like(cos)
+    output = where(target == 1, 1 - cos, zeros) + where(target == -1, (cos - margin).clamp(min=0), zeros)
+    return _reduce(output, reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the pairwise p-distance; swap takes the
+    smaller of d(anchor, negative) and d(positive, negative)."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    dist_pos = pairwise_distance(anchor, positive, p, eps)
+    dist_neg = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        dist_neg = _ew.minimum(dist_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """exp(x) - target * x for a log-rate x (log_input), else x - target * log(x + eps); full adds Stirling's
+    approximation of log(target!) where target > 1."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not a valid value for reduction")
+    loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
+    if full:
+        stirling = target * target.log() - target + 0.5 * (2 * math.pi * target).log()
+        loss = loss + stirling.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 * (log(var) + (input - target)^2 / var), var held at eps or more outside the graph (torch's
+    formula); var may be one number, input's shape, or input's shape with one dim of size 1 or dropped."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * creation.ones_like(input)
+    elif not isinstance(var, Tensor):
+        raise TypeError(f"gaussian_nll_loss(): var must be a Tensor or a float, not {type(var).__name__}")
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif input.ndim == var.ndim and sum(y for x, y in zip(input.shape, var.shape) if x != y) == 1:
+            pass
+        else:
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The binary logistic loss of each class, averaged over the classes (the last dim) of each sample."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    class_dim = input.ndim - 1
+    loss = loss.sum(class_dim) / input.shape[class_dim]
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
 def _reduction(reduction):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
@@ -1024,9 +1204,7 @@ def _adaptive_size(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Average over PyTorch's adaptive bins, as two small averaging matrices: P_h @ x @ P_w^T."""
     x, unbatched = _batched(input, "adaptive_avg_pool2d", 2)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                           f"complex dtype. Got: {torch_scalar_name(x._data.dtype)}; convert first, e.g. x.float()")
+    require_float("adaptive_avg_pool2d", x._data)  # (torch's NotImplementedError for integer maps)
     out_hw = _adaptive_size(x, output_size)
     mats = []
     for size, out in zip(x.shape[2:], out_hw):
@@ -1058,6 +1236,32 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     if unbatched:
         return (result[0][0], result[1][0]) if return_indices else result[0]
     return result
+
+
+def _one(value):
+    return value[0] if isinstance(value, (tuple, list)) else value
+
+
+def _check_pool1d(input, name, output_size):
+    if input.ndim not in (2, 3):
+        raise RuntimeError(f"{name}(): Expected 2D or 3D tensor, but got: {list(input.shape)}")
+    if isinstance(output_size, (tuple, list)) and len(output_size) != 1:
+        raise RuntimeError(f"{name}(): argument 'output_size' should contain one int (got {len(output_size)})")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """Average over PyTorch's adaptive bins along the last dim: the 2-d pool of a map of height 1."""
+    _check_pool1d(input, "adaptive_avg_pool1d", output_size)
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, _one(output_size))).squeeze(-2)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """The maximum over PyTorch's adaptive bins along the last dim: the 2-d pool of a map of height 1."""
+    _check_pool1d(input, "adaptive_max_pool1d", output_size)
+    result = adaptive_max_pool2d(input.unsqueeze(-2), (1, _one(output_size)), return_indices)
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):

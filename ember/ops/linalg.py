@@ -4,7 +4,7 @@ import string
 
 import numpy as np
 
-from .._backend import dtype_of, get_array_module, result_type
+from .._backend import broadcast_error, dtype_of, get_array_module, result_type, torch_scalar_name
 from .._threads import threads_for
 from ..autograd.function import Op
 from ..autograd.grad_mode import GRAD_OFF, STATE
@@ -443,3 +443,76 @@ def cross(a, b, dim=None):
     a1, a2, a3 = a.unbind(dim)
     b1, b2, b3 = b.unbind(dim)
     return stack([a2 * b3 - a3 * b2, a3 * b1 - a1 * b3, a1 * b2 - a2 * b1], dim)
+
+
+# ----------------------------------------------------------------------------
+# distances and similarities: compositions of norm, division and sums (their gradients are those ops')
+# ----------------------------------------------------------------------------
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """<x1, x2> / (|x1| |x2|) along dim, each norm held at eps or more (torch's formula: each side divided by its
+    norm first; the clamp is outside the graph, so the gradient is that of the unclamped norm)."""
+    from ..autograd.grad_mode import no_grad
+    from .reduction import norm
+    from .composite import tensor_args
+    from .shape import expand
+    tensor_args("cosine_similarity", ("x1", x1), ("x2", x2))
+    common = result_type(x1._data, x2._data)
+    if common.np.kind != "f":
+        raise RuntimeError(f"expected common dtype to be floating point, yet common dtype is "
+                           f"{torch_scalar_name(common.np)}: convert the inputs first, e.g. x.float()")
+    x1, x2 = (x if x._data.dtype.kind == "f" else x.to(common) for x in (x1, x2))
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise broadcast_error(x1.shape, x2.shape) from None
+    x1, x2 = (x if tuple(x.shape) == shape else expand(x, shape) for x in (x1, x2))
+    norms = []
+    for x in (x1, x2):
+        n = norm(x, 2, dim, keepdim=True).clone()
+        with no_grad():
+            n.clamp_(min=eps)
+        norms.append(n)
+    return ((x1 / norms[0]) * (x2 / norms[1])).sum(dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of x1 - x2 + eps along the last dim of the broadcast shape (torch's formula)."""
+    from .composite import tensor_args
+    from .reduction import norm
+    tensor_args("pairwise_distance", ("x1", x1), ("x2", x2))
+    diff = x1 - x2 + eps
+    return norm(diff, p, max(x1.ndim, x2.ndim) - 1, keepdim)
+
+
+_CDIST_MODES = ("use_mm_for_euclid_dist_if_necessary", "use_mm_for_euclid_dist", "donot_use_mm_for_euclid_dist")
+
+
+def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
+    """The p-norm distance between each row of x1 (..., P, M) and each row of x2 (..., R, M): (..., P, R).
+
+    Always the direct formula |x1_i - x2_j|_p: torch's matrix-product route for p=2 (taken for more than 25
+    rows, |a|^2 + |b|^2 - 2ab) computes the same distances with a different rounding."""
+    from .reduction import norm
+    from .shape import unsqueeze
+    from .composite import tensor_args
+    tensor_args("cdist", ("x1", x1), ("x2", x2))
+    if compute_mode not in _CDIST_MODES:
+        raise ValueError(f"{compute_mode} is not a valid value for compute_mode")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x._data.dtype.kind != "f":
+            raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
+                               f"{torch_scalar_name(x._data.dtype)}")
+    if p < 0:
+        raise RuntimeError("cdist only supports non-negative p values")
+    for name, x in (("X1", x1), ("X2", x2)):
+        if x.ndim < 2:
+            raise RuntimeError(f"cdist only supports at least 2D tensors, {name} got: {x.ndim}D")
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}")
+    if x1._data.dtype != x2._data.dtype:
+        raise RuntimeError(f"expected scalar type {torch_scalar_name(x1._data.dtype)} but found "
+                           f"{torch_scalar_name(x2._data.dtype)}: cdist needs both inputs in one dtype")
+    diff = unsqueeze(x1, -2) - unsqueeze(x2, -3)
+    if p == 0:  # the count of differing coordinates: its gradient is zero (torch's), not absent
+        return diff.abs().sign().sum(-1)
+    return norm(diff, float(p), -1)

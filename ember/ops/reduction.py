@@ -526,12 +526,12 @@ def _required_dim(dim, name):
     return dim
 
 
-def _implicit_dim(dim, a):
+def _implicit_dim(dim, a, name="softmax", stacklevel=3):
     if dim is not None:
         return dim
     import warnings
-    warnings.warn("Implicit dimension choice for softmax has been deprecated. Change the call to include dim=X "
-                  "as an argument.", stacklevel=3)
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", stacklevel=stacklevel)
     return 0 if a.ndim in (0, 1, 3) else 1
 
 

@@ -466,3 +466,27 @@ class MultiheadAttention(Module):
                 query.dtype == self.in_proj_weight.dtype and getattr(self, "bias_k", None) is None and
                 getattr(self, "bias_v", None) is None and not getattr(self, "add_zero_attn", False) and
                 not (is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)))
+
+
+class Softmin(Module):
+    """softmax(-x) along dim: the smallest entries get the largest weights."""
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.softmin(input, self.dim)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of each pixel of a (C, H, W) or (N, C, H, W) input."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        if input.dim() not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.dim()}D instead")
+        return F.softmax(input, -3)

@@ -95,10 +95,12 @@ class Module:
                                  "super().__init__() at the start of your __init__")
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
-            self._forget(name)
+            if name not in params:  # (a parameter assigned again keeps its place in state_dict, as in torch)
+                self._forget(name)
             params[name] = value
         elif isinstance(value, Module):
-            self._forget(name)
+            if name not in modules:
+                self._forget(name)
             modules[name] = value
         elif name in params:
             if value is not None:
@@ -149,7 +151,8 @@ class Module:
             raise TypeError(f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
                             "(ember.nn.Parameter or None required)")
         self._check_free(name, self._parameters)
-        self._forget(name)
+        if name not in self._parameters:  # (registered again: it keeps its place, as in torch)
+            self._forget(name)
         self._parameters[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
@@ -160,7 +163,8 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or None "
                             "required)")
         self._check_free(name, self._buffers)
-        self._forget(name)
+        if name not in self._buffers:
+            self._forget(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent_buffers.add(name)
@@ -177,7 +181,8 @@ class Module:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         if "." in name or not name:
             raise KeyError(f'module name can\'t contain "." or be empty, got "{name}"')
-        self._forget(name)
+        if name not in self._modules:
+            self._forget(name)
         self._modules[name] = module
 
     register_module = add_module

@@ -162,3 +162,46 @@ class LayerNorm(Module):
         """The module's settings, as shown inside its printed form."""
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """Divide each sample by the root mean square over its last dimensions, with a learnable scale."""
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(creation.ones(*self.normalized_shape, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+        if device is not None:
+            self.to(device)
+
+    def reset_parameters(self):
+        """The scale back to ones."""
+        if self.weight is not None:
+            from .. import init
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """Divide each value by a power of the mean square of its neighbouring channels (AlexNet's normalisation)."""
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return "{size}, alpha={alpha}, beta={beta}, k={k}".format(**self.__dict__)

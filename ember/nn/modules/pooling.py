@@ -83,6 +83,22 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """Mean pooling of the last dim to a fixed output size, whatever the input size."""
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """Max pooling of the last dim to a fixed output size, whatever the input size."""
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
 class Upsample(Module):
     """Resize images by a scale factor or to a size (nearest or bilinear)."""
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
