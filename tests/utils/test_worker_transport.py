@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -200,7 +201,8 @@ def blas_dataset(data, lib):
             b = lib.ones(1200, 1200)
             (b @ b).sum()  # a large one
             time.sleep(0.05)
-            return lib.tensor([lib.get_num_threads(), len(os.listdir("/proc/self/task"))])
+            # the process's threads that Python did not start (the worker's own sender thread is Python's)
+            return lib.tensor([lib.get_num_threads(), len(os.listdir("/proc/self/task")) - threading.active_count() + 1])
     return Threads()
 
 
@@ -219,3 +221,39 @@ def test_by_default_large_batches_come_pickled():
     batch = next(it)
     assert batch[0].shape == (4, LARGE) and memfds() == (0, 0)
     del it
+
+
+class _CountingDataset(edata.Dataset):
+    """Samples of 1 MB (a batch far larger than a pipe's buffer); counts the fetches in memory the workers share."""
+
+    def __init__(self, n):
+        import multiprocessing
+        self.n, self.fetched = n, multiprocessing.get_context("fork").Value("i", 0)
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        with self.fetched.get_lock():
+            self.fetched.value += 1
+        return np.full(256 * 1024, i, dtype=np.float32)
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_worker_fetches_its_next_task_while_a_batch_waits_to_be_read(shared, monkeypatch):
+    """A batch larger than the pipe's buffer must not hold its worker until the main process reads it (torch's
+    queue sends from a feeder thread): with one worker and two tasks ahead, once the first batch is taken the worker
+    fetches the third while the second waits in the pipe."""
+    if shared:
+        monkeypatch.setattr(W, "SHM_MIN_BYTES", SHM_MIN_BYTES)
+    dataset = _CountingDataset(8)
+    loader = edata.DataLoader(dataset, batch_size=1, num_workers=1, prefetch_factor=2,
+                              multiprocessing_context="fork")
+    it = iter(loader)
+    first = next(it)
+    deadline = time.monotonic() + 10
+    while dataset.fetched.value < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert dataset.fetched.value == 3  # tasks 1 and 2 fetched; task 3 not sent yet (two ahead)
+    rest = [batch for batch in it]
+    assert [float(b[0, 0]) for b in [first] + rest] == list(range(8))

@@ -9,6 +9,8 @@ What a worker does (``_worker_loop``), in torch's order (torch/utils/data/_utils
 2. ``get_worker_info()`` answers, then ``worker_init_fn(worker_id)`` runs (an error there is the first batch's).
 3. It answers tasks ``(idx, indices)`` from its pipe with ``(idx, batch)``, in the order they came, until the
    main process sends None or closes its end (or dies: the worker also looks at its parent now and then).
+   A thread of the worker's writes the answers (_Sender), so that a batch waiting to be read does not stop the
+   worker fetching the next.
 
 The main process (``WorkerIterator``) hands tasks round-robin to the active workers, at most ``prefetch_factor``
 each ahead, and yields batches in task order: the batch for task idx is the next answer from the worker that got
@@ -31,6 +33,7 @@ import itertools
 import mmap
 import os
 import pickle
+import queue
 import random
 import select
 import socket
@@ -234,7 +237,10 @@ def _pack(message):
 
 def _send(conn, message):
     """Send message on a worker's pipe: its bytes, then (when it has large arrays) their memfd."""
-    payload, fd = _pack(message)
+    _write(conn, *_pack(message))
+
+
+def _write(conn, payload, fd):
     try:
         conn.send_bytes(payload)
         if fd is not None:
@@ -275,6 +281,30 @@ def _recv(conn):
 
 
 # ---- the worker process ----------------------------------------------------------------------------------------
+class _Sender:
+    """A worker's answers leave from a thread of their own, as torch's queue sends from its feeder thread: a batch
+    larger than the pipe's buffer blocks its writer until the main process reads it, and the main process reads in
+    task order, so a worker writing its answer itself would wait for the other workers' batches instead of
+    fetching its next one. The worker pickles (a batch that cannot be pickled is its error to report); the thread
+    writes, in order. The main process bounds what waits here (prefetch_factor tasks a worker)."""
+
+    def __init__(self, conn):
+        self._conn, self._queue = conn, queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="ember-worker-sender", daemon=True)
+        self._thread.start()
+
+    def send(self, message):
+        self._queue.put(_pack(message))
+
+    def _run(self):
+        while True:
+            payload, fd = self._queue.get()
+            try:
+                _write(self._conn, payload, fd)
+            except (EOFError, OSError):  # the main process closed its end: the worker's loop sees that and stops
+                return
+
+
 def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num_workers, parent, forked):
     """Run in a worker process until told to stop (see the module docstring)."""
     from .dataloader import make_fetcher
@@ -297,7 +327,7 @@ def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num
         fetcher = make_fetcher(*fetcher_args)
     except Exception:  # noqa: BLE001 (reported with the first batch, as torch does)
         error = WorkerError(worker_id)
-    ended = False
+    ended, sender = False, _Sender(conn)
     try:
         while True:
             if not conn.poll(CHECK_INTERVAL):
@@ -309,7 +339,7 @@ def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num
                 return
             if message == "resume":  # a persistent worker's new epoch
                 ended, fetcher = False, make_fetcher(*fetcher_args)
-                _send(conn, (_RESUMED, None))
+                sender.send((_RESUMED, None))
                 continue
             idx, index = message
             if ended:  # (tasks sent before the main process heard that this stream ended get no answer)
@@ -327,11 +357,9 @@ def _worker_loop(conn, closing, fetcher_args, base_seed, init_fn, worker_id, num
                 except Exception:  # noqa: BLE001
                     data = WorkerError(worker_id)
             try:
-                _send(conn, (idx, data))
-            except (EOFError, OSError):
-                raise
+                sender.send((idx, data))
             except Exception:  # noqa: BLE001 (a batch that cannot be pickled: the main process hears why)
-                _send(conn, (idx, WorkerError(worker_id)))
+                sender.send((idx, WorkerError(worker_id)))
             del data
     except (EOFError, OSError, KeyboardInterrupt):  # the main process closed its end (or was interrupted): stop
         return
