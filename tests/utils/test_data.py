@@ -1,4 +1,5 @@
 """Dataset, DataLoader, samplers and collate, as in PyTorch."""
+import itertools
 from collections import namedtuple
 
 import numpy as np
@@ -172,3 +173,21 @@ def test_collate_of_tensor_samples_matches_torch():
         torch_collate([t_rows[0], t_rows[0, :2]])
     with pytest.raises(RuntimeError, match="stack expects each tensor to be equal size"):
         default_collate([e_rows[0], e_rows[0, :2]])
+
+
+@pytest.mark.parametrize("replacement", [False, True])
+def test_random_sampler_passes_nested_and_interleaved_draw_torchs_indices(replacement):
+    """Each pass of a RandomSampler seeds a private generator from the global stream; passes that overlap (a loop
+    over a loader nested in a loop over the same loader, or two iterators advanced in turn) each keep their own."""
+    import torch
+    got = []
+    for lib, out in ((ember, got), (torch, [])):
+        lib.manual_seed(0)
+        sampler = lib.utils.data.RandomSampler(range(7), replacement=replacement, num_samples=40)
+        for i in itertools.islice(sampler, 3):
+            out.append([i] + list(sampler))
+        a, b = iter(sampler), iter(sampler)
+        out.append([(next(a), next(b)) for _ in range(40)])
+        out.append(list(sampler))
+        out.append(int(lib.randint(0, 1000, ())))
+    assert got == out
