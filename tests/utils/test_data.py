@@ -175,6 +175,31 @@ def test_collate_of_tensor_samples_matches_torch():
         default_collate([e_rows[0], e_rows[0, :2]])
 
 
+
+DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"]
+
+
+@pytest.mark.parametrize("first", DTYPES)
+def test_collate_of_samples_of_several_dtypes_promotes_as_torch(first):
+    """Samples of different dtypes stack to torch's promoted dtype (NumPy's promotion differs: int64 with float32
+    is float64 there, float32 in torch), a tensor that needs a gradient and a non-Tensor among them included."""
+    import torch
+    from torch.utils.data import default_collate as torch_collate
+    from ember.utils.data.dataloader import default_collate
+    for other in DTYPES:
+        values = np.array([[1, 0], [0, 1]])
+        got = default_collate([ember.tensor(values[0]).to(getattr(ember, first)),
+                               ember.tensor(values[1]).to(getattr(ember, other))])
+        want = torch_collate([torch.tensor(values[0]).to(getattr(torch, first)),
+                              torch.tensor(values[1]).to(getattr(torch, other))])
+        assert str(got.dtype)[6:] == str(want.dtype)[6:] and got.tolist() == want.tolist(), (first, other)
+    x = ember.ones(2, requires_grad=True)
+    assert default_collate([ember.zeros(2), x]).requires_grad
+    with pytest.raises(TypeError):
+        default_collate([ember.zeros(2), np.zeros(2)])
+    with pytest.raises(TypeError):
+        torch_collate([torch.zeros(2), np.zeros(2)])
+
 @pytest.mark.parametrize("replacement", [False, True])
 def test_random_sampler_passes_nested_and_interleaved_draw_torchs_indices(replacement):
     """Each pass of a RandomSampler seeds a private generator from the global stream; passes that overlap (a loop

@@ -54,19 +54,25 @@ def default_collate(batch):
 def _stack_samples(batch):
     """ember.stack(batch): for the usual batch (samples of one dtype on the CPU, outside any graph) one np.array of
     the samples' arrays (a third of np.stack's time on 32 small rows), without the op's per-tensor bookkeeping."""
-    arrays = [b._data for b in batch if isinstance(b, Tensor) and not b._requires_grad]
-    if len(arrays) == len(batch) and len({a.dtype for a in arrays}) == 1 and {type(a) for a in arrays} == {np.ndarray}:
+    try:
+        arrays = [b._data for b in batch if not b._requires_grad]
+    except AttributeError:  # (a sample that is not a Tensor: the op says what torch says)
+        arrays = ()
+    if len(arrays) == len(batch):
         try:
-            return _wrap(np.array(arrays))
-        except ValueError:  # samples of different shapes: the op says so as torch does
-            pass
+            out = np.array(arrays)
+        except (ValueError, TypeError):  # samples of different shapes, or on a GPU: the op's error or its stack
+            out = None
+        # samples of several dtypes: NumPy's promotion is not always torch's, so only a result of the first
+        # sample's dtype is kept (the others then promote into it, in both)
+        if out is not None and out.dtype == arrays[0].dtype:
+            return _wrap(out)
     return stack(batch, 0)
 
 
 def _collate_columns(first, batch):
     """A batch of sequence samples: a list of collated columns."""
-    size = len(first)
-    if any(len(b) != size for b in batch):
+    if len(set(map(len, batch))) != 1:
         raise RuntimeError("each element in list of batch should be of equal size")
     columns = [default_collate(samples) for samples in zip(*batch)]
     if isinstance(first, tuple):
