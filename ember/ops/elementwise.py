@@ -556,6 +556,9 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, grad):  # d(sigmoid a)/da = sigmoid(a) (1 - sigmoid(a)), multiplied in torch's order
         (out,) = ctx.saved_tensors
+        if not STATE.enabled:  # a plain backward: the same three steps, on arrays
+            o = out._data
+            return _wrap(as_array(_product(_product(grad._data, o.dtype.type(1) - o), o)))
         return grad * (1 - out) * out
 
 
@@ -826,8 +829,8 @@ def _sigmoid_of(a):
             return 1 / (1 + np.exp(-a))
         out = np.negative(a)  # then in place, in the same order: one array instead of four
         np.exp(out, out=out)
-        np.add(out, 1, out=out)
-        return np.divide(1, out, out=out)
+        np.add(out, out.dtype.type(1), out=out)  # (a Python 1 costs NumPy a conversion: 0.7 us on a small array)
+        return np.reciprocal(out, out=out)  # (1 / x, correctly rounded, as divide(1, x))
 
 
 def _erf_of(a):
