@@ -77,8 +77,8 @@ class _InstanceNorm(_BatchNorm):
     """Normalise each sample's channel over its own positions (style transfer, small batches)."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
-                 dtype=None):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=affine)
+                 dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias)
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
 
@@ -113,14 +113,17 @@ class InstanceNorm2d(_InstanceNorm):
 
 class GroupNorm(Module):
     """Normalise groups of channels of each sample, with a learnable scale and shift per channel."""
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError("num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
         if affine:
             self.weight = Parameter(creation.ones(num_channels, dtype=dtype))
-            self.bias = Parameter(creation.zeros(num_channels, dtype=dtype))
+            if bias:
+                self.bias = Parameter(creation.zeros(num_channels, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
