@@ -1264,11 +1264,30 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return result.squeeze(-2)
 
 
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
-    """Resize the spatial dims: 'nearest' picks source pixels, 'bilinear' blends the four around each point."""
+_INTERPOLATING = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # mode -> its spatial dims
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
+                antialias=False):
+    """Resize the spatial dims: 'nearest' (and 'nearest-exact') picks source pixels, 'linear' / 'bilinear' /
+    'trilinear' blend the two around each point along each dim, 'bicubic' the four (Keys' cubic, a = -0.75, as
+    torch), 'area' averages PyTorch's adaptive bins. Separable: one dim after another, the last first (the order
+    in which torch sums, so float32 rounds alike)."""
     spatial = input.ndim - 2
-    if spatial < 1:
-        raise ValueError(f"interpolate expects a batched input (N, C, ...), got shape {list(input.shape)}")
+    needs = _INTERPOLATING.get(mode)
+    if needs is not None and needs != spatial and mode != "bicubic" and 1 <= spatial <= 3:
+        raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {needs + 2}D input")
+    if mode not in ("nearest", "nearest-exact", "area") + tuple(_INTERPOLATING) or not 1 <= spatial <= 3 or (
+            mode == "bicubic" and spatial != 2):
+        raise NotImplementedError(f"Input Error: Only 3D, 4D and 5D input Tensors supported (got {input.ndim}D) for "
+                                  "the modes: nearest | linear | bilinear | bicubic | trilinear | lanczos | area | "
+                                  f"nearest-exact (got {mode})")
+    if align_corners is not None and needs is None:
+        raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
+                         "bicubic | trilinear")
+    if antialias:
+        raise NotImplementedError("interpolate(antialias=True): ember resizes without the antialiasing filter; "
+                                  "leave antialias=False")
     if (size is None) == (scale_factor is None):
         raise ValueError("only one of size or scale_factor should be defined")
     in_sizes = list(input.shape[2:])
@@ -1279,32 +1298,48 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         factors = scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor] * spatial
         out_sizes = [int(np.floor(i * f)) for i, f in zip(in_sizes, factors)]
         scales = [1.0 / f if not recompute_scale_factor else i / o for f, i, o in zip(factors, in_sizes, out_sizes)]
-    if mode == "nearest":
-        if align_corners is not None:
-            raise ValueError("align_corners option can only be set with the interpolating modes: linear | bilinear | "
-                             "bicubic | trilinear")
-        out = input
-        for axis, (i, o, s) in enumerate(zip(in_sizes, out_sizes, scales)):
-            index = np.minimum(np.floor(np.arange(o) * s).astype(np.int64), i - 1)
-            out = out.index_select(2 + axis, _wrap(index))
-        return out
-    if mode not in ("bilinear", "linear"):
-        raise NotImplementedError(f"interpolate mode {mode!r}: ember supports 'nearest', 'linear' and 'bilinear'")
+    if mode == "area":  # torch's area is the adaptive average pool
+        if spatial == 3:
+            raise NotImplementedError("interpolate(mode='area') of 5-D input: ember has no adaptive_avg_pool3d")
+        return (adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d)(input, out_sizes)
     out = input
-    for axis, (i, o, s) in enumerate(zip(in_sizes, out_sizes, scales)):
+    for axis in reversed(range(spatial)):
+        i, o, scale = in_sizes[axis], out_sizes[axis], scales[axis]
+        dim, positions = 2 + axis, np.arange(o)
+        if mode in ("nearest", "nearest-exact"):  # the source pixel: floor(dst * scale), or of the centre (exact)
+            index = np.floor((positions + (0.5 if mode == "nearest-exact" else 0.0)) * scale).astype(np.int64)
+            out = out.index_select(dim, _wrap(np.minimum(index, i - 1)))
+            continue
         if align_corners:
-            src = np.arange(o) * ((i - 1) / (o - 1) if o > 1 else 0.0)
+            src = positions * ((i - 1) / (o - 1) if o > 1 else 0.0)
+        else:  # pixel centres; linear modes clamp at the first pixel, cubic reads the border pixel again instead
+            src = (positions + 0.5) * scale - 0.5
+            if mode != "bicubic":
+                src = np.maximum(src, 0.0)
+        low = np.floor(src).astype(np.int64)
+        t = src - low
+        if mode == "bicubic":
+            taps, weights = [low - 1, low, low + 1, low + 2], _cubic_weights(t)
         else:
-            src = np.maximum((np.arange(o) + 0.5) * s - 0.5, 0.0)
-        low = np.minimum(np.floor(src).astype(np.int64), i - 1)
-        high = np.minimum(low + 1, i - 1)
-        frac = (src - low).astype(input._data.dtype)
+            low = np.minimum(low, i - 1)
+            taps, weights = [low, low + 1], [1 - t, t]
         shape = [1] * input.ndim
-        shape[2 + axis] = o
-        weight = _wrap(_backend.like(frac.reshape(shape), input._data))
-        a, b = out.index_select(2 + axis, _wrap(low)), out.index_select(2 + axis, _wrap(high))
-        out = a + (b - a) * weight
+        shape[dim] = o
+        terms = [out.index_select(dim, _wrap(np.clip(tap, 0, i - 1))) *
+                 _wrap(_backend.like(w.astype(input._data.dtype).reshape(shape), input._data))
+                 for tap, w in zip(taps, weights)]
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
     return out
+
+
+def _cubic_weights(t, a=-0.75):
+    """The weights of the four pixels around each point (at distances 1 + t, t, 1 - t, 2 - t): Keys' cubic
+    convolution kernel, a = -0.75 as torch's."""
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731 (|x| <= 1)
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731 (1 < |x| < 2)
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
