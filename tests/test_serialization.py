@@ -882,8 +882,15 @@ def test_weights_only_is_chosen_as_torch_chooses(tmp_path, monkeypatch):
         ember.load(tmp_path / "m.pt", weights_only=False)
 
 
+def _crafted(module, **settings):
+    """A torch layer with settings no constructor would give it (padding modes other than torch's four)."""
+    for key, value in settings.items():
+        setattr(module, key, value)
+    return module
+
+
 @pytest.mark.parametrize("make, words", [
-    (lambda: torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "padding_mode='reflect'"),
+    (lambda: _crafted(torch.nn.Conv2d(1, 1, 3), padding_mode="mirror"), "padding_mode=.mirror."),
     (lambda: torch.nn.Embedding(5, 2, max_norm=1.0), "max_norm=1.0"),
     (lambda: torch.nn.LSTM(3, 4, proj_size=2), "proj_size=2"),
 ])
