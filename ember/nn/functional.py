@@ -31,7 +31,7 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "softmin", "normalize", "cosine_similarity", "pairwise_distance", "rms_norm", "local_response_norm",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss", "multilabel_soft_margin_loss"]
+           "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold"]
 
 
 # ----------------------------------------------------------------------------
@@ -1099,6 +1099,93 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")
     out = _conv.ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return out[0] if unbatched else out
+
+
+def _window_args(name, **values):
+    """unfold/fold's int-or-pair arguments, checked in torch's order with torch's errors (im2col's shape check)."""
+    pairs = {}
+    for key, value in values.items():
+        if isinstance(value, (tuple, list)) and len(value) != 2:
+            raise RuntimeError(f"It is expected {key} equals to 2, but got size {len(value)}")
+        pairs[key] = tuple(int_arg(v, name, f"argument '{key}'") for v in value) if isinstance(value, (tuple, list)) \
+            else (int_arg(value, name, f"argument '{key}'"),) * 2
+    for key, words, bad in (("kernel_size", "kernel size", lambda v: v <= 0), ("stride", "stride", lambda v: v <= 0),
+                            ("dilation", "dilation", lambda v: v <= 0), ("padding", "padding", lambda v: v < 0)):
+        if key in pairs and any(bad(v) for v in pairs[key]):
+            short = key.split("_")[0]
+            rule = "non-negative" if key == "padding" else "greater than zero"
+            raise RuntimeError(f"{words} should be {rule}, but got {short}_height: {pairs[key][0]} "
+                               f"{short}_width: {pairs[key][1]}")
+    return pairs
+
+
+def _windows(size, kernel, dilation, padding, stride):
+    """The flat positions, in the padded image, that unfold reads: (kh * kw, number of windows), torch's order
+    (kernel rows, then kernel columns; windows row by row); and the number of windows along each axis."""
+    blocks = [(s + 2 * p - (d * (k - 1) + 1)) // st + 1 for s, k, d, p, st in zip(size, kernel, dilation, padding,
+                                                                                   stride)]
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={kernel}, dilation={dilation}, "
+                           f"padding={padding}, calculated shape of the array of sliding blocks as {tuple(blocks)}, "
+                           "but its components must be at least one.")
+    width = size[1] + 2 * padding[1]
+    rows = (np.arange(kernel[0]) * dilation[0])[:, None, None, None] + (np.arange(blocks[0]) * stride[0])[:, None]
+    cols = (np.arange(kernel[1]) * dilation[1])[:, None, None] + np.arange(blocks[1]) * stride[1]
+    return (rows * width + cols).reshape(kernel[0] * kernel[1], -1), blocks
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Each sliding kernel_size window of a (N, C, H, W) input as a column: (N, C * kh * kw, windows), im2col.
+    One gather from the padded image, so the gradient adds each column back where it was read."""
+    args = _window_args("im2col", kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+    if input.ndim < 3:  # (torch reads dims that are not there)
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got {input.ndim}): unfold expects 3D (C, H, W) or 4D "
+                         f"(N, C, H, W) input, got size {list(input.shape)}")
+    if input.ndim > 4 or 0 in input.shape[-3:]:
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    require_float("im2col_out_cpu", input._data)
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+    kernel, dilation, padding, stride = (args[k] for k in ("kernel_size", "dilation", "padding", "stride"))
+    positions, _ = _windows(x.shape[2:], kernel, dilation, padding, stride)
+    n, c = x.shape[:2]
+    padded = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    padded = padded.reshape(n, c, padded.shape[2] * padded.shape[3])  # (not -1: the batch may be empty)
+    columns = padded[:, :, _wrap(_backend.like(positions, x._data))]  # (N, C, kh * kw, windows)
+    out = columns.reshape(n, c * positions.shape[0], positions.shape[1])
+    return out[0] if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The inverse arrangement of unfold, col2im: columns (N, C * kh * kw, windows) added into a (N, C, *output_size)
+    image, overlapping windows summed (one scatter_add into the padded image, then the padding cut off)."""
+    args = _window_args("col2im", output_size=output_size, kernel_size=kernel_size, dilation=dilation,
+                        padding=padding, stride=stride)
+    size, kernel, dilation, padding, stride = (args[k] for k in ("output_size", "kernel_size", "dilation", "padding",
+                                                                  "stride"))
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    require_float("col2im_out_cpu", input._data)
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    count = kernel[0] * kernel[1]
+    if x.shape[1] % count:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={x.shape[1]} and kernel_size={kernel}.")
+    positions, blocks = _windows(size, kernel, dilation, padding, stride)
+    if x.shape[2] != positions.shape[1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+                           f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
+                           f"sliding blocks {blocks[0]} * {blocks[1]} = {positions.shape[1]}, but got "
+                           f"input.size(2)={x.shape[2]}.")
+    n, c = x.shape[0], x.shape[1] // count
+    h, w = size[0] + 2 * padding[0], size[1] + 2 * padding[1]
+    index = _wrap(_backend.like(np.broadcast_to(positions.reshape(-1), (n, c, positions.size)).copy(), x._data))
+    image = creation.zeros(n, c, h * w, dtype=x.dtype, device=x.device)
+    image = image.scatter_add(2, index, x.reshape(n, c, count * positions.shape[1])).reshape(n, c, h, w)
+    out = image[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]].contiguous()  # (as torch's)
     return out[0] if unbatched else out
 
 
