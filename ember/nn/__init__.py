@@ -15,7 +15,8 @@ from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, CircularPad1d, Circu
                       HingeEmbeddingLoss, LocalResponseNorm, MarginRankingLoss, MultiLabelSoftMarginLoss,
                       PairwiseDistance, ParameterDict, ParameterList, PoissonNLLLoss, RMSNorm, ReflectionPad1d,
                       ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
-                      SoftMarginLoss, Softmax2d, Softmin, TripletMarginLoss, Unfold, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+                      SoftMarginLoss, Softmax2d, Softmin, TripletMarginLoss, Unfold, UpsamplingBilinear2d,
+                      UpsamplingNearest2d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .modules import __all__ as _modules_all
 from .parameter import Parameter
 

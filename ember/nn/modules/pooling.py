@@ -103,8 +103,10 @@ class Upsample(Module):
     """Resize images by a scale factor or to a size (nearest or bilinear)."""
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        self.size, self.scale_factor, self.mode = size, (float(scale_factor) if isinstance(scale_factor, int)
-                                                         else scale_factor), mode
+        # as torch keeps them: factors as floats (a tuple of floats), and no factor (None or 0) as None
+        self.size, self.mode = size, mode
+        self.scale_factor = (tuple(float(f) for f in scale_factor) if isinstance(scale_factor, tuple) else
+                             float(scale_factor) if scale_factor else None)
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input):
@@ -116,6 +118,18 @@ class Upsample(Module):
         """The module's settings, as shown inside its printed form."""
         which = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{which}, mode='{self.mode}'"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample(mode='nearest') of (N, C, H, W) images: each pixel repeated (torch's older name for it)."""
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample(mode='bilinear', align_corners=True) of (N, C, H, W) images (torch's older name for it)."""
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
