@@ -31,7 +31,8 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "softmin", "normalize", "cosine_similarity", "pairwise_distance", "rms_norm", "local_response_norm",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold"]
+           "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
+           "lp_pool1d", "lp_pool2d"]
 
 
 # ----------------------------------------------------------------------------
@@ -1273,6 +1274,28 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
                      (0, one(padding)), ceil_mode, count_include_pad).squeeze(2)
     return out[0] if unbatched else out
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool, avg_pool, window):
+    """torch's formula: (sum of x^p over each window)^(1/p), the sum as the window's mean times its size, a negative
+    sum (odd p) held at 0 by sign(s) * relu(|s|); p = +-inf is the largest (smallest) |x| of each window."""
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each 1-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool1d, avg_pool1d, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each 2-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
+    kh, kw = _pair(kernel_size, "kernel_size")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d, kh * kw)
 
 
 def _adaptive_bins(size, out):

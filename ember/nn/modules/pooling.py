@@ -120,6 +120,29 @@ class Upsample(Module):
         return f"{which}, mode='{self.mode}'"
 
 
+class LPPool1d(Module):
+    """The p-norm of each 1-d window: (sum x^p)^(1/p); p = 1 sums, p = inf is max pooling of |x|."""
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(LPPool1d):
+    """The p-norm of each 2-d window: (sum x^p)^(1/p); p = 1 sums, p = inf is max pooling of |x|."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
 class UpsamplingNearest2d(Upsample):
     """Upsample(mode='nearest') of (N, C, H, W) images: each pixel repeated (torch's older name for it)."""
     def __init__(self, size=None, scale_factor=None):
