@@ -15,7 +15,8 @@ from ..autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops import normalization as _norm
 from ..ops.elementwise import where
-from ..ops.linalg import cosine_similarity, linear, pairwise_distance
+from ..ops.composite import channel_shuffle
+from ..ops.linalg import cosine_similarity, linear, pairwise_distance, pdist
 from ..random import _gen, _uniform01
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
@@ -32,7 +33,7 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
-           "lp_pool1d", "lp_pool2d"]
+           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist"]
 
 
 # ----------------------------------------------------------------------------

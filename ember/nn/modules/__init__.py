@@ -19,7 +19,7 @@ from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d
                       ReplicationPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .pooling import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d,
                       PixelShuffle, PixelUnshuffle, Upsample, AdaptiveAvgPool1d, AdaptiveMaxPool1d,
-                      UpsamplingBilinear2d, UpsamplingNearest2d, LPPool1d, LPPool2d)
+                      UpsamplingBilinear2d, UpsamplingNearest2d, LPPool1d, LPPool2d, ChannelShuffle)
 from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
                           TransformerEncoderLayer)
 from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell
@@ -46,4 +46,5 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Line
            "ReplicationPad3d", "CircularPad1d", "CircularPad2d", "CircularPad3d",
            "MarginRankingLoss", "HingeEmbeddingLoss", "SoftMarginLoss", "CosineEmbeddingLoss", "TripletMarginLoss",
            "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "Fold", "Unfold",
-           "UpsamplingNearest2d", "UpsamplingBilinear2d", "LPPool1d", "LPPool2d"]
+           "UpsamplingNearest2d", "UpsamplingBilinear2d", "LPPool1d", "LPPool2d",
+           "ChannelShuffle"]

@@ -170,6 +170,21 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups: (N, g * k, ...) read as a (g, k) grid, column by column."""
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"groups={self.groups}"
+
+
 class PixelUnshuffle(Module):
     """Rearrange (C, H * r, W * r) into (C * r^2, H, W)."""
     def __init__(self, downscale_factor):
