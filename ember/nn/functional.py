@@ -33,7 +33,8 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
-           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist"]
+           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist",
+           "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 # ----------------------------------------------------------------------------
@@ -864,6 +865,105 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     loss = loss.sum(class_dim) / input.shape[class_dim]
     if reduction not in ("none", "mean", "sum"):
         raise ValueError(reduction + " is not valid")
+    return _reduce(loss, reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) for any distance d (a function of two tensors;
+    default the pairwise Euclidean distance); swap takes the smaller of d(anchor, negative) and
+    d(positive, negative)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos, dist_neg = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        dist_neg = _ew.minimum(dist_neg, distance(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
+
+
+def _margin_scores(name, kernel, input, target):
+    """The scores of the class-margin losses as (N, C) (one sample: (C,) or a 0-d score, a row of one) and their
+    int64 targets as an array, after torch's checks of both."""
+    if input.ndim > 2 or (input.ndim and 0 in input.shape[-1:]):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target._data.dtype)}: {name}'s "
+                           "targets are class indices; convert them, e.g. target.long()")
+    require_float(kernel, input._data)
+    classes = input.shape[-1] if input.ndim else 1
+    return input.reshape(-1, classes), target.detach().cpu()._data, classes
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The multi-class hinge loss: for each sample, the sum over the wrong classes j of
+    max(0, margin - x[y] + x[j])^p (times weight[y]), divided by the number of classes (torch's formula)."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    scores, labels, classes = _margin_scores("multi_margin_loss", "multi_margin_loss_cpu_kernel", input, target)
+    if (input.ndim == 2 and (target.ndim > 1 or labels.size != input.shape[0])) or \
+            (input.ndim < 2 and labels.size != 1):
+        expected = [input.shape[0]] if input.ndim == 2 else [1]
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size {expected}, but got {list(target.shape)}. "
+                           f"Input has shape {list(input.shape)}.")
+    if weight is not None:
+        if weight.numel() != classes:
+            raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {torch_scalar_name(input._data.dtype)} but found "
+                               f"{torch_scalar_name(weight._data.dtype)}: the class weights must have the scores' "
+                               f"dtype; convert them, e.g. weight.to({input.dtype})")
+        if weight.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the weights
+            raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                               "'weight'. This input cannot have requires_grad True.")
+    labels = labels.reshape(-1)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise RuntimeError(f"target out of range: class indices must be in [0, {classes - 1}]")
+    rows = _wrap(_backend.like(labels, scores._data))
+    z = (margin - scores.gather(1, rows.unsqueeze(1))) + scores
+    hinge = z.relu() if p == 1 else z.relu() * z.relu()
+    if weight is not None:
+        hinge = hinge * weight[rows].unsqueeze(1)
+    own = _wrap(_backend.like(labels[:, None] == np.arange(classes), scores._data))  # the sample's own class
+    loss = hinge.masked_fill(own, 0.0).sum(1) / classes
+    if input.ndim < 2:  # one sample: the target's shape (0-d or one element)
+        loss = loss.reshape(target.shape)
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The multi-label hinge loss: target lists each sample's classes (its first -1 ends the list); the sum over
+    those classes j and the other classes k of max(0, 1 - (x[j] - x[k])), divided by the number of classes."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    scores, labels, classes = _margin_scores("multilabel_margin_loss", "multilabel_margin_loss_forward_out_frame",
+                                             input, target)
+    if (input.ndim == 2 and tuple(target.shape) != tuple(input.shape)) or \
+            (input.ndim < 2 and (target.ndim > 1 or labels.size != classes)):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise RuntimeError(f"argument #2 'target' is out of range: class indices must be in [0, {classes - 1}], or -1 "
+                           "to end a sample's list")
+    labels = labels.reshape(-1, classes)
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
+    is_target = np.zeros(labels.shape, bool)
+    is_target[np.nonzero(listed)[0], labels[listed]] = True
+    picked = scores.gather(1, _wrap(_backend.like(np.where(listed, labels, 0), scores._data)))  # x[j] of each entry
+    z = (1 - picked.unsqueeze(2)) + scores.unsqueeze(1)  # (N, entry j, class k)
+    counted = _wrap(_backend.like(~(listed[:, :, None] & ~is_target[:, None, :]), scores._data))
+    loss = z.relu().masked_fill(counted, 0.0).sum((1, 2)) / classes
+    if input.ndim < 2:
+        loss = loss.reshape(())
     return _reduce(loss, reduction)
 
 
