@@ -434,8 +434,7 @@ def _build_module(module, state):
 
 
 # layer settings ember's layers refuse in their constructors (a torch file could hold them): the values they have
-_ONLY_SETTINGS = {"padding_mode": ("zeros", "reflect", "replicate", "circular"), "max_norm": (None,),
-                  "scale_grad_by_freq": (False,)}
+_ONLY_SETTINGS = {"padding_mode": ("zeros", "reflect", "replicate", "circular")}
 
 
 # ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),
