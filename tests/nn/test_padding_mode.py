@@ -193,3 +193,17 @@ def test_unknown_padding_mode_in_a_file_is_refused(tmp_path):
     torch.save(t, tmp_path / "m.pt")
     with pytest.raises(LoadError, match="padding_mode='mirror'"):
         ember.load(tmp_path / "m.pt", weights_only=False)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_second_derivatives_match_torch(mode):
+    e, t = _pair(LAYERS["conv2d_same_even_dilated"][0], mode, "float64")
+    x = RNG.normal(size=(1, 2, 5, 6))
+    grads = []
+    for lib, layer in ((ember, e), (torch, t)):
+        xt = lib.tensor(x, requires_grad=True)
+        g, = lib.autograd.grad((layer(xt) ** 2).sum(), xt, create_graph=True)
+        (g ** 2).sum().backward()
+        grads.append((g, xt.grad, layer.weight.grad))
+    for mine, theirs in zip(*grads):
+        assert_same(mine, theirs)
