@@ -97,6 +97,7 @@ addmm, addmv, baddbmm, addbmm, addr = map(_takes_tensor, (_cp.addmm, _cp.addmv, 
 logaddexp, xlogy = _takes_tensor(_cp.logaddexp, "logaddexp"), _either_tensor(_cp.xlogy)
 nansum, nanmean = _takes_tensor(_cp.nansum, "nansum"), _takes_tensor(_cp.nanmean, "nanmean")
 fliplr, flipud, rot90, take_along_dim = map(_takes_tensor, (_cp.fliplr, _cp.flipud, _cp.rot90, _cp.take_along_dim))
+channel_shuffle, pdist = _takes_tensor(_cp.channel_shuffle, "channel_shuffle"), _takes_tensor(_la.pdist, "pdist")
 atleast_1d, atleast_2d, atleast_3d = _cp.atleast_1d, _cp.atleast_2d, _cp.atleast_3d
 cartesian_prod, tril_indices, triu_indices = _cp.cartesian_prod, _cp.tril_indices, _cp.triu_indices
 searchsorted, bucketize = _cp.searchsorted, _cp.bucketize
@@ -219,7 +220,7 @@ __all__ = [
     "matmul", "mm", "bmm", "mv", "dot", "outer", "cosine_similarity", "pairwise_distance", "cdist",
     "addmm", "addmv", "baddbmm", "addbmm", "addr", "logaddexp", "xlogy", "nansum", "nanmean", "fliplr", "flipud",
     "rot90", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices", "triu_indices", "cartesian_prod",
-    "searchsorted", "bucketize", "take_along_dim",
+    "searchsorted", "bucketize", "take_along_dim", "channel_shuffle", "pdist",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",
     "chunk", "unbind", "narrow", "select", "flip", "gather", "scatter", "scatter_add", "index_select", "masked_select",
     "nonzero", "clone", "tril", "triu", "cat", "concat", "concatenate", "stack", "detach",

@@ -427,14 +427,14 @@ def _build_module(module, state):
         if key not in skip:
             object.__setattr__(module, key, value)
     for key, supported in _ONLY_SETTINGS.items():  # what ember's constructors refuse must not load silently
-        if key in state and state[key] != supported and type(module).__module__.startswith("ember."):
+        if key in state and state[key] not in supported and type(module).__module__.startswith("ember."):
             raise LoadError(f"it holds a {what} with {key}={state[key]!r}, which ember's {what} does not have "
-                            f"(only {key}={supported!r})")
+                            f"(only {' or '.join(f'{key}={v!r}' for v in supported)})")
     _ember_rnn_attributes(module, state)
 
 
-# layer settings ember's layers refuse in their constructors (a torch file could hold them): the one value they have
-_ONLY_SETTINGS = {"padding_mode": "zeros", "max_norm": None, "scale_grad_by_freq": False}
+# layer settings ember's layers refuse in their constructors (a torch file could hold them): the values they have
+_ONLY_SETTINGS = {"padding_mode": ("zeros", "reflect", "replicate", "circular")}
 
 
 # ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),

@@ -46,9 +46,9 @@ TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (5e-4, 5e-5)}
 # compared: the case is cut there (and counted).
 NOISE = {"float64": 1e-12, "float32": 1e-5}
 SCALE_FREE = ("Adam", "AdamW", "NAdam", "RAdam", "Adamax", "Adagrad", "Adadelta", "RMSprop", "Rprop")
-# Options of the layers here that ember refuses today, left out of the grammar (add them back when they land):
-# Conv padding_mode 'reflect' / 'replicate' / 'circular' (NotImplementedError in nn/modules/conv.py).
-PADDING_MODES = ["zeros"]
+# Conv padding_mode: every mode torch has (the non-'zeros' ones pad with F.pad, then convolve with padding 0,
+# as in nn/modules/conv.py).
+PADDING_MODES = ["zeros", "reflect", "replicate", "circular"]
 
 
 class Disagreement(AssertionError):

@@ -882,12 +882,31 @@ def test_weights_only_is_chosen_as_torch_chooses(tmp_path, monkeypatch):
         ember.load(tmp_path / "m.pt", weights_only=False)
 
 
+def _crafted(module, **settings):
+    """A torch layer with settings no constructor would give it (padding modes other than torch's four)."""
+    for key, value in settings.items():
+        setattr(module, key, value)
+    return module
+
+
 @pytest.mark.parametrize("make, words", [
-    (lambda: torch.nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect"), "padding_mode='reflect'"),
-    (lambda: torch.nn.Embedding(5, 2, max_norm=1.0), "max_norm=1.0"),
+    (lambda: _crafted(torch.nn.Conv2d(1, 1, 3), padding_mode="mirror"), "padding_mode=.mirror."),
     (lambda: torch.nn.LSTM(3, 4, proj_size=2), "proj_size=2"),
 ])
 def test_torch_layers_with_settings_ember_lacks_are_refused_not_misread(tmp_path, make, words):
     torch.save(make(), tmp_path / "m.pt")
     with pytest.raises(LoadError, match=words):
         ember.load(tmp_path / "m.pt", weights_only=False)
+
+
+def test_torch_embedding_with_max_norm_and_scale_grad_by_freq_loads(tmp_path):
+    t = torch.nn.Embedding(5, 3, padding_idx=0, max_norm=1.0, scale_grad_by_freq=True).double()
+    torch.save(t, tmp_path / "m.pt")
+    e = ember.load(tmp_path / "m.pt", weights_only=False)
+    assert repr(e) == repr(t)
+    rows = [[1, 2, 1], [4, 0, 2]]
+    mine, theirs = e(ember.tensor(rows)), t(torch.tensor(rows))
+    mine.pow(2).sum().backward()
+    theirs.pow(2).sum().backward()
+    for a, b in ((mine, theirs), (e.weight.grad, t.weight.grad), (e.weight, t.weight)):  # (renormed in place)
+        assert np.array_equal(a.detach().numpy(), b.detach().numpy())

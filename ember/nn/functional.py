@@ -15,7 +15,8 @@ from ..autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
 from ..ops import normalization as _norm
 from ..ops.elementwise import where
-from ..ops.linalg import cosine_similarity, linear, pairwise_distance
+from ..ops.composite import channel_shuffle
+from ..ops.linalg import cosine_similarity, linear, pairwise_distance, pdist
 from ..random import _gen, _uniform01
 from ..tensor import Tensor, _broadcastable, _inplace, _wrap
 
@@ -31,7 +32,9 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "softmin", "normalize", "cosine_similarity", "pairwise_distance", "rms_norm", "local_response_norm",
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
-           "gaussian_nll_loss", "multilabel_soft_margin_loss"]
+           "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
+           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist",
+           "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
 # ----------------------------------------------------------------------------
@@ -865,6 +868,105 @@ def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, r
     return _reduce(loss, reduction)
 
 
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) for any distance d (a function of two tensors;
+    default the pairwise Euclidean distance); swap takes the smaller of d(anchor, negative) and
+    d(positive, negative)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a_dim, p_dim, n_dim = anchor.ndim, positive.ndim, negative.ndim
+    if not (a_dim == p_dim and p_dim == n_dim):
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the same number of "
+                           f"dimensions, but got: anchor {a_dim}D, positive {p_dim}D, and negative {n_dim}D inputs")
+    distance = pairwise_distance if distance_function is None else distance_function
+    dist_pos, dist_neg = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        dist_neg = _ew.minimum(dist_neg, distance(positive, negative))
+    return _reduce((margin + dist_pos - dist_neg).clamp(min=0), reduction)
+
+
+def _margin_scores(name, kernel, input, target):
+    """The scores of the class-margin losses as (N, C) (one sample: (C,) or a 0-d score, a row of one) and their
+    int64 targets as an array, after torch's checks of both."""
+    if input.ndim > 2 or (input.ndim and 0 in input.shape[-1:]):
+        raise RuntimeError(f"Expected non-empty vector or matrix with optional 0-dim batch size, but got: "
+                           f"{list(input.shape)}")
+    if target._data.dtype != np.int64:
+        raise RuntimeError(f"expected scalar type Long but found {torch_scalar_name(target._data.dtype)}: {name}'s "
+                           "targets are class indices; convert them, e.g. target.long()")
+    require_float(kernel, input._data)
+    classes = input.shape[-1] if input.ndim else 1
+    return input.reshape(-1, classes), target.detach().cpu()._data, classes
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The multi-class hinge loss: for each sample, the sum over the wrong classes j of
+    max(0, margin - x[y] + x[j])^p (times weight[y]), divided by the number of classes (torch's formula)."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    if p != 1 and p != 2:
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    scores, labels, classes = _margin_scores("multi_margin_loss", "multi_margin_loss_cpu_kernel", input, target)
+    if (input.ndim == 2 and (target.ndim > 1 or labels.size != input.shape[0])) or \
+            (input.ndim < 2 and labels.size != 1):
+        expected = [input.shape[0]] if input.ndim == 2 else [1]
+        raise RuntimeError(f"multi_margin_loss: target tensor should be 1-D with size equal to the number of input "
+                           f"samples (batch size). Expected target size {expected}, but got {list(target.shape)}. "
+                           f"Input has shape {list(input.shape)}.")
+    if weight is not None:
+        if weight.numel() != classes:
+            raise RuntimeError(f"inconsistent weight size, expected {classes} but got {list(weight.shape)}")
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {torch_scalar_name(input._data.dtype)} but found "
+                               f"{torch_scalar_name(weight._data.dtype)}: the class weights must have the scores' "
+                               f"dtype; convert them, e.g. weight.to({input.dtype})")
+        if weight.requires_grad and _grad_enabled():  # torch's kernel has no derivative for the weights
+            raise RuntimeError("The function 'multi_margin_loss' is not differentiable with respect to argument "
+                               "'weight'. This input cannot have requires_grad True.")
+    labels = labels.reshape(-1)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise RuntimeError(f"target out of range: class indices must be in [0, {classes - 1}]")
+    rows = _wrap(_backend.like(labels, scores._data))
+    z = (margin - scores.gather(1, rows.unsqueeze(1))) + scores
+    hinge = z.relu() if p == 1 else z.relu() * z.relu()
+    if weight is not None:
+        hinge = hinge * weight[rows].unsqueeze(1)
+    own = _wrap(_backend.like(labels[:, None] == np.arange(classes), scores._data))  # the sample's own class
+    loss = hinge.masked_fill(own, 0.0).sum(1) / classes
+    if input.ndim < 2:  # one sample: the target's shape (0-d or one element)
+        loss = loss.reshape(target.shape)
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The multi-label hinge loss: target lists each sample's classes (its first -1 ends the list); the sum over
+    those classes j and the other classes k of max(0, 1 - (x[j] - x[k])), divided by the number of classes."""
+    reduction = _reduction(legacy_reduction(size_average, reduce, reduction))
+    scores, labels, classes = _margin_scores("multilabel_margin_loss", "multilabel_margin_loss_forward_out_frame",
+                                             input, target)
+    if (input.ndim == 2 and tuple(target.shape) != tuple(input.shape)) or \
+            (input.ndim < 2 and (target.ndim > 1 or labels.size != classes)):
+        raise RuntimeError(f"inconsistent target size: {list(target.shape)} for input of size: {list(input.shape)}")
+    if labels.size and (labels.min() < -1 or labels.max() >= classes):
+        raise RuntimeError(f"argument #2 'target' is out of range: class indices must be in [0, {classes - 1}], or -1 "
+                           "to end a sample's list")
+    labels = labels.reshape(-1, classes)
+    listed = np.cumprod(labels != -1, axis=1).astype(bool)  # the entries before the first -1
+    is_target = np.zeros(labels.shape, bool)
+    is_target[np.nonzero(listed)[0], labels[listed]] = True
+    picked = scores.gather(1, _wrap(_backend.like(np.where(listed, labels, 0), scores._data)))  # x[j] of each entry
+    z = (1 - picked.unsqueeze(2)) + scores.unsqueeze(1)  # (N, entry j, class k)
+    counted = _wrap(_backend.like(~(listed[:, :, None] & ~is_target[:, None, :]), scores._data))
+    loss = z.relu().masked_fill(counted, 0.0).sum((1, 2)) / classes
+    if input.ndim < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
 def _reduction(reduction):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction: use 'mean', 'sum' or 'none'")
@@ -1102,6 +1204,93 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out[0] if unbatched else out
 
 
+def _window_args(name, **values):
+    """unfold/fold's int-or-pair arguments, checked in torch's order with torch's errors (im2col's shape check)."""
+    pairs = {}
+    for key, value in values.items():
+        if isinstance(value, (tuple, list)) and len(value) != 2:
+            raise RuntimeError(f"It is expected {key} equals to 2, but got size {len(value)}")
+        pairs[key] = tuple(int_arg(v, name, f"argument '{key}'") for v in value) if isinstance(value, (tuple, list)) \
+            else (int_arg(value, name, f"argument '{key}'"),) * 2
+    for key, words, bad in (("kernel_size", "kernel size", lambda v: v <= 0), ("stride", "stride", lambda v: v <= 0),
+                            ("dilation", "dilation", lambda v: v <= 0), ("padding", "padding", lambda v: v < 0)):
+        if key in pairs and any(bad(v) for v in pairs[key]):
+            short = key.split("_")[0]
+            rule = "non-negative" if key == "padding" else "greater than zero"
+            raise RuntimeError(f"{words} should be {rule}, but got {short}_height: {pairs[key][0]} "
+                               f"{short}_width: {pairs[key][1]}")
+    return pairs
+
+
+def _windows(size, kernel, dilation, padding, stride):
+    """The flat positions, in the padded image, that unfold reads: (kh * kw, number of windows), torch's order
+    (kernel rows, then kernel columns; windows row by row); and the number of windows along each axis."""
+    blocks = [(s + 2 * p - (d * (k - 1) + 1)) // st + 1 for s, k, d, p, st in zip(size, kernel, dilation, padding,
+                                                                                   stride)]
+    if min(blocks) < 1:
+        raise RuntimeError(f"Given input with spatial size {tuple(size)}, kernel_size={kernel}, dilation={dilation}, "
+                           f"padding={padding}, calculated shape of the array of sliding blocks as {tuple(blocks)}, "
+                           "but its components must be at least one.")
+    width = size[1] + 2 * padding[1]
+    rows = (np.arange(kernel[0]) * dilation[0])[:, None, None, None] + (np.arange(blocks[0]) * stride[0])[:, None]
+    cols = (np.arange(kernel[1]) * dilation[1])[:, None, None] + np.arange(blocks[1]) * stride[1]
+    return (rows * width + cols).reshape(kernel[0] * kernel[1], -1), blocks
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Each sliding kernel_size window of a (N, C, H, W) input as a column: (N, C * kh * kw, windows), im2col.
+    One gather from the padded image, so the gradient adds each column back where it was read."""
+    args = _window_args("im2col", kernel_size=kernel_size, dilation=dilation, padding=padding, stride=stride)
+    if input.ndim < 3:  # (torch reads dims that are not there)
+        raise IndexError(f"Dimension out of range (expected to be in range of [-{max(input.ndim, 1)}, "
+                         f"{max(input.ndim, 1) - 1}], but got {input.ndim}): unfold expects 3D (C, H, W) or 4D "
+                         f"(N, C, H, W) input, got size {list(input.shape)}")
+    if input.ndim > 4 or 0 in input.shape[-3:]:
+        raise RuntimeError(f"Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    require_float("im2col_out_cpu", input._data)
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 3 else (input, False)
+    kernel, dilation, padding, stride = (args[k] for k in ("kernel_size", "dilation", "padding", "stride"))
+    positions, _ = _windows(x.shape[2:], kernel, dilation, padding, stride)
+    n, c = x.shape[:2]
+    padded = pad(x, (padding[1], padding[1], padding[0], padding[0]))
+    padded = padded.reshape(n, c, padded.shape[2] * padded.shape[3])  # (not -1: the batch may be empty)
+    columns = padded[:, :, _wrap(_backend.like(positions, x._data))]  # (N, C, kh * kw, windows)
+    out = columns.reshape(n, c * positions.shape[0], positions.shape[1])
+    return out[0] if unbatched else out
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """The inverse arrangement of unfold, col2im: columns (N, C * kh * kw, windows) added into a (N, C, *output_size)
+    image, overlapping windows summed (one scatter_add into the padded image, then the padding cut off)."""
+    args = _window_args("col2im", output_size=output_size, kernel_size=kernel_size, dilation=dilation,
+                        padding=padding, stride=stride)
+    size, kernel, dilation, padding, stride = (args[k] for k in ("output_size", "kernel_size", "dilation", "padding",
+                                                                  "stride"))
+    if input.ndim not in (2, 3) or 0 in input.shape[-2:]:
+        raise RuntimeError(f"Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch size and non-zero "
+                           f"dimensions for input, but got: {list(input.shape)}")
+    require_float("col2im_out_cpu", input._data)
+    x, unbatched = (input.unsqueeze(0), True) if input.ndim == 2 else (input, False)
+    count = kernel[0] * kernel[1]
+    if x.shape[1] % count:
+        raise RuntimeError(f"Expected size of input's dimension 1 to be divisible by the product of kernel_size, but "
+                           f"got input.size(1)={x.shape[1]} and kernel_size={kernel}.")
+    positions, blocks = _windows(size, kernel, dilation, padding, stride)
+    if x.shape[2] != positions.shape[1]:
+        raise RuntimeError(f"Given output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+                           f"stride={stride}, expected size of input's dimension 2 to match the calculated number of "
+                           f"sliding blocks {blocks[0]} * {blocks[1]} = {positions.shape[1]}, but got "
+                           f"input.size(2)={x.shape[2]}.")
+    n, c = x.shape[0], x.shape[1] // count
+    h, w = size[0] + 2 * padding[0], size[1] + 2 * padding[1]
+    index = _wrap(_backend.like(np.broadcast_to(positions.reshape(-1), (n, c, positions.size)).copy(), x._data))
+    image = creation.zeros(n, c, h * w, dtype=x.dtype, device=x.device)
+    image = image.scatter_add(2, index, x.reshape(n, c, count * positions.shape[1])).reshape(n, c, h, w)
+    out = image[:, :, padding[0]:padding[0] + size[0], padding[1]:padding[1] + size[1]].contiguous()  # (as torch's)
+    return out[0] if unbatched else out
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
@@ -1186,6 +1375,28 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
                      (0, one(padding)), ceil_mode, count_include_pad).squeeze(2)
     return out[0] if unbatched else out
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool, avg_pool, window):
+    """torch's formula: (sum of x^p over each window)^(1/p), the sum as the window's mean times its size, a negative
+    sum (odd p) held at 0 by sign(s) * relu(|s|); p = +-inf is the largest (smallest) |x| of each window."""
+    if norm_type == float("inf"):
+        return max_pool(input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    if norm_type == -float("inf"):
+        return -max_pool(-input.abs(), kernel_size, stride, 0, 1, ceil_mode)
+    out = avg_pool(input.pow(norm_type), kernel_size, stride, 0, ceil_mode)
+    return (out.sign() * relu(out.abs())).mul(window).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each 1-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool1d, avg_pool1d, kernel_size)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each 2-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
+    kh, kw = _pair(kernel_size, "kernel_size")
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d, kh * kw)
 
 
 def _adaptive_bins(size, out):

@@ -1,6 +1,6 @@
 """torch functions that are compositions of other ops: the products with a scaled sum (addmm, addmv, baddbmm,
 addbmm, addr), logaddexp, xlogy, nansum/nanmean, fliplr/flipud/rot90, atleast_Nd, cartesian_prod, take_along_dim,
-and the index-valued searchsorted, bucketize, tril_indices and triu_indices.
+channel_shuffle, and the index-valued searchsorted, bucketize, tril_indices and triu_indices.
 
 Each is torch's formula written with ember's ops, so its gradient (and second derivative, and device) is theirs;
 the graph a learner prints shows those ops' nodes, not torch's single node (AddmmBackward0 excepted: addmm with
@@ -375,3 +375,24 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+# ----------------------------------------------------------------------------
+# torch.channel_shuffle
+# ----------------------------------------------------------------------------
+def channel_shuffle(input, groups):
+    """Channels (dim 1) as a (groups, C / groups) grid read column by column: channel g * (C / groups) + i moves to
+    i * groups + g (ShuffleNet's mixing of grouped convolutions). A copy, as torch's."""
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)):
+        raise TypeError(f"channel_shuffle(): argument 'groups' (position 2) must be int, not {type(groups).__name__}")
+    if input.ndim <= 2:
+        raise RuntimeError(f"channel_shuffle expects input with > 2 dims, but got input with sizes "
+                           f"{list(input.shape)}")
+    if groups <= 0:
+        raise RuntimeError(f"Number of groups to divide channels in must be positive. Value of groups:{groups}")
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups.")
+    grid = _sh.reshape(input, (n, groups, c // groups, *rest))
+    return _sh.reshape(_sh.transpose(grid, 1, 2), (n, c, *rest)).contiguous()
+

@@ -9,7 +9,7 @@ from .._threads import threads_for
 from ..autograd.function import Op
 from ..autograd.grad_mode import GRAD_OFF, STATE
 from ..tensor import Tensor, _wrap
-from .elementwise import Mul, _each_others
+from .elementwise import Mul, _each_others, where
 from .shape import (IndexPut, Permute, SqueezeInPlace, TransposeMatrix, UnsafeView, Unsqueeze, _share_version,
                     diagonal, reshape, reshaped, stack)
 
@@ -516,3 +516,64 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if p == 0:  # the count of differing coordinates: its gradient is zero (torch's), not absent
         return diff.abs().sign().sum(-1)
     return norm(diff, float(p), -1)
+
+
+class Pdist(Op):
+    """The p-norm distance of each pair of rows i < j (pairs given as index arrays): torch's one node, with its
+    gradient at the points where the norm's own is not torch's (ties of p = inf each get the whole gradient,
+    equal coordinates get none for p < 1, a zero distance none at all)."""
+
+    @staticmethod
+    def forward(ctx, x, p, first, second):
+        diff = x[first] - x[second]
+        size = np.abs(diff)
+        if p == 0:
+            out = (diff != 0).sum(-1)
+        elif p == 1:
+            out = size.sum(-1)
+        elif p == 2:
+            out = np.sqrt((diff * diff).sum(-1))
+        elif p == math.inf:
+            out = size.max(-1, initial=0)
+        else:
+            out = (size ** p).sum(-1) ** (1 / p)
+        ctx.p, ctx.first, ctx.second, ctx.rows = p, first, second, x.shape[0]
+        out = np.asarray(out, x.dtype)
+        ctx.save_for_backward(diff, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # torch's pdist backward, pair by pair; +pair to row i, -pair to row j
+        diff, dist = ctx.saved_tensors
+        p, g, dist = ctx.p, grad.unsqueeze(-1), dist.unsqueeze(-1)
+        if p == 0:
+            pair = diff * 0
+        elif p == 1:
+            pair = g * diff.sign()
+        elif p == math.inf:
+            pair = g * diff.sign() * (diff.abs() == dist)
+        else:
+            scale = where(dist == 0, 0.0, g / dist ** (p - 1))
+            if p < 2:
+                power = diff.sign() * diff.abs() ** (p - 1)
+                pair = (where(diff == 0, 0.0, power) if p < 1 else power) * scale
+            else:
+                pair = diff * diff.abs() ** (p - 2) * scale
+        xp = get_array_module(pair._data)
+        rows = [_wrap(xp.broadcast_to(xp.asarray(i)[:, None], pair.shape).copy()) for i in (ctx.first, ctx.second)]
+        zeros = _wrap(xp.zeros((ctx.rows, pair.shape[1]), pair._data.dtype))
+        return zeros.scatter_add(0, rows[0], pair).scatter_add(0, rows[1], -pair), None, None, None
+
+
+def pdist(input, p=2):
+    """The p-norm distance between each pair of rows i < j of an (N, M) input, in the order (0, 1), (0, 2), ...,
+    (1, 2), ...: the upper triangle of cdist(input, input), N (N - 1) / 2 values."""
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if input._data.dtype.kind != "f":
+        raise RuntimeError("pdist only supports floating-point dtypes")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    first, second = np.triu_indices(input.shape[0], 1)
+    xp = get_array_module(input._data)
+    return Pdist.apply(input, float(p), xp.asarray(first), xp.asarray(second))

@@ -27,9 +27,6 @@ class _ConvNd(Module):
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"padding_mode={padding_mode!r}: ember's convolutions pad with zeros; pad the "
-                                      "input with F.pad(x, ..., mode=...) first for other modes")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"Invalid padding string {padding!r}, should be one of ['valid', 'same']")
@@ -41,6 +38,16 @@ class _ConvNd(Module):
         self.padding = padding if isinstance(padding, str) else _tuple(padding, n)
         self.dilation, self.output_padding = _tuple(dilation, n), _tuple(output_padding, n)
         self.padding_mode = padding_mode
+        # what a mode other than 'zeros' hands F.pad (torch's name and layout: (left, right) from the last dim
+        # backwards); 'same' puts the extra pixel of an even kernel on the right, as F.conv2d does
+        if isinstance(self.padding, str):
+            self._reversed_padding_repeated_twice = [0, 0] * n
+            if self.padding == "same":
+                for i, (d, k) in enumerate(zip(reversed(self.dilation), reversed(self.kernel_size))):
+                    total = d * (k - 1)
+                    self._reversed_padding_repeated_twice[2 * i:2 * i + 2] = [total // 2, total - total // 2]
+        else:
+            self._reversed_padding_repeated_twice = tuple(p for p in reversed(self.padding) for _ in range(2))
         shape = (in_channels, out_channels // groups) if self._transposed else (out_channels, in_channels // groups)
         self.weight = Parameter(creation.empty(*shape, *self.kernel_size, dtype=dtype))
         if bias:
@@ -64,7 +71,7 @@ class _ConvNd(Module):
         """The module's settings, as shown inside its printed form."""
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._dims:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding}"  # (torch's str.format: padding=same, no quotes)
         if self.dilation != (1,) * self._dims:
             s += f", dilation={self.dilation}"
         if self.output_padding != (0,) * self._dims:
@@ -73,7 +80,19 @@ class _ConvNd(Module):
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
+
+    def _conv_input(self, input, name):
+        """The input checked, and padded here for a mode other than 'zeros' (the convolution then pads nothing),
+        as torch's layers do: F.pad's errors come first."""
+        if self.padding_mode == "zeros":
+            self._check_input(input, name)
+            return input, self.padding
+        padded = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+        self._check_input(padded, name)
+        return padded, 0
 
     def _check_input(self, input, name):
         if input.ndim not in (self._dims + 1, self._dims + 2):
@@ -92,16 +111,16 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        self._check_input(input, "conv1d")
-        return F.conv1d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._conv_input(input, "conv1d")
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
     """2-d convolution over (batch, channels, height, width) inputs, learnable filters and bias."""
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
-        self._check_input(input, "conv2d")
-        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        input, padding = self._conv_input(input, "conv2d")
+        return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class ConvTranspose2d(_ConvNd):
@@ -110,6 +129,8 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        if padding_mode != "zeros":  # (torch's check, before any other)
+            raise ValueError(f'Only "zeros" padding mode is supported for {type(self).__name__}')
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, padding_mode,
                          device, dtype, output_padding)
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved

@@ -4,6 +4,7 @@ The constructors take PyTorch's arguments in PyTorch's order, the pre-1.0 ``size
 when either is given it decides ``reduction`` (with PyTorch's deprecation warning), as in PyTorch.
 """
 from .. import functional as F
+from .distance import PairwiseDistance
 from .module import Module
 
 
@@ -195,3 +196,43 @@ class MultiLabelSoftMarginLoss(_WeightedLoss):
     def forward(self, input, target):
         """Apply the loss (call the module itself, module(x, y), so that hooks run)."""
         return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """The multi-class hinge loss: max(0, margin - x[y] + x[j])^p summed over the wrong classes j, per class."""
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p != 1 and p != 2:
+            raise ValueError("only p == 1 and p == 2 supported")
+        if weight is not None and weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: expected weight to be None or 1D tensor, got {weight.ndim}D instead")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        """Apply the loss (call the module itself, module(x, y), so that hooks run)."""
+        return F.multi_margin_loss(input, target, p=self.p, margin=self.margin, weight=self.weight,
+                                   reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """The multi-label hinge loss: max(0, 1 - (x[j] - x[k])) over each sample's classes j and other classes k."""
+    def forward(self, input, target):
+        """Apply the loss (call the module itself, module(x, y), so that hooks run)."""
+        return F.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)) for a distance function d (a module, such as the
+    default PairwiseDistance(), or any function of two tensors)."""
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got {margin} "
+                             "instead")
+        self.distance_function = distance_function if distance_function is not None else PairwiseDistance()
+        self.margin, self.swap = margin, swap
+
+    def forward(self, anchor, positive, negative):
+        """Apply the loss (call the module itself, module(a, p, n), so that hooks run)."""
+        return F.triplet_margin_with_distance_loss(anchor, positive, negative, distance_function=self.distance_function,
+                                                   margin=self.margin, swap=self.swap, reduction=self.reduction)

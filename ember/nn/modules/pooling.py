@@ -103,8 +103,10 @@ class Upsample(Module):
     """Resize images by a scale factor or to a size (nearest or bilinear)."""
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        self.size, self.scale_factor, self.mode = size, (float(scale_factor) if isinstance(scale_factor, int)
-                                                         else scale_factor), mode
+        # as torch keeps them: factors as floats (a tuple of floats), and no factor (None or 0) as None
+        self.size, self.mode = size, mode
+        self.scale_factor = (tuple(float(f) for f in scale_factor) if isinstance(scale_factor, tuple) else
+                             float(scale_factor) if scale_factor else None)
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
     def forward(self, input):
@@ -116,6 +118,41 @@ class Upsample(Module):
         """The module's settings, as shown inside its printed form."""
         which = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{which}, mode='{self.mode}'"
+
+
+class LPPool1d(Module):
+    """The p-norm of each 1-d window: (sum x^p)^(1/p); p = 1 sums, p = inf is max pooling of |x|."""
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.lp_pool1d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool2d(LPPool1d):
+    """The p-norm of each 2-d window: (sum x^p)^(1/p); p = 1 sums, p = inf is max pooling of |x|."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.lp_pool2d(input, float(self.norm_type), self.kernel_size, self.stride, self.ceil_mode)
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample(mode='nearest') of (N, C, H, W) images: each pixel repeated (torch's older name for it)."""
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample(mode='bilinear', align_corners=True) of (N, C, H, W) images (torch's older name for it)."""
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
 
 
 class PixelShuffle(Module):
@@ -131,6 +168,21 @@ class PixelShuffle(Module):
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
         return f"upscale_factor={self.upscale_factor}"
+
+
+class ChannelShuffle(Module):
+    """Interleave the channels of `groups` groups: (N, g * k, ...) read as a (g, k) grid, column by column."""
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        """The module's settings, as shown inside its printed form."""
+        return f"groups={self.groups}"
 
 
 class PixelUnshuffle(Module):
