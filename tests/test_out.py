@@ -73,7 +73,7 @@ def cases(lib):
         "rot90": [(x,)], "atleast_1d": [(x,)], "atleast_2d": [(x,)], "atleast_3d": [(x,)],
         "tril_indices": [(3, 4)], "triu_indices": [(3, 4)], "cartesian_prod": [(v, v)],
         "searchsorted": [(lib.tensor([0.0, 1.0, 2.0]), x)], "bucketize": [(x, lib.tensor([0.0, 1.0, 2.0]))],
-        "take_along_dim": [(x, i, 1)],
+        "take_along_dim": [(x, i, 1)], "pdist": [(x,)], "channel_shuffle": [(T(1, 4, 2), 2)],
     }
 
 
