@@ -439,16 +439,19 @@ _ONLY_SETTINGS = {"padding_mode": ("zeros", "reflect", "replicate", "circular")}
 
 # ember's recurrent layers keep their kind as _mode; torch's keep it as mode (cells: by class and nonlinearity),
 # with the names of their weights, which torch's forward reads
-_TORCH_RNN_ONLY = ("mode", "proj_size", "_all_weights", "_flat_weights_names", "_flat_weights", "_flat_weight_refs")
+_TORCH_RNN_ONLY = ("mode", "_all_weights", "_flat_weights_names", "_flat_weights", "_flat_weight_refs")
 
 
 def _ember_rnn_attributes(module, state):
     from .nn.modules.rnn import _CellBase, _RNNBase
     if not isinstance(module, (_RNNBase, _CellBase)):
         return
-    if state.get("proj_size", 0) != 0:
-        raise LoadError(f"it holds an {type(module).__name__} with proj_size={state['proj_size']!r}, which ember's "
-                        "LSTM does not have")
+    proj_size = state.get("proj_size", 0)
+    if proj_size != 0 and (not isinstance(module, _RNNBase) or state.get("mode", "LSTM") != "LSTM" or
+                           not isinstance(proj_size, int)):
+        raise LoadError(f"it holds a {type(module).__name__} with proj_size={proj_size!r} (only an LSTM projects)")
+    if isinstance(module, _RNNBase):
+        module.__dict__.setdefault("proj_size", 0)  # (a file from before ember's layers had it)
     if "_mode" not in state:
         mode = state.get("mode") or {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(type(module).__name__) or \
             ("RNN_RELU" if state.get("nonlinearity") == "relu" else "RNN_TANH")
@@ -463,12 +466,12 @@ def _torch_rnn_attributes(module):
     from .nn.modules.rnn import _RNNBase
     if not isinstance(module, _RNNBase):
         return {}
-    groups = [[f"{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    groups = [[f"{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
                if f"{kind}{suffix}" in module._parameters]
               for layer in range(module.num_layers) for suffix in (f"_l{layer}", f"_l{layer}_reverse")
               if f"weight_ih{suffix}" in module._parameters]
     names = [name for group in groups for name in group]
-    return {"mode": module._mode, "proj_size": 0, "_all_weights": groups, "_flat_weights_names": names,
+    return {"mode": module._mode, "proj_size": module.proj_size, "_all_weights": groups, "_flat_weights_names": names,
             "_flat_weights": [module._parameters[name] for name in names]}
 
 

@@ -891,12 +891,25 @@ def _crafted(module, **settings):
 
 @pytest.mark.parametrize("make, words", [
     (lambda: _crafted(torch.nn.Conv2d(1, 1, 3), padding_mode="mirror"), "padding_mode=.mirror."),
-    (lambda: torch.nn.LSTM(3, 4, proj_size=2), "proj_size=2"),
+    (lambda: _crafted(torch.nn.GRU(3, 4), proj_size=2), "proj_size=2"),
 ])
 def test_torch_layers_with_settings_ember_lacks_are_refused_not_misread(tmp_path, make, words):
     torch.save(make(), tmp_path / "m.pt")
     with pytest.raises(LoadError, match=words):
         ember.load(tmp_path / "m.pt", weights_only=False)
+
+
+def test_torch_lstm_with_proj_size_loads_and_saves_both_ways(tmp_path):
+    t = torch.nn.LSTM(3, 5, 2, proj_size=2, bidirectional=True).double()
+    torch.save(t, tmp_path / "m.pt")
+    e = ember.load(tmp_path / "m.pt", weights_only=False)
+    assert repr(e) == repr(t) and list(e.state_dict()) == list(t.state_dict())
+    x = np.random.default_rng(0).normal(size=(4, 2, 3))
+    mine, theirs = e(ember.tensor(x))[0], t(torch.tensor(x))[0]
+    np.testing.assert_allclose(mine.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
+    ember.save(e, tmp_path / "e.pt")
+    back = torch.load(tmp_path / "e.pt", weights_only=False)
+    np.testing.assert_allclose(back(torch.tensor(x))[0].detach().numpy(), theirs.detach().numpy(), rtol=1e-12)
 
 
 def test_torch_embedding_with_max_norm_and_scale_grad_by_freq_loads(tmp_path):

@@ -119,7 +119,7 @@ def _lstm_halves(gi):
 
 def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode):
     a = gi_t + h @ w_t  # i, f, g, o side by side (b_hh folded into gi; i, f, o halved: see _lstm_halves)
-    hidden = h.shape[-1]
+    hidden = a.shape[-1] // 4  # (h is narrower with proj_size)
     t = m.tanh(a)
     s = t * 0.5 + 0.5  # sigmoid of i, f, o (g's quarter is wasted: one call beats three on small arrays)
     i, f, o = s[:, :hidden], s[:, hidden:2 * hidden], s[:, 3 * hidden:]
@@ -202,9 +202,10 @@ def _all_rows(m, state, done):
     return m.cat([state] + done[::-1]) if done else state
 
 
-def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
+def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
     """The forward loop over packed gi: returns (each step's output rows, final h, final c, each step's saved
-    values, each step's previous state rows)."""
+    values, each step's previous state rows). With w_hr (an LSTM's proj_size), the h carried on and output is
+    the projection (o tanh c) W_hr^T."""
     step = _CELLS[mode][0]
     if b_hh is not None and mode != "GRU":
         gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
@@ -212,6 +213,7 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
         half = m.constant(_lstm_halves(m.data(gi)))
         gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
     w_t = m.contiguous(w_hh.transpose(1, 0))  # (h @ w_t with w_t a transposed view: each step ~40% slower)
+    w_hr_t = None if w_hr is None else m.contiguous(w_hr.transpose(1, 0))
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     order = _steps(batch_sizes, reverse)
     first = order[0][2] if order else 0
@@ -224,13 +226,15 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
         if c is not None:
             c = _running(m, c, n, c0, c_done)
         outputs[t], c, saved[t] = step(m, gi[rows], h, c, w_t, b_hh, mode)
+        if w_hr_t is not None:
+            outputs[t] = outputs[t] @ w_hr_t
         h = outputs[t]
     return outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous
 
 
-def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous):
-    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh) from the gradients of the packed output rows
-    and of the final states."""
+def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous, w_hr=None):
+    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the packed output
+    rows and of the final states."""
     _, local_of, back = _CELLS[mode]
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
@@ -239,11 +243,13 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, s
     first = order[0][2] if order else 0
     dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
     dh_done, dc_done = [], []
-    dgi, dgh = [None] * len(batch_sizes), [None] * len(batch_sizes)
+    dgi, dgh, dh_out = [None] * len(batch_sizes), [None] * len(batch_sizes), [None] * len(batch_sizes)
     for t, rows, n in order:
         dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
         if dc is not None:
             dc = _running(m, dc, n, grad_c, dc_done)
+        if w_hr is not None:  # h = (o tanh c) W_hr^T: the cell's own output gets dh W_hr
+            dh_out[t], dh = dh, dh @ w_hr
         dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, rows)
         dh = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
         if dh_direct is not None:
@@ -252,8 +258,12 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, s
     dgh_all = m.cat(dgh)
     dw_hh = dgh_all.transpose(1, 0) @ previous
     db_hh = dgh_all.sum(0) if b_hh is not None else None
+    dw_hr = None
+    if w_hr is not None:  # summed over steps too: dW_hr = sum_t dh_t^T (o_t tanh c_t)
+        s, tc = m.cat([x[0] for x in saved]), m.cat([x[3] for x in saved])
+        dw_hr = m.cat(dh_out).transpose(1, 0) @ (s[:, 3 * tc.shape[1]:] * tc)
     dc = None if grad_c is None else _all_rows(m, dc, dc_done)
-    return (dgh_all if mode != "GRU" else m.cat(dgi)), _all_rows(m, dh, dh_done), dc, dw_hh, db_hh
+    return (dgh_all if mode != "GRU" else m.cat(dgi)), _all_rows(m, dh, dh_done), dc, dw_hh, db_hh, dw_hr
 
 
 class Recurrence(Op):
@@ -261,27 +271,30 @@ class Recurrence(Op):
     (T, N, gates) for a plain batch (batch_sizes None), or packed (sum of lengths, gates) with batch_sizes.
 
     Returns one array of rows: the outputs (T * N or sum of lengths, packed), then h_n (N rows), then (LSTM) c_n.
+    An LSTM with proj_size passes w_hr (proj_size, hidden): its outputs and h_n are proj_size wide and c_n hidden
+    wide, so the three come flattened into one 1-d array instead, in the same order.
     """
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse):
+    def forward(ctx, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
         xp = get_array_module(gi)
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh)
+        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, w_hr)
         if batch_sizes is None:  # a plain batch: every sequence runs every step
             batch_sizes = [gi.shape[1]] * gi.shape[0]
         batch = int(batch_sizes[0]) if len(batch_sizes) else 0
         if h0 is None:
             h0 = xp.zeros((batch, w_hh.shape[1]), gi.dtype)
         if c0 is None and mode == "LSTM":
-            c0 = xp.zeros(h0.shape, h0.dtype)
+            c0 = xp.zeros((batch, w_hh.shape[0] // 4), h0.dtype)
         outputs, h, c, saved, previous = _run(_ON_ARRAYS, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh,
-                                              batch_sizes, mode, reverse)
+                                              batch_sizes, mode, reverse, w_hr)
         ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.arrays = mode, reverse, batch_sizes, (h0, c0, saved, previous)
-        return _ON_ARRAYS.cat(outputs + [h] + ([c] if mode == "LSTM" else []))
+        rows = outputs + [h] + ([c] if mode == "LSTM" else [])
+        return _ON_ARRAYS.cat(rows) if w_hr is None else xp.concatenate([r.reshape(-1) for r in rows])
 
     @staticmethod
     def backward(ctx, grad):
-        gi, h0, c0, w_hh, b_hh = ctx.saved_tensors
+        gi, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
         mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
         h0_array, c0_array, saved, previous = ctx.arrays
         total, batch = int(sum(batch_sizes)), h0_array.shape[0]
@@ -291,16 +304,23 @@ class Recurrence(Op):
             h0 = h0 if h0 is not None else _wrap(h0_array)
             c0 = c0 if c0 is not None or not lstm else _wrap(c0_array)
             _, _, _, saved, previous = _run(m, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh, batch_sizes,
-                                            mode, reverse)
+                                            mode, reverse, w_hr)
         else:
             m = _ON_ARRAYS
             grad, w_hh, b_hh = grad._data, w_hh._data, None if b_hh is None else b_hh._data
-        grad_c = grad[total + batch:] if lstm else None
-        grads = _bptt(m, grad[:total], grad[total:total + batch], grad_c, w_hh, b_hh, batch_sizes, mode, reverse,
-                      saved, previous)
+            w_hr = None if w_hr is None else w_hr._data
+        if w_hr is None:
+            grad_out, grad_h, grad_c = grad[:total], grad[total:total + batch], grad[total + batch:] if lstm else None
+        else:  # the flat layout (see the class): outputs and h_n proj_size wide, c_n hidden wide
+            width, hidden = w_hr.shape
+            grad_out, grad_h = grad[:total * width].reshape(total, width), grad[total * width:(total + batch) *
+                                                                                 width].reshape(batch, width)
+            grad_c = grad[(total + batch) * width:].reshape(batch, hidden)
+        grads = _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous, w_hr)
         if m is _ON_ARRAYS:
             grads = [None if g is None else _wrap(g) for g in grads]
-        dgi, dh0, dc0, dw_hh, db_hh = grads
+        dgi, dh0, dc0, dw_hh, db_hh, dw_hr = grads
         need = ctx.needs_input_grad
         return (dgi.reshape(gi.shape) if need[0] else None, dh0 if need[1] else None,
-                dc0 if need[2] else None, dw_hh if need[3] else None, db_hh if need[4] else None, None, None, None)
+                dc0 if need[2] else None, dw_hh if need[3] else None, db_hh if need[4] else None, None, None,
+                None) + ((dw_hr if need[8] else None,) if len(need) > 8 else ())

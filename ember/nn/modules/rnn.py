@@ -145,7 +145,7 @@ class GRUCell(_CellBase):
 # ----------------------------------------------------------------------------
 class _RNNBase(Module):
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, dtype=None):
+                 bidirectional=False, dtype=None, proj_size=0):
         super().__init__()
         self._mode = mode
         if not 0 <= dropout <= 1:
@@ -155,23 +155,33 @@ class _RNNBase(Module):
             raise ValueError("num_layers must be greater than or equal to 1")
         if not isinstance(hidden_size, int) or hidden_size <= 0:
             raise ValueError(f"hidden_size must be greater than zero, got {hidden_size!r}")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool):
+            raise TypeError(f"proj_size should be of type int, got: {type(proj_size).__name__}")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and num_layers={num_layers}",
                           UserWarning, stacklevel=3)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
+        self.proj_size = proj_size  # (LSTM: h is projected to proj_size by weight_hr before it is used or output)
         directions = 2 if bidirectional else 1
         gates = _GATES[self._mode] * hidden_size
+        state_size = proj_size or hidden_size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * directions
+            layer_input = input_size if layer == 0 else state_size * directions
             for direction in range(directions):
                 suffix = f"_l{layer}" + ("_reverse" if direction else "")
                 setattr(self, "weight_ih" + suffix, Parameter(creation.empty(gates, layer_input, dtype=dtype)))
-                setattr(self, "weight_hh" + suffix, Parameter(creation.empty(gates, hidden_size, dtype=dtype)))
+                setattr(self, "weight_hh" + suffix, Parameter(creation.empty(gates, state_size, dtype=dtype)))
                 if bias:
                     setattr(self, "bias_ih" + suffix, Parameter(creation.empty(gates, dtype=dtype)))
                     setattr(self, "bias_hh" + suffix, Parameter(creation.empty(gates, dtype=dtype)))
+                if proj_size:
+                    setattr(self, "weight_hr" + suffix, Parameter(creation.empty(proj_size, hidden_size, dtype=dtype)))
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -184,11 +194,13 @@ class _RNNBase(Module):
     def _weights(self, layer, direction):
         suffix = f"_l{layer}" + ("_reverse" if direction else "")
         get = lambda name: getattr(self, name + suffix) if name.startswith("weight") or self.bias else None  # noqa
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return (get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"),
+                get("weight_hr") if self.proj_size else None)
 
     def _initial_states(self, hx, batch, dtype, batched):
-        """The zero state, or the caller's (checked): (num_layers * directions, N, hidden) per state."""
-        expected = (self.num_layers * (2 if self.bidirectional else 1), batch, self.hidden_size)
+        """The zero state, or the caller's (checked): (num_layers * directions, N, hidden) per state (h is
+        proj_size wide in an LSTM with projections)."""
+        layers = self.num_layers * (2 if self.bidirectional else 1)
         n_states = 2 if self._mode == "LSTM" else 1
         if hx is None:
             return []  # the recurrence starts from zeros
@@ -196,7 +208,8 @@ class _RNNBase(Module):
         if len(states) != n_states:
             raise RuntimeError(f"{type(self).__name__} expects its hidden state as {'(h_0, c_0)' if n_states == 2 else 'h_0'}")
         checked = []
-        for s in states:
+        for s, size in zip(states, (self.proj_size or self.hidden_size, self.hidden_size)):
+            expected = (layers, batch, size)
             if not batched:
                 if s.ndim != 2:
                     raise RuntimeError(f"For unbatched 2-D input, hx should also be 2-D but got {s.ndim}-D tensor")
@@ -251,16 +264,22 @@ class _RNNBase(Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction in range(directions):
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, direction)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 index = layer * directions + direction
                 h0 = states[0][index] if states else None
                 c0 = (states[1][index] if states else None) if lstm else None
                 gi = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
-                rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1)
-                out = rows[:total]  # rows: the outputs, then h_n, then c_n
+                if w_hr is None:
+                    rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1)
+                    out, ends = rows[:total], [rows[total:total + batch]] + ([rows[total + batch:]] if lstm else [])
+                else:  # one flat array (see Recurrence): outputs and h_n proj_size wide, c_n hidden wide
+                    flat = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1, w_hr)
+                    p, rows = self.proj_size, total + batch
+                    out, ends = flat[:total * p].reshape(total, p), [flat[total * p:rows * p].reshape(batch, p),
+                                                                     flat[rows * p:].reshape(batch, -1)]
                 outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], batch, -1))
-                for keep, start in zip(finals, (total, total + batch) if lstm else (total,)):
-                    keep.append(rows[start:start + batch].unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
+                for keep, end in zip(finals, ends):
+                    keep.append(end.unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
             x = cat(outputs, -1) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)  # (over the packed rows, for packed input, as torch)
@@ -269,6 +288,8 @@ class _RNNBase(Module):
     def extra_repr(self):
         """The module's settings, as shown inside its printed form."""
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if not self.bias:
@@ -301,10 +322,13 @@ class RNN(_RNNBase):
 
 
 class LSTM(_RNNBase):
-    """A multi-layer long short-term memory network, over a whole sequence."""
+    """A multi-layer long short-term memory network, over a whole sequence (proj_size > 0: each step's h is
+    (o tanh c) projected by weight_hr to proj_size, and that is what the next step, the next layer and the output
+    see)."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
+                 bidirectional=False, proj_size=0, device=None, dtype=None):
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype,
+                         proj_size)
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
 
