@@ -312,11 +312,10 @@ class Norm2(Op):
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d||a||/da = a / ||a|| (0 where the norm is 0, as in PyTorch)
+    def backward(ctx, grad):  # d||a||/da = a / ||a|| (0 where the norm is 0), in torch's order of operations
         a, out = ctx.saved_tensors
         norm = _spread(out, a.shape, ctx.axes)
-        scale = where(norm == 0, 0.0, _spread(grad, a.shape, ctx.axes) / norm)
-        return a * scale, None, None
+        return _spread(grad, a.shape, ctx.axes) * where(norm == 0, 0.0, a / norm), None, None
 
 
 class VectorNorm(Op):
@@ -343,8 +342,9 @@ class VectorNorm(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        """torch's: none for p = 0; sign(a) for p = 1; sign(a), shared between the ties, at the extreme |a| for
-        p = +-inf; else a |a|^(p - 2) / norm^(p - 1) (0 where the norm is 0)."""
+        """torch's norm_backward, case by case: none for p = 0; sign(a) for p = 1; sign(a), shared between the
+        ties (and NaNs), at the extreme |a| for p = +-inf; else sign(a) |a|^(p - 1) / norm^(p - 1). Written per
+        range of p, as torch writes it, so that an element equal to 0 gets 0 and not 0 * inf = NaN:"""
         p, axes = ctx.p, ctx.axes
         if p == 0:  # (torch hands back no gradient at all: the leaf's .grad stays None)
             return None, None, None, None
@@ -354,10 +354,16 @@ class VectorNorm(Op):
             return g * a.sign(), None, None, None
         norm = _spread(out, a.shape, axes)
         if p == math.inf or p == -math.inf:
-            extreme = a.abs() == norm
-            return g * a.sign() * extreme / extreme.sum(dim=axes, keepdim=True), None, None, None
-        scale = where(norm == 0, 0.0, g / norm ** (p - 1))
-        return a * a.abs() ** (p - 2) * scale, None, None, None
+            extreme = (a.abs() == norm) | a.isnan()
+            return a.sign() * (g / extreme.sum(dim=axes, keepdim=True) * extreme), None, None, None
+        if p < 1:  # |a|^(p - 1) is inf at a = 0: masked; norm^(1 - p) is 0 (not 1 / 0) where the norm is 0
+            scaled = a.sign() * where(a == 0, 0.0, a.abs() ** (p - 1))
+            return scaled * g * norm ** (1 - p), None, None, None
+        if p < 2:  # |a|^(p - 1) is 0 at a = 0, where a |a|^(p - 2) would be 0 * inf
+            scaled = a.sign() * a.abs() ** (p - 1)
+        else:
+            scaled = a * a.abs() ** (p - 2)
+        return scaled * where(norm == 0, 0.0, g / norm ** (p - 1)), None, None, None
 
 
 # ----------------------------------------------------------------------------
