@@ -13,6 +13,7 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d
 from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d,
                       ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, Fold,
                       GaussianNLLLoss, HingeEmbeddingLoss, LocalResponseNorm, LPPool1d, LPPool2d, MarginRankingLoss,
+                      MaxUnpool1d, MaxUnpool2d,
                       MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PairwiseDistance, ParameterDict,
                       ParameterList, PoissonNLLLoss, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, RMSNorm, SoftMarginLoss, Softmax2d, Softmin,

@@ -33,7 +33,7 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
-           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist",
+           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist", "max_unpool1d", "max_unpool2d",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
@@ -1104,6 +1104,12 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # ----------------------------------------------------------------------------
 # convolution, pooling, padding, resizing
 # ----------------------------------------------------------------------------
+def _ntuple(value, n):
+    """torch's _single/_pair as the unpooling functions use them: a sequence as given, else n copies (no checks:
+    a kernel of 0 or a negative size meets the output-size check, as in torch)."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
 def _pair(value, name="argument"):
     """An int or a pair of ints for a window argument, checked as PyTorch checks it: strides, dilations and
     kernel sizes positive, paddings not negative (a stride of 0 would otherwise divide by zero deep inside)."""
@@ -1323,6 +1329,80 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return (out[0], indices[0]) if unbatched else (out, indices)
     out = result.squeeze(2)
     return out[0] if unbatched else out
+
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    """torch's: by default the size max pooling came from, (in - 1) * stride + kernel - 2 * padding; a given size
+    (with or without N and C) must lie within one stride of it, since pooling maps that many sizes to one."""
+    default = [(input.shape[-len(kernel) + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(len(kernel))]
+    if output_size is None:
+        size = default
+    else:
+        if len(output_size) == len(kernel) + 2:
+            output_size = output_size[2:]
+        if len(output_size) != len(kernel):
+            raise ValueError(f"output_size should be a sequence containing {len(kernel)} or {len(kernel) + 2} "
+                             f"elements, but it has a length of '{len(output_size)}'")
+        for d in range(len(kernel)):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low} and {high})')
+        size = output_size
+    for d in range(len(kernel)):
+        if size[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={size[d]}")
+    return list(size)
+
+
+def _max_unpool(input, indices, size):
+    """aten's max_unpool2d: each value written at its flat index into a zero (h, w) plane of its channel. One
+    scatter into the flattened planes, so the gradient is the gather of those positions, as torch's."""
+    if indices._data.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: "
+                           f"{torch_scalar_name(indices._data.dtype)}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {input.ndim} "
+                           "dimensions.")
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+                           f"but got indices tensor with shape: {list(indices.shape)}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got {list(input.shape)} with dimension {d} being empty.")
+    require_float("max_unpool2d", input._data)
+    h, w = size
+    planes = tuple(input.shape[:-2])
+    count = input.shape[-2] * input.shape[-1]
+    flat_input, flat_indices = input.reshape(*planes, count), indices.reshape(*planes, count)
+    if h * w and flat_indices.numel():
+        bad = flat_indices._data[(flat_indices._data < 0) | (flat_indices._data >= h * w)]
+        if bad.size:  # (torch names the last one it met: on one thread, the last in order)
+            raise RuntimeError(f"Found an invalid max index: {int(bad[-1])} (output volumes are of size {h}x{w})")
+    out = creation.zeros(*planes, h * w, dtype=input.dtype, device=input.device)
+    if h * w:  # (an empty plane takes nothing: torch writes no value, and checks no index)
+        out = out.scatter(-1, flat_indices, flat_input)
+    return out.reshape(*planes, h, w)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: each maximum put back where max_pool2d(return_indices=True) found it,
+    zeros everywhere else."""
+    kernel = _ntuple(kernel_size, 2)
+    stride = kernel if stride is None else _ntuple(stride, 2)
+    size = _unpool_output_size(input, kernel, stride, _ntuple(padding, 2), output_size)
+    return _max_unpool(input, indices, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: each maximum put back where max_pool1d(return_indices=True) found it,
+    zeros everywhere else (max_unpool2d of a trailing dim of 1, as torch computes it)."""
+    kernel = _ntuple(kernel_size, 1)
+    stride = kernel if stride is None else _ntuple(stride, 1)
+    size = _unpool_output_size(input, kernel, stride, _ntuple(padding, 1), output_size)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1]).squeeze(-1)
 
 
 pad = _sh.pad
