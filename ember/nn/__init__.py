@@ -11,7 +11,7 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d
                       TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
                       Unflatten, Upsample)
 from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d,
-                      ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, Fold,
+                      ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, EmbeddingBag, Fold,
                       GaussianNLLLoss, HingeEmbeddingLoss, LocalResponseNorm, LPPool1d, LPPool2d, MarginRankingLoss,
                       MaxUnpool1d, MaxUnpool2d,
                       MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PairwiseDistance, ParameterDict,
