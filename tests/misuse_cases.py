@@ -998,6 +998,9 @@ case("AvgPool2d int input", lambda t: t.nn.AvgPool2d(2)(t.ones(1, 1, 4, 4, dtype
 case("AdaptiveAvgPool2d 0 output", lambda t: t.nn.AdaptiveAvgPool2d(0)(t.ones(1, 1, 4, 4)).shape)
 case("AdaptiveAvgPool2d 2-d input", lambda t: t.nn.AdaptiveAvgPool2d(2)(t.ones(4, 4)))
 case("AdaptiveMaxPool2d negative", lambda t: t.nn.AdaptiveMaxPool2d(-1)(t.ones(1, 1, 4, 4)))
+case("LazyLinear weight shape before the first forward", lambda t: t.nn.LazyLinear(3).weight.shape)
+case("LazyLinear then a different in_features", lambda t: (lambda m: (m(t.ones(2, 4)), m(t.ones(2, 5))))(
+    t.nn.LazyLinear(3)))
 case("EmbeddingBag of a 1-d input without offsets", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([1, 2, 3])))
 case("EmbeddingBag offsets not starting at 0", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([1, 2, 3]),
                                                                                   t.tensor([1, 2])))

@@ -25,3 +25,32 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + _tensor_str.tensor_repr(self)
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet: a lazy module's (nn.LazyLinear) until its first forward, which
+    calls materialize(shape) and so turns it, the same object, into a Parameter (an optimizer made before that
+    forward holds it already)."""
+
+    __slots__ = ()
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        from ..creation import empty
+        super().__init__(empty(0, dtype=dtype, device=device), requires_grad)  # (keeps the dtype and device to be)
+
+    def materialize(self, shape, device=None, dtype=None):
+        """Give the parameter its shape (values uninitialised: the module fills them) and make it a Parameter."""
+        from ..creation import empty
+        self._data = empty(*shape, dtype=dtype or self.dtype, device=device or self.device)._data
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        """Not known yet: asking is an error, as in torch."""
+        raise RuntimeError("Can't access the shape of an uninitialized parameter or buffer. This error usually happens "
+                           "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
+                           "one. Call `forward` to initialize the parameters before accessing their attributes.")
+
+    def __repr__(self):
+        return "<UninitializedParameter>"

@@ -7,7 +7,7 @@ from .distance import CosineSimilarity, PairwiseDistance
 from .conv import Conv1d, Conv2d, ConvTranspose2d
 from .fold import Fold, Unfold
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
-from .linear import Bilinear, Flatten, Identity, Linear, Unflatten
+from .linear import Bilinear, Flatten, Identity, LazyLinear, Linear, Unflatten
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, KLDivLoss, L1Loss, MSELoss, NLLLoss,
                    SmoothL1Loss, MarginRankingLoss, HingeEmbeddingLoss, SoftMarginLoss, CosineEmbeddingLoss,
                    TripletMarginLoss, PoissonNLLLoss, GaussianNLLLoss, MultiLabelSoftMarginLoss, MultiMarginLoss,
@@ -50,4 +50,4 @@ __all__ = ["Module", "Sequential", "ModuleList", "ModuleDict", "Identity", "Line
            "PoissonNLLLoss", "GaussianNLLLoss", "MultiLabelSoftMarginLoss", "Fold", "Unfold",
            "UpsamplingNearest2d", "UpsamplingBilinear2d", "LPPool1d", "LPPool2d",
            "ChannelShuffle", "MultiMarginLoss", "MultiLabelMarginLoss", "TripletMarginWithDistanceLoss",
-           "MaxUnpool1d", "MaxUnpool2d", "EmbeddingBag"]
+           "MaxUnpool1d", "MaxUnpool2d", "EmbeddingBag", "LazyLinear"]
