@@ -15,7 +15,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
-from .._backend import int_arg, require_float, silently
+from .._backend import int_arg, require_float, silently, torch_scalar_name
 from .._tensor_str import return_type
 from .shape import cat
 
@@ -568,7 +568,7 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {dtype_of(a._data).name}")
+                           f"Got {torch_scalar_name(a._data.dtype)}")
     axes = reduced_axes(dim, a.ndim)
     if p == "fro" and dim is not None and not isinstance(dim, int) and len(axes) > 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}: the "
@@ -578,12 +578,27 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     if p in ("inf", "-inf"):
         p = float(p)
     if not isinstance(p, str):
+        if p < 0 or p == math.inf:  # (a max, min or 1/sum(|a|^p) over nothing has no value)
+            _check_norm_of_nothing(a, p, dim, axes)
         return VectorNorm.apply(a, p, axes, keepdim)
     if p == "nuc" and a.ndim < 2:
         raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
                            f"{a.ndim}); the nuclear norm is a matrix norm")
     raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
                               "nuclear norm sum the singular values")
+
+
+def _check_norm_of_nothing(a, p, dim, axes):
+    """torch's refusal of a norm without an identity (p = inf or p < 0) over an empty tensor or dimension."""
+    if dim is None and a.numel() == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    if dim is not None:
+        for d in ((dim,) if isinstance(dim, int) else dim):
+            if a.shape[normalize_dim(d, a.ndim)] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on the dimension "
+                                   f"{normalize_dim(d, a.ndim)}because this dimension is empty and the operation does "
+                                   "not have an identity")
 
 
 def any(a, dim=None, keepdim=False):
