@@ -435,9 +435,9 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
                            f"[0, {rows})" if fbgemm else "embedding_bag: Expected idx >= 0 && idx < num_embeddings "
                            f"but found idx to be {flat[bad[0]]}")
     bags = len(starts) - 1 if include_last_offset else len(starts)
-    ends = np.append(starts[1:], n)[:bags] if not include_last_offset else starts[1:]
+    end = (starts[-1] if include_last_offset else n) if bags else 0  # where the last bag ends
     bag_of = np.searchsorted(starts[:bags], np.arange(n), side="right") - 1  # each entry's bag (the last start wins)
-    keep = (bag_of >= 0) & (np.arange(n) < (ends[-1] if bags else 0))
+    keep = (bag_of >= 0) & (np.arange(n) < end)
     if padding_idx is not None:
         keep &= flat != padding_idx
     keep = np.flatnonzero(keep)
