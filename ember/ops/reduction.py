@@ -32,11 +32,11 @@ def reduced_axes(dim, ndim):
         return (axis,) if ndim else ()
     if not isinstance(dim, (tuple, list)):
         raise TypeError(f"dim must be an int or a tuple of ints, not {type(dim).__name__} {dim!r}")
-    axes = tuple(sorted(normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim))
-    axes = axes if ndim else ()
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
-    return axes
+    axes = [normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim]
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:  # (torch names the first dim seen twice, as a non-negative dim)
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return tuple(sorted(axes)) if ndim else ()
 
 
 def kept_shape(shape, axes):

@@ -156,3 +156,15 @@ def test_norm_gradcheck_away_from_its_kinks(p):
     check_gradcheck(lambda lib, a: lib.norm(a, p, 1), [sample((3, 4), "nonzero")])
     if 1 < p < 2:  # |x|^p is differentiable at 0 there, and the gradient is 0
         check_gradcheck(lambda lib, a: lib.norm(a, p), [np.array([0.0, 1.5, -2.0, 0.0])])
+
+
+@pytest.mark.parametrize("dim", [(0, 0), (2, -1), (0, -3, 1), [2, 0, -1]], ids=str)
+def test_a_dim_given_twice_is_named_as_torch_names_it(dim):
+    messages = []
+    for lib in (ember, torch):
+        for reduce in (lambda x: x.sum(dim), lambda x: x.mean(dim), lambda x: lib.norm(x, 2, dim),
+                       lambda x: x.amax(dim)):
+            with pytest.raises(RuntimeError) as error:
+                reduce(lib.ones(2, 3, 4))
+            messages.append(str(error.value))
+    assert messages[:4] == messages[4:]
