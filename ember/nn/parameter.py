@@ -52,5 +52,19 @@ class UninitializedParameter(Parameter):
                            "in `load_state_dict` when trying to load an uninitialized parameter into an initialized "
                            "one. Call `forward` to initialize the parameters before accessing their attributes.")
 
+    def numel(self):
+        """Not known yet: an error, as in torch (count a lazy model's parameters after its first forward)."""
+        raise uninitialized_error("<method 'numel' of 'torch._C.TensorBase' objects>")
+
+    nelement = numel
+
     def __repr__(self):
         return "<UninitializedParameter>"
+
+
+def uninitialized_error(where):
+    """torch's ValueError for an uninitialized parameter used in where (a function, or an optimizer's state)."""
+    return ValueError(f"Attempted to use an uninitialized parameter in {where}. This error happens when you are using "
+                      "a `LazyModule` or explicitly manipulating `torch.nn.parameter.UninitializedParameter` objects. "
+                      "When using LazyModules Call `forward` with a dummy batch to initialize the parameters before "
+                      "calling torch functions")

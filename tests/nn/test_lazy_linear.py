@@ -26,6 +26,11 @@ def test_before_the_first_forward_as_torch():
         assert e.has_uninitialized_params() and t.has_uninitialized_params()
     with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized parameter"):
         ember.nn.LazyLinear(5).weight.shape
+    for lib in (ember, torch):  # (counting the parameters, or making Adagrad's state, before the first forward)
+        with pytest.raises(ValueError, match="Attempted to use an uninitialized parameter in <method 'numel'"):
+            sum(p.numel() for p in lib.nn.LazyLinear(5).parameters())
+        with pytest.raises(ValueError, match="Attempted to use an uninitialized parameter in "):
+            lib.optim.Adagrad(lib.nn.LazyLinear(5).parameters())
 
 
 @pytest.mark.parametrize("optimizer_first", [False, True])
