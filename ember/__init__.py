@@ -17,7 +17,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
-from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, _out
+from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out
 from .serialization import save, load
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
@@ -200,7 +200,7 @@ bool = _backend.bool_
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
-    "cuda", "backends", "onnx", "accelerator", "get_default_device", "set_default_device",
+    "cuda", "backends", "onnx", "accelerator", "linalg", "get_default_device", "set_default_device",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",

@@ -190,6 +190,7 @@ TORCH_MODULES = {  # the torch module names a course program imports, and ember'
     "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
     "torch.utils.data.distributed": "ember.utils.data.distributed",
     "torch.onnx": "ember.onnx", "torch.accelerator": "ember.accelerator",
+    "torch.linalg": "ember.linalg", "torch.nn.parameter": "ember.nn.parameter",
     "torch.cuda": "ember.cuda", "torch.backends": "ember.backends", "torch.backends.cudnn": "ember.backends.cudnn",
     "torch.backends.mps": "ember.backends.mps", "torch.backends.cuda": "ember.backends.cuda",
     "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",

@@ -998,6 +998,24 @@ case("AvgPool2d int input", lambda t: t.nn.AvgPool2d(2)(t.ones(1, 1, 4, 4, dtype
 case("AdaptiveAvgPool2d 0 output", lambda t: t.nn.AdaptiveAvgPool2d(0)(t.ones(1, 1, 4, 4)).shape)
 case("AdaptiveAvgPool2d 2-d input", lambda t: t.nn.AdaptiveAvgPool2d(2)(t.ones(4, 4)))
 case("AdaptiveMaxPool2d negative", lambda t: t.nn.AdaptiveMaxPool2d(-1)(t.ones(1, 1, 4, 4)))
+case("LazyLinear weight shape before the first forward", lambda t: t.nn.LazyLinear(3).weight.shape)
+case("LazyLinear then a different in_features", lambda t: (lambda m: (m(t.ones(2, 4)), m(t.ones(2, 5))))(
+    t.nn.LazyLinear(3)))
+case("EmbeddingBag of a 1-d input without offsets", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([1, 2, 3])))
+case("EmbeddingBag offsets not starting at 0", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([1, 2, 3]),
+                                                                                  t.tensor([1, 2])))
+case("EmbeddingBag 2-d input with offsets", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([[1, 2], [3, 4]]),
+                                                                               t.tensor([0, 1])))
+case("EmbeddingBag index out of range", lambda t: t.nn.EmbeddingBag(10, 3)(t.tensor([1, 10]), t.tensor([0])))
+case("EmbeddingBag per_sample_weights in mean mode", lambda t: t.nn.EmbeddingBag(10, 3)(
+    t.tensor([1, 2]), t.tensor([0]), per_sample_weights=t.ones(2)))
+case("MaxUnpool2d of a 5x5 pool without output_size", lambda t: t.nn.MaxUnpool2d(2)(
+    *t.nn.MaxPool2d(2, return_indices=True)(t.arange(25.0).reshape(1, 1, 5, 5))))
+case("MaxUnpool2d output_size too far", lambda t: t.nn.MaxUnpool2d(2)(
+    *t.nn.MaxPool2d(2, return_indices=True)(t.ones(1, 1, 4, 4)), output_size=(7, 7)))
+case("MaxUnpool1d int32 indices", lambda t: t.nn.MaxUnpool1d(2)(t.ones(1, 1, 2), t.zeros(1, 1, 2, dtype=t.int32)))
+case("MaxUnpool2d indices of another shape", lambda t: t.nn.MaxUnpool2d(2)(
+    t.ones(1, 1, 2, 2), t.zeros(1, 1, 2, 1, dtype=t.int64)))
 case("BatchNorm1d wrong features", lambda t: t.nn.BatchNorm1d(3)(t.ones(4, 5)))
 case("BatchNorm1d batch of 1", lambda t: t.nn.BatchNorm1d(3)(t.ones(1, 3)))
 case("BatchNorm1d 4-d input", lambda t: t.nn.BatchNorm1d(3)(t.ones(2, 3, 2, 2)))

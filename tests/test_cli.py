@@ -75,6 +75,20 @@ def test_ember_run_runs_an_unchanged_pytorch_program_with_torchs_numbers(tmp_pat
     assert ember_command("run", str(tmp_path / "missing.py")).returncode == 2
 
 
+def test_ember_run_imports_torch_nn_parameter_as_embers_own(tmp_path):
+    """`from torch.nn.parameter import Parameter` gave a second copy of the module (and of Tensor): a
+    Parameter made from it refused ember's tensors."""
+    program = tmp_path / "params.py"
+    program.write_text("import torch\nfrom torch.nn.parameter import Parameter, UninitializedParameter\n"
+                       "m = torch.nn.Linear(2, 1)\nm.scale = Parameter(torch.ones(2))\n"
+                       "print(list(dict(m.named_parameters())), Parameter is torch.nn.Parameter,\n"
+                       "      isinstance(torch.nn.LazyLinear(2).weight, UninitializedParameter))\n")
+    ours = ember_command("run", str(program))
+    theirs = subprocess.run([sys.executable, str(program)], capture_output=True, text=True)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout == "['weight', 'bias', 'scale'] True True\n"
+
+
 # ---- a newcomer's first hour: the lesson command ------------------------------------------------------------
 @pytest.mark.parametrize("given", ["8", "08", "AUTOGRAD", "Autograd", " autograd "])
 def test_a_lesson_is_found_by_its_number_or_its_id_in_any_capitalisation(tmp_path, given):

@@ -11,14 +11,15 @@ from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d
                       TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
                       Unflatten, Upsample)
 from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, ChannelShuffle, CircularPad1d, CircularPad2d, CircularPad3d,
-                      ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, Fold,
-                      GaussianNLLLoss, HingeEmbeddingLoss, LocalResponseNorm, LPPool1d, LPPool2d, MarginRankingLoss,
+                      ConstantPad1d, ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, EmbeddingBag, Fold,
+                      GaussianNLLLoss, HingeEmbeddingLoss, LazyLinear, LocalResponseNorm, LPPool1d, LPPool2d, MarginRankingLoss,
+                      MaxUnpool1d, MaxUnpool2d,
                       MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PairwiseDistance, ParameterDict,
                       ParameterList, PoissonNLLLoss, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, RMSNorm, SoftMarginLoss, Softmax2d, Softmin,
                       TripletMarginLoss, TripletMarginWithDistanceLoss, Unfold, UpsamplingBilinear2d,
                       UpsamplingNearest2d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .modules import __all__ as _modules_all
-from .parameter import Parameter
+from .parameter import Parameter, UninitializedParameter
 
-__all__ = ["Parameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
+__all__ = ["Parameter", "UninitializedParameter", "functional", "init", "parallel", "utils"] + list(_modules_all)

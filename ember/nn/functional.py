@@ -25,7 +25,7 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "softshrink", "hardshrink", "threshold", "glu", "prelu", "rrelu", "relu_", "hardtanh_", "leaky_relu_",
            "elu_", "selu_", "celu_", "rrelu_", "threshold_", "softmax", "log_softmax", "dropout",
            "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "batch_norm",
-           "instance_norm", "layer_norm",
+           "instance_norm", "layer_norm", "embedding_bag",
            "embedding", "one_hot", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "pixel_shuffle",
            "pixel_unshuffle", "scaled_dot_product_attention", "multi_head_attention_forward",
@@ -33,7 +33,7 @@ __all__ = ["linear", "bilinear", "relu", "relu6", "leaky_relu", "elu", "gelu", "
            "adaptive_avg_pool1d", "adaptive_max_pool1d", "margin_ranking_loss", "hinge_embedding_loss",
            "soft_margin_loss", "cosine_embedding_loss", "triplet_margin_loss", "poisson_nll_loss",
            "gaussian_nll_loss", "multilabel_soft_margin_loss", "unfold", "fold",
-           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist",
+           "lp_pool1d", "lp_pool2d", "channel_shuffle", "pdist", "max_unpool1d", "max_unpool2d",
            "multi_margin_loss", "multilabel_margin_loss", "triplet_margin_with_distance_loss"]
 
 
@@ -339,6 +339,133 @@ def _embedding_renorm_(weight, input, max_norm, norm_type):
             scale = creation.tensor((max_norm / (norms[over] + 1e-7))[:, None], dtype=weight.dtype,
                                     device=weight.device)
             weight[creation.tensor(rows[over], device=weight.device)] = picked[creation.tensor(over)] * scale
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of each bag of embedding rows, without the (bags, length, dim) tensor in between: a 2-d
+    input is one bag per row; a 1-d input is cut into bags where offsets say (offsets[i] starts bag i; with
+    include_last_offset the last offset ends the last bag). Entries equal to padding_idx are left out (a mean
+    divides by the others), an empty bag gives zeros; per_sample_weights (mode='sum') weigh each entry.
+
+    A composition: the looked-up rows (the embedding op, so max_norm, padding_idx and the frequency scaling act as
+    in embedding), added into their bags with one scatter_add, or for 'max' laid out (bags, longest, dim) and
+    reduced; the gradients are the ops' own."""
+    if weight._data.dtype.kind in "iu" and input._data.dtype.kind == "f":
+        warnings.warn("Argument order of nn.functional.embedding_bag was changed. Usage `embedding_bag(weight, "
+                      "input, ...)` is deprecated, and should now be `embedding_bag(input, weight, ...)`.",
+                      stacklevel=2)
+        weight, input = input, weight
+    if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
+        raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) is not None, then it "
+                         f"must have the same shape as the input ({input.shape})")
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError("if input is 2D, then offsets has to be None, as input is treated is a mini-batch of "
+                             f"fixed length sequences. However, found offsets of type {type(offsets)}")
+        if input.shape[1] == 0:
+            raise RuntimeError("step must be nonzero")  # (torch's arange of the offsets, in steps of the length)
+        offsets = creation.arange(0, input.numel(), input.shape[1], dtype=input.dtype)
+        include_last_offset = False
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.ndim == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.ndim != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension {input.ndim}")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError("mode has to be one of sum, mean or max")
+    if mode == "max" and scale_grad_by_freq:
+        raise ValueError("max mode does not support scaling the gradient by the frequency")
+    if mode == "max" and sparse:
+        raise ValueError("max mode does not support sparse weights")
+    for name, t in (("indices", input), ("offsets", offsets)):
+        if t._data.dtype not in (np.int64, np.int32):
+            raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+                               f"Long, Int; but got {t.type()} instead (while checking arguments for embedding_bag)")
+    if weight._data.dtype.kind != "f":
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have one of the following scalar types: "
+                           f"Half, BFloat16, Float, Double; but got {weight.type()} instead (while checking arguments "
+                           "for embedding_bag)")
+    n, rows = input.shape[0], weight.shape[0]
+    flat = input.detach().cpu()._data.astype(np.int64)
+    starts = offsets.detach().cpu()._data.astype(np.int64)
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError("embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                                  f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                                  "GitHub.")
+    if per_sample_weights is not None and per_sample_weights._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"Expected tensor for argument #1 'weight' to have the same type as tensor for argument #1 "
+                           f"'per_sample_weights'; but type {weight.type()} does not equal {per_sample_weights.type()} "
+                           "(while checking arguments for embedding_bag)")
+    if padding_idx is not None:
+        if not -rows <= padding_idx < rows:
+            raise RuntimeError(f"padding_idx must be within the number of embeddings, {-rows} through {rows - 1}, "
+                               f"but got {padding_idx}")
+        padding_idx %= rows
+    if include_last_offset and not len(starts):
+        raise RuntimeError("include_last_offset: number of offset should be at least 1")
+    if len(starts) and starts[0] != 0:
+        raise RuntimeError("offsets[0] has to be 0, i.e., the first sequence in the mini-batch has to start from "
+                           f"position 0. However, got {starts[0]}")
+    if len(starts) and starts[-1] > n:
+        raise RuntimeError(f"offsets[-1] can not be greater than input's length {n} but got offsets[-1] of "
+                           f"{starts[-1]}")
+    if len(starts) and starts.min() < 0:
+        raise IndexError("index out of range in self")
+    # (torch's float32/float16 sum and mean without padding_idx run fbgemm's kernel, with its own messages; its
+    # other kernels do not check the order of the offsets at all and read bags of a negative length: refused here)
+    fbgemm = weight._data.dtype in (np.float32, np.float16) and mode != "max" and padding_idx is None
+    if len(starts) and (np.diff(starts) < 0).any():
+        raise RuntimeError("Your input appears to be incorrect: the last offset value should be the size of the "
+                           "indices tensor, but it seems not to be the case." if include_last_offset else
+                           "Expected i < index_size to be true, but got false.  (Could this error message be "
+                           "improved?  If so, please report an enhancement request to PyTorch.)")
+    bad = np.flatnonzero((flat < 0) | (flat >= rows))
+    if bad.size:
+        raise RuntimeError(f"Index {bad[0]} of input takes value {flat[bad[0]]} which is not in the valid range "
+                           f"[0, {rows})" if fbgemm else "embedding_bag: Expected idx >= 0 && idx < num_embeddings "
+                           f"but found idx to be {flat[bad[0]]}")
+    bags = len(starts) - 1 if include_last_offset else len(starts)
+    end = (starts[-1] if include_last_offset else n) if bags else 0  # where the last bag ends
+    bag_of = np.searchsorted(starts[:bags], np.arange(n), side="right") - 1  # each entry's bag (the last start wins)
+    keep = (bag_of >= 0) & (np.arange(n) < end)
+    if padding_idx is not None:
+        keep &= flat != padding_idx
+    keep = np.flatnonzero(keep)
+    divisors = False
+    if scale_grad_by_freq:  # torch's CPU kernel divides the gradients of the i-th distinct index (in sorted order)
+        counts = np.bincount(flat, minlength=rows)  # by the count of the i-th smallest entry: so do we
+        distinct, rank = np.unique(flat, return_inverse=True)
+        divisors = _backend.like(counts[np.sort(flat)[:len(distinct)]][rank][keep].astype(np.float64), weight._data)
+    on = lambda array: _wrap(_backend.like(np.ascontiguousarray(array), weight._data))  # noqa: E731
+    from ..ops.embedding import Embedding
+    picked = Embedding.apply(weight, on(flat[keep])._data, None, divisors)  # (kept entries, dim)
+    dim, bag_of = weight.shape[1], bag_of[keep]
+    if mode == "max":
+        sizes = np.bincount(bag_of, minlength=bags)
+        place = np.arange(len(keep)) - np.searchsorted(bag_of, bag_of)  # the entry's place in its bag
+        width = int(np.max(sizes, initial=1))  # (at least one slot: an empty bag's -inf becomes its 0)
+        slots = np.full((bags, width), len(keep))  # (one past the entries: a row of -inf)
+        slots[bag_of, place] = np.arange(len(keep))
+        padded = _sh.cat([picked, creation.full((1, dim), -math.inf, dtype=weight.dtype, device=weight.device)])
+        # (max, not amax: of tied rows the first gets the gradient, as torch's kernel keeps the first maximum)
+        return where(on(sizes == 0)[:, None], 0.0, padded[on(slots)].max(1).values)
+    if per_sample_weights is not None:
+        picked = picked * per_sample_weights[on(keep)][:, None]
+    index = on(np.broadcast_to(bag_of[:, None], (len(keep), dim)))
+    out = creation.zeros(bags, dim, dtype=weight.dtype, device=weight.device).scatter_add(0, index, picked)
+    if mode == "mean":  # (an empty bag divides its zeros by 1)
+        out = out / on(np.maximum(np.bincount(bag_of, minlength=bags), 1).astype(weight._data.dtype)[:, None])
+    return out
 
 
 def one_hot(tensor, num_classes=-1):
@@ -1104,6 +1231,12 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 # ----------------------------------------------------------------------------
 # convolution, pooling, padding, resizing
 # ----------------------------------------------------------------------------
+def _ntuple(value, n):
+    """torch's _single/_pair as the unpooling functions use them: a sequence as given, else n copies (no checks:
+    a kernel of 0 or a negative size meets the output-size check, as in torch)."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
+
+
 def _pair(value, name="argument"):
     """An int or a pair of ints for a window argument, checked as PyTorch checks it: strides, dilations and
     kernel sizes positive, paddings not negative (a stride of 0 would otherwise divide by zero deep inside)."""
@@ -1323,6 +1456,80 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         return (out[0], indices[0]) if unbatched else (out, indices)
     out = result.squeeze(2)
     return out[0] if unbatched else out
+
+
+def _unpool_output_size(input, kernel, stride, padding, output_size):
+    """torch's: by default the size max pooling came from, (in - 1) * stride + kernel - 2 * padding; a given size
+    (with or without N and C) must lie within one stride of it, since pooling maps that many sizes to one."""
+    default = [(input.shape[-len(kernel) + d] - 1) * stride[d] + kernel[d] - 2 * padding[d]
+               for d in range(len(kernel))]
+    if output_size is None:
+        size = default
+    else:
+        if len(output_size) == len(kernel) + 2:
+            output_size = output_size[2:]
+        if len(output_size) != len(kernel):
+            raise ValueError(f"output_size should be a sequence containing {len(kernel)} or {len(kernel) + 2} "
+                             f"elements, but it has a length of '{len(output_size)}'")
+        for d in range(len(kernel)):
+            low, high = default[d] - stride[d], default[d] + stride[d]
+            if not low < output_size[d] < high:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between {low} and {high})')
+        size = output_size
+    for d in range(len(kernel)):
+        if size[d] < 0:
+            raise ValueError(f"max_unpooling: output_size must contain non-negative spatial dimensions, but got "
+                             f"output_size[{d}]={size[d]}")
+    return list(size)
+
+
+def _max_unpool(input, indices, size):
+    """aten's max_unpool2d: each value written at its flat index into a zero (h, w) plane of its channel. One
+    scatter into the flattened planes, so the gradient is the gather of those positions, as torch's."""
+    if indices._data.dtype != np.int64:
+        raise RuntimeError("elements in indices should be type int64 but got: "
+                           f"{torch_scalar_name(indices._data.dtype)}")
+    if input.ndim not in (3, 4):
+        raise RuntimeError(f"Input to max_unpooling2d should be a 3d or 4d Tensor, but got a tensor with {input.ndim} "
+                           "dimensions.")
+    if tuple(input.shape) != tuple(indices.shape):
+        raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor ({list(input.shape)}) "
+                           f"but got indices tensor with shape: {list(indices.shape)}")
+    for d in range(1, input.ndim):
+        if input.shape[d] == 0:
+            raise RuntimeError(f"max_unpooling2d_forward_out_cpu(): Expected input to have non-zero size for non-batch "
+                               f"dimensions, but got {list(input.shape)} with dimension {d} being empty.")
+    require_float("max_unpool2d", input._data)
+    h, w = size
+    planes = tuple(input.shape[:-2])
+    count = input.shape[-2] * input.shape[-1]
+    flat_input, flat_indices = input.reshape(*planes, count), indices.reshape(*planes, count)
+    if h * w and flat_indices.numel():
+        bad = flat_indices._data[(flat_indices._data < 0) | (flat_indices._data >= h * w)]
+        if bad.size:  # (torch names the last one it met: on one thread, the last in order)
+            raise RuntimeError(f"Found an invalid max index: {int(bad[-1])} (output volumes are of size {h}x{w})")
+    out = creation.zeros(*planes, h * w, dtype=input.dtype, device=input.device)
+    if h * w:  # (an empty plane takes nothing: torch writes no value, and checks no index)
+        out = out.scatter(-1, flat_indices, flat_input)
+    return out.reshape(*planes, h, w)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool2d: each maximum put back where max_pool2d(return_indices=True) found it,
+    zeros everywhere else."""
+    kernel = _ntuple(kernel_size, 2)
+    stride = kernel if stride is None else _ntuple(stride, 2)
+    size = _unpool_output_size(input, kernel, stride, _ntuple(padding, 2), output_size)
+    return _max_unpool(input, indices, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The partial inverse of max_pool1d: each maximum put back where max_pool1d(return_indices=True) found it,
+    zeros everywhere else (max_unpool2d of a trailing dim of 1, as torch computes it)."""
+    kernel = _ntuple(kernel_size, 1)
+    stride = kernel if stride is None else _ntuple(stride, 1)
+    size = _unpool_output_size(input, kernel, stride, _ntuple(padding, 1), output_size)
+    return _max_unpool(input.unsqueeze(-1), indices.unsqueeze(-1), size + [1]).squeeze(-1)
 
 
 pad = _sh.pad

@@ -1427,9 +1427,18 @@ def abs(a):
     return Abs.apply(a)
 
 
+def _sign(x):
+    """torch's sign on an array: NumPy's, except that NaN's sign is 0 (so abs' gradient at NaN is 0, as torch's)."""
+    xp = get_array_module(x)
+    out = xp.asarray(xp.sign(x))  # (an array also for a 0-d input, which NumPy answers with a scalar)
+    if out.dtype.kind == "f":
+        out[out != out] = 0
+    return out
+
+
 def sign(a):
-    """-1, 0 or 1: the sign of each element."""
-    return a.clone() if a._data.dtype == np.bool_ else ZeroGrad.apply(a, np.sign)  # a bool's sign is itself
+    """-1, 0 or 1: the sign of each element (0 for NaN, as in torch)."""
+    return a.clone() if a._data.dtype == np.bool_ else ZeroGrad.apply(a, _sign)  # a bool's sign is itself
 
 
 def floor(a):

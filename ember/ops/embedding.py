@@ -22,7 +22,8 @@ class Embedding(Op):
 class EmbeddingDenseBackward(Op):
     """torch's embedding_dense_backward: each output row's gradient added into row k = its index, one index after
     the other (so repeated indices sum in torch's order), none into the padding row; with scale_grad_by_freq each
-    is first scaled by 1 / (how often k occurs in the batch), and the add rounds once (torch's add_ with alpha)."""
+    is first scaled by 1 / (how often k occurs in the batch), and the add rounds once (torch's add_ with alpha).
+    scale_grad_by_freq may instead be an array: each lookup's own divisor (embedding_bag's, see F.embedding_bag)."""
 
     @staticmethod
     def forward(ctx, grad, indices, rows, padding_idx, scale_grad_by_freq):
@@ -31,15 +32,18 @@ class EmbeddingDenseBackward(Op):
         dim = grad.shape[-1]
         flat = indices.reshape(-1)
         grad = grad.reshape(-1, dim)
+        divisors = None if isinstance(scale_grad_by_freq, bool) else scale_grad_by_freq.reshape(-1)
         if padding_idx is not None:
             keep = flat != padding_idx
             flat, grad = flat[keep], grad[keep]
+            divisors = None if divisors is None else divisors[keep]
         out = xp.zeros((rows, dim), grad.dtype)
-        if not scale_grad_by_freq:
+        if divisors is None and not scale_grad_by_freq:
             add_at(out, (flat,), grad)
             return out
         counts = xp.bincount(flat, minlength=rows)
-        scale = 1.0 / counts[flat]  # (float64, rounded to the dtype by fma, as torch's double scale)
+        # (float64, rounded to the dtype by fma, as torch's double scale)
+        scale = 1.0 / (counts[flat] if divisors is None else divisors)
         order = xp.argsort(flat, kind="stable")
         first = xp.searchsorted(flat[order], flat[order])
         occurrence = xp.empty_like(order)

@@ -15,7 +15,7 @@ from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
 from .elementwise import where, _floating
-from .._backend import int_arg, require_float, silently
+from .._backend import int_arg, require_float, silently, torch_scalar_name
 from .._tensor_str import return_type
 from .shape import cat
 
@@ -32,11 +32,11 @@ def reduced_axes(dim, ndim):
         return (axis,) if ndim else ()
     if not isinstance(dim, (tuple, list)):
         raise TypeError(f"dim must be an int or a tuple of ints, not {type(dim).__name__} {dim!r}")
-    axes = tuple(sorted(normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim))
-    axes = axes if ndim else ()
-    if len(set(axes)) != len(axes):
-        raise RuntimeError(f"dim {list(dim)} appears multiple times in the list of dims")
-    return axes
+    axes = [normalize_dim(int_arg(d, "reduction", "dims"), ndim) for d in dim]
+    for i, axis in enumerate(axes):
+        if axis in axes[:i]:  # (torch names the first dim seen twice, as a non-negative dim)
+            raise RuntimeError(f"dim {axis} appears multiple times in the list of dims")
+    return tuple(sorted(axes)) if ndim else ()
 
 
 def kept_shape(shape, axes):
@@ -312,11 +312,10 @@ class Norm2(Op):
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d||a||/da = a / ||a|| (0 where the norm is 0, as in PyTorch)
+    def backward(ctx, grad):  # d||a||/da = a / ||a|| (0 where the norm is 0), in torch's order of operations
         a, out = ctx.saved_tensors
         norm = _spread(out, a.shape, ctx.axes)
-        scale = where(norm == 0, 0.0, _spread(grad, a.shape, ctx.axes) / norm)
-        return a * scale, None, None
+        return _spread(grad, a.shape, ctx.axes) * where(norm == 0, 0.0, a / norm), None, None
 
 
 class VectorNorm(Op):
@@ -343,8 +342,9 @@ class VectorNorm(Op):
 
     @staticmethod
     def backward(ctx, grad):
-        """torch's: none for p = 0; sign(a) for p = 1; sign(a), shared between the ties, at the extreme |a| for
-        p = +-inf; else a |a|^(p - 2) / norm^(p - 1) (0 where the norm is 0)."""
+        """torch's norm_backward, case by case: none for p = 0; sign(a) for p = 1; sign(a), shared between the
+        ties (and NaNs), at the extreme |a| for p = +-inf; else sign(a) |a|^(p - 1) / norm^(p - 1). Written per
+        range of p, as torch writes it, so that an element equal to 0 gets 0 and not 0 * inf = NaN:"""
         p, axes = ctx.p, ctx.axes
         if p == 0:  # (torch hands back no gradient at all: the leaf's .grad stays None)
             return None, None, None, None
@@ -354,10 +354,16 @@ class VectorNorm(Op):
             return g * a.sign(), None, None, None
         norm = _spread(out, a.shape, axes)
         if p == math.inf or p == -math.inf:
-            extreme = a.abs() == norm
-            return g * a.sign() * extreme / extreme.sum(dim=axes, keepdim=True), None, None, None
-        scale = where(norm == 0, 0.0, g / norm ** (p - 1))
-        return a * a.abs() ** (p - 2) * scale, None, None, None
+            extreme = (a.abs() == norm) | a.isnan()
+            return a.sign() * (g / extreme.sum(dim=axes, keepdim=True) * extreme), None, None, None
+        if p < 1:  # |a|^(p - 1) is inf at a = 0: masked; norm^(1 - p) is 0 (not 1 / 0) where the norm is 0
+            scaled = a.sign() * where(a == 0, 0.0, a.abs() ** (p - 1))
+            return scaled * g * norm ** (1 - p), None, None, None
+        if p < 2:  # |a|^(p - 1) is 0 at a = 0, where a |a|^(p - 2) would be 0 * inf
+            scaled = a.sign() * a.abs() ** (p - 1)
+        else:
+            scaled = a * a.abs() ** (p - 2)
+        return scaled * where(norm == 0, 0.0, g / norm ** (p - 1)), None, None, None
 
 
 # ----------------------------------------------------------------------------
@@ -562,7 +568,7 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":
         raise RuntimeError(f"linalg.vector_norm: Expected a floating point or complex tensor as input. "
-                           f"Got {dtype_of(a._data).name}")
+                           f"Got {torch_scalar_name(a._data.dtype)}")
     axes = reduced_axes(dim, a.ndim)
     if p == "fro" and dim is not None and not isinstance(dim, int) and len(axes) > 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {' '.join(map(str, dim))}: the "
@@ -572,12 +578,27 @@ def norm(a, p="fro", dim=None, keepdim=False, dtype=None):
     if p in ("inf", "-inf"):
         p = float(p)
     if not isinstance(p, str):
+        if p < 0 or p == math.inf:  # (a max, min or 1/sum(|a|^p) over nothing has no value)
+            _check_norm_of_nothing(a, p, dim, axes)
         return VectorNorm.apply(a, p, axes, keepdim)
     if p == "nuc" and a.ndim < 2:
         raise RuntimeError(f"linalg.matrix_norm: The input tensor A must have at least 2 dimensions (got "
                            f"{a.ndim}); the nuclear norm is a matrix norm")
     raise NotImplementedError(f"norm p={p!r}: ember computes p='fro', 'inf', '-inf' and numeric p; for the "
                               "nuclear norm sum the singular values")
+
+
+def _check_norm_of_nothing(a, p, dim, axes):
+    """torch's refusal of a norm without an identity (p = inf or p < 0) over an empty tensor or dimension."""
+    if dim is None and a.numel() == 0:
+        raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on an empty tensor because the "
+                           "operation does not have an identity")
+    if dim is not None:
+        for d in ((dim,) if isinstance(dim, int) else dim):
+            if a.shape[normalize_dim(d, a.ndim)] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {p:g} norm on the dimension "
+                                   f"{normalize_dim(d, a.ndim)}because this dimension is empty and the operation does "
+                                   "not have an identity")
 
 
 def any(a, dim=None, keepdim=False):

@@ -1,6 +1,7 @@
 """Adagrad: per-element learning rates from the running sum of squared gradients (PyTorch's formulas)."""
 import numpy as np
 
+from ..nn.parameter import UninitializedParameter, uninitialized_error
 from ..ops.elementwise import fma
 from ..tensor import _wrap
 from .optimizer import Optimizer, _check, buffer, count_step
@@ -21,6 +22,8 @@ class Adagrad(Optimizer):
                                       maximize=maximize, differentiable=differentiable, fused=fused))
         for group in self.param_groups:  # PyTorch creates Adagrad's state up front
             for p in group["params"]:
+                if isinstance(p, UninitializedParameter):  # (its shape comes with a lazy module's first forward)
+                    raise uninitialized_error("Adagrad's state, which is made with the optimizer")
                 state = self.state[p]
                 state["step"] = _wrap(np.zeros((), np.float32))
                 buffer(state, "sum", p._data, group["initial_accumulator_value"])

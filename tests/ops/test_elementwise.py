@@ -197,3 +197,14 @@ def test_softplus_second_derivative_at_nan_and_at_the_threshold_as_torch():
         results.append((g.detach().numpy(), gg.numpy()))
     for got, want in zip(results[1], results[0]):
         np.testing.assert_allclose(got, want, rtol=1e-12, equal_nan=True)
+
+
+def test_sign_of_nan_is_zero_as_torch_and_so_are_the_gradients_it_makes():
+    """torch's sign (and sgn) of NaN is 0, NumPy's is NaN: abs, l1_loss and the 1-norm use it in their backward."""
+    data = np.array([np.nan, -0.0, 0.0, -2.0, 3.0, np.inf, -np.inf])
+    for dtype in (np.float32, np.float64):
+        check_parity(lambda lib, a: a.sign(), [data.astype(dtype)], grad=False)
+    check_parity(lambda lib, a: lib.sign(a) + a.abs(), [data[:5]])
+    check_parity(lambda lib, a: lib.nn.functional.l1_loss(a, lib.zeros(5, dtype=a.dtype)), [data[:5]])
+    check_parity(lambda lib, a: lib.norm(a, 1) + lib.norm(a, float("inf")), [np.array([1.0, np.nan, -3.0])])
+    check_parity(lambda lib, a: a.sign(), [np.array([3, -1, 0])], grad=False)

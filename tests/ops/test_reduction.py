@@ -1,9 +1,12 @@
 """Reductions against torch: every dim form (None, int, negative, tuple), keepdim, ties, gradcheck."""
+import math
+
 import numpy as np
 import pytest
 
 import ember
-from helpers import check_gradcheck, check_parity, sample
+import torch
+from helpers import assert_same, check_gradcheck, check_parity, sample
 
 REDUCTIONS = {
     "sum": (lambda lib, a: a.sum(), "any"),
@@ -106,3 +109,62 @@ def test_mean_of_integers_is_an_error_like_torch():
 def test_max_of_empty_without_dim_is_an_error():
     with pytest.raises(RuntimeError, match="numel"):
         ember.zeros(0).max()
+
+
+# Norms at zeros and ties: torch's norm_backward is written per range of p (p < 1, 1 < p < 2, p > 2, +-inf, 1,
+# 0), so that an element equal to 0 (or a norm equal to 0) gives a gradient of 0, not 0 * inf = NaN.
+NORM_PS = [0, 0.3, 0.5, 1, 1.5, 2, 2.5, 3, math.inf, -math.inf, -0.5, -1, -2]
+NORM_INPUTS = {
+    "zeros_among": np.array([[0.0, 1.5, -2.0, 0.0], [0.7, -1.3, 2.9, 0.1]]),
+    "all_zero_row": np.array([[0.0, 0.0, 0.0], [0.0, 1.0, -1.0], [3.0, 0.0, -3.0]]),
+    "ties": np.array([[2.0, -2.0, 1.0, 0.0], [-1.0, 1.0, 1.0, -1.0]]),
+    "all_zero": np.zeros((2, 3)),
+}
+
+
+def _norm_and_grads(lib, data, dtype, p, dim, keepdim):
+    """The norm, its gradient for a seed, and (float64) the gradient of that gradient, for one library."""
+    x = lib.tensor(data, dtype=getattr(lib, dtype), requires_grad=True)
+    out = lib.linalg.vector_norm(x, p, dim, keepdim) if lib is torch else lib.norm(x, p, dim, keepdim)
+    seed = lib.tensor(np.arange(1.0, out.numel() + 1).reshape(tuple(out.shape)), dtype=out.dtype)
+    grad, = lib.autograd.grad(out, x, seed, create_graph=True, allow_unused=True)
+    if grad is None or not grad.requires_grad or dtype != "float64":
+        return out, grad, None
+    weights = lib.tensor(np.linspace(1.0, 2.0, data.size).reshape(data.shape))
+    grad2, = lib.autograd.grad((grad * weights).sum(), x, allow_unused=True)
+    return out, grad, None if grad2 is None else grad2 + 0  # (+ 0: torch's zero gradient is a ZeroTensor)
+
+
+@pytest.mark.parametrize("dim, keepdim", [(None, False), (-1, False), (1, True), ((0, 1), False)], ids=str)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("inputs", NORM_INPUTS)
+@pytest.mark.parametrize("p", NORM_PS, ids=str)
+def test_norm_gradient_at_zeros_and_ties_is_torchs(p, inputs, dtype, dim, keepdim):
+    data = NORM_INPUTS[inputs]
+    tol = dict(atol=1e-6, rtol=1e-5) if dtype == "float32" else dict(atol=1e-12, rtol=1e-12)
+    mine = _norm_and_grads(ember, data, dtype, p, dim, keepdim)
+    theirs = _norm_and_grads(torch, data, dtype, p, dim, keepdim)
+    for what, e, t in zip(["norm", "gradient", "second derivative"], mine, theirs):
+        if t is None:
+            assert e is None, f"{what}: torch has none, ember has one"
+        else:  # NaN exactly where torch has NaN (second derivatives at zeros; p = 2 at a zero norm)
+            assert_same(e, t, what=what, **tol)
+
+
+@pytest.mark.parametrize("p", [0.3, 0.5, 1.5, 2.5, 3, -1])
+def test_norm_gradcheck_away_from_its_kinks(p):
+    check_gradcheck(lambda lib, a: lib.norm(a, p, 1), [sample((3, 4), "nonzero")])
+    if 1 < p < 2:  # |x|^p is differentiable at 0 there, and the gradient is 0
+        check_gradcheck(lambda lib, a: lib.norm(a, p), [np.array([0.0, 1.5, -2.0, 0.0])])
+
+
+@pytest.mark.parametrize("dim", [(0, 0), (2, -1), (0, -3, 1), [2, 0, -1]], ids=str)
+def test_a_dim_given_twice_is_named_as_torch_names_it(dim):
+    messages = []
+    for lib in (ember, torch):
+        for reduce in (lambda x: x.sum(dim), lambda x: x.mean(dim), lambda x: lib.norm(x, 2, dim),
+                       lambda x: x.amax(dim)):
+            with pytest.raises(RuntimeError) as error:
+                reduce(lib.ones(2, 3, 4))
+            messages.append(str(error.value))
+    assert messages[:4] == messages[4:]

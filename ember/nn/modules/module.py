@@ -8,7 +8,7 @@ from ..._backend import to_dtype
 from ...tensor import Tensor
 from ...ops.shape import _share_version
 from ...utils.hooks import add_hook
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -348,8 +348,8 @@ class Module:
         """Every parameter and persistent buffer under its dotted name; tensors share memory with the module."""
         out = OrderedDict() if destination is None else destination
         for name, param in self._parameters.items():
-            if param is not None:
-                out[prefix + name] = param if keep_vars else param.detach()
+            if param is not None:  # (a lazy module's uninitialized parameter is listed as itself, as in torch)
+                out[prefix + name] = param if keep_vars or isinstance(param, UninitializedParameter) else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
                 out[prefix + name] = buffer if keep_vars else buffer.detach()
@@ -376,6 +376,8 @@ class Module:
                     errors.append(f'While copying the parameter named "{key}", expected a Tensor in the state '
                                   f"dict, but got {type(value).__name__}.")
                     continue
+                if isinstance(target, UninitializedParameter):  # (a lazy module takes the checkpoint's shape)
+                    target.materialize(value.shape)
                 if tuple(value.shape) != tuple(target.shape):
                     errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "
                                   f"checkpoint, the shape in current model is {target.shape}.")

@@ -32,6 +32,34 @@ class MaxPool2d(MaxPool1d):
                             self.return_indices)
 
 
+class MaxUnpool1d(_Pool):
+    """The partial inverse of MaxPool1d: each maximum put back at the index MaxPool1d(return_indices=True) gave,
+    zeros elsewhere; output_size picks among the sizes that pool to the same length."""
+    _shown = ("kernel_size", "stride", "padding")
+    _dims = 1
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        as_tuple = lambda v: tuple(v) if isinstance(v, (tuple, list)) else (v,) * self._dims  # noqa: E731 (torch's)
+        self.kernel_size = as_tuple(kernel_size)
+        self.stride = as_tuple(stride if stride is not None else kernel_size)
+        self.padding = as_tuple(padding)
+
+    def forward(self, input, indices, output_size=None):
+        """Apply the layer to its input (call the module itself, module(x, indices), so that hooks run)."""
+        return F.max_unpool1d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
+class MaxUnpool2d(MaxUnpool1d):
+    """The partial inverse of MaxPool2d: each maximum put back at the index MaxPool2d(return_indices=True) gave,
+    zeros elsewhere; output_size picks among the sizes that pool to the same size."""
+    _dims = 2
+
+    def forward(self, input, indices, output_size=None):
+        """Apply the layer to its input (call the module itself, module(x, indices), so that hooks run)."""
+        return F.max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+
 class AvgPool1d(_Pool):
     """The mean over each 1-d window."""
     _shown = ("kernel_size", "stride", "padding")
