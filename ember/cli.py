@@ -9,6 +9,8 @@
 """
 import argparse
 import ast
+import importlib.abc
+import importlib.util
 import os
 import sys
 import tempfile
@@ -181,22 +183,47 @@ def lesson_command(args):
 # ----------------------------------------------------------------------------
 # ember run
 # ----------------------------------------------------------------------------
-TORCH_MODULES = {  # the torch module names a course program imports, and ember's module for each
-    "torch": "ember", "torch.nn": "ember.nn", "torch.nn.functional": "ember.nn.functional",
-    "torch.nn.init": "ember.nn.init", "torch.nn.utils": "ember.nn.utils", "torch.nn.utils.rnn": "ember.nn.utils.rnn",
-    "torch.optim": "ember.optim", "torch.serialization": "ember.serialization",
-    "torch.optim.lr_scheduler": "ember.optim.lr_scheduler", "torch.autograd": "ember.autograd",
-    "torch.utils": "ember.utils", "torch.utils.data": "ember.utils.data",
-    "torch.distributed": "ember.distributed", "torch.nn.parallel": "ember.nn.parallel",
-    "torch.utils.data.distributed": "ember.utils.data.distributed",
-    "torch.onnx": "ember.onnx", "torch.accelerator": "ember.accelerator",
-    "torch.linalg": "ember.linalg", "torch.nn.parameter": "ember.nn.parameter",
-    "torch.cuda": "ember.cuda", "torch.backends": "ember.backends", "torch.backends.cudnn": "ember.backends.cudnn",
-    "torch.backends.mps": "ember.backends.mps", "torch.backends.cuda": "ember.backends.cuda",
-    "torchvision": "ember.vision", "torchvision.datasets": "ember.vision.datasets",
-    "torchvision.transforms": "ember.vision.transforms",
-    "torchvision.transforms.functional": "ember.vision.transforms.functional", "torchvision.utils": "ember.vision.utils",
-}
+TORCH_PACKAGES = {"torch": "ember", "torchvision": "ember.vision"}  # a program's top-level names, and ember's
+
+
+class _TorchAsEmber(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """`torch.X.Y` is the module `ember.X.Y` itself, whichever way the program reaches it.
+
+    Putting `sys.modules["torch"] = ember` alone is not enough: python then looks for `torch.nn.modules.loss` on
+    ember's `__path__`, finds ember/nn/modules/loss.py and executes it a second time under torch's name, with
+    its own copies of the classes it defines (a `_Loss` or `Parameter` that ember's own never is an instance of).
+    This finder, first on sys.meta_path, answers every `torch.*` name with the ember module already imported (or
+    imported now, once, under ember's name), and a torch module ember has no counterpart for with the
+    ModuleNotFoundError that names it, not with a copy or an error later.
+    """
+
+    @staticmethod
+    def ember_name(fullname):
+        top, dot, rest = fullname.partition(".")
+        return TORCH_PACKAGES[top] + dot + rest if top in TORCH_PACKAGES else None
+
+    def find_spec(self, fullname, path=None, target=None):
+        ember_name = self.ember_name(fullname)
+        if ember_name is None:
+            return None
+        try:
+            importlib.import_module(ember_name)
+        except ModuleNotFoundError as error:
+            if error.name != ember_name:
+                raise  # a module ember's own imports need: that is the error to see
+            raise ModuleNotFoundError(f"No module named '{fullname}' (ember has no {ember_name} for it to be)",
+                                      name=fullname) from None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec):
+        module = sys.modules[self.ember_name(spec.name)]
+        spec.loader_state = module.__spec__  # loading sets module.__spec__ to this torch-named spec: put back
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = module.__spec__.loader_state  # ember's own (the module ran when ember imported it)
+
+
 
 
 def run_command(args):
@@ -206,7 +233,6 @@ def run_command(args):
     first on sys.path, __file__, sys.argv, __name__ == "__main__"; its sys.exit(n) is ember's exit status, and an
     error shows the program's own traceback, without ember's frames before it.
     """
-    import importlib
     import runpy
     if not (args.module or args.script):  # (an empty -m too)
         raise UsageError("name the program: ember run train.py [args], or ember run -m package.module [args]")
@@ -226,8 +252,7 @@ def run_command(args):
         return
     if "torch" in sys.modules:
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
-    for torch_name, ember_name in TORCH_MODULES.items():
-        sys.modules[torch_name] = importlib.import_module(ember_name)
+    sys.meta_path.insert(0, _TorchAsEmber())
     ember._printed_as("torch")  # the program imported torch: torch.float32, torch.Size([2, 3]) in what it prints
     try:
         if args.module:  # python -m: the current folder first on sys.path, argv[0] the module's file

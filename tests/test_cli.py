@@ -89,6 +89,127 @@ def test_ember_run_imports_torch_nn_parameter_as_embers_own(tmp_path):
     assert ours.stdout == theirs.stdout == "['weight', 'bias', 'scale'] True True\n"
 
 
+
+TORCH_PATHS = [  # (module path, name): what course and tutorial code imports from torch's submodules
+    ("torch.nn.modules.module", "Module"), ("torch.nn.modules.loss", "_Loss"), ("torch.nn.modules.loss", "MSELoss"),
+    ("torch.nn.modules.linear", "Linear"), ("torch.nn.modules.conv", "Conv2d"), ("torch.nn.modules.container",
+    "Sequential"), ("torch.nn.parameter", "Parameter"), ("torch.nn.functional", "relu"), ("torch.nn.init",
+    "xavier_uniform_"), ("torch.nn.utils.rnn", "pack_padded_sequence"), ("torch.nn.utils.clip_grad",
+    "clip_grad_norm_"), ("torch.autograd", "Variable"), ("torch.autograd.function", "Function"),
+    ("torch.autograd.variable", "Variable"), ("torch.autograd.grad_mode", "no_grad"), ("torch.utils.data.dataset",
+    "Dataset"), ("torch.utils.data.dataset", "TensorDataset"), ("torch.utils.data.dataloader", "DataLoader"),
+    ("torch.utils.data.sampler", "RandomSampler"), ("torch.utils.data.distributed", "DistributedSampler"),
+    ("torch.optim.optimizer", "Optimizer"), ("torch.optim.sgd", "SGD"), ("torch.optim.adam", "Adam"),
+    ("torch.optim.lr_scheduler", "StepLR"), ("torch.optim.lr_scheduler", "_LRScheduler"), ("torch.utils.hooks",
+    "RemovableHandle"), ("torch.serialization", "save"),
+]
+
+
+def test_ember_run_gives_every_torch_module_path_embers_one_module(tmp_path):
+    """Any `torch.X.Y` that ember has is ember.X.Y itself: before, a path not listed in cli.py (torch.nn.modules.loss,
+    torch.autograd.function, ...) executed ember's file a second time under torch's name, with its own classes."""
+    lines = ["import sys, ember, importlib"]
+    for path, name in TORCH_PATHS:
+        lines.append(f"from {path} import {name}")
+        lines.append(f"assert {name} is getattr(importlib.import_module('{path.replace('torch', 'ember', 1)}'), "
+                     f"'{name}'), '{path}.{name}'")
+        lines.append(f"assert sys.modules['{path}'] is sys.modules['{path.replace('torch', 'ember', 1)}']")
+    lines += ["import torch.nn.modules.module, torch.nn.functional as F",
+              "assert torch.nn.modules.module is ember.nn.modules.module and F is ember.nn.functional",
+              "import torchvision.transforms.functional as TF",
+              "assert TF is ember.vision.transforms.functional",
+              "assert ember.nn.modules.loss.__spec__.name == 'ember.nn.modules.loss'",  # ember's own, not torch's
+              "print(sorted(m.__name__ for m in list(sys.modules.values())",
+              "             if getattr(m, '__file__', '') and m.__file__.endswith('tensor.py')))"]
+    program = tmp_path / "paths.py"
+    program.write_text("\n".join(lines) + "\n")
+    r = ember_command("run", str(program))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "['ember.tensor']\n"  # one copy of ember's modules
+
+
+def test_ember_run_classes_imported_from_torch_submodules_subclass_as_under_torch(tmp_path):
+    program = tmp_path / "subclass.py"
+    program.write_text("""\
+import torch
+from torch.nn.modules.loss import _Loss
+from torch.autograd.function import Function
+from torch.utils.data.dataset import Dataset
+from torch.utils.data.dataloader import DataLoader
+from torch.optim.optimizer import Optimizer
+from torch.optim.lr_scheduler import _LRScheduler
+from torch.nn.modules.module import Module
+from torch.nn.parameter import Parameter
+
+class Half(_Loss):
+    def forward(self, a, b):
+        return 0.5 * ((a - b) ** 2).sum() if self.reduction == "sum" else 0.5 * ((a - b) ** 2).mean()
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x ** 3
+    @staticmethod
+    def backward(ctx, grad):
+        x, = ctx.saved_tensors
+        return 3 * x ** 2 * grad
+
+class Squares(Dataset):
+    def __len__(self):
+        return 4
+    def __getitem__(self, i):
+        return torch.tensor([float(i)]), torch.tensor([float(i * i)])
+
+class Plain(Optimizer):
+    def __init__(self, params, lr):
+        super().__init__(params, dict(lr=lr))
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.data -= group["lr"] * p.grad
+
+class Halving(_LRScheduler):
+    def get_lr(self):
+        return [base / 2 ** self.last_epoch for base in self.base_lrs]
+
+class Scale(Module):
+    def __init__(self):
+        super().__init__()
+        self.w = Parameter(torch.tensor([2.0]))
+    def forward(self, x):
+        return Cube.apply(x * self.w)
+
+model = Scale()
+optimizer = Plain(model.parameters(), lr=0.01)
+scheduler = Halving(optimizer)
+loss_fn = Half(reduction="sum")
+for x, y in DataLoader(Squares(), batch_size=2):
+    optimizer.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    print(f"{loss.item():.4f} {model.w.item():.6f} {optimizer.param_groups[0]['lr']}")
+print(isinstance(loss_fn, torch.nn.Module), isinstance(model.w, torch.Tensor), list(model.state_dict()))
+""")
+    ours = ember_command("run", str(program))
+    theirs = subprocess.run([sys.executable, str(program)], capture_output=True, text=True)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == theirs.stdout and ours.stdout.endswith("True True ['w']\n")
+
+
+@pytest.mark.parametrize("statement,missing", [
+    ("import torch.foo", "torch.foo"), ("from torch.nn.modules.foo import Bar", "torch.nn.modules.foo"),
+    ("import torchvision.foo", "torchvision.foo"),
+])
+def test_ember_run_a_torch_module_ember_lacks_is_a_module_not_found_error_naming_it(tmp_path, statement, missing):
+    program = tmp_path / "missing.py"
+    program.write_text(f"try:\n    {statement}\nexcept ModuleNotFoundError as e:\n    print(e.name)\n")
+    r = ember_command("run", str(program))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == missing + "\n"
+
 # ---- a newcomer's first hour: the lesson command ------------------------------------------------------------
 @pytest.mark.parametrize("given", ["8", "08", "AUTOGRAD", "Autograd", " autograd "])
 def test_a_lesson_is_found_by_its_number_or_its_id_in_any_capitalisation(tmp_path, given):
