@@ -1321,19 +1321,56 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return out[0] if unbatched else out
 
 
+def _check_transposed(x, weight, bias, groups):
+    """The shapes a transposed convolution needs, torch's errors (x batched, in the caller's own dimensions)."""
+    if x.shape[1] != weight.shape[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
+                           f"have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at dimension 0, but "
+                           f"got weight of size [{list(weight.shape)}] instead")
+    if bias is not None and list(bias.shape) != [weight.shape[1] * groups]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected bias to be "
+                           f"1-dimensional with {weight.shape[1] * groups} elements, but got bias of size "
+                           f"{list(bias.shape)} instead")
+
+
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """2-d transposed convolution: the gradient of conv2d with respect to its input."""
     x, unbatched = _batched(input, "conv_transpose2d", 2)
     _same_dtype("conv_transpose2d", x, weight)
-    if x.shape[1] != weight.shape[0]:
-        raise RuntimeError(f"Given transposed=1, weight of size {list(weight.shape)}, expected input{list(x.shape)} to "
-                           f"have {weight.shape[0]} channels, but got {x.shape[1]} channels instead")
+    _check_transposed(x, weight, bias, groups)
     stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
     output_padding = _pair(output_padding, "output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
         raise RuntimeError(f"output padding must be smaller than either stride or dilation, but got "
                            f"output_padding={list(output_padding)}, stride={list(stride)}, dilation={list(dilation)}")
     out = _conv.ConvTranspose2d.apply(x, weight, bias, stride, padding, output_padding, dilation, groups)
+    return out[0] if unbatched else out
+
+
+def _single(value, name):
+    """A 1-d layer's int or list of one int, checked as torch checks it (the 2-d checks follow)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of 1 values to match the "
+                               f"convolution dimensions, but got {name}={list(value)}")
+        value = value[0]
+    return value
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """A 1-D transposed convolution is a 2-D one on images of height 1 (as conv1d)."""
+    x, unbatched = _batched(input, "conv_transpose1d", 1)
+    if weight.ndim != 3:
+        raise RuntimeError(f"conv_transpose1d expects a 3D weight (in_channels, out_channels/groups, kW), got "
+                           f"{list(weight.shape)}")
+    _same_dtype("conv_transpose1d", x, weight)
+    _check_transposed(x, weight, bias, groups)
+    stride, padding, output_padding, dilation = (_single(v, k) for v, k in (
+        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), (0, padding), (0, output_padding),
+                           groups, (1, dilation)).squeeze(2)
     return out[0] if unbatched else out
 
 

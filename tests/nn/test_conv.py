@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from helpers import check_module_parity, check_parity, sample
+from helpers import assert_same, check_module_parity, check_parity, copy_module, sample
 
 CONV_LAYERS = {
     "conv2d": (lambda lib: lib.nn.Conv2d(3, 4, 3), (2, 3, 7, 6)),
@@ -27,6 +27,14 @@ CONV_LAYERS = {
                                 (2, 3, 4, 4)),
     "conv_transpose2d_groups_dilation": (lambda lib: lib.nn.ConvTranspose2d(4, 6, (2, 3), stride=(2, 1), groups=2,
                                                                             dilation=2, bias=False), (1, 4, 3, 5)),
+    "conv_transpose1d": (lambda lib: lib.nn.ConvTranspose1d(3, 2, 3), (2, 3, 6)),
+    "conv_transpose1d_stride": (lambda lib: lib.nn.ConvTranspose1d(3, 4, 3, stride=2, padding=1, output_padding=1),
+                                (2, 3, 5)),
+    "conv_transpose1d_groups_dilation": (lambda lib: lib.nn.ConvTranspose1d(4, 6, 2, stride=3, padding=(2,), groups=2,
+                                                                            dilation=2, bias=False), (2, 4, 5)),
+    "conv_transpose1d_output_padding_past_stride": (lambda lib: lib.nn.ConvTranspose1d(2, 3, 2, output_padding=1,
+                                                                                       dilation=2), (2, 2, 4)),
+    "conv_transpose1d_unbatched": (lambda lib: lib.nn.ConvTranspose1d(2, 3, 3, stride=2), (2, 5)),
     "maxpool2d": (lambda lib: lib.nn.MaxPool2d(2), (2, 3, 6, 7)),
     "maxpool2d_stride_pad": (lambda lib: lib.nn.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 6)),
     "maxpool2d_ceil": (lambda lib: lib.nn.MaxPool2d(3, stride=2, ceil_mode=True), (1, 2, 8, 7)),
@@ -148,6 +156,33 @@ BAD_INPUTS = {
     "rnncell input size": lambda lib: lib.nn.RNNCell(4, 3)(lib.randn(2, 5)),
     "groupnorm groups": lambda lib: lib.nn.functional.group_norm(lib.randn(2, 5, 3), 2),
     "batchnorm2d channels": lambda lib: lib.nn.BatchNorm2d(3)(lib.randn(2, 4, 3, 3)),
+    "conv_transpose1d wrong rank": lambda lib: lib.nn.ConvTranspose1d(2, 2, 3)(lib.randn(1, 2, 3, 4)),
+    "conv_transpose1d wrong channels": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5),
+                                                                                     lib.randn(3, 3, 3)),
+    "conv_transpose1d groups": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5), lib.randn(4, 3, 3),
+                                                                              groups=3),
+    "conv_transpose1d bias size": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5),
+                                                                                 lib.randn(4, 3, 3), lib.randn(4)),
+    "conv_transpose1d output_padding": lambda lib: lib.nn.functional.conv_transpose1d(
+        lib.randn(2, 4, 5), lib.randn(4, 3, 3), stride=2, output_padding=2),
+    "conv_transpose1d two strides": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5),
+                                                                                   lib.randn(4, 3, 3), stride=(1, 2)),
+    "conv_transpose1d stride 0": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5),
+                                                                                lib.randn(4, 3, 3), stride=0),
+    "conv_transpose1d dtypes": lambda lib: lib.nn.functional.conv_transpose1d(lib.randn(2, 4, 5).double(),
+                                                                              lib.randn(4, 3, 3)),
+    "conv_transpose1d output_size": lambda lib: lib.nn.ConvTranspose1d(4, 3, 3, stride=2)(lib.randn(2, 4, 5),
+                                                                                           output_size=[13]),
+    "conv_transpose1d output_size length": lambda lib: lib.nn.ConvTranspose1d(4, 3, 3, stride=2)(
+        lib.randn(2, 4, 5), output_size=[1, 12]),
+    "conv_transpose2d groups": lambda lib: lib.nn.functional.conv_transpose2d(lib.randn(2, 4, 5, 5),
+                                                                              lib.randn(4, 3, 3, 3), groups=3),
+    "conv_transpose2d bias size": lambda lib: lib.nn.functional.conv_transpose2d(lib.randn(2, 4, 5, 5),
+                                                                                 lib.randn(4, 3, 3, 3), lib.randn(4)),
+    "conv_transpose2d output_size": lambda lib: lib.nn.ConvTranspose2d(4, 3, 3, stride=2)(lib.randn(1, 4, 5, 5),
+                                                                                           output_size=[13, 12]),
+    "conv_transpose2d output_size length": lambda lib: lib.nn.ConvTranspose2d(4, 3, 3, stride=2)(
+        lib.randn(1, 4, 5, 5), output_size=[1, 12, 12]),
 }
 
 
@@ -162,7 +197,7 @@ def test_bad_inputs_raise_torchs_exception_type(name):
 
 
 STRIDE_LAYERS = ["conv2d", "conv2d_stride_pad", "conv2d_groups", "conv2d_dilation", "conv1d", "conv1d_all",
-                 "conv_transpose2d", "conv_transpose2d_stride", "maxpool2d", "maxpool2d_stride_pad", "maxpool1d",
+                 "conv_transpose2d", "conv_transpose2d_stride", "conv_transpose1d_stride", "maxpool2d", "maxpool2d_stride_pad", "maxpool1d",
                  "avgpool2d_pad", "avgpool1d", "adaptive_avg", "adaptive_max"]
 
 
@@ -379,3 +414,80 @@ def test_conv_backward_twice_through_a_retained_graph_matches_torch():
         grads.append((xt.grad.numpy(), wt.grad.numpy()))
     for got, want in zip(grads[1], grads[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_transposed_1d_convolution_matches_torch_on_random_shapes(seed):
+    """F.conv_transpose1d (a 2-d one on a height-1 map) against torch in float64 and float32: output and the
+    gradients of input, weight and bias, for any stride, padding, output_padding, dilation and groups."""
+    rng = np.random.default_rng(200 + seed)
+    for case in range(30):
+        groups = int(rng.choice([1, 1, 2, 3]))
+        c, o, k = groups * int(rng.integers(1, 5)), groups * int(rng.integers(1, 4)), int(rng.integers(1, 5))
+        stride, dilation = int(rng.choice([1, 2, 3])), int(rng.choice([1, 1, 2]))
+        args = dict(stride=stride, padding=int(rng.integers(0, k + 1)), dilation=dilation, groups=groups,
+                    output_padding=int(rng.integers(0, max(stride, dilation))))
+        x = rng.normal(size=(int(rng.integers(1, 4)), c, int(rng.integers(1, 9))))
+        w, b = rng.normal(size=(c, o // groups, k)), rng.normal(size=o) if rng.integers(0, 2) else None
+        if (x.shape[2] - 1) * stride - 2 * args["padding"] + dilation * (k - 1) + args["output_padding"] < 0:
+            continue  # an empty output (torch's, of length 0, ember refuses) or none at all
+        for dtype, tol in (("float64", 1e-10), ("float32", 1e-4)):
+            results = []
+            for lib in (torch, ember):
+                tensors = [lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True) if a is not None else None
+                           for a in (x, w, b)]
+                y = lib.nn.functional.conv_transpose1d(*tensors, **args)
+                y.backward(lib.tensor(np.random.default_rng(case).normal(size=tuple(y.shape)),
+                                      dtype=getattr(lib, dtype)))
+                results.append([y] + [t.grad for t in tensors if t is not None])
+            for got, want in zip(results[1], results[0]):
+                assert got.dtype.name == dtype
+                np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=tol, atol=tol,
+                                           err_msg=str(args))
+
+
+def test_conv_transpose1d_gradcheck_and_gradgradcheck():
+    x, w, b = (ember.tensor(sample(s), requires_grad=True) for s in ((2, 4, 5), (4, 3, 3), (6,)))
+    fn = lambda x, w, b: ember.nn.functional.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1,  # noqa: E731
+                                                              groups=2, dilation=2)
+    assert ember.autograd.gradcheck(fn, [x, w, b])
+    assert ember.autograd.gradgradcheck(fn, [x, w, b])
+
+
+@pytest.mark.parametrize("output_size", [[11], [12], [2, 3, 12]])
+def test_conv_transpose1d_output_size_picks_torchs_output_padding(output_size):
+    data = sample((2, 4, 5))
+    torch.manual_seed(0)
+    t_layer = torch.nn.ConvTranspose1d(4, 3, 3, stride=2).double()
+    e_layer = copy_module(t_layer, ember.nn.ConvTranspose1d(4, 3, 3, stride=2).double())
+    t_x, e_x = torch.tensor(data, requires_grad=True), ember.tensor(data, requires_grad=True)
+    t_out, e_out = t_layer(t_x, output_size=output_size), e_layer(e_x, output_size=output_size)
+    assert_same(e_out, t_out)
+    t_out.sum().backward()
+    e_out.sum().backward()
+    assert_same(e_x.grad, t_x.grad)
+    assert_same(e_layer.weight.grad, t_layer.weight.grad)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, output_padding=1, groups=2, bias=False,
+                                                 dilation=2), dict(kernel_size=(2,), stride=(3,), padding=(0,))])
+def test_conv_transpose1d_repr_state_dict_and_initialisation_match_torch(kwargs):
+    kwargs = dict(dict(in_channels=4, out_channels=6, kernel_size=3), **kwargs)
+    torch.manual_seed(0)
+    t_layer = torch.nn.ConvTranspose1d(**kwargs)
+    ember.manual_seed(0)
+    e_layer = ember.nn.ConvTranspose1d(**kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    t_state, e_state = t_layer.state_dict(), e_layer.state_dict()
+    assert list(e_state) == list(t_state)
+    for key in t_state:
+        assert_same(e_state[key], t_state[key], atol=0, rtol=0)  # torch's draws, in torch's order
+    e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_state.items()})
+
+
+@pytest.mark.parametrize("kwargs", [dict(padding_mode="reflect"), dict(groups=2), dict(groups=0)])
+def test_conv_transpose1d_constructor_errors_are_torchs(kwargs):
+    with pytest.raises(Exception) as expected:
+        torch.nn.ConvTranspose1d(4, 3, 3, **kwargs)
+    with pytest.raises(expected.type, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
+        ember.nn.ConvTranspose1d(4, 3, 3, **kwargs)

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d, ConvTranspose2d: PyTorch's layers, initialisation and printing."""
+"""Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d: PyTorch's layers, initialisation and printing."""
 import math
 
 from ... import creation
@@ -123,8 +123,7 @@ class Conv2d(_ConvNd):
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
-class ConvTranspose2d(_ConvNd):
-    """2-d transposed convolution (upsampling by the gradient of a convolution)."""
+class _ConvTransposeNd(_ConvNd):
     _transposed = True
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
@@ -136,14 +135,43 @@ class ConvTranspose2d(_ConvNd):
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
 
+    def _output_padding(self, input, output_size):
+        """The output_padding that gives the asked-for output_size (its spatial sizes, or the whole shape), in the
+        range one input size reaches: torch's ValueErrors outside it."""
+        if output_size is None:
+            return self.output_padding
+        n, output_size = self._dims, list(output_size)
+        leading = 2 if input.ndim == n + 2 else 1
+        if len(output_size) == leading + n:
+            output_size = output_size[leading:]
+        if len(output_size) != n:
+            raise ValueError(f"ConvTranspose{n}D: for {input.ndim}D input, output_size must have {n} or "
+                             f"{leading + n} elements (got {len(output_size)})")
+        smallest = [(s - 1) * st - 2 * p + d * (k - 1) + 1 for s, st, p, d, k in
+                    zip(input.shape[-n:], self.stride, self.padding, self.dilation, self.kernel_size)]
+        largest = [m + st - 1 for m, st in zip(smallest, self.stride)]
+        if any(not m <= t <= x for t, m, x in zip(output_size, smallest, largest)):
+            raise ValueError(f"requested an output size of {output_size}, but valid sizes range from {smallest} to "
+                             f"{largest} (for an input of {type(input.shape)(input.shape[-n:])})")
+        return tuple(t - m for t, m in zip(output_size, smallest))
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-d transposed convolution over (batch, channels, length) inputs: a 2-d one on a height-1 map."""
+    _dims = 1
+
+    def forward(self, input, output_size=None):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        self._check_input(input, "conv_transpose1d")
+        return F.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-d transposed convolution (upsampling by the gradient of a convolution)."""
+
     def forward(self, input, output_size=None):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         self._check_input(input, "conv_transpose2d")
-        output_padding = self.output_padding
-        if output_size is not None:  # pick the output_padding that gives the asked-for size
-            target = list(output_size)[-2:]
-            smallest = [(s - 1) * st - 2 * p + d * (k - 1) + 1 for s, st, p, d, k in
-                        zip(input.shape[-2:], self.stride, self.padding, self.dilation, self.kernel_size)]
-            output_padding = tuple(t - m for t, m in zip(target, smallest))
-        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, output_padding,
-                                  self.groups, self.dilation)
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self._output_padding(input, output_size), self.groups, self.dilation)
