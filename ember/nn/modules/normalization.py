@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d (running statistics, momentum, eval mode), InstanceNorm1d/2d, GroupNorm and LayerNorm."""
+"""BatchNorm1d/2d/3d (running statistics, momentum, eval mode), InstanceNorm1d/2d, GroupNorm and LayerNorm."""
 import warnings
 from ... import creation
 from .. import functional as F
@@ -71,6 +71,13 @@ class BatchNorm2d(_BatchNorm):
     """Normalises (N, C, H, W) inputs per channel, over the batch and every position."""
 
     _expected_dims = (4,)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Normalises (N, C, D, H, W) inputs per channel, over the batch and every position (F.batch_norm's statistics
+    run over every dim but 1, whatever the rank)."""
+
+    _expected_dims = (5,)
 
 
 class _InstanceNorm(_BatchNorm):
