@@ -1,8 +1,8 @@
 """ember.nn: layers, losses and the Module system (PyTorch's torch.nn)."""
 from . import functional, init, parallel, utils
 from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BCELoss, BCEWithLogitsLoss,
-                      BatchNorm1d, BatchNorm2d, BatchNorm3d, Bilinear, CELU, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d,
-                      CrossEntropyLoss,
+                      BatchNorm1d, BatchNorm2d, BatchNorm3d, Bilinear, CELU, Conv1d, Conv2d, Conv3d,
+                      ConvTranspose1d, ConvTranspose2d, CrossEntropyLoss,
                       AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Embedding, Flatten, GELU, GLU, GRU, GRUCell, GroupNorm, Hardshrink,
                       Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, KLDivLoss,
                       L1Loss, LSTM, LSTMCell, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MSELoss, MaxPool1d,

@@ -1273,8 +1273,8 @@ def _batched(input, name, spatial):
 
 def _same_padding(input, weight_shape, dilation, stride):
     """padding='same': PyTorch pads the extra pixel of an even kernel on the right/bottom."""
-    if any(s != 1 for s in stride):
-        raise ValueError("padding='same' is not supported for strided convolutions")
+    if any(s != 1 for s in stride):  # (the layers refuse it when made, with a ValueError)
+        raise RuntimeError("padding='same' is not supported for strided convolutions")
     widths = []
     for k, d in reversed(list(zip(weight_shape, dilation))):
         total = d * (k - 1)
@@ -1318,6 +1318,69 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     padding = padding if isinstance(padding, str) else (0, one(padding))
     out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)), padding, (1, one(dilation)),
                  groups).squeeze(2)
+    return out[0] if unbatched else out
+
+
+def _triple(value, name):
+    """conv3d's int or three ints, checked as torch checks them."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 3:
+            raise RuntimeError(f"expected {name} to be a single integer value or a list of 3 values to match the "
+                               f"convolution dimensions, but got {name}={list(value)}")
+        triple = tuple(int_arg(v, "conv3d", "window sizes") for v in value)
+    else:
+        triple = (int_arg(value, "conv3d", "window sizes"),) * 3
+    if name == "padding" and min(triple) < 0:
+        raise RuntimeError(f"negative padding is not supported (padding={list(triple)}); use 0 or more")
+    if name != "padding" and min(triple) <= 0:
+        raise RuntimeError(f"non-positive {name} is not supported: {name} should be greater than zero, but got "
+                           f"{list(triple)}")
+    return triple
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-d convolution of (N, C, D, H, W) volumes, composed of 2-d ones: output depth slice od is the sum over the
+    kernel's depth kd of conv2d(input depth slice od * stride + kd * dilation, weight[:, :, kd]). Slicing and
+    conv2d are differentiable, so the gradients (and second derivatives) are theirs. Correct first: kD conv2d
+    calls, each over all N * D_out slices at once; not torch's single fused kernel (speed later)."""
+    x, unbatched = _batched(input, "conv3d", 3)
+    _same_dtype("conv3d", x, weight)
+    if weight.ndim != 5:
+        raise RuntimeError(f"conv3d expects a 5D weight (out_channels, in_channels/groups, kD, kH, kW), got "
+                           f"{list(weight.shape)}")
+    if x.shape[1] != weight.shape[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(weight.shape)}, expected input"
+                           f"{list(x.shape)} to have {weight.shape[1] * groups} channels, but got {x.shape[1]} "
+                           "channels instead")
+    if weight.shape[0] % groups:
+        raise RuntimeError(f"out_channels ({weight.shape[0]}) must be divisible by groups ({groups})")
+    if bias is not None and list(bias.shape) != [weight.shape[0]]:
+        raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
+                           f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
+    if padding == "same":  # the whole padding up front (the extra one of an even kernel after), as conv2d's
+        (x, _), padding = _same_padding(x, weight.shape[2:], dilation, stride), (0, 0, 0)
+    else:
+        padding = (0, 0, 0) if padding == "valid" else _triple(padding, "padding")
+    padded = [s + 2 * p for s, p in zip(x.shape[2:], padding)]
+    effective = [d * (k - 1) + 1 for k, d in zip(weight.shape[2:], dilation)]
+    if any(e > p for e, p in zip(effective, padded)):
+        raise RuntimeError(f"Calculated padded input size per channel: ({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, effective))}). Kernel size can't be greater than actual input size")
+    x = pad(x, (0, 0, 0, 0, padding[0], padding[0]))  # depth padded here; height and width by conv2d
+    n, c, o = x.shape[0], x.shape[1], weight.shape[0]
+    depth = (padded[0] - effective[0]) // stride[0] + 1
+    out = None
+    for kd in range(weight.shape[2]):  # the depth slices kernel slice kd meets, folded into the batch
+        start = kd * dilation[0]
+        slices = x[:, :, start:start + (depth - 1) * stride[0] + 1:stride[0]]  # (N, C, D_out, H, W)
+        flat = slices.transpose(1, 2).reshape(n * depth, c, *x.shape[3:])
+        term = conv2d(flat, weight[:, :, kd], None, stride[1:], padding[1:], dilation[1:], groups)
+        out = term if out is None else out + term
+    out = out.reshape(n, depth, o, *out.shape[2:]).transpose(1, 2)
+    if bias is not None:
+        out = out + bias.reshape(1, o, 1, 1, 1)
+    out = out.contiguous()
     return out[0] if unbatched else out
 
 

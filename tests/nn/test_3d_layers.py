@@ -1,4 +1,5 @@
 """Layers over (N, C, D, H, W) volumes against torch: values, gradients, running statistics, errors, printing."""
+import numpy as np
 import pytest
 import torch
 
@@ -66,3 +67,113 @@ def test_batchnorm3d_repr_and_state_dict_match_torch():
         assert repr(e_layer) == repr(t_layer)
         assert list(e_layer.state_dict()) == list(t_layer.state_dict())
         e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_layer.state_dict().items()})
+
+
+CONV3D = {
+    "default": (lambda lib: lib.nn.Conv3d(3, 4, 3), (2, 3, 5, 6, 4)),
+    "stride_padding": (lambda lib: lib.nn.Conv3d(3, 4, (2, 3, 2), stride=2, padding=1), (2, 3, 6, 5, 7)),
+    "per_dim": (lambda lib: lib.nn.Conv3d(2, 3, (3, 2, 2), stride=(1, 2, 3), padding=(2, 0, 1), dilation=(2, 1, 2)),
+                (1, 2, 5, 6, 7)),
+    "groups_no_bias": (lambda lib: lib.nn.Conv3d(4, 6, 2, groups=2, bias=False), (2, 4, 3, 4, 3)),
+    "depthwise": (lambda lib: lib.nn.Conv3d(3, 3, 3, groups=3, padding=1), (1, 3, 3, 4, 4)),
+    "same": (lambda lib: lib.nn.Conv3d(2, 3, (2, 3, 4), padding="same", dilation=(2, 1, 1)), (2, 2, 5, 4, 6)),
+    "valid": (lambda lib: lib.nn.Conv3d(2, 3, 2, padding="valid"), (1, 2, 3, 3, 3)),
+    "kernel_1": (lambda lib: lib.nn.Conv3d(2, 3, 1), (2, 2, 3, 2, 4)),
+    "unbatched": (lambda lib: lib.nn.Conv3d(2, 3, 2, stride=(2, 1, 1)), (2, 5, 3, 4)),
+    "reflect": (lambda lib: lib.nn.Conv3d(2, 3, 3, padding=1, padding_mode="reflect"), (1, 2, 4, 5, 3)),
+    "circular": (lambda lib: lib.nn.Conv3d(2, 2, 3, padding=(1, 2, 1), padding_mode="circular"), (2, 2, 3, 4, 5)),
+    "replicate": (lambda lib: lib.nn.Conv3d(2, 2, 2, padding=1, padding_mode="replicate", stride=2), (1, 2, 3, 4, 5)),
+}
+
+
+@pytest.mark.parametrize("name", CONV3D)
+def test_conv3d_layers_match_torch(name):
+    make, shape = CONV3D[name]
+    e_mod, t_mod = check_module_parity(make, [sample(shape)])
+    out = e_mod(ember.tensor(sample(shape)))
+    assert out.is_contiguous() and out.stride() == t_mod(torch.tensor(sample(shape))).stride()
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_conv3d_matches_torch_on_random_shapes_in_float32_and_float64(seed):
+    rng = np.random.default_rng(300 + seed)
+    for case in range(15):
+        groups = int(rng.choice([1, 1, 2]))
+        c, o = groups * int(rng.integers(1, 4)), groups * int(rng.integers(1, 4))
+        k = tuple(int(v) for v in rng.integers(1, 4, 3))
+        args = dict(stride=tuple(int(v) for v in rng.choice([1, 1, 2, 3], 3)),
+                    dilation=tuple(int(v) for v in rng.choice([1, 1, 2], 3)),
+                    padding=tuple(int(rng.integers(0, kk + 1)) for kk in k), groups=groups)
+        size = [int(rng.integers(max(1, d * (kk - 1) + 1 - 2 * p), 7)) for kk, d, p in
+                zip(k, args["dilation"], args["padding"])]
+        x, w = rng.normal(size=(int(rng.integers(1, 3)), c, *size)), rng.normal(size=(o, c // groups, *k))
+        b = rng.normal(size=o) if rng.integers(0, 2) else None
+        for dtype, tol in (("float64", 1e-10), ("float32", 1e-4)):
+            results = []
+            for lib in (torch, ember):
+                tensors = [lib.tensor(a, dtype=getattr(lib, dtype), requires_grad=True) if a is not None else None
+                           for a in (x, w, b)]
+                y = lib.nn.functional.conv3d(*tensors, **args)
+                y.backward(lib.tensor(np.random.default_rng(case).normal(size=tuple(y.shape)),
+                                      dtype=getattr(lib, dtype)))
+                results.append([y] + [t.grad for t in tensors if t is not None])
+            for got, want in zip(*results[::-1]):
+                assert got.dtype.name == dtype
+                np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=tol, atol=tol,
+                                           err_msg=str(args))
+
+
+def test_conv3d_gradcheck_and_gradgradcheck():
+    x, w, b = (ember.tensor(sample(s), requires_grad=True) for s in ((1, 2, 3, 4, 3), (2, 1, 2, 2, 2), (2,)))
+    fn = lambda x, w, b: ember.nn.functional.conv3d(x, w, b, stride=(1, 2, 1), padding=1, dilation=(2, 1, 1),  # noqa: E731
+                                                    groups=2)
+    assert ember.autograd.gradcheck(fn, [x, w, b])
+    assert ember.autograd.gradgradcheck(fn, [x, w, b])
+
+
+CONV3D_ERRORS = {
+    "rank": lambda lib: lib.nn.functional.conv3d(lib.randn(2, 3, 4), lib.randn(2, 3, 1, 1, 1)),
+    "layer rank": lambda lib: lib.nn.Conv3d(2, 2, 1)(lib.randn(1, 2, 3, 3, 3, 3)),
+    "channels": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 3, 4, 4, 4), lib.randn(2, 2, 3, 3, 3)),
+    "layer channels": lambda lib: lib.nn.Conv3d(3, 2, 1)(lib.randn(1, 2, 3, 3, 3)),
+    "kernel larger": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 1, 2, 5, 5), lib.randn(1, 1, 3, 3, 3)),
+    "weight groups": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 4, 3, 3, 3), lib.randn(3, 2, 1, 1, 1),
+                                                          groups=2),
+    "bias size": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3), lib.randn(3, 2, 1, 1, 1),
+                                                      lib.randn(2)),
+    "two strides": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3), lib.randn(3, 2, 1, 1, 1),
+                                                        stride=(1, 2)),
+    "stride 0": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3), lib.randn(3, 2, 1, 1, 1), stride=0),
+    "negative padding": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3), lib.randn(3, 2, 1, 1, 1),
+                                                             padding=(0, -1, 0)),
+    "same strided": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3), lib.randn(3, 2, 1, 1, 1),
+                                                         padding="same", stride=2),
+    "dtypes": lambda lib: lib.nn.functional.conv3d(lib.randn(1, 2, 3, 3, 3).double(), lib.randn(3, 2, 1, 1, 1)),
+    "layer groups": lambda lib: lib.nn.Conv3d(3, 4, 2, groups=2),
+    "layer padding_mode": lambda lib: lib.nn.Conv3d(3, 4, 2, padding_mode="mirror"),
+    "layer same strided": lambda lib: lib.nn.Conv3d(3, 4, 2, padding="same", stride=(1, 2, 1)),
+}
+
+
+@pytest.mark.parametrize("name", CONV3D_ERRORS)
+def test_conv3d_errors_are_torchs_types(name):
+    with pytest.raises(Exception) as expected:
+        CONV3D_ERRORS[name](torch)
+    with pytest.raises(expected.type):
+        CONV3D_ERRORS[name](ember)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(stride=2, padding=1, groups=2, bias=False, dilation=(1, 2, 1)),
+                                    dict(kernel_size=(1, 2, 3), padding="same", padding_mode="circular")])
+def test_conv3d_repr_state_dict_and_initialisation_match_torch(kwargs):
+    kwargs = dict(dict(in_channels=4, out_channels=6, kernel_size=3), **kwargs)
+    torch.manual_seed(0)
+    t_layer = torch.nn.Conv3d(**kwargs)
+    ember.manual_seed(0)
+    e_layer = ember.nn.Conv3d(**kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    t_state, e_state = t_layer.state_dict(), e_layer.state_dict()
+    assert list(e_state) == list(t_state)
+    for key in t_state:
+        assert_same(e_state[key], t_state[key], atol=0, rtol=0)  # torch's draws, in torch's order
+    e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_state.items()})

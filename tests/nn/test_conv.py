@@ -491,3 +491,14 @@ def test_conv_transpose1d_constructor_errors_are_torchs(kwargs):
         torch.nn.ConvTranspose1d(4, 3, 3, **kwargs)
     with pytest.raises(expected.type, match=str(expected.value).replace("(", r"\(").replace(")", r"\)")):
         ember.nn.ConvTranspose1d(4, 3, 3, **kwargs)
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.nn.functional.conv2d(lib.randn(1, 2, 5, 5), lib.randn(3, 2, 3, 3),
+                                                                       padding="same", stride=(1, 2)),
+                                  lambda lib: lib.nn.functional.conv1d(lib.randn(1, 2, 5), lib.randn(3, 2, 3),
+                                                                       padding="same", stride=2)])
+def test_functional_same_padding_with_stride_is_torchs_runtime_error(call):
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
+        call(torch)
+    with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
+        call(ember)

@@ -1,4 +1,4 @@
-"""Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d: PyTorch's layers, initialisation and printing."""
+"""Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d: PyTorch's layers, initialisation and printing."""
 import math
 
 from ... import creation
@@ -121,6 +121,16 @@ class Conv2d(_ConvNd):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         input, padding = self._conv_input(input, "conv2d")
         return F.conv2d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-d convolution over (batch, channels, depth, height, width) volumes, learnable filters and bias."""
+    _dims = 3
+
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        input, padding = self._conv_input(input, "conv3d")
+        return F.conv3d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(_ConvNd):
