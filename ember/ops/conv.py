@@ -151,6 +151,8 @@ def conv_forward(x, w, stride, padding, dilation, groups, out_hw=None, keep=None
     width = _row_width(x.shape[2:], kernel, stride, padding, out_hw)
     w_rows = _rows(w, groups)
     out = get_array_module(x).empty((x.shape[0], w.shape[0]) + tuple(out_hw), x.dtype)
+    if not x.shape[0]:  # an empty batch: no chunks, nothing to compute
+        return out
     parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
     threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * width)  # each chunk's product
 
@@ -171,6 +173,8 @@ def conv_weight_grad(x, grad, kernel, stride, padding, dilation, groups, kept=No
     windows kept by the forward when given, else read again)."""
     out_hw = grad.shape[2:]
     width, total = _row_width(x.shape[2:], kernel, stride, padding, out_hw), None
+    if not x.shape[0]:  # an empty batch: a sum of nothing
+        return get_array_module(x).zeros((grad.shape[1], x.shape[1] // groups, *kernel), x.dtype)
     parts = _chunks(x, x.shape[1] * kernel[0] * kernel[1] * out_hw[0] * width)
     threads_for(grad.shape[1] * x.shape[1] // groups * kernel[0] * kernel[1] * (parts[0].stop - parts[0].start)
                 * out_hw[0] * width)
@@ -213,6 +217,8 @@ def conv_input_grad(grad, w, x_shape, stride, padding, dilation, groups):
         return conv_forward(grad, flipped.reshape(groups * cg, o // groups, *kernel), (1, 1), q, (1, 1), groups,
                             (h, width))
     out = get_array_module(grad).empty(x_shape, grad.dtype)
+    if not x_shape[0]:  # an empty batch
+        return out
     w_rows, out_hw = _rows(w, groups), grad.shape[2:]
     parts = _chunks(grad, c * kernel[0] * kernel[1] * out_hw[0] * out_hw[1])
     threads_for(w_rows.size * (parts[0].stop - parts[0].start) * out_hw[0] * out_hw[1])

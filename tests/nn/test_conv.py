@@ -502,3 +502,23 @@ def test_functional_same_padding_with_stride_is_torchs_runtime_error(call):
         call(torch)
     with pytest.raises(RuntimeError, match="padding='same' is not supported for strided convolutions"):
         call(ember)
+
+
+@pytest.mark.parametrize("name,wshape,kwargs", [
+    ("conv2d", (4, 1, 3, 3), dict(groups=2, padding=1)), ("conv_transpose2d", (2, 3, 3, 3), dict(stride=2)),
+    ("conv1d", (3, 2, 3), dict(stride=2)), ("conv_transpose1d", (2, 3, 3), dict()),
+    ("conv3d", (3, 2, 2, 2, 2), dict(padding=1))])
+def test_convolutions_of_an_empty_batch_match_torch(name, wshape, kwargs):
+    """A batch of none gives an empty output and zero weight and bias gradients, as torch (an IndexError before:
+    the batch was cut into no chunks); the gradients' own graph too."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.zeros((0, 2) + (5,) * (len(wshape) - 2), dtype=lib.float64, requires_grad=True)
+        w = lib.tensor(sample(wshape), requires_grad=True)
+        b = lib.ones(3 if "transpose" in name else wshape[0], dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, w, b, **kwargs)
+        gx, gw = lib.autograd.grad((y ** 2).sum(), [x, w], create_graph=True)
+        y.sum().backward()
+        results.append((y, gx, gw, w.grad, b.grad))
+    for e, t in zip(results[1], results[0]):
+        assert_same(e, t)
