@@ -177,3 +177,62 @@ def test_conv3d_repr_state_dict_and_initialisation_match_torch(kwargs):
     for key in t_state:
         assert_same(e_state[key], t_state[key], atol=0, rtol=0)  # torch's draws, in torch's order
     e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_state.items()})
+
+
+INSTANCENORM3D = {
+    "default": (lambda lib: lib.nn.InstanceNorm3d(3), (2, 3, 3, 4, 2)),
+    "affine": (lambda lib: lib.nn.InstanceNorm3d(3, affine=True, eps=1e-3), (2, 3, 2, 3, 4)),
+    "running": (lambda lib: lib.nn.InstanceNorm3d(3, affine=True, track_running_stats=True, momentum=0.3),
+                (2, 3, 3, 2, 3)),
+    "no_bias": (lambda lib: lib.nn.InstanceNorm3d(2, affine=True, bias=False), (3, 2, 2, 2, 3)),
+    "unbatched": (lambda lib: lib.nn.InstanceNorm3d(2, affine=True), (2, 3, 2, 4)),
+}
+
+
+@pytest.mark.parametrize("name", INSTANCENORM3D)
+def test_instancenorm3d_trains_and_evaluates_as_torch(name):
+    make, shape = INSTANCENORM3D[name]
+    e_mod, t_mod = check_module_parity(make, [sample(shape)], train=True)
+    e_mod.eval(), t_mod.eval()  # the running statistics where tracked, the input's own otherwise
+    x = sample(shape)
+    assert_same(e_mod(ember.tensor(x)), t_mod(torch.tensor(x)))
+    for (key, e), (_, t) in zip(e_mod.state_dict().items(), t_mod.state_dict().items()):
+        assert_same(e, t, what=key)
+
+
+def test_instancenorm3d_float32_and_gradcheck():
+    x = sample((2, 3, 2, 3, 4))
+    results = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, dtype=lib.float32, requires_grad=True)
+        out = lib.nn.InstanceNorm3d(3)(xt)
+        out.backward(lib.tensor(x[:, ::-1].copy(), dtype=lib.float32))
+        results.append((out, xt.grad))
+    for e, t in zip(*results):
+        assert_same(e, t, atol=1e-5, rtol=1e-5)
+    layer = ember.nn.InstanceNorm3d(2, affine=True).double()
+    assert ember.autograd.gradcheck(lambda x: layer(x), [ember.tensor(sample((2, 2, 2, 3, 2)), requires_grad=True)])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (1, 2, 3, 4, 4, 4), (2, 4, 2, 2, 2)])
+def test_instancenorm3d_errors_are_torchs(shape):
+    with pytest.raises(Exception) as expected:
+        torch.nn.InstanceNorm3d(3, affine=True)(torch.randn(*shape))
+    with pytest.raises(expected.type) as got:
+        ember.nn.InstanceNorm3d(3, affine=True)(ember.randn(*shape))
+    assert str(got.value) == str(expected.value)
+
+
+def test_instancenorm3d_warns_as_torch_on_the_wrong_channels_without_affine():
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        torch.nn.InstanceNorm3d(3)(torch.randn(1, 2, 2, 2, 2))
+    with pytest.warns(UserWarning, match="does not match num_features"):
+        ember.nn.InstanceNorm3d(3)(ember.randn(1, 2, 2, 2, 2))
+
+
+def test_instancenorm3d_repr_and_state_dict_match_torch():
+    for kwargs in ({}, dict(eps=1e-3, affine=True), dict(track_running_stats=True, momentum=None)):
+        t_layer, e_layer = torch.nn.InstanceNorm3d(5, **kwargs), ember.nn.InstanceNorm3d(5, **kwargs)
+        assert repr(e_layer) == repr(t_layer)
+        assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+        e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_layer.state_dict().items()})

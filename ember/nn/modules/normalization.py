@@ -1,4 +1,4 @@
-"""BatchNorm1d/2d/3d (running statistics, momentum, eval mode), InstanceNorm1d/2d, GroupNorm and LayerNorm."""
+"""BatchNorm1d/2d/3d (running statistics, momentum, eval mode), InstanceNorm1d/2d/3d, GroupNorm and LayerNorm."""
 import warnings
 from ... import creation
 from .. import functional as F
@@ -116,6 +116,12 @@ class InstanceNorm1d(_InstanceNorm):
 class InstanceNorm2d(_InstanceNorm):
     """Normalise each channel of each sample over its height and width."""
     _expected_dims = (4,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Normalise each channel of each sample over its depth, height and width (F.instance_norm folds the samples
+    into the channels whatever the rank)."""
+    _expected_dims = (5,)
 
 
 class GroupNorm(Module):
