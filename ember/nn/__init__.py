@@ -1,12 +1,12 @@
 """ember.nn: layers, losses and the Module system (PyTorch's torch.nn)."""
 from . import functional, init, parallel, utils
-from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BCELoss, BCEWithLogitsLoss,
+from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, AvgPool3d, BCELoss, BCEWithLogitsLoss,
                       BatchNorm1d, BatchNorm2d, BatchNorm3d, Bilinear, CELU, Conv1d, Conv2d, Conv3d,
                       ConvTranspose1d, ConvTranspose2d, CrossEntropyLoss,
                       AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Embedding, Flatten, GELU, GLU, GRU, GRUCell, GroupNorm, Hardshrink,
                       Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, KLDivLoss,
                       L1Loss, LSTM, LSTMCell, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, MSELoss, MaxPool1d,
-                      MaxPool2d, Mish, Module, ModuleDict, ModuleList, MultiheadAttention, NLLLoss, PReLU, PixelShuffle,
+                      MaxPool2d, MaxPool3d, Mish, Module, ModuleDict, ModuleList, MultiheadAttention, NLLLoss, PReLU, PixelShuffle,
                       PixelUnshuffle, RReLU, ReLU, ReLU6, RNN, RNNCell, SELU, Sequential, SiLU, Sigmoid, SmoothL1Loss,
                       Softmax, Softplus, Softshrink, Softsign, Tanh, Tanhshrink, Threshold, Transformer,
                       TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,

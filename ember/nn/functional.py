@@ -1558,6 +1558,97 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     return out[0] if unbatched else out
 
 
+_TRIPLE_RULES = {  # torch's words for a window argument of the wrong length, by pool
+    "max_pool3d": {"kernel_size": "must either be a single int", "stride": "must either be omitted, a single int",
+                   "padding": "must either be a single int", "dilation": "must be either a single int"},
+    "avg_pool3d": {"kernel_size": "must be a single int", "stride": "must be omitted, a single int",
+                   "padding": "must be a single int"}}
+
+
+def _pool_triple(value, name, pool):
+    """An int, or one or three ints, for a 3-d window argument (each then checked by the 2-d pools)."""
+    if isinstance(value, (tuple, list)):
+        if len(value) not in (1, 3):
+            raise RuntimeError(f"{pool}: {name} {_TRIPLE_RULES[pool][name]}, or a tuple of three ints")
+        return tuple(value) * (3 // len(value))
+    return (value,) * 3
+
+
+def _pool3d_args(input, name, kernel_size, stride, padding, dilation):
+    x, unbatched = _batched(input, name, 3)
+    kernel = _pool_triple(kernel_size, "kernel_size", name)
+    stride = kernel if stride is None or stride == [] else _pool_triple(stride, "stride", name)
+    padding, dilation = _pool_triple(padding, "padding", name), _pool_triple(dilation, "dilation", name)
+    return x, unbatched, kernel, stride, padding, dilation
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The maximum over each 3-d window, as two passes (the maximum of maxima): max_pool2d over (H, W) with the
+    depth slices as channels, then a (1, kd) max_pool2d over depth. Each pass keeps the first maximum in its
+    order (the last NaN), so the element chosen, and given the gradient, is torch's: the first in (d, h, w) order.
+    Correct rather than fast: the windows are read twice."""
+    x, unbatched, kernel, stride, padding, dilation = _pool3d_args(input, "max_pool3d", kernel_size, stride, padding,
+                                                                   dilation)
+    n, c, d, h, w = x.shape
+    planes = x.reshape(n * c, d, h, w)
+    over_hw = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode, return_indices)
+    if return_indices:
+        over_hw, hw_index = over_hw
+    oh, ow = over_hw.shape[2:]
+    depth_last = over_hw.reshape(n * c, d, oh * ow).mT.unsqueeze(2)  # (N C, oh ow, 1, D)
+    over_d = max_pool2d(depth_last, (1, kernel[0]), (1, stride[0]), (0, padding[0]), (1, dilation[0]), ceil_mode,
+                        return_indices)
+    if return_indices:
+        over_d, d_index = over_d
+    od = over_d.shape[-1]
+    out = over_d.squeeze(2).mT.reshape(n, c, od, oh, ow)
+    if return_indices:  # the depth each maximum came from, then its (h, w) in that slice: torch's flat d H W index
+        depth = d_index._data.reshape(n * c, oh * ow, od).transpose(0, 2, 1)  # (N C, od, oh ow)
+        within = np.take_along_axis(hw_index._data.reshape(n * c, d, oh * ow), depth, axis=1)
+        indices = _wrap((depth * (h * w) + within).reshape(n, c, od, oh, ow))
+    if unbatched:
+        out = out[0]
+        if return_indices:
+            indices = indices[0]
+    return (out, indices) if return_indices else out
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each 3-d window, as two passes: avg_pool2d over (H, W) with the depth slices as channels, then a
+    (1, kd) avg_pool2d over depth. The window's count is the product of its counts along each dim (torch's, with
+    or without the padding), so the two means make the one; divisor_override sums both passes and divides once.
+    Correct rather than fast (and the division is done twice, so the last digit may differ from torch's)."""
+    x, unbatched, kernel, stride, padding, _ = _pool3d_args(input, "avg_pool3d", kernel_size, stride, padding, 1)
+    n, c, d, h, w = x.shape
+    if d < kernel[0] or h < kernel[1] or w < kernel[2]:
+        raise RuntimeError(f"input image (T: {d} H: {h} W: {w}) smaller than kernel size (kT: {kernel[0]} "
+                           f"kH: {kernel[1]} kW: {kernel[2]})")
+    if x._data.dtype.kind != "f":  # torch averages integers as integers: the window's sum, divided and truncated
+        total = avg_pool3d(x.double(), kernel, stride, padding, ceil_mode, count_include_pad, 1)
+        if divisor_override:
+            count = divisor_override
+        else:
+            counts = []
+            for size, k, st, p, o in zip((d, h, w), kernel, stride, padding, total.shape[2:]):
+                start = np.arange(o) * st - p
+                end = np.minimum(start + k, size + p)  # (as _window_count)
+                if not count_include_pad:
+                    start, end = np.maximum(start, 0), np.minimum(end, size)
+                counts.append(end - start)
+            count = counts[0][:, None, None] * counts[1][:, None] * counts[2]
+        out = _wrap(np.trunc(total._data / count).astype(x._data.dtype))
+        return out[0] if unbatched else out
+    planes = x.reshape(n * c, d, h, w)
+    over_hw = avg_pool2d(planes, kernel[1:], stride[1:], padding[1:], ceil_mode, count_include_pad,
+                         1 if divisor_override else None)
+    oh, ow = over_hw.shape[2:]
+    depth_last = over_hw.reshape(n * c, d, oh * ow).mT.unsqueeze(2)  # (N C, oh ow, 1, D)
+    over_d = avg_pool2d(depth_last, (1, kernel[0]), (1, stride[0]), (0, padding[0]), ceil_mode, count_include_pad,
+                        divisor_override)
+    out = over_d.squeeze(2).mT.reshape(n, c, over_d.shape[-1], oh, ow)
+    return out[0] if unbatched else out
+
 def _unpool_output_size(input, kernel, stride, padding, output_size):
     """torch's: by default the size max pooling came from, (in - 1) * stride + kernel - 2 * padding; a given size
     (with or without N and C) must lie within one stride of it, since pooling maps that many sizes to one."""

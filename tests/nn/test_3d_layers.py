@@ -1,4 +1,6 @@
 """Layers over (N, C, D, H, W) volumes against torch: values, gradients, running statistics, errors, printing."""
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -236,3 +238,162 @@ def test_instancenorm3d_repr_and_state_dict_match_torch():
         assert repr(e_layer) == repr(t_layer)
         assert list(e_layer.state_dict()) == list(t_layer.state_dict())
         e_layer.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_layer.state_dict().items()})
+
+
+POOL3D = {
+    "max": (lambda lib: lib.nn.MaxPool3d(2), (2, 3, 4, 5, 4)),
+    "max_stride_padding": (lambda lib: lib.nn.MaxPool3d((3, 2, 3), stride=(2, 1, 2), padding=(1, 1, 0)),
+                           (1, 2, 5, 4, 6)),
+    "max_dilation": (lambda lib: lib.nn.MaxPool3d(2, stride=1, dilation=(2, 1, 2)), (2, 2, 4, 3, 5)),
+    "max_ceil": (lambda lib: lib.nn.MaxPool3d(2, ceil_mode=True), (1, 2, 5, 3, 5)),
+    "max_ceil_padding": (lambda lib: lib.nn.MaxPool3d(3, stride=2, padding=1, ceil_mode=True), (2, 1, 6, 5, 4)),
+    "max_unbatched": (lambda lib: lib.nn.MaxPool3d((1, 2, 2)), (3, 2, 4, 4)),
+    "avg": (lambda lib: lib.nn.AvgPool3d(2), (2, 3, 4, 5, 4)),
+    "avg_stride_padding": (lambda lib: lib.nn.AvgPool3d((3, 2, 3), stride=(2, 1, 2), padding=(1, 1, 0)),
+                           (1, 2, 5, 4, 6)),
+    "avg_exclude_pad": (lambda lib: lib.nn.AvgPool3d(3, stride=2, padding=1, count_include_pad=False), (2, 2, 5, 4, 6)),
+    "avg_ceil": (lambda lib: lib.nn.AvgPool3d(2, ceil_mode=True), (1, 2, 5, 3, 5)),
+    "avg_ceil_padding": (lambda lib: lib.nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True), (2, 1, 6, 5, 4)),
+    "avg_ceil_exclude": (lambda lib: lib.nn.AvgPool3d(3, stride=2, padding=1, ceil_mode=True,
+                                                      count_include_pad=False), (1, 2, 6, 5, 4)),
+    "avg_divisor": (lambda lib: lib.nn.AvgPool3d(2, stride=1, padding=1, divisor_override=3), (1, 2, 3, 4, 3)),
+    "avg_unbatched": (lambda lib: lib.nn.AvgPool3d((1, 2, 2)), (3, 2, 4, 4)),
+}
+
+
+@pytest.mark.parametrize("name", POOL3D)
+def test_pool3d_layers_match_torch(name):
+    make, shape = POOL3D[name]
+    check_module_parity(make, [sample(shape)])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_pool3d_functions_match_torch_on_random_shapes(dtype):
+    rng = np.random.default_rng(310)
+    tol = 1e-5 if dtype == "float32" else 1e-12
+    for case in range(20):
+        k = tuple(int(v) for v in rng.integers(1, 4, 3))
+        stride = tuple(int(v) for v in rng.integers(1, 4, 3))
+        dilation = tuple(int(v) for v in rng.choice([1, 1, 2], 3))
+        padding = tuple(int(rng.integers(0, kk // 2 + 1)) for kk in k)
+        ceil_mode, include = bool(rng.integers(0, 2)), bool(rng.integers(0, 2))
+        size = [int(rng.integers(d * (kk - 1) + 1, 7)) for kk, d in zip(k, dilation)]
+        x = rng.normal(size=(int(rng.integers(1, 3)), 2, *size))
+        for fn, kwargs in (("max_pool3d", dict(dilation=dilation, ceil_mode=ceil_mode)),
+                           ("avg_pool3d", dict(ceil_mode=ceil_mode, count_include_pad=include))):
+            if fn == "avg_pool3d":
+                size = [int(rng.integers(kk, 7)) for kk in k]
+                x = rng.normal(size=(1, 2, *size))
+            results = []
+            for lib in (torch, ember):
+                xt = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+                y = getattr(lib.nn.functional, fn)(xt, k, stride, padding, **kwargs)
+                y.backward(lib.tensor(np.random.default_rng(case).normal(size=tuple(y.shape)),
+                                      dtype=getattr(lib, dtype)))
+                results.append((y, xt.grad))
+            for got, want in zip(*results[::-1]):
+                assert got.dtype.name == dtype
+                np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=tol, atol=tol,
+                                           err_msg=f"{fn} {k} {stride} {padding} {kwargs}")
+
+
+def test_max_pool3d_ties_and_nans_pick_torchs_element():
+    x = np.zeros((1, 1, 4, 4, 4))  # every window all ties
+    x[0, 0, 1, 1, 1] = x[0, 0, 0, 2, 3] = x[0, 0, 1, 0, 2] = 5.0  # ties of a larger value across depth and rows
+    x[0, 0, 2:, 2:, :2] = np.nan
+    x[0, 0, 3, 3, 0] = 7.0
+    for kwargs in (dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=(2, 4, 4))):
+        results = []
+        for lib in (torch, ember):
+            xt = lib.tensor(x, requires_grad=True)
+            y, indices = lib.nn.functional.max_pool3d(xt, return_indices=True, **kwargs)
+            y.backward(lib.ones_like(y))
+            results.append((y, xt.grad, indices))
+        for got, want in zip(*results[::-1]):
+            np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy(), err_msg=str(kwargs))
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=(3, 2, 2), stride=(1, 2, 1), padding=1,
+                                                              dilation=(1, 2, 1), ceil_mode=True)])
+def test_max_pool3d_return_indices_match_torch(kwargs):
+    x = sample((2, 3, 5, 6, 4))
+    for unbatched in (False, True):
+        got = ember.nn.MaxPool3d(return_indices=True, **kwargs)(ember.tensor(x[0] if unbatched else x))
+        want = torch.nn.MaxPool3d(return_indices=True, **kwargs)(torch.tensor(x[0] if unbatched else x))
+        assert_same(got[0], want[0])
+        assert got[1].dtype == ember.int64
+        np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
+
+
+def test_pool3d_one_element_tuples_mean_every_dim_as_torch():
+    x = sample((1, 2, 4, 3, 5))
+    for fn in ("max_pool3d", "avg_pool3d"):
+        assert_same(getattr(ember.nn.functional, fn)(ember.tensor(x), (2,), (1,), (1,)),
+                    getattr(torch.nn.functional, fn)(torch.tensor(x), (2,), (1,), (1,)))
+
+
+def test_pool3d_gradcheck():
+    x = ember.tensor(sample((1, 2, 4, 3, 5)), requires_grad=True)
+    F = ember.nn.functional
+    assert ember.autograd.gradcheck(lambda x: F.max_pool3d(x, 2, stride=1, padding=1, dilation=(1, 2, 1)), [x])
+    assert ember.autograd.gradcheck(lambda x: F.avg_pool3d(x, 3, stride=2, padding=1, ceil_mode=True,
+                                                           count_include_pad=False), [x])
+    assert ember.autograd.gradcheck(lambda x: F.avg_pool3d(x, 2, divisor_override=5), [x])
+
+
+POOL3D_ERRORS = {
+    "max rank": lambda lib: lib.nn.functional.max_pool3d(lib.randn(2, 3, 4), 2),
+    "max rank 6": lambda lib: lib.nn.MaxPool3d(2)(lib.randn(1, 2, 3, 3, 3, 3)),
+    "max too small": lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 1, 4, 4), 2),
+    "max padding": lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 4, 4, 4), 2, padding=(0, 2, 0)),
+    "max stride 0": lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 4, 4, 4), 2, stride=0),
+    "max kernel pair": lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 1, 4, 4, 4), (2, 2)),
+    "avg rank": lambda lib: lib.nn.functional.avg_pool3d(lib.randn(2, 3, 4), 2),
+    "avg too small": lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 1, 4), 2),
+    "avg padding": lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 4, 4), 2, padding=(2, 0, 0)),
+    "avg kernel four": lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 4, 4), (2, 2, 2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", POOL3D_ERRORS)
+def test_pool3d_errors_are_torchs_types(name):
+    with pytest.raises(Exception) as expected:
+        POOL3D_ERRORS[name](torch)
+    with pytest.raises(expected.type):
+        POOL3D_ERRORS[name](ember)
+
+
+def test_pool3d_error_messages_are_torchs():
+    x = np.ones((1, 1, 4, 4, 4))
+    for fn in (lambda lib: lib.nn.functional.max_pool3d(lib.tensor(x), (2, 2)),
+               lambda lib: lib.nn.functional.max_pool3d(lib.tensor(x), 2, (1, 1)),
+               lambda lib: lib.nn.functional.max_pool3d(lib.tensor(x), 2, 1, (1, 1)),
+               lambda lib: lib.nn.functional.max_pool3d(lib.tensor(x), 2, 1, 1, (1, 1)),
+               lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), (2, 2)),
+               lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), 2, (1, 1)),
+               lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), 2, 1, (1, 1)),
+               lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 1, 4), 2)):
+        with pytest.raises(RuntimeError) as expected:
+            fn(torch)
+        with pytest.raises(RuntimeError, match=re.escape(str(expected.value))):
+            fn(ember)
+
+
+@pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=2, divisor_override=3),
+                                    dict(kernel_size=(2, 3, 2), stride=1, padding=1),
+                                    dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)])
+def test_avg_pool3d_of_integers_is_torchs_truncated_mean(kwargs):
+    x = np.random.default_rng(5).integers(-50, 50, size=(2, 2, 4, 5, 4))
+    got = ember.nn.functional.avg_pool3d(ember.tensor(x), **kwargs)
+    want = torch.nn.functional.avg_pool3d(torch.tensor(x), **kwargs)
+    assert got.dtype == ember.int64
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("make", [lambda lib: lib.nn.MaxPool3d(2), lambda lib: lib.nn.MaxPool3d(
+    (1, 2, 3), stride=2, padding=(0, 1, 1), dilation=2, return_indices=True, ceil_mode=True),
+    lambda lib: lib.nn.AvgPool3d(3), lambda lib: lib.nn.AvgPool3d(
+        (2, 3, 2), stride=1, padding=1, ceil_mode=True, count_include_pad=False, divisor_override=2)])
+def test_pool3d_repr_matches_torch(make):
+    assert repr(make(ember)) == repr(make(torch))
+    assert list(make(ember).state_dict()) == []

@@ -32,6 +32,14 @@ class MaxPool2d(MaxPool1d):
                             self.return_indices)
 
 
+class MaxPool3d(MaxPool1d):
+    """The maximum over each 3-d window."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.max_pool3d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+
 class MaxUnpool1d(_Pool):
     """The partial inverse of MaxPool1d: each maximum put back at the index MaxPool1d(return_indices=True) gave,
     zeros elsewhere; output_size picks among the sizes that pool to the same length."""
@@ -84,6 +92,14 @@ class AvgPool2d(AvgPool1d):
     def forward(self, input):
         """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                            self.divisor_override)
+
+
+class AvgPool3d(AvgPool2d):
+    """The mean over each 3-d window."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
                             self.divisor_override)
 
 
