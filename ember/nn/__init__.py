@@ -1,6 +1,7 @@
 """ember.nn: layers, losses and the Module system (PyTorch's torch.nn)."""
 from . import functional, init, parallel, utils
-from .modules import (AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, AvgPool3d, BCELoss, BCEWithLogitsLoss,
+from .modules import (AdaptiveAvgPool2d, AdaptiveAvgPool3d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, AvgPool3d,
+                      BCELoss, BCEWithLogitsLoss,
                       BatchNorm1d, BatchNorm2d, BatchNorm3d, Bilinear, CELU, Conv1d, Conv2d, Conv3d,
                       ConvTranspose1d, ConvTranspose2d, CrossEntropyLoss,
                       AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, ELU, FeatureAlphaDropout, Embedding, Flatten, GELU, GLU, GRU, GRUCell, GroupNorm, Hardshrink,

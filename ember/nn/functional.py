@@ -1825,6 +1825,28 @@ def adaptive_avg_pool2d(input, output_size):
     return out[0] if unbatched else out
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average over PyTorch's adaptive bins of (D, H, W): adaptive_avg_pool2d over (H, W) with the depth slices as
+    channels, then a small averaging matrix over depth (correct rather than fast: two passes)."""
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"adaptive_avg_pool3d(): Expected 4D or 5D tensor, but got {list(input.shape)}")
+    if isinstance(output_size, (tuple, list)) and len(output_size) != 3:
+        raise RuntimeError("adaptive_avg_pool3d: output_size must be 3")
+    x, unbatched = _batched(input, "adaptive_avg_pool3d", 3)
+    if x._data.dtype.kind != "f":  # (torch's mean refuses integer volumes)
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {torch_scalar_name(x._data.dtype)}")
+    sizes = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 3
+    n, c, d, h, w = x.shape
+    od = d if sizes[0] is None else int(sizes[0])
+    planes = adaptive_avg_pool2d(x.reshape(n * c, d, h, w), sizes[1:])  # (N C, D, oh, ow)
+    oh, ow = planes.shape[2:]
+    m = np.zeros((od, d), x._data.dtype)
+    for i, (a, b) in enumerate(zip(*_adaptive_bins(d, od))):
+        m[i, a:b] = 1.0 / (b - a)
+    out = (_wrap(_backend.like(m, x._data)) @ planes.reshape(n * c, d, oh * ow)).reshape(n, c, od, oh, ow)
+    return out[0] if unbatched else out
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The maximum over PyTorch's adaptive bins (regular bins go through max_pool2d)."""
     x, unbatched = _batched(input, "adaptive_max_pool2d", 2)
@@ -1908,9 +1930,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         out_sizes = [int(np.floor(i * f)) for i, f in zip(in_sizes, factors)]
         scales = [1.0 / f if not recompute_scale_factor else i / o for f, i, o in zip(factors, in_sizes, out_sizes)]
     if mode == "area":  # torch's area is the adaptive average pool
-        if spatial == 3:
-            raise NotImplementedError("interpolate(mode='area') of 5-D input: ember has no adaptive_avg_pool3d")
-        return (adaptive_avg_pool1d if spatial == 1 else adaptive_avg_pool2d)(input, out_sizes)
+        return (adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_avg_pool3d)[spatial - 1](input, out_sizes)
     out = input
     for axis in reversed(range(spatial)):
         i, o, scale = in_sizes[axis], out_sizes[axis], scales[axis]

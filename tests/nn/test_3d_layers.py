@@ -397,3 +397,47 @@ def test_avg_pool3d_of_integers_is_torchs_truncated_mean(kwargs):
 def test_pool3d_repr_matches_torch(make):
     assert repr(make(ember)) == repr(make(torch))
     assert list(make(ember).state_dict()) == []
+
+
+ADAPTIVE3D = {
+    "down": (lambda lib: lib.nn.AdaptiveAvgPool3d((2, 3, 2)), (2, 3, 5, 7, 4)),
+    "uneven": (lambda lib: lib.nn.AdaptiveAvgPool3d(3), (1, 2, 7, 5, 8)),
+    "up": (lambda lib: lib.nn.AdaptiveAvgPool3d((5, 4, 6)), (1, 2, 3, 2, 4)),
+    "none": (lambda lib: lib.nn.AdaptiveAvgPool3d((None, 2, None)), (2, 2, 3, 5, 4)),
+    "one": (lambda lib: lib.nn.AdaptiveAvgPool3d(1), (2, 3, 4, 3, 5)),
+    "unbatched": (lambda lib: lib.nn.AdaptiveAvgPool3d((2, 1, 3)), (3, 5, 4, 7)),
+}
+
+
+@pytest.mark.parametrize("name", ADAPTIVE3D)
+def test_adaptive_avg_pool3d_layers_match_torch(name):
+    make, shape = ADAPTIVE3D[name]
+    check_module_parity(make, [sample(shape)])
+    assert repr(make(ember)) == repr(make(torch))
+
+
+def test_adaptive_avg_pool3d_float32_and_gradcheck():
+    x = sample((2, 2, 5, 3, 4))
+    got = ember.nn.functional.adaptive_avg_pool3d(ember.tensor(x, dtype=ember.float32), (3, 2, 3))
+    want = torch.nn.functional.adaptive_avg_pool3d(torch.tensor(x, dtype=torch.float32), (3, 2, 3))
+    assert got.dtype == ember.float32
+    assert_same(got, want, atol=1e-6, rtol=1e-6)
+    xt = ember.tensor(x, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda x: ember.nn.functional.adaptive_avg_pool3d(x, (3, 2, 3)), [xt])
+
+
+ADAPTIVE3D_ERRORS = {
+    "rank": lambda lib: lib.nn.functional.adaptive_avg_pool3d(lib.randn(2, 3, 4), 2),
+    "rank 6": lambda lib: lib.nn.AdaptiveAvgPool3d(2)(lib.randn(1, 1, 2, 2, 2, 2)),
+    "two sizes": lambda lib: lib.nn.functional.adaptive_avg_pool3d(lib.randn(1, 1, 4, 4, 4), (2, 2)),
+    "integer": lambda lib: lib.nn.functional.adaptive_avg_pool3d(lib.ones(1, 1, 2, 2, 2, dtype=lib.int64), 1),
+}
+
+
+@pytest.mark.parametrize("name", ADAPTIVE3D_ERRORS)
+def test_adaptive_avg_pool3d_errors_are_torchs(name):
+    with pytest.raises(Exception) as expected:
+        ADAPTIVE3D_ERRORS[name](torch)
+    with pytest.raises(expected.type) as got:
+        ADAPTIVE3D_ERRORS[name](ember)
+    assert str(got.value) == str(expected.value)

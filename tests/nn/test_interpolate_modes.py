@@ -1,5 +1,6 @@
-"""F.interpolate's modes against torch: nearest, nearest-exact, area, linear, bilinear, bicubic, trilinear; sizes and
-scale factors up and down, align_corners, float32 and float64, values and gradients; torch's refusals."""
+"""F.interpolate's modes against torch: nearest, nearest-exact, area (of 1-, 2- and 3-d maps), linear, bilinear,
+bicubic, trilinear; sizes and scale factors up and down, align_corners, float32 and float64, values and gradients;
+torch's refusals."""
 import itertools
 
 import numpy as np
@@ -14,7 +15,7 @@ CASES = [  # (mode, input shape, resize options)
     *[(m, (1, 2, 5, 6), kw) for m in ("nearest", "nearest-exact", "area", "bilinear", "bicubic")
       for kw in ({"size": (3, 4)}, {"size": (9, 11)}, {"scale_factor": (1.7, 0.5)}, {"size": (1, 1)},
                  {"scale_factor": 2.0, "recompute_scale_factor": True})],
-    *[(m, (1, 2, 3, 4, 5), kw) for m in ("nearest", "nearest-exact", "trilinear")
+    *[(m, (1, 2, 3, 4, 5), kw) for m in ("nearest", "nearest-exact", "area", "trilinear")
       for kw in ({"size": (2, 6, 3)}, {"scale_factor": 1.5})],
 ]
 INTERPOLATING = ("linear", "bilinear", "bicubic", "trilinear")

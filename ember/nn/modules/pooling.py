@@ -116,6 +116,13 @@ class AdaptiveAvgPool2d(_Pool):
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Mean pooling of (D, H, W) to a fixed output size, whatever the input size."""
+    def forward(self, input):
+        """Apply the layer to its input (call the module itself, module(x), so that hooks run)."""
+        return F.adaptive_avg_pool3d(input, self.output_size)
+
+
 class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     """Max pooling to a fixed output size, whatever the input size."""
     def __init__(self, output_size, return_indices=False):
