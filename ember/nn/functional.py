@@ -492,6 +492,20 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, _rd._implicit_dim(dim, input, "softmin", _stacklevel), dtype=dtype)
 
 
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """A sample from the Gumbel-softmax (Concrete) distribution, torch's formula and torch's draws: Gumbel noise
+    -log(Exponential(1)) added to the logits, divided by tau, softmax. hard=True returns the one-hot of each
+    sample's largest entry in the forward pass and the soft sample's gradient (straight-through)."""
+    if eps != 1e-10:
+        warnings.warn("`eps` parameter is deprecated and has no effect.", stacklevel=2)
+    gumbels = -creation.empty_like(logits).exponential_().log()  # ~Gumbel(0, 1), from the global generator
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = creation.zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
     """input divided by its p-norm along dim (held at eps or more): unit vectors along dim."""
     denom = _rd.norm(input, p, dim, keepdim=True).clamp(min=eps).expand_as(input)
