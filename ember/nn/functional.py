@@ -1590,6 +1590,10 @@ def _pool_triple(value, name, pool):
 
 def _pool3d_args(input, name, kernel_size, stride, padding, dilation):
     x, unbatched = _batched(input, name, 3)
+    if 0 in input.shape[-4:]:  # (torch names dimension 0, whichever is empty)
+        where = "max_pool3d_with_indices_out_cpu_template" if name == "max_pool3d" else name
+        raise RuntimeError(f"{where}(): Expected input's non-batch dimensions to have positive length, but input has "
+                           f"a shape of {list(input.shape)} and non-batch dimension 0 has length zero!")
     kernel = _pool_triple(kernel_size, "kernel_size", name)
     stride = kernel if stride is None or stride == [] else _pool_triple(stride, "stride", name)
     padding, dilation = _pool_triple(padding, "padding", name), _pool_triple(dilation, "dilation", name)

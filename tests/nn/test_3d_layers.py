@@ -325,6 +325,12 @@ def test_max_pool3d_return_indices_match_torch(kwargs):
         np.testing.assert_array_equal(got[1].numpy(), want[1].numpy())
 
 
+def test_pool3d_of_an_empty_batch_is_empty_as_torch():
+    for fn in ("max_pool3d", "avg_pool3d", "adaptive_avg_pool3d"):
+        got = getattr(ember.nn.functional, fn)(ember.randn(0, 3, 4, 4, 4), 2)
+        assert tuple(got.shape) == tuple(getattr(torch.nn.functional, fn)(torch.randn(0, 3, 4, 4, 4), 2).shape)
+
+
 def test_pool3d_one_element_tuples_mean_every_dim_as_torch():
     x = sample((1, 2, 4, 3, 5))
     for fn in ("max_pool3d", "avg_pool3d"):
@@ -372,7 +378,10 @@ def test_pool3d_error_messages_are_torchs():
                lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), (2, 2)),
                lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), 2, (1, 1)),
                lambda lib: lib.nn.functional.avg_pool3d(lib.tensor(x), 2, 1, (1, 1)),
-               lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 1, 4), 2)):
+               lambda lib: lib.nn.functional.avg_pool3d(lib.randn(1, 1, 4, 1, 4), 2),
+               lambda lib: lib.nn.functional.max_pool3d(lib.randn(1, 0, 4, 4, 4), 2),
+               lambda lib: lib.nn.functional.max_pool3d(lib.randn(3, 4, 0, 4), 1),
+               lambda lib: lib.nn.functional.avg_pool3d(lib.randn(2, 3, 4, 0, 4), 2)):
         with pytest.raises(RuntimeError) as expected:
             fn(torch)
         with pytest.raises(RuntimeError, match=re.escape(str(expected.value))):
