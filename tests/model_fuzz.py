@@ -19,6 +19,7 @@ are counted apart. The test suite runs a CI-sized sample (tests/test_model_fuzz.
 import argparse
 import math
 import sys
+import time
 import traceback
 import warnings
 
@@ -586,9 +587,9 @@ def _float32_conditioning(case, mine, theirs):
     return True
 
 
-def run(cases, seed, stop_after=10 ** 9, start=0):
+def run(cases, seed, stop_after=10 ** 9, start=0, report=None):
     """Run ``cases`` cases from ``seed`` (from case ``start``): (failures [(id, message)], figures {dtype:
-    [(worst ratio, where)]}, how many both refused)."""
+    [(worst ratio, where)]}, how many both refused). report(id, message), if given, sees each failure at once."""
     failures, figures, refused = [], {"float32": [], "float64": []}, 0
     for k in range(start, start + cases):
         case_seed = seed * 1_000_003 + k
@@ -604,6 +605,8 @@ def run(cases, seed, stop_after=10 ** 9, start=0):
                 figures.setdefault(result, []).append((0.0, None))
             else:
                 figures[generate(case_seed)["dtype"]].append(result)
+        if report is not None and failures and failures[-1][0] == f"{seed}:{k}":
+            report(*failures[-1])
         if len(failures) >= stop_after:
             break
     return failures, figures, refused
@@ -624,9 +627,9 @@ def main(argv=None):
         except Disagreement as d:
             print(f"# disagrees: {d}")
             return 1
-    failures, figures, refused = run(args.cases, args.seed)
-    for case, message in failures:
-        print(f"case {case}: {message}\n")
+    began = time.time()
+    failures, figures, refused = run(args.cases, args.seed,
+                                     report=lambda case, message: print(f"case {case}: {message}\n", flush=True))
     conditioned = len(figures.pop("conditioning", []))
     figures.pop("refused", None)
     for dtype, results in figures.items():
@@ -635,7 +638,8 @@ def main(argv=None):
             print(f"{dtype}: {len(results)} cases agree; worst error {worst[0]:.3g} of the tolerance ({worst[1]}); "
                   f"median {np.median([r[0] for r in results]):.3g}")
     print(f"{args.cases} cases, seed {args.seed}: {len(failures)} disagreements, {refused} refused by both, "
-          f"{conditioned} float32 cases off by their conditioning alone (float64 agrees; see _float32_conditioning)")
+          f"{conditioned} float32 cases off by their conditioning alone (float64 agrees; see _float32_conditioning); "
+          f"{time.time() - began:.0f} s")
     return 1 if failures else 0
 
 
