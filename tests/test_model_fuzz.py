@@ -54,3 +54,31 @@ def test_the_printed_case_is_a_torch_program(capsys):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "trained" in result.stdout and "eval" in result.stdout
     assert np  # (numpy is what the harness compares with)
+
+
+def test_a_flat_normalisation_is_noticed():
+    """A group of one value (or of equal values) makes the run's flat_at the number of arrays recorded before
+    it; an ordinary group does not (see model_fuzz.FLAT_NORMS)."""
+    for lib in model_fuzz.LIBS:
+        for group, flat in ((1, True), (3, False)):
+            case = {"seed": 0, "dtype": "float64", "source": (
+                "torch.manual_seed(0)\ntorch.set_default_dtype(torch.float64)\n"
+                f"x = torch.randn(2, 2, {group})\nrecord('x', x)\nrecord('y', nn.GroupNorm(2, 2)(x))\n")}
+            records = model_fuzz.execute(case, lib)
+            assert records.flat_at == (1 if flat else None), (lib.__name__, group)
+            assert lib.nn.functional.group_norm.__name__ == "group_norm"  # put back
+
+
+def test_the_flat_cut_does_not_hide_a_wrong_normalisation(monkeypatch):
+    """ember's normalisations off by a relative 1e-6 are reported in every float64 case of the sample that has
+    one (the flat cut must not excuse them)."""
+    from ember.ops import normalization
+    original = normalization.NativeBatchNorm.forward
+    monkeypatch.setattr(normalization.NativeBatchNorm, "forward",
+                        staticmethod(lambda ctx, *args: original(ctx, *args) * (1 + 1e-6)))
+    seeds = [k for k in range(200) if model_fuzz.generate(k)["dtype"] == "float64"
+             and "Norm" in model_fuzz.generate(k)["source"]][:6]
+    assert len(seeds) == 6
+    for seed in seeds:
+        with pytest.raises(model_fuzz.Disagreement):
+            model_fuzz.run_case(seed)
