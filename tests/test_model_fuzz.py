@@ -82,3 +82,15 @@ def test_the_flat_cut_does_not_hide_a_wrong_normalisation(monkeypatch):
     for seed in seeds:
         with pytest.raises(model_fuzz.Disagreement):
             model_fuzz.run_case(seed)
+
+
+def test_the_divergence_cut_starts_at_the_diverged_loss():
+    """Only a loss beyond GROWTH x max(|first loss|, 1) (or not finite) cuts, from that loss on."""
+    def records(*losses):
+        out = {"init/w": np.ones(2)}
+        for k, value in enumerate(losses):
+            out[f"loss {k}"], out[f"grad {k}/w"] = np.array(value), np.ones(2)
+        return out
+    assert model_fuzz._divergence_cut(records(14.0, 1.3e3, 6e21)) == {"loss 2", "grad 2/w"}
+    assert model_fuzz._divergence_cut(records(0.5, float("nan"))) == {"loss 1", "grad 1/w"}
+    assert model_fuzz._divergence_cut(records(1e-9, 3e5, 1e2)) == set()  # a rise from a tiny loss is not growth
