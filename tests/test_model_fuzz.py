@@ -94,3 +94,11 @@ def test_the_divergence_cut_starts_at_the_diverged_loss():
     assert model_fuzz._divergence_cut(records(14.0, 1.3e3, 6e21)) == {"loss 2", "grad 2/w"}
     assert model_fuzz._divergence_cut(records(0.5, float("nan"))) == {"loss 1", "grad 1/w"}
     assert model_fuzz._divergence_cut(records(1e-9, 3e5, 1e2)) == set()  # a rise from a tiny loss is not growth
+
+
+def test_a_collapsed_step_is_compared_on_the_earlier_scale():
+    """Only a step's gradient scale below 1 / COLLAPSE of an earlier step's is raised, to the earlier one's."""
+    scales = {"init": 1.0, "grad 0": 4.0, "loss 1": 7.0, "grad 1": 4e-7, "grad 2": 0.01}
+    assert model_fuzz._collapse(scales)
+    assert scales == {"init": 1.0, "grad 0": 4.0, "loss 1": 7.0, "grad 1": 4.0, "grad 2": 0.01}
+    assert not model_fuzz._collapse({"grad 0": 1e-6, "grad 1": 5.0, "grad 2": 0.1})
