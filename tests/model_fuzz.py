@@ -780,7 +780,8 @@ def main(argv=None):
           f"cases a rule left something out of: {rules['noise cut']} cut after noise steps (NOISE), "
           f"{rules['quiet']} with quiet elements (NOISE), {rules['flat cut']} cut at a flat normalisation "
           f"(FLAT_NORMS), {rules['divergence cut']} cut where training diverged (GROWTH), "
-          f"{rules['collapse']} with a collapsed step's gradients on an earlier scale (COLLAPSE); {time.time() - began:.0f} s")
+          f"{rules['collapse']} with a collapsed step's gradients on an earlier scale (COLLAPSE); "
+          f"{time.time() - began:.0f} s")
     return 1 if failures else 0
 
 
