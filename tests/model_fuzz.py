@@ -17,8 +17,10 @@ A case torch refuses (an option mix it rejects) must be refused by ember with th
 are counted apart. The test suite runs a CI-sized sample (tests/test_model_fuzz.py).
 """
 import argparse
+import inspect
 import math
 import sys
+import time
 import traceback
 import warnings
 
@@ -38,6 +40,17 @@ HEADER = "import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n
 # 1 / sqrt(v), Adamax's 1 / max|g|), which turn the relative error of a small gradient into that of a whole
 # step. float64's bound is ~30x its worst; float32's ~2.5x its worst, ~800x its median.
 TOLERANCES = {"float64": (1e-9, 1e-10), "float32": (5e-4, 5e-5)}
+# Issue 24's three 20,000-case runs (2026-12-06, one shared core, `python tests/model_fuzz.py --cases 20000 --seed S`):
+#   seed 13, final rules: 0 disagreements in 1109 s; worst float32 0.895 of the tolerance, float64 0.4 (medians
+#     1.0e-3, 1.0e-6); 176 refused by both, 10 float32 cases off by their conditioning; rules touched 3539 (noise
+#     cut), 7164 (quiet), 71 (flat cut), 7 (divergence cut), 36 (collapse) cases.
+#   seed 12, before COLLAPSE: 1 disagreement (12:10430, which COLLAPSE handles) in 1211 s; worst float32 0.925,
+#     float64 0.891; 98 flat cuts, 12 divergence cuts.
+#   seed 11, before GROWTH, COLLAPSE and the GroupNorm(2, 2) bias rule: 2 disagreements (11:11281, 11:16545) in
+#     1139 s; worst float32 0.82, float64 0.311; 100 flat cuts. The 238 cases the later grammar change touches
+#     (every case with a GroupNorm(2, 2)) and 16545, rerun with the final rules: 0 disagreements.
+#   The rules added since only leave more out, so a case that agreed still agrees; every case that disagreed agrees
+#   under the final rules (--case).
 # A gradient element below NOISE x its step's largest gradient is rounding noise (a dead unit, a bias a norm
 # cancels), and optimizers that normalise the gradient (all here but SGD and ASGD: Adam's g / sqrt(v), Rprop's
 # sign) turn noise into moves of size lr, different in each library. An element whose gradient is noise at every
@@ -127,8 +140,12 @@ def _mlp(w):
 def _no_bias_before_batchnorm(layers):
     """A bias right before a BatchNorm or InstanceNorm is cancelled by it: its gradient is rounding noise, which
     Adam-like steps blow up to lr-sized moves (the running mean records them), in either library. Models drop it,
-    as here."""
-    if layers[-1].startswith(("nn.BatchNorm", "nn.InstanceNorm")):
+    as here. So does a GroupNorm with one channel per group (GroupNorm(2, 2)): in float32 the noise of its
+    gradient is ~3e-5 of the step's largest in ember and ~1e-16 in torch (case 11:11281)."""
+    norm = layers[-1]
+    per_channel = norm.startswith("nn.GroupNorm(") and norm[len("nn.GroupNorm("):-1].split(", ")[0] == \
+        norm[len("nn.GroupNorm("):-1].split(", ")[1]
+    if norm.startswith(("nn.BatchNorm", "nn.InstanceNorm")) or per_channel:
         before = layers[-2]
         layers[-2] = before.replace(", bias=True", ", bias=False") if "bias=" in before else before[:-1] + ", bias=False)"
 
@@ -451,25 +468,87 @@ def _arrays(value, prefix):
     return {prefix: np.asarray(value, dtype=np.float64)}
 
 
+class Records(dict):
+    """{name: array} in the order recorded; flat_at: how many arrays had been recorded when the run first
+    normalised a flat group (see FLAT), or None."""
+    flat_at = None
+
+
+# A normalisation whose group of values is flat (its spread std is within rounding of its values: std <=
+# |x|max u / rtol, u the dtype's unit roundoff) outputs (x - mean) / sqrt(var + eps) made of rounding alone: a
+# group of one value, or a channel a convolution filled from its zero padding (its bias), gives exactly 0 in ember
+# and +-1e-16 |x| / sqrt(eps) in torch (whose kernel computes x rstd + (-mean rstd) with a fused multiply-add), and
+# the error of x - mean is u |x| / std of the normalised spread, beyond the tolerance. What follows turns that sign
+# or size into O(1) differences: RReLU draws its random slopes only for x <= 0 (so every later random number
+# shifts), a max-pool picks its winner among equals, a scale-free optimizer normalises the noise gradient (found
+# by seed 11: cases 2577, 3223, 3468). Everything recorded from the forward that normalised such a group on is
+# left out (the case is cut there, and counted); what was recorded before it is compared as usual.
+FLAT_NORMS = ("batch_norm", "instance_norm", "group_norm", "layer_norm")
+UNIT_ROUNDOFF = {"float64": 2.0 ** -53, "float32": 2.0 ** -24}
+
+
+def _flat(fn, name, rtol, on_flat):
+    """fn (a functional norm of one library), calling on_flat() before it normalises a flat group."""
+    signature = inspect.signature(fn)
+
+    def wrapped(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        a = bound.arguments
+        x = np.asarray(a["input"].detach().cpu().numpy(), dtype=np.float64)
+        if name == "group_norm":
+            groups = x.reshape(x.shape[0], a["num_groups"], -1) if x.size else None
+        elif name == "layer_norm":
+            k = len(tuple(a["normalized_shape"]))
+            groups = x.reshape(x.shape[:x.ndim - k] + (-1,))
+        elif name == "batch_norm" and (a["training"] or a["running_mean"] is None):
+            groups = np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]).T[None] if x.ndim >= 2 else None
+        elif name == "instance_norm" and a["use_input_stats"]:
+            groups = x.reshape(x.shape[0], x.shape[1], -1)
+        else:
+            groups = None
+        if groups is not None and groups.size and groups.shape[-1]:
+            unit = UNIT_ROUNDOFF[str(a["input"].dtype).split(".")[-1]]
+            std, top = groups.std(axis=-1), np.abs(groups).max(axis=-1)
+            if np.any(std <= top * unit / rtol):
+                on_flat()
+        return fn(*args, **kwargs)
+    return wrapped
+
+
 def execute(case, lib):
-    """Run the case's source with ``torch`` bound to lib: ({name: array}, order of names) or the exception."""
-    records = {}
+    """Run the case's source with ``torch`` bound to lib: Records {name: array} in order, or the exception."""
+    records = Records()
 
     def record(name, value):
         records.update(_arrays(value, name))
-    scope = {"torch": lib, "nn": lib.nn, "F": lib.nn.functional, "record": record, "__name__": "model_fuzz_case"}
+
+    def on_flat():
+        if records.flat_at is None:
+            records.flat_at = len(records)
+    functional = lib.nn.functional
+    originals = {name: getattr(functional, name) for name in FLAT_NORMS}
+    rtol = TOLERANCES[case["dtype"]][0]
+    scope = {"torch": lib, "nn": lib.nn, "F": functional, "record": record, "__name__": "model_fuzz_case"}
     try:
+        for name, fn in originals.items():
+            setattr(functional, name, _flat(fn, name, rtol, on_flat))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             exec(compile(case["source"], f"<case {case['seed']}>", "exec"), scope)  # noqa: S102 - our own source
     finally:
+        for name, fn in originals.items():
+            setattr(functional, name, fn)
         lib.set_default_dtype(lib.float32)
     return records
 
 
-def compare(case, mine, theirs):
+def compare(case, mine, theirs, excused=None):
     """The worst |ember - torch| / (atol scale + rtol |torch|) over the recorded arrays (above 1 raises
-    Disagreement, as does a missing array, a shape, or a None that differs): (worst, its name)."""
+    Disagreement, as does a missing array, a shape, or a None that differs): (worst, its name). excused, a set if
+    given, gets the name of each rule that left something out ('noise cut', 'quiet', 'flat cut', 'divergence
+    cut', 'collapse')."""
+    excused = set() if excused is None else excused
     rtol, atol = TOLERANCES[case["dtype"]]
     if list(mine) != list(theirs):
         missing = [k for k in theirs if k not in mine][:3] + [k for k in mine if k not in theirs][:3]
@@ -480,6 +559,8 @@ def compare(case, mine, theirs):
         finite = want[np.isfinite(want)] if want is not None else ()
         biggest = float(np.max(np.abs(finite), initial=0.0))
         scales[group] = max(scales.get(group, 0.0), biggest)
+    if _collapse(scales):
+        excused.add("collapse")
     for name, want in theirs.items():
         if name.startswith("grad "):
             group, param = name.split("/", 1)
@@ -487,6 +568,16 @@ def compare(case, mine, theirs):
                 small = ~(np.abs(want) > NOISE[case["dtype"]] * scales[group])
                 quiet[param] = quiet.get(param, True) & small
     cut = _noise_cut(case, mine, theirs, scales)
+    if cut:
+        excused.add("noise cut")
+    diverged = _divergence_cut(theirs)
+    if diverged:
+        excused.add("divergence cut")
+        cut |= diverged
+    flat = [r.flat_at for r in (mine, theirs) if getattr(r, "flat_at", None) is not None]
+    if flat:  # from the first forward that normalised a flat group on (see FLAT_NORMS)
+        excused.add("flat cut")
+        cut |= set(list(theirs)[min(flat):])
     worst, where = 0.0, None
     for name, want in theirs.items():
         if name in cut:
@@ -505,6 +596,8 @@ def compare(case, mine, theirs):
         both = ~np.isnan(want)
         if name.startswith("trained/") and name.split("/", 1)[1] in quiet:
             both &= ~quiet[name.split("/", 1)[1]]  # moved by rounding noise alone (see NOISE)
+            if not np.all(both | np.isnan(want)):
+                excused.add("quiet")
         with np.errstate(invalid="ignore"):
             err = np.abs(got[both] - want[both]) / (atol * scale + rtol * np.abs(want[both]))
         err = float(np.nanmax(np.where(got[both] == want[both], 0.0, err), initial=0.0))
@@ -515,6 +608,46 @@ def compare(case, mine, theirs):
             raise Disagreement(f"{name}: max |ember - torch| = {diff:.3g} (scale {scale:.3g}, {err:.3g}x the "
                                f"tolerance)")
     return worst, where
+
+
+# A step whose largest gradient is below 1 / COLLAPSE of an earlier step's is a sum that cancels, not a small
+# problem: in case 12:10430 (a Transformer of width 2, whose LayerNorms output +-1 whatever their input) the
+# gradients of the second step fall from 4 to 4e-7 while the terms the backward adds stay O(1), and they carry
+# their rounding (3e-16, 1.15x the tolerance of a 4e-7 scale). Such a step is compared on the earlier step's scale
+# (and counted); two or three steps of these trainings never shrink gradients 1000-fold otherwise.
+COLLAPSE = 1e3
+
+
+def _collapse(scales):
+    """Raise a collapsed step's gradient scale (in place) to the largest earlier step's; whether any was."""
+    largest, raised = 0.0, False
+    for group in scales:
+        if group.startswith("grad "):
+            if scales[group] * COLLAPSE < largest:
+                scales[group], raised = largest, True
+            largest = max(largest, scales[group])
+    return raised
+
+
+# Training that diverges (lr 0.5 ASGD on a summed MSE: the loss goes 14, 1.3e3, 6e21 in case 11:16545) multiplies
+# the rounding of each step by the growth, and its numbers (gradients of 1e20, an attention softmax saturated)
+# agree to 7e-8 in float64 at best, the eval forward not at all. From the first loss that is not finite or above
+# GROWTH x max(|first loss|, 1), what is recorded is not compared (the case is cut there, and counted).
+GROWTH = 1e6
+
+
+def _divergence_cut(theirs):
+    """The names recorded from the first diverged loss on (see GROWTH)."""
+    names = list(theirs)
+    losses = [(i, float(np.max(np.abs(theirs[n])))) for i, n in enumerate(names) if n.startswith("loss ")
+              and theirs[n] is not None and theirs[n].size]
+    if not losses:
+        return set()
+    bound = GROWTH * max(losses[0][1], 1.0)
+    for i, value in losses:
+        if not value <= bound:
+            return set(names[i:])
+    return set()
 
 
 def _noise_cut(case, mine, theirs, scales):
@@ -536,8 +669,9 @@ def _noise_cut(case, mine, theirs, scales):
     return set()
 
 
-def run_case(seed):
-    """One case: 'refused' (both raised the same type), or (worst error ratio, where); raises Disagreement."""
+def run_case(seed, excused=None):
+    """One case: 'refused' (both raised the same type), or (worst error ratio, where); raises Disagreement.
+    excused, a set if given, gets the rules that left something out (see compare)."""
     case = generate(seed)
     outcome = []
     for lib in LIBS:
@@ -556,7 +690,7 @@ def run_case(seed):
         raise Disagreement(f"ember raised {type(mine).__name__}: {str(mine)[:300]}\n"
                            + "".join(traceback.format_exception(mine, limit=-4)))
     try:
-        return compare(case, mine, theirs)
+        return compare(case, mine, theirs, excused)
     except Disagreement:
         if case["dtype"] != "float32" or not _float32_conditioning(case, mine, theirs):
             raise
@@ -586,14 +720,15 @@ def _float32_conditioning(case, mine, theirs):
     return True
 
 
-def run(cases, seed, stop_after=10 ** 9, start=0):
+def run(cases, seed, stop_after=10 ** 9, start=0, report=None):
     """Run ``cases`` cases from ``seed`` (from case ``start``): (failures [(id, message)], figures {dtype:
-    [(worst ratio, where)]}, how many both refused)."""
+    [(worst ratio, where)]}, how many both refused). report(id, message), if given, sees each failure at once."""
     failures, figures, refused = [], {"float32": [], "float64": []}, 0
     for k in range(start, start + cases):
         case_seed = seed * 1_000_003 + k
+        excused = set()
         try:
-            result = run_case(case_seed)
+            result = run_case(case_seed, excused)
         except Disagreement as d:
             failures.append((f"{seed}:{k}", str(d)))
         except Exception:  # noqa: BLE001 - a crash in the harness is reported too
@@ -604,6 +739,10 @@ def run(cases, seed, stop_after=10 ** 9, start=0):
                 figures.setdefault(result, []).append((0.0, None))
             else:
                 figures[generate(case_seed)["dtype"]].append(result)
+        for rule in excused:
+            figures.setdefault(rule, []).append((0.0, None))
+        if report is not None and failures and failures[-1][0] == f"{seed}:{k}":
+            report(*failures[-1])
         if len(failures) >= stop_after:
             break
     return failures, figures, refused
@@ -624,18 +763,25 @@ def main(argv=None):
         except Disagreement as d:
             print(f"# disagrees: {d}")
             return 1
-    failures, figures, refused = run(args.cases, args.seed)
-    for case, message in failures:
-        print(f"case {case}: {message}\n")
+    began = time.time()
+    failures, figures, refused = run(args.cases, args.seed,
+                                     report=lambda case, message: print(f"case {case}: {message}\n", flush=True))
     conditioned = len(figures.pop("conditioning", []))
     figures.pop("refused", None)
+    rules = {rule: len(figures.pop(rule, [])) for rule in ("noise cut", "quiet", "flat cut", "divergence cut",
+                                                          "collapse")}
     for dtype, results in figures.items():
         if results:
             worst = max(results, key=lambda r: r[0])
             print(f"{dtype}: {len(results)} cases agree; worst error {worst[0]:.3g} of the tolerance ({worst[1]}); "
                   f"median {np.median([r[0] for r in results]):.3g}")
     print(f"{args.cases} cases, seed {args.seed}: {len(failures)} disagreements, {refused} refused by both, "
-          f"{conditioned} float32 cases off by their conditioning alone (float64 agrees; see _float32_conditioning)")
+          f"{conditioned} float32 cases off by their conditioning alone (float64 agrees; see _float32_conditioning); "
+          f"cases a rule left something out of: {rules['noise cut']} cut after noise steps (NOISE), "
+          f"{rules['quiet']} with quiet elements (NOISE), {rules['flat cut']} cut at a flat normalisation "
+          f"(FLAT_NORMS), {rules['divergence cut']} cut where training diverged (GROWTH), "
+          f"{rules['collapse']} with a collapsed step's gradients on an earlier scale (COLLAPSE); "
+          f"{time.time() - began:.0f} s")
     return 1 if failures else 0
 
 

@@ -54,3 +54,51 @@ def test_the_printed_case_is_a_torch_program(capsys):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "trained" in result.stdout and "eval" in result.stdout
     assert np  # (numpy is what the harness compares with)
+
+
+def test_a_flat_normalisation_is_noticed():
+    """A group of one value (or of equal values) makes the run's flat_at the number of arrays recorded before
+    it; an ordinary group does not (see model_fuzz.FLAT_NORMS)."""
+    for lib in model_fuzz.LIBS:
+        for group, flat in ((1, True), (3, False)):
+            case = {"seed": 0, "dtype": "float64", "source": (
+                "torch.manual_seed(0)\ntorch.set_default_dtype(torch.float64)\n"
+                f"x = torch.randn(2, 2, {group})\nrecord('x', x)\nrecord('y', nn.GroupNorm(2, 2)(x))\n")}
+            records = model_fuzz.execute(case, lib)
+            assert records.flat_at == (1 if flat else None), (lib.__name__, group)
+            assert lib.nn.functional.group_norm.__name__ == "group_norm"  # put back
+
+
+def test_the_flat_cut_does_not_hide_a_wrong_normalisation(monkeypatch):
+    """ember's normalisations off by a relative 1e-6 are reported in every float64 case of the sample that has
+    one (the flat cut must not excuse them)."""
+    from ember.ops import normalization
+    original = normalization.NativeBatchNorm.forward
+    monkeypatch.setattr(normalization.NativeBatchNorm, "forward",
+                        staticmethod(lambda ctx, *args: original(ctx, *args) * (1 + 1e-6)))
+    seeds = [k for k in range(200) if model_fuzz.generate(k)["dtype"] == "float64"
+             and "Norm" in model_fuzz.generate(k)["source"]][:6]
+    assert len(seeds) == 6
+    for seed in seeds:
+        with pytest.raises(model_fuzz.Disagreement):
+            model_fuzz.run_case(seed)
+
+
+def test_the_divergence_cut_starts_at_the_diverged_loss():
+    """Only a loss beyond GROWTH x max(|first loss|, 1) (or not finite) cuts, from that loss on."""
+    def records(*losses):
+        out = {"init/w": np.ones(2)}
+        for k, value in enumerate(losses):
+            out[f"loss {k}"], out[f"grad {k}/w"] = np.array(value), np.ones(2)
+        return out
+    assert model_fuzz._divergence_cut(records(14.0, 1.3e3, 6e21)) == {"loss 2", "grad 2/w"}
+    assert model_fuzz._divergence_cut(records(0.5, float("nan"))) == {"loss 1", "grad 1/w"}
+    assert model_fuzz._divergence_cut(records(1e-9, 3e5, 1e2)) == set()  # a rise from a tiny loss is not growth
+
+
+def test_a_collapsed_step_is_compared_on_the_earlier_scale():
+    """Only a step's gradient scale below 1 / COLLAPSE of an earlier step's is raised, to the earlier one's."""
+    scales = {"init": 1.0, "grad 0": 4.0, "loss 1": 7.0, "grad 1": 4e-7, "grad 2": 0.01}
+    assert model_fuzz._collapse(scales)
+    assert scales == {"init": 1.0, "grad 0": 4.0, "loss 1": 7.0, "grad 1": 4.0, "grad 2": 0.01}
+    assert not model_fuzz._collapse({"grad 0": 1e-6, "grad 1": 5.0, "grad 2": 0.1})

@@ -2016,6 +2016,9 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                            "normalises (N, C, ...) input")
     _norm_dtypes("group_norm", input, weight, bias)
     n, c = input.shape[:2]
+    size = [n * c // num_groups, num_groups] + list(input.shape[2:])  # torch's check (not the group's size)
+    if size[0] * math.prod(size[2:]) == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {size}")
     if c % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of shape "
                            f"{list(input.shape)} and num_groups={num_groups}")

@@ -48,6 +48,20 @@ def test_batchnorm_with_batch_of_one_is_an_error():
         ember.nn.BatchNorm1d(3)(ember.randn(1, 3))
 
 
+@pytest.mark.parametrize("shape, groups", [((1, 2, 1, 1), 2), ((1, 2), 2), ((2, 2, 1), 2), ((1, 4, 1), 2),
+                                           ((1, 2), 1)])
+def test_group_norm_refuses_one_value_per_group_as_torch(shape, groups):
+    """torch checks (N C / groups) x the spatial sizes, in training or not (found by tests/model_fuzz.py, 11:2609)."""
+    outcomes = []
+    for lib in (ember, torch):
+        try:
+            lib.nn.functional.group_norm(lib.ones(*shape), groups)
+            outcomes.append(None)
+        except ValueError as e:
+            outcomes.append(str(e))
+    assert outcomes[0] == outcomes[1]
+
+
 def test_embedding_with_padding_idx():
     def make(lib):
         return lib.nn.Embedding(10, 3, padding_idx=0)
