@@ -317,6 +317,10 @@ def _recurrent_case(w):
     if w.chance(0.2):
         options.append("scale_grad_by_freq=True")
     extra = f", nonlinearity='{w.pick(['tanh', 'relu'])}'" if kind == "RNN" else ""
+    width = hidden  # what h (the output, the final state) is wide
+    if kind == "LSTM" and hidden > 1 and w.chance(0.3):  # projections: h is (o tanh c) W_hr^T, proj_size wide
+        width = w.int(1, hidden - 1)
+        extra = f", proj_size={width}"
     directions = 2 if bidirectional else 1
     lengths = sorted((w.int(1, steps) for _ in range(batch - 1)), reverse=True)
     lengths = [steps] + lengths
@@ -329,7 +333,7 @@ def _recurrent_case(w):
         super().__init__()
         self.embed = nn.Embedding({vocab}, {embed}, {", ".join(options)})
         self.rnn = nn.{kind}({embed}, {hidden}, num_layers={layers}, bidirectional={bidirectional}, dropout={dropout}, batch_first={batch_first}{extra})
-        self.head = nn.Linear({hidden * directions}, {classes})
+        self.head = nn.Linear({width * directions}, {classes})
 
     def forward(self, tokens):
         x = self.embed(tokens)  # (time, batch, embed){" in batch-first order" if batch_first else ""}
