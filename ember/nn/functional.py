@@ -1543,6 +1543,21 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out[0] if unbatched else out
 
 
+def _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode, planes=None):
+    """The output's spatial size for a batched x (N, C, *spatial), refused as torch's shape check refuses it when any
+    dim would be less than 1: the input and output sizes as (C x spatial), planes the C torch names (default x's)."""
+    if min(kernel + stride + dilation) < 1:  # (refused later, with the pool's own words)
+        return None
+    spatial = tuple(x.shape[2:])
+    out = tuple(_conv.out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in
+                zip(spatial, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        planes = x.shape[1] if planes is None else planes
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (planes,) + spatial))}). Calculated output size: "
+                           f"({'x'.join(map(str, (planes,) + out))}). Output size is too small")
+    return out
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
@@ -1553,6 +1568,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
                                f"and dilation={d}")
+    _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode)
     out = _conv.MaxPool2d.apply(x, kernel, stride, padding, dilation, ceil_mode)
     if unbatched:
         out = out[0]
@@ -1567,6 +1583,12 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     x, unbatched = _batched(input, "max_pool1d", 1)
     require_float("max_pool1d_impl", x._data)
     one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
+    window = (one(kernel_size), one(kernel_size if stride is None or stride == [] else stride), one(dilation))
+    if not return_indices and all(isinstance(v, int) and v > 0 for v in window):  # (torch's max_pool1d has its
+        # own check, after those of the window's sizes; with indices it is max_pool2d's)
+        width = _conv.out_size(x.shape[2], window[0], window[1], one(padding), window[2], ceil_mode)
+        if width < 1:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {width}")
     result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
                         (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
     if return_indices:
@@ -1612,6 +1634,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Correct rather than fast: the windows are read twice."""
     x, unbatched, kernel, stride, padding, dilation = _pool3d_args(input, "max_pool3d", kernel_size, stride, padding,
                                                                    dilation)
+    if all(p <= (d * (k - 1) + 1) // 2 for p, k, d in zip(padding, kernel, dilation)):  # (torch checks those first)
+        _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode)
     n, c, d, h, w = x.shape
     planes = x.reshape(n * c, d, h, w)
     over_hw = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode, return_indices)
@@ -1777,7 +1801,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation=1")
     size_hw = tuple(x.shape[2:])
-    out_hw = tuple(_conv.out_size(s, k, st, p, 1, ceil_mode) for s, k, st, p in zip(size_hw, kernel, stride, padding))
+    out_hw = _pool_output_size(x, kernel, stride, padding, (1, 1), ceil_mode)
     extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
     pads = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
     if divisor_override:
