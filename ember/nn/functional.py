@@ -1305,6 +1305,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) of a batch of images with the given filters."""
     x, unbatched = _batched(input, "conv2d", 2)
     _same_dtype("conv2d", x, weight)
+    stride, padding, dilation = _conv_lengths(2, stride=stride, padding=padding, dilation=dilation)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d expects a 4D weight (out_channels, in_channels/groups, kH, kW), got "
@@ -1333,10 +1334,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unbatched = _batched(input, "conv1d", 1)
     if weight.ndim != 3:
         raise RuntimeError(f"conv1d expects a 3D weight (out_channels, in_channels/groups, kW), got {list(weight.shape)}")
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    padding = padding if isinstance(padding, str) else (0, one(padding))
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)), padding, (1, one(dilation)),
-                 groups).squeeze(2)
+    stride, padding, dilation = _conv_lengths(1, stride=stride, padding=padding, dilation=dilation)
+    padding = padding if isinstance(padding, str) else (0, padding)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups).squeeze(2)
     return out[0] if unbatched else out
 
 
@@ -1422,6 +1422,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, unbatched = _batched(input, "conv_transpose2d", 2)
     _same_dtype("conv_transpose2d", x, weight)
     _check_transposed(x, weight, bias, groups)
+    stride, padding, output_padding, dilation = _conv_lengths(2, stride=stride, padding=padding,
+                                                              output_padding=output_padding, dilation=dilation)
     stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
     output_padding = _pair(output_padding, "output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
@@ -1439,6 +1441,20 @@ def _single(value, name):
                                f"convolution dimensions, but got {name}={list(value)}")
         value = value[0]
     return value
+
+
+def _conv_lengths(dims, **values):
+    """Each window argument of a dims-d convolution as an int (1-d) or a pair (2-d), refused as torch refuses a list
+    of another length (a string padding is left as it is)."""
+    out = []
+    for name, value in values.items():
+        if isinstance(value, (tuple, list)):
+            if len(value) not in (1, dims):
+                raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} values to match "
+                                   f"the convolution dimensions, but got {name}={list(value)}")
+            value = value[0] if dims == 1 else tuple(value) * (dims // len(value))
+        out.append(value)
+    return out
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -1558,11 +1574,40 @@ def _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode, planes=No
     return out
 
 
+_POOL_RULES = {"kernel_size": "must either be a single int", "stride": "must either be omitted, a single int",
+               "padding": "must either be a single int", "dilation": "must be either a single int"}
+
+
+def _pool_lengths(pool, dims, **values):
+    """A pool's window arguments, each an int or a list of one or dims ints (an empty stride: omitted), refused as
+    torch refuses another length: with the 2-d pools' words, or the argument parser's for the 1-d ones (and
+    max_pool1d's own words without indices). Returned as given, a list of one spread over the dims."""
+    out = []
+    for name, value in values.items():
+        if isinstance(value, (tuple, list)):
+            if name == "stride" and not value:
+                value = None
+            elif len(value) not in ((1,) if dims == 1 else (1, dims)):
+                if pool == "max_pool1d()":
+                    rule = {"stride": "must be None, an int, list of ints, or", "padding": "must be an int, list of "
+                            "ints, or"}.get(name, "must be an int, list of ints or")
+                    raise RuntimeError(f"max_pool1d() {name} {rule} tuple of ints of size 1 but got size {len(value)}")
+                if dims == 1:
+                    raise RuntimeError(f"{pool}() argument '{name}' should contain one int (got {len(value)})")
+                raise RuntimeError(f"{pool}: {name} {_POOL_RULES[name]}, or a tuple of two ints")
+            else:
+                value = value[0] if dims == 1 else tuple(value) * (dims // len(value))
+        out.append(value)
+    return out
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
+    kernel_size, stride, padding, dilation = _pool_lengths("max_pool2d", 2, kernel_size=kernel_size, stride=stride,
+                                                           padding=padding, dilation=dilation)
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    stride = kernel if stride is None else _pair(stride, "stride")
     padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
     for p, k, d in zip(padding, kernel, dilation):
         if p > (d * (k - 1) + 1) // 2:
@@ -1581,16 +1626,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 1-d window."""
     x, unbatched = _batched(input, "max_pool1d", 1)
+    kernel_size, stride, padding, dilation = _pool_lengths(
+        "max_pool1d" if return_indices else "max_pool1d()", 1, kernel_size=kernel_size, stride=stride,
+        padding=padding, dilation=dilation)
     require_float("max_pool1d_impl", x._data)
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    window = (one(kernel_size), one(kernel_size if stride is None or stride == [] else stride), one(dilation))
+    window = (kernel_size, kernel_size if stride is None else stride, dilation)
     if not return_indices and all(isinstance(v, int) and v > 0 for v in window):  # (torch's max_pool1d has its
         # own check, after those of the window's sizes; with indices it is max_pool2d's)
-        width = _conv.out_size(x.shape[2], window[0], window[1], one(padding), window[2], ceil_mode)
+        width = _conv.out_size(x.shape[2], window[0], window[1], padding, window[2], ceil_mode)
         if width < 1:
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {width}")
-    result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
-                        (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
+    result = max_pool2d(x.unsqueeze(2), (1, kernel_size), None if stride is None else (1, stride), (0, padding),
+                        (1, dilation), ceil_mode, return_indices)
     if return_indices:
         out, indices = result
         out, indices = out.squeeze(2), indices.squeeze(2)
@@ -1793,8 +1840,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         out = avg_pool2d(x.double(), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         out = _wrap(np.trunc(out._data).astype(x._data.dtype))
         return out[0] if unbatched else out
+    kernel_size, stride, padding = _pool_lengths("avg_pool2d", 2, kernel_size=kernel_size, stride=stride,
+                                                 padding=padding)
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    stride = kernel if stride is None else _pair(stride, "stride")
     padding = _pair(padding, "padding")
     for p, k in zip(padding, kernel):
         if p > k // 2:
@@ -1816,9 +1865,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean over each 1-d window."""
     x, unbatched = _batched(input, "avg_pool1d", 1)
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
-                     (0, one(padding)), ceil_mode, count_include_pad).squeeze(2)
+    kernel_size, stride, padding = _pool_lengths("avg_pool1d", 1, kernel_size=kernel_size, stride=stride,
+                                                 padding=padding)
+    out = avg_pool2d(x.unsqueeze(2), (1, kernel_size), None if stride is None else (1, stride), (0, padding),
+                     ceil_mode, count_include_pad).squeeze(2)
     return out[0] if unbatched else out
 
 
@@ -1840,7 +1890,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """The p-norm of each 2-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
-    kh, kw = _pair(kernel_size, "kernel_size")
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size  # (as torch unpacks it)
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d, kh * kw)
 
 
