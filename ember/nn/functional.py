@@ -177,11 +177,14 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shape = (1, channels) + (1,) * (input.ndim - 2)
     data = input._data
     if training or running_mean is None:
-        count = input.numel() // channels
-        if training and count <= 1:
+        count = int(np.prod([input.shape[a] for a in axes]))  # torch's size_prods: 1 refused, 0 an empty output
+        if training and count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
-        mean, var, rstd = _norm.statistics(data, axes, eps)
-        if training and running_mean is not None:
+        if count == 0:  # no values: nothing to normalise, the running statistics stay as they are
+            mean, rstd = np.zeros(shape, data.dtype), np.ones(shape, data.dtype)
+        else:
+            mean, var, rstd = _norm.statistics(data, axes, eps)
+        if training and running_mean is not None and count:
             with no_grad():
                 running_mean.mul_(1 - momentum).add_(_wrap(mean.reshape(channels) * momentum))
                 running_var.mul_(1 - momentum).add_(_wrap(var.reshape(channels) * (momentum * count / (count - 1))))
@@ -206,6 +209,8 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   momentum=0.1, eps=1e-5):
     """Each (sample, channel) pair normalised over its own positions: batch_norm with the samples folded into
     the channels, as PyTorch computes it. Running statistics are the average over the samples."""
+    if use_input_stats and int(np.prod(input.shape[2:])) == 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     n, c = input.shape[:2]
     folded = input.contiguous().view(1, n * c, *input.shape[2:])
     mean, var = (None, None) if running_mean is None else (running_mean.repeat(n), running_var.repeat(n))
@@ -1300,6 +1305,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-d convolution (cross-correlation) of a batch of images with the given filters."""
     x, unbatched = _batched(input, "conv2d", 2)
     _same_dtype("conv2d", x, weight)
+    stride, padding, dilation = _conv_lengths(2, stride=stride, padding=padding, dilation=dilation)
     stride, dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
     if weight.ndim != 4:
         raise RuntimeError(f"conv2d expects a 4D weight (out_channels, in_channels/groups, kH, kW), got "
@@ -1328,10 +1334,9 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     x, unbatched = _batched(input, "conv1d", 1)
     if weight.ndim != 3:
         raise RuntimeError(f"conv1d expects a 3D weight (out_channels, in_channels/groups, kW), got {list(weight.shape)}")
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    padding = padding if isinstance(padding, str) else (0, one(padding))
-    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, one(stride)), padding, (1, one(dilation)),
-                 groups).squeeze(2)
+    stride, padding, dilation = _conv_lengths(1, stride=stride, padding=padding, dilation=dilation)
+    padding = padding if isinstance(padding, str) else (0, padding)
+    out = conv2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), padding, (1, dilation), groups).squeeze(2)
     return out[0] if unbatched else out
 
 
@@ -1417,6 +1422,8 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     x, unbatched = _batched(input, "conv_transpose2d", 2)
     _same_dtype("conv_transpose2d", x, weight)
     _check_transposed(x, weight, bias, groups)
+    stride, padding, output_padding, dilation = _conv_lengths(2, stride=stride, padding=padding,
+                                                              output_padding=output_padding, dilation=dilation)
     stride, padding, dilation = _pair(stride, "stride"), _pair(padding, "padding"), _pair(dilation, "dilation")
     output_padding = _pair(output_padding, "output_padding")
     if any(op >= max(s, d) for op, s, d in zip(output_padding, stride, dilation)):
@@ -1434,6 +1441,20 @@ def _single(value, name):
                                f"convolution dimensions, but got {name}={list(value)}")
         value = value[0]
     return value
+
+
+def _conv_lengths(dims, **values):
+    """Each window argument of a dims-d convolution as an int (1-d) or a pair (2-d), refused as torch refuses a list
+    of another length (a string padding is left as it is)."""
+    out = []
+    for name, value in values.items():
+        if isinstance(value, (tuple, list)):
+            if len(value) not in (1, dims):
+                raise RuntimeError(f"expected {name} to be a single integer value or a list of {dims} values to match "
+                                   f"the convolution dimensions, but got {name}={list(value)}")
+            value = value[0] if dims == 1 else tuple(value) * (dims // len(value))
+        out.append(value)
+    return out
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -1538,16 +1559,61 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out[0] if unbatched else out
 
 
+def _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode, planes=None):
+    """The output's spatial size for a batched x (N, C, *spatial), refused as torch's shape check refuses it when any
+    dim would be less than 1: the input and output sizes as (C x spatial), planes the C torch names (default x's)."""
+    if min(kernel + stride + dilation) < 1:  # (refused later, with the pool's own words)
+        return None
+    spatial = tuple(x.shape[2:])
+    out = tuple(_conv.out_size(s, k, st, p, d, ceil_mode) for s, k, st, p, d in
+                zip(spatial, kernel, stride, padding, dilation))
+    if min(out) < 1:
+        planes = x.shape[1] if planes is None else planes
+        raise RuntimeError(f"Given input size: ({'x'.join(map(str, (planes,) + spatial))}). Calculated output size: "
+                           f"({'x'.join(map(str, (planes,) + out))}). Output size is too small")
+    return out
+
+
+_POOL_RULES = {"kernel_size": "must either be a single int", "stride": "must either be omitted, a single int",
+               "padding": "must either be a single int", "dilation": "must be either a single int"}
+
+
+def _pool_lengths(pool, dims, **values):
+    """A pool's window arguments, each an int or a list of one or dims ints (an empty stride: omitted), refused as
+    torch refuses another length: with the 2-d pools' words, or the argument parser's for the 1-d ones (and
+    max_pool1d's own words without indices). Returned as given, a list of one spread over the dims."""
+    out = []
+    for name, value in values.items():
+        if isinstance(value, (tuple, list)):
+            if name == "stride" and not value:
+                value = None
+            elif len(value) not in ((1,) if dims == 1 else (1, dims)):
+                if pool == "max_pool1d()":
+                    rule = {"stride": "must be None, an int, list of ints, or", "padding": "must be an int, list of "
+                            "ints, or"}.get(name, "must be an int, list of ints or")
+                    raise RuntimeError(f"max_pool1d() {name} {rule} tuple of ints of size 1 but got size {len(value)}")
+                if dims == 1:
+                    raise RuntimeError(f"{pool}() argument '{name}' should contain one int (got {len(value)})")
+                raise RuntimeError(f"{pool}: {name} {_POOL_RULES[name]}, or a tuple of two ints")
+            else:
+                value = value[0] if dims == 1 else tuple(value) * (dims // len(value))
+        out.append(value)
+    return out
+
+
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 2-d window."""
     x, unbatched = _batched(input, "max_pool2d", 2)
+    kernel_size, stride, padding, dilation = _pool_lengths("max_pool2d", 2, kernel_size=kernel_size, stride=stride,
+                                                           padding=padding, dilation=dilation)
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    stride = kernel if stride is None else _pair(stride, "stride")
     padding, dilation = _pair(padding, "padding"), _pair(dilation, "dilation")
     for p, k, d in zip(padding, kernel, dilation):
         if p > (d * (k - 1) + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, kernel_size={k} "
                                f"and dilation={d}")
+    _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode)
     out = _conv.MaxPool2d.apply(x, kernel, stride, padding, dilation, ceil_mode)
     if unbatched:
         out = out[0]
@@ -1560,10 +1626,18 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The maximum over each 1-d window."""
     x, unbatched = _batched(input, "max_pool1d", 1)
+    kernel_size, stride, padding, dilation = _pool_lengths(
+        "max_pool1d" if return_indices else "max_pool1d()", 1, kernel_size=kernel_size, stride=stride,
+        padding=padding, dilation=dilation)
     require_float("max_pool1d_impl", x._data)
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    result = max_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
-                        (0, one(padding)), (1, one(dilation)), ceil_mode, return_indices)
+    window = (kernel_size, kernel_size if stride is None else stride, dilation)
+    if not return_indices and all(isinstance(v, int) and v > 0 for v in window):  # (torch's max_pool1d has its
+        # own check, after those of the window's sizes; with indices it is max_pool2d's)
+        width = _conv.out_size(x.shape[2], window[0], window[1], padding, window[2], ceil_mode)
+        if width < 1:
+            raise RuntimeError(f"max_pool1d() Invalid computed output size: {width}")
+    result = max_pool2d(x.unsqueeze(2), (1, kernel_size), None if stride is None else (1, stride), (0, padding),
+                        (1, dilation), ceil_mode, return_indices)
     if return_indices:
         out, indices = result
         out, indices = out.squeeze(2), indices.squeeze(2)
@@ -1607,6 +1681,8 @@ def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Correct rather than fast: the windows are read twice."""
     x, unbatched, kernel, stride, padding, dilation = _pool3d_args(input, "max_pool3d", kernel_size, stride, padding,
                                                                    dilation)
+    if all(p <= (d * (k - 1) + 1) // 2 for p, k, d in zip(padding, kernel, dilation)):  # (torch checks those first)
+        _pool_output_size(x, kernel, stride, padding, dilation, ceil_mode)
     n, c, d, h, w = x.shape
     planes = x.reshape(n * c, d, h, w)
     over_hw = max_pool2d(planes, kernel[1:], stride[1:], padding[1:], dilation[1:], ceil_mode, return_indices)
@@ -1764,15 +1840,17 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         out = avg_pool2d(x.double(), kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
         out = _wrap(np.trunc(out._data).astype(x._data.dtype))
         return out[0] if unbatched else out
+    kernel_size, stride, padding = _pool_lengths("avg_pool2d", 2, kernel_size=kernel_size, stride=stride,
+                                                 padding=padding)
     kernel = _pair(kernel_size, "kernel_size")
-    stride = kernel if stride is None or stride == [] else _pair(stride, "stride")
+    stride = kernel if stride is None else _pair(stride, "stride")
     padding = _pair(padding, "padding")
     for p, k in zip(padding, kernel):
         if p > k // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got pad={p}, "
                                f"kernel_size={k} and dilation=1")
     size_hw = tuple(x.shape[2:])
-    out_hw = tuple(_conv.out_size(s, k, st, p, 1, ceil_mode) for s, k, st, p in zip(size_hw, kernel, stride, padding))
+    out_hw = _pool_output_size(x, kernel, stride, padding, (1, 1), ceil_mode)
     extra = [max(0, (o - 1) * st + k - (s + 2 * p)) for o, st, k, s, p in zip(out_hw, stride, kernel, size_hw, padding)]
     pads = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
     if divisor_override:
@@ -1787,9 +1865,10 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean over each 1-d window."""
     x, unbatched = _batched(input, "avg_pool1d", 1)
-    one = lambda v: v[0] if isinstance(v, (tuple, list)) else v  # noqa: E731
-    out = avg_pool2d(x.unsqueeze(2), (1, one(kernel_size)), None if stride is None else (1, one(stride)),
-                     (0, one(padding)), ceil_mode, count_include_pad).squeeze(2)
+    kernel_size, stride, padding = _pool_lengths("avg_pool1d", 1, kernel_size=kernel_size, stride=stride,
+                                                 padding=padding)
+    out = avg_pool2d(x.unsqueeze(2), (1, kernel_size), None if stride is None else (1, stride), (0, padding),
+                     ceil_mode, count_include_pad).squeeze(2)
     return out[0] if unbatched else out
 
 
@@ -1811,7 +1890,7 @@ def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
 
 def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     """The p-norm of each 2-d window: (sum x^p)^(1/p) (p = 1 sums, p = inf takes the largest |x|)."""
-    kh, kw = _pair(kernel_size, "kernel_size")
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else kernel_size  # (as torch unpacks it)
     return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, max_pool2d, avg_pool2d, kh * kw)
 
 

@@ -18,7 +18,11 @@ from ..tensor import _wrap
 
 def statistics(x, axes, eps):
     """The mean, the variance and 1 / sqrt(var + eps) of the array x over axes (kept as size-1 dims)."""
-    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    if x.size == 0:  # no values (an empty batch): no statistics to take, and numpy's warnings about it
+        shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
+        mean, var = np.zeros(shape, x.dtype), np.ones(shape, x.dtype)
+    else:
+        mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
     return mean, var, 1 / np.sqrt(var + eps)
 
 

@@ -115,3 +115,58 @@ def test_parameters_of_the_wrong_size_are_refused_as_torch_refuses_them(call):
         errors.append(error.value)
     assert type(errors[0]) is type(errors[1]) and str(errors[0]).split(" of shape")[0] == str(errors[1]).split(
         " of shape")[0]
+
+
+EMPTY_CASES = {
+    "instance_norm-empty-batch": ((0, 3, 4), lambda F, t, x, rm, rv: F.instance_norm(x, rm, rv)),
+    "instance_norm-2d-empty-batch": ((0, 3, 4, 4), lambda F, t, x, rm, rv: F.instance_norm(x)),
+    "instance_norm-no-channels": ((2, 0, 4), lambda F, t, x, rm, rv: F.instance_norm(x)),
+    "instance_norm-no-positions": ((2, 3, 0), lambda F, t, x, rm, rv: F.instance_norm(x, rm, rv)),
+    "instance_norm-module-eval": ((0, 3, 4), lambda F, t, x, rm, rv: t.nn.InstanceNorm1d(
+        3, track_running_stats=True).eval()(x)),
+    "instance_norm-module": ((0, 3, 4, 2), lambda F, t, x, rm, rv: t.nn.InstanceNorm2d(3)(x)),
+    "batch_norm-empty-batch": ((0, 3), lambda F, t, x, rm, rv: F.batch_norm(x, rm, rv, training=True)),
+    "batch_norm-3d-empty-batch": ((0, 3, 4), lambda F, t, x, rm, rv: F.batch_norm(
+        x, rm, rv, t.ones(3, requires_grad=True), t.zeros(3), training=True)),
+    "batch_norm-no-positions": ((2, 3, 0), lambda F, t, x, rm, rv: F.batch_norm(x, rm, rv, training=True)),
+    "batch_norm-no-channels": ((2, 0, 4), lambda F, t, x, rm, rv: F.batch_norm(x, None, None, training=True)),
+    "batch_norm-module": ((0, 3), lambda F, t, x, rm, rv: t.nn.BatchNorm1d(3)(x)),
+    "group_norm-empty-batch": ((0, 4, 3), lambda F, t, x, rm, rv: F.group_norm(x, 2)),
+    "layer_norm-empty-batch": ((0, 4), lambda F, t, x, rm, rv: F.layer_norm(x, (4,))),
+    "rms_norm-empty-batch": ((0, 4), lambda F, t, x, rm, rv: F.rms_norm(x, (4,))),
+    "local_response_norm-empty-batch": ((0, 4, 3), lambda F, t, x, rm, rv: F.local_response_norm(x, 2)),
+}
+
+
+@pytest.mark.parametrize("case", EMPTY_CASES)
+def test_norms_of_empty_input_are_empty_as_torch_s(case):
+    """torch normalises an empty batch (or no channels, or no positions) to an empty output, its running statistics
+    untouched by batch norm and the mean over no samples (nan) for instance norm."""
+    shape, call = EMPTY_CASES[case]
+    results = []
+    for lib in (ember, torch):
+        x = lib.zeros(shape, requires_grad=True)
+        rm, rv = lib.zeros(3) + 0.5, lib.ones(3) * 2
+        with np.errstate(all="ignore"):
+            out = call(lib.nn.functional, lib, x, rm, rv)
+            out.sum().backward()
+        results.append((out, x.grad, rm, rv))
+    (out, grad, rm, rv), (t_out, t_grad, t_rm, t_rv) = results
+    assert tuple(out.shape) == tuple(t_out.shape) and tuple(grad.shape) == tuple(t_grad.shape)
+    assert_same(rm, t_rm)
+    assert_same(rv, t_rv)
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, t: F.instance_norm(t.randn(2, 3, 1)),
+    lambda F, t: F.instance_norm(t.randn(2, 3, 1, 1)),
+    lambda F, t: F.batch_norm(t.randn(1, 0), None, None, training=True),
+    lambda F, t: F.batch_norm(t.randn(1, 3, 1), None, None, training=True),
+], ids=["in-one-position", "in-2d-one-position", "bn-no-channels-one-value", "bn-one-value"])
+def test_one_value_to_normalise_over_is_refused_as_torch_refuses_it(call):
+    errors = []
+    for lib in (ember, torch):
+        with pytest.raises(ValueError) as error:
+            call(lib.nn.functional, lib)
+        errors.append(str(error.value).split(" got input size")[0])
+    assert errors[0] == errors[1]
