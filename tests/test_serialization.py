@@ -768,8 +768,8 @@ def test_refusals_name_the_global_and_what_to_do(tmp_path):
     from tests.test_checkpoint_formats import with_pickle
     with pytest.raises(LoadError, match="MyNet.*import it before loading"):
         ember.load(with_pickle(tmp_path, program), weights_only=False)
-    with pytest.raises(LoadError, match="torch.nn.Conv3d layer.*ember does not have"):
-        ember.load(with_pickle(tmp_path, b"\x80\x02ctorch.nn.modules.conv\nConv3d\n)\x81}b."),
+    with pytest.raises(LoadError, match="torch.nn.ConvTranspose3d layer.*ember does not have"):
+        ember.load(with_pickle(tmp_path, b"\x80\x02ctorch.nn.modules.conv\nConvTranspose3d\n)\x81}b."),
                    weights_only=False)
 
 
