@@ -1341,11 +1341,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _triple(value, name):
-    """conv3d's int or three ints, checked as torch checks them."""
+    """conv3d's int or three ints (lengths already checked by _conv_lengths), checked as torch checks them."""
     if isinstance(value, (tuple, list)):
-        if len(value) != 3:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of 3 values to match the "
-                               f"convolution dimensions, but got {name}={list(value)}")
         triple = tuple(int_arg(v, "conv3d", "window sizes") for v in value)
     else:
         triple = (int_arg(value, "conv3d", "window sizes"),) * 3
@@ -1376,6 +1373,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None and list(bias.shape) != [weight.shape[0]]:
         raise RuntimeError(f"Given weight of size {list(weight.shape)}, expected bias to be 1-dimensional with "
                            f"{weight.shape[0]} elements, but got bias of size {list(bias.shape)} instead")
+    stride, padding, dilation = _conv_lengths(3, stride=stride, padding=padding, dilation=dilation)
     stride, dilation = _triple(stride, "stride"), _triple(dilation, "dilation")
     if padding == "same":  # the whole padding up front (the extra one of an even kernel after), as conv2d's
         (x, _), padding = _same_padding(x, weight.shape[2:], dilation, stride), (0, 0, 0)
@@ -1433,19 +1431,9 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     return out[0] if unbatched else out
 
 
-def _single(value, name):
-    """A 1-d layer's int or list of one int, checked as torch checks it (the 2-d checks follow)."""
-    if isinstance(value, (tuple, list)):
-        if len(value) != 1:
-            raise RuntimeError(f"expected {name} to be a single integer value or a list of 1 values to match the "
-                               f"convolution dimensions, but got {name}={list(value)}")
-        value = value[0]
-    return value
-
-
 def _conv_lengths(dims, **values):
-    """Each window argument of a dims-d convolution as an int (1-d) or a pair (2-d), refused as torch refuses a list
-    of another length (a string padding is left as it is)."""
+    """Each window argument of a dims-d convolution as an int (1-d) or a tuple of dims (a list of one spread over
+    them), refused as torch refuses a list of another length (an int or a string padding is left as it is)."""
     out = []
     for name, value in values.items():
         if isinstance(value, (tuple, list)):
@@ -1465,8 +1453,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                            f"{list(weight.shape)}")
     _same_dtype("conv_transpose1d", x, weight)
     _check_transposed(x, weight, bias, groups)
-    stride, padding, output_padding, dilation = (_single(v, k) for v, k in (
-        (stride, "stride"), (padding, "padding"), (output_padding, "output_padding"), (dilation, "dilation")))
+    stride, padding, output_padding, dilation = _conv_lengths(1, stride=stride, padding=padding,
+                                                              output_padding=output_padding, dilation=dilation)
     out = conv_transpose2d(x.unsqueeze(2), weight.unsqueeze(2), bias, (1, stride), (0, padding), (0, output_padding),
                            groups, (1, dilation)).squeeze(2)
     return out[0] if unbatched else out

@@ -15,6 +15,8 @@ CONVS = {
     "Conv2d": lambda F, t, kw: t.nn.Conv2d(1, 1, 3, **kw)(t.ones(1, 1, 8, 8)),
     "conv_transpose1d": lambda F, t, kw: F.conv_transpose1d(t.ones(1, 1, 8), t.ones(1, 1, 3), **kw),
     "conv_transpose2d": lambda F, t, kw: F.conv_transpose2d(t.ones(1, 1, 8, 8), t.ones(1, 1, 3, 3), **kw),
+    "conv3d": lambda F, t, kw: F.conv3d(t.ones(1, 1, 5, 5, 5), t.ones(1, 1, 2, 2, 2), **kw),
+    "Conv3d": lambda F, t, kw: t.nn.Conv3d(1, 1, 2, **kw)(t.ones(1, 1, 5, 5, 5)),
 }
 POOLS = {
     "max_pool1d": (("kernel_size", "stride", "padding", "dilation"),
@@ -34,7 +36,7 @@ POOLS = {
     "lp_pool1d-inf": (("kernel_size", "stride"),
                       lambda F, t, kw: F.lp_pool1d(t.ones(1, 1, 8), float("inf"), **kw)),
 }
-LENGTHS = [(), (1,), (1, 1), (1, 1, 1)]
+LENGTHS = [(), (1,), (1, 1), (1, 1, 1), (1, 1, 1, 1)]
 
 
 def _outcome(lib, call, kw):
