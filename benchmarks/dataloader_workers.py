@@ -16,6 +16,10 @@
 3. What a restarted epoch costs, measured directly (CPU times, so that a busy machine changes them less than the
    wall-clock rates): an empty dataset's epoch (start and stop two workers), and for the tiny dataset the main
    process's CPU per epoch, the workers' CPU per epoch (children's rusage) and the time to the first batch.
+5. (--only images-both) The same image pipeline written with Pillow and NumPy alone (no ember or torch inside the
+   dataset), loaded by ember's DataLoader and by torch's in alternating rounds: what each loader's workers buy
+   on the same samples, restarted each epoch and persistent. It shows how much of a restarted epoch is the
+   fork-per-epoch design itself (torch pays it too) rather than ember's loader.
 4. A batch's trip back from a worker, pickled through the pipe or through shared memory (worker.SHM_MIN_BYTES):
    the main process's CPU and the wall time per batch, by batch size.
 
@@ -72,6 +76,56 @@ def image_pipeline(n_images, repeats=3):
                   f"{best * 1e3:.0f} ms/epoch | {rates[workers, persistent]:.0f} images/s |", flush=True)
         print(f"| speed-up with 2 workers (restarted each epoch / persistent) | "
               f"{rates[2, False] / rates[0, False]:.2f}x / {rates[2, True] / rates[0, False]:.2f}x | |")
+
+
+class NumpyImages:
+    """An ImageFolder-like dataset in Pillow and NumPy only: decode, resize the short side to 64, a random 56x56
+    crop, a random horizontal flip, scale to [0, 1] and normalize; (float32 CHW array, label)."""
+
+    def __init__(self, root):
+        self.samples = sorted((os.path.join(root, c, f), int(c.split("_")[1]))
+                              for c in os.listdir(root) for f in os.listdir(os.path.join(root, c)))
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, i):
+        import random
+        from PIL import Image
+        path, label = self.samples[i]
+        with Image.open(path) as image:
+            image = image.convert("RGB").resize((64, 64), Image.BILINEAR)
+        top, left = random.randint(0, 8), random.randint(0, 8)
+        x = np.asarray(image, np.float32)[top:top + 56, left:left + 56] / 255
+        if random.random() < 0.5:
+            x = x[:, ::-1]
+        return np.ascontiguousarray(((x - 0.5) / 0.25).transpose(2, 0, 1)), label
+
+
+def image_pipeline_both(n_images, repeats=3):
+    import torch
+    import ember
+    with tempfile.TemporaryDirectory() as root:
+        write_images(root, n_images)
+        dataset = NumpyImages(root)
+        best = {}
+        settings = [(lib, workers, persistent) for lib in (ember, torch)
+                    for workers, persistent in ((0, False), (2, False), (2, True))]
+        loaders = {s: s[0].utils.data.DataLoader(dataset, batch_size=32, shuffle=True, num_workers=s[1],
+                                                 persistent_workers=s[2]) for s in settings}
+        for _ in range(repeats):  # (alternating rounds: the host's drift falls on every setting alike)
+            for s in settings:
+                seconds = epoch_seconds(loaders[s])[0]
+                best[s] = min(best.get(s, seconds), seconds)
+        for lib in (ember, torch):
+            for s in settings[:3]:
+                key = (lib,) + s[1:]
+                print(f"| Pillow+NumPy dataset, {n_images} PNGs, {lib.__name__}, num_workers={s[1]}, persistent="
+                      f"{s[2]} | {best[key] * 1e3:.0f} ms/epoch | {n_images / best[key]:.0f} images/s |")
+            print(f"| {lib.__name__}: speed-up with 2 workers (restarted / persistent) | "
+                  f"{best[lib, 0, False] / best[lib, 2, False]:.2f}x / {best[lib, 0, False] / best[lib, 2, True]:.2f}x"
+                  " | |", flush=True)
+        del loaders
 
 
 def tiny_dataset(epochs):
@@ -171,7 +225,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=3, help="epochs per image-pipeline setting (the best)")
     parser.add_argument("--quick", action="store_true", help="128 images, 20 epochs, 2 repeats")
-    parser.add_argument("--only", choices=["images", "tiny", "overheads", "transport"])
+    parser.add_argument("--only", choices=["images", "images-both", "tiny", "overheads", "transport"])
     args = parser.parse_args()
     if args.quick:
         args.images, args.epochs, args.repeats = 128, 20, 2
@@ -181,6 +235,8 @@ def main():
         image_pipeline(args.images, args.repeats)
     if args.only in (None, "tiny"):
         tiny_dataset(args.epochs)
+    if args.only == "images-both":
+        image_pipeline_both(args.images, args.repeats)
     if args.only == "overheads":
         overheads(args.epochs)
     if args.only == "transport":
