@@ -37,11 +37,13 @@ from ..tensor import Tensor, _wrap
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (or only into ``inputs``)."""
     if isinstance(tensors, Tensor):
-        tensors, grad_tensors = (tensors,), (grad_tensors,)
+        if grad_tensors is None and tensors._requires_grad and tensors._data.size == 1:  # loss.backward()
+            tensors, grads = (tensors,), [_wrap(_ones_like(tensors._data))]
+        else:
+            tensors, grads = (tensors,), _root_grads((tensors,), (grad_tensors,), "backward")
     else:
         tensors = tuple(tensors)
-        grad_tensors = _as_tuple(grad_tensors, len(tensors))
-    grads = _root_grads(tensors, grad_tensors, "backward")
+        grads = _root_grads(tensors, _as_tuple(grad_tensors, len(tensors)), "backward")
     if retain_graph is None:
         retain_graph = create_graph
     capture = None
