@@ -216,3 +216,92 @@ def test_random_sampler_passes_nested_and_interleaved_draw_torchs_indices(replac
         out.append(list(sampler))
         out.append(int(lib.randint(0, 1000, ())))
     assert got == out
+
+
+def _structure(value):
+    """A sample's structure and values, comparable across libraries: tensors as (dtype, values), containers kept."""
+    if isinstance(value, (ember.Tensor, torch.Tensor)):
+        return ("tensor", str(value.dtype).split(".")[-1], value.tolist())
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.tolist())
+    if isinstance(value, dict):
+        return {k: _structure(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_structure(v) for v in value])
+    return (type(value).__name__, value)
+
+
+class Converted:
+    """Samples of every kind default_convert meets: NumPy arrays and scalars nested in containers, and what it
+    leaves alone (strings, NumPy string and object arrays, Python numbers)."""
+    Point = namedtuple("Point", "a b")
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        return {"x": np.arange(3.0) + i, "f": np.float32(1.5), "n": np.int64(i), "t": (np.int32(i), [np.ones(2)]),
+                "p": self.Point(np.array([i]), 3), "s": "name", "u": np.array(["a", "bc"]), "py": 2.5,
+                "o": np.array([None, 1], dtype=object), "r": range(2)}
+
+
+def test_default_convert_turns_numpy_into_tensors_as_torch():
+    # (the rule: with batch_size=None each sample goes through default_convert; NumPy arrays and scalars become
+    # tensors wherever they are nested; tuples become lists; strings and string/object arrays stay as they are)
+    results = []
+    for lib in (ember, torch):
+        samples = list(lib.utils.data.DataLoader(Converted(), batch_size=None))
+        results.append([_structure(s) for s in samples])
+        results.append(_structure(lib.utils.data.default_convert([np.ones(2, np.float32), (np.float64(2), 3)])))
+    assert results[0] == results[2] and results[1] == results[3]
+
+
+def test_stack_and_chain_datasets_as_torch():
+    for lib in (ember, torch):
+        data = lib.utils.data
+        xs, ys = data.TensorDataset(lib.arange(4.0)), [10, 11, 12, 13]
+        stacked = data.StackDataset(xs, ys)
+        named = data.StackDataset(x=xs, y=ys)
+        assert len(stacked) == 4 and stacked[1][1] == 11 and named[2]["y"] == 12
+        assert [b[1].tolist() for b in data.DataLoader(stacked, batch_size=3)] == [[10, 11, 12], [13]]
+        for args, kwargs in (((xs, [1]), {}), ((xs,), {"y": ys}), ((), {})):
+            with pytest.raises(ValueError):
+                data.StackDataset(*args, **kwargs)
+
+        class Stream(data.IterableDataset):
+            def __init__(self, start, n):
+                self.start, self.n = start, n
+
+            def __iter__(self):
+                return iter(range(self.start, self.start + self.n))
+
+            def __len__(self):
+                return self.n
+        chained = data.ChainDataset([Stream(0, 2), Stream(5, 3)])
+        assert list(chained) == [0, 1, 5, 6, 7] and len(chained) == 5
+        assert list(Stream(0, 1) + Stream(9, 1)) == [0, 9]  # IterableDataset + IterableDataset chains them
+        assert [b.tolist() for b in data.DataLoader(chained, batch_size=2)] == [[0, 1], [5, 6], [7]]
+        with pytest.raises(AssertionError):
+            list(data.ChainDataset([xs]))
+
+
+COLLATE_BATCHES = {  # the rule: torch picks the collate function by the first sample's type, then converts the
+    # whole batch: Python ints (and bools) as torch.tensor infers them, Python floats as float64, NumPy scalars as
+    # as_tensor, strings (NumPy's too) as they are, arrays of strings or objects refused with torch's TypeError
+    "bools": [True, False], "bool then int": [True, 2], "int then bool": [2, True], "int then float": [1, 2.5],
+    "bool then float": [True, 2.5], "float then int": [1.5, 2], "ints": [3, 4], "numpy str": [np.str_("a"), "b"],
+    "numpy bytes": [np.bytes_(b"a"), b"b"], "numpy 0-d": [np.array(1.5), np.array(2.5)],
+    "numpy bools": [np.bool_(True), np.bool_(False)], "numpy ints": [np.int16(1), np.int16(2)],
+    "string arrays": [np.array(["a"]), np.array(["b"])], "object arrays": [np.array([None]), np.array([1])],
+    "None": [None, None], "complex": [1j, 2j]}
+
+
+@pytest.mark.parametrize("name", COLLATE_BATCHES)
+def test_default_collate_converts_each_kind_of_sample_as_torch(name):
+    results = []
+    for lib in (ember, torch):
+        try:
+            results.append(_structure(lib.utils.data.default_collate(COLLATE_BATCHES[name])))
+        except Exception as error:  # noqa: BLE001 (the same type, the same words)
+            results.append((type(error).__name__, str(error)))
+    assert results[0] == results[1]

@@ -6,13 +6,12 @@ num_workers > 0 the same fetchers run in worker processes (worker.py), which sen
 import collections.abc
 import copy
 import itertools
-import numbers
 import warnings
 
 import numpy as np
 
 from ... import _backend
-from ...creation import array_from
+from ...creation import array_from, as_tensor
 from ... import cuda as _cuda
 from ...ops.shape import stack
 from ...tensor import Tensor, _wrap
@@ -29,17 +28,17 @@ def default_collate(batch):
     if type(first) is tuple or type(first) is list:  # the usual (x, y) sample, without the checks below
         return _collate_columns(first, batch)
     if isinstance(first, np.ndarray):
+        if first.dtype.kind in _TEXT_KINDS:
+            raise TypeError(_COLLATE_ERROR.format(first.dtype))
         return stack([_wrap(np.asarray(b)) for b in batch], 0)
+    if isinstance(first, (str, bytes)):  # (NumPy's str_ and bytes_ too)
+        return batch  # as given: a list at the top, a tuple from a column of a sequence (torch's)
     if isinstance(first, np.generic):
         return _wrap(np.array(batch))
-    if isinstance(first, bool):  # (array_from: a stray string or None in the batch gets torch's error)
-        return _wrap(array_from(batch, _backend.bool_))
-    if isinstance(first, numbers.Integral):
-        return _wrap(array_from(batch, _backend.int64))
-    if isinstance(first, numbers.Real):
+    if isinstance(first, int):  # (bools too) the batch as torch.tensor infers it: bool, int64 or the float dtype
+        return _wrap(array_from(batch))  # (array_from: a stray string or None in the batch gets torch's error)
+    if isinstance(first, float):
         return _wrap(array_from(batch, _backend.float64))  # PyTorch collates Python floats as float64
-    if isinstance(first, (str, bytes)):
-        return batch  # as given: a list at the top, a tuple from a column of a sequence (torch's)
     if isinstance(first, collections.abc.Mapping):  # the same kind of mapping, each key's values collated
         collated = {key: default_collate([b[key] for b in batch]) for key in first}
         return _same_container(first, collated, collections.abc.MutableMapping, lambda c: c.update(collated))
@@ -47,8 +46,10 @@ def default_collate(batch):
         return type(first)(*(default_collate(samples) for samples in zip(*batch)))
     if isinstance(first, collections.abc.Sequence):
         return _collate_columns(first, batch)
-    raise TypeError(f"default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found "
-                    f"{type(first).__name__}")
+    raise TypeError(_COLLATE_ERROR.format(type(first)))
+
+
+_COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
 
 
 def _stack_samples(batch):
@@ -94,8 +95,35 @@ def _same_container(first, collated, mutable, fill):
         return collated
 
 
-def default_convert(sample):
-    return sample
+def default_convert(data):
+    """One sample as a DataLoader without batching (batch_size=None) returns it, as torch's default_convert: every
+    NumPy array and NumPy scalar becomes a Tensor, wherever it is nested in mappings and sequences (a tuple comes
+    back as a list, as in torch); strings, NumPy string and object arrays, and everything else stay as they are."""
+    kind = type(data)
+    if isinstance(data, Tensor):
+        return data
+    if kind.__module__ == "numpy" and kind.__name__ not in ("str_", "string_"):
+        if kind is np.ndarray and data.dtype.kind in _TEXT_KINDS:  # (torch's [SaUO] pattern on the dtype)
+            return data
+        return as_tensor(data)
+    if isinstance(data, collections.abc.Mapping):
+        converted = {key: default_convert(data[key]) for key in data}
+        return _same_container(data, converted, collections.abc.MutableMapping, lambda c: c.update(converted))
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # namedtuple
+        return kind(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, collections.abc.Sequence) and not isinstance(data, (str, bytes)):
+        converted = [default_convert(d) for d in data]
+        try:
+            return _same_container(data, converted, collections.abc.MutableSequence,
+                                   lambda c: c.__setitem__(slice(None), converted))
+        except TypeError:  # (a sequence that cannot be refilled or rebuilt from a list, e.g. range)
+            return converted
+    return data
+
+
+_TEXT_KINDS = "SaUO"  # NumPy dtype kinds of bytes, strings and objects: arrays torch leaves as they are
 
 
 # ---- fetchers: one batch (or one sample) from the dataset, here or in a worker ----------------------------------

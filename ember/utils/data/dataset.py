@@ -1,4 +1,5 @@
-"""Datasets: anything with __getitem__ and __len__; TensorDataset, Subset, ConcatDataset, random_split."""
+"""Datasets: anything with __getitem__ and __len__ (or __iter__); TensorDataset, StackDataset, Subset, ConcatDataset,
+ChainDataset, random_split."""
 import bisect
 import math
 import warnings
@@ -26,7 +27,27 @@ class IterableDataset(Dataset):
         raise NotImplementedError("an IterableDataset subclass must implement __iter__")
 
     def __add__(self, other):
-        raise TypeError("an IterableDataset cannot be added to a map-style dataset; use itertools.chain")
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets, one stream after the other (what iterable + iterable gives)."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            yield from _iterable(dataset)
+
+    def __len__(self):
+        return sum(len(_iterable(dataset)) for dataset in self.datasets)
+
+
+def _iterable(dataset):
+    if not isinstance(dataset, IterableDataset):
+        raise AssertionError("ChainDataset only supports IterableDataset")
+    return dataset
 
 
 class TensorDataset(Dataset):
@@ -46,6 +67,31 @@ class TensorDataset(Dataset):
 
     def __len__(self):
         return self.tensors[0].shape[0]
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: StackDataset(a, b)[i] == (a[i], b[i]), and
+    StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}."""
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like "
+                             "input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        self.datasets = args or kwargs
+        parts = list(args or kwargs.values())
+        self._length = len(parts[0])
+        if any(len(dataset) != self._length for dataset in parts):
+            raise ValueError("Size mismatch between datasets")
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self):
+        return self._length
 
 
 class Subset(Dataset):
