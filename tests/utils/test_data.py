@@ -305,3 +305,13 @@ def test_default_collate_converts_each_kind_of_sample_as_torch(name):
         except Exception as error:  # noqa: BLE001 (the same type, the same words)
             results.append((type(error).__name__, str(error)))
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["batch_size", "batch_sampler", "sampler", "drop_last", "dataset",
+                                  "persistent_workers"])
+def test_what_decides_the_batches_cannot_be_set_after_the_loader_is_made(name):
+    for lib in (ember, torch):
+        loader = lib.utils.data.DataLoader(range(4), batch_size=2)
+        with pytest.raises(ValueError, match=f"^{name} attribute should not be set after DataLoader is initialized"):
+            setattr(loader, name, None)
+        loader.num_workers = 0  # (the others may change, as in torch)

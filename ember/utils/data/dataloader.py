@@ -210,6 +210,7 @@ class DataLoader:
             self.collate_fn = collate_fn or (default_collate if batch_size is not None else default_convert)
             self._auto_collation = batch_size is not None
             check_worker_count(num_workers)
+            self._initialized = True
             return
         if sampler is None:
             sampler = RandomSampler(dataset, generator=generator) if shuffle else SequentialSampler(dataset)
@@ -221,6 +222,16 @@ class DataLoader:
         self.collate_fn = collate_fn or (default_collate if batch_sampler is not None else default_convert)
         self._auto_collation = batch_sampler is not None
         check_worker_count(num_workers)
+        self._initialized = True
+
+    _initialized = False
+    _FIXED = frozenset(("batch_size", "batch_sampler", "sampler", "drop_last", "dataset", "persistent_workers"))
+
+    def __setattr__(self, name, value):
+        """What decides the batches is fixed once made (the samplers were built from it), as in torch."""
+        if self._initialized and name in self._FIXED:
+            raise ValueError(f"{name} attribute should not be set after {type(self).__name__} is initialized")
+        super().__setattr__(name, value)
 
     def __iter__(self):
         # torch draws its workers' base seed from the generator on every new iterator, with workers or without:
