@@ -9,7 +9,8 @@ from . import _backend
 from ._backend import dtype, device, get_default_dtype, set_default_dtype, get_default_device, set_default_device
 from .tensor import Tensor, Size
 from .autograd import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
-                       is_inference_mode_enabled)
+                       is_inference_mode_enabled, is_anomaly_enabled, is_anomaly_check_nan_enabled,
+                       set_anomaly_enabled)
 from . import autograd
 from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones, empty, full, eye, arange, linspace,
                        logspace, zeros_like, ones_like, empty_like, full_like)
@@ -20,6 +21,9 @@ from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out
 from .serialization import save, load
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
+from .backends import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+                       is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+                       get_deterministic_debug_mode)
 from ._legacy_types import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
                             ByteTensor, BoolTensor, set_default_tensor_type)
 

@@ -29,6 +29,7 @@ import weakref
 import numpy as np
 
 from . import views
+from .anomaly_mode import ON as ANOMALY, checked_backward
 from .grad_mode import STATE, set_grad
 from .._backend import as_array, get_array_module, update
 from ..tensor import Tensor, _wrap
@@ -223,7 +224,10 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                     capture[node] = owners.show(grad_out)
                 if node._watched:
                     node.check_watched()
-                input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
+                if ANOMALY:  # the forward stack is shown if this backward raises or (check_nan) returns NaN
+                    input_grads = checked_backward(node, grad_out)
+                else:
+                    input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if not node._forward_on_arrays:

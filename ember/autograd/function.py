@@ -16,6 +16,7 @@ from _thread import get_ident
 
 from numpy import asarray, ndarray
 
+from .anomaly_mode import ON as ANOMALY, remember_forward
 from .grad_mode import GRAD_OFF, STATE, set_grad
 from .._backend import QUIET_THREAD, broadcast_error, quiet_float_errors
 from ..tensor import Tensor, _wrap
@@ -208,6 +209,8 @@ def _record(ctx, args, arrays, out, data):
         _map_saved(ctx, args, arrays, out, result, not watch)
     if watch:
         _watch(ctx, args)
+    if ANOMALY:  # anomaly detection: the node remembers the forward call that made it
+        remember_forward(ctx)
     return result
 
 
