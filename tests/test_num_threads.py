@@ -1,4 +1,5 @@
-"""set_num_threads / get_num_threads / set_num_interop_threads / get_num_interop_threads, against torch."""
+"""set_num_threads / get_num_threads / set_num_interop_threads / get_num_interop_threads, and the deterministic-algorithm
+switches, against torch."""
 import json
 import subprocess
 import sys
@@ -92,3 +93,27 @@ def test_small_products_run_on_one_blas_thread_and_large_ones_on_all():
         assert blas() == 2
     finally:
         ember.set_num_threads(before)
+
+
+def test_deterministic_algorithm_switches_as_torch():
+    # (ember's ops are all deterministic: the switches are kept, checked and read back as torch's)
+    calls = [("use_deterministic_algorithms", (True,), {}), ("use_deterministic_algorithms", (1,), {}),
+             ("use_deterministic_algorithms", (True,), {"warn_only": 1}),
+             ("use_deterministic_algorithms", (True,), {"warn_only": True}), ("set_deterministic_debug_mode", ("x",), {}),
+             ("set_deterministic_debug_mode", (3,), {}), ("set_deterministic_debug_mode", (1.0,), {}),
+             ("set_deterministic_debug_mode", ("error",), {}), ("set_deterministic_debug_mode", (1,), {}),
+             ("set_deterministic_debug_mode", ("default",), {})]
+    seen = []
+    for lib in (ember, torch):
+        states = []
+        for name, args, kwargs in calls:
+            try:
+                getattr(lib, name)(*args, **kwargs)
+                states.append((lib.are_deterministic_algorithms_enabled(),
+                               lib.is_deterministic_algorithms_warn_only_enabled(), lib.get_deterministic_debug_mode()))
+            except Exception as error:  # noqa: BLE001
+                states.append((type(error).__name__, str(error)))
+        lib.use_deterministic_algorithms(False)
+        seen.append(states)
+    assert seen[0] == seen[1]
+

@@ -167,3 +167,28 @@ class inference_mode(_GradModeContext):
 def is_inference_mode_enabled():
     """Whether an inference_mode block is active in this thread."""
     return STATE.inference
+
+
+_multithreading = [True]
+
+
+class set_multithreading_enabled:
+    """torch's switch for running backward on several threads (ember's engine runs each backward on the calling
+    thread either way): set now, put back after a ``with`` block."""
+
+    def __init__(self, mode):
+        if not isinstance(mode, bool):
+            raise TypeError("set_multithreading_enabled(): argument 'enabled' (position 1) must be bool, not "
+                            f"{type(mode).__name__}")
+        self.prev, self.mode = _multithreading[0], mode
+        _multithreading[0] = mode
+
+    def __enter__(self):
+        pass
+
+    def __exit__(self, *exc):
+        _multithreading[0] = self.prev
+
+    def clone(self):
+        """A new switch with the same mode (torch's clone of its context managers)."""
+        return type(self)(self.mode)
