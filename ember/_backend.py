@@ -392,6 +392,27 @@ def update(ufunc, target, value):
         ufunc(target, value, out=target)
 
 
+def shared_array(array):
+    """A copy of a CPU array in memory shared with the processes started from here afterwards (multiprocessing's
+    shared heap: inherited by a forked child, handed to a spawned one with its arguments): share_memory_()."""
+    from multiprocessing import sharedctypes
+    root = sharedctypes.RawArray("b", max(array.nbytes, 1))
+    out = np.frombuffer(root, array.dtype, count=array.size).reshape(array.shape)
+    out[...] = array
+    return out
+
+
+def shared_root(array):
+    """The shared memory block an array lives in (see shared_array), or None."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array.base if isinstance(array.base, ctypes.Array) else None
+
+
+def is_shared_array(array):
+    return type(array) is np.ndarray and shared_root(array) is not None
+
+
 def torch_dim_order(shape, strides):
     """The dimensions of a result, outermost first, as torch's TensorIterator orders them (and so empty_like's
     infer_dense_strides): an insertion sort from the innermost dimension, where the first input whose strides tell

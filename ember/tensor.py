@@ -332,6 +332,20 @@ class Tensor:
         """False: ember never page-locks host memory."""
         return False
 
+    def share_memory_(self):
+        """Move this tensor's memory where the processes started from here afterwards share it (torch.multiprocessing:
+        a child's in-place updates are then seen here). A no-op if it is there already, or on a GPU."""
+        if type(self._data) is np.ndarray and not _backend.is_shared_array(self._data):
+            if self._view is not None:
+                raise RuntimeError("share_memory_() on a view: share the tensor it views (before making views of "
+                                   "it), so that they all live in the shared memory")
+            self._data = _backend.shared_array(self._data)
+        return self
+
+    def is_shared(self):
+        """Whether share_memory_() has put this tensor in memory shared between processes."""
+        return _backend.is_shared_array(self._data)
+
     def float(self):
         """A copy as float32 (self, if it already is)."""
         return _ew.to_dtype_op(self, _backend.float32)

@@ -343,6 +343,10 @@ class Module:
         """Move parameters and buffers to a CUDA device; returns self."""
         return self._convert(lambda t: t.cuda(device))
 
+    def share_memory(self):
+        """Put parameters and buffers in memory shared with processes started afterwards (Hogwild); returns self."""
+        return self._convert(lambda t: t.share_memory_())
+
     # ---- state -----------------------------------------------------------------------------------
     def state_dict(self, destination=None, prefix="", keep_vars=False):
         """Every parameter and persistent buffer under its dotted name; tensors share memory with the module."""

@@ -19,7 +19,7 @@ raised again in the main process as torch raises it: "Caught ValueError in DataL
 Original Traceback (most recent call last): ...".
 
 What crosses the pipes is pickled (multiprocessing's ForkingPickler, with ember Tensors reduced to their NumPy
-array): the dataset going to a spawned worker, and the batches coming back (a batch's large arrays can come
+array: ember/multiprocessing.py): the dataset going to a spawned worker, and the batches coming back (a batch's large arrays can come
 through shared memory instead: SHM_MIN_BYTES, off, since it measured slower). The main process unpickles only what
 its own workers wrote on pipes it made, never data from anywhere else.
 
@@ -53,8 +53,7 @@ import numpy as np
 
 from ... import _threads
 from ... import random as _random
-from ...autograd.function import sync_view
-from ...tensor import Tensor, _wrap
+from ... import multiprocessing as _multiprocessing  # noqa: F401 (registers how Tensors are pickled)
 from .sampler import draw_seed
 
 CHECK_INTERVAL = 5.0  # seconds between looks at the other side's health (torch's MP_STATUS_CHECK_INTERVAL)
@@ -113,27 +112,6 @@ def _generate_state(base_seed, worker_id):
 
 
 # ---- what crosses the pipes ------------------------------------------------------------------------------------
-def _rebuild_tensor(array, requires_grad):
-    t = _wrap(array)
-    if requires_grad:
-        t.requires_grad_()
-    return t
-
-
-def _reduce_tensor(t):
-    """A Tensor as its array (a leaf keeps requires_grad; a graph cannot cross processes, as in torch)."""
-    if t._requires_grad and t.grad_fn is not None:
-        raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
-                           "not support crossing process boundaries.  If you just want to transfer the data, call "
-                           "detach() on the tensor before serializing (e.g., putting it on the queue).")
-    if t._view is not None:
-        sync_view(t)
-    return _rebuild_tensor, (t._data, t._requires_grad)
-
-
-ForkingPickler.register(Tensor, _reduce_tensor)  # (multiprocessing's pickler: spawned workers' datasets use it too)
-
-
 class WorkerError:
     """The exception being handled in a worker, carried to the main process as its type and formatted traceback."""
 
