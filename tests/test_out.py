@@ -134,7 +134,10 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "is_grad_enabled", "is_inference_mode_enabled", "is_tensor", "load", "manual_seed", "meshgrid",
                   "numel", "save", "seed", "set_default_device", "set_default_dtype", "set_default_tensor_type",
                   "set_rng_state", "tensor", "set_num_threads", "get_num_threads", "set_num_interop_threads",
-                  "get_num_interop_threads")  # torch gives none of these out=
+                  "get_num_interop_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
+                  "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
+                  "get_deterministic_debug_mode", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
+                  "set_anomaly_enabled")  # torch gives none of these out=
 
 
 def _variants(lib, plain):
