@@ -10,6 +10,7 @@
 import argparse
 import ast
 import importlib.abc
+import importlib.machinery
 import importlib.util
 import os
 import sys
@@ -226,6 +227,16 @@ class _TorchAsEmber(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 
+PROGRAM = "EMBER_RUN_PROGRAM"  # the environment variable that tells spawned processes the program's file
+
+
+def install_torch_names():
+    """From now on `import torch` (and torchvision) in this process gets ember."""
+    if not any(isinstance(finder, _TorchAsEmber) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _TorchAsEmber())
+    ember._printed_as("torch")  # the program imported torch: torch.float32, torch.Size([2, 3]) in what it prints
+
+
 def run_command(args):
     """Run a PyTorch program unchanged on ember, as `python train.py` (or `python -m pkg.train`) would run it.
 
@@ -252,8 +263,7 @@ def run_command(args):
         return
     if "torch" in sys.modules:
         raise UsageError("PyTorch is already imported in this process; ember run must install its names first")
-    sys.meta_path.insert(0, _TorchAsEmber())
-    ember._printed_as("torch")  # the program imported torch: torch.float32, torch.Size([2, 3]) in what it prints
+    install_torch_names()
     try:
         if args.module:  # python -m: the current folder first on sys.path, argv[0] the module's file
             module = args.module[0]
@@ -281,6 +291,10 @@ def _run_as_main(path):
         code = compile(f.read(), path, "exec")
     module = types.ModuleType("__main__")
     module.__file__, module.__builtins__ = path, __builtins__
+    # a process the program starts with multiprocessing's spawn method imports its parent's main module by this
+    # name: ember._spawned_main installs torch's names there first, then runs this file (else it gets PyTorch)
+    module.__spec__ = importlib.machinery.ModuleSpec("ember._spawned_main", None)
+    os.environ[PROGRAM] = path
     sys.modules["__main__"] = module
     exec(code, module.__dict__)
 

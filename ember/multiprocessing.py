@@ -59,21 +59,24 @@ def get_sharing_strategy():
     return _strategy[0]
 
 
-def _rebuild_tensor(array, requires_grad):
+def _rebuild_tensor(array, requires_grad, kind=Tensor):
     t = _wrap(array)
+    if kind is not Tensor:
+        t.__class__ = kind  # (a subclass with no state of its own: nn.Parameter)
     if requires_grad:
         t.requires_grad_()
     return t
 
 
-def _rebuild_shared(root, dtype, shape, strides, offset, requires_grad):
+def _rebuild_shared(root, dtype, shape, strides, offset, requires_grad, kind=Tensor):
     """A tensor on the same shared memory as the one pickled (the child's side of share_memory_)."""
-    return _rebuild_tensor(np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides), requires_grad)
+    array = np.ndarray(shape, dtype, buffer=root, offset=offset, strides=strides)
+    return _rebuild_tensor(array, requires_grad, kind)
 
 
 def reduce_tensor(t):
-    """How a Tensor is pickled for another process: its array (a leaf keeps requires_grad; a graph cannot cross, as
-    in torch), or, while a child is being started, the shared memory it lives in."""
+    """How a Tensor (or a Parameter) is pickled for another process: its array (a leaf keeps requires_grad; a graph
+    cannot cross, as in torch), or, while a child is being started, the shared memory it lives in."""
     from .autograd.function import sync_view
     if t._requires_grad and t.grad_fn is not None:
         raise RuntimeError("Cowardly refusing to serialize non-leaf tensor which requires_grad, since autograd does "
@@ -85,11 +88,11 @@ def reduce_tensor(t):
     if is_shared_array(array) and multiprocessing.context.get_spawning_popen() is not None:
         root = shared_root(array)
         offset = array.__array_interface__["data"][0] - np.frombuffer(root, np.uint8).__array_interface__["data"][0]
-        return _rebuild_shared, (root, array.dtype.str, array.shape, array.strides, offset, t._requires_grad)
-    return _rebuild_tensor, (array, t._requires_grad)
+        return _rebuild_shared, (root, array.dtype.str, array.shape, array.strides, offset, t._requires_grad, type(t))
+    return _rebuild_tensor, (array, t._requires_grad, type(t))
 
 
-ForkingPickler.register(Tensor, reduce_tensor)
+ForkingPickler.register(Tensor, reduce_tensor)  # (by exact type: nn.Parameter registers itself in nn/parameter.py)
 
 
 # ---- spawn: fn(i, *args) in nprocs processes ----------------------------------------------------------------------

@@ -309,3 +309,60 @@ def test_ember_run_dash_m_runs_a_module_as_python_dash_m_does(tmp_path):
     assert ours.returncode == 1 and ours.stderr.startswith("Traceback") and "runpy" not in ours.stderr
     assert "course/train.py" in ours.stderr and "ValueError: bad data" in ours.stderr
     assert ember_command("run", "-m", "no_such_module", cwd=tmp_path).returncode == 1
+
+
+SPAWNING_PROGRAM = '''
+import torch
+import torch.multiprocessing as mp
+import torch.nn as nn
+
+
+def train(rank, model, answers):
+    answers.put(torch.__name__)  # which library the child got for `import torch`
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(torch.ones(1, 2)).sum().backward()
+        optimizer.step()
+
+
+SEEN = 0  # set to 1 below: a forked worker sees that, a spawned one imports this file again and sees 0
+
+
+class Squares(torch.utils.data.Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        return torch.tensor([float(i * i + SEEN)])
+
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    model = nn.Linear(2, 1)
+    with torch.no_grad():
+        model.weight.fill_(0.0)
+        model.bias.fill_(0.0)
+    model.share_memory()
+    answers = mp.SimpleQueue()
+    child = mp.Process(target=train, args=(0, model, answers))
+    child.start()
+    child.join()
+    print(answers.get(), model.weight.tolist(), model.bias.tolist())
+    SEEN = 1
+    loader = torch.utils.data.DataLoader(Squares(), batch_size=2, num_workers=1)  # (workers: the spawn method too)
+    print([b.flatten().tolist() for b in loader])
+'''
+
+
+def test_run_gives_processes_the_program_spawns_ember_too(tmp_path):
+    # the rule: a process started with the spawn method imports the program's main module again, and its
+    # `import torch` must get ember there too (else it gets PyTorch, and the two cannot share a model)
+    program = tmp_path / "spawning.py"
+    program.write_text(SPAWNING_PROGRAM)
+    r = ember_command("run", str(program), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].split()[0] == "ember"  # the child's torch is ember (printed by its __name__)
+    assert lines[0].endswith("[[-0.30000001192092896, -0.30000001192092896]] [-0.30000001192092896]")
+    assert lines[1] == "[[0.0, 1.0], [4.0, 9.0]]"

@@ -108,3 +108,17 @@ def test_spawned_children_get_their_own_copy_of_an_unshared_tensor_but_the_share
         child.start()
         child.join()
     assert parts[0].tolist() == [0.0, 0.0] and parts[1].tolist() == [1.0, 1.0]
+
+
+def test_a_shared_model_given_to_a_spawned_child_is_trained_in_the_parent():
+    # (a Parameter crosses as a Tensor does: its shared memory, not a copy)
+    model = ember.nn.Linear(2, 1)
+    with ember.no_grad():
+        model.weight.fill_(0.0)
+        model.bias.fill_(0.0)
+    model.share_memory()
+    child = python_mp.get_context("spawn").Process(target=_hogwild, args=(model, 2))
+    child.start()
+    child.join()
+    assert child.exitcode == 0
+    assert model.weight.flatten().tolist() == pytest.approx([-0.2, -0.2]) and model.bias.tolist() == pytest.approx([-0.2])

@@ -1,4 +1,7 @@
 """Parameter: a Tensor that a Module registers as something to learn."""
+from multiprocessing.reduction import ForkingPickler
+
+from ..multiprocessing import reduce_tensor
 from ..tensor import Tensor, _tensor_str
 
 
@@ -25,6 +28,9 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + _tensor_str.tensor_repr(self)
+
+
+ForkingPickler.register(Parameter, reduce_tensor)  # (to another process as a Tensor is: its shared memory, if shared)
 
 
 class UninitializedParameter(Parameter):

@@ -348,7 +348,7 @@ _MAIN_ENDS = weakref.WeakSet()  # every worker pipe's main-process end: a worker
 
 
 def start_method_context(context, num_workers):
-    """The loader's multiprocessing_context, checked as torch checks it (None: fork where the platform has it)."""
+    """The loader's multiprocessing_context, checked as torch checks it (None: the process's start method, as torch)."""
     if context is None:
         return None
     if num_workers <= 0:
@@ -367,7 +367,8 @@ def start_method_context(context, num_workers):
 
 
 def _default_context():
-    return get_context("fork" if "fork" in get_all_start_methods() else None)
+    """torch's workers start by the process's start method (fork on Linux, unless set_start_method chose another)."""
+    return get_context()
 
 
 class WorkerIterator:
