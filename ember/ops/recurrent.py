@@ -5,11 +5,12 @@ A recurrent layer computes, for t = 1..T,
     h_t = cell(x_t, h_{t-1})
 
 The input's share of every step, x_t W_ih^T + b_ih, does not depend on h, so the
-layer computes it for all time steps in one matrix product before this op (gi
-below, shape (T, N, gates*H)). What is left is the recurrence itself, which must
-walk over time. Written op by op it leaves ~10 graph nodes per step; here it is
-one node per layer and direction: forward loops over time on arrays, and backward
-runs backpropagation through time (BPTT) on arrays.
+op computes it for all time steps in one matrix product first (gi below, time-major
+rows (T * N, gates*H)). What is left is the recurrence itself, which must walk over
+time. Written op by op it leaves ~10 graph nodes per step; here it is one node per
+layer and direction: forward loops over time on arrays, and backward runs
+backpropagation through time (BPTT) on arrays. Batch-first x (N, T, features) comes
+in and its outputs go out in that order; only the loop inside is time-major.
 
 BPTT, step by step. The loss depends on h_t in two ways: through the output at t
 (the gradient arriving from above, grad[t]) and through h_{t+1}, which was
@@ -35,7 +36,7 @@ or `_ON_TENSORS`): on arrays for speed, and, when backward itself must be
 differentiable (create_graph=True), the same code runs on Tensors, with the forward
 replayed from the saved inputs so that every quantity is a function of them.
 
-Packed sequences (sequences of different lengths, sorted longest first) run as torch runs them: gi holds only
+Packed sequences (sequences of different lengths, sorted longest first) run as torch runs them: x holds only
 the real steps, time-major (packed data), and step t updates the first batch_sizes[t] rows of the state, the
 sequences still running; the others keep theirs. So padding costs nothing, each sequence's final state is the
 one at its own last step, and a reverse pass starts every sequence from h0 at its own last step (its rows join
@@ -67,6 +68,9 @@ class _ON_ARRAYS:
     add = staticmethod(lambda a, b, out=None: np.add(a, b, out=out))
     mul = staticmethod(lambda a, b, out=None: np.multiply(a, b, out=out))
     matmul = staticmethod(lambda a, b, out=None: np.matmul(a, b, out=out))
+    t = staticmethod(lambda a: a.T)
+    swap01 = staticmethod(lambda a: a.swapaxes(0, 1))
+    copy = staticmethod(lambda a: a.copy())
     cat = staticmethod(lambda arrays, axis=0: (np if type(arrays[0]) is np.ndarray else get_array_module(*arrays))
                        .concatenate(arrays, axis))
     stack = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).stack(arrays, axis))
@@ -82,6 +86,9 @@ class _ON_TENSORS:  # (out= is for arrays: a Tensor result is new, and its steps
     add = staticmethod(lambda a, b, out=None: a + b)
     mul = staticmethod(lambda a, b, out=None: a * b)
     matmul = staticmethod(lambda a, b, out=None: a @ b)
+    t = staticmethod(lambda a: a.transpose(1, 0))
+    swap01 = staticmethod(lambda a: a.transpose(0, 1))
+    copy = staticmethod(lambda a: a.clone())
     cat = staticmethod(lambda parts, axis=0: _shape().cat(parts, axis))
     stack = staticmethod(lambda parts: _shape().stack(parts))
     constant = staticmethod(_wrap)
@@ -246,17 +253,20 @@ def _all_rows(m, state, done):
     return m.cat([state] + done[::-1]) if done else state
 
 
-def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
-    """The forward loop over packed gi: returns (the outputs' stack, final h, final c, the stacks of the saved
-    values, each step's previous h rows, each step's previous c rows (LSTM)). With w_hr (an LSTM's proj_size),
-    the h carried on and output is the projection (o tanh c) W_hr^T."""
+def _run(m, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
+    """The forward loop over packed (time-major) rows x: returns (the outputs' stack, final h, final c, the
+    stacks of the saved values, each step's previous h rows, each step's previous c rows (LSTM)). With w_hr (an
+    LSTM's proj_size), the h carried on and output is the projection (o tanh c) W_hr^T."""
     step = _CELLS[mode][0]
     hidden = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
-    if b_hh is not None and mode != "GRU":
-        gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
+    threads_for(x.shape[0] * w_ih.shape[0] * w_ih.shape[1])
+    gi = m.matmul(x, m.t(w_ih))  # every step's input share x_t W_ih^T + b_ih, in one product (new: changed in
+    for b in (b_ih, b_hh if mode != "GRU" else None):  # place below). Only the GRU needs b_hh apart (it sits
+        if b is not None:  # inside r * (h W_hn^T + b_hn))
+            gi = m.add(gi, b, out=gi)
     if mode == "LSTM":
         half = m.constant(_lstm_halves(m.data(gi)))
-        gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
+        gi, w_hh = m.mul(gi, half, out=gi), w_hh * half.reshape(-1, 1)
     w_t = m.contiguous(w_hh.transpose(1, 0))  # (h @ w_t with w_t a transposed view: each step ~40% slower)
     w_hr_t = None if w_hr is None else m.contiguous(w_hr.transpose(1, 0))
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
@@ -265,8 +275,8 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
     h, c = h0[:first], (None if c0 is None else c0[:first])
     h_done, c_done = [], []
     total, steps = int(sum(batch_sizes)), len(batch_sizes)
-    saved = _Stacks(m, m.data(gi), total, _SAVED_WIDTHS[mode](hidden))
-    outputs = _Stacks(m, m.data(gi), total, (hidden if w_hr is None else w_hr.shape[0],))
+    saved = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden))
+    outputs = _Stacks(m, gi, total, (hidden if w_hr is None else w_hr.shape[0],))
     previous, c_previous = [None] * steps, [None] * steps
     for t, rows, n in order:
         previous[t] = h = _running(m, h, n, h0, h_done)
@@ -282,10 +292,10 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
             saved.stacked(), previous, (None if c0 is None else c_previous))
 
 
-def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, outputs, saved, previous,
-          c_previous, w_hr=None):
-    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the packed output
-    rows and of the final states."""
+def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse, outputs, saved,
+          previous, c_previous, w_hr=None, need_x=True):
+    """Backpropagation through time: (dx, dW_ih, db_ih, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the
+    packed output rows and of the final states."""
     _, local_of, back = _CELLS[mode]
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
@@ -295,7 +305,7 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, o
     dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
     dh_done, dc_done = [], []
     # the gates' gradients, stacked as the steps write them: d gh, and the GRU's d gi apart (else the same)
-    d_gates = _Stacks(m, m.data(grad_out), int(sum(batch_sizes)), (w_hh.shape[0],) * (2 if mode == "GRU" else 1))
+    d_gates = _Stacks(m, grad_out, int(sum(batch_sizes)), (w_hh.shape[0],) * (2 if mode == "GRU" else 1))
     dh_out = [None] * len(batch_sizes)
     for t, rows, n in order:
         dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
@@ -311,61 +321,80 @@ def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, o
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
     stacks = d_gates.stacked()
     dgi_all, dgh_all = stacks[0], stacks[-1]
-    dw_hh = dgh_all.transpose(1, 0) @ previous
+    dw_hh = m.t(dgh_all) @ previous
     db_hh = dgh_all.sum(0) if b_hh is not None else None
+    # and the input projection gi = x W_ih^T + b_ih: the same products as a linear layer's backward
+    threads_for(x.shape[0] * w_ih.shape[0] * w_ih.shape[1])
+    dx, dw_ih = (dgi_all @ w_ih if need_x else None), m.t(dgi_all) @ x
+    db_ih = None if b_ih is None else m.copy(db_hh) if dgi_all is dgh_all and b_hh is not None else dgi_all.sum(0)
     dw_hr = None
     if w_hr is not None:  # summed over steps too: dW_hr = sum_t dh_t^T (o_t tanh c_t)
         s, tc = saved[1], saved[3]
         dw_hr = m.cat(dh_out).transpose(1, 0) @ (s[:, 3 * tc.shape[1]:] * tc)
     dc = None if grad_c is None else _all_rows(m, dc, dc_done)
-    return dgi_all, _all_rows(m, dh, dh_done), dc, dw_hh, db_hh, dw_hr
+    return [dx, dw_ih, db_ih, _all_rows(m, dh, dh_done), dc, dw_hh, db_hh, dw_hr]
 
 
 class Recurrence(Op):
-    """One layer and direction of RNN/LSTM/GRU over a whole sequence, given gi = x W_ih^T + b_ih for every step:
-    (T, N, gates) for a plain batch (batch_sizes None), or packed (sum of lengths, gates) with batch_sizes.
+    """One layer and direction of RNN/LSTM/GRU over a whole sequence x: (T, N, features) for a plain batch
+    (batch_sizes None), (N, T, features) with batch_first, or packed (sum of lengths, features) with batch_sizes.
+    The input projection gi = x W_ih^T + b_ih of every step is part of the op (one matrix product; in backward
+    its gradients come from the stacked gates' gradients, as a linear layer's would).
 
-    Returns one array of rows: the outputs (T * N or sum of lengths, packed), then h_n (N rows), then (LSTM) c_n.
-    An LSTM with proj_size passes w_hr (proj_size, hidden): its outputs and h_n are proj_size wide and c_n hidden
-    wide, so the three come flattened into one 1-d array instead, in the same order.
+    Returns one array of rows: the outputs (T * N or sum of lengths, packed; in x's order: batch-first rows with
+    batch_first), then h_n (N rows), then (LSTM) c_n. An LSTM with proj_size passes w_hr (proj_size, hidden): its
+    outputs and h_n are proj_size wide and c_n hidden wide, so the three come flattened into one 1-d array
+    instead, in the same order.
     """
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
-        xp = get_array_module(gi)
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, w_hr)
+    def forward(ctx, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, batch_first, w_hr=None):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr)
+        shape = x.shape
         if batch_sizes is None:  # a plain batch: every sequence runs every step
-            batch_sizes = [gi.shape[1]] * gi.shape[0]
+            x = x.swapaxes(0, 1) if batch_first else x  # time-major inside: step t's rows side by side
+            batch_sizes = [x.shape[1]] * x.shape[0]
+        x = x.reshape(-1, x.shape[-1])  # (a copy of batch-first x)
         batch = int(batch_sizes[0]) if len(batch_sizes) else 0
         if h0 is None:
-            h0 = xp.zeros((batch, w_hh.shape[1]), gi.dtype)
+            h0 = xp.zeros((batch, w_hh.shape[1]), x.dtype)
         if c0 is None and mode == "LSTM":
             c0 = xp.zeros((batch, w_hh.shape[0] // 4), h0.dtype)
-        outputs, h, c, *kept = _run(_ON_ARRAYS, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh, batch_sizes,
-                                    mode, reverse, w_hr)
-        ctx.mode, ctx.reverse, ctx.batch_sizes = mode, reverse, batch_sizes
-        ctx.arrays = (h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c: see _run)
-        rows = [outputs, h] + ([c] if mode == "LSTM" else [])
-        return _ON_ARRAYS.cat(rows) if w_hr is None else xp.concatenate([r.reshape(-1) for r in rows])
+        outputs, h, c, *kept = _run(_ON_ARRAYS, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr)
+        ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.batch_first = mode, reverse, batch_sizes, batch_first
+        ctx.arrays = (x, h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c: see _run)
+        ends = [h] + ([c] if mode == "LSTM" else [])
+        if batch_first:  # the outputs' rows back in x's order (batch-first)
+            outputs = outputs.reshape(shape[1], shape[0], -1).swapaxes(0, 1)
+        if w_hr is not None:
+            return xp.concatenate([r.reshape(-1) for r in [outputs] + ends])
+        if not batch_first:
+            return _ON_ARRAYS.cat([outputs] + ends)
+        result = xp.empty((outputs.shape[0] * outputs.shape[1] + batch * len(ends), h.shape[1]), h.dtype)
+        result[:-batch * len(ends)].reshape(outputs.shape)[...] = outputs  # (written once: no copy to cat)
+        result[-batch * len(ends):] = _ON_ARRAYS.cat(ends)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        gi, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
-        mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
-        h0_array, c0_array, *kept = ctx.arrays
+        x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
+        mode, reverse, batch_sizes, batch_first = ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.batch_first
+        x_rows, h0_array, c0_array, *kept = ctx.arrays
+        shape = x.shape
         total, batch = int(sum(batch_sizes)), h0_array.shape[0]
         lstm = mode == "LSTM"
         if STATE.enabled:  # create_graph=True: replay the forward on Tensors, and run BPTT on Tensors too
             m = _ON_TENSORS
             h0 = h0 if h0 is not None else _wrap(h0_array)
             c0 = c0 if c0 is not None or not lstm else _wrap(c0_array)
-            outputs, _, _, *rest = _run(m, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh, batch_sizes, mode,
-                                        reverse, w_hr)
+            x_rows = (x.transpose(0, 1) if batch_first else x).reshape(-1, shape[-1])
+            outputs, _, _, *rest = _run(m, x_rows, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr)
             kept = [outputs, *rest]
         else:
             m = _ON_ARRAYS
-            grad, w_hh, b_hh = grad._data, w_hh._data, None if b_hh is None else b_hh._data
-            w_hr = None if w_hr is None else w_hr._data
+            grad, w_ih, w_hh, w_hr = grad._data, w_ih._data, w_hh._data, None if w_hr is None else w_hr._data
+            b_ih, b_hh = (None if b is None else b._data for b in (b_ih, b_hh))
         if w_hr is None:
             grad_out, grad_h, grad_c = grad[:total], grad[total:total + batch], grad[total + batch:] if lstm else None
         else:  # the flat layout (see the class): outputs and h_n proj_size wide, c_n hidden wide
@@ -373,11 +402,17 @@ class Recurrence(Op):
             grad_out, grad_h = grad[:total * width].reshape(total, width), grad[total * width:(total + batch) *
                                                                                  width].reshape(batch, width)
             grad_c = grad[(total + batch) * width:].reshape(batch, hidden)
-        grads = _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, *kept, w_hr)
+        if batch_first:  # the output rows' gradients in time-major order, as the loop walks them
+            grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], -1)).reshape(total, -1)
+        need = ctx.needs_input_grad
+        grads = _bptt(m, grad_out, grad_h, grad_c, x_rows, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse,
+                      *kept, w_hr, need[0])
+        if batch_first and need[0]:  # x's gradient in x's order
+            grads[0] = m.swap01(grads[0].reshape(shape[1], shape[0], -1))
         if m is _ON_ARRAYS:
             grads = [None if g is None else _wrap(g) for g in grads]
-        dgi, dh0, dc0, dw_hh, db_hh, dw_hr = grads
-        need = ctx.needs_input_grad
-        return (dgi.reshape(gi.shape) if need[0] else None, dh0 if need[1] else None,
-                dc0 if need[2] else None, dw_hh if need[3] else None, db_hh if need[4] else None, None, None,
-                None) + ((dw_hr if need[8] else None,) if len(need) > 8 else ())
+        dx, dw_ih, db_ih, dh0, dc0, dw_hh, db_hh, dw_hr = grads
+        return (dx.reshape(shape) if need[0] else None, dw_ih if need[1] else None, db_ih if need[2] else None,
+                dh0 if need[3] else None, dc0 if need[4] else None, dw_hh if need[5] else None,
+                db_hh if need[6] else None, None, None, None, None) + ((dw_hr if need[11] else None,)
+                                                                       if len(need) > 11 else ())
