@@ -62,12 +62,9 @@ def _sigmoid(a, out=None):
 
 
 class _ON_ARRAYS:
-    tanh = staticmethod(lambda a, out=None: np.tanh(a, out=out))
+    tanh, add, mul, matmul = np.tanh, np.add, np.multiply, np.matmul  # (ufuncs themselves: no call in between)
     sigmoid = staticmethod(_sigmoid)
     relu = staticmethod(lambda a, out=None: np.maximum(a, 0, out=out))
-    add = staticmethod(lambda a, b, out=None: np.add(a, b, out=out))
-    mul = staticmethod(lambda a, b, out=None: np.multiply(a, b, out=out))
-    matmul = staticmethod(lambda a, b, out=None: np.matmul(a, b, out=out))
     t = staticmethod(lambda a: a.T)
     swap01 = staticmethod(lambda a: a.swapaxes(0, 1))
     copy = staticmethod(lambda a: a.copy())
@@ -98,8 +95,8 @@ class _ON_TENSORS:  # (out= is for arrays: a Tensor result is new, and its steps
 
 class _Stacks:
     """Values of every step stacked as packed rows (total, width), one stack per width: on arrays each step
-    writes its rows in place (out=, see at), which saves a cat of all the steps afterwards; on Tensors (where
-    nothing is written in place) the steps are kept and stacked by one cat each at the end."""
+    writes its rows in place (out=, see each_step), which saves a cat of all the steps afterwards; on Tensors
+    (where nothing is written in place) the steps are kept and stacked by one cat each at the end."""
 
     def __init__(self, m, like, total, widths):
         self.arrays = m is _ON_ARRAYS
@@ -109,13 +106,15 @@ class _Stacks:
         else:
             self.steps, self.count = {}, len(widths)
 
-    def at(self, rows):
-        """Where step's values go: views of the stacks (arrays), or Nones (Tensors: new results)."""
-        return tuple(a[rows] for a in self.stacks) if self.arrays else (None,) * self.count
+    def each_step(self, order):
+        """Where each step's values go, in the loop's order: views of the stacks' rows (arrays; made here in
+        one go rather than step by step), or Nones (Tensors: their results are new)."""
+        if not self.arrays or not self.stacks:
+            return [(None,) * (0 if self.arrays else self.count)] * len(order)
+        return list(zip(*[[a[rows] for _, rows, _ in order] for a in self.stacks]))
 
-    def keep(self, t, values):
-        if not self.arrays:
-            self.steps[t] = values
+    def keep(self, t, values):  # (Tensors only)
+        self.steps[t] = values
 
     def stacked(self):
         if self.arrays:
@@ -131,7 +130,7 @@ def _shape():
 # ---- the cells ------------------------------------------------------------------------------------------
 # Each cell has three parts and the widths of what it keeps:
 #   forward(m, gi_t, h, c, w_t, b_hh, mode, out) -> (new h, new c, what backward needs from this step); out is
-#       where this step's values go (see _Stacks.at): one row block per width in saved_widths, then the new h
+#       where this step's values go (see _Stacks.each_step): one row block per width in saved_widths, then the new h
 #   local(m, saved, outputs, previous, c_previous, mode) -> the cell's local derivatives for all steps at once,
 #       from the stacks of saved values, outputs, h_{t-1} and (LSTM) c_{t-1}, as packed rows: a few array ops in
 #       total instead of a few per step, so the backward loop is left with only what must be sequential
@@ -275,21 +274,23 @@ def _run(m, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=
     h, c = h0[:first], (None if c0 is None else c0[:first])
     h_done, c_done = [], []
     total, steps = int(sum(batch_sizes)), len(batch_sizes)
-    saved = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden))
-    outputs = _Stacks(m, gi, total, (hidden if w_hr is None else w_hr.shape[0],))
+    # what backward needs of each step, then the outputs: the h carried on
+    stacks = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden) + (hidden if w_hr is None else w_hr.shape[0],))
+    replay = m is _ON_TENSORS
     previous, c_previous = [None] * steps, [None] * steps
-    for t, rows, n in order:
-        previous[t] = h = _running(m, h, n, h0, h_done)
-        if c is not None:
-            c_previous[t] = c = _running(m, c, n, c0, c_done)
-        out = outputs.at(rows)
-        h, c, kept = step(m, gi[rows], h, c, w_t, b_hh, mode, saved.at(rows) + (out if w_hr_t is None else (None,)))
-        saved.keep(t, kept)
+    for (t, rows, n), out in zip(order, stacks.each_step(order)):
+        if h.shape[0] != n:  # (only in packed sequences: some start or stop here)
+            h = _running(m, h, n, h0, h_done)
+            c = None if c is None else _running(m, c, n, c0, c_done)
+        previous[t], c_previous[t] = h, c
+        h, c, kept = step(m, gi[rows], h, c, w_t, b_hh, mode, out if w_hr_t is None else out[:-1] + (None,))
         if w_hr_t is not None:
-            h = m.matmul(h, w_hr_t, out=out[0])
-        outputs.keep(t, (h,))
-    return (outputs.stacked()[0], _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)),
-            saved.stacked(), previous, (None if c0 is None else c_previous))
+            h = m.matmul(h, w_hr_t, out=out[-1])
+        if replay:
+            stacks.keep(t, kept + (h,))
+    *saved, outputs = stacks.stacked()
+    return (outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous,
+            (None if c0 is None else c_previous))
 
 
 def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse, outputs, saved,
@@ -306,15 +307,18 @@ def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, m
     dh_done, dc_done = [], []
     # the gates' gradients, stacked as the steps write them: d gh, and the GRU's d gi apart (else the same)
     d_gates = _Stacks(m, grad_out, int(sum(batch_sizes)), (w_hh.shape[0],) * (2 if mode == "GRU" else 1))
+    replay = m is _ON_TENSORS
     dh_out = [None] * len(batch_sizes)
-    for t, rows, n in order:
-        dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
-        if dc is not None:
-            dc = _running(m, dc, n, grad_c, dc_done)
+    for (t, rows, n), out in zip(order, d_gates.each_step(order)):
+        if dh.shape[0] != n:  # (only in packed sequences)
+            dh = _running(m, dh, n, grad_h, dh_done)
+            dc = None if dc is None else _running(m, dc, n, grad_c, dc_done)
+        dh = dh + grad_out[rows]
         if w_hr is not None:  # h = (o tanh c) W_hr^T: the cell's own output gets dh W_hr
             dh_out[t], dh = dh, dh @ w_hr
-        d_gi, d_gh, dh_direct, dc = back(m, dh, dc, local, rows, d_gates.at(rows))
-        d_gates.keep(t, (d_gi, d_gh) if mode == "GRU" else (d_gh,))
+        d_gi, d_gh, dh_direct, dc = back(m, dh, dc, local, rows, out)
+        if replay:
+            d_gates.keep(t, (d_gi, d_gh) if mode == "GRU" else (d_gh,))
         dh = d_gh @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
         if dh_direct is not None:
             dh = dh + dh_direct
