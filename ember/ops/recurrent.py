@@ -355,7 +355,7 @@ class Recurrence(Op):
     def forward(ctx, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, batch_first, w_hr=None):
         xp = get_array_module(x)
         ctx.save_for_backward(x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr)
-        shape = x.shape
+        shape, batch_first = x.shape, batch_first and batch_sizes is None  # (packed rows are time-major)
         if batch_sizes is None:  # a plain batch: every sequence runs every step
             x = x.swapaxes(0, 1) if batch_first else x  # time-major inside: step t's rows side by side
             batch_sizes = [x.shape[1]] * x.shape[0]
@@ -370,14 +370,15 @@ class Recurrence(Op):
         ctx.arrays = (x, h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c: see _run)
         ends = [h] + ([c] if mode == "LSTM" else [])
         if batch_first:  # the outputs' rows back in x's order (batch-first)
-            outputs = outputs.reshape(shape[1], shape[0], -1).swapaxes(0, 1)
+            outputs = outputs.reshape(shape[1], shape[0], outputs.shape[-1]).swapaxes(0, 1)
         if w_hr is not None:
             return xp.concatenate([r.reshape(-1) for r in [outputs] + ends])
         if not batch_first:
             return _ON_ARRAYS.cat([outputs] + ends)
-        result = xp.empty((outputs.shape[0] * outputs.shape[1] + batch * len(ends), h.shape[1]), h.dtype)
-        result[:-batch * len(ends)].reshape(outputs.shape)[...] = outputs  # (written once: no copy to cat)
-        result[-batch * len(ends):] = _ON_ARRAYS.cat(ends)
+        total = outputs.shape[0] * outputs.shape[1]
+        result = xp.empty((total + batch * len(ends), h.shape[1]), h.dtype)
+        result[:total].reshape(outputs.shape)[...] = outputs  # (written once: no copy to cat)
+        result[total:] = _ON_ARRAYS.cat(ends)
         return result
 
     @staticmethod
@@ -407,12 +408,13 @@ class Recurrence(Op):
                                                                                  width].reshape(batch, width)
             grad_c = grad[(total + batch) * width:].reshape(batch, hidden)
         if batch_first:  # the output rows' gradients in time-major order, as the loop walks them
-            grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], -1)).reshape(total, -1)
+            width = grad_out.shape[-1]  # (sizes spelled out: with a batch of 0, a -1 would be ambiguous)
+            grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], width)).reshape(total, width)
         need = ctx.needs_input_grad
         grads = _bptt(m, grad_out, grad_h, grad_c, x_rows, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse,
                       *kept, w_hr, need[0])
         if batch_first and need[0]:  # x's gradient in x's order
-            grads[0] = m.swap01(grads[0].reshape(shape[1], shape[0], -1))
+            grads[0] = m.swap01(grads[0].reshape(shape[1], shape[0], shape[2]))
         if m is _ON_ARRAYS:
             grads = [None if g is None else _wrap(g) for g in grads]
         dx, dw_ih, db_ih, dh0, dc0, dw_hh, db_hh, dw_hr = grads

@@ -290,6 +290,20 @@ def test_recurrent_layer_graph_is_one_node_per_layer_and_direction():
     assert len(names) < 30  # not ~10 nodes per time step
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_batch_gives_torch_shapes(kind, batch_first):
+    """A batch of no sequences: outputs and final states of batch size 0, as torch's."""
+    t_layer = getattr(torch.nn, kind)(3, 4, batch_first=batch_first)
+    e_layer = getattr(ember.nn, kind)(3, 4, batch_first=batch_first)
+    x = np.zeros((0, 5, 3) if batch_first else (5, 0, 3), np.float32)
+    t_out, t_h = t_layer(torch.tensor(x))
+    e_out, e_h = e_layer(ember.tensor(x))
+    assert tuple(e_out.shape) == tuple(t_out.shape)
+    for e, t in zip(e_h if kind == "LSTM" else [e_h], t_h if kind == "LSTM" else [t_h]):
+        assert tuple(e.shape) == tuple(t.shape)
+
+
 def test_recurrent_layer_errors_match_torch():
     lstm = ember.nn.LSTM(4, 3, num_layers=2)
     with pytest.raises(RuntimeError, match="input_size"):

@@ -278,7 +278,8 @@ class _RNNBase(Module):
                     p, rows = self.proj_size, total + batch
                     out, ends = flat[:total * p].reshape(total, p), [flat[total * p:rows * p].reshape(batch, p),
                                                                      flat[rows * p:].reshape(batch, -1)]
-                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], x.shape[1], -1))
+                # (sizes spelled out, not -1: with a batch of 0 the -1 would be ambiguous)
+                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], x.shape[1], out.shape[-1]))
                 for keep, end in zip(finals, ends):
                     keep.append(end.unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
             x = cat(outputs, -1) if directions == 2 else outputs[0]
