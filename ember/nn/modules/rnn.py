@@ -11,6 +11,7 @@ import math
 import warnings
 
 from ... import creation
+from ...ops.linalg import _same_dtype
 from ...ops.recurrent import Recurrence
 from ...ops.shape import cat
 from .. import functional as F, init
@@ -54,6 +55,8 @@ class _CellBase(Module):
     def _step(self, input, hx):
         """One step: the input projection, then the recurrence for T = 1 (one graph node, as in the layers)."""
         x, states, batched = self._prepare(input, hx)
+        if x._data.dtype != self.weight_ih._data.dtype:
+            _same_dtype(x, self.weight_ih)  # (torch's error of the input projection's product)
         c0 = states[1] if self._mode == "LSTM" else None
         rows = Recurrence.apply(x.unsqueeze(0), self.weight_ih, self.bias_ih, states[0], c0, self.weight_hh,
                                 self.bias_hh, None, self._mode, False, False)
