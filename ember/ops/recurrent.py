@@ -5,11 +5,12 @@ A recurrent layer computes, for t = 1..T,
     h_t = cell(x_t, h_{t-1})
 
 The input's share of every step, x_t W_ih^T + b_ih, does not depend on h, so the
-layer computes it for all time steps in one matrix product before this op (gi
-below, shape (T, N, gates*H)). What is left is the recurrence itself, which must
-walk over time. Written op by op it leaves ~10 graph nodes per step; here it is
-one node per layer and direction: forward loops over time on arrays, and backward
-runs backpropagation through time (BPTT) on arrays.
+op computes it for all time steps in one matrix product first (gi below, time-major
+rows (T * N, gates*H)). What is left is the recurrence itself, which must walk over
+time. Written op by op it leaves ~10 graph nodes per step; here it is one node per
+layer and direction: forward loops over time on arrays, and backward runs
+backpropagation through time (BPTT) on arrays. Batch-first x (N, T, features) comes
+in and its outputs go out in that order; only the loop inside is time-major.
 
 BPTT, step by step. The loss depends on h_t in two ways: through the output at t
 (the gradient arriving from above, grad[t]) and through h_{t+1}, which was
@@ -35,12 +36,14 @@ or `_ON_TENSORS`): on arrays for speed, and, when backward itself must be
 differentiable (create_graph=True), the same code runs on Tensors, with the forward
 replayed from the saved inputs so that every quantity is a function of them.
 
-Packed sequences (sequences of different lengths, sorted longest first) run as torch runs them: gi holds only
+Packed sequences (sequences of different lengths, sorted longest first) run as torch runs them: x holds only
 the real steps, time-major (packed data), and step t updates the first batch_sizes[t] rows of the state, the
 sequences still running; the others keep theirs. So padding costs nothing, each sequence's final state is the
 one at its own last step, and a reverse pass starts every sequence from h0 at its own last step (its rows join
 the loop when it starts). A plain batch is the case batch_sizes[t] = N for every t.
 """
+from itertools import accumulate
+
 import numpy as np
 
 from .._backend import get_array_module
@@ -50,14 +53,21 @@ from ..autograd.grad_mode import STATE
 from ..tensor import _wrap
 
 
-def _sigmoid(a):
-    return np.tanh(a * 0.5) * 0.5 + 0.5  # = 1 / (1 + e^-a), never overflows, three array ops instead of five
+def _sigmoid(a, out=None):
+    s = np.multiply(a, 0.5, out=out)  # = 1 / (1 + e^-a) as tanh(a / 2) / 2 + 1 / 2: never overflows, and four
+    np.tanh(s, out=s)  # array ops instead of five (in place: s is new, or out)
+    s *= 0.5
+    s += 0.5
+    return s
 
 
 class _ON_ARRAYS:
-    tanh = staticmethod(np.tanh)
+    tanh, add, mul, matmul = np.tanh, np.add, np.multiply, np.matmul  # (ufuncs themselves: no call in between)
     sigmoid = staticmethod(_sigmoid)
-    relu = staticmethod(lambda a: np.maximum(a, 0))
+    relu = staticmethod(lambda a, out=None: np.maximum(a, 0, out=out))
+    t = staticmethod(lambda a: a.T)
+    swap01 = staticmethod(lambda a: a.swapaxes(0, 1))
+    copy = staticmethod(lambda a: a.copy())
     cat = staticmethod(lambda arrays, axis=0: (np if type(arrays[0]) is np.ndarray else get_array_module(*arrays))
                        .concatenate(arrays, axis))
     stack = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).stack(arrays, axis))
@@ -66,15 +76,50 @@ class _ON_ARRAYS:
     contiguous = staticmethod(lambda a: get_array_module(a).ascontiguousarray(a))
 
 
-class _ON_TENSORS:
-    tanh = staticmethod(lambda a: a.tanh())
-    sigmoid = staticmethod(lambda a: a.sigmoid())
-    relu = staticmethod(lambda a: a.relu())
+class _ON_TENSORS:  # (out= is for arrays: a Tensor result is new, and its steps are stacked by a cat)
+    tanh = staticmethod(lambda a, out=None: a.tanh())
+    sigmoid = staticmethod(lambda a, out=None: a.sigmoid())
+    relu = staticmethod(lambda a, out=None: a.relu())
+    add = staticmethod(lambda a, b, out=None: a + b)
+    mul = staticmethod(lambda a, b, out=None: a * b)
+    matmul = staticmethod(lambda a, b, out=None: a @ b)
+    t = staticmethod(lambda a: a.transpose(1, 0))
+    swap01 = staticmethod(lambda a: a.transpose(0, 1))
+    copy = staticmethod(lambda a: a.clone())
     cat = staticmethod(lambda parts, axis=0: _shape().cat(parts, axis))
     stack = staticmethod(lambda parts: _shape().stack(parts))
     constant = staticmethod(_wrap)
     data = staticmethod(lambda t: t._data)
     contiguous = staticmethod(lambda t: t.contiguous())
+
+
+class _Stacks:
+    """Values of every step stacked as packed rows (total, width), one stack per width: on arrays each step
+    writes its rows in place (out=, see each_step), which saves a cat of all the steps afterwards; on Tensors
+    (where nothing is written in place) the steps are kept and stacked by one cat each at the end."""
+
+    def __init__(self, m, like, total, widths):
+        self.arrays = m is _ON_ARRAYS
+        if self.arrays:
+            xp = get_array_module(like)
+            self.stacks = [xp.empty((total, w), like.dtype) for w in widths]
+        else:
+            self.steps, self.count = {}, len(widths)
+
+    def each_step(self, order):
+        """Where each step's values go, in the loop's order: views of the stacks' rows (arrays; made here in
+        one go rather than step by step), or Nones (Tensors: their results are new)."""
+        if not self.arrays or not self.stacks:
+            return [(None,) * (0 if self.arrays else self.count)] * len(order)
+        return list(zip(*[[a[rows] for _, rows, _ in order] for a in self.stacks]))
+
+    def keep(self, t, values):  # (Tensors only)
+        self.steps[t] = values
+
+    def stacked(self):
+        if self.arrays:
+            return self.stacks
+        return [_ON_TENSORS.cat(list(x)) for x in zip(*(self.steps[t] for t in sorted(self.steps)))]
 
 
 def _shape():
@@ -83,28 +128,30 @@ def _shape():
 
 
 # ---- the cells ------------------------------------------------------------------------------------------
-# Each cell has three parts:
-#   forward(m, gi_t, h, c, w_t, b_hh) -> (new h, new c, what backward needs from this step)
-#   local(m, saved, previous) -> the cell's local derivatives for all steps at once (their rows concatenated
-#       over time, as packed data: a few array ops in total instead of a few per step, so the backward loop is
-#       left with only what must be sequential)
-#   back(m, dh, dc, local, t) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing into
-#       h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new state;
-#       t is the slice of step t's rows in local
+# Each cell has three parts and the widths of what it keeps:
+#   forward(m, gi_t, h, c, w_t, b_hh, mode, out) -> (new h, new c, what backward needs from this step); out is
+#       where this step's values go (see _Stacks.each_step): one row block per width in saved_widths, then the new h
+#   local(m, saved, outputs, previous, c_previous, mode) -> the cell's local derivatives for all steps at once,
+#       from the stacks of saved values, outputs, h_{t-1} and (LSTM) c_{t-1}, as packed rows: a few array ops in
+#       total instead of a few per step, so the backward loop is left with only what must be sequential
+#   back(m, dh, dc, local, t, out) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing
+#       into h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new
+#       state; t is the slice of step t's rows in local, out where d gi_t (and the GRU's d gh_t) go
+#   saved_widths(hidden), back_widths(gates): the widths of the stacks forward and back write
 
-def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode):
+def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
     a = gi_t + h @ w_t  # (b_hh was folded into gi)
-    h_new = m.tanh(a) if mode == "RNN_TANH" else m.relu(a)
-    return h_new, None, h_new
+    h_new = m.tanh(a, out=out[0]) if mode == "RNN_TANH" else m.relu(a, out=out[0])
+    return h_new, None, ()
 
 
-def _rnn_local(m, saved, previous, mode):
-    h = m.cat(saved)
+def _rnn_local(m, saved, outputs, previous, c_previous, mode):
+    h = outputs
     return (1 - h * h,) if mode == "RNN_TANH" else (h > 0,)  # tanh' = 1 - tanh^2; relu' = 1 where positive
 
 
-def _rnn_back(m, dh, dc, local, t):
-    da = dh * local[0][t]
+def _rnn_back(m, dh, dc, local, t, out):
+    da = m.mul(dh, local[0][t], out=out[0])
     return da, da, None, None
 
 
@@ -117,51 +164,51 @@ def _lstm_halves(gi):
     return half
 
 
-def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode):
+def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
+    t_out, s_out, c_out, tc_out, h_out = out
     a = gi_t + h @ w_t  # i, f, g, o side by side (b_hh folded into gi; i, f, o halved: see _lstm_halves)
     hidden = a.shape[-1] // 4  # (h is narrower with proj_size)
-    t = m.tanh(a)
-    s = t * 0.5 + 0.5  # sigmoid of i, f, o (g's quarter is wasted: one call beats three on small arrays)
-    i, f, o = s[:, :hidden], s[:, hidden:2 * hidden], s[:, 3 * hidden:]
-    g = t[:, 2 * hidden:3 * hidden]
-    c_new = f * c + i * g
-    tc = m.tanh(c_new)
-    return o * tc, c_new, (s, g, c, tc)
+    t = m.tanh(a, out=t_out)
+    s = m.add(m.mul(t, 0.5, out=s_out), 0.5, out=s_out)  # sigmoid of i, f, o (g's quarter is wasted: one call
+    i, f, o = s[:, :hidden], s[:, hidden:2 * hidden], s[:, 3 * hidden:]  # beats three on small arrays)
+    c_new = m.add(f * c, i * t[:, 2 * hidden:3 * hidden], out=c_out)
+    tc = m.tanh(c_new, out=tc_out)
+    return m.mul(o, tc, out=h_out), c_new, (t, s, c_new, tc)
 
 
-def _lstm_local(m, saved, previous, mode):
-    s, g, c_prev, tc = (m.cat(x) for x in zip(*saved))
-    hidden = g.shape[-1]
-    i, f, o = s[..., :hidden], s[..., hidden:2 * hidden], s[..., 3 * hidden:]
+def _lstm_local(m, saved, outputs, previous, c_prev, mode):
+    t, s, _, tc = saved
+    hidden = tc.shape[-1]
+    i, f, o, g = s[..., :hidden], s[..., hidden:2 * hidden], s[..., 3 * hidden:], t[..., 2 * hidden:3 * hidden]
     # h = o tanh(c): dc gets dh o (1 - tanh^2 c). c = f c_prev + i g, and each gate has its own nonlinearity
     # (sigmoid' = s (1 - s), tanh' = 1 - t^2): d gates = [dc, dc, dc, dh] x these factors
     factors = m.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], -1)
     return o * (1 - tc * tc), factors, f
 
 
-def _lstm_back(m, dh, dc, local, t):
+def _lstm_back(m, dh, dc, local, t, out):
     dc_from_h, factors, f = local
     dc = dc + dh * dc_from_h[t]
-    da = m.cat([dc, dc, dc, dh], 1) * factors[t]
+    da = m.mul(m.cat([dc, dc, dc, dh], 1), factors[t], out=out[0])
     return da, da, None, dc * f[t]  # c_prev entered c as f c_prev
 
 
-def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode):
-    gh = h @ w_t
+def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
+    rz_out, n_out, gh_out, h_out = out
+    gh = m.matmul(h, w_t, out=gh_out)
     if b_hh is not None:
-        gh = gh + b_hh
+        gh = m.add(gh, b_hh, out=gh_out)
     hidden = h.shape[-1]
-    rz = m.sigmoid(gi_t[:, :2 * hidden] + gh[:, :2 * hidden])  # reset and update gates
+    rz = m.sigmoid(gi_t[:, :2 * hidden] + gh[:, :2 * hidden], out=rz_out)  # reset and update gates
     r, z = rz[:, :hidden], rz[:, hidden:]
-    gh_n = gh[:, 2 * hidden:]
-    n = m.tanh(gi_t[:, 2 * hidden:] + r * gh_n)  # the candidate
-    return n + z * (h - n), None, (rz, n, gh_n)  # h' = (1 - z) n + z h
+    n = m.tanh(gi_t[:, 2 * hidden:] + r * gh[:, 2 * hidden:], out=n_out)  # the candidate
+    return m.add(n, z * (h - n), out=h_out), None, (rz, n, gh)  # h' = (1 - z) n + z h
 
 
-def _gru_local(m, saved, previous, mode):
-    rz, n, gh_n = (m.cat(x) for x in zip(*saved))
+def _gru_local(m, saved, outputs, previous, c_previous, mode):
+    rz, n, gh = saved
     hidden = n.shape[-1]
-    r, z = rz[..., :hidden], rz[..., hidden:]
+    r, z, gh_n = rz[..., :hidden], rz[..., hidden:], gh[..., 2 * hidden:]
     dn = (1 - z) * (1 - n * n)  # h' = (1-z) n + z h, then n = tanh(pre_n): d pre_n = dh dn
     dr = dn * gh_n * r * (1 - r)  # pre_n holds r gh_n, and r = sigmoid(pre_r)
     dz = (previous - n) * z * (1 - z)
@@ -169,19 +216,22 @@ def _gru_local(m, saved, previous, mode):
     return m.cat([dr, dz, dn], -1), m.cat([dr, dz, dn * r], -1), z
 
 
-def _gru_back(m, dh, dc, local, t):
+def _gru_back(m, dh, dc, local, t, out):
     to_gi, to_gh, z = local
     dh3 = m.cat([dh, dh, dh], 1)
-    return dh3 * to_gi[t], dh3 * to_gh[t], dh * z[t], None
+    return m.mul(dh3, to_gi[t], out=out[0]), m.mul(dh3, to_gh[t], out=out[1]), dh * z[t], None
 
 
 _CELLS = {"RNN_TANH": (_rnn_forward, _rnn_local, _rnn_back), "RNN_RELU": (_rnn_forward, _rnn_local, _rnn_back),
           "LSTM": (_lstm_forward, _lstm_local, _lstm_back), "GRU": (_gru_forward, _gru_local, _gru_back)}
+_SAVED_WIDTHS = {"RNN_TANH": lambda hidden: (), "RNN_RELU": lambda hidden: (),
+                 "LSTM": lambda hidden: (4 * hidden, 4 * hidden, hidden, hidden),
+                 "GRU": lambda hidden: (2 * hidden, hidden, 3 * hidden)}
 
 
 def _steps(batch_sizes, reverse):
     """(t, rows of step t in the packed gi, number of sequences running) in the order the loop visits them."""
-    offsets = np.concatenate([[0], np.cumsum(batch_sizes)])
+    offsets = list(accumulate(batch_sizes, initial=0))  # (a NumPy cumsum of a short list costs more)
     order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
     return [(t, slice(int(offsets[t]), int(offsets[t + 1])), int(batch_sizes[t])) for t in order]
 
@@ -202,16 +252,20 @@ def _all_rows(m, state, done):
     return m.cat([state] + done[::-1]) if done else state
 
 
-def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
-    """The forward loop over packed gi: returns (each step's output rows, final h, final c, each step's saved
-    values, each step's previous state rows). With w_hr (an LSTM's proj_size), the h carried on and output is
-    the projection (o tanh c) W_hr^T."""
+def _run(m, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
+    """The forward loop over packed (time-major) rows x: returns (the outputs' stack, final h, final c, the
+    stacks of the saved values, each step's previous h rows, each step's previous c rows (LSTM)). With w_hr (an
+    LSTM's proj_size), the h carried on and output is the projection (o tanh c) W_hr^T."""
     step = _CELLS[mode][0]
-    if b_hh is not None and mode != "GRU":
-        gi = gi + b_hh  # only the GRU needs b_hh apart (it sits inside r * (h W_hn^T + b_hn))
+    hidden = w_hh.shape[0] // {"LSTM": 4, "GRU": 3}.get(mode, 1)
+    threads_for(x.shape[0] * w_ih.shape[0] * w_ih.shape[1])
+    gi = m.matmul(x, m.t(w_ih))  # every step's input share x_t W_ih^T + b_ih, in one product (new: changed in
+    for b in (b_ih, b_hh if mode != "GRU" else None):  # place below). Only the GRU needs b_hh apart (it sits
+        if b is not None:  # inside r * (h W_hn^T + b_hn))
+            gi = m.add(gi, b, out=gi)
     if mode == "LSTM":
         half = m.constant(_lstm_halves(m.data(gi)))
-        gi, w_hh = gi * half, w_hh * half.reshape(-1, 1)
+        gi, w_hh = m.mul(gi, half, out=gi), w_hh * half.reshape(-1, 1)
     w_t = m.contiguous(w_hh.transpose(1, 0))  # (h @ w_t with w_t a transposed view: each step ~40% slower)
     w_hr_t = None if w_hr is None else m.contiguous(w_hr.transpose(1, 0))
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
@@ -219,96 +273,133 @@ def _run(m, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
     first = order[0][2] if order else 0
     h, c = h0[:first], (None if c0 is None else c0[:first])
     h_done, c_done = [], []
-    steps = len(batch_sizes)
-    outputs, saved, previous = [None] * steps, [None] * steps, [None] * steps
-    for t, rows, n in order:
-        previous[t] = h = _running(m, h, n, h0, h_done)
-        if c is not None:
-            c = _running(m, c, n, c0, c_done)
-        outputs[t], c, saved[t] = step(m, gi[rows], h, c, w_t, b_hh, mode)
+    total, steps = int(sum(batch_sizes)), len(batch_sizes)
+    # what backward needs of each step, then the outputs: the h carried on
+    stacks = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden) + (hidden if w_hr is None else w_hr.shape[0],))
+    replay = m is _ON_TENSORS
+    previous, c_previous = [None] * steps, [None] * steps
+    for (t, rows, n), out in zip(order, stacks.each_step(order)):
+        if h.shape[0] != n:  # (only in packed sequences: some start or stop here)
+            h = _running(m, h, n, h0, h_done)
+            c = None if c is None else _running(m, c, n, c0, c_done)
+        previous[t], c_previous[t] = h, c
+        h, c, kept = step(m, gi[rows], h, c, w_t, b_hh, mode, out if w_hr_t is None else out[:-1] + (None,))
         if w_hr_t is not None:
-            outputs[t] = outputs[t] @ w_hr_t
-        h = outputs[t]
-    return outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous
+            h = m.matmul(h, w_hr_t, out=out[-1])
+        if replay:
+            stacks.keep(t, kept + (h,))
+    *saved, outputs = stacks.stacked()
+    return (outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous,
+            (None if c0 is None else c_previous))
 
 
-def _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous, w_hr=None):
-    """Backpropagation through time: (dgi, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the packed output
-    rows and of the final states."""
+def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse, outputs, saved,
+          previous, c_previous, w_hr=None, need_x=True):
+    """Backpropagation through time: (dx, dW_ih, db_ih, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the
+    packed output rows and of the final states."""
     _, local_of, back = _CELLS[mode]
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
-    local = local_of(m, saved, previous, mode)
+    local = local_of(m, saved, outputs, previous, None if c_previous is None else m.cat(c_previous), mode)
     order = list(reversed(_steps(batch_sizes, reverse)))
     first = order[0][2] if order else 0
     dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
     dh_done, dc_done = [], []
-    dgi, dgh, dh_out = [None] * len(batch_sizes), [None] * len(batch_sizes), [None] * len(batch_sizes)
-    for t, rows, n in order:
-        dh = _running(m, dh, n, grad_h, dh_done) + grad_out[rows]
-        if dc is not None:
-            dc = _running(m, dc, n, grad_c, dc_done)
+    # the gates' gradients, stacked as the steps write them: d gh, and the GRU's d gi apart (else the same)
+    d_gates = _Stacks(m, grad_out, int(sum(batch_sizes)), (w_hh.shape[0],) * (2 if mode == "GRU" else 1))
+    replay = m is _ON_TENSORS
+    dh_out = [None] * len(batch_sizes)
+    for (t, rows, n), out in zip(order, d_gates.each_step(order)):
+        if dh.shape[0] != n:  # (only in packed sequences)
+            dh = _running(m, dh, n, grad_h, dh_done)
+            dc = None if dc is None else _running(m, dc, n, grad_c, dc_done)
+        dh = dh + grad_out[rows]
         if w_hr is not None:  # h = (o tanh c) W_hr^T: the cell's own output gets dh W_hr
             dh_out[t], dh = dh, dh @ w_hr
-        dgi[t], dgh[t], dh_direct, dc = back(m, dh, dc, local, rows)
-        dh = dgh[t] @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
+        d_gi, d_gh, dh_direct, dc = back(m, dh, dc, local, rows, out)
+        if replay:
+            d_gates.keep(t, (d_gi, d_gh) if mode == "GRU" else (d_gh,))
+        dh = d_gh @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
         if dh_direct is not None:
             dh = dh + dh_direct
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
-    dgh_all = m.cat(dgh)
-    dw_hh = dgh_all.transpose(1, 0) @ previous
+    stacks = d_gates.stacked()
+    dgi_all, dgh_all = stacks[0], stacks[-1]
+    dw_hh = m.t(dgh_all) @ previous
     db_hh = dgh_all.sum(0) if b_hh is not None else None
+    # and the input projection gi = x W_ih^T + b_ih: the same products as a linear layer's backward
+    threads_for(x.shape[0] * w_ih.shape[0] * w_ih.shape[1])
+    dx, dw_ih = (dgi_all @ w_ih if need_x else None), m.t(dgi_all) @ x
+    db_ih = None if b_ih is None else m.copy(db_hh) if dgi_all is dgh_all and b_hh is not None else dgi_all.sum(0)
     dw_hr = None
     if w_hr is not None:  # summed over steps too: dW_hr = sum_t dh_t^T (o_t tanh c_t)
-        s, tc = m.cat([x[0] for x in saved]), m.cat([x[3] for x in saved])
+        s, tc = saved[1], saved[3]
         dw_hr = m.cat(dh_out).transpose(1, 0) @ (s[:, 3 * tc.shape[1]:] * tc)
     dc = None if grad_c is None else _all_rows(m, dc, dc_done)
-    return (dgh_all if mode != "GRU" else m.cat(dgi)), _all_rows(m, dh, dh_done), dc, dw_hh, db_hh, dw_hr
+    return [dx, dw_ih, db_ih, _all_rows(m, dh, dh_done), dc, dw_hh, db_hh, dw_hr]
 
 
 class Recurrence(Op):
-    """One layer and direction of RNN/LSTM/GRU over a whole sequence, given gi = x W_ih^T + b_ih for every step:
-    (T, N, gates) for a plain batch (batch_sizes None), or packed (sum of lengths, gates) with batch_sizes.
+    """One layer and direction of RNN/LSTM/GRU over a whole sequence x: (T, N, features) for a plain batch
+    (batch_sizes None), (N, T, features) with batch_first, or packed (sum of lengths, features) with batch_sizes.
+    The input projection gi = x W_ih^T + b_ih of every step is part of the op (one matrix product; in backward
+    its gradients come from the stacked gates' gradients, as a linear layer's would).
 
-    Returns one array of rows: the outputs (T * N or sum of lengths, packed), then h_n (N rows), then (LSTM) c_n.
-    An LSTM with proj_size passes w_hr (proj_size, hidden): its outputs and h_n are proj_size wide and c_n hidden
-    wide, so the three come flattened into one 1-d array instead, in the same order.
+    Returns one array of rows: the outputs (T * N or sum of lengths, packed; in x's order: batch-first rows with
+    batch_first), then h_n (N rows), then (LSTM) c_n. An LSTM with proj_size passes w_hr (proj_size, hidden): its
+    outputs and h_n are proj_size wide and c_n hidden wide, so the three come flattened into one 1-d array
+    instead, in the same order.
     """
 
     @staticmethod
-    def forward(ctx, gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=None):
-        xp = get_array_module(gi)
-        ctx.save_for_backward(gi, h0, c0, w_hh, b_hh, w_hr)
+    def forward(ctx, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, batch_first, w_hr=None):
+        xp = get_array_module(x)
+        ctx.save_for_backward(x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr)
+        shape, batch_first = x.shape, batch_first and batch_sizes is None  # (packed rows are time-major)
         if batch_sizes is None:  # a plain batch: every sequence runs every step
-            batch_sizes = [gi.shape[1]] * gi.shape[0]
+            x = x.swapaxes(0, 1) if batch_first else x  # time-major inside: step t's rows side by side
+            batch_sizes = [x.shape[1]] * x.shape[0]
+        x = x.reshape(-1, x.shape[-1])  # (a copy of batch-first x)
         batch = int(batch_sizes[0]) if len(batch_sizes) else 0
         if h0 is None:
-            h0 = xp.zeros((batch, w_hh.shape[1]), gi.dtype)
+            h0 = xp.zeros((batch, w_hh.shape[1]), x.dtype)
         if c0 is None and mode == "LSTM":
             c0 = xp.zeros((batch, w_hh.shape[0] // 4), h0.dtype)
-        outputs, h, c, saved, previous = _run(_ON_ARRAYS, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh,
-                                              batch_sizes, mode, reverse, w_hr)
-        ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.arrays = mode, reverse, batch_sizes, (h0, c0, saved, previous)
-        rows = outputs + [h] + ([c] if mode == "LSTM" else [])
-        return _ON_ARRAYS.cat(rows) if w_hr is None else xp.concatenate([r.reshape(-1) for r in rows])
+        outputs, h, c, *kept = _run(_ON_ARRAYS, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr)
+        ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.batch_first = mode, reverse, batch_sizes, batch_first
+        ctx.arrays = (x, h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c: see _run)
+        ends = [h] + ([c] if mode == "LSTM" else [])
+        if batch_first:  # the outputs' rows back in x's order (batch-first)
+            outputs = outputs.reshape(shape[1], shape[0], outputs.shape[-1]).swapaxes(0, 1)
+        if w_hr is not None:
+            return xp.concatenate([r.reshape(-1) for r in [outputs] + ends])
+        if not batch_first:
+            return _ON_ARRAYS.cat([outputs] + ends)
+        total = outputs.shape[0] * outputs.shape[1]
+        result = xp.empty((total + batch * len(ends), h.shape[1]), h.dtype)
+        result[:total].reshape(outputs.shape)[...] = outputs  # (written once: no copy to cat)
+        result[total:] = _ON_ARRAYS.cat(ends)
+        return result
 
     @staticmethod
     def backward(ctx, grad):
-        gi, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
-        mode, reverse, batch_sizes = ctx.mode, ctx.reverse, ctx.batch_sizes
-        h0_array, c0_array, saved, previous = ctx.arrays
+        x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = ctx.saved_tensors
+        mode, reverse, batch_sizes, batch_first = ctx.mode, ctx.reverse, ctx.batch_sizes, ctx.batch_first
+        x_rows, h0_array, c0_array, *kept = ctx.arrays
+        shape = x.shape
         total, batch = int(sum(batch_sizes)), h0_array.shape[0]
         lstm = mode == "LSTM"
         if STATE.enabled:  # create_graph=True: replay the forward on Tensors, and run BPTT on Tensors too
             m = _ON_TENSORS
             h0 = h0 if h0 is not None else _wrap(h0_array)
             c0 = c0 if c0 is not None or not lstm else _wrap(c0_array)
-            _, _, _, saved, previous = _run(m, gi.reshape(-1, gi.shape[-1]), h0, c0, w_hh, b_hh, batch_sizes,
-                                            mode, reverse, w_hr)
+            x_rows = (x.transpose(0, 1) if batch_first else x).reshape(-1, shape[-1])
+            outputs, _, _, *rest = _run(m, x_rows, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr)
+            kept = [outputs, *rest]
         else:
             m = _ON_ARRAYS
-            grad, w_hh, b_hh = grad._data, w_hh._data, None if b_hh is None else b_hh._data
-            w_hr = None if w_hr is None else w_hr._data
+            grad, w_ih, w_hh, w_hr = grad._data, w_ih._data, w_hh._data, None if w_hr is None else w_hr._data
+            b_ih, b_hh = (None if b is None else b._data for b in (b_ih, b_hh))
         if w_hr is None:
             grad_out, grad_h, grad_c = grad[:total], grad[total:total + batch], grad[total + batch:] if lstm else None
         else:  # the flat layout (see the class): outputs and h_n proj_size wide, c_n hidden wide
@@ -316,11 +407,18 @@ class Recurrence(Op):
             grad_out, grad_h = grad[:total * width].reshape(total, width), grad[total * width:(total + batch) *
                                                                                  width].reshape(batch, width)
             grad_c = grad[(total + batch) * width:].reshape(batch, hidden)
-        grads = _bptt(m, grad_out, grad_h, grad_c, w_hh, b_hh, batch_sizes, mode, reverse, saved, previous, w_hr)
+        if batch_first:  # the output rows' gradients in time-major order, as the loop walks them
+            width = grad_out.shape[-1]  # (sizes spelled out: with a batch of 0, a -1 would be ambiguous)
+            grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], width)).reshape(total, width)
+        need = ctx.needs_input_grad
+        grads = _bptt(m, grad_out, grad_h, grad_c, x_rows, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse,
+                      *kept, w_hr, need[0])
+        if batch_first and need[0]:  # x's gradient in x's order
+            grads[0] = m.swap01(grads[0].reshape(shape[1], shape[0], shape[2]))
         if m is _ON_ARRAYS:
             grads = [None if g is None else _wrap(g) for g in grads]
-        dgi, dh0, dc0, dw_hh, db_hh, dw_hr = grads
-        need = ctx.needs_input_grad
-        return (dgi.reshape(gi.shape) if need[0] else None, dh0 if need[1] else None,
-                dc0 if need[2] else None, dw_hh if need[3] else None, db_hh if need[4] else None, None, None,
-                None) + ((dw_hr if need[8] else None,) if len(need) > 8 else ())
+        dx, dw_ih, db_ih, dh0, dc0, dw_hh, db_hh, dw_hr = grads
+        return (dx.reshape(shape) if need[0] else None, dw_ih if need[1] else None, db_ih if need[2] else None,
+                dh0 if need[3] else None, dc0 if need[4] else None, dw_hh if need[5] else None,
+                db_hh if need[6] else None, None, None, None, None) + ((dw_hr if need[11] else None,)
+                                                                       if len(need) > 11 else ())

@@ -203,26 +203,29 @@ def test_recurrent_layers_float32_match_torch():
         np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), atol=1e-6)
 
 
-def _recurrence(mode, reverse, masked, lstm_state=True):
-    """The fused op alone, on float64 leaves: gi, h0, (c0), w_hh, b_hh; masked: packed gi, lengths 4, 2, 1."""
+def _recurrence(mode, reverse, masked, lstm_state=True, batch_first=False):
+    """The fused op alone, on float64 leaves: x, w_ih, b_ih, h0, (c0), w_hh, b_hh; masked: packed x, lengths 4, 2,
+    1; batch_first: x (batch, steps, features)."""
     from ember.ops.recurrent import Recurrence
     gates = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[mode] * 3
     rng = np.random.default_rng(2)
-    steps, batch, hidden = 4, 3, 3
+    steps, batch, hidden, features = 4, 3, 3, 2
     batch_sizes = [3, 2, 1, 1] if masked else None  # lengths 4, 2, 1 (sorted, as packing makes them)
-    gi_shape = (sum(batch_sizes), gates) if masked else (steps, batch, gates)
-    arrays = [rng.normal(size=gi_shape), rng.normal(size=(batch, hidden))]
+    x_shape = (sum(batch_sizes), features) if masked else (batch, steps, features) if batch_first else (
+        steps, batch, features)
+    arrays = [rng.normal(size=x_shape), rng.normal(size=(gates, features)), rng.normal(size=gates),
+              rng.normal(size=(batch, hidden))]
     arrays += [rng.normal(size=(batch, hidden))] if mode == "LSTM" and lstm_state else []
     arrays += [rng.normal(size=(gates, hidden)) * 0.5, rng.normal(size=gates)]
     if mode == "RNN_RELU":
-        arrays[0] += 0.3  # keep pre-activations away from relu's kink for finite differences
+        arrays[2] += 0.3  # keep pre-activations away from relu's kink for finite differences
     leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
 
     def run(*xs):
-        gi, h0, *rest = xs
+        x, w_ih, b_ih, h0, *rest = xs
         c0 = rest.pop(0) if mode == "LSTM" and lstm_state else None
         w_hh, b_hh = rest
-        return Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse)
+        return Recurrence.apply(x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, batch_first)
     return run, leaves
 
 
@@ -235,6 +238,15 @@ MODES = ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"]
 def test_recurrence_gradcheck(mode, reverse, masked):
     run, leaves = _recurrence(mode, reverse, masked)
     assert ember.autograd.gradcheck(run, leaves)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_recurrence_batch_first_gradcheck(mode, reverse):
+    """Batch-first x goes in and its outputs come out in x's order; the loop inside is time-major."""
+    run, leaves = _recurrence(mode, reverse, False, batch_first=True)
+    assert ember.autograd.gradcheck(run, leaves)
+    assert ember.autograd.gradgradcheck(run, leaves)
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -276,6 +288,20 @@ def test_recurrent_layer_graph_is_one_node_per_layer_and_direction():
         stack_.extend(e for e in node._next)
     assert names.count("RecurrenceBackward0") == 4
     assert len(names) < 30  # not ~10 nodes per time step
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_empty_batch_gives_torch_shapes(kind, batch_first):
+    """A batch of no sequences: outputs and final states of batch size 0, as torch's."""
+    t_layer = getattr(torch.nn, kind)(3, 4, batch_first=batch_first)
+    e_layer = getattr(ember.nn, kind)(3, 4, batch_first=batch_first)
+    x = np.zeros((0, 5, 3) if batch_first else (5, 0, 3), np.float32)
+    t_out, t_h = t_layer(torch.tensor(x))
+    e_out, e_h = e_layer(ember.tensor(x))
+    assert tuple(e_out.shape) == tuple(t_out.shape)
+    for e, t in zip(e_h if kind == "LSTM" else [e_h], t_h if kind == "LSTM" else [t_h]):
+        assert tuple(e.shape) == tuple(t.shape)
 
 
 def test_recurrent_layer_errors_match_torch():

@@ -110,18 +110,20 @@ def test_wrong_state_sizes_are_refused():
         e(x, (ember.zeros(1, 2, 2), ember.zeros(1, 2, 2)))  # c stays hidden_size wide
 
 
-@pytest.mark.parametrize("masked", [False, True])
+@pytest.mark.parametrize("layout", ["time-major", "batch-first", "packed"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_fused_op_gradcheck_and_double_backward(masked, reverse):
+def test_fused_op_gradcheck_and_double_backward(layout, reverse):
     rng = np.random.default_rng(3)
-    hidden, proj, batch = 3, 2, 3
-    batch_sizes = [3, 2, 1, 1] if masked else None
-    gi_shape = (sum(batch_sizes), 4 * hidden) if masked else (4, batch, 4 * hidden)
-    arrays = [rng.normal(size=gi_shape), rng.normal(size=(batch, proj)), rng.normal(size=(batch, hidden)),
+    hidden, proj, batch, features = 3, 2, 3, 2
+    batch_sizes = [3, 2, 1, 1] if layout == "packed" else None
+    x_shape = {"packed": (7, features), "time-major": (4, batch, features), "batch-first": (batch, 4, features)}
+    arrays = [rng.normal(size=x_shape[layout]), rng.normal(size=(4 * hidden, features)),
+              rng.normal(size=4 * hidden), rng.normal(size=(batch, proj)), rng.normal(size=(batch, hidden)),
               rng.normal(size=(4 * hidden, proj)) * 0.5, rng.normal(size=4 * hidden), rng.normal(size=(proj, hidden))]
     leaves = [ember.tensor(a, requires_grad=True) for a in arrays]
 
-    def run(gi, h0, c0, w_hh, b_hh, w_hr):
-        return Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, "LSTM", reverse, w_hr)
+    def run(x, w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr):
+        return Recurrence.apply(x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, "LSTM", reverse,
+                                layout == "batch-first", w_hr)
     assert ember.autograd.gradcheck(run, leaves)
     assert ember.autograd.gradgradcheck(run, leaves)

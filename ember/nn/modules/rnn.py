@@ -1,9 +1,9 @@
 """Recurrent layers: RNNCell, LSTMCell, GRUCell, and multi-layer, bidirectional RNN, LSTM, GRU.
 
 The layers project the whole input sequence in one matrix product per layer and
-direction; only the recurrence h_t = f(x_t, h_{t-1}) walks over time, and it does
-so inside one graph node per layer and direction (ember/ops/recurrent.py: the
-cells' maths on arrays, with backpropagation through time written out). A cell
+direction; only the recurrence h_t = f(x_t, h_{t-1}) walks over time. Both happen
+inside one graph node per layer and direction (ember/ops/recurrent.py: the cells'
+maths on arrays, with backpropagation through time written out). A cell
 module is the same for one step. Layers also take a
 PackedSequence (nn.utils.rnn) of sequences of different lengths.
 """
@@ -11,6 +11,7 @@ import math
 import warnings
 
 from ... import creation
+from ...ops.linalg import _same_dtype
 from ...ops.recurrent import Recurrence
 from ...ops.shape import cat
 from .. import functional as F, init
@@ -54,9 +55,11 @@ class _CellBase(Module):
     def _step(self, input, hx):
         """One step: the input projection, then the recurrence for T = 1 (one graph node, as in the layers)."""
         x, states, batched = self._prepare(input, hx)
-        gi = F.linear(x, self.weight_ih, self.bias_ih).unsqueeze(0)
+        if x._data.dtype != self.weight_ih._data.dtype:
+            _same_dtype(x, self.weight_ih)  # (torch's error of the input projection's product)
         c0 = states[1] if self._mode == "LSTM" else None
-        rows = Recurrence.apply(gi, states[0], c0, self.weight_hh, self.bias_hh, None, self._mode, False)
+        rows = Recurrence.apply(x.unsqueeze(0), self.weight_ih, self.bias_ih, states[0], c0, self.weight_hh,
+                                self.bias_hh, None, self._mode, False, False)
         n = x.shape[0]  # rows: output, h', (c'), n rows each
         new = (rows[n:2 * n], rows[2 * n:]) if self._mode == "LSTM" else (rows[n:],)
         return new if batched else tuple(s[0] for s in new)
@@ -229,9 +232,7 @@ class _RNNBase(Module):
             if input.ndim not in (2, 3):
                 raise ValueError(f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D instead")
             batched, batch_sizes = input.ndim == 3, None
-            x = input if batched else input.unsqueeze(1)
-            if batched and self.batch_first:
-                x = x.transpose(0, 1)  # time first inside
+            x = input if batched else input.unsqueeze(1)  # (batch-first x stays so: see _layers)
         if x._data.dtype != self.weight_ih_l0._data.dtype:
             raise ValueError(f"RNN input dtype ({x.dtype}) does not match weight dtype ({self.weight_ih_l0.dtype}). "
                              f"Convert input: input.to({self.weight_ih_l0.dtype}), or convert model: "
@@ -239,27 +240,30 @@ class _RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")
-        states = self._initial_states(hx, batch_sizes[0] if packed else x.shape[1], x.dtype, batched)
+        batch_first = batched and self.batch_first and not packed
+        states = self._initial_states(hx, batch_sizes[0] if packed else x.shape[0 if batch_first else 1], x.dtype,
+                                      batched)
         if packed and input.sorted_indices is not None and hx is not None:
             states = [s.index_select(1, input.sorted_indices) for s in states]  # the caller's order -> sorted
-        x, finals = self._layers(x, states, batch_sizes)
+        x, finals = self._layers(x, states, batch_sizes, batch_first)
         if packed:
             output = input._with_data(x)
             if input.unsorted_indices is not None:
                 finals = [f.index_select(1, input.unsorted_indices) for f in finals]
         else:
-            output = x.transpose(0, 1) if batched and self.batch_first else x
+            output = x
             if not batched:
                 output, finals = output.squeeze(1), [f.squeeze(1) for f in finals]
         return output, (tuple(finals) if self._mode == "LSTM" else finals[0])
 
-    def _layers(self, x, states, batch_sizes):
-        """Every layer and direction over time-major x (T, N, F), or packed data (sum of lengths, F) with its
-        batch_sizes: (last layer's output, shaped as x, [h_n(, c_n)] stacked)."""
+    def _layers(self, x, states, batch_sizes, batch_first):
+        """Every layer and direction over time-major x (T, N, F), batch-first x (N, T, F), or packed data (sum of
+        lengths, F) with its batch_sizes: (last layer's output, shaped as x, [h_n(, c_n)] stacked). Each layer's
+        op takes and gives x's layout, so batch-first x is never transposed here."""
         directions = 2 if self.bidirectional else 1
         lstm = self._mode == "LSTM"
         total = x.shape[0] * x.shape[1] if batch_sizes is None else sum(batch_sizes)
-        batch = x.shape[1] if batch_sizes is None else batch_sizes[0]
+        batch = batch_sizes[0] if batch_sizes is not None else x.shape[0] if batch_first else x.shape[1]
         finals = [[], []] if lstm else [[]]
         for layer in range(self.num_layers):
             outputs = []
@@ -268,16 +272,17 @@ class _RNNBase(Module):
                 index = layer * directions + direction
                 h0 = states[0][index] if states else None
                 c0 = (states[1][index] if states else None) if lstm else None
-                gi = F.linear(x, w_ih, b_ih)  # every time step's input, in one matrix product
+                args = (x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1, batch_first)
                 if w_hr is None:
-                    rows = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1)
+                    rows = Recurrence.apply(*args)
                     out, ends = rows[:total], [rows[total:total + batch]] + ([rows[total + batch:]] if lstm else [])
                 else:  # one flat array (see Recurrence): outputs and h_n proj_size wide, c_n hidden wide
-                    flat = Recurrence.apply(gi, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1, w_hr)
+                    flat = Recurrence.apply(*args, w_hr)
                     p, rows = self.proj_size, total + batch
                     out, ends = flat[:total * p].reshape(total, p), [flat[total * p:rows * p].reshape(batch, p),
                                                                      flat[rows * p:].reshape(batch, -1)]
-                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], batch, -1))
+                # (sizes spelled out, not -1: with a batch of 0 the -1 would be ambiguous)
+                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], x.shape[1], out.shape[-1]))
                 for keep, end in zip(finals, ends):
                     keep.append(end.unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
             x = cat(outputs, -1) if directions == 2 else outputs[0]
