@@ -443,14 +443,14 @@ _TORCH_RNN_ONLY = ("mode", "_all_weights", "_flat_weights_names", "_flat_weights
 
 
 def _ember_rnn_attributes(module, state):
-    from .nn.modules.rnn import _CellBase, _RNNBase
-    if not isinstance(module, (_RNNBase, _CellBase)):
+    from .nn.modules.rnn import RNNCellBase, RNNBase
+    if not isinstance(module, (RNNBase, RNNCellBase)):
         return
     proj_size = state.get("proj_size", 0)
-    if proj_size != 0 and (not isinstance(module, _RNNBase) or state.get("mode", "LSTM") != "LSTM" or
+    if proj_size != 0 and (not isinstance(module, RNNBase) or state.get("mode", "LSTM") != "LSTM" or
                            not isinstance(proj_size, int)):
         raise LoadError(f"it holds a {type(module).__name__} with proj_size={proj_size!r} (only an LSTM projects)")
-    if isinstance(module, _RNNBase):
+    if isinstance(module, RNNBase):
         module.__dict__.setdefault("proj_size", 0)  # (a file from before ember's layers had it)
     if "_mode" not in state:
         mode = state.get("mode") or {"LSTMCell": "LSTM", "GRUCell": "GRU"}.get(type(module).__name__) or \
@@ -463,8 +463,8 @@ def _ember_rnn_attributes(module, state):
 
 
 def _torch_rnn_attributes(module):
-    from .nn.modules.rnn import _RNNBase
-    if not isinstance(module, _RNNBase):
+    from .nn.modules.rnn import RNNBase
+    if not isinstance(module, RNNBase):
         return {}
     groups = [[f"{kind}{suffix}" for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")
                if f"{kind}{suffix}" in module._parameters]

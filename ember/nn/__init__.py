@@ -27,3 +27,7 @@ from .modules import __all__ as _modules_all
 from .parameter import Parameter, UninitializedParameter
 
 __all__ = ["Parameter", "UninitializedParameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
+
+from .modules.rnn import RNNBase, RNNCellBase  # noqa: E402 (what isinstance(m, nn.RNNBase) checks: RNN, LSTM, GRU)
+
+__all__ += ["RNNBase", "RNNCellBase"]

@@ -334,3 +334,21 @@ def test_cells_in_a_loop_match_torch_with_double_backward(kind):
         results.append([total, h.grad] + [p.grad for p in cell.parameters()])
     for e, t in zip(*results):
         assert_same(e, t, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU"])
+@pytest.mark.parametrize("proj_size", [0, 5, -1])
+def test_rnn_and_gru_refuse_proj_size_as_torch(name, proj_size):
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="proj_size argument is only supported for LSTM, not RNN or GRU"):
+            getattr(lib.nn, name)(10, 20, proj_size=proj_size)
+        with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+            getattr(lib.nn, name)(10, 20, colour=1)
+
+
+def test_recurrent_layers_and_cells_are_instances_of_torchs_bases():
+    for lib in (ember, torch):
+        assert all(isinstance(layer, lib.nn.RNNBase) for layer in (lib.nn.RNN(2, 3), lib.nn.LSTM(2, 3), lib.nn.GRU(2, 3)))
+        assert all(isinstance(cell, lib.nn.RNNCellBase)
+                   for cell in (lib.nn.RNNCell(2, 3), lib.nn.LSTMCell(2, 3), lib.nn.GRUCell(2, 3)))
+        assert not isinstance(lib.nn.Linear(2, 3), (lib.nn.RNNBase, lib.nn.RNNCellBase))

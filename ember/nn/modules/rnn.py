@@ -32,7 +32,9 @@ def _uniform_reset(module):
 # ----------------------------------------------------------------------------
 # cells: one time step
 # ----------------------------------------------------------------------------
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """What RNNCell, LSTMCell and GRUCell share (one step: the mode says which cell); isinstance checks name it."""
+
     def __init__(self, mode, input_size, hidden_size, bias=True, dtype=None):
         super().__init__()
         self._mode = mode
@@ -97,7 +99,7 @@ class _CellBase(Module):
         return s
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
@@ -117,7 +119,7 @@ class RNNCell(_CellBase):
         return h if batched else h[0]
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """(h', c') from gates i, f, g, o: c' = f c + i g, h' = o tanh(c')."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -130,7 +132,7 @@ class LSTMCell(_CellBase):
         return self._step(input, hx if hx is not None else (None, None))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """h' = (1 - z) n + z h with reset gate r, update gate z and candidate n."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
@@ -146,7 +148,9 @@ class GRUCell(_CellBase):
 # ----------------------------------------------------------------------------
 # layers: whole sequences, stacked and bidirectional
 # ----------------------------------------------------------------------------
-class _RNNBase(Module):
+class RNNBase(Module):
+    """What RNN, LSTM and GRU share (a whole sequence, layers and directions: the mode says which cell)."""
+
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, dtype=None, proj_size=0):
         super().__init__()
@@ -308,10 +312,19 @@ class _RNNBase(Module):
         return s
 
 
-class RNN(_RNNBase):
+def _no_projection(module, options):
+    """torch's refusal of proj_size (any value) for RNN and GRU; any other unknown keyword is a TypeError."""
+    if "proj_size" in options:
+        raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+    if options:
+        raise TypeError(f"{type(module).__name__}.__init__() got an unexpected keyword argument '{next(iter(options))}'")
+
+
+class RNN(RNNBase):
     """A multi-layer Elman RNN with tanh or relu, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None):
+                 dropout=0.0, bidirectional=False, device=None, dtype=None, **options):
+        _no_projection(self, options)
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity '{nonlinearity}'. Select from 'tanh' or 'relu'.")
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", input_size, hidden_size, num_layers,
@@ -326,7 +339,7 @@ class RNN(_RNNBase):
         return s + (f", nonlinearity={self.nonlinearity}" if self.nonlinearity != "tanh" else "")
 
 
-class LSTM(_RNNBase):
+class LSTM(RNNBase):
     """A multi-layer long short-term memory network, over a whole sequence (proj_size > 0: each step's h is
     (o tanh c) projected by weight_hr to proj_size, and that is what the next step, the next layer and the output
     see)."""
@@ -338,10 +351,11 @@ class LSTM(_RNNBase):
             self.to(device)
 
 
-class GRU(_RNNBase):
+class GRU(RNNBase):
     """A multi-layer gated recurrent unit network, over a whole sequence."""
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None):
+                 bidirectional=False, device=None, dtype=None, **options):
+        _no_projection(self, options)
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
