@@ -352,3 +352,21 @@ def test_recurrent_layers_and_cells_are_instances_of_torchs_bases():
         assert all(isinstance(cell, lib.nn.RNNCellBase)
                    for cell in (lib.nn.RNNCell(2, 3), lib.nn.LSTMCell(2, 3), lib.nn.GRUCell(2, 3)))
         assert not isinstance(lib.nn.Linear(2, 3), (lib.nn.RNNBase, lib.nn.RNNCellBase))
+
+
+@pytest.mark.parametrize("name", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_dropout_between_layers_draws_torchs_mask_in_either_layout(name, batch_first):
+    # the rule: torch draws the inter-layer dropout over the time-major output (T, N, features), whatever the
+    # input's layout, so a batch-first layer must draw it in that order too
+    outs = []
+    for lib in (ember, torch):
+        lib.manual_seed(7)
+        layer = getattr(lib.nn, name)(3, 4, num_layers=3, dropout=0.5, batch_first=batch_first,
+                                      bidirectional=True).double()
+        x = lib.randn(2, 5, 3, dtype=lib.float64)
+        out = layer(x)[0]
+        out.sum().backward()
+        outs.append((out.detach().numpy(), layer.weight_ih_l0.grad.numpy()))
+    np.testing.assert_allclose(outs[0][0], outs[1][0], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(outs[0][1], outs[1][1], rtol=1e-10, atol=1e-12)

@@ -291,7 +291,9 @@ class RNNBase(Module):
                     keep.append(end.unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
             x = cat(outputs, -1) if directions == 2 else outputs[0]
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = F.dropout(x, self.dropout, True)  # (over the packed rows, for packed input, as torch)
+                # torch draws the mask over the time-major output (and over the packed rows, for packed input)
+                x = F.dropout(x.transpose(0, 1).contiguous(), self.dropout, True).transpose(0, 1) if batch_first else \
+                    F.dropout(x, self.dropout, True)
         return x, [f[0] if len(f) == 1 else cat(f) for f in finals]
 
     def extra_repr(self):
