@@ -27,6 +27,8 @@ from .modules import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyCon
                       LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d,
                       LazyInstanceNorm3d)
 from .modules import __all__ as _modules_all
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "functional", "init", "parallel", "utils"] + list(_modules_all)
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "DataParallel", "functional", "init",
+           "parallel", "utils"] + list(_modules_all)

@@ -102,8 +102,6 @@ class Module:
             if name not in modules:
                 self._forget(name)
             modules[name] = value
-        elif isinstance(value, (Buffer, UninitializedBuffer)):  # (nn.Buffer(t): register_buffer by assignment)
-            self.register_buffer(name, value._as_tensor() if isinstance(value, Buffer) else value, value.persistent)
         elif name in params:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
@@ -114,6 +112,8 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
                                 "(ember.nn.Module or None expected)")
             modules[name] = None
+        elif isinstance(value, (Buffer, UninitializedBuffer)):  # (nn.Buffer(t): register_buffer by assignment)
+            self.register_buffer(name, value._as_tensor() if isinstance(value, Buffer) else value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
