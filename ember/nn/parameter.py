@@ -1,5 +1,19 @@
 """Parameter: a Tensor that a Module registers as something to learn."""
-from ..tensor import Tensor, _tensor_str
+import sys
+
+from ..tensor import Tensor, _tensor_str, _wrap
+
+_SLOT = Tensor._data  # the array's own slot, under the property that refuses it
+
+
+def _caller():
+    """The function that asked for an uninitialized tensor's values, named as torch names it."""
+    frame = sys._getframe(2)
+    name = frame.f_code.co_name
+    while name.startswith("_") and not name.startswith("__") and frame.f_back is not None:  # (past ember's helpers)
+        frame = frame.f_back
+        name = frame.f_code.co_name
+    return f"<method '{name.strip('_')}' of 'torch._C.TensorBase' objects>"
 
 
 class Parameter(Tensor):
@@ -35,11 +49,94 @@ class UninitializedTensorMixin:
     __slots__ = ()
     cls_to_become = None
 
+    # Any use of the values is torch's ValueError: every Tensor method reads _data, and here _data refuses. The
+    # few uses torch allows (asking the dtype or device, casting or moving it with its module) read the array
+    # through the slot itself. Once materialized, the object is of another class and _data is the plain slot.
+    @property
+    def _data(self):
+        raise uninitialized_error(_caller(), type(self).__name__)
+
+    @_data.setter
+    def _data(self, array):
+        _SLOT.__set__(self, array)
+
+    def _plain(self):
+        """The (empty) values as a plain Tensor, for the uses torch allows."""
+        return _wrap(_SLOT.__get__(self))
+
+    dtype = property(lambda self: self._plain().dtype, doc="The dtype it will have.")
+    device = property(lambda self: self._plain().device, doc="The device it will be on.")
+
+    @property
+    def data(self):
+        """The empty values, detached (torch allows this too)."""
+        return self._plain()
+
+    @data.setter
+    def data(self, value):
+        _SLOT.__set__(self, value._data)
+
+    def size(self, dim=None):
+        """torch.Size([0]): no shape yet (torch allows asking this, not .shape)."""
+        return self._plain().size() if dim is None else self._plain().size(dim)
+
+    def is_floating_point(self):
+        """Whether the dtype it will have is a floating one."""
+        return self._plain().is_floating_point()
+
+    def is_complex(self):
+        """Whether the dtype it will have is a complex one."""
+        return self._plain().is_complex()
+
+    def get_device(self):
+        """The GPU index it will be on (-1 on the CPU)."""
+        return self._plain().get_device()
+
+    def requires_grad_(self, requires_grad=True):
+        """Set requires_grad in place and return self."""
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    # casting and moving (a module's .double(), .to(device) before its first forward): Module._convert takes the
+    # result's array, so these give a plain Tensor, as the empty values converted
+    def to(self, *args, **kwargs):
+        """The empty values moved or cast (what a module's .to() keeps)."""
+        return self._plain().to(*args, **kwargs)
+
+    def cpu(self, *args, **kwargs):
+        """The empty values on the CPU."""
+        return self._plain().cpu(*args, **kwargs)
+
+    def cuda(self, *args, **kwargs):
+        """The empty values on a GPU."""
+        return self._plain().cuda(*args, **kwargs)
+
+    def half(self):
+        """The empty values as float16."""
+        return self._plain().half()
+
+    def float(self):
+        """The empty values as float32."""
+        return self._plain().float()
+
+    def double(self):
+        """The empty values as float64."""
+        return self._plain().double()
+
     def materialize(self, shape, device=None, dtype=None):
         """Give the tensor its shape (values uninitialised: the module fills them) and make it a cls_to_become."""
         from ..creation import empty
         self._data = empty(*shape, dtype=dtype or self.dtype, device=device or self.device)._data
         self.__class__ = self.cls_to_become
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = self.__reduce_ex__(4)[0](*self.__reduce_ex__(4)[1])
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol):
+        # (pickled as what it is: an uninitialized tensor of a dtype, on a device)
+        return type(self), (self.requires_grad, self.device, self.dtype)
 
     @property
     def shape(self):

@@ -189,3 +189,38 @@ def test_batchnorm_reset_parameters_as_torch():
         bn.reset_parameters()
         assert bn.running_mean.tolist() == [0.0] * 3 and bn.running_var.tolist() == [1.0] * 3
         assert bn.weight.tolist() == [1.0] * 3 and bn.bias.tolist() == [0.0] * 3 and bn.num_batches_tracked.item() == 0
+
+
+def test_using_an_uninitialized_parameter_is_torchs_value_error():
+    message = "Attempted to use an uninitialized parameter in <method '{}' of 'torch._C.TensorBase' objects>"
+    for lib in (ember, torch):
+        conv = lib.nn.LazyConv2d(4, 3)
+        for name, use in [("add", lambda w: w + 1), ("sum", lambda w: w.sum()), ("dim", lambda w: w.dim()),
+                          ("mul", lambda w: w * 2)]:
+            with pytest.raises(ValueError, match=message.format(name).replace("(", r"\(").replace(")", r"\)")):
+                use(conv.weight)
+        with pytest.raises(ValueError, match="Attempted to use an uninitialized parameter in "):
+            lib.nn.functional.conv2d(lib.ones(1, 2, 5, 5), conv.weight)
+        with pytest.raises(ValueError, match="manipulating `torch.nn.parameter.UninitializedBuffer` objects"):
+            lib.nn.LazyBatchNorm1d().running_mean.sum()
+        # what torch allows: dtype, device, size(), .data, casting and moving with the module
+        w = conv.weight
+        assert tuple(w.size()) == (0,) and w.data.tolist() == [] and str(w.device) == "cpu"
+        assert w.dtype == lib.float32 and w.is_floating_point() and w.requires_grad
+        conv.double()
+        assert conv.weight.dtype == lib.float64 and repr(conv.weight) == "<UninitializedParameter>"
+        conv(lib.ones(1, 2, 5, 5, dtype=lib.float64))
+        assert conv.weight.dtype == lib.float64 and conv.weight.sum().item() != 0
+
+
+def test_copying_and_pickling_a_lazy_model_before_its_first_forward():
+    import copy
+    import pickle
+    model = ember.nn.Sequential(ember.nn.LazyConv1d(3, 2), ember.nn.LazyBatchNorm1d(), ember.nn.LazyLinear(2)).double()
+    for other in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert repr(other) == repr(model) and other[0].weight is not model[0].weight
+        assert [repr(v) for v in other.state_dict().values()] == [repr(v) for v in model.state_dict().values()]
+        other(ember.ones(2, 4, 6, dtype=ember.float64))
+        assert type(other[1]) is ember.nn.BatchNorm1d and other[0].weight.dtype == ember.float64
+        assert other[1].running_mean.dtype == ember.float64
+    assert type(model[0].weight) is ember.nn.UninitializedParameter  # (the original still waits)
