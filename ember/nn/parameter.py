@@ -13,7 +13,9 @@ def _caller():
     while name.startswith("_") and not name.startswith("__") and frame.f_back is not None:  # (past ember's helpers)
         frame = frame.f_back
         name = frame.f_code.co_name
-    return f"<method '{name.strip('_')}' of 'torch._C.TensorBase' objects>"
+    if hasattr(Tensor, name):
+        return f"<method '{name.strip('_')}' of 'torch._C.TensorBase' objects>"
+    return f"<built-in function {name}>"
 
 
 class Parameter(Tensor):
@@ -131,7 +133,8 @@ class UninitializedTensorMixin:
 
     def __deepcopy__(self, memo):
         if id(self) not in memo:
-            memo[id(self)] = self.__reduce_ex__(4)[0](*self.__reduce_ex__(4)[1])
+            make, args = self.__reduce_ex__(4)
+            memo[id(self)] = make(*args)
         return memo[id(self)]
 
     def __reduce_ex__(self, protocol):
