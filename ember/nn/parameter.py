@@ -66,8 +66,15 @@ class UninitializedTensorMixin:
         """The (empty) values as a plain Tensor, for the uses torch allows."""
         return _wrap(_SLOT.__get__(self))
 
-    dtype = property(lambda self: self._plain().dtype, doc="The dtype it will have.")
-    device = property(lambda self: self._plain().device, doc="The device it will be on.")
+    @property
+    def dtype(self):
+        """The dtype it will have."""
+        return self._plain().dtype
+
+    @property
+    def device(self):
+        """The device it will be on."""
+        return self._plain().device
 
     @property
     def data(self):
