@@ -23,10 +23,15 @@ from .modules import (AdaptiveAvgPool1d, AdaptiveMaxPool1d, ChannelShuffle, Circ
                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, RMSNorm, SoftMarginLoss, Softmax2d, Softmin,
                       TripletMarginLoss, TripletMarginWithDistanceLoss, Unfold, UpsamplingBilinear2d,
                       UpsamplingNearest2d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
+from .modules import (LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyConv1d, LazyConv2d, LazyConv3d,
+                      LazyConvTranspose1d, LazyConvTranspose2d, LazyInstanceNorm1d, LazyInstanceNorm2d,
+                      LazyInstanceNorm3d)
 from .modules import __all__ as _modules_all
-from .parameter import Parameter, UninitializedParameter
+from .parallel import DataParallel
+from .parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 
-__all__ = ["Parameter", "UninitializedParameter", "functional", "init", "parallel", "utils"] + list(_modules_all)
+__all__ = ["Parameter", "UninitializedParameter", "UninitializedBuffer", "Buffer", "DataParallel", "functional", "init",
+           "parallel", "utils"] + list(_modules_all)
 
 from .modules.rnn import RNNBase, RNNCellBase  # noqa: E402 (what isinstance(m, nn.RNNBase) checks: RNN, LSTM, GRU)
 

@@ -1980,6 +1980,36 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
     return result.squeeze(-2)
 
 
+
+# torch's names for the pools' return_indices=True forms (what their boolean dispatch calls): always
+# (output, indices), whatever return_indices says
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """max_pool1d(..., return_indices=True): the maxima and where each was (flat indices within the length)."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """max_pool2d(..., return_indices=True): the maxima and where each was (flat indices within each plane)."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                            return_indices=False):
+    """max_pool3d(..., return_indices=True): the maxima and where each was (flat indices within each volume)."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices=True)
+
+
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool1d(..., return_indices=True): the maxima and where each was."""
+    return adaptive_max_pool1d(input, output_size, return_indices=True)
+
+
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """adaptive_max_pool2d(..., return_indices=True): the maxima and where each was."""
+    return adaptive_max_pool2d(input, output_size, return_indices=True)
+
 _INTERPOLATING = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}  # mode -> its spatial dims
 
 

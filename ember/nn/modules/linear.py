@@ -5,6 +5,7 @@ from ... import creation
 from .. import functional as F, init
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -49,7 +50,7 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-class LazyLinear(Linear):
+class LazyLinear(LazyModuleMixin, Linear):
     """A Linear whose in_features is read from its first input: until then its parameters are
     UninitializedParameters (in_features=0); the first forward gives them their shapes, initialises them as
     Linear does, and turns the module into a Linear. The usual way: build the model, run one batch through it,
@@ -57,17 +58,16 @@ class LazyLinear(Linear):
     cls_to_become = Linear
 
     def __init__(self, out_features, bias=True, device=None, dtype=None):
-        Module.__init__(self)
-        self.in_features, self.out_features = 0, out_features
+        super().__init__(0, 0, False)  # (no draws: reset_parameters below waits for the shapes)
         self.weight = UninitializedParameter(device=device, dtype=dtype)
-        self.bias = UninitializedParameter(device=device, dtype=dtype) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
-        self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
+        self.out_features = out_features
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
 
-    def has_uninitialized_params(self):
-        """Whether some parameter still waits for its shape."""
-        return any(isinstance(p, UninitializedParameter) for p in self.parameters())
+    def reset_parameters(self):
+        """Initialise the parameters as Linear does, once they have shapes."""
+        if not self.has_uninitialized_params() and self.in_features != 0:
+            super().reset_parameters()
 
     def initialize_parameters(self, input):
         """Shape the parameters for input's last dim and initialise them (torch's LazyLinear hook)."""
@@ -78,23 +78,11 @@ class LazyLinear(Linear):
                 if self.bias is not None:
                     self.bias.materialize((self.out_features,))
                 self.reset_parameters()
-
-    def reset_parameters(self):
-        """Initialise the parameters as Linear does, once they have shapes."""
-        if not self.has_uninitialized_params() and self.in_features != 0:
-            super().reset_parameters()
-
-
-def _infer_parameters(module, args):
-    """The lazy module's forward pre-hook: runs once, then the module is its cls_to_become (hook removed)."""
-    module.initialize_parameters(*args)
-    if module.has_uninitialized_params():
-        raise RuntimeError(f"module {module._get_name()} has not been fully initialized")
-    if module.in_features == 0:  # (parameters loaded from a state_dict before the first forward)
-        module.in_features = module.weight.shape[1]
-    module._initialize_hook.remove()
-    del module._initialize_hook
-    module.__class__ = module.cls_to_become
+        if self.in_features == 0:  # (parameters loaded from a state_dict before the first forward)
+            if input.shape[-1] != self.weight.shape[-1]:
+                raise AssertionError(f"The in_features inferred from input: {input.shape[-1]} is not equal to "
+                                     f"in_features from self.weight: {self.weight.shape[-1]}")
+            self.in_features = input.shape[-1]
 
 
 class NonDynamicallyQuantizableLinear(Linear):

@@ -8,7 +8,7 @@ from ..._backend import to_dtype
 from ...tensor import Tensor
 from ...ops.shape import _share_version
 from ...utils.hooks import add_hook
-from ..parameter import Parameter, UninitializedParameter
+from ..parameter import Buffer, Parameter, UninitializedBuffer, is_lazy
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -112,6 +112,8 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}' "
                                 "(ember.nn.Module or None expected)")
             modules[name] = None
+        elif isinstance(value, (Buffer, UninitializedBuffer)):  # (nn.Buffer(t): register_buffer by assignment)
+            self.register_buffer(name, value._as_tensor() if isinstance(value, Buffer) else value, value.persistent)
         elif name in buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' (Tensor or None expected)")
@@ -353,10 +355,10 @@ class Module:
         out = OrderedDict() if destination is None else destination
         for name, param in self._parameters.items():
             if param is not None:  # (a lazy module's uninitialized parameter is listed as itself, as in torch)
-                out[prefix + name] = param if keep_vars or isinstance(param, UninitializedParameter) else param.detach()
+                out[prefix + name] = param if keep_vars or is_lazy(param) else param.detach()
         for name, buffer in self._buffers.items():
             if buffer is not None and name not in self._non_persistent_buffers:
-                out[prefix + name] = buffer if keep_vars else buffer.detach()
+                out[prefix + name] = buffer if keep_vars or is_lazy(buffer) else buffer.detach()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(out, prefix + name + ".", keep_vars)
@@ -380,7 +382,7 @@ class Module:
                     errors.append(f'While copying the parameter named "{key}", expected a Tensor in the state '
                                   f"dict, but got {type(value).__name__}.")
                     continue
-                if isinstance(target, UninitializedParameter):  # (a lazy module takes the checkpoint's shape)
+                if is_lazy(target) and not is_lazy(value):  # (a lazy module takes the checkpoint's shape)
                     target.materialize(value.shape)
                 if tuple(value.shape) != tuple(target.shape):
                     errors.append(f"size mismatch for {key}: copying a param with shape {value.shape} from "

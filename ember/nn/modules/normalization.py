@@ -1,8 +1,11 @@
-"""BatchNorm1d/2d/3d (running statistics, momentum, eval mode), InstanceNorm1d/2d/3d, GroupNorm and LayerNorm."""
+"""BatchNorm1d/2d/3d (running statistics, momentum, eval mode), InstanceNorm1d/2d/3d, their lazy forms, GroupNorm
+and LayerNorm."""
 import warnings
 from ... import creation
+from ...autograd.grad_mode import no_grad
 from .. import functional as F
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -33,6 +36,22 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
         if device is not None:  # made on the CPU (the draws a CPU model gets), then moved
             self.to(device)
+
+    def reset_running_stats(self):
+        """Running mean 0, running variance 1, no batches counted (as a fresh layer)."""
+        if self.track_running_stats:
+            self.running_mean.zero_()
+            self.running_var.fill_(1)
+            self.num_batches_tracked.zero_()
+
+    def reset_parameters(self):
+        """The running statistics reset, and the affine weight 1 and bias 0 again."""
+        self.reset_running_stats()
+        if self.affine:
+            with no_grad():
+                self.weight.fill_(1)
+                if self.bias is not None:
+                    self.bias.zero_()
 
     def _check_input(self, input):
         if input.ndim not in self._expected_dims:
@@ -122,6 +141,74 @@ class InstanceNorm3d(_InstanceNorm):
     """Normalise each channel of each sample over its depth, height and width (F.instance_norm folds the samples
     into the channels whatever the rank)."""
     _expected_dims = (5,)
+
+
+class _LazyNormBase(LazyModuleMixin):
+    """What the lazy batch and instance norms share: num_features read from the first input's dim 1 (torch's choice,
+    for the instance norms' unbatched inputs too), then weight, bias, running_mean and running_var shaped and set
+    as the eager layer's. Its defaults are torch's lazy ones: affine and tracked statistics, for the instance
+    norms as well."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None, dtype=None, *,
+                 bias=True):
+        super().__init__(0, eps, momentum, False, False, bias=False)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        if affine:
+            self.weight = UninitializedParameter(device=device, dtype=dtype)
+            if bias:
+                self.bias = UninitializedParameter(device=device, dtype=dtype)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(device=device, dtype=dtype)
+            self.running_var = UninitializedBuffer(device=device, dtype=dtype)
+            self.num_batches_tracked = creation.tensor(0, device=device)
+
+    def reset_parameters(self):
+        """Set the tensors as the eager layer does, once they have shapes."""
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input):
+        """Shape the tensors for input's dim 1 and set them (torch's lazy norm hook)."""
+        if self.has_uninitialized_params():
+            self.num_features = input.shape[1]
+            for tensor in (self.weight, self.bias, self.running_mean, self.running_var):
+                if tensor is not None:
+                    tensor.materialize((self.num_features,))
+            self.reset_parameters()
+        elif self.num_features == 0:  # (loaded from a state_dict, or nothing to learn or track: torch keeps 0 here,
+            # and ember's layer checks the input against num_features, so take it from the tensors or the input)
+            known = self.weight if self.weight is not None else self.running_mean
+            self.num_features = known.shape[0] if known is not None else input.shape[1]
+
+
+class LazyBatchNorm1d(_LazyNormBase, BatchNorm1d):
+    """A BatchNorm1d whose num_features is read from its first input (then it becomes a BatchNorm1d)."""
+    cls_to_become = BatchNorm1d
+
+
+class LazyBatchNorm2d(_LazyNormBase, BatchNorm2d):
+    """A BatchNorm2d whose num_features is read from its first input (then it becomes a BatchNorm2d)."""
+    cls_to_become = BatchNorm2d
+
+
+class LazyBatchNorm3d(_LazyNormBase, BatchNorm3d):
+    """A BatchNorm3d whose num_features is read from its first input (then it becomes a BatchNorm3d)."""
+    cls_to_become = BatchNorm3d
+
+
+class LazyInstanceNorm1d(_LazyNormBase, InstanceNorm1d):
+    """An InstanceNorm1d whose num_features is read from its first input (then it becomes an InstanceNorm1d)."""
+    cls_to_become = InstanceNorm1d
+
+
+class LazyInstanceNorm2d(_LazyNormBase, InstanceNorm2d):
+    """An InstanceNorm2d whose num_features is read from its first input (then it becomes an InstanceNorm2d)."""
+    cls_to_become = InstanceNorm2d
+
+
+class LazyInstanceNorm3d(_LazyNormBase, InstanceNorm3d):
+    """An InstanceNorm3d whose num_features is read from its first input (then it becomes an InstanceNorm3d)."""
+    cls_to_become = InstanceNorm3d
 
 
 class GroupNorm(Module):
