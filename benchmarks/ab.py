@@ -9,6 +9,7 @@ time on one thread. On a noisy machine a whole process runs fast or slow, so bot
 rounds are printed: when they disagree, trust the minimum (the rounds in which neither was disturbed).
 """
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -36,29 +37,36 @@ def time_once(root, workload):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@contextlib.contextmanager
+def checkout(rev):
+    """The tree of an earlier commit, checked out with git worktree into a temporary folder (removed after)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = os.path.join(tmp, "before")
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", "-q", before, rev], check=True)
+        try:
+            yield before
+        finally:
+            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", before], check=False)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("rev", help="the earlier commit (anything git understands)")
     parser.add_argument("--only", default="W1,W2", help="comma-separated workload names")
     parser.add_argument("-r", "--rounds", type=int, default=9)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        before = os.path.join(tmp, "before")
-        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", "-q", before, args.rev], check=True)
-        try:
-            print(f"| workload | {args.rev} median (min) | this checkout median (min) | ratio of medians | "
-                  "ratio of minimums |\n|---|---|---|---|---|")
-            for name in args.only.split(","):
-                times = {"before": [], "after": []}
-                for _ in range(args.rounds):
-                    times["before"].append(time_once(before, name))
-                    times["after"].append(time_once(ROOT, name))
-                b, a = times["before"], times["after"]
-                print(f"| {name} | {statistics.median(b) * 1e6:.1f} us ({min(b) * 1e6:.1f}) | "
-                      f"{statistics.median(a) * 1e6:.1f} us ({min(a) * 1e6:.1f}) | "
-                      f"{statistics.median(a) / statistics.median(b):.3f} | {min(a) / min(b):.3f} |", flush=True)
-        finally:
-            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", before], check=False)
+    with checkout(args.rev) as before:
+        print(f"| workload | {args.rev} median (min) | this checkout median (min) | ratio of medians | "
+              "ratio of minimums |\n|---|---|---|---|---|")
+        for name in args.only.split(","):
+            times = {"before": [], "after": []}
+            for _ in range(args.rounds):
+                times["before"].append(time_once(before, name))
+                times["after"].append(time_once(ROOT, name))
+            b, a = times["before"], times["after"]
+            print(f"| {name} | {statistics.median(b) * 1e6:.1f} us ({min(b) * 1e6:.1f}) | "
+                  f"{statistics.median(a) * 1e6:.1f} us ({min(a) * 1e6:.1f}) | "
+                  f"{statistics.median(a) / statistics.median(b):.3f} | {min(a) / min(b):.3f} |", flush=True)
 
 
 if __name__ == "__main__":

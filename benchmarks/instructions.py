@@ -16,7 +16,8 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
+
+from ab import checkout
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -57,13 +58,8 @@ def main():
     if args.rev is None:
         print(f"W1: {here:,.0f} instructions a step (this checkout)")
         return
-    with tempfile.TemporaryDirectory() as tmp:
-        before = os.path.join(tmp, "before")
-        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", "-q", before, args.rev], check=True)
-        try:
-            then = per_step(before)
-        finally:
-            subprocess.run(["git", "-C", ROOT, "worktree", "remove", "--force", before], check=True)
+    with checkout(args.rev) as before:
+        then = per_step(before)
     print(f"W1: {then:,.0f} instructions a step at {args.rev}, {here:,.0f} in this checkout ({here / then:.3f}x)")
 
 

@@ -108,7 +108,7 @@ def test_the_errors_torch_raises():
         with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
             lib.nn.LazyConv1d(4, 3, groups=2)(lib.ones(1, 3, 6))
         with pytest.raises(RuntimeError, match=r"Expected 3D \(unbatched\) or 4D \(batched\) input to LazyConv2d, "
-                                               r"but got input of size: torch.Size\(\[3, 3\]\)"):
+                                               r"but got input of size: (torch|ember)\.Size\(\[3, 3\]\)"):
             lib.nn.LazyConv2d(4, 3)(lib.ones(3, 3))
         with pytest.raises(ValueError, match=r"expected 2D or 3D input \(got 4D input\)"):
             lib.nn.LazyBatchNorm1d()(lib.ones(2, 3, 4, 4))

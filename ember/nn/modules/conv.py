@@ -96,10 +96,13 @@ class _ConvNd(Module):
         self._check_input(padded, name)
         return padded, 0
 
-    def _check_input(self, input, name):
+    def _check_dims(self, input, name):
         if input.ndim not in (self._dims + 1, self._dims + 2):
             raise RuntimeError(f"Expected {self._dims + 1}D (unbatched) or {self._dims + 2}D (batched) input to {name}, "
-                               f"but got input of size: {list(input.shape)}")
+                               f"but got input of size: {input.shape}")
+
+    def _check_input(self, input, name):
+        self._check_dims(input, name)
         channels = input.shape[-self._dims - 1]
         if channels != self.in_channels:
             raise RuntimeError(f"{type(self).__name__}({self.in_channels}, {self.out_channels}) expects "
@@ -223,15 +226,8 @@ class _LazyConvMixin(LazyModuleMixin):
             self.in_channels = self.weight.shape[0] if self._transposed else self.weight.shape[1] * self.groups
 
     def _in_channels_of(self, input):
-        batched = self._dims + 2
-        if input.ndim not in (batched - 1, batched):
-            raise RuntimeError(f"Expected {batched - 1}D (unbatched) or {batched}D (batched) input to "
-                               f"{type(self).__name__}, but got input of size: {_size_str(input.shape)}")
-        return input.shape[1] if input.ndim == batched else input.shape[0]
-
-
-def _size_str(shape):
-    return f"torch.Size({list(shape)})"
+        self._check_dims(input, type(self).__name__)
+        return input.shape[1] if input.ndim == self._dims + 2 else input.shape[0]
 
 
 class LazyConv1d(_LazyConvMixin, Conv1d):
