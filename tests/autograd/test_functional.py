@@ -337,6 +337,13 @@ def test_zero_dim_inputs_and_outputs():
     check("hessian", lambda lib: lambda x, y: x * y.exp(), (x0, np.array(-0.3)))
 
 
+def test_one_element_outputs_of_any_shape_count_as_scalars():
+    one_by_one = lambda lib: lambda x: (x ** 3).sum().reshape(1, 1)  # noqa: E731
+    check("hessian", one_by_one, arr(3))                             # (3, 3): the output is squeezed first
+    check("vhp", one_by_one, arr(3), v=arr(3))
+    check("vjp", one_by_one, arr(3))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # argument errors
 
