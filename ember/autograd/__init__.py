@@ -9,6 +9,7 @@ from .gradcheck import gradcheck, gradgradcheck
 from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
                         set_grad_enabled, set_multithreading_enabled)
 from .variable import Variable
+from . import functional   # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 
 __all__ = ["Function", "backward", "grad", "explain", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "Variable",
