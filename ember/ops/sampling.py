@@ -220,8 +220,8 @@ class _Plan:
         return iy, ix, oky & okx
 
     def taps(self):
-        """bicubic: the point's floor, its offsets' weights and their derivatives along x and y."""
-        xp, ax, ay, t = self.xp, self.ax, self.ay, self.t
+        """bicubic: the point's floor (x0, y0) and the point's offset from it (tx, ty), unpadded."""
+        xp, ax, ay = self.xp, self.ax, self.ay
         x, y = ax.unnormalize(xp, self.gx), ay.unnormalize(xp, self.gy)
         x0, y0 = xp.floor(x), xp.floor(y)
         return x0, y0, x - x0, y - y0
