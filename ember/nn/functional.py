@@ -13,7 +13,7 @@ from .. import _backend, creation
 from .._backend import bool_, int_arg, require_float, torch_scalar_name
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled, no_grad
 from ..ops import conv as _conv, elementwise as _ew, loss as _loss, reduction as _rd, shape as _sh
-from ..ops import normalization as _norm
+from ..ops import normalization as _norm, sampling as _sampling
 from ..ops.elementwise import where
 from ..ops.composite import channel_shuffle
 from ..ops.linalg import cosine_similarity, linear, pairwise_distance, pdist
@@ -2104,6 +2104,90 @@ def upsample_bilinear(input, size=None, scale_factor=None):
     warnings.warn("`nn.functional.upsample_bilinear` is deprecated. Use `nn.functional.interpolate` instead.",
                   stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+_ALIGN_CORNERS_WARNING = ("Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+                          "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+                          "documentation of grid_sample for details.")
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of a batch of affine maps: theta (N, 2, 3) and size (N, C, H, W) give the (N, H, W, 2)
+    points theta @ (x, y, 1) of the output's pixel centres (normalised to [-1, 1]); theta (N, 3, 4) and size
+    (N, C, D, H, W) give (N, D, H, W, 3). Feed it to grid_sample."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        align_corners = False
+    if not theta.is_floating_point():
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    if len(size) == 4:
+        if theta.ndim != 3 or theta.shape[-2] != 2 or theta.shape[-1] != 3:
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. "
+                             f"Got {theta.shape}.")
+        spatial = tuple(int(s) for s in size[-2:])
+    elif len(size) == 5:
+        if theta.ndim != 3 or theta.shape[-2] != 3 or theta.shape[-1] != 4:
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. "
+                             f"Got {theta.shape}.")
+        spatial = tuple(int(s) for s in size[-3:])
+    else:
+        raise NotImplementedError("affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+                      "align_corners=True. This is not an intended use case of affine_grid. See the documentation "
+                      "of affine_grid for details.", stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if int(size[0]) != theta.shape[0]:  # (torch's bmm of the base grid, expanded to size[0], with theta)
+        k = len(spatial)
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: [{int(size[0])}, "
+                           f"{k + 1}] but got: [{theta.shape[0]}, {k + 1}].")
+    return _sampling.AffineGridGenerator.apply(theta, spatial, bool(align_corners))
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """input (N, C, H, W) read at the points grid (N, Ho, Wo, 2), each (x, y) in [-1, 1] (x along the width):
+    out (N, C, Ho, Wo). mode: 'bilinear' (the four pixels around the point), 'nearest' or 'bicubic' (4 x 4,
+    Keys' cubic); padding_mode: what a point outside reads, 'zeros', 'border' (the nearest edge pixel) or
+    'reflection' (the image mirrored at its edges); align_corners: whether -1 and 1 are the centres of the corner
+    pixels (True) or their outer edges (False). Differentiable w.r.t. input and grid (nearest: grid's gradient 0).
+    Volumetric (5-D) input is not implemented in ember."""
+    if mode not in _sampling.MODES:
+        raise ValueError("nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', but "
+                         f"got: '{mode}'")
+    if padding_mode not in _sampling.PADDINGS:
+        raise ValueError("nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if align_corners is None:
+        warnings.warn(_ALIGN_CORNERS_WARNING, stacklevel=2)
+        align_corners = False
+    in_shape, grid_shape = list(input.shape), list(grid.shape)
+    if input.ndim < 1 or grid.ndim < 1 or in_shape[0] != grid_shape[0]:
+        raise RuntimeError("grid_sampler(): expected grid and input to have same batch size, but got input with "
+                           f"sizes {in_shape} and grid with sizes {grid_shape}")
+    if grid_shape[-1] != input.ndim - 2:
+        raise RuntimeError(f"grid_sampler(): expected grid to have size {input.ndim - 2} in last dimension, but got "
+                           f"grid with sizes {grid_shape}")
+    for dim in range(2, input.ndim):
+        if in_shape[dim] <= 0:
+            raise RuntimeError("grid_sampler(): expected input to have non-empty spatial dimensions, but input has "
+                               f"sizes {in_shape} with dimension {dim} being empty")
+    rank = 4 if input.ndim == 4 else 5
+    if input.ndim != rank or grid.ndim != rank:
+        raise RuntimeError(f"grid_sampler(): expected {rank}D input and grid with same number of dimensions, but got "
+                           f"input with sizes {in_shape} and grid with sizes {grid_shape}")
+    if mode == "bicubic" and rank == 5:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
+    require_float("grid_sampler_2d_cpu_kernel_impl" if rank == 4 else "grid_sampler_3d_cpu", input._data)
+    if grid.dtype != input.dtype:
+        raise RuntimeError(f"expected scalar type {torch_scalar_name(input._data.dtype)} but found "
+                           f"{torch_scalar_name(grid._data.dtype)}")
+    if rank == 5:
+        raise NotImplementedError("grid_sample of 5-D (volumetric) input is not implemented in ember: only 4-D "
+                                  "input (N, C, H, W) with a grid (N, H_out, W_out, 2)")
+    return _sampling.GridSampler2D.apply(input, grid, _sampling.MODES[mode], _sampling.PADDINGS[padding_mode],
+                                         bool(align_corners))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
