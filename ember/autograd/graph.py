@@ -95,25 +95,22 @@ def disable_saved_tensors_hooks(error_message):
 
 
 class _Packed:
-    """What a node saved while hooks were on: pack_hook's results, and where each saved tensor came from, so that
-    what unpack_hook returns joins the graph where the original was."""
+    """What a node saved while hooks were on: pack_hook's results, the order they were packed in, and where each
+    saved tensor came from, so that what unpack_hook returns joins the graph where the original was."""
 
-    __slots__ = ("unpack_hook", "values", "sources")
+    __slots__ = ("unpack_hook", "values", "sources", "order")
 
-    def __init__(self, unpack_hook, values, sources):
-        self.unpack_hook, self.values, self.sources = unpack_hook, values, sources
+    def __init__(self, unpack_hook, values, sources, order):
+        self.unpack_hook, self.values, self.sources, self.order = unpack_hook, values, sources, order
 
     def unpack(self, node):
         """The saved tensors, unpacked again on every read (backward with retain_graph=True reads them each time)."""
-        tensors = []
-        for value, source in zip(self.values, self.sources):
-            if source is not _KEPT:
-                value = _rejoin(_checked(self.unpack_hook(value)), source, node)
-            tensors.append(value)
+        tensors = list(self.values)
+        for i in self.order:  # (in the order they were packed: torch's)
+            tensors[i] = _rejoin(_checked(self.unpack_hook(tensors[i])), self.sources[i], node)
         return tuple(tensors)
 
 
-_KEPT = object()  # a saved value that was not packed (not a tensor, or one torch does not save for this op)
 _OUTPUT = object()  # the node's own output (not kept: the packed value would hold the node through it)
 
 
@@ -125,31 +122,39 @@ def pack_saved(ctx, args, result):
         return
     pack_hook, unpack_hook = stack[-1]
     from .function import _OUTPUT as output  # (function.py imports this module)
+    values = list(ctx._saved)
+    sources = [None] * len(values)
+    order = []
     saves = ctx._torch_saves
-    # an op that says which inputs torch saves packs just those, so that the hooks see what torch's would
-    packs = None if saves is None else {id(args[i]) for i in saves(ctx.needs_input_grad)}
-    values, sources = [], []
     previous = set_grad(False)  # (as torch: what pack_hook computes is not recorded)
     try:
-        for value in ctx._saved:
+        for i in range(len(values)) if saves is None else _torch_order(values, args, saves(ctx.needs_input_grad)):
+            value = values[i]
             if value is output:
-                value, source = result, _OUTPUT
-            elif isinstance(value, Tensor) and (packs is None or id(value) in packs or not _is_arg(value, args)):
-                source = value.grad_fn or (weakref.ref(value) if value._requires_grad else None)
-            else:
-                values.append(value)
-                sources.append(_KEPT)
+                value, sources[i] = result, _OUTPUT
+            elif isinstance(value, Tensor):
+                sources[i] = value.grad_fn or (weakref.ref(value) if value._requires_grad else None)
+            else:  # a number, a shape...: kept as it is
                 continue
-            values.append(pack_hook(value))
-            sources.append(source)
+            values[i] = pack_hook(value)
+            order.append(i)
     finally:
         set_grad(previous)
-    ctx._saved = _Packed(unpack_hook, values, sources)
+    ctx._saved = _Packed(unpack_hook, values, sources, order)
     ctx._out_vc = None  # (an in-place change of the output no longer updates what is saved)
 
 
-def _is_arg(value, args):
-    return any(a is value for a in args)
+def _torch_order(saved, args, wanted):
+    """Which saved values to pack, for an op that says which of its inputs torch saves (wanted, in torch's order):
+    those inputs in that order, then any saved value that is no input. The others stay as they are, unpacked, so
+    that the hooks see what torch's would."""
+    order = []
+    for k in wanted:
+        for i, value in enumerate(saved):
+            if value is args[k] and i not in order:
+                order.append(i)
+                break
+    return order + [i for i, value in enumerate(saved) if not any(value is a for a in args)]
 
 
 def _checked(tensor):
