@@ -18,7 +18,7 @@ from numpy import asarray, ndarray
 
 from .anomaly_mode import ON as ANOMALY, remember_forward
 from .grad_mode import GRAD_OFF, STATE, set_grad
-from .graph import HOOKS as SAVED_HOOKS, _Packed, pack_saved
+from .graph import HOOKS as SAVED_HOOKS, _Packed, pack_saved, register_prehook
 from .._backend import QUIET_THREAD, broadcast_error, quiet_float_errors
 from ..tensor import Tensor, _wrap
 
@@ -122,6 +122,10 @@ class Function:
         if True in ctx.needs_input_grad and STATE.enabled:
             return _record(ctx, args, None, out, out._data)
         return _wrap(out._data)
+
+    def register_prehook(self, fn):
+        """Run fn(grad_outputs) before this node's backward; a tuple it returns replaces grad_outputs (torch's Node)."""
+        return register_prehook(self, fn)
 
     # ---- presentation --------------------------------------------------------------------------
     def name(self):
@@ -237,6 +241,10 @@ class AccumulateGrad:
 
     def name(self):
         return "AccumulateGrad"
+
+    def register_prehook(self, fn):
+        """Run fn((grad,)) before the leaf's gradient is accumulated; a tuple it returns replaces it."""
+        return register_prehook(self.variable, fn)
 
     next_functions = ()
 

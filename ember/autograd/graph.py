@@ -194,12 +194,33 @@ class Node(abc.ABC):
     def next_functions(self):
         """((node, 0), ...): where each input's gradient goes next."""
 
+    @abc.abstractmethod
+    def register_prehook(self, fn):
+        """Run fn(grad_outputs) before the node's backward; a tuple it returns replaces grad_outputs."""
+
     @classmethod
     def __subclasshook__(cls, subclass):
         from .function import AccumulateGrad, Function  # (function.py imports this module)
         if cls is Node and issubclass(subclass, (Function, AccumulateGrad)):
             return True
         return NotImplemented
+
+
+def register_prehook(node, fn):
+    """Node.register_prehook for ember's nodes: fn(grad_outputs) sees the node's (one) output gradient as a tuple
+    before its backward runs, and may return a tuple to replace it. It is a hook on the node's output tensor, the
+    kind Tensor.register_hook adds (for a leaf's AccumulateGrad, on the leaf)."""
+    from ..utils.hooks import add_hook  # (ember.utils needs the ops: imported when first used)
+
+    @functools.wraps(fn)
+    def hook(grad):
+        result = fn((grad,))
+        return None if result is None else result[0]
+    if isinstance(node, Tensor):  # a leaf
+        return node.register_hook(hook)
+    if node._hooks is None:
+        node._hooks = {}
+    return add_hook(node._hooks, hook)
 
 
 # ---- versions and hooks -------------------------------------------------------------------------------------------

@@ -355,3 +355,26 @@ def test_multi_grad_hook_refuses_an_unknown_mode():
         (a,) = _leaves(lib, A)
         with pytest.raises(ValueError, match=r"Expects mode to be one of \('all', 'any'\) but got some"):
             lib.autograd.graph.register_multi_grad_hook((a,), print, mode="some")
+
+
+def test_a_nodes_prehook_sees_and_may_replace_its_output_gradient_until_removed():
+    grads = []
+    for lib in (ember, torch):
+        seen = []
+        (a,) = _leaves(lib, A)
+        b = a.clone() * 1
+        handle = b.grad_fn.register_prehook(lambda g: seen.append(len(g)) or (g[0] * 2,))
+        leaf = b.grad_fn.next_functions[0][0].next_functions[0][0]  # clone's input: a's AccumulateGrad
+        leaf_handle = leaf.register_prehook(lambda g: (g[0] + 1,))
+        b.sum().backward(retain_graph=True)
+        grads.append(a.grad.numpy().copy())
+        handle.remove()
+        leaf_handle.remove()
+        a.grad = None
+        b.sum().backward()
+        grads.append(a.grad.numpy().copy())
+        assert seen == [1]
+    np.testing.assert_array_equal(grads[0], [3.0] * 3)
+    np.testing.assert_array_equal(grads[1], [1.0] * 3)
+    np.testing.assert_array_equal(grads[0], grads[2])
+    np.testing.assert_array_equal(grads[1], grads[3])
