@@ -18,6 +18,7 @@ from numpy import asarray, ndarray
 
 from .anomaly_mode import ON as ANOMALY, remember_forward
 from .grad_mode import GRAD_OFF, STATE, set_grad
+from .graph import HOOKS as SAVED_HOOKS, _Packed, pack_saved, register_prehook
 from .._backend import QUIET_THREAD, broadcast_error, quiet_float_errors
 from ..tensor import Tensor, _wrap
 
@@ -67,6 +68,8 @@ class Function:
         saved = self._saved
         if saved is None:
             raise RuntimeError(FREED_MESSAGE)
+        if type(saved) is _Packed:  # saved_tensors_hooks packed them: their unpack_hook gives them back
+            return saved.unpack(self)
         tensors = []
         for value, version in zip(saved, self._versions):
             if value is _OUTPUT:
@@ -119,6 +122,10 @@ class Function:
         if True in ctx.needs_input_grad and STATE.enabled:
             return _record(ctx, args, None, out, out._data)
         return _wrap(out._data)
+
+    def register_prehook(self, fn):
+        """Run fn(grad_outputs) before this node's backward; a tuple it returns replaces grad_outputs (torch's Node)."""
+        return register_prehook(self, fn)
 
     # ---- presentation --------------------------------------------------------------------------
     def name(self):
@@ -235,6 +242,10 @@ class AccumulateGrad:
     def name(self):
         return "AccumulateGrad"
 
+    def register_prehook(self, fn):
+        """Run fn((grad,)) before the leaf's gradient is accumulated; a tuple it returns replaces it."""
+        return register_prehook(self.variable, fn)
+
     next_functions = ()
 
     def __repr__(self):
@@ -288,6 +299,8 @@ def _map_saved(ctx, args, arrays, out, result, versioned=True):
         saved.append(value)
         versions.append((value._vc[0] if value._vc else 0) if versioned and isinstance(value, Tensor) else None)
     ctx._saved, ctx._versions = saved, versions
+    if SAVED_HOOKS:  # saved_tensors_hooks are open (in some thread): pack_hook gets the saved tensors
+        pack_saved(ctx, args, result)
 
 
 def _modified_message(array, node, current, expected):
