@@ -70,6 +70,8 @@ class Function:
             raise RuntimeError(FREED_MESSAGE)
         if type(saved) is _Packed:  # saved_tensors_hooks packed them: their unpack_hook gives them back
             return saved.unpack(self)
+        if not saved:  # nothing was saved (and so nothing recorded its versions)
+            return ()
         tensors = []
         for value, version in zip(saved, self._versions):
             if value is _OUTPUT:

@@ -273,6 +273,29 @@ def test_custom_function_saving_its_output():
     assert np.allclose(x.grad.numpy(), np.exp([0.0, 1.0]))
 
 
+def test_custom_function_that_saved_nothing_reads_an_empty_saved_tensors():
+    # torch gives () (and () again after ctx.save_for_backward() with no tensors); ember raised AttributeError
+    seen = {}
+    for lib in (ember, torch):
+        class Double(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, save):
+                if save:
+                    ctx.save_for_backward()
+                return x * 2
+
+            @staticmethod
+            def backward(ctx, grad):
+                seen.setdefault(lib.__name__, []).append(ctx.saved_tensors)
+                return grad * 2, None
+
+        for save in (False, True):
+            x = lib.ones(3, requires_grad=True)
+            Double.apply(x, save).sum().backward()
+            assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    assert seen["ember"] == seen["torch"] == [(), ()]
+
+
 def test_custom_function_returning_wrong_number_of_grads():
     class Bad(ember.autograd.Function):
         @staticmethod
