@@ -19,6 +19,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
+from . import distributions
 from .serialization import save, load
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from .backends import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,

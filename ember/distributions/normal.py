@@ -1,0 +1,69 @@
+"""Normal(loc, scale): the Gaussian."""
+import math
+import numbers
+
+import ember
+from ..tensor import Size
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all, _standard_normal
+
+
+class Normal(Distribution):
+    """The normal distribution with mean ``loc`` and standard deviation ``scale`` (numbers or tensors,
+    broadcast together)."""
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        self.loc, self.scale = broadcast_all(loc, scale)
+        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
+        super().__init__(Size() if both_numbers else self.loc.size(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """The same normals broadcast to ``batch_shape``."""
+        return self._expanded(batch_shape, ("loc", "scale"))
+
+    @property
+    def mean(self):
+        """loc."""
+        return self.loc
+
+    @property
+    def mode(self):
+        """loc."""
+        return self.loc
+
+    @property
+    def stddev(self):
+        """scale."""
+        return self.scale
+
+    @property
+    def variance(self):
+        """scale ** 2."""
+        return self.stddev.pow(2)
+
+    def sample(self, sample_shape=Size()):
+        """Draws with ``torch.normal(loc, scale)`` on the parameters expanded to the sample's shape."""
+        shape = self._extended_shape(sample_shape)
+        with ember.no_grad():
+            return ember.normal(self.loc.expand(shape), self.scale.expand(shape))
+
+    def rsample(self, sample_shape=Size()):
+        """loc + eps * scale with eps ~ N(0, 1): differentiable in loc and scale (the reparameterisation)."""
+        shape = self._extended_shape(sample_shape)
+        eps = _standard_normal(shape, dtype=self.loc.dtype)
+        return self.loc + eps * self.scale
+
+    def log_prob(self, value):
+        """-(value - loc)^2 / (2 scale^2) - log(scale) - log(sqrt(2 pi))."""
+        if self._validate_args:
+            self._validate_sample(value)
+        var = self.scale ** 2
+        return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
+
+    def entropy(self):
+        """1/2 + log(2 pi)/2 + log(scale)."""
+        return 0.5 + 0.5 * math.log(2 * math.pi) + ember.log(self.scale)
