@@ -494,7 +494,7 @@ class Tensor:
         return _ew.div(self, other)
 
     def __rtruediv__(self, other):
-        return _ew.div(other, self)
+        return _ew.reciprocal(self) * other  # torch's k / x: (1 / x) * k, two nodes and two roundings
 
     def __floordiv__(self, other):
         return _ew.floor_divide(self, other)

@@ -36,6 +36,9 @@ def operands(a, b):
         tensor, other = a, b
     else:
         tensor, other = b, a
+    if type(other) is bool and tensor._data.dtype.kind != "b":
+        other = int(other)  # a bool scalar counts as the number 0 or 1 for a number tensor, as in torch
+        a, b = (tensor, other) if tensor_first else (other, tensor)
     if type(other) is float or type(other) is int:
         if tensor._data.dtype.kind == "f":
             return a, b  # the hot path: float tensor and Python number
@@ -492,9 +495,9 @@ class Reciprocal(Op):
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # d(1/a)/da = -1/a^2
+    def backward(ctx, grad):  # d(1/a)/da = -1/a^2 = -out^2 (torch's order: -grad * (out * out))
         (out,) = ctx.saved_tensors
-        return -grad * out * out
+        return -grad * (out * out)
 
 
 class Abs(Op):
@@ -1146,7 +1149,7 @@ def sub(a, b, alpha=1):
     """Elementwise difference self - alpha * other, broadcasting."""
     if alpha != 1:
         _check_alpha(a, b, alpha)
-    if (isinstance(a, Tensor) and a._data.dtype.kind == "b") or (isinstance(b, Tensor) and b._data.dtype.kind == "b"):
+    if _is_bool(a) or _is_bool(b):
         raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
                            "to invert a mask, use the `~` or `logical_not()` operator instead.")
     a, b = operands(a, b)
@@ -1201,13 +1204,26 @@ class FloorDivide(Op):
                            "rounding_mode='floor') if you want a zero gradient")
 
 
+def _is_bool(x):
+    """A bool tensor or a Python bool (torch refuses both in a subtraction)."""
+    return type(x) is bool or isinstance(x, Tensor) and x._data.dtype.kind == "b"
+
+
+def _no_bools(a, b, kernel):
+    """torch has no floor division or remainder of bools (NumPy would give int8)."""
+    if _is_bool(a) and _is_bool(b):
+        raise NotImplementedError(f'"{kernel}" not implemented for \'Bool\'')
+
+
 def floor_divide(a, b):
     """Division rounded down (Python's //)."""
+    _no_bools(a, b, "div_floor_cpu")
     return FloorDivide.apply(*operands(a, b))
 
 
 def remainder(a, b):
     """The remainder of division, with the divisor's sign (Python's %)."""
+    _no_bools(a, b, "remainder_cpu")
     return Remainder.apply(*operands(a, b))
 
 
@@ -1337,7 +1353,7 @@ class Addcdiv(Op):
     def backward(ctx, grad):  # d/da = 1, d/dt1 = value / t2, d/dt2 = -value t1 / t2^2
         t1, t2 = ctx.saved_tensors
         need = ctx.needs_input_grad
-        return (grad, grad * (ctx.value / t2) if need[1] else None,
+        return (grad, grad * div(ctx.value, t2) if need[1] else None,  # (C++'s value / t2: one division)
                 -grad * (ctx.value * t1 / (t2 * t2)) if need[2] else None, None)
 
 

@@ -145,3 +145,24 @@ def test_addcdiv_of_integers_is_refused_as_torch():
         torch.addcdiv(torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64), torch.ones(2, dtype=torch.int64))
     with pytest.raises(RuntimeError, match="Integer division with addcdiv"):
         ember.addcdiv(ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64), ember.ones(2, dtype=ember.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("number", [1, 2.0, 0.3, -7, True])
+def test_a_number_divided_by_a_tensor_is_its_reciprocal_times_the_number(dtype, number):
+    # torch's Tensor.__rtruediv__ is reciprocal(x) * number: two roundings, and the graph MulBackward0 over
+    # ReciprocalBackward0; one division (ember's DivBackward0 before) differs in the last bit
+    x = RNG.uniform(0.5, 3.0, 2000).astype(dtype) * RNG.choice([-1, 1], 2000).astype(dtype)
+    e_out, t_out = _both(lambda lib, t: number / t, x, grad=True)
+    _assert_bits(e_out, t_out)
+    names = []
+    for lib in (ember, torch):
+        y = number / lib.tensor(x, requires_grad=True)
+        names.append([y.grad_fn.name(), y.grad_fn.next_functions[0][0].name()])
+    assert names[0] == names[1] == ["MulBackward0", "ReciprocalBackward0"]
+
+
+def test_a_number_divided_by_an_integer_tensor_as_torch():
+    for lib in (ember, torch):
+        y = 3 / lib.tensor([1, 2, 4])
+        assert str(y.dtype).endswith("float32") and y.tolist() == [3.0, 1.5, 0.75]
