@@ -30,6 +30,7 @@ import numpy as np
 
 from . import views
 from .anomaly_mode import ON as ANOMALY, checked_backward
+from .function import FREED_MESSAGE
 from .grad_mode import STATE, set_grad
 from .._backend import as_array, get_array_module, update
 from ..tensor import Tensor, _wrap
@@ -224,6 +225,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                     capture[node] = owners.show(grad_out)
                 if node._watched:
                     node.check_watched()
+                if node._saved is None and node._torch_saves_tensors:  # run before, and freed: torch refuses
+                    raise RuntimeError(FREED_MESSAGE)
                 if ANOMALY:  # the forward stack is shown if this backward raises or (check_nan) returns NaN
                     input_grads = checked_backward(node, grad_out)
                 else:

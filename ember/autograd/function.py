@@ -56,6 +56,9 @@ class Function:
     # values this op saves itself are the ones watched.
     _torch_saves = None
     _watched = None  # [(version counter, version when recorded, the tensor)] when _torch_saves is set
+    # Whether torch's node keeps tensors for its backward even where ember's keeps none (indices, a wrapped number):
+    # once the graph is freed, the engine refuses to run such a node again, as torch does
+    _torch_saves_tensors = False
 
     # ---- what forward and backward use ------------------------------------------------------
     def save_for_backward(self, *values):

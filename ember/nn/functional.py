@@ -1511,7 +1511,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     n, c = x.shape[:2]
     padded = pad(x, (padding[1], padding[1], padding[0], padding[0]))
     padded = padded.reshape(n, c, padded.shape[2] * padded.shape[3])  # (not -1: the batch may be empty)
-    columns = padded[:, :, _wrap(_backend.like(positions, x._data))]  # (N, C, kh * kw, windows)
+    columns = _sh.indices_not_kept(padded[:, :, _wrap(_backend.like(positions, x._data))])  # (N, C, kh * kw, windows)
     out = columns.reshape(n, c * positions.shape[0], positions.shape[1])
     return out[0] if unbatched else out
 
@@ -2052,7 +2052,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         dim, positions = 2 + axis, np.arange(o)
         if mode in ("nearest", "nearest-exact"):  # the source pixel: floor(dst * scale), or of the centre (exact)
             index = np.floor((positions + (0.5 if mode == "nearest-exact" else 0.0)) * scale).astype(np.int64)
-            out = out.index_select(dim, _wrap(np.minimum(index, i - 1)))
+            out = _sh.indices_not_kept(out.index_select(dim, _wrap(np.minimum(index, i - 1))))
             continue
         if align_corners:
             src = positions * ((i - 1) / (o - 1) if o > 1 else 0.0)

@@ -344,6 +344,7 @@ class AvgPool2d(Op):
     """The mean of each window: its sum divided by divisor (a number, or one count per output position)."""
 
     _name = "AvgPool2D"
+    _torch_saves_tensors = True  # (its input)
 
     @staticmethod
     def forward(ctx, x, kernel, stride, pads, out_hw, divisor):
@@ -439,6 +440,7 @@ class MaxPool2d(Op):
     """The largest value in each window; its gradient goes back to that position."""
 
     _name = "MaxPool2DWithIndices"
+    _torch_saves_tensors = True  # (its input and the indices)
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode):

@@ -257,6 +257,7 @@ class MulScalar(Op):
     """a * k for a Python number k: nothing to save, k is a constant."""
 
     _name = "Mul"
+    _torch_saves_tensors = True  # (torch wraps k in a tensor and saves it)
 
     @staticmethod
     def forward(ctx, a, k):

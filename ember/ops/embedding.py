@@ -9,6 +9,8 @@ from .shape import add_at
 class Embedding(Op):
     """weight[indices] (indices' shape + (dim,)). Its gradient is EmbeddingDenseBackward's."""
 
+    _torch_saves_tensors = True  # (the indices)
+
     @staticmethod
     def forward(ctx, weight, indices, padding_idx, scale_grad_by_freq):
         ctx.indices, ctx.rows, ctx.padding_idx, ctx.scale = indices, weight.shape[0], padding_idx, scale_grad_by_freq

@@ -212,6 +212,7 @@ class NLLLoss(Op):
     """
 
     _name = "NllLoss"
+    _torch_saves_tensors = True  # (the target and the total weight)
 
     @staticmethod
     def forward(ctx, logp, target, weight, ignore_index, reduction):
@@ -232,6 +233,7 @@ class NLLLoss(Op):
 
 class MulNumber(MulScalar):  # a * k inside torch's C++ losses: MulBackward1 (Python's x * 2 is MulBackward0)
     _overload = 1
+    _torch_saves_tensors = False  # (k stays a number there)
 
 
 class DivNumber(Div):  # a / k inside torch's C++ losses: DivBackward1

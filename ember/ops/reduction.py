@@ -673,6 +673,8 @@ class Pick(Op):
     """The values at positions along axis (an index array, keepdim-shaped): the values of max(dim), kthvalue,
     median(dim), mode, cummax; one node, named as torch names each (the subclasses below)."""
 
+    _torch_saves_tensors = True  # (the indices)
+
     @staticmethod
     def forward(ctx, a, axis, position, keepdim):
         ctx.shape, ctx.axis, ctx.position, ctx.keepdim = a.shape, axis, position, keepdim

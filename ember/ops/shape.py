@@ -857,7 +857,19 @@ def getitem(a, key, op=GetItem):
                 a = getitem(a, step)
             return a
     out = op.apply(a, key)
-    return _view(a, out, lambda t: getitem(t, key, op)) if _is_basic(key) else out
+    if _is_basic(key):
+        return _view(a, out, lambda t: getitem(t, key, op))
+    if (op is GetItem or op is IndexSelect) and out.grad_fn is not None:
+        out.grad_fn._torch_saves_tensors = True  # torch's IndexBackward0 and IndexSelectBackward0 keep the indices
+    return out
+
+
+def indices_not_kept(t):
+    """t, picked by index arrays inside a function that torch builds without keeping them (nearest interpolation,
+    unfold, repeat_interleave by a number): a second backward through it is allowed, as in torch."""
+    if t.grad_fn is not None:
+        t.grad_fn._torch_saves_tensors = False
+    return t
 
 
 def _one_entry_at_a_time(key, ndim):
@@ -1218,7 +1230,8 @@ def repeat_interleave(a, repeats, dim=None):
     if counts.size and counts.min() < 0:
         raise RuntimeError("repeats can not be negative")
     counts = _backend.move(counts, _backend.CPU)  # the index is built on the host; index_select moves it
-    return index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
+    out = index_select(a, axis, np.repeat(np.arange(a._data.shape[axis]), counts))
+    return indices_not_kept(out) if not counts.ndim else out  # (torch expands for a number of repeats)
 
 
 def meshgrid(*tensors, indexing="ij"):
