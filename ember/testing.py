@@ -51,7 +51,10 @@ def _mismatch_msg(what, rtol, atol, abs_diff, rel_diff, extra, abs_idx=None, rel
     equality = rtol == 0 and atol == 0
     lines = [f"{what} are not {'equal' if equality else 'close'}!", "", extra]
     for kind, diff, idx, tol in (("absolute", abs_diff, abs_idx, atol), ("relative", rel_diff, rel_idx, rtol)):
-        line = f"{kind.title()} difference: {diff}" if idx is None else f"Greatest {kind} difference: {diff} at index {idx}"
+        if idx is None:
+            line = f"{kind.title()} difference: {diff}"
+        else:
+            line = f"Greatest {kind} difference: {diff} at index {idx}"
         lines.append(line if equality else f"{line} (up to {tol} allowed)")
     return "\n".join(lines)
 
@@ -130,11 +133,11 @@ def _pairs(actual, expected, id, options):
                            id)
         return [pair for i in range(len(actual)) for pair in _pairs(actual[i], expected[i], (*id, i), options)]
     if isinstance(actual, collections.abc.Mapping) and isinstance(expected, collections.abc.Mapping):
-        if set(actual) != set(expected):
+        missing, additional = set(expected) - set(actual), set(actual) - set(expected)
+        if missing or additional:
             raise _Failure(AssertionError, "The keys of the mappings do not match:\n"
-                                           f"Missing keys in the actual mapping: {sorted(set(expected) - set(actual))}\n"
-                                           f"Additional keys in the actual mapping: {sorted(set(actual) - set(expected))}",
-                           id)
+                                           f"Missing keys in the actual mapping: {sorted(missing)}\n"
+                                           f"Additional keys in the actual mapping: {sorted(additional)}", id)
         try:
             keys = sorted(actual)
         except TypeError:

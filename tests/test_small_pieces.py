@@ -317,7 +317,8 @@ def test_a_torch_program_reaches_all_four_under_ember_run(tmp_path):
         "y = torch.utils.checkpoint.checkpoint(model, x, use_reentrant=False)\n"
         "assert_close(y, model(x))\ntorch.testing.assert_close(checkpoint(model, x, use_reentrant=False), y)\n"
         "print(parameters_to_vector(model.parameters()).shape, torch.compiler.is_compiling())\n"
-        "try:\n    torch.testing.assert_close(y, y + 1)\nexcept AssertionError as e:\n    print(str(e).splitlines()[0])\n")
+        "try:\n    torch.testing.assert_close(y, y + 1)\n"
+        "except AssertionError as e:\n    print(str(e).splitlines()[0])\n")
     env = dict(os.environ, PYTHONPATH=ROOT)
     ours = subprocess.run([sys.executable, "-m", "ember.cli", "run", str(program)], capture_output=True, text=True,
                           env=env)
