@@ -21,6 +21,8 @@ from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
 from . import distributions
 from .serialization import save, load
+from ._compile import compile
+from . import testing, compiler
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from .backends import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
@@ -206,6 +208,7 @@ bool = _backend.bool_
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
     "cuda", "backends", "onnx", "accelerator", "linalg", "get_default_device", "set_default_device",
+    "compile", "testing", "compiler",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
     "get_default_dtype", "set_default_dtype",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",

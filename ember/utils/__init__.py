@@ -1,4 +1,4 @@
-"""ember.utils: data loading."""
-from . import data
+"""ember.utils: data loading, and checkpoint (torch.utils.checkpoint's API)."""
+from . import data, checkpoint
 
-__all__ = ["data"]
+__all__ = ["data", "checkpoint"]
