@@ -75,11 +75,21 @@ NAMES = ["normal", "categorical_logits", "categorical_probs", "bernoulli_probs",
 BATCHES = [(), (3,), (2, 3)]
 SAMPLE_SHAPES = [(), (1,), (4,), (2, 5)]
 
+@pytest.fixture(autouse=True)
+def _torch_validates():
+    """torch validates arguments by default, but importing torch._dynamo (torch.compile, in another test file)
+    turns that off for the whole process: put torch's default back for every test here."""
+    torch.distributions.Distribution.set_default_validate_args(True)
+    ember.distributions.Distribution.set_default_validate_args(True)
+
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("sample_shape", SAMPLE_SHAPES)
+
+
+
 def test_sample_equals_torch(name, dtype, batch, sample_shape):
     e, t = seeded_both(lambda lib: make(name, lib, dtype, batch).sample(sample_shape))
     assert_same_sample(e, t)
