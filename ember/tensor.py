@@ -871,16 +871,16 @@ class Tensor:
         return _inplace(self, _ew.cosh)
 
     def asinh_(self):
-        """asinh in place."""
-        return _inplace(self, _ew.asinh)
+        """asinh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "asinh"))
 
     def acosh_(self):
-        """acosh in place."""
-        return _inplace(self, _ew.acosh)
+        """acosh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "acosh"))
 
     def atanh_(self):
-        """atanh in place."""
-        return _inplace(self, _ew.atanh)
+        """atanh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "atanh"))
 
     arctan_, arcsin_, arccos_, arcsinh_, arccosh_, arctanh_ = atan_, asin_, acos_, asinh_, acosh_, atanh_
 
@@ -1860,8 +1860,9 @@ def _whole(key, shape):
 
 def _cast_error(self, value):
     other = dtype_of(_backend.as_array(value)) if not isinstance(value, float) else _backend.float32
-    return RuntimeError(f"result type {other.name.capitalize()} can't be cast to the desired output type "
-                        f"{self.dtype.name.capitalize()}: an in-place op keeps the dtype of the tensor it writes to")
+    return RuntimeError(f"result type {_backend.torch_scalar_name(other.np)} can't be cast to the desired output "
+                        f"type {_backend.torch_scalar_name(self._data.dtype)}: an in-place op keeps the dtype of the "
+                        "tensor it writes to")
 
 
 def _inplace_shape_error(self, shape):

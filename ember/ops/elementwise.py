@@ -348,6 +348,7 @@ class Pow(Op):
         out = _integer_power(a, b) if np.result_type(a, b).kind in "iu" else np.power(a, b)
         out = torch_layout(out, a, b)
         ctx.save_for_backward(a, b, out)
+        ctx.number_base = not hasattr(a, "dtype")
         return out
 
     @staticmethod
@@ -364,6 +365,9 @@ class Pow(Op):
                 grad_b = grad * out * float(np.log(a))
         return grad_a, grad_b
 
+
+    def name(self):  # torch: tensor ** tensor is PowBackward1, number ** tensor PowBackward2
+        return "PowBackward2" if self.number_base else "PowBackward1"
 
 class Remainder(Op):
     @staticmethod
@@ -850,6 +854,23 @@ class Heaviside(Op):
         return "torch::autograd::NotImplemented"
 
 
+class InplaceWithoutDerivative(Op):
+    """asinh_, acosh_, atanh_ with autograd recording: torch computes them but has no derivative for the in-place
+    form (AsinhBackward1, ...), and backward through them raises its NotImplementedError."""
+
+    @staticmethod
+    def forward(ctx, a, ufunc, which):
+        ctx.which = which
+        with silently(divide="ignore", invalid="ignore"):
+            return ufunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(f"the derivative for 'inplace version of {ctx.which}' is not implemented.")
+
+    def name(self):
+        return f"{self.which.capitalize()}Backward1"
+
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, a):
@@ -1008,11 +1029,16 @@ class ZeroGrad(Op):
 
     @staticmethod
     def forward(ctx, a, fn):
+        ctx.fn = fn
         return fn(a)
 
     @staticmethod
     def backward(ctx, grad):  # d(step function)/da = 0
         return keep_where(grad, False), None
+
+    def name(self):  # torch's node for each step function; round(decimals=) (a lambda here) is RoundBackward1
+        names = {np.floor: "Floor", np.ceil: "Ceil", np.trunc: "Trunc", np.round: "Round", _sign: "Sign"}
+        return f"{names[self.fn]}Backward0" if self.fn in names else "RoundBackward1"
 
 
 class Clamp(Op):
@@ -1745,23 +1771,32 @@ def sign(a):
     return a.clone() if a._data.dtype == np.bool_ else ZeroGrad.apply(a, _sign)  # a bool's sign is itself
 
 
+def _no_bool(a, name):
+    if a._data.dtype == np.bool_:  # torch's kernels refuse bools (NumPy would answer with float16)
+        raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool': convert first, e.g. x.float()")
+
+
 def floor(a):
     """Each element rounded down."""
+    _no_bool(a, "floor")
     return ZeroGrad.apply(a, np.floor)
 
 
 def ceil(a):
     """Each element rounded up."""
+    _no_bool(a, "ceil")
     return ZeroGrad.apply(a, np.ceil)
 
 
 def trunc(a):
     """Each element rounded towards zero."""
+    _no_bool(a, "trunc")
     return ZeroGrad.apply(a, np.trunc)
 
 
 def round(a, decimals=0):
     """Each element rounded to the nearest integer (halves to even), or to decimals places."""
+    _no_bool(a, "round")
     return ZeroGrad.apply(a, np.round if decimals == 0 else (lambda x: np.round(x, decimals)))
 
 
@@ -1832,6 +1867,11 @@ def atanh(a):
     """The inverse hyperbolic tangent of each element (NaN outside [-1, 1])."""
     return Atanh.apply(_floating(a))
 
+
+def inplace_without_derivative(a, which):
+    """The value of asinh/acosh/atanh for their in-place forms, which torch does not differentiate."""
+    return InplaceWithoutDerivative.apply(_floating(a), {"asinh": np.arcsinh, "acosh": np.arccosh,
+                                                         "atanh": np.arctanh}[which], which)
 
 arctan, arcsin, arccos, arcsinh, arccosh, arctanh = atan, asin, acos, asinh, acosh, atanh
 
