@@ -83,6 +83,7 @@ hypot, nan_to_num = _takes_tensor(_ew.hypot, "hypot"), _takes_tensor(_ew.nan_to_
     _ew.heaviside, _ew.sgn, _ew.signbit, _ew.positive, _ew.conj, _ew.real, _ew.imag, _ew.angle))
 arctan, arcsin, arccos, arcsinh, arccosh, arctanh, fix = atan, asin, acos, asinh, acosh, atanh, trunc
 float_power = _either_tensor(_ew.float_power)
+erf, erfc = _takes_tensor(_ew.erf, "erf"), _takes_tensor(_ew.erfc, "erfc")
 lerp = _takes_tensor(_ew.lerp, "lerp")
 addcmul, addcdiv = _takes_tensor(_ew.addcmul, "addcmul"), _takes_tensor(_ew.addcdiv, "addcdiv")
 negative, absolute, clip = neg, abs, clamp

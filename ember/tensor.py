@@ -846,6 +846,92 @@ class Tensor:
         """0 for x >= 0, pi for x < 0."""
         return _ew.angle(self)
 
+    def erf(self):
+        """The error function of each element."""
+        return _ew.erf(self)
+
+    def erfc(self):
+        """1 - erf(x) for each element."""
+        return _ew.erfc(self)
+
+    def erf_(self):
+        """erf in place."""
+        return _inplace(self, _ew.erf)
+
+    def erfc_(self):
+        """erfc in place."""
+        return _inplace(self, _ew.erfc)
+
+    def sin_(self):
+        """sin in place."""
+        return _inplace(self, _ew.sin)
+
+    def cos_(self):
+        """cos in place."""
+        return _inplace(self, _ew.cos)
+
+    def log_(self):
+        """log in place."""
+        return _inplace(self, _ew.log)
+
+    def log2_(self):
+        """log2 in place."""
+        return _inplace(self, _ew.log2)
+
+    def log10_(self):
+        """log10 in place."""
+        return _inplace(self, _ew.log10)
+
+    def log1p_(self):
+        """log1p in place."""
+        return _inplace(self, _ew.log1p)
+
+    def expm1_(self):
+        """expm1 in place."""
+        return _inplace(self, _ew.expm1)
+
+    def rsqrt_(self):
+        """rsqrt in place."""
+        return _inplace(self, _ew.rsqrt)
+
+    def reciprocal_(self):
+        """reciprocal in place."""
+        return _inplace(self, _ew.reciprocal)
+
+    def floor_(self):
+        """floor in place."""
+        return _inplace(self, _ew.floor)
+
+    def ceil_(self):
+        """ceil in place."""
+        return _inplace(self, _ew.ceil)
+
+    def trunc_(self):
+        """trunc in place."""
+        return _inplace(self, _ew.trunc)
+
+    def round_(self, decimals=0):
+        """round in place."""
+        return _inplace(self, lambda s: _ew.round(s, decimals))
+
+    def sign_(self):
+        """sign in place."""
+        return _inplace(self, _ew.sign)
+
+    def square_(self):
+        """square in place."""
+        return _inplace(self, _ew.square)
+
+    def atan2_(self, other):
+        """atan2 in place."""
+        return _inplace(self, lambda s: _ew.atan2(s, other), None, other)
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other):
+        """hypot in place."""
+        return _inplace(self, lambda s: _ew.hypot(s, other), None, other)
+
     def tan_(self):
         """tan in place."""
         return _inplace(self, _ew.tan)

@@ -447,6 +447,8 @@ class LogBase(Op):
 
 
 class Log1p(Op):
+    _name = "Log1P"  # torch's spelling: Log1PBackward0
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -853,6 +855,21 @@ class Heaviside(Op):
     def name(self):
         return "torch::autograd::NotImplemented"
 
+
+class Erfc(Op):
+    _erfc = np.vectorize(math.erfc, otypes=[np.float64])  # NumPy has no erfc; math.erfc keeps the tail's accuracy
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        if type(a) is not np.ndarray:
+            return 1 - cuda_runtime().erf(a)
+        return Erfc._erfc(a).astype(a.dtype) if a.size else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):  # d(erfc a)/da = -2/sqrt(pi) e^(-a^2)
+        (a,) = ctx.saved_tensors
+        return grad * (-(a * a)).exp() * (-2 / math.sqrt(math.pi))
 
 class InplaceWithoutDerivative(Op):
     """asinh_, acosh_, atanh_ with autograd recording: torch computes them but has no derivative for the in-place
@@ -1746,6 +1763,7 @@ def softplus(a):
 
 
 def erf(a):
+    """The error function of each element."""
     return Erf.apply(_floating(a))
 
 
@@ -1867,6 +1885,10 @@ def atanh(a):
     """The inverse hyperbolic tangent of each element (NaN outside [-1, 1])."""
     return Atanh.apply(_floating(a))
 
+
+def erfc(a):
+    """1 - erf(x), accurate where erf is close to 1."""
+    return Erfc.apply(_floating(a))
 
 def inplace_without_derivative(a, which):
     """The value of asinh/acosh/atanh for their in-place forms, which torch does not differentiate."""

@@ -374,3 +374,54 @@ def test_saved_input_modified_in_place_is_caught():
         y.sinh_()
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.sum().backward()
+
+
+# ---- found by the scan of dir(torch): erf/erfc as functions and methods, in-place forms of existing unary ops ----
+@pytest.mark.parametrize("fn", [lambda lib, a: lib.erf(a), lambda lib, a: a.erf(), lambda lib, a: lib.erfc(a),
+                                lambda lib, a: a.erfc() * 3],
+                         ids=["erf", "erf_method", "erfc", "erfc_method"])
+def test_erf_and_erfc(fn):
+    check_parity(fn, [sample((2, 3))])
+    check_parity(fn, [sample((3, 4))], noncontiguous=True)
+    check_parity(fn, [np.array([-6.0, -1.0, 0.0, 4.0, 9.0, 27.0])], rtol=1e-12, atol=1e-300)  # erfc's tail, not 1 - erf
+    check_parity(fn, [np.array([1, -2, 0])])
+    check_gradcheck(fn, [sample((2, 3))])
+    check_parity(lambda lib, a: lib.autograd.grad(fn(lib, a).sum(), a, create_graph=True)[0], [sample((2, 3))])
+
+
+MORE_INPLACE = {
+    "erf_": (lambda t: t.erf_(), "any"), "erfc_": (lambda t: t.erfc_(), "any"), "sin_": (lambda t: t.sin_(), "any"),
+    "cos_": (lambda t: t.cos_(), "any"), "log_": (lambda t: t.log_(), "positive"),
+    "log2_": (lambda t: t.log2_(), "positive"), "log10_": (lambda t: t.log10_(), "positive"),
+    "log1p_": (lambda t: t.log1p_(), "positive"), "expm1_": (lambda t: t.expm1_(), "any"),
+    "rsqrt_": (lambda t: t.rsqrt_(), "positive"), "reciprocal_": (lambda t: t.reciprocal_(), "nonzero"),
+    "floor_": (lambda t: t.mul_(3).floor_(), "any"), "ceil_": (lambda t: t.mul_(3).ceil_(), "any"),
+    "trunc_": (lambda t: t.mul_(3).trunc_(), "any"), "round_": (lambda t: t.mul_(3).round_(), "any"),
+    "round_decimals": (lambda t: t.round_(decimals=1), "any"), "sign_": (lambda t: t.sign_(), "nonzero"),
+    "square_": (lambda t: t.square_(), "any"),
+    "atan2_": (lambda t: t.atan2_(t.new_tensor([0.5, -1.0, 2.0])), "any"),
+    "arctan2_": (lambda t: t.arctan2_(t.new_tensor([0.5, -1.0, 2.0])), "any"),
+    "hypot_": (lambda t: t.hypot_(t.new_tensor([0.5, -1.0, 2.0])), "any"),
+}
+
+
+@pytest.mark.parametrize("name", MORE_INPLACE)
+def test_more_inplace_forms(name):
+    op, domain = MORE_INPLACE[name]
+    data = sample((2, 3), domain)
+    results = []
+    for lib in (torch, ember):
+        leaf = lib.tensor(data.copy(), requires_grad=True)
+        with lib.no_grad():
+            plain = leaf.detach().clone()
+            v = plain._version
+            assert op(plain) is plain and plain._version > v
+        y = leaf * 1.0
+        assert op(y) is y
+        y.backward(lib.tensor(seed_for(name)))
+        results.append((plain, y, leaf.grad, y.grad_fn.name()))
+    (tp, to, tg, tn), (ep, eo, eg, en) = results
+    assert_same(ep, tp)
+    assert_same(eo, to)
+    assert_same(eg, tg, what="gradient through the in-place op")
+    assert en == tn
