@@ -78,6 +78,14 @@ eq, ne, lt, le, gt, ge = map(_either_tensor, (_ew.eq, _ew.ne, _ew.lt, _ew.le, _e
 log2, log10, square = map(_takes_tensor, (_ew.log2, _ew.log10, _ew.square))
 atan2 = arctan2 = _takes_tensor(_ew.atan2, "atan2")
 hypot, nan_to_num = _takes_tensor(_ew.hypot, "hypot"), _takes_tensor(_ew.nan_to_num, "nan_to_num")
+(tan, atan, asin, acos, sinh, cosh, asinh, acosh, atanh, exp2, sinc, logit, deg2rad, rad2deg, frac, copysign,
+ nextafter, logaddexp2, fmod, heaviside, sgn, signbit, positive, conj, real, imag, angle) = map(_takes_tensor, (
+    _ew.tan, _ew.atan, _ew.asin, _ew.acos, _ew.sinh, _ew.cosh, _ew.asinh, _ew.acosh, _ew.atanh, _ew.exp2, _ew.sinc,
+    _ew.logit, _ew.deg2rad, _ew.rad2deg, _ew.frac, _ew.copysign, _ew.nextafter, _ew.logaddexp2, _ew.fmod,
+    _ew.heaviside, _ew.sgn, _ew.signbit, _ew.positive, _ew.conj, _ew.real, _ew.imag, _ew.angle))
+arctan, arcsin, arccos, arcsinh, arccosh, arctanh, fix = atan, asin, acos, asinh, acosh, atanh, trunc
+float_power = _either_tensor(_ew.float_power)
+erf, erfc = _takes_tensor(_ew.erf, "erf"), _takes_tensor(_ew.erfc, "erfc")
 lerp = _takes_tensor(_ew.lerp, "lerp")
 addcmul, addcdiv = _takes_tensor(_ew.addcmul, "addcmul"), _takes_tensor(_ew.addcdiv, "addcdiv")
 negative, absolute, clip = neg, abs, clamp

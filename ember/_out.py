@@ -71,6 +71,16 @@ _SORTED = ("torch.searchsorted(): output tensor's dtype is wrong, it can only be
            "on whether out_int32 flag is True, but we got output tensor's dtype {o} and out_int32 flag is {flag}")
 SAME_DTYPE.update(dict.fromkeys(("searchsorted", "bucketize"), _SORTED))
 CASTS.update(dict.fromkeys(("addr", "logaddexp", "xlogy"), CAST))
+CASTS.update(dict.fromkeys((
+    "tan", "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "arctan", "arcsin", "arccos", "arcsinh",
+    "arccosh", "arctanh", "exp2", "sinc", "logit", "deg2rad", "rad2deg", "angle", "erf", "erfc", "copysign",
+    "nextafter", "logaddexp2", "fmod"), CAST))
+SAME_DTYPE.update(dict.fromkeys(("frac", "fix", "sgn"), FOUND))
+SAME_DTYPE.update({
+    "signbit": "signbit does not support non-boolean outputs.",
+    "float_power": "the output given to float_power has dtype {o} but the operation's result requires dtype {r}",
+    "heaviside": "heaviside is not yet implemented for tensors with different dtypes.",
+})
 ALSO_ACCEPTED = {"any": "uint8", "all": "uint8"}  # the one other dtype these write (torch's legacy byte masks)
 UNCASTABLE = {"diag": "diag: result type {r} can't be cast to the desired out= type {o}"}  # before SAME's message
 # reductions that compute in out's dtype (the input converted first; None: any dtype)

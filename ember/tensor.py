@@ -725,6 +725,307 @@ class Tensor:
         """The hyperbolic tangent of each element."""
         return _ew.tanh(self)
 
+    # ---- trigonometric, hyperbolic and other unary maths, and their in-place forms ----
+    def tan(self):
+        """The tangent of each element."""
+        return _ew.tan(self)
+
+    def atan(self):
+        """The arctangent of each element."""
+        return _ew.atan(self)
+
+    def asin(self):
+        """The arcsine of each element."""
+        return _ew.asin(self)
+
+    def acos(self):
+        """The arccosine of each element."""
+        return _ew.acos(self)
+
+    def sinh(self):
+        """The hyperbolic sine of each element."""
+        return _ew.sinh(self)
+
+    def cosh(self):
+        """The hyperbolic cosine of each element."""
+        return _ew.cosh(self)
+
+    def asinh(self):
+        """The inverse hyperbolic sine of each element."""
+        return _ew.asinh(self)
+
+    def acosh(self):
+        """The inverse hyperbolic cosine of each element."""
+        return _ew.acosh(self)
+
+    def atanh(self):
+        """The inverse hyperbolic tangent of each element."""
+        return _ew.atanh(self)
+
+    arctan, arcsin, arccos, arcsinh, arccosh, arctanh = atan, asin, acos, asinh, acosh, atanh
+
+    def exp2(self):
+        """2 to the power of each element."""
+        return _ew.exp2(self)
+
+    def sinc(self):
+        """The normalized sinc, sin(pi x) / (pi x)."""
+        return _ew.sinc(self)
+
+    def logit(self, eps=None):
+        """log(p / (1 - p)), p clamped to [eps, 1 - eps] when eps is given."""
+        return _ew.logit(self, eps)
+
+    def deg2rad(self):
+        """Degrees to radians."""
+        return _ew.deg2rad(self)
+
+    def rad2deg(self):
+        """Radians to degrees."""
+        return _ew.rad2deg(self)
+
+    def frac(self):
+        """The fractional part of each element."""
+        return _ew.frac(self)
+
+    def fix(self):
+        """Each element rounded towards zero (trunc)."""
+        return _ew.trunc(self)
+
+    def copysign(self, other):
+        """The magnitude of self with the sign of other."""
+        return _ew.copysign(self, other)
+
+    def nextafter(self, other):
+        """The next floating point value after self towards other."""
+        return _ew.nextafter(self, other)
+
+    def logaddexp2(self, other):
+        """log2(2^self + 2^other), computed stably."""
+        return _ew.logaddexp2(self, other)
+
+    def float_power(self, exponent):
+        """self ** exponent in float64."""
+        return _ew.float_power(self, exponent)
+
+    def fmod(self, other):
+        """The remainder of division with the dividend's sign."""
+        return _ew.fmod(self, other)
+
+    def heaviside(self, values):
+        """The step function, values at 0."""
+        return _ew.heaviside(self, values)
+
+    def sgn(self):
+        """The sign of each element."""
+        return _ew.sgn(self)
+
+    def signbit(self):
+        """True where the sign bit is set."""
+        return _ew.signbit(self)
+
+    def positive(self):
+        """The tensor itself."""
+        return _ew.positive(self)
+
+    def conj(self):
+        """The complex conjugate: a real tensor itself."""
+        return _ew.conj(self)
+
+    @property
+    def real(self):
+        """The real part: a real tensor itself."""
+        return _ew.real(self)
+
+    @property
+    def imag(self):
+        """The imaginary part: torch's RuntimeError for a real tensor."""
+        return _ew.imag(self)
+
+    def angle(self):
+        """0 for x >= 0, pi for x < 0."""
+        return _ew.angle(self)
+
+    def erf(self):
+        """The error function of each element."""
+        return _ew.erf(self)
+
+    def erfc(self):
+        """1 - erf(x) for each element."""
+        return _ew.erfc(self)
+
+    def erf_(self):
+        """erf in place."""
+        return _inplace(self, _ew.erf)
+
+    def erfc_(self):
+        """erfc in place."""
+        return _inplace(self, _ew.erfc)
+
+    def sin_(self):
+        """sin in place."""
+        return _inplace(self, _ew.sin)
+
+    def cos_(self):
+        """cos in place."""
+        return _inplace(self, _ew.cos)
+
+    def log_(self):
+        """log in place."""
+        return _inplace(self, _ew.log)
+
+    def log2_(self):
+        """log2 in place."""
+        return _inplace(self, _ew.log2)
+
+    def log10_(self):
+        """log10 in place."""
+        return _inplace(self, _ew.log10)
+
+    def log1p_(self):
+        """log1p in place."""
+        return _inplace(self, _ew.log1p)
+
+    def expm1_(self):
+        """expm1 in place."""
+        return _inplace(self, _ew.expm1)
+
+    def rsqrt_(self):
+        """rsqrt in place."""
+        return _inplace(self, _ew.rsqrt)
+
+    def reciprocal_(self):
+        """reciprocal in place."""
+        return _inplace(self, _ew.reciprocal)
+
+    def floor_(self):
+        """floor in place."""
+        return _inplace(self, _ew.floor)
+
+    def ceil_(self):
+        """ceil in place."""
+        return _inplace(self, _ew.ceil)
+
+    def trunc_(self):
+        """trunc in place."""
+        return _inplace(self, _ew.trunc)
+
+    def round_(self, decimals=0):
+        """round in place."""
+        return _inplace(self, lambda s: _ew.round(s, decimals))
+
+    def sign_(self):
+        """sign in place."""
+        return _inplace(self, _ew.sign)
+
+    def square_(self):
+        """square in place."""
+        return _inplace(self, _ew.square)
+
+    def atan2_(self, other):
+        """atan2 in place."""
+        return _inplace(self, lambda s: _ew.atan2(s, other), None, other)
+
+    arctan2_ = atan2_
+
+    def hypot_(self, other):
+        """hypot in place."""
+        return _inplace(self, lambda s: _ew.hypot(s, other), None, other)
+
+    def tan_(self):
+        """tan in place."""
+        return _inplace(self, _ew.tan)
+
+    def atan_(self):
+        """atan in place."""
+        return _inplace(self, _ew.atan)
+
+    def asin_(self):
+        """asin in place."""
+        return _inplace(self, _ew.asin)
+
+    def acos_(self):
+        """acos in place."""
+        return _inplace(self, _ew.acos)
+
+    def sinh_(self):
+        """sinh in place."""
+        return _inplace(self, _ew.sinh)
+
+    def cosh_(self):
+        """cosh in place."""
+        return _inplace(self, _ew.cosh)
+
+    def asinh_(self):
+        """asinh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "asinh"))
+
+    def acosh_(self):
+        """acosh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "acosh"))
+
+    def atanh_(self):
+        """atanh in place (not differentiable, as in torch)."""
+        return _inplace(self, lambda s: _ew.inplace_without_derivative(s, "atanh"))
+
+    arctan_, arcsin_, arccos_, arcsinh_, arccosh_, arctanh_ = atan_, asin_, acos_, asinh_, acosh_, atanh_
+
+    def exp2_(self):
+        """exp2 in place."""
+        return _inplace(self, _ew.exp2)
+
+    def sinc_(self):
+        """sinc in place."""
+        return _inplace(self, _ew.sinc)
+
+    def logit_(self, eps=None):
+        """logit in place."""
+        return _inplace(self, lambda s: _ew.logit(s, eps))
+
+    def deg2rad_(self):
+        """deg2rad in place."""
+        return _inplace(self, _ew.deg2rad)
+
+    def rad2deg_(self):
+        """rad2deg in place."""
+        return _inplace(self, _ew.rad2deg)
+
+    def frac_(self):
+        """frac in place."""
+        return _inplace(self, _ew.frac)
+
+    def fix_(self):
+        """trunc in place."""
+        return _inplace(self, _ew.trunc)
+
+    def sgn_(self):
+        """sgn in place."""
+        return _inplace(self, _ew.sgn)
+
+    def copysign_(self, other):
+        """copysign in place."""
+        return _inplace(self, lambda s: _ew.copysign(s, other), None, other)
+
+    def nextafter_(self, other):
+        """nextafter in place."""
+        return _inplace(self, lambda s: _ew.nextafter(s, other), None, other)
+
+    def fmod_(self, other):
+        """fmod in place."""
+        return _inplace(self, lambda s: _ew.fmod(s, other), None, other)
+
+    def heaviside_(self, values):
+        """heaviside in place."""
+        return _inplace(self, lambda s: _ew.heaviside(s, values, "heaviside_"), None, values)
+
+    def float_power_(self, exponent):
+        """float_power in place: self must already be float64 (torch's rule)."""
+        if self._data.dtype != np.float64:
+            name = _backend.torch_scalar_name(self._data.dtype)
+            raise RuntimeError(f"the base given to float_power_ has dtype {name} but the operation's result requires "
+                               "dtype Double")
+        return _inplace(self, lambda s: _ew.float_power(s, exponent), None, exponent)
+
     def sigmoid(self):
         """1 / (1 + exp(-x)) for each element."""
         return _ew.sigmoid(self)
@@ -1645,8 +1946,9 @@ def _whole(key, shape):
 
 def _cast_error(self, value):
     other = dtype_of(_backend.as_array(value)) if not isinstance(value, float) else _backend.float32
-    return RuntimeError(f"result type {other.name.capitalize()} can't be cast to the desired output type "
-                        f"{self.dtype.name.capitalize()}: an in-place op keeps the dtype of the tensor it writes to")
+    return RuntimeError(f"result type {_backend.torch_scalar_name(other.np)} can't be cast to the desired output "
+                        f"type {_backend.torch_scalar_name(self._data.dtype)}: an in-place op keeps the dtype of the "
+                        "tensor it writes to")
 
 
 def _inplace_shape_error(self, shape):

@@ -74,6 +74,14 @@ def cases(lib):
         "tril_indices": [(3, 4)], "triu_indices": [(3, 4)], "cartesian_prod": [(v, v)],
         "searchsorted": [(lib.tensor([0.0, 1.0, 2.0]), x)], "bucketize": [(x, lib.tensor([0.0, 1.0, 2.0]))],
         "take_along_dim": [(x, i, 1)], "pdist": [(x,)], "channel_shuffle": [(T(1, 4, 2), 2)],
+        "tan": [(x,)], "atan": [(x,), (i,)], "asin": [(x,)], "acos": [(x,)], "sinh": [(x,)], "cosh": [(x,)],
+        "asinh": [(x,)], "acosh": [(p,)], "atanh": [(x,)], "arctan": [(x,)], "arcsin": [(x,)], "arccos": [(x,)],
+        "arcsinh": [(x,)], "arccosh": [(p,)], "arctanh": [(x,)], "exp2": [(x,)], "sinc": [(x,)],
+        "logit": [(x,), (x, 0.1)], "deg2rad": [(x,)], "rad2deg": [(i,)], "frac": [(x,)], "fix": [(x,)],
+        "copysign": [(x, y), (x, -1.0)], "nextafter": [(x, y)], "logaddexp2": [(x, y)],
+        "float_power": [(p, y), (p, 2)], "fmod": [(x, p), (i, 3)], "heaviside": [(x, y)], "sgn": [(x,)],
+        "signbit": [(x,)], "positive": [(x,)], "conj": [(x,)], "real": [(x,)], "angle": [(x,)], "erf": [(x,)],
+        "erfc": [(x,)],
     }
 
 
@@ -137,7 +145,7 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "get_num_interop_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
                   "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
                   "get_deterministic_debug_mode", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-                  "set_anomaly_enabled")  # torch gives none of these out=
+                  "set_anomaly_enabled", "imag")  # torch gives none of these out= (imag: refuses real tensors)
 
 
 def _variants(lib, plain):

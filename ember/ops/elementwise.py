@@ -352,6 +352,7 @@ class Pow(Op):
         out = _integer_power(a, b) if np.result_type(a, b).kind in "iu" else np.power(a, b)
         out = torch_layout(out, a, b)
         ctx.save_for_backward(a, b, out)
+        ctx.number_base = not hasattr(a, "dtype")
         return out
 
     @staticmethod
@@ -368,6 +369,9 @@ class Pow(Op):
                 grad_b = grad * out * float(np.log(a))
         return grad_a, grad_b
 
+
+    def name(self):  # torch: tensor ** tensor is PowBackward1, number ** tensor PowBackward2
+        return "PowBackward2" if self.number_base else "PowBackward1"
 
 class Remainder(Op):
     @staticmethod
@@ -447,6 +451,8 @@ class LogBase(Op):
 
 
 class Log1p(Op):
+    _name = "Log1P"  # torch's spelling: Log1PBackward0
+
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
@@ -549,6 +555,342 @@ class Tanh(Op):
         (out,) = ctx.saved_tensors
         return grad * (1 - out * out)
 
+
+# ---- trigonometric, hyperbolic and other unary maths (torch's derivatives.yaml formulas) --------------------
+class Tan(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.tan(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(tan a)/da = 1 + tan^2 a
+        (out,) = ctx.saved_tensors
+        return grad * (out * out + 1)
+
+
+class Atan(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arctan(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(atan a)/da = 1 / (1 + a^2)
+        (a,) = ctx.saved_tensors
+        return grad / (a * a + 1)
+
+
+class Asin(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with silently(invalid="ignore"):  # outside [-1, 1]: NaN, as in PyTorch
+            return np.arcsin(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(asin a)/da = 1 / sqrt(1 - a^2)
+        (a,) = ctx.saved_tensors
+        return grad * (1 - a * a).rsqrt()
+
+
+class Acos(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with silently(invalid="ignore"):
+            return np.arccos(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(acos a)/da = -1 / sqrt(1 - a^2)
+        (a,) = ctx.saved_tensors
+        return grad * -(1 - a * a).rsqrt()
+
+
+class Sinh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.sinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(sinh a)/da = cosh a
+        (a,) = ctx.saved_tensors
+        return grad * cosh(a)
+
+
+class Cosh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.cosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(cosh a)/da = sinh a
+        (a,) = ctx.saved_tensors
+        return grad * sinh(a)
+
+
+class Asinh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return np.arcsinh(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(asinh a)/da = 1 / sqrt(a^2 + 1)
+        (a,) = ctx.saved_tensors
+        return grad * (a * a + 1).rsqrt()
+
+
+class Acosh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with silently(invalid="ignore"):  # below 1: NaN
+            return np.arccosh(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(acosh a)/da = 1 / sqrt(a^2 - 1)
+        (a,) = ctx.saved_tensors
+        return grad * (a * a - 1).rsqrt()
+
+
+class Atanh(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with silently(divide="ignore", invalid="ignore"):  # atanh(+-1) = +-inf, outside: NaN
+            return np.arctanh(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(atanh a)/da = 1 / (1 - a^2)
+        (a,) = ctx.saved_tensors
+        return grad / (1 - a * a)
+
+
+class Exp2(Op):
+    @staticmethod
+    def forward(ctx, a):
+        out = np.exp2(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d(2^a)/da = 2^a ln 2
+        (out,) = ctx.saved_tensors
+        return grad * out * math.log(2)
+
+
+class Sinc(Op):
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        xp = get_array_module(a)
+        pix = a * math.pi
+        with silently(divide="ignore", invalid="ignore"):
+            out = xp.asarray(xp.sin(pix) / pix)
+        out[a == 0] = 1  # sin(pi x) / (pi x) is 1 at 0
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # (pi x cos(pi x) - sin(pi x)) / (pi x^2), 0 at x = 0 (torch's sinc_backward)
+        (a,) = ctx.saved_tensors
+        pix = a * math.pi
+        slope = (pix * pix.cos() - pix.sin()) / (pix * a)
+        return grad * where(a == 0, 0.0, slope)
+
+
+class Logit(Op):
+    @staticmethod
+    def forward(ctx, a, eps):
+        ctx.save_for_backward(a)
+        ctx.eps = eps
+        if eps is not None:
+            a = np.clip(a, eps, 1 - eps)
+        with silently(divide="ignore", invalid="ignore"):
+            return np.log(a / (1 - a))
+
+    @staticmethod
+    def backward(ctx, grad):  # 1 / (x (1 - x)); outside [eps, 1 - eps] 0, or without eps outside [0, 1] NaN
+        (a,) = ctx.saved_tensors
+        lo, hi, fill = (0, 1, math.nan) if ctx.eps is None else (ctx.eps, 1 - ctx.eps, 0.0)
+        outside = _wrap((a._data < lo) | (a._data > hi))
+        return where(outside, fill, grad / (a * (1 - a))), None
+
+
+class Deg2Rad(Op):
+    SCALE = math.pi / 180
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * Deg2Rad.SCALE
+
+    @staticmethod
+    def backward(ctx, grad):  # a constant factor
+        return grad * Deg2Rad.SCALE
+
+
+class Rad2Deg(Op):
+    SCALE = 180 / math.pi
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * Rad2Deg.SCALE
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * Rad2Deg.SCALE
+
+
+class Frac(Op):
+    @staticmethod
+    def forward(ctx, a):
+        return a - np.trunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):  # x - trunc(x): the truncation's derivative is 0
+        return grad
+
+
+class Angle(Op):
+    """The angle of a real number: 0 for x >= 0 (-0 included), pi for x < 0, NaN for NaN; its gradient is 0."""
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = get_array_module(a)
+        out = xp.asarray(xp.where(a < 0, math.pi, 0.0).astype(a.dtype))
+        out[a != a] = math.nan
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        return keep_where(grad, False)
+
+
+class Sgn(Op):
+    """sgn of a real tensor: its sign (0 for NaN), with torch's SgnBackward0 node and a zero gradient."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return _sign(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return keep_where(grad, False)
+
+
+class Copysign(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        out = torch_layout(np.copysign(a, b), a, b)
+        ctx.save_for_backward(a, out)
+        ctx.scalar = not hasattr(b, "dtype")
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = out / a (the sign flip), 0 at a = 0; d/db = 0
+        a, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * where(a == 0, 0.0, out / a) if need_a else None
+        return grad_a, (keep_where(grad, False) if need_b else None)
+
+    def name(self):
+        return f"CopysignBackward{int(self.scalar)}"
+
+
+class Nextafter(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        return torch_layout(np.nextafter(a, b), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # as torch 2.13: the gradient passes to self, 0 to other
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (keep_where(grad, False) if need_b else None)
+
+
+class Logaddexp2(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return torch_layout(np.logaddexp2(a, b), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # d/da = 1 / (1 + 2^(b - a)), d/db = 1 / (1 + 2^(a - b))
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / (exp2(b - a) + 1) if need_a else None), (grad / (exp2(a - b) + 1) if need_b else None)
+
+
+class Fmod(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        check_integer_divisor(a, b)
+        ctx.save_for_backward(a, b)
+        ctx.scalar = not hasattr(b, "dtype")
+        with silently(divide="ignore", invalid="ignore"):  # fmod(x, 0.) = NaN, as in PyTorch
+            return torch_layout(np.fmod(a, b), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # a - b trunc(a / b): d/da = 1, d/db = -trunc(a / b)
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        return (grad if need_a else None), (-grad * (a / b).trunc() if need_b else None)
+
+    def name(self):
+        return "FmodBackward0" if self.scalar else "FmodBackward1"
+
+
+class Heaviside(Op):
+    """0 where x < 0, values where x == 0, 1 where x > 0 (and 0 for NaN, as torch); not differentiable."""
+
+    @staticmethod
+    def forward(ctx, a, values, which):
+        ctx.which = which
+        xp = get_array_module(a)
+        return torch_layout(xp.where(a == 0, values, a > 0).astype(a.dtype, copy=False), a, values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError(f"derivative for aten::{ctx.which} is not implemented")
+
+    def name(self):
+        return "torch::autograd::NotImplemented"
+
+
+class Erfc(Op):
+    _erfc = np.vectorize(math.erfc, otypes=[np.float64])  # NumPy has no erfc; math.erfc keeps the tail's accuracy
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        if type(a) is not np.ndarray:
+            return 1 - cuda_runtime().erf(a)
+        return Erfc._erfc(a).astype(a.dtype) if a.size else a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):  # d(erfc a)/da = -2/sqrt(pi) e^(-a^2)
+        (a,) = ctx.saved_tensors
+        return grad * (-(a * a)).exp() * (-2 / math.sqrt(math.pi))
+
+class InplaceWithoutDerivative(Op):
+    """asinh_, acosh_, atanh_ with autograd recording: torch computes them but has no derivative for the in-place
+    form (AsinhBackward1, ...), and backward through them raises its NotImplementedError."""
+
+    @staticmethod
+    def forward(ctx, a, ufunc, which):
+        ctx.which = which
+        with silently(divide="ignore", invalid="ignore"):
+            return ufunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError(f"the derivative for 'inplace version of {ctx.which}' is not implemented.")
+
+    def name(self):
+        return f"{self.which.capitalize()}Backward1"
 
 class Sigmoid(Op):
     @staticmethod
@@ -708,11 +1050,16 @@ class ZeroGrad(Op):
 
     @staticmethod
     def forward(ctx, a, fn):
+        ctx.fn = fn
         return fn(a)
 
     @staticmethod
     def backward(ctx, grad):  # d(step function)/da = 0
         return keep_where(grad, False), None
+
+    def name(self):  # torch's node for each step function; round(decimals=) (a lambda here) is RoundBackward1
+        names = {np.floor: "Floor", np.ceil: "Ceil", np.trunc: "Trunc", np.round: "Round", _sign: "Sign"}
+        return f"{names[self.fn]}Backward0" if self.fn in names else "RoundBackward1"
 
 
 class Clamp(Op):
@@ -1433,6 +1780,7 @@ def softplus(a):
 
 
 def erf(a):
+    """The error function of each element."""
     return Erf.apply(_floating(a))
 
 
@@ -1458,23 +1806,32 @@ def sign(a):
     return a.clone() if a._data.dtype == np.bool_ else ZeroGrad.apply(a, _sign)  # a bool's sign is itself
 
 
+def _no_bool(a, name):
+    if a._data.dtype == np.bool_:  # torch's kernels refuse bools (NumPy would answer with float16)
+        raise NotImplementedError(f"\"{name}_vml_cpu\" not implemented for 'Bool': convert first, e.g. x.float()")
+
+
 def floor(a):
     """Each element rounded down."""
+    _no_bool(a, "floor")
     return ZeroGrad.apply(a, np.floor)
 
 
 def ceil(a):
     """Each element rounded up."""
+    _no_bool(a, "ceil")
     return ZeroGrad.apply(a, np.ceil)
 
 
 def trunc(a):
     """Each element rounded towards zero."""
+    _no_bool(a, "trunc")
     return ZeroGrad.apply(a, np.trunc)
 
 
 def round(a, decimals=0):
     """Each element rounded to the nearest integer (halves to even), or to decimals places."""
+    _no_bool(a, "round")
     return ZeroGrad.apply(a, np.round if decimals == 0 else (lambda x: np.round(x, decimals)))
 
 
@@ -1500,6 +1857,184 @@ def atan2(a, b):
         raise TypeError(f"atan2(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
     return Atan2.apply(*float_operands(a, b))
 
+
+def tan(a):
+    """The tangent of each element."""
+    return Tan.apply(_floating(a))
+
+
+def atan(a):
+    """The arctangent of each element."""
+    return Atan.apply(_floating(a))
+
+
+def asin(a):
+    """The arcsine of each element (NaN outside [-1, 1])."""
+    return Asin.apply(_floating(a))
+
+
+def acos(a):
+    """The arccosine of each element (NaN outside [-1, 1])."""
+    return Acos.apply(_floating(a))
+
+
+def sinh(a):
+    """The hyperbolic sine of each element."""
+    return Sinh.apply(_floating(a))
+
+
+def cosh(a):
+    """The hyperbolic cosine of each element."""
+    return Cosh.apply(_floating(a))
+
+
+def asinh(a):
+    """The inverse hyperbolic sine of each element."""
+    return Asinh.apply(_floating(a))
+
+
+def acosh(a):
+    """The inverse hyperbolic cosine of each element (NaN below 1)."""
+    return Acosh.apply(_floating(a))
+
+
+def atanh(a):
+    """The inverse hyperbolic tangent of each element (NaN outside [-1, 1])."""
+    return Atanh.apply(_floating(a))
+
+
+def erfc(a):
+    """1 - erf(x), accurate where erf is close to 1."""
+    return Erfc.apply(_floating(a))
+
+def inplace_without_derivative(a, which):
+    """The value of asinh/acosh/atanh for their in-place forms, which torch does not differentiate."""
+    return InplaceWithoutDerivative.apply(_floating(a), {"asinh": np.arcsinh, "acosh": np.arccosh,
+                                                         "atanh": np.arctanh}[which], which)
+
+arctan, arcsin, arccos, arcsinh, arccosh, arctanh = atan, asin, acos, asinh, acosh, atanh
+
+
+def exp2(a):
+    """2 to the power of each element."""
+    return Exp2.apply(_floating(a))
+
+
+def sinc(a):
+    """The normalized sinc, sin(pi x) / (pi x), 1 at 0."""
+    return Sinc.apply(_floating(a))
+
+
+def logit(a, eps=None):
+    """log(p / (1 - p)); with eps, p is first clamped to [eps, 1 - eps]."""
+    return Logit.apply(_floating(a), eps)
+
+
+def deg2rad(a):
+    """Degrees to radians."""
+    return Deg2Rad.apply(_floating(a))
+
+
+def rad2deg(a):
+    """Radians to degrees."""
+    return Rad2Deg.apply(_floating(a))
+
+
+def frac(a):
+    """The fractional part of each element, x - trunc(x) (with the sign of x)."""
+    require_float("frac_cpu", a._data)
+    return Frac.apply(a)
+
+
+fix = trunc
+
+
+def copysign(a, b):
+    """The magnitude of self with the sign of other (-0.0 counts as negative); always floating."""
+    return Copysign.apply(*float_operands(a, b))
+
+
+def _other_tensor(name, b):
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, not {type(b).__name__}")
+
+
+def nextafter(a, b):
+    """The next floating point value after self towards other."""
+    _other_tensor("nextafter", b)
+    a, b = operands(a, b)
+    require_float("nextafter_cpu", a._data)
+    return Nextafter.apply(a, b)
+
+
+def logaddexp2(a, b):
+    """log2(2^self + 2^other), without overflow."""
+    _other_tensor("logaddexp2", b)
+    a, b = operands(a, b)
+    require_float("logaddexp2_cpu", a._data)
+    return Logaddexp2.apply(a, b)
+
+
+def float_power(a, b):
+    """self ** other computed in float64, whatever the inputs' dtypes (torch's rule)."""
+    double = to_dtype(np.float64)
+    a = _cast_to(a, double) if isinstance(a, Tensor) else float(a)
+    b = _cast_to(b, double) if isinstance(b, Tensor) else b
+    return pow(a, b)
+
+
+def fmod(a, b):
+    """The remainder of division with the sign of the dividend (C's fmod), unlike remainder."""
+    return Fmod.apply(*operands(a, b))
+
+
+def heaviside(a, values, _which="heaviside"):
+    """The step function: 0 where x < 0, values where x == 0, 1 where x > 0."""
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' (position 2) must be Tensor, not {type(values).__name__}")
+    if a._data.dtype != values._data.dtype:
+        raise RuntimeError("heaviside is not yet implemented for tensors with different dtypes.")
+    return Heaviside.apply(a, values, _which)
+
+
+def sgn(a):
+    """The sign of each element (for real tensors the same as sign)."""
+    return a.clone() if a._data.dtype == np.bool_ else Sgn.apply(a)
+
+
+def signbit(a):
+    """True where the sign bit is set (negative numbers and -0.0); not differentiable."""
+    xp = get_array_module(a._data)
+    if a._data.dtype == np.bool_:
+        return _wrap(xp.zeros(a._data.shape, np.bool_))
+    return _wrap(xp.asarray(xp.signbit(a._data)))
+
+
+def positive(a):
+    """The tensor itself (unary +)."""
+    if a._data.dtype == np.bool_:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return a
+
+
+def conj(a):
+    """The complex conjugate: a real tensor is its own conjugate, returned as is (as torch does)."""
+    return a
+
+
+def real(a):
+    """The real part: a real tensor itself."""
+    return a
+
+
+def imag(a):
+    """The imaginary part: ember's tensors are real, which torch refuses."""
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def angle(a):
+    """The angle of each element as a complex number: 0 for x >= 0, pi for x < 0 (NaN for NaN)."""
+    return Angle.apply(_floating(a))
 
 def hypot(a, b):
     """sqrt(self^2 + other^2) for each pair of elements."""
