@@ -2438,15 +2438,16 @@ def bitwise_right_shift(a, b):
 class Ldexp(Op):
     @staticmethod
     def forward(ctx, a, e):
-        scale = np.exp2(e)
         ctx.save_for_backward(a, e)
-        return torch_layout(a * scale, a, e)
+        return torch_layout(a * np.exp2(e).astype(a.dtype, copy=False), a, e)
 
     @staticmethod
     def backward(ctx, grad):  # self * 2^other: d/dself = 2^other, d/dother = self * 2^other * ln 2
         a, e = ctx.saved_tensors
         need_a, need_e = ctx.needs_input_grad
-        scale = exp2(e)
+        scale = _wrap(np.exp2(e._data).astype(grad._data.dtype, copy=False))
+        if e._data.dtype.kind != "f":  # as torch 2.13: an integer exponent's 2^other is an integer power, 0 below 0
+            scale = keep_where(scale, e._data >= 0)
         return (grad * scale if need_a else None), (grad * a * scale * math.log(2.0) if need_e else None)
 
 
@@ -2454,9 +2455,9 @@ def ldexp(a, b):
     """self * 2**other, in floating point."""
     _tensor_other("ldexp", b)
     a = _floating(a)
-    if b._data.dtype.kind != "f":
-        b = _cast_to(b, dtype_of(a._data))
-    return Ldexp.apply(*operands(a, b))
+    if b._data.dtype.kind == "f":
+        a, b = operands(a, b)
+    return Ldexp.apply(a, b)
 
 
 def frexp(a):

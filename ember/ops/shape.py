@@ -1380,7 +1380,7 @@ def index_add(a, dim, index, source, alpha=1):
     idx = idx.reshape(-1).astype(np.int64)
     n = shape[axis]
     if idx.size and (idx.min() < 0 or idx.max() >= n):  # torch takes no negative indices here
-        if axis == 0 and idx.min() < 0:
+        if a.ndim <= 1 and idx.min() < 0:  # (torch's message for a vector)
             raise IndexError("index out of range in self")
         raise RuntimeError(f"index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for dimension "
                            f"{axis} with size {n}")
