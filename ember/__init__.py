@@ -91,6 +91,29 @@ addcmul, addcdiv = _takes_tensor(_ew.addcmul, "addcmul"), _takes_tensor(_ew.addc
 negative, absolute, clip = neg, abs, clamp
 where = _ew.where
 
+# more elementwise and indexing functions
+fmax, fmin, logical_xor, gcd, lcm, ldexp, clamp_min, clamp_max, isposinf, isneginf, frexp = map(_takes_tensor, (
+    _ew.fmax, _ew.fmin, _ew.logical_xor, _ew.gcd, _ew.lcm, _ew.ldexp, _ew.clamp_min, _ew.clamp_max, _ew.isposinf,
+    _ew.isneginf, _ew.frexp))
+bitwise_left_shift, bitwise_right_shift = _either_tensor(_ew.bitwise_left_shift), _either_tensor(_ew.bitwise_right_shift)
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+take, index_add = _takes_tensor(_sh.take_flat, "take"), _takes_tensor(_sh.index_add, "index_add")
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (torch takes no out= here)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rsub(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return _ew.rsub(input, other, alpha)
+
+
+def isreal(input):
+    """Which elements are real: all of them for ember's real tensors (torch takes no out= here)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"isreal(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return _ew.isreal(input)
+
+
 # reductions
 (sum, mean, prod, var, std, max, min, amax, amin, argmax, argmin, logsumexp, cumsum, norm, any, all,
  count_nonzero) = map(_takes_tensor, (

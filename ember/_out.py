@@ -238,3 +238,16 @@ def _write(out, result, warning):
         raise RuntimeError(_SHARED_MEMORY)
     out._data[...] = data
     _bump_version(out)
+CASTS.update(dict.fromkeys((
+    "fmax", "fmin", "logical_xor", "gcd", "lcm", "bitwise_left_shift", "bitwise_right_shift", "greater",
+    "greater_equal", "less", "less_equal", "not_equal"), CAST))
+SAME_DTYPE.update(dict.fromkeys(("clamp_min", "clamp_max"), FOUND))
+SAME_DTYPE.update({
+    "isposinf": "isposinf does not support non-boolean outputs.",
+    "isneginf": "isneginf does not support non-boolean outputs.",
+    "take": "take(): self and out expected to have the same dtype, but got self.dtype = {r} and out.dtype = {o}",
+    "index_add": SAME,
+    "frexp": "torch.frexp() expects mantissa to have dtype {rc} but got {oc}",
+    "ldexp": "ldexp can't be cast to the desired output type {o}",  # (other floating outs: torch's internal assert)
+})
+TAKES_OUT = tuple(CASTS) + tuple(SAME_DTYPE) + tuple(REDUCE_IN_OUT) + FACTORIES

@@ -1727,6 +1727,189 @@ class Tensor:
         return _creation.empty(*size, dtype=dtype or self.dtype, device=device or self.device,
                                requires_grad=requires_grad)
 
+    # more of torch's methods: NaN-ignoring max/min, one-sided clamps, integer and bit maths, indexing
+    def take(self, index):
+        """ember.take(self, index)."""
+        return _sh.take_flat(self, index)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        """ember.index_add(self, dim, index, source, alpha=alpha)."""
+        return _sh.index_add(self, dim, index, source, alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1):
+        """In-place index_add."""
+        return _inplace(self, lambda s: _sh.index_add(s, dim, index, source, alpha), None, source)
+
+    def fmax(self, other):
+        """ember.fmax(self, other)."""
+        return _ew.fmax(self, other)
+
+    def fmin(self, other):
+        """ember.fmin(self, other)."""
+        return _ew.fmin(self, other)
+
+    def clamp_min(self, min):
+        """ember.clamp_min(self, min)."""
+        return _ew.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        """ember.clamp_max(self, max)."""
+        return _ew.clamp_max(self, max)
+
+    def clamp_min_(self, min):
+        """In-place clamp_min."""
+        return _inplace(self, lambda s: _ew.clamp_min(s, min), None, min)
+
+    def clamp_max_(self, max):
+        """In-place clamp_max."""
+        return _inplace(self, lambda s: _ew.clamp_max(s, max), None, max)
+
+    def logical_xor(self, other):
+        """ember.logical_xor(self, other)."""
+        return _ew.logical_xor(self, other)
+
+    def isposinf(self):
+        """ember.isposinf(self)."""
+        return _ew.isposinf(self)
+
+    def isneginf(self):
+        """ember.isneginf(self)."""
+        return _ew.isneginf(self)
+
+    def isreal(self):
+        """ember.isreal(self)."""
+        return _ew.isreal(self)
+
+    def gcd(self, other):
+        """ember.gcd(self, other)."""
+        return _ew.gcd(self, other)
+
+    def lcm(self, other):
+        """ember.lcm(self, other)."""
+        return _ew.lcm(self, other)
+
+    def ldexp(self, other):
+        """ember.ldexp(self, other)."""
+        return _ew.ldexp(self, other)
+
+    def frexp(self):
+        """ember.frexp(self)."""
+        return _ew.frexp(self)
+
+    def bitwise_left_shift(self, other):
+        """ember.bitwise_left_shift(self, other)."""
+        return _ew.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        """ember.bitwise_right_shift(self, other)."""
+        return _ew.bitwise_right_shift(self, other)
+
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def gcd_(self, other):
+        """In-place gcd."""
+        return _inplace(self, lambda s: _ew.gcd(s, other), None, other)
+
+    def lcm_(self, other):
+        """In-place lcm."""
+        return _inplace(self, lambda s: _ew.lcm(s, other), None, other)
+
+    def ldexp_(self, other):
+        """In-place ldexp."""
+        return _inplace(self, lambda s: _ew.ldexp(s, other), None, other)
+
+    def bitwise_left_shift_(self, other):
+        """In-place bitwise_left_shift."""
+        return _inplace(self, lambda s: _ew.bitwise_left_shift(s, other), None, other)
+
+    def bitwise_right_shift_(self, other):
+        """In-place bitwise_right_shift."""
+        return _inplace(self, lambda s: _ew.bitwise_right_shift(s, other), None, other)
+
+    def remainder_(self, other):
+        """In-place remainder."""
+        return _inplace(self, lambda s: _ew.remainder(s, other), None, other)
+
+    def floor_divide_(self, other):
+        """In-place floor_divide."""
+        return _inplace(self, lambda s: _ew.floor_divide(s, other), None, other)
+
+    def lerp_(self, end, weight):
+        """In-place lerp."""
+        return _inplace(self, lambda s: _ew.lerp(s, end, weight), None, end)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        """In-place nan_to_num."""
+        return _inplace(self, lambda s: _ew.nan_to_num(s, nan, posinf, neginf))
+
+    def true_divide_(self, other):
+        """In-place true_divide (div_)."""
+        return self.div_(other)
+
+    def divide_(self, other, *, rounding_mode=None):
+        """In-place divide (div_ with an optional rounding_mode)."""
+        if rounding_mode is None:
+            return self.div_(other)
+        return _inplace(self, lambda s: _ew.div(s, other, rounding_mode), None, other)
+
+    def multiply_(self, other):
+        """In-place multiply (mul_)."""
+        return self.mul_(other)
+
+    def subtract_(self, other, *, alpha=1):
+        """In-place subtract (sub_)."""
+        return self.sub_(other, alpha=alpha)
+
+    def negative_(self):
+        """In-place negative (neg_)."""
+        return self.neg_()
+
+    def absolute_(self):
+        """In-place absolute (abs_)."""
+        return self.abs_()
+
+    def eq_(self, other):
+        """self == other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "eq"), None, other)
+
+    def ne_(self, other):
+        """self != other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "ne"), None, other)
+
+    def lt_(self, other):
+        """self < other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "lt"), None, other)
+
+    def le_(self, other):
+        """self <= other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "le"), None, other)
+
+    def gt_(self, other):
+        """self > other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "gt"), None, other)
+
+    def ge_(self, other):
+        """self >= other in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.compare_in_place(s, other, "ge"), None, other)
+
+    greater_, greater_equal_, less_, less_equal_, not_equal_ = gt_, ge_, lt_, le_, ne_
+
+    def logical_not_(self):
+        """logical_not in place: 1 or 0 in self's dtype."""
+        return _inplace(self, _ew.logical_not)
+
+    def logical_and_(self, other):
+        """logical_and in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.logical_and(s, other), None, other)
+
+    def logical_or_(self, other):
+        """logical_or in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.logical_or(s, other), None, other)
+
+    def logical_xor_(self, other):
+        """logical_xor in place: 1 or 0 in self's dtype."""
+        return _inplace(self, lambda s: _ew.logical_xor(s, other), None, other)
+
 
 # ----------------------------------------------------------------------------
 # helpers for the methods above

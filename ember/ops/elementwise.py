@@ -2242,3 +2242,275 @@ def to_dtype_op(a, dt):
     if not dt.is_floating_point and a._data.dtype != dt.np:  # integer and bool results carry no gradient
         return _wrap(a._data.astype(dt.np))
     return _cast_to(a, dt)
+
+
+# ----------------------------------------------------------------------------
+# more of torch's elementwise functions: NaN-ignoring max/min, one-sided clamps, rsub, integer and bit maths
+# ----------------------------------------------------------------------------
+class Fmax(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return torch_layout(np.fmax(a, b), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # as torch: self gets it where self >= other or other is NaN (ties too), other elsewhere
+        a, b = ctx.saved_tensors
+        to_self = (a._data >= b._data) | np.isnan(b._data)
+        return keep_where(grad, to_self), keep_where(grad, ~to_self)
+
+
+class Fmin(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return torch_layout(np.fmin(a, b), a, b)
+
+    @staticmethod
+    def backward(ctx, grad):  # as fmax, with <=
+        a, b = ctx.saved_tensors
+        to_self = (a._data <= b._data) | np.isnan(b._data)
+        return keep_where(grad, to_self), keep_where(grad, ~to_self)
+
+
+def _tensor_other(name, b, what="other"):
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{name}(): argument '{what}' (position 2) must be Tensor, not {type(b).__name__}")
+
+
+def fmax(a, b):
+    """The larger of each pair of elements; where one is NaN, the other (NaN only where both are)."""
+    _tensor_other("fmax", b)
+    return Fmax.apply(*operands(a, b))
+
+
+def fmin(a, b):
+    """The smaller of each pair of elements; where one is NaN, the other (NaN only where both are)."""
+    _tensor_other("fmin", b)
+    return Fmin.apply(*operands(a, b))
+
+
+class ClampMin(Op):
+    """max(self, min) with torch's clamp_min gradient: self where self >= min, min (a tensor) elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, bound):
+        ctx.save_for_backward(a, bound)
+        ctx.tensor = hasattr(bound, "dtype")
+        with silently(invalid="ignore"):
+            return torch_layout(np.maximum(a, bound), a, bound) if ctx.tensor else np.maximum(a, bound)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, bound = ctx.saved_tensors
+        bound = bound._data if isinstance(bound, Tensor) else bound
+        keep = a._data >= bound
+        return keep_where(grad, keep), (keep_where(grad, a._data < bound) if ctx.tensor else None)
+
+    def name(self):
+        return f"{type(self).__name__}Backward{int(self.tensor)}"
+
+
+class ClampMax(ClampMin):
+    @staticmethod
+    def forward(ctx, a, bound):
+        ctx.save_for_backward(a, bound)
+        ctx.tensor = hasattr(bound, "dtype")
+        with silently(invalid="ignore"):
+            return torch_layout(np.minimum(a, bound), a, bound) if ctx.tensor else np.minimum(a, bound)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, bound = ctx.saved_tensors
+        bound = bound._data if isinstance(bound, Tensor) else bound
+        return keep_where(grad, a._data <= bound), (keep_where(grad, a._data > bound) if ctx.tensor else None)
+
+
+def _one_sided(op, a, bound):
+    if isinstance(bound, Tensor):
+        return op.apply(*operands(a, bound))
+    bound = scalar_or_tensor(bound)
+    if a._data.dtype.kind != "f" and isinstance(bound, float):
+        a = _floating(a)
+    elif type(bound) is int:
+        bound = wrap_int(bound, a._data.dtype)
+    return op.apply(a, bound)
+
+
+def clamp_min(a, min):
+    """Each element raised to at least min (a number or a tensor)."""
+    return _one_sided(ClampMin, a, min)
+
+
+def clamp_max(a, max):
+    """Each element lowered to at most max (a number or a tensor)."""
+    return _one_sided(ClampMax, a, max)
+
+
+def _rsub_node(out, b):
+    if out.grad_fn is not None:
+        out.grad_fn._name, out.grad_fn._overload = "Rsub", int(not isinstance(b, Tensor))
+    return out
+
+
+def rsub(a, b, alpha=1):
+    """other - alpha * self (sub with its operands swapped)."""
+    if _is_bool(a) and _is_bool(b):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or "
+                           "`logical_xor()` operator instead.")
+    if alpha != 1:
+        _check_alpha(a, b, alpha)
+    return _rsub_node(sub(b, a, alpha), b)
+
+
+def logical_xor(a, b):
+    """Elementwise exclusive or, as a bool tensor."""
+    _tensor_other("logical_xor", b)
+    try:
+        return _wrap(torch_layout(as_array(np.logical_xor(a._data, b._data)), a._data, b._data))
+    except ValueError:
+        raise broadcast_error(a._data.shape, b._data.shape) from None
+
+
+def isposinf(a):
+    """Which elements are +inf."""
+    return _wrap(as_array(np.isposinf(a._data) if a._data.dtype.kind == "f" else np.zeros(a._data.shape, bool)))
+
+
+def isneginf(a):
+    """Which elements are -inf."""
+    return _wrap(as_array(np.isneginf(a._data) if a._data.dtype.kind == "f" else np.zeros(a._data.shape, bool)))
+
+
+def isreal(a):
+    """Which elements have no imaginary part: all of them, as ember's tensors are real."""
+    return _wrap(get_array_module(a._data).ones(a._data.shape, np.bool_))
+
+
+def _integer_only(name, kernel, a, b, scalar_ok=False):
+    """Integer maths: both operands brought to one integer dtype; torch's NotImplementedError for others."""
+    if not scalar_ok:
+        _tensor_other(name, b)
+    a, b = operands(a, b)
+    kind = np.result_type(*(x._data if isinstance(x, Tensor) else x for x in (a, b))).kind
+    if kind not in "iu":
+        which = a if isinstance(a, Tensor) else b
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{torch_scalar_name(which._data.dtype)}\'')
+    return a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b
+
+
+def _binary_result(fn, a, b):
+    try:
+        return _wrap(torch_layout(as_array(fn(a, b)), a, b))
+    except ValueError:
+        raise broadcast_error(np.shape(a), np.shape(b)) from None
+
+
+def gcd(a, b):
+    """The greatest common divisor of each pair of integers (never negative)."""
+    return _binary_result(np.gcd, *_integer_only("gcd", "gcd_cpu", a, b))
+
+
+def lcm(a, b):
+    """The least common multiple of each pair of integers (never negative)."""
+    return _binary_result(np.lcm, *_integer_only("lcm", "lcm_cpu", a, b))
+
+
+def _shift_amount(a, b):
+    a, b = (x if isinstance(x, Tensor) else scalar_or_tensor(x) for x in (a, b))
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a, b
+    return (a, b) if isinstance(a, Tensor) else (b._data.dtype.type(a), b)
+
+
+def bitwise_left_shift(a, b):
+    """Each integer shifted left by other bits (self * 2**other)."""
+    x, y = _integer_only("bitwise_left_shift", "lshift_cpu", *_shift_amount(a, b), scalar_ok=True)
+    return _binary_result(np.left_shift, x, y)
+
+
+def bitwise_right_shift(a, b):
+    """Each integer shifted right by other bits (arithmetic: the sign is kept)."""
+    x, y = _integer_only("bitwise_right_shift", "rshift_cpu", *_shift_amount(a, b), scalar_ok=True)
+    return _binary_result(np.right_shift, x, y)
+
+
+class Ldexp(Op):
+    @staticmethod
+    def forward(ctx, a, e):
+        ctx.save_for_backward(a, e)
+        return torch_layout(a * np.exp2(e).astype(a.dtype, copy=False), a, e)
+
+    @staticmethod
+    def backward(ctx, grad):  # self * 2^other: d/dself = 2^other, d/dother = self * 2^other * ln 2
+        a, e = ctx.saved_tensors
+        need_a, need_e = ctx.needs_input_grad
+        scale = _wrap(np.exp2(e._data).astype(grad._data.dtype, copy=False))
+        if e._data.dtype.kind != "f":  # as torch 2.13: an integer exponent's 2^other is an integer power, 0 below 0
+            scale = keep_where(scale, e._data >= 0)
+        return (grad * scale if need_a else None), (grad * a * scale * math.log(2.0) if need_e else None)
+
+
+def ldexp(a, b):
+    """self * 2**other, in floating point."""
+    _tensor_other("ldexp", b)
+    a = _floating(a)
+    if b._data.dtype.kind == "f":
+        a, b = operands(a, b)
+    return Ldexp.apply(a, b)
+
+
+def frexp(a):
+    """(mantissa, exponent): self = mantissa * 2**exponent with 0.5 <= |mantissa| < 1; exponent int32."""
+    if a._data.dtype.kind != "f":
+        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+    exponent = np.frexp(a._data)[1].astype(np.int32)
+    return FrexpResult(Frexp.apply(a, exponent), _wrap(as_array(exponent)))
+
+
+class Frexp(Op):
+    @staticmethod
+    def forward(ctx, a, exponent):
+        ctx.exponent = exponent
+        return np.frexp(a)[0]
+
+    @staticmethod
+    def backward(ctx, grad):  # mantissa = self / 2^exponent, the exponent held fixed
+        return grad * _wrap(np.exp2(-ctx.exponent.astype(grad._data.dtype))), None
+
+
+def _frexp_result():
+    from .._tensor_str import return_type
+    return return_type("frexp", ("mantissa", "exponent"))
+
+
+FrexpResult = _frexp_result()
+
+
+class CompareInPlace(Op):
+    """x.eq_(other) and the other comparisons in place: 1 or 0 in self's dtype, a zero gradient, torch's node."""
+
+    @staticmethod
+    def forward(ctx, a, b, fn, which):
+        ctx.which, ctx.tensor = which, hasattr(b, "dtype")
+        return torch_layout(as_array(fn(a, b)), a, b).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return keep_where(grad, False), (keep_where(grad, False) if ctx.tensor else None), None, None
+
+    def name(self):
+        return f"{self.which}Backward{int(self.tensor)}"
+
+
+_COMPARISONS = {"eq": np.equal, "ne": np.not_equal, "lt": np.less, "le": np.less_equal, "gt": np.greater,
+                "ge": np.greater_equal}
+
+
+def compare_in_place(a, b, which):
+    """The out-of-place value of a comparison, for x.eq_(other) etc. (the in-place write is ember/tensor.py's)."""
+    if not isinstance(b, Tensor):
+        b = scalar_or_tensor(b)
+        if type(b) is int:
+            b = wrap_int(b, a._data.dtype)
+    return CompareInPlace.apply(a, b, _COMPARISONS[which], which.capitalize())

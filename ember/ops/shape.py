@@ -1294,3 +1294,96 @@ def bincount(a, weights=None, minlength=0):
         return _wrap(np.bincount(data, minlength=minlength).astype(np.int64))
     w = weights._data
     return _wrap(np.bincount(data, w, minlength).astype(w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+# ----------------------------------------------------------------------------
+# take (flat indexing) and index_add (adding slices along a dim)
+# ----------------------------------------------------------------------------
+class Take(Op):
+    @staticmethod
+    def forward(ctx, a, index):
+        ctx.shape = a.shape
+        ctx.save_for_backward(index)
+        return a.reshape(-1)[index]
+
+    @staticmethod
+    def backward(ctx, grad):  # each picked element gets its gradient back; repeats add up
+        (index,) = ctx.saved_tensors
+        zeros = _wrap(get_array_module(grad._data).zeros(int(np.prod(ctx.shape)), grad._data.dtype))
+        return scatter_add(zeros, 0, index.reshape(-1), grad.reshape(-1)).reshape(ctx.shape), None
+
+
+def take_flat(a, index):
+    """torch.take: the elements of self at the given positions, self read as one flat row; the result has index's shape."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"take(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}")
+    if index._data.dtype != np.int64:
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_backend.torch_scalar_name(index._data.dtype)}")
+    n = a._data.size
+    flat = index._data
+    if flat.size:
+        bad = flat[(flat < -n) | (flat >= n)]
+        if bad.size:
+            raise IndexError(f"out of range: tried to access index {int(bad.reshape(-1)[0])} on a tensor of {n} "
+                             "elements.")
+    return Take.apply(a, _wrap(np.where(flat < 0, flat + n, flat)))
+
+
+class IndexAddAlong(Op):
+    """self with alpha * source added at index along dim (repeated indices add up): torch's index_add."""
+
+    _name = "IndexAdd"
+
+    @staticmethod
+    def forward(ctx, a, axis, index, source, alpha):
+        ctx.axis, ctx.alpha = axis, alpha
+        ctx.save_for_backward(index)
+        out = a.copy().reshape(a.shape or (1,))
+        add = source if alpha == 1 else (source * alpha).astype(a.dtype, copy=False)
+        add_at(out, (slice(None),) * axis + (index,), add.reshape(source.shape or (1,)))
+        return out.reshape(a.shape)
+
+    @staticmethod
+    def backward(ctx, grad):  # self: the gradient as is; source: alpha times the gradient at the same slices
+        (index,) = ctx.saved_tensors
+        need_a, _, _, need_source, _ = ctx.needs_input_grad
+        grad_source = None
+        if need_source:
+            grad_source = index_select(grad if grad.ndim else grad.reshape(1), ctx.axis, index)
+            grad_source = grad_source if ctx.alpha == 1 else grad_source * ctx.alpha
+        return (grad if need_a else None), None, None, grad_source, None
+
+
+def index_add(a, dim, index, source, alpha=1):
+    """A copy of self with alpha * source added along dim at the positions in index."""
+    axis = normalize_dim(dim, a.ndim)
+    idx = _index_of(index)
+    if idx.dtype not in (np.int32, np.int64):
+        raise RuntimeError(f"index_add_(): Expected dtype int32/int64 for index but got: "
+                           f"{_backend.torch_scalar_name(idx.dtype)}")
+    if idx.ndim > 1:
+        raise IndexError(f"index_add_(): Index is supposed to be a vector, but got dim: {idx.ndim} with type: "
+                         f"{_backend.torch_scalar_name(idx.dtype)} and size: {list(idx.shape)}")
+    if not isinstance(source, Tensor):
+        raise TypeError(f"index_add(): argument 'source' (position 4) must be Tensor, not {type(source).__name__}")
+    if source._data.dtype != a._data.dtype:
+        raise RuntimeError(f"index_add_(): self ({_backend.torch_scalar_name(a._data.dtype)}) and source "
+                           f"({_backend.torch_scalar_name(source._data.dtype)}) must have the same scalar type")
+    shape = a._data.shape or (1,)
+    src_shape = source._data.shape or (1,)
+    if len(src_shape) != len(shape) or any(s != t for k, (s, t) in enumerate(zip(shape, src_shape)) if k != axis):
+        raise RuntimeError("source tensor shape must match self tensor shape, excluding the specified dimension. "
+                           f"Got self.shape = {list(a.shape)} source.shape = {list(source.shape)}")
+    if idx.reshape(-1).size != src_shape[axis]:
+        raise RuntimeError(f"index_add_(): Number of indices ({idx.size}) should be equal to source.size(dim): "
+                           f"({src_shape[axis]}), for dim: {dim}")
+    idx = idx.reshape(-1).astype(np.int64)
+    n = shape[axis]
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # torch takes no negative indices here
+        if a.ndim <= 1 and idx.min() < 0:  # (torch's message for a vector)
+            raise IndexError("index out of range in self")
+        raise RuntimeError(f"index {int(idx.max() if idx.max() >= n else idx.min())} is out of bounds for dimension "
+                           f"{axis} with size {n}")
+    if a._data.dtype.kind in "iub" and isinstance(alpha, float):
+        alpha = int(alpha)  # as torch: alpha takes self's dtype
+    return IndexAddAlong.apply(a, axis, _wrap(idx), source, alpha)
