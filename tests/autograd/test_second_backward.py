@@ -77,7 +77,7 @@ def _second_backward(lib, name):
     return "allowed"
 
 
-NAMES = [n for n in _programs(torch) if n not in ("take", "index_add")]  # (ember has no Tensor.take, index_add yet)
+NAMES = list(_programs(torch))
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="ember saves "
