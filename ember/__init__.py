@@ -20,6 +20,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
 from . import distributions
+from . import special
 from .serialization import save, load
 from ._compile import compile
 from . import testing, compiler
