@@ -1,7 +1,8 @@
 """torch.special: the special functions ember can give from its own ops.
 
-Most are torch.special's names for functions ember already has (``expit`` is ``sigmoid``); ``xlog1py``, ``entr``,
-``ndtr`` and ``log_ndtr`` are composites of ember's differentiable ops, so every gradient comes from autograd.
+Most are torch.special's names for functions ember already has (``expit`` is ``sigmoid``); ``xlog1py``, ``ndtr``
+and ``log_ndtr`` are composites of ember's differentiable ops, so their gradients come from autograd; ``entr`` is
+an op of its own (ember/ops/elementwise.py), whose gradient is torch's formula.
 Each is checked against torch in tests/test_special.py.
 
 ``out=``: the functions that are ember's own (``expit``, ``logit``, ``erf``, ``erfc``, ``exp2``, ``expm1``,
@@ -9,9 +10,8 @@ Each is checked against torch in tests/test_special.py.
 (``xlog1py``, ``entr``, ``ndtr``, ``log_ndtr``) do not take ``out=``: assign the result instead. ``softmax`` and
 ``log_softmax`` take none, as in torch.
 
-Where the composites differ from torch: the gradient of ``entr`` at 0 and below 0 is 0 (torch's is inf and nan);
-``log_ndtr`` matches torch on moderate inputs (|x| up to about 30) and is -inf below about -38, where torch stays
-finite (it uses erfcx, which NumPy lacks).
+Where they differ from torch: ``log_ndtr`` matches torch on moderate inputs (|x| up to about 30) and is -inf below
+about -38, where torch stays finite (it uses erfcx, which NumPy lacks).
 
 Not available (they need special-function libraries NumPy lacks): ``gammaln``, ``digamma``/``psi``,
 ``polygamma``, ``multigammaln``, ``gammainc``, ``gammaincc``, ``erfinv``, ``erfcx``, ``ndtri``, ``i0``, ``i0e``,
@@ -24,6 +24,7 @@ import math
 
 import ember as _e
 from .ops.composite import _tensors
+from .ops import elementwise as _ew
 from .ops.elementwise import _floating
 
 __all__ = ["expit", "logit", "erf", "erfc", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "round",
@@ -105,10 +106,9 @@ def xlog1py(input, other):
 
 
 def entr(input):
-    """Elementwise entropy: -x log x for x > 0, 0 at 0, -inf for x < 0 (nan stays nan)."""
-    x = _floating(input)
-    value = 0.0 - x * _e.where(x > 0, x, 1.0).log()  # log of 1 where x <= 0: no nan; 0 - gives +0 at 0, as torch
-    return _e.where(x < 0, -math.inf, value)
+    """Elementwise entropy: -x log x for x > 0, 0 at 0, -inf for x < 0 (nan stays nan); its gradient is torch's
+    -(1 + log x) everywhere (inf at 0)."""
+    return _ew.Entr.apply(_floating(input))
 
 
 def ndtr(input):

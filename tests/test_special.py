@@ -155,3 +155,15 @@ def test_ember_run_imports_torch_special(tmp_path):
     assert r.returncode == 0, r.stderr
     assert r.stdout.split()[1] == "ember"
     assert "[0.5, 0.8807970" in r.stdout and " 0.5 0.0" in r.stdout
+
+
+def test_entr_gradient_at_zero_and_below_is_torchs():
+    # torch differentiates entr by its formula, -(1 + log x), everywhere: inf at 0, NaN below (ember gave 0 there)
+    x = np.array([0.0, -1.0, 0.5, 2.0])
+    _, _, tg, eg = both("entr", (x,), (), {}, "float64", grad=True)
+    np.testing.assert_array_equal(eg[0].numpy(), tg[0].numpy())
+
+
+def test_entr_node_is_torchs():
+    names = [lib.special.entr(lib.tensor([0.5], requires_grad=True)).grad_fn.name() for lib in (ember, torch)]
+    assert names[0] == names[1] == "SpecialEntrBackward0"

@@ -683,6 +683,24 @@ class Exp2(Op):
         return grad * out * math.log(2)
 
 
+class Entr(Op):
+    """-x log x (entropy's term): 0 at 0, -inf below 0, as torch.special.entr."""
+
+    _name = "SpecialEntr"
+
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        with silently(divide="ignore", invalid="ignore"):
+            out = -a * np.log(a)
+        return np.where(a > 0, out, np.where(a == 0, a.dtype.type(0), np.where(a < 0, -np.inf, a)))
+
+    @staticmethod
+    def backward(ctx, grad):  # d(-x log x)/dx = -(1 + log x): torch's formula everywhere (inf at 0, NaN below)
+        (a,) = ctx.saved_tensors
+        return grad * -(a.log() + 1)
+
+
 class Sinc(Op):
     @staticmethod
     def forward(ctx, a):
