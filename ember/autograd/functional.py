@@ -334,15 +334,22 @@ _V_NONE_FOR_INPUT = ("The vector v can only be None if the input to the user-pro
                      "with a single element.")
 
 
+def _gradient_of_scalar(func, inputs, v, fn_name, create_graph, strict):
+    """What vhp and hvp start from (call it with grad mode on): whether inputs was a tuple, the fresh inputs, the
+    checked v, func's scalar output, and its gradient with a graph (to be differentiated once more)."""
+    is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
+    inputs = _fresh(inputs, create_graph, need_graph=True)
+    v = _prepare_v(v, inputs, is_inputs_tuple, fn_name, create_graph, _V_NONE_FOR_INPUT)
+    outputs = _scalar_output(func, inputs, fn_name, strict)
+    jac = _autograd_grad(outputs, inputs, create_graph=True)
+    _check_requires_grad(jac, "jacobian", strict)
+    return is_inputs_tuple, inputs, v, outputs, jac
+
+
 def vhp(func, inputs, v=None, create_graph=False, strict=False):
     """Return ``(func(*inputs), v^T H)`` for a scalar func: the gradient's vector-Jacobian product."""
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "vhp")
-        inputs = _fresh(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, "vhp", create_graph, _V_NONE_FOR_INPUT)
-        outputs = _scalar_output(func, inputs, "vhp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        is_inputs_tuple, inputs, v, outputs, jac = _gradient_of_scalar(func, inputs, v, "vhp", create_graph, strict)
 
     with set_grad_enabled(True if create_graph else is_grad_enabled()):
         grads = _autograd_grad(jac, inputs, v, create_graph=create_graph)
@@ -355,12 +362,7 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     (H is symmetric for a twice continuously differentiable func, so this equals vhp; it is computed the other way.)
     """
     with enable_grad():
-        is_inputs_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
-        inputs = _fresh(inputs, create_graph, need_graph=True)
-        v = _prepare_v(v, inputs, is_inputs_tuple, "hvp", create_graph, _V_NONE_FOR_INPUT)
-        outputs = _scalar_output(func, inputs, "hvp", strict)
-        jac = _autograd_grad(outputs, inputs, create_graph=True)
-        _check_requires_grad(jac, "jacobian", strict)
+        is_inputs_tuple, inputs, v, outputs, jac = _gradient_of_scalar(func, inputs, v, "hvp", create_graph, strict)
         # as in jvp: u -> u^T H is linear in u, recorded with u a dummy leaf; its backward with v gives H v
         dummy = tuple(zeros_like(inp, requires_grad=True) for inp in inputs)
         double_back = _autograd_grad(jac, inputs, dummy, create_graph=True)

@@ -33,9 +33,7 @@ class Categorical(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """The same categoricals broadcast to ``batch_shape``."""
-        new = self._expanded(batch_shape, ("probs", "logits"))
-        new._param = new.__dict__["probs" if "probs" in self.__dict__ else "logits"]
-        return new
+        return self._expanded(batch_shape, ("probs", "logits"))
 
     @lazy_property
     def logits(self):

@@ -108,7 +108,7 @@ class Distribution:
 
     def _expanded(self, batch_shape, names):
         """A copy of self whose parameters ``names`` (those present) are expanded to ``batch_shape``; no
-        validation is repeated, as PyTorch."""
+        validation is repeated, as PyTorch. ``_param`` (the parameter a distribution was made from) follows."""
         batch_shape = Size(batch_shape)
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
@@ -117,6 +117,8 @@ class Distribution:
                 value = self.__dict__[name]
                 tail = tuple(value.shape[len(self._batch_shape):])  # a Categorical's event count stays
                 new.__dict__[name] = value.expand(tuple(batch_shape) + tail)
+                if self.__dict__.get("_param") is value:
+                    new._param = new.__dict__[name]
         new._batch_shape = batch_shape
         return new
 
