@@ -84,6 +84,7 @@ class _Split:
 
     lowered_from = None
     blas = None  # threadpoolctl's controller of the BLAS library, found on the first product
+    held = False  # while spread's threads run: each keeps its one BLAS thread, whatever the product
 
 
 def threads_for(macs):
@@ -99,7 +100,7 @@ def threads_for(macs):
                 split.blas.set_num_threads(1)
             else:
                 split.lowered_from = 1  # nothing to lower: remember, so that this is not asked again
-    elif split.lowered_from is not None:
+    elif split.lowered_from is not None and not split.held:
         if split.blas and split.lowered_from > 1 and split.blas.num_threads == 1:
             split.blas.set_num_threads(split.lowered_from)
         split.lowered_from = None
@@ -208,7 +209,7 @@ def spread(work, items):
     threads = min(len(items), _intended_threads(), 1 + int(idle_cores() + 0.25)) if len(items) > 1 else 1
     if threads <= 1:
         return [work(item) for item in items]
-    threads_for(0)  # each helper runs its own products: one BLAS thread each
+    threads_for(0)  # each helper runs its own products: one BLAS thread each (held so while they run)
     load = _Load
     if load.pool is None or load.workers < threads - 1:
         from concurrent.futures import ThreadPoolExecutor
@@ -222,12 +223,14 @@ def spread(work, items):
             results[i] = work(items[i])
 
     helpers = [load.pool.submit(take) for _ in range(threads - 1)]
+    _Split.held = True
     try:
         take()
     finally:
         for helper in helpers:  # a helper not started yet has nothing left to take
             if not helper.cancel():
                 helper.exception()  # (waits for it)
+        _Split.held = False
     for helper in helpers:
         if not helper.cancelled() and helper.exception() is not None:
             raise helper.exception()

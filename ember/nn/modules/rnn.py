@@ -12,7 +12,7 @@ import warnings
 
 from ... import creation
 from ...ops.linalg import _same_dtype
-from ...ops.recurrent import Recurrence
+from ...ops.recurrent import BidirectionalRecurrence, Recurrence
 from ...ops.shape import cat
 from .. import functional as F, init
 from ..parameter import Parameter
@@ -270,26 +270,37 @@ class RNNBase(Module):
         batch = batch_sizes[0] if batch_sizes is not None else x.shape[0] if batch_first else x.shape[1]
         finals = [[], []] if lstm else [[]]
         for layer in range(self.num_layers):
-            outputs = []
+            args = []
             for direction in range(directions):
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, direction)
                 index = layer * directions + direction
                 h0 = states[0][index] if states else None
                 c0 = (states[1][index] if states else None) if lstm else None
-                args = (x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, self._mode, direction == 1, batch_first)
+                args.append((w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr))
+            if directions == 2:  # both directions as one node (they run at once: see BidirectionalRecurrence)
+                flat = BidirectionalRecurrence.apply(x, *args[0], *args[1], batch_sizes, self._mode, batch_first)
+                width = self.proj_size or self.hidden_size
+                rows, h_end = total * 2 * width, 2 * (total + batch) * width
+                out = flat[:rows].view(*((total,) if batch_sizes is not None else x.shape[:2]), 2 * width)
+                ends = [flat[rows:h_end].view(2, batch, width)] + ([flat[h_end:].view(2, batch, self.hidden_size)]
+                                                                   if lstm else [])
+            else:
+                w_ih, b_ih, h0, c0, w_hh, b_hh, w_hr = args[0]
+                plain = (x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, self._mode, False, batch_first)
                 if w_hr is None:
-                    rows = Recurrence.apply(*args)
+                    rows = Recurrence.apply(*plain)
                     out, ends = rows[:total], [rows[total:total + batch]] + ([rows[total + batch:]] if lstm else [])
                 else:  # one flat array (see Recurrence): outputs and h_n proj_size wide, c_n hidden wide
-                    flat = Recurrence.apply(*args, w_hr)
+                    flat = Recurrence.apply(*plain, w_hr)
                     p, rows = self.proj_size, total + batch
                     out, ends = flat[:total * p].reshape(total, p), [flat[total * p:rows * p].reshape(batch, p),
                                                                      flat[rows * p:].reshape(batch, -1)]
+                ends = [end.unsqueeze(0) for end in ends]  # (1, N, H): the layers' are stacked by a cat
                 # (sizes spelled out, not -1: with a batch of 0 the -1 would be ambiguous)
-                outputs.append(out if batch_sizes is not None else out.reshape(x.shape[0], x.shape[1], out.shape[-1]))
-                for keep, end in zip(finals, ends):
-                    keep.append(end.unsqueeze(0))  # (1, N, H): the layers' are stacked by a cat
-            x = cat(outputs, -1) if directions == 2 else outputs[0]
+                out = out if batch_sizes is not None else out.reshape(x.shape[0], x.shape[1], out.shape[-1])
+            x = out
+            for keep, end in zip(finals, ends):
+                keep.append(end)
             if self.dropout and self.training and layer < self.num_layers - 1:
                 # torch draws the mask over the time-major output (and over the packed rows, for packed input)
                 x = F.dropout(x.transpose(0, 1).contiguous(), self.dropout, True).transpose(0, 1) if batch_first else \
