@@ -4,7 +4,6 @@ Each lesson module has ID, TITLE and build(page) -> dict of its key numbers.
 Lessons use only ember's public API, as a learner would.
 """
 import matplotlib
-from threadpoolctl import threadpool_limits
 
 matplotlib.use("Agg")  # figures go to files; no display needed
 
@@ -23,10 +22,9 @@ def run(lesson_id, out_dir, progress=False):
     progress=True shows a bar on stderr while a long lesson trains (the tour has its own bar)."""
     lesson = BY_ID[lesson_id]
     page = Page(lesson.ID, lesson.TITLE, out_dir, progress)
-    # The lessons' arrays are small: extra BLAS threads only spin-wait for work, which on a busy 2-core machine
-    # burnt five times the CPU of the arithmetic itself (the digits lesson: 29 s of CPU instead of 4.4 s).
-    with threadpool_limits(limits=1, user_api="blas"):
-        results = lesson.build(page)
+    # (the lessons' products are small, so ember's own rule keeps them on one BLAS thread: see ember/_threads.py.
+    # A threadpoolctl limit around the lesson would put the threads back at its end behind ember's back.)
+    results = lesson.build(page)
     return page, results
 
 

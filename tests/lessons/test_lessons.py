@@ -158,3 +158,16 @@ def test_fitting_every_degree_at_once_equals_separate_fits():
         alone = fit_polynomials(x, y, degree, steps=200)[degree]
         np.testing.assert_allclose(together[degree, :degree + 1].numpy(), alone.numpy(), rtol=1e-9, atol=1e-12)
         assert np.all(together[degree, degree + 1:].numpy() == 0)
+
+
+def test_a_lesson_leaves_blas_threads_to_embers_rule(out_dir):
+    """Building a lesson must not change BLAS's thread count behind ember's back: after it, a small product still
+    runs on one thread (a threadpoolctl context around the lesson put two back while ember believed it had one)."""
+    from ember import _threads
+    blas = _threads._numpy_blas()
+    if not blas or _threads._intended_threads() < 2:
+        pytest.skip("one BLAS thread here: nothing to lower")
+    _threads.threads_for(2 ** 40)  # (a large product: all threads)
+    lessons.run("neural-network", out_dir)  # (small products inside: ember lowers BLAS to one thread)
+    _threads.threads_for(10)  # a small product after it
+    assert blas.num_threads == 1

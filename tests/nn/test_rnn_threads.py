@@ -150,6 +150,7 @@ def test_work_spread_over_threads_keeps_one_blas_thread_each(monkeypatch):
         counts.append(blas.num_threads if blas else 1)
         return i
 
+    _threads.threads_for(2 ** 40)  # (from all of BLAS's threads)
     assert _threads.spread(work, [0, 1, 2, 3]) == [0, 1, 2, 3]
     assert counts == [1] * 4
     assert not _threads._Split.held
