@@ -487,16 +487,12 @@ class BidirectionalRecurrence(Op):
                  else 0)
         ctx.together = batch * weights[4].shape[0] >= TOGETHER_FROM  # (weights[4]: w_hh, (gates x hidden, ...))
         (out_f, h_f, c_f), (out_r, h_r, c_r) = _both_directions(run, ctx.together)
-        parts = [(out_f, out_r), (h_f, h_r)] + ([] if c_f is None else [(c_f, c_r)])
-        result = get_array_module(h_f).empty(2 * sum(a.size for a, _ in parts), h_f.dtype)
-        start = 0
-        for i, (a, b) in enumerate(parts):  # (each written once, into its place)
-            if i == 0:  # the outputs side by side
-                both = result[:2 * a.size].reshape(a.shape[:-1] + (2 * a.shape[-1],))
-                both[..., :a.shape[-1]], both[..., a.shape[-1]:] = a, b
-            else:  # the final states one after the other
-                result[start:start + a.size], result[start + a.size:start + 2 * a.size] = a.reshape(-1), b.reshape(-1)
-            start += 2 * a.size
+        xp, ends = get_array_module(h_f), [h_f, h_r] + ([] if c_f is None else [c_f, c_r])
+        result = xp.empty(2 * out_f.size + sum(a.size for a in ends), h_f.dtype)
+        width = out_f.shape[-1]
+        both = result[:2 * out_f.size].reshape(out_f.shape[:-1] + (2 * width,))
+        both[..., :width], both[..., width:] = out_f, out_r  # the outputs side by side (written once: no cat)
+        result[2 * out_f.size:] = xp.concatenate([a.reshape(-1) for a in ends])  # then the final states
         ctx.width, ctx.hidden = h_f.shape[-1], None if c_f is None else c_f.shape[-1]
         return result
 
