@@ -2,9 +2,10 @@
 
 The layers project the whole input sequence in one matrix product per layer and
 direction; only the recurrence h_t = f(x_t, h_{t-1}) walks over time. Both happen
-inside one graph node per layer and direction (ember/ops/recurrent.py: the cells'
-maths on arrays, with backpropagation through time written out). A cell
-module is the same for one step. Layers also take a
+inside one graph node per layer (ember/ops/recurrent.py: the cells' maths on
+arrays, with backpropagation through time written out); a bidirectional layer's
+node runs its two directions at once when a core is idle. A cell module is the
+same for one step. Layers also take a
 PackedSequence (nn.utils.rnn) of sequences of different lengths.
 """
 import math
