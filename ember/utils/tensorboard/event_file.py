@@ -196,11 +196,10 @@ HPARAMS_STATUS_SUCCESS = 1
 
 
 def protobuf_value(value):
-    """google.protobuf.Value: oneof kind {number_value = 2 (double), string_value = 3, bool_value = 4}."""
+    """google.protobuf.Value: oneof kind {number_value = 2 (double), string_value = 3} (bool_value = 4 unused:
+    torch logs a bool hyperparameter as a number)."""
     if isinstance(value, str):
         return bytes_field(3, value, oneof=True)
-    if isinstance(value, bool):
-        return int_field(4, value, oneof=True)
     return double_field(2, float(value), oneof=True)
 
 
