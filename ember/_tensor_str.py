@@ -4,11 +4,12 @@ The rules, as PyTorch applies them (with the default options):
 
 * floats whose finite non-zero values are all whole numbers print as ``1.``; otherwise with ``precision``
   (4) decimals;
-* scientific notation (``1.0000e+05``) when the largest/smallest finite non-zero magnitude ratio exceeds 1000,
-  the largest exceeds 1e8, or the smallest is below 1e-4 (``sci_mode`` True or False forces it on or off);
+* scientific notation (``1.0000e+05``, ``precision`` decimals, whole numbers too) when the largest/smallest
+  finite non-zero magnitude ratio exceeds 1000, the largest exceeds 1e8, or the smallest is below 1e-4
+  (``sci_mode`` True or False forces it on or off);
 * every element is padded to the widest one; rows wrap at ``linewidth`` (80) columns;
 * tensors of more than ``threshold`` (1000) elements are summarised: ``edgeitems`` (3) items at each end of
-  every axis, ``...`` between.
+  every axis, ``...`` between (edgeitems 0: only ``[...]``, and the size after it).
 
 The options live in PRINT_OPTS, one set for the whole process, as in torch. ``set_printoptions`` changes them,
 ``get_printoptions`` reads them and ``printoptions(...)`` changes them for a ``with`` block. Like torch, nothing
@@ -32,7 +33,7 @@ class _PrintOptions:
     threshold: float = 1000  # more elements than this: summarise
     edgeitems: int = 3  # items kept at each end of an axis in a summary
     linewidth: int = 80  # columns before a row wraps
-    sci_mode: bool = None  # None: chosen from the values; True/False: always/never scientific
+    sci_mode: bool | None = None  # None: chosen from the values; True/False: always/never scientific
 
 
 PRINT_OPTS = _PrintOptions()
