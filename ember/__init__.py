@@ -24,6 +24,7 @@ from . import special
 from .serialization import save, load
 from ._compile import compile
 from . import testing, compiler
+from ._tensor_str import set_printoptions
 from ._threads import set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads
 from .backends import (use_deterministic_algorithms, are_deterministic_algorithms_enabled,
                        is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
@@ -242,7 +243,7 @@ __all__ = [
     "cuda", "backends", "onnx", "accelerator", "linalg", "get_default_device", "set_default_device",
     "compile", "testing", "compiler",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
-    "get_default_dtype", "set_default_dtype",
+    "get_default_dtype", "set_default_dtype", "set_printoptions",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",
     "tensor", "as_tensor", "from_numpy", "scalar_tensor", "zeros", "ones", "empty", "full", "eye", "arange",
     "linspace", "logspace",
