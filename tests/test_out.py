@@ -153,7 +153,7 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "get_num_interop_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
                   "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
                   "get_deterministic_debug_mode", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-                  "set_anomaly_enabled", "imag", "compile")  # torch gives none of these out= (imag: refuses real
+                  "set_anomaly_enabled", "imag", "compile", "set_printoptions")  # torch gives none of these out= (imag: refuses real
 # tensors; compile hands back the model)
 
 
