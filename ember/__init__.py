@@ -20,6 +20,13 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
 from . import distributions
+from . import amp, cpu
+from .amp import autocast
+from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype,
+                                is_autocast_cpu_enabled, set_autocast_cpu_enabled, get_autocast_cpu_dtype,
+                                set_autocast_cpu_dtype, get_autocast_gpu_dtype, set_autocast_gpu_dtype,
+                                autocast_increment_nesting, autocast_decrement_nesting, is_autocast_cache_enabled,
+                                set_autocast_cache_enabled, clear_autocast_cache)
 from . import special
 from .serialization import save, load
 from ._compile import compile
@@ -241,7 +248,11 @@ bool = _backend.bool_
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
     "cuda", "backends", "onnx", "accelerator", "linalg", "get_default_device", "set_default_device",
-    "compile", "testing", "compiler",
+    "compile", "testing", "compiler", "amp", "cpu", "autocast", "is_autocast_enabled", "set_autocast_enabled",
+    "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled",
+    "get_autocast_cpu_dtype", "set_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_gpu_dtype",
+    "autocast_increment_nesting", "autocast_decrement_nesting", "is_autocast_cache_enabled",
+    "set_autocast_cache_enabled", "clear_autocast_cache",
     "set_num_threads", "get_num_threads", "set_num_interop_threads", "get_num_interop_threads",
     "get_default_dtype", "set_default_dtype", "set_printoptions",
     "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled",

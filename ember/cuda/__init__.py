@@ -9,6 +9,7 @@ manual_seed, ...) answer the same here. The runtime itself (CuPy) is behind
 """
 from .. import _backend
 from .._backend import cuda_runtime, cuda_runtime_or_none
+from . import amp  # torch.cuda.amp: autocast and GradScaler (ember/amp), no CuPy needed
 
 
 def is_available():
