@@ -73,6 +73,13 @@ def _device_type(device_type, function,
     return kind
 
 
+def _not_a_str(device_type):
+    """torch's ValueError for a device_type that is not a str (a device prints as torch's would: torch.device)."""
+    kind = type(device_type)
+    shown = f"<class '{_backend.PRINTED.module}.device'>" if kind is _backend.device else str(kind)
+    return ValueError(f"Expected `device_type` of type `str`, got: `{shown}`")
+
+
 def _bool_arg(value, function, name, position):
     if not isinstance(value, bool):
         raise TypeError(f"{function}(): argument '{name}' (position {position}) must be bool, not "
@@ -116,6 +123,7 @@ def get_autocast_dtype(device_type):
 
 
 def set_autocast_dtype(device_type, dtype):
+    """Set the dtype autocast uses for ``device_type`` in this thread."""
     kind = _device_type(device_type, "set_autocast_dtype")
     if not isinstance(dtype, (_backend.dtype, _Bfloat16)):
         raise TypeError(f"set_autocast_dtype(): argument 'dtype' (position 2) must be torch.dtype, not "
@@ -128,50 +136,60 @@ def _deprecated(old, new):
 
 
 def is_autocast_cpu_enabled():
+    """Deprecated for is_autocast_enabled("cpu") (with torch's DeprecationWarning)."""
     _deprecated("is_autocast_cpu_enabled()", "is_autocast_enabled('cpu')")
     return _STATE.enabled["cpu"]
 
 
 def set_autocast_cpu_enabled(enabled):
+    """Deprecated for set_autocast_enabled("cpu", enabled) (with torch's DeprecationWarning)."""
     _deprecated("set_autocast_cpu_enabled(enabled)", "set_autocast_enabled('cpu', enabled)")
     _STATE.enabled["cpu"] = _bool_arg(enabled, "set_autocast_cpu_enabled", "enabled", 1)
 
 
 def get_autocast_cpu_dtype():
+    """Deprecated for get_autocast_dtype("cpu") (with torch's DeprecationWarning)."""
     _deprecated("get_autocast_cpu_dtype()", "get_autocast_dtype('cpu')")
     return _STATE.dtype["cpu"]
 
 
 def set_autocast_cpu_dtype(dtype):
+    """Deprecated for set_autocast_dtype("cpu", dtype) (with torch's DeprecationWarning)."""
     _deprecated("set_autocast_cpu_dtype(dtype)", "set_autocast_dtype('cpu', dtype)")
     set_autocast_dtype("cpu", dtype)
 
 
 def get_autocast_gpu_dtype():
+    """Deprecated for get_autocast_dtype("cuda") (with torch's DeprecationWarning)."""
     _deprecated("get_autocast_gpu_dtype()", "get_autocast_dtype('cuda')")
     return _STATE.dtype["cuda"]
 
 
 def set_autocast_gpu_dtype(dtype):
+    """Deprecated for set_autocast_dtype("cuda", dtype) (with torch's DeprecationWarning)."""
     _deprecated("set_autocast_gpu_dtype(dtype)", "set_autocast_dtype('cuda', dtype)")
     set_autocast_dtype("cuda", dtype)
 
 
 def autocast_increment_nesting():
+    """One autocast block deeper in this thread; returns the depth (autocast.__enter__ calls it)."""
     _STATE.nesting += 1
     return _STATE.nesting
 
 
 def autocast_decrement_nesting():
+    """One autocast block out; returns the depth (autocast.__exit__ calls it)."""
     _STATE.nesting -= 1
     return _STATE.nesting
 
 
 def is_autocast_cache_enabled():
+    """Whether autocast may cache lower-precision copies of weights (ember never makes any)."""
     return _STATE.cache_enabled
 
 
 def set_autocast_cache_enabled(enabled):
+    """Set autocast's weight-cache flag for this thread (kept and restored; ember caches nothing)."""
     _STATE.cache_enabled = _bool_arg(enabled, "set_autocast_cache_enabled", "enabled", 1)
 
 
@@ -208,7 +226,7 @@ class autocast:
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
         if not isinstance(device_type, str):
-            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+            raise _not_a_str(device_type)
         self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
         self.device = device_type
         if not is_autocast_available(self.device):
@@ -283,7 +301,7 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
     """Decorates a custom autograd Function's ``forward``: records the autocast state for ``custom_bwd``; with
     ``cast_inputs`` and autocast on, casts floating-point tensor inputs and runs forward with autocast off."""
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        raise _not_a_str(device_type)
     if fwd is None:
         return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
 
@@ -306,7 +324,7 @@ def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
 def custom_bwd(bwd=None, *, device_type):
     """Decorates a custom autograd Function's ``backward``: runs it with the autocast state forward ran in."""
     if not isinstance(device_type, str):
-        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        raise _not_a_str(device_type)
     if bwd is None:
         return functools.partial(custom_bwd, device_type=device_type)
 
