@@ -153,8 +153,13 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "get_num_interop_threads", "use_deterministic_algorithms", "are_deterministic_algorithms_enabled",
                   "is_deterministic_algorithms_warn_only_enabled", "set_deterministic_debug_mode",
                   "get_deterministic_debug_mode", "is_anomaly_enabled", "is_anomaly_check_nan_enabled",
-                  "set_anomaly_enabled", "imag", "compile", "set_printoptions")  # torch gives none of these out= (imag: refuses real
-# tensors; compile hands back the model)
+                  "set_anomaly_enabled", "imag", "compile", "set_printoptions", "is_autocast_enabled",
+                  "set_autocast_enabled", "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cpu_enabled",
+                  "set_autocast_cpu_enabled", "get_autocast_cpu_dtype", "set_autocast_cpu_dtype",
+                  "get_autocast_gpu_dtype", "set_autocast_gpu_dtype", "autocast_increment_nesting",
+                  "autocast_decrement_nesting", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
+                  "clear_autocast_cache")  # torch gives none of these out= (imag: refuses real tensors; compile
+# hands back the model)
 
 
 def _variants(lib, plain):
