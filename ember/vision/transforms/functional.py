@@ -1,6 +1,7 @@
 """The image operations behind the transforms, on PIL images and on (..., C, H, W) Tensors, as torchvision's
 ``transforms.functional`` defines them (sizes are (height, width); PIL's own are (width, height))."""
 import enum
+import math
 import numbers
 
 import numpy as np
@@ -256,3 +257,461 @@ def vflip(img):
     if isinstance(img, Image.Image):
         return img.transpose(Image.Transpose.FLIP_TOP_BOTTOM)
     return img.flip(-2)
+
+
+def resized_crop(img, top, left, height, width, size, interpolation=InterpolationMode.BILINEAR, antialias=True):
+    """crop, then resize to size (RandomResizedCrop's two steps)."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
+def _crop_size(size):
+    if isinstance(size, numbers.Number):
+        return int(size), int(size)
+    if isinstance(size, (list, tuple)) and len(size) == 1:
+        return size[0], size[0]
+    if len(size) != 2:
+        raise ValueError("Please provide only two dimensions (h, w) for size.")
+    return tuple(size)
+
+
+def five_crop(img, size):
+    """The four corner crops and the centre crop: (top-left, top-right, bottom-left, bottom-right, centre)."""
+    crop_h, crop_w = _crop_size(size)
+    _, height, width = get_dimensions(img)
+    if crop_w > width or crop_h > height:
+        raise ValueError(f"Requested crop size {(crop_h, crop_w)} is bigger than input size {(height, width)}")
+    bottom, right = height - crop_h, width - crop_w
+    return (crop(img, 0, 0, crop_h, crop_w), crop(img, 0, right, crop_h, crop_w),
+            crop(img, bottom, 0, crop_h, crop_w), crop(img, bottom, right, crop_h, crop_w),
+            center_crop(img, [crop_h, crop_w]))
+
+
+def ten_crop(img, size, vertical_flip=False):
+    """five_crop of the image, then five_crop of its mirror image (flipped left-right, or top-bottom)."""
+    size = _crop_size(size)
+    return five_crop(img, size) + five_crop(vflip(img) if vertical_flip else hflip(img), size)
+
+
+# ----------------------------------------------------------------------------
+# dtypes and colour
+# ----------------------------------------------------------------------------
+def _max_value(dtype):
+    """The value that means full intensity: 1 for floats, the largest integer for integer dtypes."""
+    np_dtype = dtype.np if hasattr(dtype, "np") else np.dtype(dtype)
+    return 1 if np_dtype.kind in "fb" else int(np.iinfo(np_dtype).max)
+
+
+def convert_image_dtype(image, dtype=None):
+    """Change a Tensor image's dtype rescaling its values: integers 0..max <-> floats 0..1 (float -> integer
+    multiplies by max + 1 - 0.001 and truncates); between integer dtypes by a power of two."""
+    from ... import float32
+    dtype = float32 if dtype is None else dtype
+    if not isinstance(image, Tensor):
+        raise TypeError("Input img should be Tensor Image")
+    if image.dtype == dtype:
+        return image
+    to_float = dtype.is_floating_point
+    if image.is_floating_point():
+        if to_float:
+            return image.to(dtype)
+        from ... import float64, int32, int64
+        if (image.dtype == float32 and dtype in (int32, int64)) or (image.dtype == float64 and dtype == int64):
+            raise RuntimeError(f"The cast from {image.dtype} to {dtype} cannot be performed safely.")
+        return image.mul(float(_max_value(dtype)) + 1.0 - 1e-3).to(dtype)
+    input_max = float(_max_value(image.dtype))
+    if to_float:
+        return image.to(dtype) / input_max
+    output_max = float(_max_value(dtype))
+    if input_max > output_max:
+        factor = int((input_max + 1) // (output_max + 1))
+        return image.div(factor, rounding_mode="floor").to(dtype)
+    factor = int((output_max + 1) // (input_max + 1))
+    return image.to(dtype) * factor
+
+
+def _check_tensor_image(img):
+    if img.ndim < 2:
+        raise TypeError("Tensor is not a torch image.")
+
+
+def _check_channels(img, permitted):
+    channels = get_dimensions(img)[0]
+    if channels not in permitted:
+        raise TypeError(f"Input image tensor permitted channel values are {permitted}, but found {channels}")
+
+
+def _blend(img1, img2, ratio):
+    """ratio * img1 + (1 - ratio) * img2, clamped to the dtype's range and cast back to img1's dtype."""
+    ratio = float(ratio)
+    return (ratio * img1 + (1.0 - ratio) * img2).clamp(0, _max_value(img1.dtype)).to(img1.dtype)
+
+
+def _pil_only(img):
+    if not isinstance(img, Image.Image):
+        raise TypeError(f"img should be PIL Image. Got {type(img)}")
+
+
+def rgb_to_grayscale(img, num_output_channels=1):
+    """Luma L = 0.2989 R + 0.587 G + 0.114 B (PIL: convert("L"), which uses 0.299/0.587/0.114 in fixed point);
+    with num_output_channels=3 the gray plane is repeated three times."""
+    if not isinstance(img, Tensor):
+        return to_grayscale(img, num_output_channels)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    _check_channels(img, [1, 3])
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    if img.shape[-3] == 3:
+        r, g, b = img.unbind(dim=-3)
+        gray = (0.2989 * r + 0.587 * g + 0.114 * b).to(img.dtype).unsqueeze(dim=-3)
+    else:
+        gray = img.clone()
+    return gray.expand(img.shape) if num_output_channels == 3 else gray
+
+
+def to_grayscale(img, num_output_channels=1):
+    """A PIL image in mode L (num_output_channels=1) or RGB with three equal channels (3)."""
+    if not isinstance(img, Image.Image):
+        raise TypeError("Input should be PIL Image")
+    if num_output_channels not in (1, 3):
+        raise ValueError("num_output_channels should be either 1 or 3")
+    gray = img.convert("L")
+    return gray if num_output_channels == 1 else Image.merge("RGB", (gray, gray, gray))
+
+
+def adjust_brightness(img, brightness_factor):
+    """Multiply the intensities by brightness_factor (a blend with black); PIL: ImageEnhance.Brightness."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageEnhance
+        return ImageEnhance.Brightness(img).enhance(brightness_factor)
+    if brightness_factor < 0:
+        raise ValueError(f"brightness_factor ({brightness_factor}) is not non-negative.")
+    _check_tensor_image(img)
+    _check_channels(img, [1, 3])
+    return _blend(img, img.new_zeros(img.shape), brightness_factor)
+
+
+def adjust_contrast(img, contrast_factor):
+    """Blend with the image's mean gray level; PIL: ImageEnhance.Contrast."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageEnhance
+        return ImageEnhance.Contrast(img).enhance(contrast_factor)
+    from ... import float32
+    if contrast_factor < 0:
+        raise ValueError(f"contrast_factor ({contrast_factor}) is not non-negative.")
+    _check_tensor_image(img)
+    _check_channels(img, [3, 1])
+    dtype = img.dtype if img.is_floating_point() else float32
+    gray = rgb_to_grayscale(img) if get_dimensions(img)[0] == 3 else img
+    mean = gray.to(dtype).mean(dim=(-3, -2, -1), keepdim=True)
+    return _blend(img, mean, contrast_factor)
+
+
+def adjust_saturation(img, saturation_factor):
+    """Blend with the gray image: 0 gives gray, 1 the image, 2 doubles the saturation; PIL: ImageEnhance.Color."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageEnhance
+        return ImageEnhance.Color(img).enhance(saturation_factor)
+    if saturation_factor < 0:
+        raise ValueError(f"saturation_factor ({saturation_factor}) is not non-negative.")
+    _check_tensor_image(img)
+    _check_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:  # nothing to desaturate, as in PIL
+        return img
+    return _blend(img, rgb_to_grayscale(img), saturation_factor)
+
+
+def _rgb_to_hsv(rgb):
+    """float (..., 3, H, W) ndarray RGB in [0, 1] -> HSV in [0, 1], the formulas of PIL's RGB -> HSV."""
+    r, g, b = rgb[..., 0, :, :], rgb[..., 1, :, :], rgb[..., 2, :, :]
+    maxc, minc = rgb.max(axis=-3), rgb.min(axis=-3)
+    gray = maxc == minc  # no hue and no saturation; divide by 1 there instead of 0
+    spread = maxc - minc
+    one = np.ones_like(maxc)
+    s = spread / np.where(gray, one, maxc)
+    divisor = np.where(gray, one, spread)
+    rc, gc, bc = (maxc - r) / divisor, (maxc - g) / divisor, (maxc - b) / divisor
+    h = ((maxc == r) * (bc - gc) + ((maxc == g) & (maxc != r)) * (2.0 + rc - bc)
+         + ((maxc != g) & (maxc != r)) * (4.0 + gc - rc)).astype(rgb.dtype)
+    h = np.fmod(h / rgb.dtype.type(6.0) + rgb.dtype.type(1.0), rgb.dtype.type(1.0))
+    return np.stack((h, s, maxc), axis=-3)
+
+
+def _hsv_to_rgb(hsv):
+    """The inverse of _rgb_to_hsv: the hue's sextant i picks which of v, p, q, t each channel is."""
+    one = hsv.dtype.type(1.0)
+    h, s, v = hsv[..., 0, :, :], hsv[..., 1, :, :], hsv[..., 2, :, :]
+    sextant = np.floor(h * hsv.dtype.type(6.0))
+    f = h * hsv.dtype.type(6.0) - sextant
+    sextant = sextant.astype(np.int32) % 6
+    p = np.clip(v * (one - s), 0.0, 1.0)
+    q = np.clip(v * (one - s * f), 0.0, 1.0)
+    t = np.clip(v * (one - s * (one - f)), 0.0, 1.0)
+    table = [(v, q, p, p, t, v), (t, v, v, q, p, p), (p, p, t, v, v, q)]  # R, G, B for sextants 0..5
+    return np.stack([np.choose(sextant, channel) for channel in table], axis=-3)
+
+
+def adjust_hue(img, hue_factor):
+    """Turn the hue by hue_factor (in [-0.5, 0.5], a fraction of the colour circle) in HSV space. PIL: through
+    PIL's HSV mode, adding int(hue_factor * 255) to the 8-bit hue with wrap-around."""
+    if not (-0.5 <= hue_factor <= 0.5):
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        if img.mode in {"L", "1", "I", "F"}:
+            return img
+        h, s, v = img.convert("HSV").split()
+        hue = np.array(h, dtype=np.uint8)
+        hue += np.int32(hue_factor * 255).astype(np.uint8)  # wraps around modulo 256, as intended
+        return Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert(img.mode)
+    from ... import float32
+    _check_tensor_image(img)
+    _check_channels(img, [1, 3])
+    if get_dimensions(img)[0] == 1:
+        return img
+    hsv = _rgb_to_hsv(convert_image_dtype(img, float32).detach()._data)
+    hsv[..., 0, :, :] = np.mod(hsv[..., 0, :, :] + np.float32(hue_factor), np.float32(1.0))
+    return convert_image_dtype(_wrap(_hsv_to_rgb(hsv)), img.dtype)
+
+
+# ----------------------------------------------------------------------------
+# rotations, affine maps, blur, erasing
+# ----------------------------------------------------------------------------
+def _inverse_affine_matrix(center, angle, translate, scale, shear):
+    """The 2x3 matrix (row-major, 6 numbers) that maps an output pixel back to where it is read in the input, for
+    the forward map: rotate by angle and shear (degrees) about center, scale, then translate."""
+    rot, sx, sy = math.radians(angle), math.radians(shear[0]), math.radians(shear[1])
+    cx, cy = center
+    tx, ty = translate
+    # forward linear part [[a, b], [c, d]] = rotation @ shear (without the scale)
+    a = math.cos(rot - sy) / math.cos(sy)
+    b = -math.cos(rot - sy) * math.tan(sx) / math.cos(sy) - math.sin(rot)
+    c = math.sin(rot - sy) / math.cos(sy)
+    d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
+    # its inverse (the determinant is 1), divided by the scale; then the translation that undoes the centring
+    m = [x / scale for x in (d, -b, 0.0, -c, a, 0.0)]
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    return m
+
+
+def _pil_fill(fill, img):
+    """fill as Image.transform's fillcolor wants it: one number per band, integers unless the mode is F."""
+    channels = get_dimensions(img)[0]
+    fill = 0 if fill is None else fill
+    if isinstance(fill, (int, float)) and channels > 1:
+        fill = (fill,) * channels
+    if isinstance(fill, (list, tuple)):
+        if len(fill) == 1:
+            fill = tuple(fill) * channels
+        elif len(fill) != channels:
+            raise ValueError("The number of elements in 'fill' does not match the number of channels of the image "
+                             f"({len(fill)} != {channels})")
+        fill = tuple(fill)
+    if img.mode != "F":
+        fill = tuple(int(x) for x in fill) if isinstance(fill, tuple) else int(fill)
+    return fill
+
+
+def _check_interpolation(interpolation):
+    if isinstance(interpolation, numbers.Integral) and not isinstance(interpolation, InterpolationMode):
+        return interpolation_mode(interpolation)
+    if not isinstance(interpolation, InterpolationMode):
+        raise TypeError("Argument interpolation should be a InterpolationMode or a corresponding Pillow integer "
+                        "constant")
+    return interpolation
+
+
+def _check_grid_inputs(img, interpolation, fill):
+    _check_tensor_image(img)
+    channels = get_dimensions(img)[0]
+    if isinstance(fill, (tuple, list)) and len(fill) > 1 and len(fill) != channels:
+        raise ValueError("The number of elements in 'fill' cannot broadcast to match the number of channels of the "
+                         f"image ({len(fill)} != {channels})")
+    if interpolation not in (InterpolationMode.NEAREST, InterpolationMode.BILINEAR):
+        raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
+
+
+def _affine_grid(theta, w, h, ow, oh):
+    """Sampling points for grid_sample, (1, oh, ow, 2) in [-1, 1]: each output pixel centre, measured from the
+    output's centre, mapped by theta and divided by the input's half sizes."""
+    from ... import empty, linspace, tensor
+    base = empty(1, oh, ow, 3, dtype=theta.dtype)
+    base[..., 0] = linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, steps=ow, dtype=theta.dtype)
+    base[..., 1] = linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, steps=oh, dtype=theta.dtype).unsqueeze(-1)
+    base[..., 2] = 1
+    scaled_theta = theta.transpose(1, 2) / tensor([0.5 * w, 0.5 * h], dtype=theta.dtype)
+    return base.view(1, oh * ow, 3).bmm(scaled_theta).view(1, oh, ow, 2)
+
+
+def _grid_transform(img, matrix, interpolation, fill, out_w, out_h):
+    """Read img (..., C, H, W) at the affine grid with grid_sample (zeros outside), then paint fill where the
+    grid fell outside the image (a ones channel sampled alongside tells where); integer images are computed in
+    float32 and rounded back."""
+    from ... import cat, float32, ones, tensor
+    from ...nn.functional import grid_sample
+    dtype = img.dtype if img.is_floating_point() else float32
+    theta = tensor(matrix, dtype=dtype).reshape(1, 2, 3)
+    grid = _affine_grid(theta, int(img.shape[-1]), int(img.shape[-2]), out_w, out_h)
+    batch_shape = img.shape[:-3] if img.ndim >= 4 else ()
+    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
+    x = x.to(dtype)
+    n, c, h, w = (int(s) for s in x.shape)
+    grid = grid.expand(n, out_h, out_w, 2)
+    if fill is not None:
+        x = cat((x, ones((n, 1, h, w), dtype=dtype)), dim=1)
+    out = grid_sample(x, grid, mode=interpolation.value, padding_mode="zeros", align_corners=False)
+    if fill is not None:
+        out, mask = out[:, :-1], out[:, -1:].expand(n, c, out_h, out_w)
+        values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
+        fill_img = tensor(values, dtype=dtype).view(1, len(values), 1, 1).expand(n, c, out_h, out_w)
+        if interpolation == InterpolationMode.NEAREST:
+            outside = mask < 0.5
+            out = out.clone()
+            out[outside] = fill_img[outside]
+        else:
+            out = out * mask + (1.0 - mask) * fill_img
+    out = out.reshape(*batch_shape, c, out_h, out_w) if img.ndim >= 4 else out.squeeze(0)
+    if not img.is_floating_point():
+        out = out.round().to(img.dtype)
+    return out
+
+
+def _expanded_size(matrix, w, h):
+    """(width, height) that holds the whole rotated image, computed as torchvision does (float32 corners, then
+    ceil/floor after truncating to 1e-4 so that 1e-15 noise does not add a pixel)."""
+    corners = np.array([[-0.5 * w, -0.5 * h, 1.0], [-0.5 * w, 0.5 * h, 1.0], [0.5 * w, 0.5 * h, 1.0],
+                        [0.5 * w, -0.5 * h, 1.0]], np.float32)
+    mapped = corners @ np.array(matrix, np.float32).reshape(2, 3).T
+    centre = np.array([w * 0.5, h * 0.5], np.float32)
+    low, high = mapped.min(axis=0) + centre, mapped.max(axis=0) + centre
+    tol = np.float32(1e-4)
+    size = np.ceil(np.trunc(high / tol) * tol) - np.floor(np.trunc(low / tol) * tol)
+    return int(size[0]), int(size[1])
+
+
+def _centre_offset(center, img):
+    """A centre given in pixels -> measured from the image centre, as the tensor maths wants it."""
+    if center is None:
+        return [0.0, 0.0]
+    _, height, width = get_dimensions(img)
+    return [1.0 * (c - s * 0.5) for c, s in zip(center, [width, height])]
+
+
+def rotate(img, angle, interpolation=InterpolationMode.NEAREST, expand=False, center=None, fill=None):
+    """Rotate counter-clockwise by angle degrees about center (default: the image centre); expand enlarges the
+    output to hold the whole rotated image; fill paints the area outside. PIL: Image.rotate."""
+    interpolation = _check_interpolation(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    _check_image(img)
+    if isinstance(img, Image.Image):
+        return img.rotate(angle, _PIL_FILTERS[interpolation], expand, center, fillcolor=_pil_fill(fill, img))
+    matrix = _inverse_affine_matrix(_centre_offset(center, img), -angle, [0.0, 0.0], 1.0, [0.0, 0.0])
+    _check_grid_inputs(img, interpolation, fill)
+    w, h = int(img.shape[-1]), int(img.shape[-2])
+    out_w, out_h = _expanded_size(matrix, w, h) if expand else (w, h)
+    return _grid_transform(img, matrix, interpolation, fill, out_w, out_h)
+
+
+def affine(img, angle, translate, scale, shear, interpolation=InterpolationMode.NEAREST, fill=None, center=None):
+    """Rotate by angle, translate by (tx, ty) pixels, scale and shear (degrees along x, and y) about center,
+    keeping the size. PIL: Image.transform(AFFINE) with the inverse matrix."""
+    interpolation = _check_interpolation(interpolation)
+    if not isinstance(angle, (int, float)):
+        raise TypeError("Argument angle should be int or float")
+    if not isinstance(translate, (list, tuple)):
+        raise TypeError("Argument translate should be a sequence")
+    if len(translate) != 2:
+        raise ValueError("Argument translate should be a sequence of length 2")
+    if scale <= 0.0:
+        raise ValueError("Argument scale should be positive")
+    if not isinstance(shear, (numbers.Number, list, tuple)):
+        raise TypeError("Shear should be either a single value or a sequence of two values")
+    shear = [shear, 0.0] if isinstance(shear, numbers.Number) else list(shear)
+    if len(shear) == 1:
+        shear = [shear[0], shear[0]]
+    if len(shear) != 2:
+        raise ValueError(f"Shear should be a sequence containing two values. Got {shear}")
+    if center is not None and not isinstance(center, (list, tuple)):
+        raise TypeError("Argument center should be a sequence")
+    _, height, width = get_dimensions(img)
+    if isinstance(img, Image.Image):
+        centre = [width * 0.5, height * 0.5] if center is None else center
+        matrix = _inverse_affine_matrix(centre, float(angle), list(translate), scale, shear)
+        return img.transform(img.size, Image.Transform.AFFINE, matrix, _PIL_FILTERS[interpolation],
+                             fillcolor=_pil_fill(fill, img))
+    matrix = _inverse_affine_matrix(_centre_offset(center, img), float(angle), [1.0 * t for t in translate],
+                                    scale, shear)
+    _check_grid_inputs(img, interpolation, fill)
+    return _grid_transform(img, matrix, interpolation, fill, width, height)
+
+
+def _gaussian_kernel1d(size, sigma, dtype):
+    from ... import linspace
+    x = linspace(-(size - 1) * 0.5, (size - 1) * 0.5, steps=size, dtype=dtype)
+    pdf = (-0.5 * (x / sigma).pow(2)).exp()
+    return pdf / pdf.sum()
+
+
+def gaussian_blur(img, kernel_size, sigma=None):
+    """Blur with a (kx, ky) Gaussian kernel of standard deviations sigma = (sx, sy) (default 0.3 * ((k - 1) / 2
+    - 1) + 0.8, i.e. k * 0.15 + 0.35), reflecting the image at its edges. A PIL image goes through a uint8
+    tensor and back, as in torchvision."""
+    if not isinstance(kernel_size, (int, list, tuple)):
+        raise TypeError(f"kernel_size should be int or a sequence of integers. Got {type(kernel_size)}")
+    if isinstance(kernel_size, int):
+        kernel_size = [kernel_size, kernel_size]
+    if len(kernel_size) != 2:
+        raise ValueError(f"If kernel_size is a sequence its length should be 2. Got {len(kernel_size)}")
+    for k in kernel_size:
+        if k % 2 == 0 or k < 0:
+            raise ValueError(f"kernel_size should have odd and positive integers. Got {kernel_size}")
+    if sigma is None:
+        sigma = [k * 0.15 + 0.35 for k in kernel_size]
+    if not isinstance(sigma, (int, float, list, tuple)):
+        raise TypeError(f"sigma should be either float or sequence of floats. Got {type(sigma)}")
+    if isinstance(sigma, (int, float)):
+        sigma = [float(sigma), float(sigma)]
+    if isinstance(sigma, (list, tuple)) and len(sigma) == 1:
+        sigma = [sigma[0], sigma[0]]
+    if len(sigma) != 2:
+        raise ValueError(f"If sigma is a sequence, its length should be 2. Got {len(sigma)}")
+    for s in sigma:
+        if s <= 0.0:
+            raise ValueError(f"sigma should have positive values. Got {sigma}")
+    if isinstance(img, Image.Image):
+        return to_pil_image(gaussian_blur(pil_to_tensor(img), kernel_size, sigma), mode=img.mode)
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be PIL Image or Tensor. Got {type(img)}")
+    from ... import float32
+    from ...nn.functional import conv2d, pad as tensor_pad
+    _check_tensor_image(img)
+    dtype = img.dtype if img.is_floating_point() else float32
+    kx, ky = (_gaussian_kernel1d(k, s, dtype) for k, s in zip(kernel_size, sigma))
+    kernel = ky[:, None].mm(kx[None, :])
+    channels = int(img.shape[-3])
+    kernel = kernel.expand(channels, 1, *kernel.shape)
+    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
+    x = tensor_pad(x.to(dtype), [kernel_size[0] // 2] * 2 + [kernel_size[1] // 2] * 2, mode="reflect")
+    out = conv2d(x, kernel, groups=channels)
+    out = out.reshape(img.shape) if img.ndim >= 4 else out.squeeze(0)
+    if not img.is_floating_point():
+        out = out.round().to(img.dtype)
+    return out
+
+
+def erase(img, i, j, h, w, v, inplace=False):
+    """The (h, w) region at (i, j) set to v (a Tensor that broadcasts to (..., C, h, w))."""
+    if not isinstance(img, Tensor):
+        raise TypeError(f"img should be Tensor Image. Got {type(img)}")
+    _check_tensor_image(img)
+    if not inplace:
+        img = img.clone()
+    img[..., i:i + h, j:j + w] = v
+    return img
