@@ -166,7 +166,17 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         return img
     if isinstance(img, Image.Image):
         return img.resize((new_w, new_h), _PIL_FILTERS[mode])
+    if mode is InterpolationMode.NEAREST:  # torch's "nearest" is not PIL's (which is torch's "nearest-exact")
+        rows, cols = _nearest_sources(height, new_h), _nearest_sources(width, new_w)
+        return _wrap(np.ascontiguousarray(img.detach()._data[..., rows[:, None], cols]))
     return _on_planes(img, lambda plane: plane.resize((new_w, new_h), _PIL_FILTERS[mode]))
+
+
+def _nearest_sources(in_size, out_size):
+    """The source index of each output index for torch's "nearest": floor(i * scale), with the float32 scale
+    in_size / out_size, at most in_size - 1."""
+    scale = np.float32(in_size) / np.float32(out_size)
+    return np.minimum(np.floor(np.arange(out_size, dtype=np.float32) * scale).astype(np.int64), in_size - 1)
 
 
 def _padding_ltrb(padding):
