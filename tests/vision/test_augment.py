@@ -391,3 +391,22 @@ def test_resize_nearest_tensor_is_torchs_nearest(size, kind, ours, theirs):
                 TF.resize(theirs, size, TF.InterpolationMode.NEAREST))
     assert_same(EF.resize(ours, size, EF.InterpolationMode.NEAREST_EXACT),
                 TF.resize(theirs, size, TF.InterpolationMode.NEAREST_EXACT))
+
+
+@pytest.mark.parametrize("interp", ["BILINEAR", "BICUBIC"])
+@pytest.mark.parametrize("size", [[5, 7], [26, 34], [13, 9]])
+@pytest.mark.parametrize("kind,ours,theirs", images(("u8", "f32", "f32_batch")),
+                         ids=lambda x: x if isinstance(x, str) else "")
+def test_resize_tensor_without_antialias_is_torchs_interpolate(interp, size, kind, ours, theirs):
+    """antialias=False (and None) on a tensor: torch's plain interpolate, not the antialiased Pillow filter. Float
+    tensors to float32 rounding and uint8 within 1: ember.nn.functional.interpolate, when it shrinks, rounds its
+    weights differently from torch's (exact when it enlarges)."""
+    for antialias in (False, None):
+        assert_same(EF.resize(ours, size, mode(EF.InterpolationMode, interp), antialias=antialias),
+                    TF.resize(theirs, size, mode(TF.InterpolationMode, interp), antialias=antialias), exact=False, uint8_off_by_one=True)
+        seeded(3)
+        assert_same(ET.RandomResizedCrop(size, interpolation=mode(EF.InterpolationMode, interp),
+                                         antialias=antialias)(ours),
+                    TT.RandomResizedCrop(size, interpolation=mode(TF.InterpolationMode, interp),
+                                         antialias=antialias)(theirs), exact=False,
+                    uint8_off_by_one=True)

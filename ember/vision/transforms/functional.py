@@ -157,7 +157,9 @@ def resized_size(height, width, size, max_size=None):
 
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resize with PIL's filters (bilinear by default, antialiased when shrinking, as PIL always does); a Tensor's
-    planes go through PIL's float mode, which is the same maths as torch's interpolate(antialias=True)."""
+    planes go through PIL's float mode, which is the same maths as torch's interpolate(antialias=True). A Tensor
+    with antialias=False (or None) is resized by interpolate without antialiasing, and NEAREST is torch's
+    "nearest" (PIL's is torch's "nearest-exact"), as in torchvision."""
     _check_image(img)
     mode = interpolation_mode(interpolation)
     _, height, width = get_dimensions(img)
@@ -169,7 +171,23 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     if mode is InterpolationMode.NEAREST:  # torch's "nearest" is not PIL's (which is torch's "nearest-exact")
         rows, cols = _nearest_sources(height, new_h), _nearest_sources(width, new_w)
         return _wrap(np.ascontiguousarray(img.detach()._data[..., rows[:, None], cols]))
+    if not antialias and mode in (InterpolationMode.BILINEAR, InterpolationMode.BICUBIC):
+        return _interpolate(img, new_h, new_w, mode)
     return _on_planes(img, lambda plane: plane.resize((new_w, new_h), _PIL_FILTERS[mode]))
+
+
+def _interpolate(img, new_h, new_w, mode):
+    """A tensor resized without antialiasing, as torch's interpolate (align_corners=False) does it: integer images
+    in float32, rounded back (bicubic's overshoot clamped to 0..255 for uint8)."""
+    from ... import float32, uint8
+    from ...nn.functional import interpolate
+    x = img if img.dtype.is_floating_point else img.to(float32)
+    batch = x.reshape(-1, *x.shape[-3:]) if x.ndim >= 4 else x.unsqueeze(0)
+    out = interpolate(batch, size=[new_h, new_w], mode=mode.value, align_corners=False)
+    out = out.reshape(*x.shape[:-2], new_h, new_w)
+    if mode is InterpolationMode.BICUBIC and img.dtype == uint8:
+        out = out.clamp(min=0, max=255)
+    return out if img.dtype.is_floating_point else out.round().to(img.dtype)
 
 
 def _nearest_sources(in_size, out_size):
