@@ -403,7 +403,8 @@ def test_resize_tensor_without_antialias_is_torchs_interpolate(interp, size, kin
     weights differently from torch's (exact when it enlarges)."""
     for antialias in (False, None):
         assert_same(EF.resize(ours, size, mode(EF.InterpolationMode, interp), antialias=antialias),
-                    TF.resize(theirs, size, mode(TF.InterpolationMode, interp), antialias=antialias), exact=False, uint8_off_by_one=True)
+                    TF.resize(theirs, size, mode(TF.InterpolationMode, interp), antialias=antialias),
+                    exact=False, uint8_off_by_one=True)
         seeded(3)
         assert_same(ET.RandomResizedCrop(size, interpolation=mode(EF.InterpolationMode, interp),
                                          antialias=antialias)(ours),
