@@ -146,6 +146,18 @@ def test_rotate_tensor_fill_per_channel():
                 TF.rotate(theirs, 40.0, TF.InterpolationMode.BILINEAR, True, None, [0.1, 0.5, 0.9]), exact=False)
 
 
+PERSPECTIVES = [([[0, 0], [16, 0], [16, 12], [0, 12]], [[2, 1], [15, 0], [13, 11], [1, 12]], "BILINEAR", None),
+                ([[0, 0], [8, 0], [8, 8], [0, 8]], [[3, 2], [10, 1], [8, 12], [0, 9]], "NEAREST", 90),
+                ([[1, 1], [16, 0], [15, 12], [0, 10]], [[0, 0], [16, 0], [16, 12], [0, 12]], "BILINEAR", [4])]
+
+
+@pytest.mark.parametrize("start,end,interp,fill", PERSPECTIVES)
+@pytest.mark.parametrize("kind,ours,theirs", images(), ids=lambda x: x if isinstance(x, str) else "")
+def test_perspective(start, end, interp, fill, kind, ours, theirs):
+    assert_same(EF.perspective(ours, start, end, mode(EF.InterpolationMode, interp), fill),
+                TF.perspective(theirs, start, end, mode(TF.InterpolationMode, interp), fill), exact=False)
+
+
 @pytest.mark.parametrize("kernel,sigma", [(3, None), ([5, 3], [1.5, 0.6]), ([1, 7], 2.0), (9, [0.8])])
 @pytest.mark.parametrize("kind,ours,theirs", images(), ids=lambda x: x if isinstance(x, str) else "")
 def test_gaussian_blur(kernel, sigma, kind, ours, theirs):
@@ -231,6 +243,9 @@ def transform_pairs():
         exact=False)
     add("RandomOrder", lambda T: T.RandomOrder([T.RandomHorizontalFlip(), T.ColorJitter(0.3, hue=0.2),
                                                 T.RandomAffine(15)]), exact=False)
+    add("RandomPerspective", lambda T: T.RandomPerspective(), exact=False)
+    add("RandomPerspective_nearest", lambda T: T.RandomPerspective(
+        0.8, p=0.9, interpolation=T.InterpolationMode.NEAREST, fill=[20]), exact=False)
     add("FiveCrop", lambda T: T.FiveCrop(5))
     add("TenCrop", lambda T: T.TenCrop((4, 6), vertical_flip=True))
     return pairs
@@ -338,6 +353,8 @@ ERRORS = [
     lambda T, F, x: F.affine(x, 10, [1, 2], 0.0, 0),
     lambda T, F, x: F.affine(x, 10, [1, 2], 1.0, "x"),
     lambda T, F, x: F.affine(x, 10, [1, 2], 1.0, [1, 2, 3]),
+    lambda T, F, x: F.perspective(x, [[0, 0]], [[1, 1]]),
+    lambda T, F, x: T.RandomPerspective(fill={"a": 1}),
     lambda T, F, x: F.gaussian_blur(x, 4),
     lambda T, F, x: F.gaussian_blur(x, 3.0),
     lambda T, F, x: F.gaussian_blur(x, [3]),

@@ -17,7 +17,7 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Res
            "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Lambda", "InterpolationMode", "functional",
            "Grayscale", "RandomGrayscale", "ColorJitter", "RandomRotation", "RandomAffine", "RandomResizedCrop",
            "RandomErasing", "GaussianBlur", "RandomApply", "RandomChoice", "RandomOrder", "ConvertImageDtype",
-           "FiveCrop", "TenCrop"]
+           "FiveCrop", "TenCrop", "RandomPerspective"]
 
 
 class Compose:
@@ -466,6 +466,46 @@ class RandomAffine(_Transform):
         s += f", fill={self.fill}" if self.fill != 0 else ""
         s += f", center={self.center}" if self.center is not None else ""
         return s + ")"
+
+
+class RandomPerspective(_Transform):
+    """With probability p, move each corner inwards by a random amount (up to distortion_scale x half the
+    width/height) and warp the image to match."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR, fill=0):
+        if isinstance(interpolation, int):
+            interpolation = functional.interpolation_mode(interpolation)
+        self.p, self.interpolation, self.distortion_scale = p, interpolation, distortion_scale
+        self.fill = _check_fill(fill)
+
+    @staticmethod
+    def get_params(width, height, distortion_scale):
+        """(startpoints, endpoints): the image corners, and where they go, drawn corner by corner (top-left,
+        top-right, bottom-right, bottom-left), x then y, each with one randint."""
+        dx, dy = int(distortion_scale * (width // 2)), int(distortion_scale * (height // 2))
+
+        def draw(low, high):
+            return int(_random.randint(low, high, size=(1,)).item())
+
+        near_x, far_x = (lambda: draw(0, dx + 1)), (lambda: draw(width - dx - 1, width))
+        near_y, far_y = (lambda: draw(0, dy + 1)), (lambda: draw(height - dy - 1, height))
+        top_left = [near_x(), near_y()]
+        top_right = [far_x(), near_y()]
+        bottom_right = [far_x(), far_y()]
+        bottom_left = [near_x(), far_y()]
+        startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+        return startpoints, [top_left, top_right, bottom_right, bottom_left]
+
+    def __call__(self, img):
+        channels, height, width = functional.get_dimensions(img)
+        fill = _tensor_fill(self.fill, img, channels)
+        if _random.rand(1) < self.p:
+            startpoints, endpoints = self.get_params(width, height, self.distortion_scale)
+            return functional.perspective(img, startpoints, endpoints, self.interpolation, fill)
+        return img
+
+    def extra_repr(self):
+        return f"p={self.p}"
 
 
 class RandomResizedCrop(_Transform):

@@ -563,27 +563,46 @@ def _check_grid_inputs(img, interpolation, fill):
         raise ValueError(f"Interpolation mode '{interpolation.value}' is unsupported with Tensor input")
 
 
+def _pixel_centres(ow, oh, x0, y0, dtype):
+    """x and y (each (oh, ow)) of the output pixel centres, the first at (x0, y0), one apart."""
+    from ... import linspace
+    xs = linspace(x0, x0 + ow - 1.0, steps=ow, dtype=dtype)
+    ys = linspace(y0, y0 + oh - 1.0, steps=oh, dtype=dtype)
+    return xs.expand(oh, ow), ys.unsqueeze(-1).expand(oh, ow)
+
+
+def _dot(x, y, row):
+    """row[0] x + row[1] y + row[2], summed in that order in the tensors' dtype (as torch's bmm does for three
+    terms; ember's bmm sums otherwise)."""
+    return x * row[0] + y * row[1] + row[2]
+
+
 def _affine_grid(theta, w, h, ow, oh):
     """Sampling points for grid_sample, (1, oh, ow, 2) in [-1, 1]: each output pixel centre, measured from the
-    output's centre, mapped by theta and divided by the input's half sizes."""
-    from ... import empty, linspace, tensor
-    base = empty(1, oh, ow, 3, dtype=theta.dtype)
-    base[..., 0] = linspace(-ow * 0.5 + 0.5, ow * 0.5 - 0.5, steps=ow, dtype=theta.dtype)
-    base[..., 1] = linspace(-oh * 0.5 + 0.5, oh * 0.5 - 0.5, steps=oh, dtype=theta.dtype).unsqueeze(-1)
-    base[..., 2] = 1
-    scaled_theta = theta.transpose(1, 2) / tensor([0.5 * w, 0.5 * h], dtype=theta.dtype)
-    return base.view(1, oh * ow, 3).bmm(scaled_theta).view(1, oh, ow, 2)
+    output's centre, mapped by theta (2 x 3) and divided by the input's half sizes."""
+    from ... import stack, tensor
+    x, y = _pixel_centres(ow, oh, -ow * 0.5 + 0.5, -oh * 0.5 + 0.5, theta.dtype)
+    rows = theta.reshape(2, 3) / tensor([[0.5 * w], [0.5 * h]], dtype=theta.dtype)
+    return stack([_dot(x, y, rows[0]), _dot(x, y, rows[1])], dim=-1).unsqueeze(0)
 
 
 def _grid_transform(img, matrix, interpolation, fill, out_w, out_h):
-    """Read img (..., C, H, W) at the affine grid with grid_sample (zeros outside), then paint fill where the
-    grid fell outside the image (a ones channel sampled alongside tells where); integer images are computed in
-    float32 and rounded back."""
-    from ... import cat, float32, ones, tensor
-    from ...nn.functional import grid_sample
+    """img (..., C, H, W) read at the affine grid of matrix."""
+    from ... import float32, tensor
     dtype = img.dtype if img.is_floating_point() else float32
     theta = tensor(matrix, dtype=dtype).reshape(1, 2, 3)
-    grid = _affine_grid(theta, int(img.shape[-1]), int(img.shape[-2]), out_w, out_h)
+    return _sample(img, _affine_grid(theta, int(img.shape[-1]), int(img.shape[-2]), out_w, out_h), interpolation,
+                   fill)
+
+
+def _sample(img, grid, interpolation, fill):
+    """Read img (..., C, H, W) at grid (1, oh, ow, 2) with grid_sample (zeros outside), then paint fill where the
+    grid fell outside the image (a ones channel sampled alongside tells where); integer images are computed in
+    float32 and rounded back."""
+    from ... import cat, ones, tensor
+    from ...nn.functional import grid_sample
+    dtype = grid.dtype
+    out_h, out_w = int(grid.shape[1]), int(grid.shape[2])
     batch_shape = img.shape[:-3] if img.ndim >= 4 else ()
     x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
     x = x.to(dtype)
@@ -743,3 +762,45 @@ def erase(img, i, j, h, w, v, inplace=False):
         img = img.clone()
     img[..., i:i + h, j:j + w] = v
     return img
+
+
+def _perspective_coeffs(startpoints, endpoints):
+    """The 8 coefficients (a, b, c, d, e, f, g, h) of the map from an output pixel (x, y) to where it is read,
+    ((a x + b y + c) / (g x + h y + 1), (d x + e y + f) / (g x + h y + 1)), that takes each end point to its start
+    point: an 8 x 8 linear system solved in float64, rounded to float32 as torchvision rounds it."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+                         f"{len(endpoints)} endpoints.")
+    rows = []
+    for (x, y), (u, v) in zip(endpoints, startpoints):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    solution = np.linalg.solve(np.array(rows, np.float64), np.array(startpoints, np.float64).reshape(8))
+    return solution.astype(np.float32).tolist()
+
+
+def _perspective_grid(coeffs, ow, oh, dtype):
+    """grid_sample's points for the perspective map: numerator and denominator from the pixel centres, as
+    torchvision computes them."""
+    from ... import stack, tensor
+    x, y = _pixel_centres(ow, oh, 0.5, 0.5, dtype)
+    numerator = tensor([coeffs[0:3], coeffs[3:6]], dtype=dtype) / tensor([[0.5 * ow], [0.5 * oh]], dtype=dtype)
+    denominator = _dot(x, y, tensor([coeffs[6], coeffs[7], 1.0], dtype=dtype))
+    return (stack([_dot(x, y, numerator[0]), _dot(x, y, numerator[1])], dim=-1)
+            / denominator.unsqueeze(-1) - 1.0).unsqueeze(0)
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None):
+    """Warp the image so that the four startpoints (corners, [x, y]) move to the endpoints. PIL:
+    Image.transform(PERSPECTIVE)."""
+    coeffs = _perspective_coeffs(startpoints, endpoints)
+    interpolation = _check_interpolation(interpolation)
+    _check_image(img)
+    if isinstance(img, Image.Image):
+        return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs, _PIL_FILTERS[interpolation],
+                             fillcolor=_pil_fill(fill, img))
+    from ... import float32
+    _check_grid_inputs(img, interpolation, fill)
+    dtype = img.dtype if img.is_floating_point() else float32
+    return _sample(img, _perspective_grid(coeffs, int(img.shape[-1]), int(img.shape[-2]), dtype), interpolation,
+                   fill)
