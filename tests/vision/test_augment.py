@@ -113,6 +113,30 @@ def test_rgb_to_grayscale(channels, kind, ours, theirs):
         assert_same(EF.to_grayscale(ours, channels), TF.to_grayscale(theirs, channels))
 
 
+TONE = [("invert", ()), ("posterize", (1,)), ("posterize", (5,)), ("solarize", (128,)), ("solarize", (0.3,)),
+        ("adjust_sharpness", (0.0,)), ("adjust_sharpness", (0.4,)), ("adjust_sharpness", (2.5,)),
+        ("autocontrast", ()), ("equalize", ()), ("adjust_gamma", (0.5,)), ("adjust_gamma", (2.2, 0.8))]
+
+
+@pytest.mark.parametrize("name,args", TONE)
+@pytest.mark.parametrize("kind,ours,theirs", images(), ids=lambda x: x if isinstance(x, str) else "")
+def test_tone_functionals(name, args, kind, ours, theirs):
+    if name in ("posterize", "equalize") and kind.startswith("f32") or (name, args) == ("solarize", (128,)) \
+            and kind.startswith("f32"):
+        return  # torchvision refuses these (see test_errors_match_torchvision)
+    # float tensors: the sharpness smoothing is a conv2d and gamma a float32 pow (torch's own): to rounding
+    assert_same(getattr(EF, name)(ours, *args), getattr(TF, name)(theirs, *args),
+                exact=name not in ("adjust_sharpness", "adjust_gamma"))
+
+
+def test_tone_on_flat_and_tiny_images():
+    flat = np.full((3, 5, 4), 77, np.uint8)
+    for name in ("autocontrast", "equalize"):
+        assert_same(getattr(EF, name)(ember.tensor(flat)), getattr(TF, name)(torch.from_numpy(flat.copy())))
+    tiny = RGB.transpose(2, 0, 1)[:, :2, :5].copy()
+    assert_same(EF.adjust_sharpness(ember.tensor(tiny), 3.0), TF.adjust_sharpness(torch.from_numpy(tiny), 3.0))
+
+
 ROTATIONS = [(30.0, "NEAREST", False, None, None), (-47.5, "BILINEAR", False, None, None),
              (90, "NEAREST", True, None, None), (33.3, "BILINEAR", True, None, 7),
              (-120.0, "NEAREST", False, [2, 3], [10]), (15.0, "BILINEAR", True, [4, 9], [200])]
@@ -200,7 +224,8 @@ def test_convert_image_dtype(src, dst):
 
 # ---- random transforms, seeded alike -------------------------------------------------------------------
 def transform_pairs():
-    """(id, ember transform, torchvision transform, tensor-only, exact for float tensors)."""
+    """(id, ember transform, torchvision transform, tensor-only (or "uint8": PIL and uint8 tensors only), exact
+    for float tensors)."""
     pairs = []
 
     def add(name, factory, tensors_only=False, exact=True):
@@ -246,6 +271,12 @@ def transform_pairs():
     add("RandomPerspective", lambda T: T.RandomPerspective(), exact=False)
     add("RandomPerspective_nearest", lambda T: T.RandomPerspective(
         0.8, p=0.9, interpolation=T.InterpolationMode.NEAREST, fill=[20]), exact=False)
+    add("RandomInvert", lambda T: T.RandomInvert())
+    add("RandomPosterize", lambda T: T.RandomPosterize(3, p=0.6), tensors_only="uint8")
+    add("RandomEqualize", lambda T: T.RandomEqualize(0.7), tensors_only="uint8")
+    add("RandomSolarize", lambda T: T.RandomSolarize(0.6))
+    add("RandomAdjustSharpness", lambda T: T.RandomAdjustSharpness(2, p=0.7), exact=False)
+    add("RandomAutocontrast", lambda T: T.RandomAutocontrast(0.4))
     add("FiveCrop", lambda T: T.FiveCrop(5))
     add("TenCrop", lambda T: T.TenCrop((4, 6), vertical_flip=True))
     return pairs
@@ -254,8 +285,8 @@ def transform_pairs():
 @pytest.mark.parametrize("seed", [0, 1, 7])
 @pytest.mark.parametrize("ours,theirs,tensors_only,exact", transform_pairs())
 def test_seeded_transform_matches_torchvision(seed, ours, theirs, tensors_only, exact):
-    kinds = ("u8", "f32", "u8_batch", "f32_batch") if tensors_only else ("rgb", "L", "u8", "f32", "u8_batch",
-                                                                        "f32_batch")
+    kinds = {True: ("u8", "f32", "u8_batch", "f32_batch"), "uint8": ("rgb", "L", "u8", "u8_batch"),
+             False: ("rgb", "L", "u8", "f32", "u8_batch", "f32_batch")}[tensors_only]
     for kind, our_image, their_image in images(kinds):
         if kind == "L" and "Grayscale3" in repr(ours):
             continue
@@ -355,6 +386,14 @@ ERRORS = [
     lambda T, F, x: F.affine(x, 10, [1, 2], 1.0, [1, 2, 3]),
     lambda T, F, x: F.perspective(x, [[0, 0]], [[1, 1]]),
     lambda T, F, x: T.RandomPerspective(fill={"a": 1}),
+    lambda T, F, x: F.posterize(x, 9),
+    lambda T, F, x: F.posterize(x.float(), 2),
+    lambda T, F, x: F.equalize(x.float()),
+    lambda T, F, x: F.equalize(x[None, None]),
+    lambda T, F, x: F.solarize(x.float(), 128),
+    lambda T, F, x: F.adjust_sharpness(x, -1),
+    lambda T, F, x: F.adjust_gamma(x, -1),
+    lambda T, F, x: F.invert(x[0]),
     lambda T, F, x: F.gaussian_blur(x, 4),
     lambda T, F, x: F.gaussian_blur(x, 3.0),
     lambda T, F, x: F.gaussian_blur(x, [3]),

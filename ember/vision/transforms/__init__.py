@@ -17,7 +17,8 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Res
            "RandomCrop", "RandomHorizontalFlip", "RandomVerticalFlip", "Lambda", "InterpolationMode", "functional",
            "Grayscale", "RandomGrayscale", "ColorJitter", "RandomRotation", "RandomAffine", "RandomResizedCrop",
            "RandomErasing", "GaussianBlur", "RandomApply", "RandomChoice", "RandomOrder", "ConvertImageDtype",
-           "FiveCrop", "TenCrop", "RandomPerspective"]
+           "FiveCrop", "TenCrop", "RandomPerspective", "RandomInvert", "RandomPosterize", "RandomSolarize",
+           "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize"]
 
 
 class Compose:
@@ -680,3 +681,68 @@ class RandomErasing(_Transform):
 
     def extra_repr(self):
         return f"p={self.p}, scale={self.scale}, ratio={self.ratio}, value={self.value}, inplace={self.inplace}"
+
+
+# ----------------------------------------------------------------------------
+# tone changes applied with probability p (one torch.rand(1) each)
+# ----------------------------------------------------------------------------
+class _WithProbability(_Transform):
+    def __init__(self, p=0.5):
+        self.p = p
+
+    def __call__(self, img):
+        return self.apply(img) if _random.rand(1).item() < self.p else img
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class RandomInvert(_WithProbability):
+    def apply(self, img):
+        return functional.invert(img)
+
+
+class RandomAutocontrast(_WithProbability):
+    def apply(self, img):
+        return functional.autocontrast(img)
+
+
+class RandomEqualize(_WithProbability):
+    def apply(self, img):
+        return functional.equalize(img)
+
+
+class RandomPosterize(_WithProbability):
+    def __init__(self, bits, p=0.5):
+        super().__init__(p)
+        self.bits = bits
+
+    def apply(self, img):
+        return functional.posterize(img, self.bits)
+
+    def extra_repr(self):
+        return f"bits={self.bits},p={self.p}"
+
+
+class RandomSolarize(_WithProbability):
+    def __init__(self, threshold, p=0.5):
+        super().__init__(p)
+        self.threshold = threshold
+
+    def apply(self, img):
+        return functional.solarize(img, self.threshold)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold},p={self.p}"
+
+
+class RandomAdjustSharpness(_WithProbability):
+    def __init__(self, sharpness_factor, p=0.5):
+        super().__init__(p)
+        self.sharpness_factor = sharpness_factor
+
+    def apply(self, img):
+        return functional.adjust_sharpness(img, self.sharpness_factor)
+
+    def extra_repr(self):
+        return f"sharpness_factor={self.sharpness_factor},p={self.p}"

@@ -804,3 +804,152 @@ def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BIL
     dtype = img.dtype if img.is_floating_point() else float32
     return _sample(img, _perspective_grid(coeffs, int(img.shape[-1]), int(img.shape[-2]), dtype), interpolation,
                    fill)
+
+
+# ----------------------------------------------------------------------------
+# tone: invert, posterize, solarize, sharpness, autocontrast, equalize, gamma (PIL: ImageOps/ImageEnhance)
+# ----------------------------------------------------------------------------
+def _check_3d_image(img):
+    _check_tensor_image(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    _check_channels(img, [1, 3])
+
+
+def invert(img):
+    """max - img (255 - img for uint8, 1 - img for floats); PIL: ImageOps.invert."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageOps
+        return ImageOps.invert(img)
+    _check_3d_image(img)
+    return _max_value(img.dtype) - img
+
+
+def posterize(img, bits):
+    """Keep the top bits of each uint8 value (the others set to 0); PIL: ImageOps.posterize."""
+    if not 0 <= bits <= 8:
+        raise ValueError(f"The number if bits should be between 0 and 8. Got {bits}")
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageOps
+        return ImageOps.posterize(img, bits)
+    from ... import uint8
+    _check_tensor_image(img)
+    if img.ndim < 3:
+        raise TypeError(f"Input image tensor should have at least 3 dimensions, but found {img.ndim}")
+    if img.dtype != uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    _check_channels(img, [1, 3])
+    mask = np.uint8((0xFF << (8 - bits)) & 0xFF)
+    return _wrap(img.detach()._data & mask)
+
+
+def solarize(img, threshold):
+    """Invert the values at or above threshold; PIL: ImageOps.solarize."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageOps
+        return ImageOps.solarize(img, threshold)
+    from ... import where
+    _check_3d_image(img)
+    if threshold > _max_value(img.dtype):
+        raise TypeError("Threshold should be less than bound of img.")
+    return where(img >= threshold, invert(img), img)
+
+
+def adjust_sharpness(img, sharpness_factor):
+    """Blend with a smoothed copy (3 x 3 kernel, 5 in the middle and 1 around, over 13; the border pixels kept):
+    0 smooths, 1 keeps, 2 sharpens. PIL: ImageEnhance.Sharpness."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageEnhance
+        return ImageEnhance.Sharpness(img).enhance(sharpness_factor)
+    if sharpness_factor < 0:
+        raise ValueError(f"sharpness_factor ({sharpness_factor}) is not non-negative.")
+    _check_tensor_image(img)
+    _check_channels(img, [1, 3])
+    if img.shape[-1] <= 2 or img.shape[-2] <= 2:
+        return img
+    from ... import float32, ones
+    from ...nn.functional import conv2d
+    dtype = img.dtype if img.is_floating_point() else float32
+    kernel = ones((3, 3), dtype=dtype)
+    kernel[1, 1] = 5.0
+    kernel = kernel / kernel.sum()
+    channels = int(img.shape[-3])
+    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
+    smooth = conv2d(x.to(dtype), kernel.expand(channels, 1, 3, 3), groups=channels)
+    smooth = smooth.reshape(*img.shape[:-2], *smooth.shape[-2:])
+    if not img.is_floating_point():
+        smooth = smooth.round().to(img.dtype)
+    degenerate = img.clone()
+    degenerate[..., 1:-1, 1:-1] = smooth
+    return _blend(img, degenerate, sharpness_factor)
+
+
+def autocontrast(img):
+    """Stretch each channel so that its darkest value becomes 0 and its brightest the maximum (a flat channel is
+    left alone); PIL: ImageOps.autocontrast."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageOps
+        return ImageOps.autocontrast(img)
+    from ... import float32
+    _check_3d_image(img)
+    bound = _max_value(img.dtype)
+    dtype = img.dtype if img.is_floating_point() else float32
+    minimum = img.amin(dim=(-2, -1), keepdim=True).to(dtype)
+    maximum = img.amax(dim=(-2, -1), keepdim=True).to(dtype)
+    scale = bound / (maximum - minimum)
+    flat = scale.isfinite().logical_not()
+    minimum[flat] = 0
+    scale[flat] = 1
+    return ((img - minimum) * scale).clamp(0, bound).to(img.dtype)
+
+
+def _equalize_plane(plane):
+    """One uint8 channel through its cumulative histogram, spread over 0..255 (PIL's and torchvision's rule)."""
+    hist = np.bincount(plane.reshape(-1), minlength=256).astype(np.int64)
+    step = hist[hist != 0][:-1].sum() // 255
+    if step == 0:
+        return plane
+    lut = (np.cumsum(hist) + step // 2) // step
+    lut = np.clip(np.concatenate([[0], lut[:-1]]), 0, 255)
+    return lut[plane].astype(np.uint8)
+
+
+def equalize(img):
+    """Equalize each channel's histogram; PIL: ImageOps.equalize."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        from PIL import ImageOps
+        return ImageOps.equalize(img)
+    from ... import uint8
+    _check_tensor_image(img)
+    if not 3 <= img.ndim <= 4:
+        raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found {img.ndim}")
+    if img.dtype != uint8:
+        raise TypeError(f"Only torch.uint8 image tensors are supported, but found {img.dtype}")
+    _check_channels(img, [1, 3])
+    data = img.detach()._data
+    planes = data.reshape(-1, *data.shape[-2:])
+    return _wrap(np.stack([_equalize_plane(p) for p in planes]).reshape(data.shape))
+
+
+def adjust_gamma(img, gamma, gain=1):
+    """gain * img ** gamma on intensities in [0, 1], clamped. PIL: a lookup table through RGB,
+    int(255.999 * gain * (v / 255) ** gamma)."""
+    if not isinstance(img, Tensor):
+        _pil_only(img)
+        if gamma < 0:
+            raise ValueError("Gamma should be a non-negative real number")
+        table = [int((255 + 1 - 1e-3) * gain * pow(v / 255.0, gamma)) for v in range(256)] * 3
+        return img.convert("RGB").point(table).convert(img.mode)
+    from ... import float32
+    _check_channels(img, [1, 3])
+    if gamma < 0:
+        raise ValueError("Gamma should be a non-negative real number")
+    result = img if img.is_floating_point() else convert_image_dtype(img, float32)
+    result = (gain * result.pow(gamma)).clamp(0, 1)
+    return convert_image_dtype(result, img.dtype)
