@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from ... import random as _random
 from . import functional
+from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 
 __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Resize", "CenterCrop", "Pad",
@@ -18,7 +19,8 @@ __all__ = ["Compose", "ToTensor", "PILToTensor", "ToPILImage", "Normalize", "Res
            "Grayscale", "RandomGrayscale", "ColorJitter", "RandomRotation", "RandomAffine", "RandomResizedCrop",
            "RandomErasing", "GaussianBlur", "RandomApply", "RandomChoice", "RandomOrder", "ConvertImageDtype",
            "FiveCrop", "TenCrop", "RandomPerspective", "RandomInvert", "RandomPosterize", "RandomSolarize",
-           "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize"]
+           "RandomAdjustSharpness", "RandomAutocontrast", "RandomEqualize", "AutoAugment", "AutoAugmentPolicy",
+           "RandAugment", "TrivialAugmentWide"]
 
 
 class Compose:

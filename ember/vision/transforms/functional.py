@@ -521,8 +521,10 @@ def _inverse_affine_matrix(center, angle, translate, scale, shear):
     d = -math.sin(rot - sy) * math.tan(sx) / math.cos(sy) + math.cos(rot)
     # its inverse (the determinant is 1), divided by the scale; then the translation that undoes the centring
     m = [x / scale for x in (d, -b, 0.0, -c, a, 0.0)]
-    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty) + cx
-    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty) + cy
+    m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty)
+    m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty)
+    m[2] += cx  # added apart, so that the rounding is torchvision's
+    m[5] += cy
     return m
 
 
@@ -599,7 +601,7 @@ def _sample(img, grid, interpolation, fill):
     """Read img (..., C, H, W) at grid (1, oh, ow, 2) with grid_sample (zeros outside), then paint fill where the
     grid fell outside the image (a ones channel sampled alongside tells where); integer images are computed in
     float32 and rounded back."""
-    from ... import cat, ones, tensor
+    from ... import cat, float32, ones, tensor
     from ...nn.functional import grid_sample
     dtype = grid.dtype
     out_h, out_w = int(grid.shape[1]), int(grid.shape[2])
@@ -610,7 +612,10 @@ def _sample(img, grid, interpolation, fill):
     grid = grid.expand(n, out_h, out_w, 2)
     if fill is not None:
         x = cat((x, ones((n, 1, h, w), dtype=dtype)), dim=1)
-    out = grid_sample(x, grid, mode=interpolation.value, padding_mode="zeros", align_corners=False)
+    if interpolation == InterpolationMode.BILINEAR and x.dtype == float32:
+        out = _wrap(_bilinear_sample_float32(x.detach()._data, grid.detach()._data))
+    else:
+        out = grid_sample(x, grid, mode=interpolation.value, padding_mode="zeros", align_corners=False)
     if fill is not None:
         out, mask = out[:, :-1], out[:, -1:].expand(n, c, out_h, out_w)
         values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
@@ -624,6 +629,35 @@ def _sample(img, grid, interpolation, fill):
     out = out.reshape(*batch_shape, c, out_h, out_w) if img.ndim >= 4 else out.squeeze(0)
     if not img.is_floating_point():
         out = out.round().to(img.dtype)
+    return out
+
+
+def _fma32(a, b, c):
+    """a * b + c for float32 arrays with one rounding, as a fused multiply-add (the float32 product is exact in
+    float64; the float64 sum is then rounded to float32)."""
+    return (a.astype(np.float64) * b + c).astype(np.float32)
+
+
+def _bilinear_sample_float32(x, grid):
+    """grid_sample(x, grid, "bilinear", padding "zeros", align_corners=False) for float32 ndarrays, rounded as
+    torch's CPU kernel rounds it (fused multiply-adds for the source position and for the weighted sum of the
+    four neighbours; ember's grid_sample rounds otherwise, which can move a uint8 image's result by one).
+    x (N, C, H, W), grid (N, Ho, Wo, 2) -> (N, C, Ho, Wo)."""
+    n, _, h, w = x.shape
+    gx, gy = grid[..., 0], grid[..., 1]
+    ix = _fma32(gx + np.float32(1), np.float32(w / 2), np.float32(-0.5))  # -1 -> -0.5 (left edge), 1 -> w - 0.5
+    iy = _fma32(gy + np.float32(1), np.float32(h / 2), np.float32(-0.5))
+    x0, y0 = np.floor(ix), np.floor(iy)
+    east, south = ix - x0, iy - y0
+    west, north = np.float32(1) - east, np.float32(1) - south
+    batch = np.arange(n)[:, None, None]
+    out = None
+    for weight, dx, dy in ((west * north, 0, 0), (east * north, 1, 0), (west * south, 0, 1), (east * south, 1, 1)):
+        xi, yi = (x0 + dx).astype(np.int64), (y0 + dy).astype(np.int64)
+        inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+        values = x[batch, :, np.clip(yi, 0, h - 1), np.clip(xi, 0, w - 1)]  # (N, Ho, Wo, C)
+        values = np.where(inside[..., None], values, np.float32(0)).transpose(0, 3, 1, 2)
+        out = weight[:, None] * values if out is None else _fma32(weight[:, None], values, out)
     return out
 
 
