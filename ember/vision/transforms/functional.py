@@ -605,28 +605,27 @@ def _sample(img, grid, interpolation, fill):
     from ...nn.functional import grid_sample
     dtype = grid.dtype
     out_h, out_w = int(grid.shape[1]), int(grid.shape[2])
-    batch_shape = img.shape[:-3] if img.ndim >= 4 else ()
-    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
-    x = x.to(dtype)
-    n, c, h, w = (int(s) for s in x.shape)
-    grid = grid.expand(n, out_h, out_w, 2)
+    x = (img.unsqueeze(0) if img.ndim < 4 else img).to(dtype)  # (N, C, H, W), as grid_sample wants it
+    grid = grid.expand(x.shape[0], out_h, out_w, 2)
     if fill is not None:
-        x = cat((x, ones((n, 1, h, w), dtype=dtype)), dim=1)
-    if interpolation == InterpolationMode.BILINEAR and x.dtype == float32:
+        x = cat((x, ones((x.shape[0], 1, x.shape[2], x.shape[3]), dtype=dtype)), dim=1)
+    if interpolation == InterpolationMode.BILINEAR and x.dtype == float32 and x.ndim == 4:
         out = _wrap(_bilinear_sample_float32(x.detach()._data, grid.detach()._data))
     else:
         out = grid_sample(x, grid, mode=interpolation.value, padding_mode="zeros", align_corners=False)
     if fill is not None:
-        out, mask = out[:, :-1], out[:, -1:].expand(n, c, out_h, out_w)
+        out, mask = out[:, :-1], out[:, -1:]
+        mask = mask.expand(out.shape)
         values = list(fill) if isinstance(fill, (tuple, list)) else [float(fill)]
-        fill_img = tensor(values, dtype=dtype).view(1, len(values), 1, 1).expand(n, c, out_h, out_w)
+        fill_img = tensor(values, dtype=dtype).view(1, len(values), 1, 1).expand(out.shape)
         if interpolation == InterpolationMode.NEAREST:
             outside = mask < 0.5
             out = out.clone()
             out[outside] = fill_img[outside]
         else:
             out = out * mask + (1.0 - mask) * fill_img
-    out = out.reshape(*batch_shape, c, out_h, out_w) if img.ndim >= 4 else out.squeeze(0)
+    if img.ndim < 4:
+        out = out.squeeze(0)
     if not img.is_floating_point():
         out = out.round().to(img.dtype)
     return out
@@ -778,10 +777,11 @@ def gaussian_blur(img, kernel_size, sigma=None):
     kernel = ky[:, None].mm(kx[None, :])
     channels = int(img.shape[-3])
     kernel = kernel.expand(channels, 1, *kernel.shape)
-    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
+    x = img.unsqueeze(0) if img.ndim < 4 else img
     x = tensor_pad(x.to(dtype), [kernel_size[0] // 2] * 2 + [kernel_size[1] // 2] * 2, mode="reflect")
     out = conv2d(x, kernel, groups=channels)
-    out = out.reshape(img.shape) if img.ndim >= 4 else out.squeeze(0)
+    if img.ndim < 4:
+        out = out.squeeze(0)
     if not img.is_floating_point():
         out = out.round().to(img.dtype)
     return out
@@ -912,9 +912,10 @@ def adjust_sharpness(img, sharpness_factor):
     kernel[1, 1] = 5.0
     kernel = kernel / kernel.sum()
     channels = int(img.shape[-3])
-    x = img.reshape(-1, *img.shape[-3:]) if img.ndim >= 4 else img.unsqueeze(0)
+    x = img.unsqueeze(0) if img.ndim < 4 else img
     smooth = conv2d(x.to(dtype), kernel.expand(channels, 1, 3, 3), groups=channels)
-    smooth = smooth.reshape(*img.shape[:-2], *smooth.shape[-2:])
+    if img.ndim < 4:
+        smooth = smooth.squeeze(0)
     if not img.is_floating_point():
         smooth = smooth.round().to(img.dtype)
     degenerate = img.clone()
