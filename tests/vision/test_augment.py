@@ -422,6 +422,8 @@ ERRORS = [
     lambda T, F, x: F.adjust_gamma(x, -1),
     lambda T, F, x: F.invert(x[0]),
     lambda T, F, x: T.AutoAugment("cifar"),
+    lambda T, F, x: F.rotate(x[0], 30),
+    lambda T, F, x: F.perspective(x[0], [[0, 0], [9, 0], [9, 9], [0, 9]], [[1, 1], [9, 0], [8, 9], [0, 8]]),
     lambda T, F, x: F.gaussian_blur(x, 4),
     lambda T, F, x: F.gaussian_blur(x, 3.0),
     lambda T, F, x: F.gaussian_blur(x, [3]),
