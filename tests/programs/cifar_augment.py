@@ -14,6 +14,7 @@ labels = [i % 2 for i in range(8)]
 train_transform = T.Compose([
     T.RandomCrop(32, padding=4),
     T.RandomHorizontalFlip(),
+    T.AutoAugment(T.AutoAugmentPolicy.CIFAR10),
     T.RandomApply([T.ColorJitter(0.4, 0.4, 0.4, 0.1)], p=0.8),
     T.RandomGrayscale(p=0.2),
     T.RandomRotation(15),
