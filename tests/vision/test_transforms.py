@@ -1,5 +1,6 @@
-"""ember.vision.transforms and utils against torchvision's documented maths, written with torch ops and PIL here
-(torchvision itself cannot be installed beside torch 2.13), and against hand-computed values."""
+"""ember.vision.transforms and utils against torchvision's documented maths, written with torch ops and PIL here,
+and against hand-computed values (the data augmentation is tested against torchvision itself, in
+test_augment.py)."""
 import numpy as np
 import pytest
 import torch
