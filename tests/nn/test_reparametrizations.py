@@ -372,3 +372,18 @@ def test_a_plain_state_dict_does_not_load_into_a_spectral_normed_module():
         m = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 2))
         with pytest.raises(RuntimeError, match='Unexpected key\\(s\\) in state_dict: "weight"'):
             m.load_state_dict(lib.nn.Linear(3, 2).state_dict())
+
+
+def test_the_weights_before_and_after_share_memory_as_in_torch():
+    """Initialising module.weight before the first forward sets weight_orig (one memory, as in torch);
+    weight_v is the old weight parameter's memory."""
+    for lib in (torch, ember):
+        m = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 2))
+        lib.nn.init.constant_(m.weight, 0.5)
+        np.testing.assert_array_equal(m.weight_orig.detach().numpy(), np.full((2, 3), 0.5))
+        layer = lib.nn.Linear(3, 2)
+        old = layer.weight
+        weight_norm_quiet(lib, layer)
+        with lib.no_grad():
+            old.fill_(2.0)
+        np.testing.assert_array_equal(layer.weight_v.detach().numpy(), np.full((2, 3), 2.0))
