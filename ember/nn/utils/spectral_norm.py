@@ -11,6 +11,7 @@ hook-based version (torch.nn.utils.spectral_norm), with its names, random draws 
 from .. import functional as F
 from ...autograd.grad_mode import no_grad
 from ..parameter import Parameter, UninitializedParameter
+from .weight_norm import find_hook, remove_hook
 
 __all__ = ["SpectralNorm", "spectral_norm", "remove_spectral_norm"]
 
@@ -73,7 +74,7 @@ class SpectralNorm:
     @staticmethod
     def apply(module, name, n_power_iterations, dim, eps):
         """Swap module.<name> for <name>_orig plus the u, v buffers, and register the hook; returns the hook."""
-        if _find_hook(module, name) is not None:
+        if find_hook(module, name, SpectralNorm) is not None:
             raise RuntimeError(f"Cannot register two spectral_norm hooks on the same parameter {name}")
         hook = SpectralNorm(name, n_power_iterations, dim, eps)
         weight = module._parameters[name]  # (not a parameter: KeyError(name), as in torch)
@@ -97,14 +98,6 @@ class SpectralNorm:
         module.register_buffer(name + "_v", v)
         module.register_forward_pre_hook(hook)
         return hook
-
-
-def _find_hook(module, name):
-    """The key of the SpectralNorm hook for `name` in module's forward pre-hooks, or None."""
-    for key, (hook, _with_kwargs) in module._forward_pre_hooks.items():
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            return key
-    return None
 
 
 def _transposed_conv_types():
@@ -131,9 +124,4 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
 
 def remove_spectral_norm(module, name="weight"):
     """Undo spectral_norm: <name> becomes one plain parameter again, holding weight_orig / sigma."""
-    key = _find_hook(module, name)
-    if key is None:
-        raise ValueError(f"spectral_norm of '{name}' not found in {module}")
-    module._forward_pre_hooks[key][0].remove(module)
-    del module._forward_pre_hooks[key]
-    return module
+    return remove_hook(module, name, SpectralNorm, "spectral_norm")

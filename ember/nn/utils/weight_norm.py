@@ -52,7 +52,7 @@ class WeightNorm:
     @staticmethod
     def apply(module, name, dim):
         """Swap module.<name> for <name>_g and <name>_v and register the hook; returns the hook."""
-        if _find_hook(module, name) is not None:
+        if find_hook(module, name, WeightNorm) is not None:
             raise RuntimeError(f"Cannot register two weight_norm hooks on the same parameter {name}")
         hook = WeightNorm(name, dim)
         weight = getattr(module, name)  # (a missing name: the module's own AttributeError, as in torch)
@@ -85,12 +85,22 @@ class WeightNorm:
         setattr(module, self.name, self.compute_weight(module))
 
 
-def _find_hook(module, name):
-    """The key of the WeightNorm hook for `name` in module's forward pre-hooks, or None."""
+def find_hook(module, name, kind):
+    """The key of the `kind` hook (WeightNorm, SpectralNorm) for `name` in module's forward pre-hooks, or None."""
     for key, (hook, _with_kwargs) in module._forward_pre_hooks.items():
-        if isinstance(hook, WeightNorm) and hook.name == name:
+        if isinstance(hook, kind) and hook.name == name:
             return key
     return None
+
+
+def remove_hook(module, name, kind, what):
+    """Undo a reparametrisation: its hook turns <name> back into one plain parameter and is unregistered."""
+    key = find_hook(module, name, kind)
+    if key is None:
+        raise ValueError(f"{what} of '{name}' not found in {module}")
+    module._forward_pre_hooks[key][0].remove(module)
+    del module._forward_pre_hooks[key]
+    return module
 
 
 def weight_norm(module, name="weight", dim=0):
@@ -111,9 +121,4 @@ def weight_norm(module, name="weight", dim=0):
 
 def remove_weight_norm(module, name="weight"):
     """Undo weight_norm: <name> becomes one plain parameter again, holding the current v * (g / ||v||)."""
-    key = _find_hook(module, name)
-    if key is None:
-        raise ValueError(f"weight_norm of '{name}' not found in {module}")
-    module._forward_pre_hooks[key][0].remove(module)
-    del module._forward_pre_hooks[key]
-    return module
+    return remove_hook(module, name, WeightNorm, "weight_norm")
