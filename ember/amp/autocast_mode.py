@@ -61,6 +61,14 @@ _STATE = _State()
 def _device_type(device_type, function,
                  unknown="unknown device type for autocast in get_autocast_dispatch_key_from_device_type"):
     """torch's checks on a device_type argument: a str, naming a device type that autocast knows."""
+    kind = _device_kind(device_type, function)
+    if kind not in _DEFAULT_DTYPES:
+        raise RuntimeError(unknown)
+    return kind
+
+
+def _device_kind(device_type, function):
+    """The device type named by a device string (cpu, cuda:1 -> cuda), with torch's errors for anything else."""
     if not isinstance(device_type, str):
         raise TypeError(f"{function}(): argument 'device_type' (position 1) must be str, not "
                         f"{type(device_type).__name__}")
@@ -68,8 +76,6 @@ def _device_type(device_type, function,
     if kind not in _DEVICE_TYPES:
         raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
                            f"{device_type}")
-    if kind not in _DEFAULT_DTYPES:
-        raise RuntimeError(unknown)
     return kind
 
 
@@ -89,14 +95,7 @@ def _bool_arg(value, function, name, position):
 
 def is_autocast_available(device_type):
     """Whether autocast knows ``device_type`` (cpu, cuda, mps, xpu, ...), as torch answers it."""
-    if not isinstance(device_type, str):
-        raise TypeError(f"_is_autocast_available(): argument 'device_type' (position 1) must be str, not "
-                        f"{type(device_type).__name__}")
-    kind = device_type.split(":", 1)[0]
-    if kind not in _DEVICE_TYPES:
-        raise RuntimeError(f"Expected one of {', '.join(_DEVICE_TYPES)} device type at start of device string: "
-                           f"{device_type}")
-    return kind in _DEFAULT_DTYPES
+    return _device_kind(device_type, "_is_autocast_available") in _DEFAULT_DTYPES
 
 
 def is_autocast_enabled(device_type=None):
