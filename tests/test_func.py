@@ -553,3 +553,52 @@ def test_stack_module_state_errors_are_torchs():
 
 def test_vmap_is_torch_vmap_at_top_level():
     assert ember.vmap is ember.func.vmap
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# more compositions
+
+
+def test_grad_and_jacobians_of_a_vmapped_function():
+    f = lambda lib: lib.func.vmap(lambda x, w: (w @ x).tanh(), in_dims=(0, None))     # noqa: E731
+    both(lambda lib: lib.func.grad(lambda x, w: f(lib)(x, w).pow(2).sum(), argnums=(0, 1))(T(lib, XB), T(lib, W34)))
+    both(lambda lib: lib.func.jacrev(f(lib), argnums=1)(T(lib, XB[:2]), T(lib, W34)))
+    both(lambda lib: lib.func.jacfwd(f(lib))(T(lib, XB[:2]), T(lib, W34)))
+
+
+def test_results_of_vjp_jvp_and_jacobians_keep_a_graph_only_where_torchs_do():
+    def program(lib, requires_grad):
+        x, w = T(lib, X3, requires_grad=requires_grad), T(lib, W34)
+        f = lambda x, w: (w @ x).sin()        # noqa: E731
+        out, vjp_fn = lib.func.vjp(f, x, w)
+        return (out, vjp_fn(T(lib, B4)), lib.func.jvp(f, (x, w), (T(lib, Y3), T(lib, W34))),
+                lib.func.jacrev(f)(x, w), lib.func.jacfwd(f)(x, w), lib.func.hessian(lambda x: f(x, w).sum())(x))
+    both(lambda lib: program(lib, False))
+    both(lambda lib: program(lib, True))
+
+
+def test_vmap_of_grad_with_random_dropout_in_same_and_different_modes():
+    def program(lib, mode):
+        lib.manual_seed(5)
+
+        def loss(w, x):
+            return lib.nn.functional.dropout(w @ x, 0.5).pow(2).sum()
+        return lib.func.vmap(lib.func.grad(loss), in_dims=(None, 0), randomness=mode)(T(lib, W34, "float32"),
+                                                                                        T(lib, XB, "float32"))
+    for mode in ("same", "different"):
+        both(lambda lib: program(lib, mode), 1e-6, 1e-6)
+    raises_like_torch(lambda lib: program(lib, "error"))
+
+
+def test_a_transform_that_raises_leaves_no_state_behind():
+    for lib in LIBS:
+        with pytest.raises(RuntimeError):
+            lib.func.vmap(lambda x: x * lib.rand(3))(lib.ones(2, 3))
+        lib.rand(3)                       # no vmap watching the generator any more
+        with pytest.raises(ZeroDivisionError):
+            lib.func.grad(lambda x: 1 / 0)(lib.ones(()))
+        assert lib.is_grad_enabled()
+        with lib.no_grad():
+            with pytest.raises(ZeroDivisionError):
+                lib.func.grad(lambda x: 1 / 0)(lib.ones(()))
+            assert not lib.is_grad_enabled()
