@@ -349,6 +349,13 @@ def test_nested_vmap_and_an_empty_batch():
     both(lambda lib: lib.func.vmap(lambda x: x.sum(0))(T(lib, arr(0, 3, 2))))
     both(lambda lib: lib.func.vmap(lambda x: (x, x.sum()), out_dims=(1, 0))(T(lib, arr(0, 3))))
 
+    def empty_with_draws(lib):
+        lib.manual_seed(2)
+        out = lib.func.vmap(lambda x: x + lib.rand(2, dtype=lib.float64), randomness="different")(T(lib, arr(0, 2)))
+        return out, lib.rand(2)
+    both(empty_with_draws)
+    raises_like_torch(lambda lib: lib.func.vmap(lambda x: x + lib.rand(2))(lib.ones(0, 2)))
+
 
 def test_vmap_of_tensors_that_require_grad_backpropagates():
     def program(lib):

@@ -13,9 +13,9 @@ Random numbers, by ``randomness``:
 - 'same': every element sees the same numbers: the generators' states are put back before each element, so the
   draw is made once and replayed; the stream ends where one draw leaves it, as in torch;
 - 'different': each element draws in turn from the stream. torch draws the whole batch's numbers at once
-  (shape (B, ...)); for draws that take the stream element by element (rand, rand_like, randint, bernoulli,
-  dropout, and randn of fewer than 16 numbers per element) this is the same stream and ember gives torch's numbers
-  bit for bit. torch's normal sampler for 16 or more numbers transforms blocks of 16 over the whole batched
+  (shape (B, ...)); for draws that take the stream element by element (rand, rand_like, dropout, and randn of
+  fewer than 16 numbers per element: tests/test_func.py checks these) this is the same stream and ember gives
+  torch's numbers bit for bit. torch's normal sampler for 16 or more numbers transforms blocks of 16 over the whole batched
   tensor, so there ember's numbers (independent draws from the same distribution) are not torch's.
 """
 import functools
@@ -195,7 +195,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         _check_out_dims(out_dims, func)
         flat_args, spec, dims, size = _batched_inputs(func, in_dims, args)
         if size == 0:
-            return _empty_batch(func, out_dims, flat_args, spec, dims, kwargs)
+            return _empty_batch(func, out_dims, randomness, flat_args, spec, dims, kwargs)
         per_sample = []
         with _Randomness(randomness) as draws:
             for b in range(size):
@@ -206,9 +206,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     return wrapped
 
 
-def _empty_batch(func, out_dims, flat_args, spec, dims, kwargs):
-    """A batch of size 0: func runs once on zeros shaped like one element, to learn the outputs' shapes; the
-    outputs then have a mapped dimension of size 0."""
+def _empty_batch(func, out_dims, randomness, flat_args, spec, dims, kwargs):
+    """A batch of size 0: func runs once on zeros shaped like one element, to learn the outputs' shapes (torch
+    runs it once on the empty batch); the outputs then have a mapped dimension of size 0."""
     sample = [a if d is None else zeros(a.shape[:d] + a.shape[d + 1:], dtype=a.dtype, device=a.device)
               for a, d in zip(flat_args, dims)]
-    return _stack_outputs(func, out_dims, [func(*spec.unflatten(sample), **kwargs)], empty=True)
+    with _random.fork_rng(), _Randomness(randomness):   # a look at the shapes: what it draws is put back
+        out = func(*spec.unflatten(sample), **kwargs)
+    return _stack_outputs(func, out_dims, [out], empty=True)
