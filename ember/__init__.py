@@ -20,6 +20,8 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
 from . import distributions
+from . import func
+from .func import vmap
 from . import amp, cpu
 from .amp import autocast
 from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_autocast_dtype, set_autocast_dtype,
@@ -246,7 +248,7 @@ bool = _backend.bool_
 
 
 __all__ = [
-    "Tensor", "Size", "dtype", "device", "autograd", "nn", "optim", "utils", "viz", "distributed", "save", "load",
+    "Tensor", "Size", "dtype", "device", "autograd", "func", "vmap", "nn", "optim", "utils", "viz", "distributed", "save", "load",
     "cuda", "backends", "onnx", "accelerator", "linalg", "get_default_device", "set_default_device",
     "compile", "testing", "compiler", "amp", "cpu", "autocast", "is_autocast_enabled", "set_autocast_enabled",
     "get_autocast_dtype", "set_autocast_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled",

@@ -41,6 +41,14 @@ _N = 624                        # Mersenne Twister words per state
 _U64 = np.uint64
 
 
+class _DrawWatch(threading.local):
+    """Per thread: a function called with the generator before every draw, or None (ember.func.vmap sets it)."""
+    hook = None
+
+
+_DRAW_WATCH = _DrawWatch()
+
+
 class Generator:
     """A stream of random numbers; ``generator=g`` makes a draw use it instead of the global one.
 
@@ -80,6 +88,9 @@ class Generator:
     # ---- raw draws --------------------------------------------------------------------------
     def _words32(self, n):
         """n 32-bit draws (as uint64)."""
+        watch = _DRAW_WATCH.hook
+        if watch is not None:  # ember.func.vmap's randomness modes see every draw (refuse it, or replay it)
+            watch(self)
         if n <= 0:
             return np.zeros(0, _U64)
         self._fresh = False

@@ -114,6 +114,23 @@ def test_backends_flags_are_settable_as_in_torch():
     assert ember.backends.cuda.matmul.allow_tf32 is torch.backends.cuda.matmul.allow_tf32
 
 
+@cpu_only
+def test_cudnn_flags_sets_the_flags_for_a_block_as_torch():
+    for lib in (torch, ember):
+        cudnn = lib.backends.cudnn
+        before = (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32)
+        with cudnn.flags(allow_tf32=False) as inside:
+            assert inside is None
+            assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32) == (False, False, False,
+                                                                                               False)
+        assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32) == before
+        with pytest.raises(KeyError):
+            with cudnn.flags(enabled=True, deterministic=True):
+                assert cudnn.deterministic is True
+                raise KeyError("restored even so")
+        assert (cudnn.enabled, cudnn.benchmark, cudnn.deterministic, cudnn.allow_tf32) == before
+
+
 def test_to_forms_as_torch():
     x = ember.tensor([1.5, 2.5])
     assert x.to(ember.float64).dtype == ember.float64

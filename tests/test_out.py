@@ -158,8 +158,8 @@ OUTSIDE_THE_BATTERY = ("allclose", "as_tensor", "broadcast_shapes", "broadcast_t
                   "set_autocast_cpu_enabled", "get_autocast_cpu_dtype", "set_autocast_cpu_dtype",
                   "get_autocast_gpu_dtype", "set_autocast_gpu_dtype", "autocast_increment_nesting",
                   "autocast_decrement_nesting", "is_autocast_cache_enabled", "set_autocast_cache_enabled",
-                  "clear_autocast_cache")  # torch gives none of these out= (imag: refuses real tensors; compile
-# hands back the model)
+                  "clear_autocast_cache", "vmap")  # torch gives none of these out= (imag: refuses real tensors;
+# compile hands back the model; vmap is torch.func.vmap)
 
 
 def _variants(lib, plain):
