@@ -186,6 +186,27 @@ def _same_dtype(a, b):
                            f"{dtype_of(b._data).name}; cast one of them, e.g. b.to(a.dtype)")
 
 
+class LinalgSolve(Op):
+    """X with A X = B (A square, one or a batch; B a matrix of right-hand sides), by LAPACK's LU solver."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            from ..linalg import LinAlgError
+            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):  # dB = A^-T grad; dA = -dB X^T (both solves are ops: a second derivative flows)
+        a, x = ctx.saved_tensors
+        grad_b = LinalgSolve.apply(a.mT, grad)
+        grad_a = -(grad_b @ x.mT) if ctx.needs_input_grad[0] else None
+        return grad_a, grad_b
+
+
 def matmul(a, b):
     """PyTorch's matmul: 1-D operands are promoted to matrices and the added axis is removed afterwards."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
