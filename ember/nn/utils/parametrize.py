@@ -171,7 +171,7 @@ def _deepcopy(self, memo):
         return memo[id(self)]
     replica = self.__new__(type(self))
     memo[id(self)] = replica
-    replica.__dict__ = deepcopy(self.__dict__, memo)
+    replica.__dict__.update(deepcopy(self.__dict__, memo))  # (Module.__setattr__ would refuse __dict__ itself)
     return replica
 
 
