@@ -3,7 +3,7 @@ values, gradients and graph nodes (LinalgVectorNormBackward0; a matrix 1- or inf
 row sums, AmaxBackward0 over it, as torch composes it). The spectral and nuclear norms need singular values,
 which ember does not compute.
 
-Also solve (LAPACK's LU solver, one op), and matrix_exp and householder_product as compositions of
+Also solve, det and eigvalsh (LAPACK's routines, one op each), and matrix_exp and householder_product as compositions of
 matrix products, so their gradients are the products' own (what nn.utils.parametrizations.orthogonal needs)."""
 import math
 import numbers
@@ -13,10 +13,11 @@ import numpy as np
 from ._backend import normalize_dim, to_dtype, torch_scalar_name
 from .autograd.grad_mode import no_grad
 from .ops import reduction as _rd
-from .ops.linalg import LinalgSolve
+from .ops.linalg import LinalgDet, LinalgEigh, LinalgSolve
 from .tensor import Tensor
 
-__all__ = ["vector_norm", "matrix_norm", "norm", "solve", "matrix_exp", "householder_product", "LinAlgError"]
+__all__ = ["vector_norm", "matrix_norm", "norm", "solve", "det", "eigvalsh", "matrix_exp", "householder_product",
+           "LinAlgError"]
 
 
 class LinAlgError(RuntimeError):
@@ -108,6 +109,22 @@ def solve(A, B, *, left=True):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])  # (torch's rule for a vector B)
     X = LinalgSolve.apply(A, B.unsqueeze(-1) if vector else B)
     return X.squeeze(-1) if vector else X
+
+
+def det(A):
+    """The determinant of a square matrix, or of each matrix in a batch."""
+    _square(A, "linalg.det")
+    return LinalgDet.apply(A)
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric matrix (or a batch), in ascending order; only the UPLO triangle is read."""
+    _square(A, "linalg.eigvalsh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {UPLO}")
+    if UPLO == "U":  # (the upper triangle read as the lower one of the transpose)
+        A = A.mT
+    return LinalgEigh.apply(A)
 
 
 def matrix_exp(A):

@@ -207,6 +207,37 @@ class LinalgSolve(Op):
         return grad_a, grad_b
 
 
+class LinalgDet(Op):
+    """The determinant of a square matrix (or of each in a batch), by LAPACK's LU factorisation."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.linalg.det(a).astype(a.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d det(A) / dA = det(A) A^-T (Jacobi's formula; an invertible A)
+        a, out = ctx.saved_tensors
+        eye = _wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a._data.dtype), a.shape))
+        return (grad * out).unsqueeze(-1).unsqueeze(-1) * LinalgSolve.apply(a.mT, eye)
+
+
+class LinalgEigh(Op):
+    """The eigenvalues of a symmetric matrix (or a batch), ascending, from its lower triangle (LAPACK's syevd)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        values, vectors = np.linalg.eigh(a)
+        ctx.save_for_backward(vectors)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):  # d lambda_i / dA = v_i v_i^T: the gradient is V diag(grad) V^T
+        (vectors,) = ctx.saved_tensors
+        return (vectors * grad.unsqueeze(-2)) @ vectors.mT
+
+
 def matmul(a, b):
     """PyTorch's matmul: 1-D operands are promoted to matrices and the added axis is removed afterwards."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):

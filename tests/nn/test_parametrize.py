@@ -393,7 +393,7 @@ def test_matrix_exp_like_torch(scale, dtype):
     assert_same(ea.grad / grad_scale, ta.grad / grad_scale, **tol)
 
 
-def test_solve_householder_product_and_dist_like_torch():
+def test_solve_det_eigvalsh_householder_product_and_dist_like_torch():
     rng = np.random.default_rng(4)
     a, b, v = rng.normal(size=(2, 3, 3)), rng.normal(size=(2, 3, 2)), rng.normal(size=(3,))
     check_gradcheck(lambda lib, A, B: lib.linalg.solve(A, B), [a, b])
@@ -409,6 +409,13 @@ def test_solve_householder_product_and_dist_like_torch():
     check_parity(lambda lib, H, T: lib.linalg.householder_product(H, T), [h, tau], atol=1e-12)
     check_parity(lambda lib, H, T: lib.linalg.householder_product(H, T), [h[0], tau[0, :2]], atol=1e-12)
     check_parity(lambda lib, A, B: lib.dist(A, B, 3), [a, b[..., :1]])
+    sym = a + a.transpose(0, 2, 1)
+    check_parity(lambda lib, A: lib.linalg.det(A), [a])
+    check_parity(lambda lib, A: A.det(), [a[0]])
+    check_parity(lambda lib, A: lib.linalg.eigvalsh(A), [sym])
+    check_parity(lambda lib, A: lib.linalg.eigvalsh(A, UPLO="U"), [sym[0]])
+    check_parity(lambda lib, A: lib.linalg.eigvalsh(A.tril() + A.tril(-1).mT), [a])  # (the gradient of a triangle)
+    check_gradcheck(lambda lib, A: lib.linalg.det(A), [a])
     with pytest.raises(RuntimeError, match="singular") as info:
         ember.linalg.solve(ember.zeros(2, 2), ember.ones(2))
     assert isinstance(info.value, ember.linalg.LinAlgError)
