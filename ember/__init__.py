@@ -143,7 +143,7 @@ cosine_similarity, pairwise_distance, cdist = map(_takes_tensor, (_la.cosine_sim
 addmm, addmv, baddbmm, addbmm, addr = map(_takes_tensor, (_cp.addmm, _cp.addmv, _cp.baddbmm, _cp.addbmm, _cp.addr))
 logaddexp, xlogy = _takes_tensor(_cp.logaddexp, "logaddexp"), _either_tensor(_cp.xlogy)
 nansum, nanmean = _takes_tensor(_cp.nansum, "nansum"), _takes_tensor(_cp.nanmean, "nanmean")
-dist = _takes_tensor(_cp.dist, "dist")
+dist = _cp.dist  # (torch's dist, det and matrix_exp take no out=)
 matrix_exp, det = linalg.matrix_exp, linalg.det
 fliplr, flipud, rot90, take_along_dim = map(_takes_tensor, (_cp.fliplr, _cp.flipud, _cp.rot90, _cp.take_along_dim))
 channel_shuffle, pdist = _takes_tensor(_cp.channel_shuffle, "channel_shuffle"), _takes_tensor(_la.pdist, "pdist")

@@ -421,3 +421,13 @@ def test_solve_det_eigvalsh_householder_product_and_dist_like_torch():
     assert isinstance(info.value, ember.linalg.LinAlgError)
     with pytest.raises(RuntimeError, match="square"):
         ember.linalg.solve(ember.zeros(2, 3), ember.ones(2))
+
+
+def test_a_parameter_or_buffer_may_not_take_a_parametrized_name():
+    for lib in (torch, ember):
+        layer = parametrize_of(lib).register_parametrization(lib.nn.Linear(2, 2), "weight", lib.nn.Identity())
+        with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+            layer.weight = lib.nn.Parameter(lib.ones(2, 2))
+        with pytest.raises(KeyError, match="attribute 'weight' already exists"):
+            layer.register_buffer("weight", lib.ones(2))
+        assert list(layer.state_dict()) == ["bias", "parametrizations.weight.original"]

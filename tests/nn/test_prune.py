@@ -33,7 +33,8 @@ class Both:
             assert_same(e_state[key], t_state[key], atol=0, rtol=0, what=key)  # (masks and weights: exactly)
         for (name, e), (t_name, t) in zip(self.e.named_modules(), self.t.named_modules()):
             assert name == t_name
-            assert [n for n, _ in e.named_parameters(recurse=False)] == [n for n, _ in t.named_parameters(recurse=False)]
+            assert [n for n, _ in e.named_parameters(recurse=False)] == \
+                [n for n, _ in t.named_parameters(recurse=False)]
             assert [n for n, _ in e.named_buffers(recurse=False)] == [n for n, _ in t.named_buffers(recurse=False)]
             assert [type(h).__name__ for h in e._forward_pre_hooks.values()] == \
                 [type(h).__name__ for h in t._forward_pre_hooks.values()]

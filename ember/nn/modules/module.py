@@ -102,6 +102,7 @@ class Module:
         if isinstance(value, Parameter):
             if name not in params:  # (a parameter assigned again keeps its place in state_dict, as in torch)
                 self._forget(name)
+                self._check_free(name, params)  # (what is left is the class's: a parametrization's property)
             params[name] = value
         elif isinstance(value, Module):
             if name not in modules:

@@ -16,7 +16,6 @@ from copy import deepcopy
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor, _bump_version
 from ..modules.container import ModuleDict, ModuleList
-from ..modules.module import Module
 from ..parameter import Parameter
 
 __all__ = ["cached", "ParametrizationList", "register_parametrization", "is_parametrized",
