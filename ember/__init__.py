@@ -145,6 +145,8 @@ cosine_similarity, pairwise_distance, cdist = map(_takes_tensor, (_la.cosine_sim
 addmm, addmv, baddbmm, addbmm, addr = map(_takes_tensor, (_cp.addmm, _cp.addmv, _cp.baddbmm, _cp.addbmm, _cp.addr))
 logaddexp, xlogy = _takes_tensor(_cp.logaddexp, "logaddexp"), _either_tensor(_cp.xlogy)
 nansum, nanmean = _takes_tensor(_cp.nansum, "nansum"), _takes_tensor(_cp.nanmean, "nanmean")
+dist = _cp.dist  # (torch's dist, det and matrix_exp take no out=)
+matrix_exp, det = linalg.matrix_exp, linalg.det
 fliplr, flipud, rot90, take_along_dim = map(_takes_tensor, (_cp.fliplr, _cp.flipud, _cp.rot90, _cp.take_along_dim))
 channel_shuffle, pdist = _takes_tensor(_cp.channel_shuffle, "channel_shuffle"), _takes_tensor(_la.pdist, "pdist")
 atleast_1d, atleast_2d, atleast_3d = _cp.atleast_1d, _cp.atleast_2d, _cp.atleast_3d
@@ -272,7 +274,7 @@ __all__ = [
     "sum", "mean", "prod", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "logsumexp", "softmax",
     "log_softmax", "cumsum", "norm", "any", "all", "count_nonzero",
     "matmul", "mm", "bmm", "mv", "dot", "outer", "cosine_similarity", "pairwise_distance", "cdist",
-    "addmm", "addmv", "baddbmm", "addbmm", "addr", "logaddexp", "xlogy", "nansum", "nanmean", "fliplr", "flipud",
+    "addmm", "addmv", "baddbmm", "addbmm", "addr", "logaddexp", "xlogy", "nansum", "nanmean", "dist", "matrix_exp", "det", "fliplr", "flipud",
     "rot90", "atleast_1d", "atleast_2d", "atleast_3d", "tril_indices", "triu_indices", "cartesian_prod",
     "searchsorted", "bucketize", "take_along_dim", "channel_shuffle", "pdist",
     "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "transpose", "swapaxes", "t", "permute", "split",

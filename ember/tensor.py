@@ -1274,6 +1274,16 @@ class Tensor:
         """The sum of a matrix's diagonal."""
         return _la.trace(self)
 
+    def det(self):
+        """The determinant of a square matrix (or of each in a batch)."""
+        from .linalg import det
+        return det(self)
+
+    def matrix_exp(self):
+        """e to the matrix (or each matrix in a batch): I + A + A^2/2! + ..."""
+        from .linalg import matrix_exp
+        return matrix_exp(self)
+
     def kron(self, other):
         """The Kronecker product."""
         return _la.kron(self, other)

@@ -87,7 +87,8 @@ def cases(lib):
         "isposinf": [(x,)], "isneginf": [(x,)], "bitwise_left_shift": [(i, 2)], "bitwise_right_shift": [(i, i)],
         "greater": [(x, y)], "greater_equal": [(x, 0)], "less": [(x, y)], "less_equal": [(x, y)],
         "not_equal": [(x, y)], "take": [(x, lib.tensor([0, 5, -1]))], "index_add": [(x, 0, lib.tensor([2, 0]), y[:2])],
-        "frexp": [(x,)], "rsub": [(x, y)], "isreal": [(x,)],
+        "frexp": [(x,)], "rsub": [(x, y)], "isreal": [(x,)], "dist": [(x, y), (x, v, 3)], "det": [(T(3, 3),)],
+        "matrix_exp": [(T(3, 3),)],
     }
 
 

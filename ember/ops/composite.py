@@ -192,6 +192,11 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 # ----------------------------------------------------------------------------
 # shape
 # ----------------------------------------------------------------------------
+def dist(input, other, p=2):
+    """The p-norm of input - other (broadcast): how far apart two tensors are."""
+    return _rd.norm(_ew.sub(input, other), p)
+
+
 def fliplr(input):
     """The columns in reverse order (dim 1)."""
     if input.ndim < 2:

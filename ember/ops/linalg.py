@@ -186,6 +186,58 @@ def _same_dtype(a, b):
                            f"{dtype_of(b._data).name}; cast one of them, e.g. b.to(a.dtype)")
 
 
+class LinalgSolve(Op):
+    """X with A X = B (A square, one or a batch; B a matrix of right-hand sides), by LAPACK's LU solver."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            x = np.linalg.solve(a, b)
+        except np.linalg.LinAlgError:
+            from ..linalg import LinAlgError
+            raise LinAlgError("torch.linalg.solve: The solver failed because the input matrix is singular.") from None
+        ctx.save_for_backward(a, x)
+        return x
+
+    @staticmethod
+    def backward(ctx, grad):  # dB = A^-T grad; dA = -dB X^T (both solves are ops: a second derivative flows)
+        a, x = ctx.saved_tensors
+        grad_b = LinalgSolve.apply(a.mT, grad)
+        grad_a = -(grad_b @ x.mT) if ctx.needs_input_grad[0] else None
+        return grad_a, grad_b
+
+
+class LinalgDet(Op):
+    """The determinant of a square matrix (or of each in a batch), by LAPACK's LU factorisation."""
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.linalg.det(a).astype(a.dtype)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # d det(A) / dA = det(A) A^-T (Jacobi's formula; an invertible A)
+        a, out = ctx.saved_tensors
+        eye = _wrap(np.broadcast_to(np.eye(a.shape[-1], dtype=a._data.dtype), a.shape))
+        return (grad * out).unsqueeze(-1).unsqueeze(-1) * LinalgSolve.apply(a.mT, eye)
+
+
+class LinalgEigh(Op):
+    """The eigenvalues of a symmetric matrix (or a batch), ascending, from its lower triangle (LAPACK's syevd)."""
+
+    @staticmethod
+    def forward(ctx, a):
+        values, vectors = np.linalg.eigh(a)
+        ctx.save_for_backward(vectors)
+        return values
+
+    @staticmethod
+    def backward(ctx, grad):  # d lambda_i / dA = v_i v_i^T: the gradient is V diag(grad) V^T
+        (vectors,) = ctx.saved_tensors
+        return (vectors * grad.unsqueeze(-2)) @ vectors.mT
+
+
 def matmul(a, b):
     """PyTorch's matmul: 1-D operands are promoted to matrices and the added axis is removed afterwards."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):

@@ -102,3 +102,24 @@ def test_no_backward_hook_bookkeeping_without_grad_and_old_hook_is_refused():
     assert layer(ember.ones(1, 2)).grad_fn.name() == "BackwardHookFunctionBackward"
     with pytest.raises(RuntimeError, match="register_full_backward_hook"):
         layer.register_backward_hook(lambda m, gi, go: None)
+
+
+def test_hook_dicts_hold_the_hooks_themselves_like_torch():
+    # torch.nn.utils.prune walks module._forward_pre_hooks.values() and finds its pruning objects there.
+    for lib in (torch, ember):
+        layer = lib.nn.Linear(2, 2)
+
+        def pre(m, args):
+            return None
+
+        def post(m, args, kwargs, out):
+            return None
+        h1 = layer.register_forward_pre_hook(pre)
+        h2 = layer.register_forward_hook(post, with_kwargs=True)
+        assert list(layer._forward_pre_hooks.values()) == [pre]
+        assert list(layer._forward_hooks.values()) == [post]
+        assert h2.id in layer._forward_hooks_with_kwargs and h1.id not in layer._forward_pre_hooks_with_kwargs
+        assert layer(lib.ones(1, 2)).shape == (1, 2)
+        h1.remove()
+        h2.remove()
+        assert not layer._forward_pre_hooks and not layer._forward_hooks and not layer._forward_hooks_with_kwargs

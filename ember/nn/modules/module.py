@@ -32,8 +32,12 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        # Hook dicts map a handle's id to the hook itself, as torch's do (torch.nn.utils.prune looks its pruning
+        # objects up there); the ids of hooks that take keyword arguments are noted beside them.
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks_with_kwargs", OrderedDict())
         object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
@@ -48,11 +52,11 @@ class Module:
     # ---- hooks: look at (or change) what goes in and out of a layer ------------------------------
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """hook(module, args) runs before forward; returning a value (or tuple) replaces the arguments."""
-        return _add(self._forward_pre_hooks, (hook, with_kwargs), prepend)
+        return _add(self._forward_pre_hooks, hook, prepend, self._forward_pre_hooks_with_kwargs, with_kwargs)
 
     def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
         """hook(module, args, output) runs after forward; returning a value replaces the output."""
-        return _add(self._forward_hooks, (hook, with_kwargs), prepend)
+        return _add(self._forward_hooks, hook, prepend, self._forward_hooks_with_kwargs, with_kwargs)
 
     def register_full_backward_hook(self, hook, prepend=False):
         """hook(module, grad_input, grad_output) runs once the gradients of the layer's inputs are known.
@@ -68,8 +72,8 @@ class Module:
                            "layer); use register_full_backward_hook(hook), which sees the whole layer")
 
     def _call_with_hooks(self, args, kwargs):
-        for hook, with_kwargs in list(self._forward_pre_hooks.values()):
-            if with_kwargs:
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)
                 if result is not None:
                     args, kwargs = result
@@ -82,7 +86,8 @@ class Module:
             call = _BackwardHookCall(self, args)
             args = call.mark_inputs(args)
         out = self.forward(*args, **kwargs)
-        for hook, with_kwargs in list(self._forward_hooks.values()):
+        for key, hook in list(self._forward_hooks.items()):
+            with_kwargs = key in self._forward_hooks_with_kwargs
             result = hook(self, args, kwargs, out) if with_kwargs else hook(self, args, out)
             if result is not None:
                 out = result
@@ -97,6 +102,7 @@ class Module:
         if isinstance(value, Parameter):
             if name not in params:  # (a parameter assigned again keeps its place in state_dict, as in torch)
                 self._forget(name)
+                self._check_free(name, params)  # (what is left is the class's: a parametrization's property)
             params[name] = value
         elif isinstance(value, Module):
             if name not in modules:
@@ -425,8 +431,10 @@ class Module:
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _add(hooks, entry, prepend):
-    handle = add_hook(hooks, entry)
+def _add(hooks, entry, prepend, kwargs_notes=None, with_kwargs=False):
+    handle = add_hook(hooks, entry, () if kwargs_notes is None else (kwargs_notes,))
+    if with_kwargs:
+        kwargs_notes[handle.id] = True
     if prepend:
         hooks.move_to_end(handle.id, last=False)
     return handle

@@ -87,7 +87,7 @@ class WeightNorm:
 
 def find_hook(module, name, kind):
     """The key of the `kind` hook (WeightNorm, SpectralNorm) for `name` in module's forward pre-hooks, or None."""
-    for key, (hook, _with_kwargs) in module._forward_pre_hooks.items():
+    for key, hook in module._forward_pre_hooks.items():
         if isinstance(hook, kind) and hook.name == name:
             return key
     return None
@@ -98,7 +98,7 @@ def remove_hook(module, name, kind, what):
     key = find_hook(module, name, kind)
     if key is None:
         raise ValueError(f"{what} of '{name}' not found in {module}")
-    module._forward_pre_hooks[key][0].remove(module)
+    module._forward_pre_hooks[key].remove(module)
     del module._forward_pre_hooks[key]
     return module
 
