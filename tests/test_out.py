@@ -88,6 +88,8 @@ def cases(lib):
         "greater": [(x, y)], "greater_equal": [(x, 0)], "less": [(x, y)], "less_equal": [(x, y)],
         "not_equal": [(x, y)], "take": [(x, lib.tensor([0, 5, -1]))], "index_add": [(x, 0, lib.tensor([2, 0]), y[:2])],
         "frexp": [(x,)], "rsub": [(x, y)], "isreal": [(x,)],
+        "lgamma": [(x,), (i,)], "digamma": [(p,)], "polygamma": [(2, p), (0, i)], "mvlgamma": [(p + 1, 2)],
+        "erfinv": [(lib.tanh(x),)], "i0": [(x,)],
     }
 
 
