@@ -106,7 +106,7 @@ def _lgamma_near_one(z):
     total = np.zeros_like(z)
     for c in reversed(_LGAMMA1_SERIES):
         total = (total + c) * z
-    return (total - _LD_EULER) * z
+    return (total - _LD_EULER) * z + 0  # (+0, not -0, at z = 0: lgamma(1) = +0)
 
 
 def _lgamma_positive(x):
