@@ -4,11 +4,14 @@ i1, i1e.
 NumPy has none of them, so each is computed here on whole arrays, following the algorithm torch's CPU kernel runs
 (so that the numbers are torch's, bit for bit where the same operations can be done in the same order):
 
-- digamma, trigamma, polygamma, erfinv, i0, i0e, i1, i1e: torch's own code (ATen's Math.h, derived from the Cephes
-  library), float32 computed in float32 as torch does. The C library functions it calls (log, exp, sin, tan, erf)
+- digamma, trigamma, polygamma, i0, i0e, i1, i1e: torch's own code (ATen's Math.h, derived from the Cephes
+  library), float32 computed in float32 as torch does, each a * b + c of its polynomials fused into one rounding as
+  the compiler fuses torch's (an FMA). The C library functions it calls (log, exp, sin, tan, erf)
   are NumPy's in float64, which give the C library's bits on float64; for float32 torch calls the float versions
   (logf, expf, ...), which are rounded here from float64: the correctly rounded value, which the C library's float
   functions miss now and then by one unit.
+- erfinv: torch's CPU kernel is MKL's (closed, correctly rounded in all but about one case in 2000); ember computes
+  it to about 1 ulp in float64 (see erfinv_array) and rounds.
 - lgamma: torch's CPU kernel is SLEEF's vectorised lgamma (accurate to one unit in the last place, and correctly
   rounded about 99% of the time). ember computes lgamma to about 64 bits in NumPy's extended precision (longdouble)
   and rounds once, so it gives the correctly rounded value almost everywhere, and with it torch's bits wherever
