@@ -18,6 +18,7 @@ from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, 
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
+from .ops import special_functions as _sf
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
 from . import distributions
 from . import func
@@ -97,6 +98,18 @@ hypot, nan_to_num = _takes_tensor(_ew.hypot, "hypot"), _takes_tensor(_ew.nan_to_
 arctan, arcsin, arccos, arcsinh, arccosh, arctanh, fix = atan, asin, acos, asinh, acosh, atanh, trunc
 float_power = _either_tensor(_ew.float_power)
 erf, erfc = _takes_tensor(_ew.erf, "erf"), _takes_tensor(_ew.erfc, "erfc")
+lgamma, digamma, erfinv, i0 = map(_takes_tensor, (_sf.lgamma, _sf.digamma, _sf.erfinv, _sf.i0))
+mvlgamma = _takes_tensor(_sf.mvlgamma, "mvlgamma")
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma of each element (n >= 0); out= (ember/_out.py)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"polygamma(): argument 'input' (position 2) must be Tensor, not {type(input).__name__}")
+    if out is None:
+        return _sf.polygamma(n, input)
+    return _out.into(_sf.polygamma, "polygamma", (n, input), {}, out)
+
 lerp = _takes_tensor(_ew.lerp, "lerp")
 addcmul, addcdiv = _takes_tensor(_ew.addcmul, "addcmul"), _takes_tensor(_ew.addcdiv, "addcdiv")
 negative, absolute, clip = neg, abs, clamp

@@ -75,6 +75,8 @@ CASTS.update(dict.fromkeys((
     "tan", "atan", "asin", "acos", "sinh", "cosh", "asinh", "acosh", "atanh", "arctan", "arcsin", "arccos", "arcsinh",
     "arccosh", "arctanh", "exp2", "sinc", "logit", "deg2rad", "rad2deg", "angle", "erf", "erfc", "copysign",
     "nextafter", "logaddexp2", "fmod"), CAST))
+CASTS.update(dict.fromkeys(("lgamma", "digamma", "polygamma", "erfinv", "i0"), CAST))
+CASTS["mvlgamma"] = "mvlgamma: result type {r} can't be cast to the desired output type {r}"  # (torch's words)
 SAME_DTYPE.update(dict.fromkeys(("frac", "fix", "sgn"), FOUND))
 SAME_DTYPE.update({
     "signbit": "signbit does not support non-boolean outputs.",
@@ -99,6 +101,8 @@ RANGE_RESIZED = ("The number of elements in the out tensor of shape {old} is {ol
                  "computed number of elements {new_n}. Note that this may occur as a result of rounding error. The "
                  "out tensor will be resized to a tensor of shape {new_tuple}.")  # arange's own warning
 TAKES_OUT = tuple(CASTS) + tuple(SAME_DTYPE) + tuple(REDUCE_IN_OUT) + FACTORIES
+# functions outside ember's own namespace that take out= (torch.special's, under torch's names for them): as CASTS
+ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e"), CAST)
 
 _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
         "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
@@ -121,7 +125,7 @@ def takes_out(fn, name):
 
 def into(fn, name, args, kwargs, out):
     """fn(*args, **kwargs) written into out (a Tensor, or a tuple of them for (values, indices)); returns out."""
-    if name not in TAKES_OUT:
+    if name not in TAKES_OUT and name not in ELSEWHERE:
         raise TypeError(f"{name}() got an unexpected keyword argument 'out'")
     outs = out if isinstance(out, (tuple, list)) else (out,)
     bad = next((o for o in outs if not isinstance(o, Tensor)), None if outs else out)
@@ -160,8 +164,8 @@ def into(fn, name, args, kwargs, out):
         if r is not o and ALSO_ACCEPTED.get(name) != o.name:
             raise RuntimeError(_message(UNCASTABLE[name] if name in UNCASTABLE and not _can_cast(r, o) else
                                         SAME_DTYPE[name], r, o))
-    elif name in CASTS:
-        _check_cast(result.dtype, first.dtype, CASTS[name], name)
+    elif name in CASTS or name in ELSEWHERE:
+        _check_cast(result.dtype, first.dtype, CASTS[name] if name in CASTS else ELSEWHERE[name], name)
     for o, r in zip(outs, results):
         _write(o, r, None if name in RESIZE_SILENTLY else RANGE_RESIZED if name == "arange" else RESIZED)
     if not isinstance(result, tuple):
@@ -251,3 +255,5 @@ SAME_DTYPE.update({
     "ldexp": "ldexp can't be cast to the desired output type {o}",  # (other floating outs: torch's internal assert)
 })
 TAKES_OUT = tuple(CASTS) + tuple(SAME_DTYPE) + tuple(REDUCE_IN_OUT) + FACTORIES
+# functions outside ember's own namespace that take out= (torch.special's, under torch's names for them): as CASTS
+ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e"), CAST)

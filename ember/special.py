@@ -13,9 +13,12 @@ Each is checked against torch in tests/test_special.py.
 Where they differ from torch: ``log_ndtr`` matches torch on moderate inputs (|x| up to about 30) and is -inf below
 about -38, where torch stays finite (it uses erfcx, which NumPy lacks).
 
-Not available (they need special-function libraries NumPy lacks): ``gammaln``, ``digamma``/``psi``,
-``polygamma``, ``multigammaln``, ``gammainc``, ``gammaincc``, ``erfinv``, ``erfcx``, ``ndtri``, ``i0``, ``i0e``,
-``i1``, ``i1e``, ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``modified_bessel_*``,
+The gamma family (``gammaln``, ``digamma``/``psi``, ``polygamma``, ``multigammaln``), ``erfinv`` and the modified
+Bessel functions ``i0``, ``i0e``, ``i1``, ``i1e`` are ops of their own (ember/ops/special_functions.py, which says how
+closely each gives torch's bits); all take ``out=``.
+
+Not available (they need special-function libraries NumPy lacks): ``gammainc``, ``gammaincc``, ``erfcx``,
+``ndtri``, ``bessel_j0``, ``bessel_j1``, ``bessel_y0``, ``bessel_y1``, ``modified_bessel_*``,
 ``scaled_modified_bessel_*``, ``spherical_bessel_j0``, ``airy_ai``, ``zeta``, and the orthogonal polynomials
 (``chebyshev_polynomial_*``, ``shifted_chebyshev_polynomial_*``, ``hermite_polynomial_*``,
 ``laguerre_polynomial_l``, ``legendre_polynomial_p``).
@@ -26,9 +29,12 @@ import ember as _e
 from .ops.composite import _tensors
 from .ops import elementwise as _ew
 from .ops.elementwise import _floating
+from .ops import special_functions as _sf
+from . import _out
 
 __all__ = ["expit", "logit", "erf", "erfc", "exp2", "expm1", "log1p", "sinc", "xlogy", "xlog1py", "round",
-           "softmax", "log_softmax", "logsumexp", "entr", "ndtr", "log_ndtr"]
+           "softmax", "log_softmax", "logsumexp", "entr", "ndtr", "log_ndtr", "gammaln", "digamma", "psi",
+           "polygamma", "multigammaln", "erfinv", "i0", "i0e", "i1", "i1e"]
 
 # torch.special's names for ember's functions. Wrappers, not aliases: ember/__init__.py imports this module before
 # it defines (and wraps with out=) its own functions, so each looks ember's up when called.
@@ -127,3 +133,58 @@ def log_ndtr(input):
     lower = (0.5 * _e.erfc(-_e.where(low, x, 0.0).double() * math.sqrt(0.5))).log().to(x.dtype)
     upper = (-0.5 * _e.erfc(_e.where(low, 0.0, x) * math.sqrt(0.5))).log1p()
     return _e.where(low, lower, upper)
+
+
+def gammaln(input, *, out=None):
+    """log |Gamma(x)| (torch.lgamma)."""
+    return _e.lgamma(input, out=out)
+
+
+def digamma(input, *, out=None):
+    """Gamma'(x) / Gamma(x) (torch.digamma)."""
+    return _e.digamma(input, out=out)
+
+
+psi = digamma
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma (torch.polygamma)."""
+    return _e.polygamma(n, input, out=out)
+
+
+def multigammaln(input, p, *, out=None):
+    """The multivariate log-gamma function of dimension p (torch.mvlgamma)."""
+    return _e.mvlgamma(input, p, out=out)
+
+
+def erfinv(input, *, out=None):
+    """The inverse error function (torch.erfinv)."""
+    return _e.erfinv(input, out=out)
+
+
+def i0(input, *, out=None):
+    """The modified Bessel function of the first kind, order 0 (torch.i0)."""
+    return _e.i0(input, out=out)
+
+
+def _own(fn, name, input, out):
+    """torch.special's functions that have no torch.* name: out= through ember/_out.py under torch's name."""
+    if not isinstance(input, _e.Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+    return fn(input) if out is None else _out.into(fn, name, (input,), {}, out)
+
+
+def i0e(input, *, out=None):
+    """exp(-|x|) I0(x), I0 without its exponential growth."""
+    return _own(_sf.i0e, "special_i0e", input, out)
+
+
+def i1(input, *, out=None):
+    """The modified Bessel function of the first kind, order 1."""
+    return _own(_sf.i1, "special_i1", input, out)
+
+
+def i1e(input, *, out=None):
+    """exp(-|x|) I1(x)."""
+    return _own(_sf.i1e, "special_i1e", input, out)

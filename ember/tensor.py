@@ -862,6 +862,55 @@ class Tensor:
         """erfc in place."""
         return _inplace(self, _ew.erfc)
 
+    # the gamma family, erfinv and I0 (ember/ops/special_functions.py)
+    def lgamma(self):
+        """log |Gamma(x)| of each element."""
+        return _sf.lgamma(self)
+
+    def digamma(self):
+        """Gamma'(x) / Gamma(x) of each element."""
+        return _sf.digamma(self)
+
+    def polygamma(self, n):
+        """The n-th derivative of digamma."""
+        return _sf.polygamma(n, self)
+
+    def mvlgamma(self, p):
+        """The multivariate log-gamma function of dimension p."""
+        return _sf.mvlgamma(self, p)
+
+    def erfinv(self):
+        """The inverse error function of each element."""
+        return _sf.erfinv(self)
+
+    def i0(self):
+        """The modified Bessel function I0 of each element."""
+        return _sf.i0(self)
+
+    def lgamma_(self):
+        """lgamma in place."""
+        return _inplace(self, _sf.lgamma)
+
+    def digamma_(self):
+        """digamma in place."""
+        return _inplace(self, _sf.digamma)
+
+    def polygamma_(self, n):
+        """polygamma(n) in place."""
+        return _inplace(self, lambda s: _sf.polygamma(n, s, _sf.PolygammaInplace))
+
+    def mvlgamma_(self, p):
+        """mvlgamma(p) in place."""
+        return _inplace(self, lambda s: _sf.mvlgamma(s, p))
+
+    def erfinv_(self):
+        """erfinv in place."""
+        return _inplace(self, _sf.erfinv)
+
+    def i0_(self):
+        """i0 in place."""
+        return _inplace(self, _sf.i0)
+
     def sin_(self):
         """sin in place."""
         return _inplace(self, _ew.sin)
@@ -2167,3 +2216,4 @@ from .autograd.grad_mode import GRAD_OFF, INFERENCE_ON, STATE  # noqa: E402
 from .autograd.function import _OUTPUT  # noqa: E402
 from .ops import elementwise as _ew, linalg as _la, reduction as _rd, shape as _sh, device as _dev  # noqa: E402
 from .ops import composite as _cp  # noqa: E402
+from .ops import special_functions as _sf  # noqa: E402

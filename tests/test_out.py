@@ -89,6 +89,8 @@ def cases(lib):
         "not_equal": [(x, y)], "take": [(x, lib.tensor([0, 5, -1]))], "index_add": [(x, 0, lib.tensor([2, 0]), y[:2])],
         "frexp": [(x,)], "rsub": [(x, y)], "isreal": [(x,)], "dist": [(x, y), (x, v, 3)], "det": [(T(3, 3),)],
         "matrix_exp": [(T(3, 3),)],
+        "lgamma": [(x,), (i,)], "digamma": [(p,)], "polygamma": [(2, p), (0, i)], "mvlgamma": [(p + 1, 2)],
+        "erfinv": [(lib.tanh(x),)], "i0": [(x,)],
     }
 
 
