@@ -17,13 +17,6 @@ class _Real(Constraint):
         return value == value  # False only for NaN
 
 
-class _RealVector(_Real):
-    event_dim = 1
-
-    def check(self, value):
-        return (value == value).all(-1)
-
-
 class _GreaterThan(Constraint):
     def __init__(self, lower_bound):
         self.lower_bound = lower_bound
@@ -156,7 +149,7 @@ class _IndependentConstraint(Constraint):
 
 
 real = _Real()
-real_vector = _RealVector()
+real_vector = _IndependentConstraint(real, 1)  # (PyTorch's definition, and so its repr)
 positive = _GreaterThan(0.0)
 nonnegative = _GreaterThanEq(0.0)
 nonnegative_integer = _IntegerGreaterThan(0)
