@@ -4,6 +4,7 @@ import numbers
 import ember
 import ember.nn.functional as F
 from .. import _samplers
+from ..ops import sampler_grads
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
@@ -32,7 +33,7 @@ class Dirichlet(Distribution):
         concentration through torch's implicit reparameterisation gradient."""
         concentration = self.concentration.expand(self._extended_shape(sample_shape))
         sample = _samplers._sample_dirichlet(concentration)
-        return _samplers.Dirichlet.apply(concentration, sample._data)
+        return sampler_grads.Dirichlet.apply(concentration, sample._data)
 
     def log_prob(self, value):
         """sum (a_i - 1) log x_i + lgamma(sum a_i) - sum lgamma(a_i)."""
