@@ -17,6 +17,8 @@ from .creation import (tensor, as_tensor, from_numpy, scalar_tensor, zeros, ones
 from .random import (Generator, manual_seed, seed, initial_seed, get_rng_state, set_rng_state, default_generator,
                      rand, randn, randint, randperm, normal, bernoulli, multinomial, rand_like, randn_like,
                      randint_like)
+from ._samplers import poisson, binomial, _sample_dirichlet
+from .ops.sampler_grads import _standard_gamma, _standard_gamma_grad, _dirichlet_grad
 from .ops import elementwise as _ew, reduction as _rd, shape as _sh, linalg as _la, composite as _cp
 from .ops import special_functions as _sf
 from . import nn, optim, utils, viz, distributed, cuda, backends, onnx, accelerator, linalg, _out, multiprocessing
@@ -278,7 +280,7 @@ __all__ = [
     "zeros_like", "ones_like", "empty_like", "full_like",
     "Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_generator",
     "rand", "randn", "randint", "randperm", "normal", "bernoulli", "multinomial", "rand_like", "randn_like",
-    "randint_like",
+    "randint_like", "poisson", "binomial",
     "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "remainder", "floor_divide", "pow",
     "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "neg", "negative", "exp", "expm1", "log", "log1p",
     "sqrt", "rsqrt", "reciprocal", "abs", "absolute", "sign", "sin", "cos", "tanh", "sigmoid", "relu", "floor",

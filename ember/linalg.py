@@ -13,11 +13,11 @@ import numpy as np
 from ._backend import normalize_dim, to_dtype, torch_scalar_name
 from .autograd.grad_mode import no_grad
 from .ops import reduction as _rd
-from .ops.linalg import LinalgDet, LinalgEigh, LinalgSolve
+from .ops.linalg import LinalgCholesky, LinalgDet, LinalgEigh, LinalgSolve, LinalgSolveTriangular
 from .tensor import Tensor
 
 __all__ = ["vector_norm", "matrix_norm", "norm", "solve", "det", "eigvalsh", "matrix_exp", "householder_product",
-           "LinAlgError"]
+           "cholesky", "solve_triangular", "LinAlgError"]
 
 
 class LinAlgError(RuntimeError):
@@ -109,6 +109,31 @@ def solve(A, B, *, left=True):
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])  # (torch's rule for a vector B)
     X = LinalgSolve.apply(A, B.unsqueeze(-1) if vector else B)
     return X.squeeze(-1) if vector else X
+
+
+def cholesky(A, *, upper=False):
+    """L lower-triangular with A = L L^T, for a symmetric positive-definite A (or a batch); only A's lower
+    triangle is read. ``upper=True`` returns L^T. LinAlgError (naming the failing minor) otherwise."""
+    _square(A, "linalg.cholesky")
+    L = LinalgCholesky.apply(A)
+    return L.mT if upper else L
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """X with A X = B (X A = B when not ``left``) for a triangular A: only its upper or lower triangle is read.
+    Solved by LAPACK's LU on that triangle: equal to torch's triangular solve within rounding."""
+    _square(A, "linalg.solve_triangular")
+    if A.dtype != B.dtype:
+        raise RuntimeError(f"linalg.solve_triangular: Expected A and B to have the same dtype, but found A of type "
+                           f"{torch_scalar_name(A._data.dtype)} and B of type {torch_scalar_name(B._data.dtype)} "
+                           "instead.")
+    if unitriangular:  # the diagonal is taken as ones, whatever A holds there
+        from .creation import eye
+        keep = A.triu(1) if upper else A.tril(-1)
+        A = keep + eye(A.shape[-1], dtype=A.dtype)
+    if not left:  # X A = B is A^T X^T = B^T
+        return LinalgSolveTriangular.apply(A.mT, B.mT, not upper).mT
+    return LinalgSolveTriangular.apply(A, B, upper)
 
 
 def det(A):

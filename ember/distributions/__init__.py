@@ -11,7 +11,27 @@ from .normal import Normal
 from .categorical import Categorical
 from .bernoulli import Bernoulli
 from .uniform import Uniform
+from .independent import Independent
+from .transformed_distribution import TransformedDistribution
+from .log_normal import LogNormal
+from .exponential import Exponential
+from .laplace import Laplace
+from .cauchy import Cauchy
+from .geometric import Geometric
+from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
+from .binomial import Binomial
+from .gamma import Gamma, Chi2
+from .dirichlet import Dirichlet, Beta
+from .studentT import StudentT
+from .multivariate_normal import MultivariateNormal
+from . import transforms
+from .transforms import (Transform, ComposeTransform, ExpTransform, AffineTransform, SigmoidTransform,
+                         TanhTransform, identity_transform)
 from .kl import kl_divergence, register_kl
 
-__all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "kl_divergence", "register_kl",
-           "constraints"]
+__all__ = ["Distribution", "Normal", "Categorical", "Bernoulli", "Uniform", "Independent", "TransformedDistribution",
+           "LogNormal", "Exponential", "Laplace", "Cauchy", "Geometric", "OneHotCategorical", "Poisson", "Binomial",
+           "Gamma", "Chi2", "Dirichlet", "Beta", "StudentT", "MultivariateNormal", "kl_divergence", "register_kl",
+           "constraints", "transforms", "Transform", "ComposeTransform", "ExpTransform", "AffineTransform",
+           "SigmoidTransform", "TanhTransform", "identity_transform"]

@@ -98,6 +98,28 @@ class Distribution:
         """The entropy of each distribution of the batch (shape ``batch_shape``)."""
         raise NotImplementedError
 
+    @property
+    def mode(self):
+        """The most likely value of each distribution of the batch."""
+        raise NotImplementedError(f"{self.__class__} does not implement mode")
+
+    def cdf(self, value):
+        """The cumulative distribution function at ``value``."""
+        raise NotImplementedError
+
+    def icdf(self, value):
+        """The inverse of the cumulative distribution function: the quantile at probability ``value``."""
+        raise NotImplementedError
+
+    def enumerate_support(self, expand=True):
+        """Every value of a discrete support, along a new leftmost dim."""
+        raise NotImplementedError
+
+    def sample_n(self, n):
+        """n draws: ``sample((n,))`` (torch's deprecated spelling, with its FutureWarning)."""
+        warnings.warn("`sample_n(n)` will be deprecated. Use `sample((n,))` instead.", FutureWarning)
+        return self.sample(Size((n,)))
+
     def perplexity(self):
         """exp(entropy)."""
         return ember.exp(self.entropy())

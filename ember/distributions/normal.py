@@ -64,6 +64,16 @@ class Normal(Distribution):
         var = self.scale ** 2
         return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
 
+    def cdf(self, value):
+        """(1 + erf((value - loc) / (scale sqrt 2))) / 2."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return 0.5 * (1 + ember.erf((value - self.loc) * self.scale.reciprocal() / math.sqrt(2)))
+
+    def icdf(self, value):
+        """loc + scale sqrt(2) erfinv(2 value - 1)."""
+        return self.loc + self.scale * ember.erfinv(2 * value - 1) * math.sqrt(2)
+
     def entropy(self):
         """1/2 + log(2 pi)/2 + log(scale)."""
         return 0.5 + 0.5 * math.log(2 * math.pi) + ember.log(self.scale)

@@ -22,6 +22,13 @@ def _standard_normal(shape, dtype):
     return ember.empty(shape, dtype=dtype).normal_()
 
 
+def _sum_rightmost(value, dim):
+    """value summed over its ``dim`` rightmost dims (value itself when dim is 0)."""
+    if dim == 0:
+        return value
+    return value.reshape(tuple(value.shape[:value.dim() - dim]) + (-1,)).sum(-1)
+
+
 def clamp_probs(probs):
     """Clamp probabilities into [eps, 1 - eps] so that their logs stay finite."""
     eps = float(np.finfo(probs.dtype.np).eps)

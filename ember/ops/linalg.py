@@ -629,3 +629,70 @@ def pdist(input, p=2):
     first, second = np.triu_indices(input.shape[0], 1)
     xp = get_array_module(input._data)
     return Pdist.apply(input, float(p), xp.asarray(first), xp.asarray(second))
+
+
+def _failed_minor(a):
+    """The order of the first leading minor of a (one matrix) that is not positive-definite."""
+    for k in range(1, a.shape[-1] + 1):
+        try:
+            np.linalg.cholesky(a[:k, :k])
+        except np.linalg.LinAlgError:
+            return k
+    return a.shape[-1]
+
+
+class LinalgCholesky(Op):
+    """The lower Cholesky factor L of a symmetric positive-definite A = L L^T (LAPACK's potrf, read from the
+    lower triangle), one matrix or a batch."""
+
+    @staticmethod
+    def forward(ctx, a):
+        try:
+            out = np.linalg.cholesky(np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2))
+        except np.linalg.LinAlgError:
+            from ..linalg import LinAlgError
+            where = ""
+            bad = a
+            if a.ndim > 2:  # torch names the first matrix of the batch that fails
+                for i, index in enumerate(np.ndindex(*a.shape[:-2])):
+                    try:
+                        np.linalg.cholesky(a[index])
+                    except np.linalg.LinAlgError:
+                        where, bad = f"(Batch element {i}): ", a[index]
+                        break
+            raise LinAlgError(f"linalg.cholesky: {where}The factorization could not be completed because the "
+                              f"input is not positive-definite (the leading minor of order {_failed_minor(bad)} "
+                              "is not positive-definite).") from None
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # dA = L^-T Phi(L^T dL) L^-1, symmetrised; Phi keeps the lower half, diagonal halved
+        (L,) = ctx.saved_tensors
+        g = (L.mT @ grad).tril()
+        g = 0.5 * (g + g.tril(-1).mT)
+        g = LinalgSolveTriangular.apply(L.mT, g, True)
+        return LinalgSolveTriangular.apply(L.mT, g.mT, True).mT  # (right-multiplied by L^-1)
+
+
+class LinalgSolveTriangular(Op):
+    """X with A X = B for a triangular A (only its ``upper`` or lower triangle is read)."""
+
+    @staticmethod
+    def forward(ctx, a, b, upper):
+        tri = np.triu(a) if upper else np.tril(a)
+        shape = np.broadcast_shapes(tri.shape[:-2], b.shape[:-2])
+        x = np.linalg.solve(np.broadcast_to(tri, shape + tri.shape[-2:]), np.broadcast_to(b, shape + b.shape[-2:]))
+        ctx.upper = upper
+        ctx.save_for_backward(a, x)
+        return x.astype(b.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):  # dB = A^-T grad; dA = -dB X^T, kept to A's triangle
+        a, x = ctx.saved_tensors
+        grad_b = LinalgSolveTriangular.apply(a.mT, grad, not ctx.upper)
+        grad_a = None
+        if ctx.needs_input_grad[0]:
+            grad_a = -(grad_b @ x.mT)
+            grad_a = grad_a.triu() if ctx.upper else grad_a.tril()
+        return grad_a, grad_b, None
