@@ -369,8 +369,10 @@ class VectorNorm(Op):
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
-def sum(a, dim=None, keepdim=False, dtype=None):
-    """The sum of all elements, or along dim."""
+def sum(a, dim=None, keepdim=False, dtype=None, *, axis=None):
+    """The sum of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+    if axis is not None:
+        dim = axis
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
@@ -378,8 +380,10 @@ def sum(a, dim=None, keepdim=False, dtype=None):
     return (Sum if dim is None else SumDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
-def mean(a, dim=None, keepdim=False, dtype=None):
-    """The mean of all elements, or along dim."""
+def mean(a, dim=None, keepdim=False, dtype=None, *, axis=None):
+    """The mean of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+    if axis is not None:
+        dim = axis
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":

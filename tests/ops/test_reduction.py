@@ -15,6 +15,8 @@ REDUCTIONS = {
     "sum_tuple": (lambda lib, a: a.sum(dim=(0, 2)), "any"),
     "mean": (lambda lib, a: a.mean(), "any"),
     "mean_dim": (lambda lib, a: a.mean(0, keepdim=True), "any"),
+    "sum_axis": (lambda lib, a: a.sum(axis=1), "any"),  # torch takes NumPy's axis= for dim= (a recipe writes it)
+    "mean_axis_function": (lambda lib, a: lib.mean(a, axis=(0, 2), keepdim=True), "any"),
     "prod": (lambda lib, a: a.prod(), "nonzero"),
     "prod_dim": (lambda lib, a: a.prod(1), "nonzero"),
     "var": (lambda lib, a: a.var(), "any"),
