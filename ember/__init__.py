@@ -269,8 +269,13 @@ bool = _backend.bool_
 autograd.profiler.time_as(_sys.modules[__name__], {
     name: "aten::" + name for name in ("ones", "zeros", "empty", "full", "rand", "randn", "randint", "randperm",
                                        "arange", "linspace", "eye", "ones_like", "zeros_like", "empty_like",
-                                       "full_like", "rand_like", "randn_like", "matmul", "flatten")})
-autograd.profiler.time_as(Tensor, {"matmul": "aten::matmul", "__matmul__": "aten::matmul", "flatten": "aten::flatten"})
+                                       "full_like", "rand_like", "randn_like", "matmul", "flatten", "nonzero",
+                                       "argmax", "argmin", "masked_select", "eq", "ne", "lt", "le", "gt", "ge")})
+autograd.profiler.time_as(Tensor, {
+    "matmul": "aten::matmul", "__matmul__": "aten::matmul", "flatten": "aten::flatten", "nonzero": "aten::nonzero",
+    "argmax": "aten::argmax", "argmin": "aten::argmin", "masked_select": "aten::masked_select", "item": "aten::item",
+    **{f"__{name}__": "aten::" + name for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+    **{name: "aten::" + name for name in ("eq", "ne", "lt", "le", "gt", "ge")}})
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "func", "vmap", "nn", "optim", "utils", "viz", "distributed", "save", "load",

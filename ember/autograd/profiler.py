@@ -29,6 +29,7 @@ import functools
 import sys
 import threading
 import warnings
+import weakref
 from _thread import get_ident
 from time import perf_counter_ns
 
@@ -61,6 +62,7 @@ class _Recording:
         self.open = []
         self.profilers = []
         self.shapes = self.memory = self.with_stack = False
+        self.counted = set()  # ids of the arrays counted as allocated (until they are released)
 
     def options(self):
         """Record what any of this thread's running profilers asked for."""
@@ -78,6 +80,33 @@ class _Recording:
         self.open.append(r)
         r.start = perf_counter_ns()
         return r
+
+    def allocated(self, r, out, inputs):
+        """Count for r the result arrays that share no memory with an input and were not counted before (a
+        function returning its inner op's result allocated nothing more), and watch for their release."""
+        given = _arrays(list(inputs))
+        for array in _arrays(out):
+            key = id(array)
+            if key in self.counted:
+                continue
+            try:
+                shared = any(np.may_share_memory(array, g) for g in given)
+            except TypeError:  # (arrays of another device)
+                shared = any(array is g for g in given)
+            if shared:
+                continue
+            try:
+                weakref.finalize(array, self.freed, key, array.nbytes)
+            except TypeError:
+                continue
+            self.counted.add(key)
+            r.allocated += array.nbytes
+
+    def freed(self, key, nbytes):
+        """A counted array was released: the range open now (or a "[memory]" event) frees its bytes."""
+        self.counted.discard(key)
+        if self.memory and _RECORDINGS.get(get_ident()) is self:
+            (self.open[-1] if self.open else _memory_range(self)).allocated -= nbytes
 
     def end(self, r):
         """Close r (and any range opened inside it and left open)."""
@@ -107,6 +136,14 @@ def _python_stack():
     return frames
 
 
+def _memory_range(recording):
+    r = _Range()
+    r.name, r.parent, r.shapes, r.stack, r.user, r.allocated = "[memory]", None, [], [], False, 0
+    r.start = r.end = perf_counter_ns()
+    recording.ranges.append(r)
+    return r
+
+
 def _arrays(value):
     if isinstance(value, Tensor):
         return [value._data]
@@ -115,21 +152,6 @@ def _arrays(value):
     return []
 
 
-def _new_bytes(out, inputs):
-    """The bytes of the result arrays that share no memory with an input: what the call allocated."""
-    given = _arrays(list(inputs))
-    total, seen = 0, set()
-    for array in _arrays(out):
-        if id(array) in seen:
-            continue
-        seen.add(id(array))
-        try:
-            shared = any(np.may_share_memory(array, g) for g in given)
-        except TypeError:  # (arrays of another device)
-            shared = any(array is g for g in given)
-        if not shared:
-            total += getattr(array, "nbytes", 0)
-    return total
 
 
 # ---- names ---------------------------------------------------------------------------------------------------------
@@ -168,7 +190,7 @@ def _timed_apply(apply):
         finally:
             recording.end(r)
         if recording.memory:
-            r.allocated = _new_bytes(out, args)
+            recording.allocated(r, out, args)
         return out
     return timed_apply
 
@@ -187,7 +209,7 @@ def _timed_backward(call_backward):
             recording.end(inner)
             recording.end(outer)
         if recording.memory:
-            inner.allocated = _new_bytes(grads, (grad_out,))
+            recording.allocated(inner, grads, (grad_out,))
         return grads
     return timed_backward
 
@@ -219,7 +241,7 @@ def _timed_function(fn, name):
         finally:
             recording.end(r)
         if recording.memory:
-            r.allocated = _new_bytes(out, args)
+            recording.allocated(r, out, args)
         return out
     return timed
 
@@ -350,9 +372,10 @@ class profile:
                                                with_flops=self.with_flops), {}
         for i, r in enumerate(ranges):
             end = r.end if r.end is not None else t1  # (a range still open when the profiler stopped)
-            event = FunctionEvent(i + 1, r.name, thread, (r.start - t0) / 1000, (end - t0) / 1000,
+            name = "ProfilerStep*" if r.name.startswith("ProfilerStep#") else r.name  # (torch's steps average as one)
+            event = FunctionEvent(i + 1, name, thread, (r.start - t0) / 1000, (end - t0) / 1000,
                                   input_shapes=r.shapes, stack=r.stack, cpu_memory_usage=r.allocated,
-                                  is_user_annotation=r.user)
+                                  is_user_annotation=r.user, trace_name=r.name)
             parent = r.parent
             while parent is not None and id(parent) not in made:  # (opened before this profiler started)
                 parent = parent.parent
@@ -360,10 +383,10 @@ class profile:
                 event.set_cpu_parent(made[id(parent)])
             made[id(r)] = event
             events.append(event)
+        for event in reversed(events):  # (children come after their parents) a range's memory is its own and
+            if event.cpu_parent is not None:  # that of the ranges inside it, as torch counts it
+                event.cpu_parent.cpu_memory_usage += event.cpu_memory_usage
         events._build_tree()
-        for event in reversed(events):  # (children come after their parents) what the range and those inside it
-            inside = sum(child.cpu_memory_usage for child in event.cpu_children)  # allocated: a result a child
-            event.cpu_memory_usage = max(event.cpu_memory_usage, inside)  # made and the range returns counts once
         return events
 
     @property

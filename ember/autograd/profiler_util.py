@@ -243,7 +243,6 @@ class EventList(list):
                 parent.cpu_children = list(event.cpu_children)
                 for child in event.cpu_children:
                     child.cpu_parent = parent
-                parent.cpu_memory_usage = max(parent.cpu_memory_usage, event.cpu_memory_usage)
                 drop.add(id(event))
         if drop:
             self[:] = [e for e in self if id(e) not in drop]
