@@ -22,8 +22,10 @@ The ranges are those of the thread that started the profiler (torch records ever
 threads, which share a convolution's chunks, run inside the op that started them and are counted in its time).
 ``record_shapes`` keeps each call's input shapes as torch prints them (``[]`` for a number or anything that is
 not a Tensor). ``profile_memory`` counts the bytes of each result array that does not share memory with an input
-(a view allocates nothing): what the op allocated, as far as its results show; frees are not seen, so there are
-no negative entries. A range's "self" numbers are its own less its children's, as torch computes them.
+(a view allocates nothing), once: what the op allocated, as far as its results show (temporaries inside it are not
+seen). A weakref finalizer on each counted array sees it released, and the range open then (or, between ranges, a
+"[memory]" event, as torch's) gets the negative bytes. A range's memory and time include those of the ranges inside
+it; its "self" numbers are its own less its children's, as torch computes them.
 """
 import functools
 import sys
@@ -420,7 +422,10 @@ class profile:
 
     def export_chrome_trace(self, path):
         """Write the events as a Chrome trace (chrome://tracing, https://ui.perfetto.dev)."""
-        return self.function_events.export_chrome_trace(path)
+        if self._function_events is None:  # (torch's fails on its missing results with an AttributeError too)
+            raise AttributeError("export_chrome_trace: this profiler has no trace yet; export it after it has run "
+                                 "(after its with block)")
+        return self._function_events.export_chrome_trace(path)
 
     def export_stacks(self, path, metric="self_cpu_time_total"):
         """Write each event's stack and metric for flamegraph.pl (needs with_stack=True)."""

@@ -86,6 +86,15 @@ def schedule(*, wait, warmup, active, repeat=0, skip_first=0, skip_first_wait=0)
     return schedule_fn
 
 
+_WARNED = set()  # the warnings this process has shown (each once, as torch's)
+
+
+def _warn_once(message):
+    if message not in _WARNED:
+        _WARNED.add(message)
+        warn(message, stacklevel=3)
+
+
 def _default_schedule_fn(_):
     return ProfilerAction.RECORD
 
@@ -211,6 +220,9 @@ class profile:
     # ---- the trace's life: prepared, started, stopped, handed over -------------------------------------------------
     def prepare_trace(self):
         """Make a new recorder (the warm-up: nothing is recorded yet)."""
+        if self.profiler is not None and not self.acc_events:
+            _warn_once("Warning: Profiler clears events at the end of each cycle. Only events from the current cycle "
+                       "will be reported. To keep events across cycles, set acc_events=True.")
         if self.profiler is None or not self.acc_events:
             self.profiler = _prof.profile(use_device=self.use_device, record_shapes=self.record_shapes,
                                           with_flops=self.with_flops, profile_memory=self.profile_memory,
@@ -239,7 +251,7 @@ class profile:
 
     def events(self):
         """Every range of the last trace, in the order they started (an EventList of FunctionEvents)."""
-        return self._recorder("getting events").function_events
+        return self._recorder("accessing events").function_events
 
     def key_averages(self, group_by_input_shape=False, group_by_stack_n=0, group_by_overload_name=False):
         """The last trace's events averaged per name (and per input shapes or stack prefix, if asked)."""
