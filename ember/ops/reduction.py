@@ -369,10 +369,17 @@ class VectorNorm(Op):
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
+def _dim_from_axis(name, dim, axis):
+    """axis= given for dim= (torch's alias): both at once is torch's TypeError."""
+    if dim is not None:
+        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}: axis is another name for dim, give one")
+    return axis
+
+
 def sum(a, dim=None, keepdim=False, dtype=None, *, axis=None):
     """The sum of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
     if axis is not None:
-        dim = axis
+        dim = _dim_from_axis("sum", dim, axis)
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
@@ -383,7 +390,7 @@ def sum(a, dim=None, keepdim=False, dtype=None, *, axis=None):
 def mean(a, dim=None, keepdim=False, dtype=None, *, axis=None):
     """The mean of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
     if axis is not None:
-        dim = axis
+        dim = _dim_from_axis("mean", dim, axis)
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":

@@ -170,3 +170,13 @@ def test_a_dim_given_twice_is_named_as_torch_names_it(dim):
                 reduce(lib.ones(2, 3, 4))
             messages.append(str(error.value))
     assert messages[:4] == messages[4:]
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_dim_and_axis_together_are_a_type_error_like_torch(name):
+    for lib in (ember, torch):
+        x = lib.ones(2, 3)
+        for call in (lambda: getattr(x, name)(1, axis=1), lambda: getattr(x, name)(dim=1, axis=0),
+                     lambda: getattr(lib, name)(x, 0, axis=1)):
+            with pytest.raises(TypeError):
+                call()
