@@ -4,6 +4,7 @@
 Everything a user reaches is re-exported here by name.
 """
 import functools as _functools
+import sys as _sys
 
 from . import _backend
 from ._backend import dtype, device, get_default_dtype, set_default_dtype, get_default_device, set_default_device
@@ -33,6 +34,7 @@ from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_a
                                 autocast_increment_nesting, autocast_decrement_nesting, is_autocast_cache_enabled,
                                 set_autocast_cache_enabled, clear_autocast_cache)
 from . import special
+from . import profiler
 from .serialization import save, load
 from ._compile import compile
 from . import testing, compiler
@@ -263,6 +265,19 @@ int8 = _backend.int8
 uint8 = _backend.uint8
 bool = _backend.bool_
 
+
+# While a profiler records, these are timed as torch times them: one range each (aten::ones; aten::matmul around
+# the product it runs). Nothing is wrapped while no profiler runs (ember.autograd.profiler).
+autograd.profiler.time_as(_sys.modules[__name__], {
+    name: "aten::" + name for name in ("ones", "zeros", "empty", "full", "rand", "randn", "randint", "randperm",
+                                       "arange", "linspace", "eye", "ones_like", "zeros_like", "empty_like",
+                                       "full_like", "rand_like", "randn_like", "matmul", "flatten", "nonzero",
+                                       "argmax", "argmin", "masked_select", "eq", "ne", "lt", "le", "gt", "ge")})
+autograd.profiler.time_as(Tensor, {
+    "matmul": "aten::matmul", "__matmul__": "aten::matmul", "flatten": "aten::flatten", "nonzero": "aten::nonzero",
+    "argmax": "aten::argmax", "argmin": "aten::argmin", "masked_select": "aten::masked_select", "item": "aten::item",
+    **{f"__{name}__": "aten::" + name for name in ("eq", "ne", "lt", "le", "gt", "ge")},
+    **{name: "aten::" + name for name in ("eq", "ne", "lt", "le", "gt", "ge")}})
 
 __all__ = [
     "Tensor", "Size", "dtype", "device", "autograd", "func", "vmap", "nn", "optim", "utils", "viz", "distributed", "save", "load",

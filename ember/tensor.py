@@ -1182,13 +1182,17 @@ class Tensor:
         return _ew.logical_or(self, other)
 
     # ---- reductions --------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        """The sum of all elements, or along dim."""
-        return _rd.sum(self, dim, keepdim, dtype)
+    def sum(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        """The sum of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+        if axis is None:  # (the common call stays positional: axis costs one test)
+            return _rd.sum(self, dim, keepdim, dtype)
+        return _rd.sum(self, dim, keepdim, dtype, axis=axis)
 
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        """The mean of all elements, or along dim."""
-        return _rd.mean(self, dim, keepdim, dtype)
+    def mean(self, dim=None, keepdim=False, dtype=None, *, axis=None):
+        """The mean of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+        if axis is None:  # (the common call stays positional: axis costs one test)
+            return _rd.mean(self, dim, keepdim, dtype)
+        return _rd.mean(self, dim, keepdim, dtype, axis=axis)
 
     def prod(self, dim=None, keepdim=False, dtype=None):
         """The product of all elements, or along dim."""

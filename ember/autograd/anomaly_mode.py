@@ -18,7 +18,11 @@ import sys
 import traceback
 import warnings
 
-ON = []  # holds True while anomaly detection is on: the hot paths (recording a node, the engine) test this list
+ON = []  # holds True while anomaly detection is on: recording a node tests this list
+# Who watches each backward call now: "anomaly" while anomaly detection is on, "profiler" while a profiler records.
+# The engine's loop tests this list, and while it is non-empty calls each node's backward through
+# engine.call_backward (the one hook point, which a profiler wraps).
+WATCHED = []
 _check_nan = [True]  # whether a NaN in a gradient is an anomaly (torch's default, also while the mode is off)
 
 _RECORDING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "function.py")
@@ -37,6 +41,10 @@ def is_anomaly_check_nan_enabled():
 def set_anomaly_enabled(enabled, check_nan=True):
     """Switch anomaly detection on or off (torch.set_anomaly_enabled)."""
     ON[:] = [True] if enabled else []
+    if "anomaly" in WATCHED:
+        WATCHED.remove("anomaly")
+    if enabled:
+        WATCHED.append("anomaly")
     _check_nan[0] = bool(check_nan)
 
 

@@ -29,7 +29,7 @@ import weakref
 import numpy as np
 
 from . import views
-from .anomaly_mode import ON as ANOMALY, checked_backward
+from .anomaly_mode import ON as ANOMALY, WATCHED, checked_backward
 from .function import FREED_MESSAGE
 from .grad_mode import STATE, set_grad
 from .._backend import as_array, get_array_module, update
@@ -227,8 +227,8 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
                     node.check_watched()
                 if node._saved is None and node._torch_saves_tensors:  # run before, and freed: torch refuses
                     raise RuntimeError(FREED_MESSAGE)
-                if ANOMALY:  # the forward stack is shown if this backward raises or (check_nan) returns NaN
-                    input_grads = checked_backward(node, grad_out)
+                if WATCHED:  # anomaly detection or a profiler watches each backward call: see call_backward
+                    input_grads = call_backward(node, grad_out)
                 else:
                     input_grads = type(node).backward(node, grad_out)  # upstream gradient x local derivative
                 if type(input_grads) is not tuple:
@@ -264,6 +264,15 @@ def run_backward(outputs, grads, retain_graph, create_graph, capture=None, owner
     finally:
         set_grad(previous_mode)
     return capture
+
+
+def call_backward(node, grad_out):
+    """node's backward as the loop calls it while anomaly_mode.WATCHED is non-empty: with anomaly detection on,
+    the forward stack is shown if it raises or (check_nan) returns NaN. The one hook point of the loop: a profiler
+    replaces this function (engine.call_backward) with one that times the call, and puts it back when it stops."""
+    if ANOMALY:
+        return checked_backward(node, grad_out)
+    return type(node).backward(node, grad_out)
 
 
 def _leaf_done(leaf, g, capture, create_graph, owners):

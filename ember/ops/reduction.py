@@ -369,8 +369,17 @@ class VectorNorm(Op):
 # ----------------------------------------------------------------------------
 # functions with PyTorch's signatures
 # ----------------------------------------------------------------------------
-def sum(a, dim=None, keepdim=False, dtype=None):
-    """The sum of all elements, or along dim."""
+def _dim_from_axis(name, dim, axis):
+    """axis= given for dim= (torch's alias): both at once is torch's TypeError."""
+    if dim is not None:
+        raise TypeError(f"{name}() got both dim={dim!r} and axis={axis!r}: axis is another name for dim, give one")
+    return axis
+
+
+def sum(a, dim=None, keepdim=False, dtype=None, *, axis=None):
+    """The sum of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+    if axis is not None:
+        dim = _dim_from_axis("sum", dim, axis)
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     elif a._data.dtype.kind in "bui" and a._data.dtype != np.int64:
@@ -378,8 +387,10 @@ def sum(a, dim=None, keepdim=False, dtype=None):
     return (Sum if dim is None else SumDim).apply(a, reduced_axes(dim, a.ndim), keepdim)
 
 
-def mean(a, dim=None, keepdim=False, dtype=None):
-    """The mean of all elements, or along dim."""
+def mean(a, dim=None, keepdim=False, dtype=None, *, axis=None):
+    """The mean of all elements, or along dim (axis: NumPy's name for it, which torch takes too)."""
+    if axis is not None:
+        dim = _dim_from_axis("mean", dim, axis)
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     if a._data.dtype.kind != "f":

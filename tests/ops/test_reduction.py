@@ -15,6 +15,8 @@ REDUCTIONS = {
     "sum_tuple": (lambda lib, a: a.sum(dim=(0, 2)), "any"),
     "mean": (lambda lib, a: a.mean(), "any"),
     "mean_dim": (lambda lib, a: a.mean(0, keepdim=True), "any"),
+    "sum_axis": (lambda lib, a: a.sum(axis=1), "any"),  # torch takes NumPy's axis= for dim= (a recipe writes it)
+    "mean_axis_function": (lambda lib, a: lib.mean(a, axis=(0, 2), keepdim=True), "any"),
     "prod": (lambda lib, a: a.prod(), "nonzero"),
     "prod_dim": (lambda lib, a: a.prod(1), "nonzero"),
     "var": (lambda lib, a: a.var(), "any"),
@@ -168,3 +170,13 @@ def test_a_dim_given_twice_is_named_as_torch_names_it(dim):
                 reduce(lib.ones(2, 3, 4))
             messages.append(str(error.value))
     assert messages[:4] == messages[4:]
+
+
+@pytest.mark.parametrize("name", ["sum", "mean"])
+def test_dim_and_axis_together_are_a_type_error_like_torch(name):
+    for lib in (ember, torch):
+        x = lib.ones(2, 3)
+        for call in (lambda: getattr(x, name)(1, axis=1), lambda: getattr(x, name)(dim=1, axis=0),
+                     lambda: getattr(lib, name)(x, 0, axis=1)):
+            with pytest.raises(TypeError):
+                call()
