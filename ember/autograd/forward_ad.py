@@ -2,23 +2,28 @@
 
 torch's forward mode gives every op a second formula that pushes a tangent forward alongside the value. ember's ops
 have only their backward, and the op's hot path (``Op.apply``) must not pay for a feature most programs never use.
-So ember computes tangents *lazily*, from the graph reverse mode already records:
+So ember computes tangents from the graph reverse mode already records, and only while a dual level is open:
 
 - ``make_dual(p, t)`` returns a tensor that starts a graph: a fresh node over ``p`` (over ``p`` itself when ``p``
   requires grad, so that backward still reaches it), remembered by the open dual level with its tangent ``t``.
   Ops on it then record as on any tensor that requires grad.
-- ``unpack_dual(y)`` walks y's graph from the level's dual inputs up to y, node by node, and pushes the tangents
-  through each node: ``tangent(out) = sum_i J_i tangent(input_i)``. A node's product ``J_i t`` comes from its
-  backward by the double-vjp trick: ``u -> backward(u) = J^T u`` is linear in ``u``, so differentiating
-  ``<J^T u, t>`` with respect to ``u`` gives ``J t``. A custom ``autograd.Function`` with a ``jvp`` has it called
-  instead. Every node's tangent is cached for the level, so unpacking many outputs walks each node once.
-- Leaving the level forgets its duals and tangents: ``unpack_dual`` then gives ``tangent=None``.
+- Opening a level puts wrappers around ``Op.apply`` and ``Function.apply`` (``_Recording``): after each op whose
+  inputs depend on a dual, the output's tangent is pushed through the op's node at once,
+  ``tangent(out) = sum_i J_i tangent(input_i)``, while the values the node saved are still intact (a later in-place
+  op may overwrite them, ``nn.ReLU(inplace=True)`` for one). A node's product ``J_i t`` comes from its backward by
+  the double-vjp trick: ``u -> backward(u) = J^T u`` is linear in ``u``, so differentiating ``<J^T u, t>`` with
+  respect to ``u`` gives ``J t``. A custom ``autograd.Function`` has its ``jvp`` called instead (and without one
+  fails as it is applied, as in torch). Tangents are cached per node for the level; ``unpack_dual`` reads them
+  (walking the graph for any it lacks), and a view's tangent is the same view of its base's tangent.
+- Leaving the level forgets its duals and tangents and takes the wrappers away: outside a level every op runs the
+  code it always runs, at no cost. ``unpack_dual`` then gives ``tangent=None``.
 
 What this changes from torch (docs/design.md says more): outputs that depend on a dual report
 ``requires_grad=True`` and a ``grad_fn`` (the graph the tangents come from), where torch reports ``False`` and
-``None``; tangents are plain tensors (not differentiable again: nest ``ember.func.jvp`` for higher orders); a saved
-value changed in place before ``unpack_dual`` raises reverse mode's error; and under ``no_grad`` the dual level
-still records the ops that use dual tensors (see ``_Recording``), as torch's forward mode ignores grad mode.
+``None``; tangents are plain tensors (not differentiable again: nest ``ember.func.jvp`` for higher orders); an
+in-place op on a dual does not change the tangent tensor the user passed to ``make_dual`` (torch updates it in place);
+and under ``no_grad`` the dual level still records the ops that use dual tensors (see ``_Recording``), as torch's
+forward mode ignores grad mode.
 """
 import weakref
 from typing import NamedTuple, Optional
@@ -50,6 +55,7 @@ class _Level:
         self.number = number
         self.tangents = weakref.WeakKeyDictionary()  # the dual inputs' nodes are put here by make_dual
         self.depends = weakref.WeakKeyDictionary()  # node -> whether it depends on a dual input (under no_grad)
+        self.replayed = weakref.WeakKeyDictionary()  # the views' nodes whose tangent is a view of the base's
         self.hidden = {}  # id -> weak reference: the leaves make_dual made under primals that need no gradient
 
 
@@ -133,9 +139,9 @@ def make_dual(tensor, tangent, *, level=None):
     if (_current() if level is None else level) < 0:
         raise RuntimeError("Trying to create a dual Tensor for forward AD but no level exists, make sure to "
                            "enter_dual_level() first.")
-    if not (tensor.is_floating_point() or tensor.is_complex()):
+    if tensor._data.dtype.kind not in "fc":
         raise ValueError(f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
-    if not (tangent.is_floating_point() or tangent.is_complex()):
+    if tangent._data.dtype.kind not in "fc":
         raise ValueError(f"Expected tangent to be floating point or complex, but got: {tangent.dtype}")
     state = _level(level, "_make_dual")
     if tangent.shape != tensor.shape:
@@ -169,12 +175,12 @@ def unpack_dual(tensor, *, level=None):
     tensor depends on (None if it depends on none); the primal is the tensor's values with no tangent."""
     if level is None:
         level = _current()
-    if level < 0:
+    if level < 0 or not _LEVELS:
+        return UnpackedDualTensor(tensor, None)
+    tangent = _tangent(_LEVELS[-1], tensor)
+    if tangent is None:  # (torch asks which level only of a tensor that has a tangent)
         return UnpackedDualTensor(tensor, None)
     state = _level(level, "_fw_primal")
-    tangent = _tangent(state, tensor)
-    if tangent is None:
-        return UnpackedDualTensor(tensor, None)
     # the primal keeps the graph only when backward must still reach a tensor of the user's through it
     primal = tensor if _reaches_user_leaf(state, tensor.grad_fn) else tensor.detach()
     return UnpackedDualTensor(primal, tangent)
@@ -183,14 +189,39 @@ def unpack_dual(tensor, *, level=None):
 # ---- pushing tangents through the recorded graph --------------------------------------------------------------------
 
 
+_BUSY = [False]  # computing a tangent: the ops it runs are not followed by the level
+
+
 def _tangent(state, tensor):
     """The tangent of ``tensor`` at ``state``'s level, or None when it depends on no dual input of that level."""
-    if tensor._view is not None:
+    if _BUSY[0]:
+        return _walk(state, tensor)
+    _BUSY[0] = True
+    try:
+        return _walk(state, tensor)
+    finally:
+        _BUSY[0] = False
+
+
+def _walk(state, tensor):
+    view = tensor._view
+    if view is not None:
         sync_view(tensor)
     node = tensor.grad_fn
-    if node is None or not (tensor.is_floating_point() or tensor.is_complex()):
+    if node is None or tensor._data.dtype.kind not in "fc":
         return None
     cache = state.tangents
+    if view is not None and node not in state.replayed:
+        # as torch: a view's tangent is the same view of its base's tangent (an op's tangent, computed as the op
+        # ran, had no view information yet: it is replaced by the view of the base's tangent, of equal values)
+        base = _walk(state, view.base)
+        if base is not None:
+            previous = set_grad(False)
+            try:
+                cache[node] = view.replay(base)
+            finally:
+                set_grad(previous)
+            state.replayed[node] = True
     stack = [node]
     while stack:  # depth first, each node after all its inputs (a long chain is fine: no recursion)
         top = stack[-1]
@@ -342,19 +373,27 @@ class _Recording:
 
 def _recording_duals(apply):
     def recording(cls, *args):
-        if STATE.enabled or not _LEVELS:
+        if not _LEVELS or _BUSY[0]:  # (the ops that compute a tangent are not themselves followed)
             return apply(cls, *args)
         state = _LEVELS[-1]
-        if not any(_depends(state, a) for a in args):
+        if STATE.enabled:
+            out = apply(cls, *args)
+        elif not any(_depends(state, a) for a in args):
             return apply(cls, *args)
-        # record the edges to the dual-dependent inputs only: the others are outside any graph under no_grad
-        args = [a.detach() if isinstance(a, Tensor) and a._requires_grad and not _depends(state, a) else a
-                for a in args]
-        previous = set_grad(True)
-        try:
-            return apply(cls, *args)
-        finally:
-            set_grad(previous)
+        else:
+            # record the edges to the dual-dependent inputs only: the others are outside any graph under no_grad
+            args = [a.detach() if isinstance(a, Tensor) and a._requires_grad and not _depends(state, a) else a
+                    for a in args]
+            previous = set_grad(True)
+            try:
+                out = apply(cls, *args)
+            finally:
+                set_grad(previous)
+        # the tangent now, while the values the node saved are intact: a later in-place op may overwrite them
+        for o in out if isinstance(out, (tuple, list)) else (out,):
+            if isinstance(o, Tensor) and o.grad_fn is not None and o.grad_fn not in state.tangents:
+                _tangent(state, o)
+        return out
     return recording
 
 
@@ -362,5 +401,14 @@ def _records_duals(records):
     def recording(t, other=None):
         if STATE.enabled or not _LEVELS:
             return records(t, other)
-        return records(t, other) or _depends(_LEVELS[-1], t) or _depends(_LEVELS[-1], other)
+        if records(t, other):
+            return True
+        state = _LEVELS[-1]
+        if not (_depends(state, t) or _depends(state, other)):
+            return False
+        if t._view is not None and t._view.made_without_grad:
+            # recorded for the tangents, with grad mode still off: not the change torch refuses (a view made
+            # under no_grad, changed in place with grad mode on)
+            t._view.made_without_grad = False
+        return True
     return recording
