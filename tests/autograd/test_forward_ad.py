@@ -357,3 +357,47 @@ def _views_changed_under_no_grad(lib, ad):
 def test_views_changed_in_place_under_no_grad_as_torch():
     for ours, theirs in zip(_views_changed_under_no_grad(ember, fwAD), _views_changed_under_no_grad(torch, tfwAD)):
         np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["composition", "softmax", "conv2d", "cross_entropy", "index_cat", "linear"])
+def test_forward_ad_agrees_with_func_jvp_and_jacfwd(name):
+    fn, shapes, positive = CASES[name]
+    primals = [ember.tensor(RNG.standard_normal(s)) for s in shapes]
+    tangents = [ember.tensor(RNG.standard_normal(s)) for s in shapes]
+    with fwAD.dual_level():
+        ours = fwAD.unpack_dual(fn(ember, *[fwAD.make_dual(p, t) for p, t in zip(primals, tangents)])).tangent
+    _, theirs = ember.func.jvp(lambda *a: fn(ember, *a), tuple(primals), tuple(tangents))
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12, atol=1e-14)
+    jacobian = ember.func.jacfwd(lambda a: fn(ember, a, *primals[1:]), 0)(primals[0])
+    flat = jacobian.numpy().reshape(ours.numel(), -1)
+    with fwAD.dual_level():
+        alone = fwAD.unpack_dual(fn(ember, fwAD.make_dual(primals[0], tangents[0]), *primals[1:])).tangent
+    np.testing.assert_allclose(alone.numpy().reshape(-1), flat @ tangents[0].numpy().reshape(-1), rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["mul_add", "log_sqrt", "mean_dim", "views", "where_clamp", "conv2d",
+                                  "cross_entropy", "layer_norm"])
+def test_forward_ad_against_finite_differences(name):
+    fn, shapes, positive = CASES[name]
+    arrays = [RNG.standard_normal(s) for s in shapes]
+    if positive:
+        arrays = [np.abs(a) + 0.5 for a in arrays]
+    inputs = tuple(ember.tensor(a, requires_grad=True) for a in arrays)
+    assert ember.autograd.gradcheck(lambda *a: fn(ember, *a), inputs, check_forward_ad=True, check_backward_ad=False)
+
+
+def test_gradcheck_with_forward_ad_finds_a_wrong_jvp():
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_forward(x)
+            return x.exp()
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t * 2
+
+    x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Jacobian mismatch"):  # (torch's GradcheckError is one too)
+        ember.autograd.gradcheck(Wrong.apply, (x,), check_forward_ad=True, check_backward_ad=False)
