@@ -12,6 +12,7 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled, is_inferen
 from .variable import Variable
 from . import functional   # torch.autograd.functional: jacobian, hessian, vjp, jvp, vhp, hvp
 from . import profiler, profiler_util   # torch.autograd.profiler: the recorder under ember.profiler
+from . import forward_ad   # torch.autograd.forward_ad: dual tensors, tangents computed on the reverse graph
 
 __all__ = ["Function", "backward", "grad", "explain", "gradcheck", "gradgradcheck", "no_grad", "enable_grad",
            "set_grad_enabled", "is_grad_enabled", "inference_mode", "is_inference_mode_enabled", "Variable",

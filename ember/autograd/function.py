@@ -93,6 +93,10 @@ class Function:
             if counter[0] != version:
                 raise RuntimeError(_modified_message(tensor._data, tensor.grad_fn, counter[0], version))
 
+    def save_for_forward(self, *tensors):
+        """Keep tensors for jvp (forward AD): inside jvp, ctx.saved_tensors gives them back."""
+        self._saved_for_forward = tensors
+
     def mark_non_differentiable(self, *tensors):
         """Declare outputs (e.g. indices) that get no gradient."""
         pass  # outputs of ember Functions are single; non-differentiable extras are plain returns
@@ -106,6 +110,12 @@ class Function:
     def backward(ctx, *grads):
         """The gradients of the inputs from those of the outputs; override in a subclass."""
         raise NotImplementedError("a Function subclass must implement backward(ctx, *grads)")
+
+    @staticmethod
+    def jvp(ctx, *tangents):
+        """Forward AD: the output's tangent from the inputs' (ember.autograd.forward_ad); override in a subclass."""
+        raise NotImplementedError("You must implement the jvp function for custom autograd.Function to use it with "
+                                  "forward mode AD.")
 
     # ---- building the graph ------------------------------------------------------------------
     @classmethod
@@ -125,6 +135,8 @@ class Function:
         if not isinstance(out, Tensor):
             raise TypeError(f"{cls.__name__}.forward must return a single Tensor, got {type(out).__name__}")
         if True in ctx.needs_input_grad and STATE.enabled:
+            if cls.jvp is not Function.jvp:  # forward AD's jvp gets a tangent per input: zeros need their shapes
+                ctx._jvp_inputs = [(a._data.shape, a._data.dtype) if isinstance(a, Tensor) else None for a in args]
             return _record(ctx, args, None, out, out._data)
         return _wrap(out._data)
 

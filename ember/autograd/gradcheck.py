@@ -50,8 +50,27 @@ def _analytic_jacobian(fn, inputs, index, create_graph=False):
     return np.stack(rows) if rows else np.zeros((0, 0))
 
 
-def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **_ignored):
-    """True when every input's analytic gradient matches finite differences (float64 inputs expected)."""
+def _forward_jacobian(fn, inputs, index):
+    """The Jacobian's columns by forward AD: the output tangents of inputs[index] made dual along each unit vector."""
+    from . import forward_ad
+    x = inputs[index]
+    columns = []
+    for i in np.ndindex(x._data.shape):
+        direction = np.zeros(x._data.shape, x._data.dtype)
+        direction[i] = 1
+        with forward_ad.dual_level():
+            dual = forward_ad.make_dual(x.detach(), _wrap(direction))
+            outputs = _outputs(fn, inputs[:index] + (dual,) + inputs[index + 1:])
+            tangents = [forward_ad.unpack_dual(o).tangent for o in outputs]
+        columns.append(np.concatenate([np.zeros(o._data.size) if t is None else t._data.astype(np.float64).reshape(-1)
+                                       for o, t in zip(outputs, tangents)]))
+    return np.stack(columns, axis=1) if columns else np.zeros((0, 0))
+
+
+def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, check_forward_ad=False,
+              check_backward_ad=True, **_ignored):
+    """True when every input's analytic gradient matches finite differences (float64 inputs expected); with
+    ``check_forward_ad`` the forward-AD Jacobian too, and with ``check_backward_ad=False`` not the backward one."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     for index, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
@@ -61,14 +80,17 @@ def gradcheck(func, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
             warnings.warn(f"Input #{index} requires gradient and is not a double precision floating point: "
                           "gradcheck is only reliable in float64", stacklevel=2)
         numeric = _numeric_jacobian(func, inputs, index, eps)
-        analytic = _analytic_jacobian(func, inputs, index)
-        if numeric.size == 0 and analytic.size == 0:
-            continue  # an empty input or output: nothing to compare
-        if numeric.shape != analytic.shape or not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
-            if raise_exception:
-                raise GradcheckError(f"Jacobian mismatch for output 0 with respect to input {index},\n"
-                                     f"numerical:{numeric}\nanalytical:{analytic}\n")
-            return False
+        computed = [_analytic_jacobian(func, inputs, index)] if check_backward_ad else []
+        if check_forward_ad:
+            computed.append(_forward_jacobian(func, inputs, index))
+        for analytic in computed:
+            if numeric.size == 0 and analytic.size == 0:
+                continue  # an empty input or output: nothing to compare
+            if numeric.shape != analytic.shape or not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                if raise_exception:
+                    raise GradcheckError(f"Jacobian mismatch for output 0 with respect to input {index},\n"
+                                         f"numerical:{numeric}\nanalytical:{analytic}\n")
+                return False
     return True
 
 

@@ -23,3 +23,9 @@ def test_jacobians_hessians_and_hvp(programs):
 def test_neural_tangent_kernels(programs):
     lines = programs.check("func_ntk.py", rtol=1e-3, atol=2e-3)
     assert "the two NTKs agree torch.Size([3, 4, 10, 10])" in lines
+
+
+def test_forward_ad_tutorial(programs):
+    """PyTorch's forward-mode AD tutorial: dual tensors, modules, a custom Function's jvp, torch.func.jvp."""
+    lines = programs.check("forward_ad_tutorial.py", rtol=1e-5, atol=1e-6)
+    assert len(lines) > 20
