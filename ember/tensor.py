@@ -7,7 +7,6 @@ import math
 import numbers
 import warnings
 from _thread import get_ident as _get_ident
-from sys import getrefcount as _getrefcount
 
 import numpy as np
 
@@ -2108,12 +2107,13 @@ def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
         _views.check_inplace(self)
         before = _before(_views.current(self))  # history: the view replayed on the base's history
         replayed = before.grad_fn
-        refs = _getrefcount(replayed)
         out = compute(before)
-        # torch's CopySlices holds the op's node: possible when the op is one node, the only one to use the view
-        # (an op made of several nodes that use it keeps its own nodes, under a CopySlices of the base)
-        single = replayed is not None and out.grad_fn is not None and _getrefcount(replayed) == refs + 1 and \
-            out.grad_fn._next.count(replayed) == 1
+        # torch's CopySlices holds the op's node (the last one, whose value is written) when that node took the view
+        # directly: its edge for the view becomes the region of the base's gradient. That is right whatever other
+        # nodes the op made: any of them that also took the view keeps its edge to `replayed`, the view's nodes over
+        # the base's old history, where the gradient goes into the same region. (Two edges of the node to the view:
+        # the plain CopySlices below, as before.)
+        single = replayed is not None and out.grad_fn is not None and out.grad_fn._next.count(replayed) == 1
     else:
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(_LEAF_INPLACE + " Wrap the update in `with ember.no_grad():`, or work on a clone().")

@@ -131,8 +131,8 @@ def rebase_history(view, result, replayed=None):
     """After ``result`` (computed out of place) was written into ``view``'s memory: rewrite the histories.
 
     The base's new grad_fn is a CopySlices node: the view's region from ``result``, the rest from the base's old
-    history. When ``result``'s node is the op's only node and it took the view (``replayed``: the view replayed on
-    the base's old history) directly, CopySlices holds that node, as torch's does: its edges are the base's old
+    history. When ``result``'s node took the view (``replayed``: the view replayed on the base's old history)
+    directly, CopySlices holds that node, as torch's does: its edges are the base's old
     history and the op's other inputs, and its backward runs the op's backward on the region's gradient. The view's
     grad_fn is replayed from the base's new history.
     """
