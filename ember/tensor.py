@@ -2093,10 +2093,11 @@ def _overwrite(self, values):
 def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
     """Compute out of place, then write the result into self and let self carry the new history.
 
-    When autograd records, the op runs on a clone of self, so that the values
-    it saves for backward are the ones from before the write. When self is a
-    view, the write lands in its base too, and the base's history is rewritten
-    (ember/autograd/views.py).
+    When autograd records, the op runs on ``_before(self)``: a private copy of self's values that carries self's
+    history (its grad_fn) without being a node of its own. What the op saves for backward is then the value from
+    before the write (torch's "original self"), and the op's edge for self goes straight to self's history, so the
+    graph is torch's: ``x.clone().sin_()`` is SinBackward0 -> CloneBackward0. When self is a view, the write lands in
+    its base too, and the base's history is rewritten (ember/autograd/views.py).
     """
     view = self._view
     _refuse_overlap(self._data, other, repeats_allowed)
@@ -2108,11 +2109,19 @@ def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
         out = compute(self)
     elif view is not None:
         _views.check_inplace(self)
-        out = compute(_views.current(self).clone())
+        before = _before(_views.current(self))  # history: the view replayed on the base's history
+        replayed = before.grad_fn
+        out = compute(before)
+        # torch's CopySlices holds the op's node (the last one, whose value is written) when that node took the view
+        # directly: its edge for the view becomes the region of the base's gradient. That is right whatever other
+        # nodes the op made: any of them that also took the view keeps its edge to `replayed`, the view's nodes over
+        # the base's old history, where the gradient goes into the same region. (Two edges of the node to the view:
+        # the plain CopySlices below, as before.)
+        single = replayed is not None and out.grad_fn is not None and out.grad_fn._next.count(replayed) == 1
     else:
         if self._requires_grad and self.grad_fn is None:
             raise RuntimeError(_LEAF_INPLACE + " Wrap the update in `with ember.no_grad():`, or work on a clone().")
-        out = compute(self.clone())
+        out = compute(_before(self))
     if out._data.shape != self._data.shape:
         raise _inplace_shape_error(self, out._data.shape)
     if out._data.dtype != self._data.dtype and not np.can_cast(out._data.dtype, self._data.dtype, "same_kind"):
@@ -2128,11 +2137,18 @@ def _inplace(self, compute, direct=None, other=None, repeats_allowed=False):
             node._value, node._out_vc = self._data, self._vc
             node._versions = [self._vc[0] if s is _OUTPUT else v for s, v in zip(node._saved, node._versions)]
         if view is not None:
-            _views.rebase_history(self, out)
+            _views.rebase_history(self, out, replayed if single else None)
         else:
             self.grad_fn = node
             self._requires_grad = True
     return self
+
+
+def _before(t):
+    """What an in-place op on t computes from when autograd records: t's values, copied (in t's layout, as clone),
+    with t's history. It is nobody's output, so it adds no node to the graph, and nothing else can see or change its
+    array, so what the op saves from it stays the value from before the write (torch's "original self" copy)."""
+    return _wrap(_sh.Clone.forward(None, t._data), t._requires_grad, t.grad_fn)
 
 
 def _setitem(self, key, value):

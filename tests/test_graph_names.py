@@ -301,3 +301,173 @@ def test_in_place_error_names_the_changed_tensor_as_torch_does(make):
             loss.backward()
         found.append(re.search(r"\](.*?) is at version (\d+); expected version (\d+)", str(error.value)).groups())
     assert found[0] == found[1]
+
+
+# ---- in-place ops -----------------------------------------------------------------------------------------------
+# torch records an in-place op as one node whose edge for self goes straight to self's history: the value from
+# before the write, which the op may need for backward, is kept as a saved copy ("original self"), not as a node.
+# Through a view, the base's new node is CopySlices, which holds the op's node: its edges are the base's old history
+# and the op's other inputs. Each case takes the leaves a=A23, c=C23, v=V3, p=P23 (float64) and returns the result.
+def _ip(t, lv):
+    return {k: t.tensor(a, dtype=t.float64, requires_grad=True) for k, a in lv.items()}
+
+
+def _then(y, *writes):
+    """Run the writes (each a function of y) for their effect, give back y."""
+    for w in writes:
+        w(y)
+    return y
+
+
+def _seeded_dropout(t, y, module):
+    t.manual_seed(0)
+    return t.nn.Dropout(0.5, inplace=True)(y) if module else t.nn.functional.dropout(y, 0.5, True, True)
+
+
+MASK = A23 > 0
+INPLACE = {
+    "sin_": lambda t, L: L["a"].clone().sin_(),
+    "exp_saves_output": lambda t, L: L["a"].clone().exp_(),
+    "sigmoid_": lambda t, L: L["a"].clone().sigmoid_(),
+    "tanh_": lambda t, L: (L["a"] * 2).tanh_(),
+    "sqrt_": lambda t, L: L["p"].clone().sqrt_(),
+    "abs_neg_": lambda t, L: L["a"].clone().abs_().neg_(),
+    "mul_scalar_": lambda t, L: L["a"].clone().mul_(2),
+    "mul_tensor_": lambda t, L: L["a"].clone().mul_(L["c"]),
+    "add_alpha_": lambda t, L: L["a"].clone().add_(L["c"], alpha=2),
+    "sub_broadcast_": lambda t, L: L["a"].clone().sub_(L["v"]),
+    "div_tensor_": lambda t, L: L["a"].clone().div_(L["p"]),
+    "pow_tensor_": lambda t, L: L["p"].clone().pow_(L["c"]),
+    "iadd": lambda t, L: _then(L["a"].clone(), lambda y: y.__iadd__(L["c"])),
+    "isub_scalar": lambda t, L: _then(L["a"].clone(), lambda y: y.__isub__(1.5)),
+    "imul_itruediv": lambda t, L: _then(L["a"] * 1, lambda y: y.__imul__(L["c"]), lambda y: y.__itruediv__(L["p"])),
+    "ipow": lambda t, L: _then(L["a"].clone(), lambda y: y.__ipow__(2)),
+    "chain": lambda t, L: (L["a"] * 2).sin_().mul_(3).add_(1),
+    "relu_": lambda t, L: L["a"].clone().relu_(),
+    "clamp_": lambda t, L: L["a"].clone().clamp_(-0.5, 0.5),
+    "clamp_min_": lambda t, L: L["a"].clone().clamp_(min=0),
+    "addcmul_": lambda t, L: L["a"].clone().addcmul_(L["c"], L["p"], value=0.5),
+    "addcdiv_": lambda t, L: L["a"].clone().addcdiv_(L["c"], L["p"], value=0.5),
+    "lerp_": lambda t, L: L["a"].clone().lerp_(L["c"], 0.3),
+    "scatter_": lambda t, L: L["a"].clone().scatter_(1, t.tensor([[0], [2]]), L["c"][:, :1]),
+    "scatter_add_": lambda t, L: L["a"].clone().scatter_add_(1, t.tensor([[0], [2]]), L["c"][:, :1]),
+    "index_add_": lambda t, L: L["a"].clone().index_add_(1, t.tensor([0, 2]), L["c"][:, :2]),
+    "setitem_index": lambda t, L: _then(L["a"].clone(), lambda y: y.__setitem__(t.tensor([1, 0]), L["v"])),
+    "setitem_mask": lambda t, L: _then(L["a"].clone(), lambda y: y.__setitem__(t.tensor(MASK), 0.0)),
+    "setitem_basic": lambda t, L: _then(L["a"].clone(), lambda y: y.__setitem__(0, L["v"])),
+    "setitem_scalar": lambda t, L: _then(L["a"].clone(), lambda y: y.__setitem__((0, 1), 5.0)),
+    "setitem_slice": lambda t, L: _then(L["a"] * 1, lambda y: y.__setitem__((slice(None), slice(1, None)),
+                                                                            L["c"][:, :2])),
+    "F_relu_inplace": lambda t, L: t.nn.functional.relu(L["a"].clone(), inplace=True),
+    "nn_ReLU_inplace": lambda t, L: t.nn.ReLU(inplace=True)(L["a"] * 1),
+    "leaky_relu_inplace": lambda t, L: t.nn.functional.leaky_relu(L["a"].clone(), 0.1, inplace=True),
+    "elu_inplace": lambda t, L: t.nn.functional.elu(L["a"].clone(), inplace=True),
+    "hardtanh_inplace": lambda t, L: t.nn.functional.hardtanh(L["a"].clone(), inplace=True),
+    "dropout_inplace": lambda t, L: _seeded_dropout(t, L["a"].clone(), False),
+    "dropout_module_inplace": lambda t, L: _seeded_dropout(t, L["a"] * 1, True),
+    "mlp_relu_inplace": lambda t, L: t.nn.ReLU(inplace=True)(L["a"] @ L["c"].t()).sum(),
+    # through views: the base's node is CopySlices, holding the op's node
+    "view_select_mul_": lambda t, L: _then(L["a"].clone(), lambda y: y[0].mul_(2)),
+    "view_select_mul_tensor": lambda t, L: _then(L["a"].clone(), lambda y: y[0].mul_(L["v"])),
+    "view_t_add_": lambda t, L: _then(L["a"].clone(), lambda y: y.t().add_(1)),
+    "view_of_view_sin_": lambda t, L: _then(L["a"].clone(), lambda y: y[1:][:, 1:].sin_()),
+    "view_view_sigmoid_": lambda t, L: _then(L["a"] * 1, lambda y: y.view(3, 2).sigmoid_()),
+    "view_column_relu_": lambda t, L: _then(L["a"].clone(), lambda y: y[:, 1].relu_()),
+    "view_twice": lambda t, L: _then(L["a"].clone(), lambda y: y[0].mul_(L["v"]), lambda y: y[:, 2].exp_()),
+    "view_iadd": lambda t, L: _then(L["a"].clone(), lambda y: y[1].__iadd__(L["v"])),
+    "view_F_relu_inplace": lambda t, L: _then(L["a"].clone(), lambda y: t.nn.functional.relu(y[0], inplace=True)),
+    "view_zero_": lambda t, L: _then(L["a"].clone(), lambda y: y[0].zero_()),
+    "view_copy_": lambda t, L: _then(L["a"].clone(), lambda y: y[:, 1].copy_(L["c"][:, 0])),
+    "view_then_whole": lambda t, L: _then(L["a"].clone(), lambda y: y[0].mul_(2), lambda y: y.sin_()),
+    "view_of_nonleaf_base": lambda t, L: _then(L["a"] * L["c"], lambda y: y.t()[1].add_(L["v"][:2])),
+}
+
+
+def _inplace_case(name, lib):
+    leaves = _ip(lib, {"a": A23, "c": C23, "v": V3, "p": P23})
+    return INPLACE[name](lib, leaves), leaves
+
+
+@pytest.mark.parametrize("case", sorted(INPLACE))
+def test_in_place_graph_names_match_torch(case):
+    """No node for the copy of self an in-place op keeps: the op's edge for self goes to self's history."""
+    assert names(_inplace_case(case, ember)[0]) == names(_inplace_case(case, torch)[0])
+
+
+@pytest.mark.parametrize("case", sorted(INPLACE))
+def test_in_place_gradients_match_torch_twice(case):
+    """The same gradients as torch's, and the same second derivatives (create_graph through the in-place nodes)."""
+    found = []
+    for lib in (ember, torch):
+        out, leaves = _inplace_case(case, lib)
+        weight = lib.tensor(np.linspace(-1, 2, out.numel()).reshape(tuple(out.shape)), dtype=lib.float64)
+        loss = (out * out * weight).sum()
+        inputs = list(leaves.values())
+        grads = lib.autograd.grad(loss, inputs, create_graph=True, allow_unused=True)
+        used = [(x, g) for x, g in zip(inputs, grads) if g is not None]
+        second = lib.autograd.grad(sum((g * g).sum() for _, g in used), [x for x, _ in used], allow_unused=True)
+        found.append(([g.detach().numpy() for _, g in used],
+                      [None if s is None else s.numpy() for s in second]))
+    for (e, t) in zip(found[0], found[1]):
+        assert len(e) == len(t)
+        for a, b in zip(e, t):
+            assert (a is None) == (b is None)
+            if a is not None:
+                np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def _mul_self(t, x):
+    y = x * 1
+    return y.mul_(y).sum()  # mul_ saved its other input, y, before writing into it
+
+
+def _saved_output_then_changed(t, x):
+    y = x.clone().exp_()  # exp_ saves its result: y
+    y.add_(1)
+    return y.sum()
+
+
+def _view_saved_output_then_base_changed(t, x):
+    y = x.clone()
+    y[0].sigmoid_()  # sigmoid_ saves its result: a view of y
+    loss = y.sum()
+    y.mul_(2)
+    return loss
+
+
+def _view_saved_input_then_changed(t, x):
+    y = x * 1
+    z = y[0] * y[1]  # saves both views
+    y[1].add_(1)
+    return z.sum()
+
+
+@pytest.mark.parametrize("make", [_mul_self, _saved_output_then_changed, _view_saved_output_then_base_changed,
+                                  _view_saved_input_then_changed])
+def test_in_place_after_in_place_raises_as_torch_does(make):
+    """What an in-place op saves is checked as torch checks it: the value of self it keeps is its own copy (never
+    changed), its other inputs and its result are watched."""
+    found = []
+    for lib in (ember, torch):
+        loss = make(lib, lib.tensor(A23, requires_grad=True))
+        with pytest.raises(RuntimeError) as error:
+            loss.backward()
+        found.append(re.search(r"\](.*?) is at version (\d+); expected version (\d+)", str(error.value)).groups())
+    if make is _view_saved_input_then_changed:
+        # the changed tensor is the view y[1], whose node was made again after its base changed: torch makes it an
+        # as_strided of the base (AsStridedBackward0), ember replays the view's own ops on the base (Select)
+        assert found[0][1:] == found[1][1:] and "of Select," in found[0][0] and "of AsStrided," in found[1][0]
+        return
+    assert found[0] == found[1]
+
+
+def test_in_place_keeps_no_node_and_still_no_error_for_self():
+    """sin_ keeps the old value of y for its backward as a copy, so changing y afterwards through an op that does
+    not need the sine's saved value... still leaves what sin_ saved intact: torch's original-self copy."""
+    for lib in (ember, torch):
+        x = lib.tensor(A23, requires_grad=True)
+        y = x.clone()
+        y.sin_()
+        z = y * 3
+        z.sum().backward()
+        assert x.grad is not None

@@ -56,6 +56,7 @@ class Function:
     # values this op saves itself are the ones watched.
     _torch_saves = None
     _watched = None  # [(version counter, version when recorded, the tensor)] when _torch_saves is set
+    _output_history = None  # for a saved output whose history is not this node: a function that rebuilds it
     # Whether torch's node keeps tensors for its backward even where ember's keeps none (indices, a wrapped number):
     # once the graph is freed, the engine refuses to run such a node again, as torch does
     _torch_saves_tensors = False
@@ -80,8 +81,9 @@ class Function:
             if value is _OUTPUT:
                 if version is not None and self._out_vc[0] != version:
                     raise RuntimeError(_modified_message(self._value, self, self._out_vc[0], version))
-                # the output, rebuilt with this node as its grad_fn so create_graph sees through it
-                value = _wrap(self._value, True, self)
+                # the output, rebuilt with this node as its grad_fn so create_graph sees through it (for a node held
+                # by a CopySlices: the view it wrote, with its history through that CopySlices, as torch's)
+                value = _wrap(self._value, True, self) if self._output_history is None else self._output_history()
             elif version is not None and (value._vc[0] if value._vc else 0) != version:
                 raise RuntimeError(_modified_message(value._data, value.grad_fn, value._vc[0], version))
             tensors.append(value)

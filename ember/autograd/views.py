@@ -22,6 +22,8 @@ and the rest from the base's old history::
 The view itself (and any other view of the same base, once it is used again) then gets its ``grad_fn`` by
 replaying the view on the base's new history, so gradients through it flow through the in-place op too.
 """
+import weakref
+
 import numpy as np
 
 from .grad_mode import STATE
@@ -125,46 +127,99 @@ def current(view):
     return view
 
 
-def rebase_history(view, result):
+def rebase_history(view, result, replayed=None):
     """After ``result`` (computed out of place) was written into ``view``'s memory: rewrite the histories.
 
     The base's new grad_fn is a CopySlices node: the view's region from ``result``, the rest from the base's old
-    history. The view's grad_fn is replayed from there.
+    history. When ``result``'s node took the view (``replayed``: the view replayed on the base's old history)
+    directly, CopySlices holds that node, as torch's does: its edges are the base's old
+    history and the op's other inputs, and its backward runs the op's backward on the region's gradient. The view's
+    grad_fn is replayed from the base's new history.
     """
     info = view._view
     base = info.base
-    old = _wrap(base._data, base._requires_grad, base.grad_fn)  # the base as it was, for the edge to its history
-    new = CopySlices.apply(old, result, info.replay, base._data)
-    base.grad_fn, base._requires_grad = new.grad_fn, True
+    if replayed is not None:
+        new = _holding(result.grad_fn, replayed, base, info.replay)
+    else:
+        old = _wrap(base._data, base._requires_grad, base.grad_fn)  # the base as it was, for the edge to its history
+        new = CopySlices.apply(old, result, info.replay, base._data).grad_fn
+    base.grad_fn, base._requires_grad = new, True
     info.version = base._vc[0]
     fresh = info.replay(base)
     view.grad_fn, view._requires_grad = fresh.grad_fn, True
 
 
-from .function import Op  # noqa: E402  (function.py imports the Tensor; views are imported after both)
+def _holding(fn, replayed, base, replay):
+    """A CopySlices node for ``base`` that holds the op's node ``fn``, whose edge ``replayed`` was the view."""
+    node = _new(CopySlices)
+    node._saved = ()
+    _layout(node, base._data, replay)
+    at = fn._next.index(replayed)
+    node.fn, node.at = fn, at
+    node._next = [base.grad_fn] + fn._next[:at] + fn._next[at + 1:]
+    node._shapes = [base._data.shape] + fn._shapes[:at] + fn._shapes[at + 1:]
+    needs = fn.needs_input_grad
+    node.needs_input_grad = (True,) + needs[:at] + needs[at + 1:]
+    node._value = base._data
+    if getattr(fn, "_out_vc", None) is not None:  # fn saved its output, the view: its history now passes here
+        held = weakref.ref(node)  # (fn is reached only through this node: no cycle, and alive while it runs)
+        fn._output_history = lambda: _region(held())
+    if ANOMALY:
+        remember_forward(node)
+    return node
+
+
+def _region(node):
+    """The region a holding CopySlices wrote, with its history through that node."""
+    return node.replay(_wrap(node._value, True, node))
+
+
+def _layout(ctx, base, replay):
+    ctx.replay = replay
+    # the base's layout, outermost dimension first (None: row-major), for the gradient to take before the
+    # replay: a view() that was valid on the base must be valid on its gradient (torch copies the gradient
+    # into the base's strides first, too)
+    ctx.order = None if base.flags.c_contiguous else tuple(int(d) for d in np.argsort(base.strides)[::-1])
+    # a base whose elements repeat in memory (a detached expand): torch's gradient buffer takes its strides
+    # and refuses to be written, so backward fails there as torch's does
+    ctx.repeats = any(st == 0 and n > 1 for n, st in zip(base.shape, base.strides))
+
+
+from .anomaly_mode import ON as ANOMALY, checked_backward, remember_forward  # noqa: E402
+from .function import FREED_MESSAGE, Function, Op  # noqa: E402  (function.py imports the Tensor; views after both)
+
+_SAVED = Function._saved  # the slot that holds a node's saved values
+
+
+def _get_saved(node):
+    return _SAVED.__get__(node)
+
+
+def _set_saved(node, saved):
+    _SAVED.__set__(node, saved)
+    if saved is None:  # the engine frees the node's saved values: those of the op's node it holds go with them
+        fn = node.__dict__.get("fn")
+        if fn is not None:
+            fn._saved = fn._value = None
 
 
 class CopySlices(Op):
     """``base`` with the region ``replay(base)`` replaced by ``src`` (PyTorch's CopySlices node).
 
-    When ``written`` is given, the in-place write has already happened in that array: it is the result.
+    When ``written`` is given, the in-place write has already happened in that array: it is the result. A
+    CopySlices made by ``_holding`` has no ``src`` edge: it holds the op's node ``fn`` instead (see rebase_history).
     """
 
     _name = "CopySlices"
+    fn = None  # the op's node, when this node holds it
+    _saved = property(_get_saved, _set_saved)
 
     def name(self):
         return "CopySlices"
 
     @staticmethod
     def forward(ctx, base, src, replay, written=None):
-        ctx.replay = replay
-        # the base's layout, outermost dimension first (None: row-major), for the gradient to take before the
-        # replay: a view() that was valid on the base must be valid on its gradient (torch copies the gradient
-        # into the base's strides first, too)
-        ctx.order = None if base.flags.c_contiguous else tuple(int(d) for d in np.argsort(base.strides)[::-1])
-        # a base whose elements repeat in memory (a detached expand): torch's gradient buffer takes its strides
-        # and refuses to be written, so backward fails there as torch's does
-        ctx.repeats = any(st == 0 and n > 1 for n, st in zip(base.shape, base.strides))
+        _layout(ctx, base, replay)
         if written is not None:
             return written
         out = base.copy()
@@ -174,14 +229,33 @@ class CopySlices(Op):
         return out
 
     @staticmethod
-    def backward(ctx, grad):  # the region came from src; everything else from base
-        need_base, need_src = ctx.needs_input_grad[:2]
+    def backward(ctx, grad):  # the region came from src (or from fn); everything else from base
         if ctx.repeats:
             raise RuntimeError(_SHARED_MEMORY)
         if ctx.order is None:
             grad = grad.contiguous()
         else:  # laid out as the base: contiguous in the base's order of dimensions
             grad = grad.permute(ctx.order).contiguous().permute(tuple(int(d) for d in np.argsort(ctx.order)))
-        grad_base = CopySlices.apply(grad, 0.0, ctx.replay) if need_base else None
-        grad_src = ctx.replay(grad) if need_src else None
-        return grad_base, grad_src, None, None
+        fn = ctx.fn
+        if fn is None:
+            need_base, need_src = ctx.needs_input_grad[:2]
+            grad_base = CopySlices.apply(grad, 0.0, ctx.replay) if need_base else None
+            grad_src = ctx.replay(grad) if need_src else None
+            return grad_base, grad_src, None, None
+        # torch's CopySlices: the op's backward on the region's gradient; what it gives for the view goes into the
+        # region of the base's gradient, the rest to the op's other inputs
+        if fn._watched:
+            fn.check_watched()
+        if fn._saved is None and fn._torch_saves_tensors:
+            raise RuntimeError(FREED_MESSAGE)
+        region = ctx.replay(grad)
+        grads = checked_backward(fn, region) if ANOMALY else type(fn).backward(fn, region)
+        if type(grads) is not tuple:
+            grads = (grads,)
+        at = ctx.at
+        into = grads[at]
+        if into is not None and into._data.shape != region._data.shape:
+            raise RuntimeError(f"{fn.name()} returned a gradient of shape {list(into._data.shape)} for a view of "
+                               f"shape {list(region._data.shape)}")
+        grad_base = CopySlices.apply(grad, 0.0 if into is None else into, ctx.replay)
+        return (grad_base,) + grads[:at] + grads[at + 1:len(fn._next)]
