@@ -65,6 +65,7 @@ def cases(lib):
         "zeros_like": [(x,)], "ones_like": [(x,)], "empty_like": [(x,)], "full_like": [(x, 2)],
         "rand": [(2, 3)], "randn": [(2, 3)], "randint": [(0, 5, (2, 3))], "randperm": [(5,)],
         "normal": [(0.0, 1.0, (2, 3))], "bernoulli": [(lib.sigmoid(x),)], "multinomial": [(p, 2)],
+        "poisson": [(lib.exp(x),)], "binomial": [(lib.full((3, 4), 5.0), lib.sigmoid(x))],
         "rand_like": [(x,)], "randn_like": [(x,)], "randint_like": [(x, 5)], "scalar_tensor": [(2.0,)],
         "cosine_similarity": [(x, y)], "pairwise_distance": [(x, y)], "cdist": [(x, y)],
         "addmm": [(v, x.t(), y)], "addmv": [(v, x.t(), T(3))], "baddbmm": [(T(2, 3, 3), T(2, 3, 4), T(2, 4, 3))],
