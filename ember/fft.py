@@ -3,14 +3,14 @@
 ember has no complex dtypes, so what exists is what a real tensor can hold:
 
 - the complex-to-real transforms of a real input, read as a spectrum with zero imaginary parts: ``irfft``,
-  ``irfft2``, ``irfftn`` and ``hfft`` (torch accepts real input for these too, and gives the same numbers), with
+  ``irfft2``, ``irfftn``, ``hfft``, ``hfft2`` and ``hfftn`` (torch accepts real input for these too, and gives the same numbers), with
   ``n``/``s``, ``dim``, ``norm`` ("backward", "ortho", "forward" or None) and ``out=``; their gradients are the
   adjoint transforms (ember/ops/fft.py), of any order;
 - ``fftfreq`` and ``rfftfreq`` (the sample frequencies), ``fftshift`` and ``ifftshift`` (rolls, so their gradient is
   roll's).
 
 Every transform whose result is complex (``fft``, ``ifft``, ``rfft``, ``fft2``, ``ifft2``, ``rfft2``, ``fftn``,
-``ifftn``, ``rfftn``, ``ihfft``, ``hfft2``, ``hfftn``, ``ihfft2``, ``ihfftn``) raises NotImplementedError saying so:
+``ifftn``, ``rfftn``, ``ihfft``, ``ihfft2``, ``ihfftn``) raises NotImplementedError saying so:
 a spectrum's magnitude such as ``torch.fft.rfft(x).abs()`` needs complex tensors, which ember does not have.
 
 Where it differs from torch: the graph of ``irfft(x)`` is one ``FftC2RBackward0`` node (torch records a
@@ -56,7 +56,7 @@ def _int_arg(value, what, name):
     return int(value)
 
 
-def _dims(x, dim, name):
+def _dims(x, dim, name, unique=True):
     """dim (an int or a sequence) -> a tuple of dims in 0..ndim-1, with torch's errors."""
     dims = [dim] if isinstance(dim, numbers.Integral) else list(dim)
     out = []
@@ -65,9 +65,19 @@ def _dims(x, dim, name):
         if x.ndim == 0:
             raise IndexError(f"Dimension specified as {d} but tensor has no dimensions")
         out.append(normalize_dim(d, x.ndim))
-    if len(set(out)) != len(out):
+    if unique and len(set(out)) != len(out):
         raise RuntimeError("FFT dims must be unique")
     return tuple(out)
+
+
+def _length(n, name):
+    """irfft's and hfft's n as a one-entry s (where -1 is no default: torch's error, as for any n < 1)."""
+    if n is None:
+        return None
+    n = _int_arg(n, "n", name)
+    if n < 1:
+        raise RuntimeError(f"Invalid number of data points ({n}) specified")
+    return [n]
 
 
 def _c2r(x, s, dim, norm, name, out):
@@ -100,8 +110,7 @@ def _c2r(x, s, dim, norm, name, out):
 
 def irfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The inverse of rfft: n real samples (default 2 * (size - 1)) from a one-sided spectrum along dim."""
-    if n is not None:
-        n = [_int_arg(n, "n", "irfft")]
+    n = _length(n, "irfft")
     return _c2r(input, n, [_int_arg(dim, "dim", "irfft")], norm, "irfft", out)
 
 
@@ -119,9 +128,21 @@ def hfft(input, n=None, dim=-1, norm=None, *, out=None):
     """The spectrum (real) of a Hermitian-symmetric signal given by its first half: irfft of the conjugate, with
     the opposite normalization ("backward", the default, leaves hfft unscaled)."""
     _check_norm(norm)
-    if n is not None:
-        n = [_int_arg(n, "n", "hfft")]
+    n = _length(n, "hfft")
     return _c2r(input, n, [_int_arg(dim, "dim", "hfft")], DUAL[norm], "hfft", out)
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None, *, out=None):
+    """hfftn over two dims (the last two by default)."""
+    _check_norm(norm)
+    return _c2r(input, s, dim, DUAL[norm], "hfft2", out)
+
+
+def hfftn(input, s=None, dim=None, norm=None, *, out=None):
+    """The n-dimensional hfft: the DFT over the other dims, conjugated, then the c2r transform over the last. For a
+    real input that is irfftn with the opposite normalization."""
+    _check_norm(norm)
+    return _c2r(input, s, dim, DUAL[norm], "hfftn", out)
 
 
 def _complex_result(name):
@@ -129,15 +150,15 @@ def _complex_result(name):
         raise NotImplementedError(
             f"torch.fft.{name} returns a complex tensor, and ember has no complex dtypes (complex64, complex128), so "
             f"it is not available (nor is, e.g., torch.fft.{name}(x).abs()). The transforms with real results are: "
-            "irfft, irfft2, irfftn, hfft, fftfreq, rfftfreq, fftshift, ifftshift.")
+            "irfft, irfft2, irfftn, hfft, hfft2, hfftn, fftfreq, rfftfreq, fftshift, ifftshift.")
     transform.__name__ = transform.__qualname__ = name
     transform.__doc__ = f"torch.fft.{name}: refused, its result is complex (ember has no complex dtypes)."
     return transform
 
 
-fft, ifft, rfft, fft2, ifft2, rfft2, fftn, ifftn, rfftn, ihfft, hfft2, hfftn, ihfft2, ihfftn = (
+fft, ifft, rfft, fft2, ifft2, rfft2, fftn, ifftn, rfftn, ihfft, ihfft2, ihfftn = (
     _complex_result(name) for name in ("fft", "ifft", "rfft", "fft2", "ifft2", "rfft2", "fftn", "ifftn", "rfftn",
-                                       "ihfft", "hfft2", "hfftn", "ihfft2", "ihfftn"))
+                                       "ihfft", "ihfft2", "ihfftn"))
 
 
 def _frequencies(n, d, dtype, device, requires_grad, out, name, onesided):
@@ -157,8 +178,11 @@ def _frequencies(n, d, dtype, device, requires_grad, out, name, onesided):
         k = np.arange(n // 2 + 1)
     else:
         k = np.concatenate([np.arange((n + 1) // 2), np.arange(-(n // 2), 0)])
-    # torch: the integers in the dtype, times the scalar 1 / (n d) rounded to that dtype
-    values = k.astype(dtype.np) * (dtype.np.type(1.0 / (n * d)) if n else dtype.np.type(0))
+    # torch: the integers in the dtype, times the scalar 1 / (n d) rounded to that dtype (inf for n d = 0: 0 * inf
+    # is rfftfreq(0)'s one NaN, as torch's)
+    scale = dtype.np.type(1.0 / (n * d) if n * d else np.inf)
+    with np.errstate(invalid="ignore", over="ignore"):
+        values = k.astype(dtype.np) * scale
     result = _e.tensor(values.astype(dtype.np, copy=False), dtype=dtype, device=device)
     if out is not None:
         return _out.into(lambda: result, "_" + name, (), {}, out)
@@ -178,7 +202,7 @@ def rfftfreq(n, d=1.0, *, out=None, dtype=None, layout=None, device=None, requir
 def _shift(x, dim, name, shift):
     if not isinstance(x, Tensor):
         raise TypeError(f"fft_{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}")
-    dims = tuple(range(x.ndim)) if dim is None else _dims(x, dim, name)
+    dims = tuple(range(x.ndim)) if dim is None else _dims(x, dim, name, unique=False)  # (a dim twice: rolled twice)
     return _e.roll(x, [shift(x.shape[d]) for d in dims], list(dims))
 
 
