@@ -182,11 +182,14 @@ def test_complex_results_are_refused(name):
 
 
 def test_import_under_ember_run(tmp_path):
+    import os
     import subprocess
     import sys
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     program = tmp_path / "prog.py"
     program.write_text("import torch.fft\nfrom torch.fft import irfft\nimport torch\n"
                        "print(torch.fft.__name__, irfft(torch.ones(3)).shape, torch.fft.rfftfreq(4).dtype)\n")
-    result = subprocess.run([sys.executable, "-m", "ember.cli", "run", str(program)], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-m", "ember.cli", "run", str(program)], capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=root), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["ember.fft", "torch.Size([4])", "torch.float32"]
