@@ -34,6 +34,7 @@ from .amp.autocast_mode import (is_autocast_enabled, set_autocast_enabled, get_a
                                 autocast_increment_nesting, autocast_decrement_nesting, is_autocast_cache_enabled,
                                 set_autocast_cache_enabled, clear_autocast_cache)
 from . import special
+from . import fft
 from . import profiler
 from .serialization import save, load
 from ._compile import compile

@@ -102,7 +102,7 @@ RANGE_RESIZED = ("The number of elements in the out tensor of shape {old} is {ol
                  "out tensor will be resized to a tensor of shape {new_tuple}.")  # arange's own warning
 TAKES_OUT = tuple(CASTS) + tuple(SAME_DTYPE) + tuple(REDUCE_IN_OUT) + FACTORIES
 # functions outside ember's own namespace that take out= (torch.special's, under torch's names for them): as CASTS
-ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e"), CAST)
+ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e", "_fft_c2r", "_fftfreq", "_rfftfreq"), CAST)
 
 _CPP = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
         "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
@@ -256,4 +256,4 @@ SAME_DTYPE.update({
 })
 TAKES_OUT = tuple(CASTS) + tuple(SAME_DTYPE) + tuple(REDUCE_IN_OUT) + FACTORIES
 # functions outside ember's own namespace that take out= (torch.special's, under torch's names for them): as CASTS
-ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e"), CAST)
+ELSEWHERE = dict.fromkeys(("special_i0e", "special_i1", "special_i1e", "_fft_c2r", "_fftfreq", "_rfftfreq"), CAST)
