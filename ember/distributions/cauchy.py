@@ -1,12 +1,10 @@
 """Cauchy(loc, scale): the ratio of two independent normals, shifted and scaled."""
 import math
-import numbers
 
 import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Cauchy(Distribution):
@@ -16,9 +14,7 @@ class Cauchy(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if both_numbers else self.loc.size(), validate_args=validate_args)
+        self._init_params(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         """The same Cauchys broadcast to ``batch_shape``."""

@@ -1,9 +1,10 @@
 """Distribution: the base class, with PyTorch's shapes, sampling entry points and argument validation."""
+import numbers
 import warnings
 
 import ember
 from ..tensor import Size
-from .utils import lazy_property
+from .utils import broadcast_all, lazy_property
 
 
 def _all_true(mask):
@@ -45,6 +46,15 @@ class Distribution:
                 raise ValueError(f"Expected parameter {name} ({type(value).__name__} of shape {tuple(value.shape)}) "
                                  f"of distribution {self!r} to satisfy the constraint {constraint!r}, "
                                  f"but found invalid values:\n{value}")
+
+    def _init_params(self, validate_args, **params):
+        """Set the parameters (numbers or tensors), broadcast together, then the base: the batch shape is theirs,
+        or () when every one was a number (the __init__ of the families with only real-valued parameters)."""
+        values = broadcast_all(*params.values())
+        for name, value in zip(params, values):
+            setattr(self, name, value)
+        all_numbers = all(isinstance(v, numbers.Number) for v in params.values())
+        Distribution.__init__(self, Size() if all_numbers else values[0].size(), validate_args=validate_args)
 
     @property
     def batch_shape(self):

@@ -1,11 +1,9 @@
 """Exponential(rate): the waiting time of a Poisson process."""
-import numbers
 
 import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Exponential(Distribution):
@@ -15,9 +13,7 @@ class Exponential(Distribution):
     has_rsample = True
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(Size() if isinstance(rate, numbers.Number) else self.rate.size(),
-                         validate_args=validate_args)
+        self._init_params(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         """The same rates broadcast to ``batch_shape``."""

@@ -1,5 +1,4 @@
 """Gamma(concentration, rate) and Chi2(df) = Gamma(df / 2, 1 / 2)."""
-import numbers
 
 import numpy as np
 
@@ -7,7 +6,6 @@ import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Gamma(Distribution):
@@ -17,9 +15,7 @@ class Gamma(Distribution):
     has_rsample = True
 
     def __init__(self, concentration, rate, validate_args=None):
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        both_numbers = isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number)
-        super().__init__(Size() if both_numbers else self.concentration.size(), validate_args=validate_args)
+        self._init_params(validate_args, concentration=concentration, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         """The same gammas broadcast to ``batch_shape``."""

@@ -1,6 +1,4 @@
 """Laplace(loc, scale): the double exponential."""
-import math
-import numbers
 
 import numpy as np
 
@@ -8,7 +6,6 @@ import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Laplace(Distribution):
@@ -18,9 +15,7 @@ class Laplace(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if both_numbers else self.loc.size(), validate_args=validate_args)
+        self._init_params(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         """The same Laplaces broadcast to ``batch_shape``."""

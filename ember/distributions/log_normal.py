@@ -1,5 +1,4 @@
 """LogNormal(loc, scale): exp of a Normal(loc, scale)."""
-import ember
 from .normal import Normal
 from .transformed_distribution import TransformedDistribution
 from .transforms import ExpTransform

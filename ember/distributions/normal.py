@@ -1,12 +1,11 @@
 """Normal(loc, scale): the Gaussian."""
 import math
-import numbers
 
 import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, _standard_normal
+from .utils import _standard_normal
 
 
 class Normal(Distribution):
@@ -17,9 +16,7 @@ class Normal(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        both_numbers = isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number)
-        super().__init__(Size() if both_numbers else self.loc.size(), validate_args=validate_args)
+        self._init_params(validate_args, loc=loc, scale=scale)
 
     def expand(self, batch_shape, _instance=None):
         """The same normals broadcast to ``batch_shape``."""

@@ -1,5 +1,4 @@
 """Poisson(rate): counts of events at a given rate."""
-import numbers
 
 import ember
 from ..tensor import Size
@@ -14,9 +13,7 @@ class Poisson(Distribution):
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        super().__init__(Size() if isinstance(rate, numbers.Number) else self.rate.size(),
-                         validate_args=validate_args)
+        self._init_params(validate_args, rate=rate)
 
     def expand(self, batch_shape, _instance=None):
         """The same rates broadcast to ``batch_shape``."""

@@ -1,11 +1,9 @@
 """Uniform(low, high): every value of [low, high) equally likely."""
-import numbers
 
 import ember
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all
 
 
 class Uniform(Distribution):
@@ -13,9 +11,7 @@ class Uniform(Distribution):
     has_rsample = True
 
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = broadcast_all(low, high)
-        both_numbers = isinstance(low, numbers.Number) and isinstance(high, numbers.Number)
-        super().__init__(Size() if both_numbers else self.low.size(), validate_args=validate_args)
+        self._init_params(validate_args, low=low, high=high)
 
     @property
     def arg_constraints(self):
