@@ -6,10 +6,10 @@ import ember.nn.functional as F
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import BinaryProbs, broadcast_all
 
 
-class Bernoulli(Distribution):
+class Bernoulli(BinaryProbs, Distribution):
     """A coin: 1 with probability ``probs`` (or sigmoid(``logits``), the log-odds), else 0. Give one of them."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
@@ -30,16 +30,6 @@ class Bernoulli(Distribution):
     def expand(self, batch_shape, _instance=None):
         """The same coins broadcast to ``batch_shape``."""
         return self._expanded(batch_shape, ("probs", "logits"))
-
-    @lazy_property
-    def logits(self):
-        """Log-odds log(p) - log(1 - p), of the clamped p."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """sigmoid(logits)."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):

@@ -8,10 +8,10 @@ import ember.nn.functional as F
 from ..tensor import Size
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
+from .utils import BinaryProbs, broadcast_all
 
 
-class Geometric(Distribution):
+class Geometric(BinaryProbs, Distribution):
     """P(k) = (1 - p)^k p for k = 0, 1, 2, ...: failures before the first success of a ``probs`` coin
     (or sigmoid(``logits``)). Give one of them."""
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -37,16 +37,6 @@ class Geometric(Distribution):
     def expand(self, batch_shape, _instance=None):
         """The same coins broadcast to ``batch_shape``."""
         return self._expanded(batch_shape, ("probs", "logits"))
-
-    @lazy_property
-    def logits(self):
-        """Log-odds of the (clamped) p."""
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self):
-        """sigmoid(logits)."""
-        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def mean(self):

@@ -68,3 +68,18 @@ class lazy_property:
             value = self.wrapped(instance)
         setattr(instance, self.__name__, value)  # the instance attribute now hides this descriptor
         return value
+
+
+class BinaryProbs:
+    """``probs`` and ``logits`` of a per-trial success probability (Bernoulli, Binomial, Geometric): a distribution
+    is made from one of them, and the other is computed from it on first use."""
+
+    @lazy_property
+    def logits(self):
+        """Log-odds log(p) - log(1 - p), of the clamped p."""
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        """sigmoid(logits)."""
+        return logits_to_probs(self.logits, is_binary=True)
