@@ -10,7 +10,7 @@ import functools
 import os
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 __all__ = ["Weights", "WeightsEnum", "get_model", "get_model_builder", "get_model_weights", "get_weight",
            "list_models", "register_model"]
@@ -78,15 +78,20 @@ def _checkpoint_path(weights):
 def _load_cached(weights):
     """The state_dict of weights from torch.hub's cache, or a RuntimeError saying what to do instead."""
     from ... import load
+    return load(_checkpoint_required(weights), map_location="cpu", weights_only=True)
+
+
+def _checkpoint_required(weights):
+    """The cached checkpoint's path, or a RuntimeError saying how to load weights without a download."""
     path = _checkpoint_path(weights)
     if not os.path.isfile(path):
         raise RuntimeError(
             f"ember cannot download pretrained weights: {weights!r} is {weights.url}, and it is not in torch.hub's "
-            f"cache ({path}). Build the model without them (weights=None) and load a state_dict from a local file "
-            f"instead: model.load_state_dict(torch.load('{os.path.basename(weights.url)}')), with the file fetched "
-            f"by real PyTorch (torch.save(model.state_dict(), ...)) or downloaded from that address; or put the "
-            f"file at {path}.")
-    return load(path, map_location="cpu", weights_only=True)
+            f"cache ({path}). Build the model with weights=None and load the weights from a local file instead: "
+            f"model.load_state_dict(torch.load('{os.path.basename(weights.url)}')), where the file is that "
+            f"address's download or a state_dict saved by PyTorch (torch.save(model.state_dict(), path)); or put "
+            f"the downloaded file at {path}, where it is found.")
+    return path
 
 
 def _ovewrite_named_param(kwargs, name, value):
@@ -95,6 +100,13 @@ def _ovewrite_named_param(kwargs, name, value):
             raise ValueError(f"The parameter '{name}' expected value {value} but got {kwargs[name]} instead.")
     else:
         kwargs[name] = value
+
+
+def _pretrained(weights, kwargs):
+    """Before building a model for pretrained weights: ImageNet's 1000 classes, and the checkpoint on disk (so
+    that a model which cannot get its weights is not built first)."""
+    _ovewrite_named_param(kwargs, "num_classes", 1000)
+    _checkpoint_required(weights)
 
 
 def _finish(model, weights):

@@ -1,7 +1,7 @@
 """AlexNet (Krizhevsky et al. 2012, in the one-GPU form of "One weird trick..."): five convolutions with
 max-pools, a 6x6 adaptive average pool, three Linear layers with dropout. Every layer keeps its default init."""
 from ... import flatten, nn
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _finish, _imagenet, _pretrained, builder
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
@@ -39,5 +39,5 @@ def alexnet(*, weights=None, progress=True, **kwargs):
     """AlexNet; weights: an AlexNet_Weights or None."""
     weights = AlexNet_Weights.verify(weights)
     if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", 1000)
+        _pretrained(weights, kwargs)
     return _finish(AlexNet(**kwargs), weights)

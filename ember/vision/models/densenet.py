@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 from ... import cat, flatten, nn
 from ...nn import functional as F
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _imagenet, _pretrained, builder
 
 __all__ = ["DenseNet", "DenseNet121_Weights", "DenseNet161_Weights", "DenseNet169_Weights", "DenseNet201_Weights",
            "densenet121", "densenet161", "densenet169", "densenet201"]
@@ -123,7 +123,7 @@ def _build(name, enum_cls, growth_rate, block_config, num_init_features):
     def fn(*, weights=None, progress=True, **kwargs):
         weights = enum_cls.verify(weights)
         if weights is not None:
-            _ovewrite_named_param(kwargs, "num_classes", 1000)
+            _pretrained(weights, kwargs)
         model = DenseNet(growth_rate, block_config, num_init_features, **kwargs)
         if weights is not None:
             model.load_state_dict(_renamed(weights.get_state_dict()))

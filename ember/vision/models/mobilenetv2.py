@@ -6,7 +6,7 @@ kaiming_normal_(fan_out) with zero bias, norms 1 and 0, the Linear normal(0, 0.0
 from ... import flatten, nn
 from ...nn import functional as F
 from ..ops.misc import Conv2dNormActivation
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _finish, _imagenet, _pretrained, builder
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
@@ -109,5 +109,5 @@ def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     """MobileNetV2; weights: a MobileNet_V2_Weights or None."""
     weights = MobileNet_V2_Weights.verify(weights)
     if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", 1000)
+        _pretrained(weights, kwargs)
     return _finish(MobileNetV2(**kwargs), weights)

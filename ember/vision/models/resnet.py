@@ -8,7 +8,7 @@ then global average pooling and one Linear. A block's shortcut is the identity, 
 order), convolutions are redrawn with kaiming_normal_(fan_out, relu) and norms set to weight 1, bias 0, in
 modules() order; the Linear keeps its default init."""
 from ... import flatten, nn
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, _pretrained, builder
 
 __all__ = ["ResNet", "BasicBlock", "Bottleneck", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
            "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2",
@@ -149,7 +149,7 @@ class ResNet(nn.Module):
 
 def _resnet(block, layers, weights, progress, **kwargs):
     if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", 1000)
+        _pretrained(weights, kwargs)
     return _finish(ResNet(block, layers, **kwargs), weights)
 
 

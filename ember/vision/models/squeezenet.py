@@ -3,7 +3,7 @@
 convolution to num_classes followed by global average pooling. Initialisation: convolutions kaiming_uniform_
 (the final one normal(0, 0.01)), biases zero."""
 from ... import cat, flatten, nn
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _finish, _imagenet, _pretrained, builder
 
 __all__ = ["SqueezeNet", "SqueezeNet1_0_Weights", "SqueezeNet1_1_Weights", "squeezenet1_0", "squeezenet1_1"]
 
@@ -74,7 +74,7 @@ class SqueezeNet1_1_Weights(WeightsEnum):
 
 def _squeezenet(version, weights, **kwargs):
     if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", 1000)
+        _pretrained(weights, kwargs)
     return _finish(SqueezeNet(version, **kwargs), weights)
 
 

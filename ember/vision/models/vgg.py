@@ -4,7 +4,7 @@ batch norm, then a 7x7 adaptive average pool and three Linear layers with dropou
 layer exists: convolutions kaiming_normal_(fan_out, relu) with zero bias, norms 1 and 0, Linears normal(0, 0.01)
 with zero bias."""
 from ... import flatten, nn
-from ._api import WeightsEnum, _finish, _imagenet, _ovewrite_named_param, builder
+from ._api import WeightsEnum, _finish, _imagenet, _pretrained, builder
 
 __all__ = ["VGG", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
            "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
@@ -116,7 +116,7 @@ def _build(name, enum_cls, cfg, batch_norm):
         weights = enum_cls.verify(weights)
         if weights is not None:
             kwargs["init_weights"] = False
-            _ovewrite_named_param(kwargs, "num_classes", 1000)
+            _pretrained(weights, kwargs)
         return _finish(VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs), weights)
     fn.__name__ = fn.__qualname__ = name
     fn.__module__ = __name__
