@@ -270,6 +270,35 @@ def test_resnet_argument_errors():
         EM.mobilenetv2.InvertedResidual(8, 8, 3, 1)
 
 
+@pytest.mark.parametrize("kwargs", [{"init_weights": True}, {"aux_logits": False, "transform_input": True,
+                                                              "init_weights": True, "num_classes": 10}])
+def test_googlenet(kwargs):
+    theirs, ours = build("googlenet", **kwargs)
+    assert_same_tree(theirs, ours)
+    assert_same_values(theirs, ours)
+    x = RNG.standard_normal((2, 3, 64, 64))
+    a, b = outputs(theirs, ours, x.astype(np.float32), train=False)
+    assert_close(b, a, 1e-5)
+    theirs.double()
+    ours.double()
+    theirs.train()
+    ours.train()
+    torch.manual_seed(4)
+    ember.manual_seed(4)
+    a, b = theirs(torch.from_numpy(x)), ours(ember.tensor(x))
+    if kwargs.get("aux_logits", True):  # training with the auxiliary classifiers: (logits, aux2, aux1)
+        assert type(b).__name__ == "GoogLeNetOutputs" and b._fields == a._fields
+    else:
+        a, b = [a], [b]
+    for t, e in zip(a, b):
+        assert_close(e.detach().numpy(), t.detach().numpy(), 1e-7)
+
+
+def test_googlenet_default_init_warns():
+    with pytest.warns(FutureWarning, match="default weight initialization of GoogleNet"):
+        EM.googlenet(aux_logits=False)
+
+
 class _Narrow:
     """Linear(in, 4096) and Linear(4096, out) narrowed to 16 units in a library, keeping the name Linear: VGG's
     classifier made cheap alike in both, so that the whole model can be compared."""

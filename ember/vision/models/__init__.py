@@ -10,3 +10,4 @@ from .squeezenet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
+from .googlenet import *  # noqa: F401,F403
