@@ -299,6 +299,54 @@ def test_googlenet_default_init_warns():
         EM.googlenet(aux_logits=False)
 
 
+@pytest.fixture(scope="module")
+def inception_pair():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # init_weights left as None: torchvision's warning
+        return build("inception_v3", aux_logits=False)
+
+
+def test_inception_v3(inception_pair):
+    theirs, ours = inception_pair
+    assert_same_tree(theirs, ours)
+    assert_same_values(theirs, ours)
+    x = RNG.standard_normal((2, 3, 80, 80))  # at least 75x75
+    a, b = outputs(theirs, ours, x.astype(np.float32), train=False)
+    assert_close(b, a, 1e-5)
+    theirs.double()
+    ours.double()
+    try:
+        a, b = outputs(theirs, ours, x, train=True)
+        assert_close(b, a, 1e-7)
+    finally:
+        theirs.float()
+        ours.float()
+
+
+def test_inception_v3_aux_logits_and_transform_input():
+    """The auxiliary classifier (it needs 17x17 maps: 299x299 inputs) checked alone, and the whole model's
+    tree with it and with transform_input."""
+    torch.manual_seed(8)
+    theirs = TM.inception.InceptionAux(768, 10)
+    ember.manual_seed(8)
+    ours = EM.inception.InceptionAux(768, 10)
+    assert_same_tree(theirs, ours)
+    assert_same_values(theirs, ours)
+    x = RNG.standard_normal((2, 768, 17, 17)).astype(np.float32)
+    a, b = outputs(theirs, ours, x, train=False)
+    assert_close(b, a, 1e-5)
+    with pytest.warns(FutureWarning, match="default weight initialization of inception_v3"):
+        EM.Inception3(num_classes=3, aux_logits=False)
+    ours = EM.Inception3(num_classes=3, transform_input=True, init_weights=False)
+    with torch.device("meta"):
+        theirs = TM.Inception3(num_classes=3, transform_input=True, init_weights=False)
+    assert_same_tree(theirs, ours)
+    ours.eval()
+    assert tuple(ours(ember.zeros(1, 3, 75, 75)).shape) == (1, 3)
+    with pytest.raises(ValueError, match="length of inception_blocks should be 7"):
+        EM.Inception3(inception_blocks=[EM.inception.BasicConv2d], init_weights=False)
+
+
 class _Narrow:
     """Linear(in, 4096) and Linear(4096, out) narrowed to 16 units in a library, keeping the name Linear: VGG's
     classifier made cheap alike in both, so that the whole model can be compared."""

@@ -11,3 +11,4 @@ from .vgg import *  # noqa: F401,F403
 from .densenet import *  # noqa: F401,F403
 from .mobilenetv2 import *  # noqa: F401,F403
 from .googlenet import *  # noqa: F401,F403
+from .inception import *  # noqa: F401,F403
