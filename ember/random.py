@@ -240,13 +240,39 @@ def _uniform01(gen, n, dtype):
     return (words & _U64((1 << digits) - 1)).astype(np.float64) * 2.0 ** -digits
 
 
+# Large draws are made in blocks of this many values. Each block's dozen (uniform) to forty (normal) passes then run
+# over temporaries that stay in the cache and in memory malloc already holds. Drawn whole, a first draw of 16M
+# values faults every temporary's pages in from the OS, and that costs several times the arithmetic. The values
+# are the same either way: the generator's words come out in the same order, and each value depends on its own
+# words (a normal on its block of 16).
+_BLOCK = 1 << 16
+
+
+def _in_blocks(out, draw):
+    """out (one-dimensional) filled block by block with draw(count), in order: at most _BLOCK values a call."""
+    for start in range(0, out.size, _BLOCK):
+        stop = min(start + _BLOCK, out.size)
+        out[start:stop] = draw(stop - start)
+    return out
+
+
 def _uniform(gen, n, dtype, low, high):
     """torch's uniform_ kernel: x * (to - from) + from, fused, with from/to in the tensor's dtype."""
+    if n <= _BLOCK:
+        return _uniform_block(gen, n, dtype, low, high)
+    return _in_blocks(np.empty(n, dtype), lambda count: _uniform_block(gen, count, dtype, low, high))
+
+
+def _uniform_block(gen, n, dtype, low, high):
     x = _uniform01(gen, n, dtype)
     if np.dtype(dtype) == np.float64:
-        return _fma64(x, high - low, low)
-    lo, hi = np.float32(low), np.float32(high)  # half too: its bounds and arithmetic are float's
-    return _fma32(x, hi - lo, lo).astype(dtype)
+        values = _fma64(x, high - low, low)
+    else:
+        lo, hi = np.float32(low), np.float32(high)  # half too: its bounds and arithmetic are float's
+        values = _fma32(x, hi - lo, lo).astype(dtype)
+    # torch's range is [from, to): a value that rounds up to `to` in the tensor's dtype is `from` instead
+    np.copyto(values, values.dtype.type(low), where=values == values.dtype.type(high))
+    return values
 
 
 # ---- normal: torch's three paths ----------------------------------------------------------------
@@ -354,9 +380,10 @@ def _normal(gen, n, dtype, mean, std, contiguous=True):
     full = n - n % 16
     # half goes through the float32 kernel, drawing only the whole blocks before the last 16
     kernel = np.dtype(np.float32) if dtype == np.float16 else dtype
-    u = _uniform01(gen, full if dtype == np.float16 else n, dtype)
     out = np.empty(n, dtype)
-    out[:full] = _box_muller_16(u[:full], kernel, mean, std)
+    _in_blocks(out[:full], lambda count: _box_muller_16(_uniform01(gen, count, dtype), kernel, mean, std))
+    if dtype != np.float16 and n % 16:  # torch draws n uniforms; those past the last whole block go unused
+        _uniform01(gen, n % 16, dtype)
     if n % 16:  # torch redraws 16 fresh uniforms for the last 16 places
         out[n - 16:] = _box_muller_16(_uniform01(gen, 16, dtype), kernel, mean, std)
     return out
