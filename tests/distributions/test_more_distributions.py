@@ -564,6 +564,26 @@ def test_cholesky_and_solve_triangular_values_and_gradients(dtype):
                                    atol=1e-5 if dtype == "float32" else 1e-12)
 
 
+def test_cholesky_and_solve_triangular_gradients_by_finite_differences():
+    """float64 gradcheck and gradgradcheck of both ops (the matrix made positive definite inside the function)."""
+    rng = np.random.default_rng(5)
+    m = ember.tensor(rng.normal(size=(2, 3, 3)), dtype=ember.float64, requires_grad=True)
+    b = ember.tensor(rng.normal(size=(2, 3, 2)), dtype=ember.float64, requires_grad=True)
+    eye = ember.eye(3, dtype=ember.float64)
+
+    def chol(m):
+        return ember.linalg.cholesky(m @ m.mT + 3 * eye)
+
+    def solve(m, b):
+        L = chol(m)
+        return (ember.linalg.solve_triangular(L, b, upper=False), ember.linalg.solve_triangular(L.mT, b, upper=True),
+                ember.linalg.solve_triangular(L, b.mT, upper=False, left=False))
+
+    for fn, inputs in ((chol, (m,)), (solve, (m, b))):
+        assert ember.autograd.gradcheck(fn, inputs)
+        assert ember.autograd.gradgradcheck(fn, inputs)
+
+
 def test_cholesky_error_names_the_minor():
     for m in ([[1.0, 2.0], [2.0, 1.0]], [[[1.0, 0.0], [0.0, 1.0]], [[4.0, 2.0], [2.0, 1.0]]]):
         with pytest.raises(torch.linalg.LinAlgError) as t:
