@@ -450,9 +450,12 @@ def torch_layout(out, *inputs):
     """
     if type(out) is not np.ndarray or out.ndim < 2:
         return out
-    arrays = [a for a in inputs if type(a) is np.ndarray and a.ndim]
-    if all(a.flags.c_contiguous for a in arrays):
+    for a in inputs:  # (a plain loop: the common case, every input row-major, costs no list or generator)
+        if type(a) is np.ndarray and not a.flags.c_contiguous and a.ndim:
+            break
+    else:
         return out
+    arrays = [a for a in inputs if type(a) is np.ndarray and a.ndim]
     shape, nd = out.shape, out.ndim
     strides = []  # each input's byte strides over the result's dimensions; 0 where it is broadcast
     for a in arrays:

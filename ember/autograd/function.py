@@ -303,7 +303,7 @@ def _map_saved(ctx, args, arrays, out, result, versioned=True):
             versions.append(0 if versioned else None)
             ctx._out_vc = result._vc = [0]  # (the array itself is ctx._value)
             continue
-        if arrays is not None and not isinstance(value, (int, float)):
+        if arrays is not None and value is not None and not isinstance(value, (int, float)):
             # an Op saved arrays: find the Tensor each one came from, else keep it as a constant
             for a, array in zip(args, arrays):
                 if array is value:

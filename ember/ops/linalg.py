@@ -243,40 +243,41 @@ def matmul(a, b):
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise TypeError(f"matmul(): arguments must be Tensors, got {type(a).__name__} and {type(b).__name__}")
     _same_dtype(a, b)
-    if a.ndim == 0 or b.ndim == 0:
-        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {a.ndim}D and {b.ndim}D")
-    if a._data.shape[-1] != b._data.shape[-2 if b.ndim > 1 else 0]:
-        if a.ndim == 1 and b.ndim == 1:
+    na, nb = a._data.ndim, b._data.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are {na}D and {nb}D")
+    if a._data.shape[-1] != b._data.shape[-2 if nb > 1 else 0]:
+        if na == 1 and nb == 1:
             raise RuntimeError(f"inconsistent tensor size, expected tensor [{a._data.shape[0]}] and src "
                                f"[{b._data.shape[0]}] to have the same number of elements, but got "
                                f"{a._data.shape[0]} and {b._data.shape[0]} elements respectively")
-        raise _shape_error(a if a.ndim > 1 else a.unsqueeze(0), b if b.ndim > 1 else b.unsqueeze(1))
+        raise _shape_error(a if na > 1 else a.unsqueeze(0), b if nb > 1 else b.unsqueeze(1))
     # torch's graph, node for node: dot, mv, mm for the small cases; a batched product goes torch's way: the
     # larger operand reshaped into one matrix (folded), or both expanded and reshaped into a batch of matrices.
     # Those reshapes are views of the operands when they can be, copies otherwise, and backward saves them: so a
     # later in-place change to an operand is refused exactly when torch refuses it, and a gradient that torch
     # computes from a copy is computed from a copy here too.
-    if a.ndim <= 2 and b.ndim <= 2:
-        if a.ndim == 2:
-            return (Mm if b.ndim == 2 else Mv).apply(a, b)
-        if b.ndim == 1:
+    if na <= 2 and nb <= 2:
+        if na == 2:
+            return (Mm if nb == 2 else Mv).apply(a, b)
+        if nb == 1:
             return Dot.apply(a, b)
         return reshaped(Mm.apply(reshaped(a, (1,) + a._data.shape, Unsqueeze), b), b._data.shape[1:],
                         SqueezeInPlace)
-    if a.ndim > 2 and b.ndim <= 2 and (b._requires_grad or _merges(a._data)):
+    if na > 2 and nb <= 2 and (b._requires_grad or _merges(a._data)):
         # (sizes spelled out, not -1: with a 0 among them the -1 would be ambiguous)
         folded = reshape(a, math.prod(a._data.shape[:-1]), a._data.shape[-1])
-        out = (Mm if b.ndim == 2 else Mv).apply(folded, b)
+        out = (Mm if nb == 2 else Mv).apply(folded, b)
         return UnsafeView.apply(out, a._data.shape[:-1] + b._data.shape[1:], True)
-    if b.ndim > 2 and a.ndim <= 2 and (a._requires_grad or _merges(np.swapaxes(b._data, -1, -2))):
+    if nb > 2 and na <= 2 and (a._requires_grad or _merges(np.swapaxes(b._data, -1, -2))):
         bt = b.mT
         folded = reshape(bt, math.prod(bt._data.shape[:-1]), bt._data.shape[-1])
-        if a.ndim == 1:
+        if na == 1:
             return UnsafeView.apply(Mv.apply(folded, a), bt._data.shape[:-1], True)
         out = Mm.apply(folded, a.t())
         return UnsafeView.apply(out, bt._data.shape[:-1] + a._data.shape[:1], True).mT.contiguous()
-    a2 = a.unsqueeze(0) if a.ndim == 1 else a
-    b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+    a2 = a.unsqueeze(0) if na == 1 else a
+    b2 = b.unsqueeze(-1) if nb == 1 else b
     try:
         batch = np.broadcast_shapes(a2._data.shape[:-2], b2._data.shape[:-2])
     except ValueError:
@@ -285,7 +286,7 @@ def matmul(a, b):
     out = Bmm.apply(_as_batch(a2, batch), _as_batch(b2, batch))
     # the batch back, and without the axes that the promotion of 1-D operands to matrices added
     shape = out._data.shape
-    return UnsafeView.apply(out, batch + shape[-2:-1] * (a.ndim > 1) + shape[-1:] * (b.ndim > 1), True)
+    return UnsafeView.apply(out, batch + shape[-2:-1] * (na > 1) + shape[-1:] * (nb > 1), True)
 
 
 def _as_batch(t, batch):

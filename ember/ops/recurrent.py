@@ -230,10 +230,11 @@ _SAVED_WIDTHS = {"RNN_TANH": lambda hidden: (), "RNN_RELU": lambda hidden: (),
 
 
 def _steps(batch_sizes, reverse):
-    """(t, rows of step t in the packed gi, number of sequences running) in the order the loop visits them."""
+    """(t, rows of step t in the packed gi, number of sequences running) in the order the loop visits them.
+    batch_sizes is a list of Python ints (the callers make it one), so nothing here needs converting."""
     offsets = list(accumulate(batch_sizes, initial=0))  # (a NumPy cumsum of a short list costs more)
     order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
-    return [(t, slice(int(offsets[t]), int(offsets[t + 1])), int(batch_sizes[t])) for t in order]
+    return [(t, slice(offsets[t], offsets[t + 1]), batch_sizes[t]) for t in order]
 
 
 def _running(m, state, n, start, done):
