@@ -42,6 +42,7 @@ sequences still running; the others keep theirs. So padding costs nothing, each 
 one at its own last step, and a reverse pass starts every sequence from h0 at its own last step (its rows join
 the loop when it starts). A plain batch is the case batch_sizes[t] = N for every t.
 """
+from functools import cache
 from itertools import accumulate, repeat
 
 import numpy as np
@@ -134,9 +135,9 @@ def _each_step(arrays, rows):
 
 # ---- the cells ------------------------------------------------------------------------------------------
 # Each cell has three parts, the widths of what it keeps and the columns it reads:
-#   forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out) -> (new h, new c, what backward needs from this step); cols
-#       are the cell's columns(hidden), out where this step's values go (see _Stacks.each_step): one row block per
-#       width in saved_widths, then the new h
+#   forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out) -> (new h, new c, what backward needs from this step);
+#       cols are _columns(mode, hidden), out where this step's values go (see _Stacks.each_step): one row block
+#       per width in saved_widths, then the new h
 #   local(m, saved, outputs, previous, c_previous, mode) -> the cell's local derivatives for all steps at once,
 #       from the stacks of saved values, outputs, h_{t-1} and (LSTM) c_{t-1}, as packed rows: a few array ops in
 #       total instead of a few per step, so the backward loop is left with only what must be sequential
@@ -144,8 +145,8 @@ def _each_step(arrays, rows):
 #       flowing into h_{t-1}, the gradient flowing into c_{t-1}), from the gradients of the new state; local is
 #       step t's rows of the local derivatives, out where d gi_t (and the GRU's d gh_t) go
 #   saved_widths(hidden): the widths of the stacks forward writes
-#   columns(hidden): the index tuples [:, a hidden:b hidden] the cell's steps pick gates by, made once a pass (a
-#       slice built in the step would cost more Python than the ufunc call that uses it)
+#   _columns(mode, hidden): the index tuples [:, a hidden:b hidden] the cell's steps pick gates by, made once a
+#       size (a slice built in the step would cost more Python than the ufunc call that uses it)
 
 def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out):
     a = gi_t + h @ w_t  # (b_hh was folded into gi)
@@ -239,14 +240,14 @@ _SAVED_WIDTHS = {"RNN_TANH": lambda hidden: (), "RNN_RELU": lambda hidden: (),
                  "GRU": lambda hidden: (2 * hidden, hidden, 3 * hidden)}
 
 
-def _columns(hidden, *spans):
-    """[:, a hidden:b hidden] for each (a, b) in spans, as index tuples."""
-    return tuple((slice(None), slice(a * hidden, b * hidden)) for a, b in spans)
+_SPANS = {"LSTM": ((0, 1), (1, 2), (2, 3), (3, 4)),  # i, f, g, o (in hidden-wide blocks)
+          "GRU": ((0, 2), (2, 3), (0, 1), (1, 2))}  # r and z, n (of the 3 gates); r, z (of rz's 2)
 
 
-_COLUMNS = {"RNN_TANH": lambda hidden: (), "RNN_RELU": lambda hidden: (),
-            "LSTM": lambda hidden: _columns(hidden, (0, 1), (1, 2), (2, 3), (3, 4)),  # i, f, g, o
-            "GRU": lambda hidden: _columns(hidden, (0, 2), (2, 3), (0, 1), (1, 2))}  # r and z, n (of 3); r, z (of 2)
+@cache
+def _columns(mode, hidden):
+    """The cell's columns: [:, a hidden:b hidden] for each (a, b) of its spans, as index tuples."""
+    return tuple((slice(None), slice(a * hidden, b * hidden)) for a, b in _SPANS.get(mode, ()))
 
 
 def _steps(batch_sizes, reverse):
@@ -300,7 +301,7 @@ def _run(m, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=
     # what backward needs of each step, then the outputs: the h carried on
     stacks = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden) + (hidden if w_hr is None else w_hr.shape[0],))
     replay, ragged = m is _ON_TENSORS, len(set(sizes)) > 1  # (ragged: packed sequences that start or stop)
-    cols = _COLUMNS[mode](hidden)
+    cols = _columns(mode, hidden)
     previous, c_previous = [None] * steps, [None] * steps
     for t, n, gi_t, out in zip(ts, sizes, map(gi.__getitem__, step_rows), stacks.each_step(step_rows)):
         if ragged and h.shape[0] != n:  # some sequences start or stop here
@@ -402,7 +403,7 @@ def _backward(state, saved, grad_out, grad_h, grad_c, need, on_tensors):
     else:
         m = _ON_ARRAYS
         w_ih, w_hh, w_hr = w_ih._data, w_hh._data, None if w_hr is None else w_hr._data
-        b_ih, b_hh = (None if b is None else b._data for b in (b_ih, b_hh))
+        b_ih, b_hh = None if b_ih is None else b_ih._data, None if b_hh is None else b_hh._data
     if batch_first:  # the output rows' gradients in time-major order, as the loop walks them
         total, width = int(sum(batch_sizes)), grad_out.shape[-1]  # (sizes spelled out: with a batch of 0, a -1
         grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], width)).reshape(total, width)  # is ambiguous)
