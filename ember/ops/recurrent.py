@@ -42,7 +42,8 @@ sequences still running; the others keep theirs. So padding costs nothing, each 
 one at its own last step, and a reverse pass starts every sequence from h0 at its own last step (its rows join
 the loop when it starts). A plain batch is the case batch_sizes[t] = N for every t.
 """
-from itertools import accumulate
+from functools import cache
+from itertools import accumulate, repeat
 
 import numpy as np
 
@@ -68,8 +69,7 @@ class _ON_ARRAYS:
     t = staticmethod(lambda a: a.T)
     swap01 = staticmethod(lambda a: a.swapaxes(0, 1))
     copy = staticmethod(lambda a: a.copy())
-    cat = staticmethod(lambda arrays, axis=0: (np if type(arrays[0]) is np.ndarray else get_array_module(*arrays))
-                       .concatenate(arrays, axis))
+    cat = np.concatenate  # (as the ufuncs, it hands GPU arrays to their own module: __array_function__)
     stack = staticmethod(lambda arrays, axis=0: get_array_module(*arrays).stack(arrays, axis))
     constant = staticmethod(lambda a: a)
     data = staticmethod(lambda a: a)
@@ -106,12 +106,12 @@ class _Stacks:
         else:
             self.steps, self.count = {}, len(widths)
 
-    def each_step(self, order):
-        """Where each step's values go, in the loop's order: views of the stacks' rows (arrays; made here in
-        one go rather than step by step), or Nones (Tensors: their results are new)."""
+    def each_step(self, rows):
+        """Where each step's values go, for the steps' rows in the loop's order: views of the stacks' rows
+        (arrays), or Nones (Tensors: their results are new)."""
         if not self.arrays or not self.stacks:
-            return [(None,) * (0 if self.arrays else self.count)] * len(order)
-        return list(zip(*[[a[rows] for _, rows, _ in order] for a in self.stacks]))
+            return repeat((None,) * (0 if self.arrays else self.count))
+        return _each_step(self.stacks, rows)
 
     def keep(self, t, values):  # (Tensors only)
         self.steps[t] = values
@@ -127,19 +127,28 @@ def _shape():
     return shape
 
 
+def _each_step(arrays, rows):
+    """Each step's rows of these arrays (or Tensors), a tuple a step, for the steps' rows in the loop's order:
+    made by map and zip as the loop asks for them, with no Python code a step."""
+    return zip(*[map(a.__getitem__, rows) for a in arrays])
+
+
 # ---- the cells ------------------------------------------------------------------------------------------
-# Each cell has three parts and the widths of what it keeps:
-#   forward(m, gi_t, h, c, w_t, b_hh, mode, out) -> (new h, new c, what backward needs from this step); out is
-#       where this step's values go (see _Stacks.each_step): one row block per width in saved_widths, then the new h
+# Each cell has three parts, the widths of what it keeps and the columns it reads:
+#   forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out) -> (new h, new c, what backward needs from this step);
+#       cols are _columns(mode, hidden), out where this step's values go (see _Stacks.each_step): one row block
+#       per width in saved_widths, then the new h
 #   local(m, saved, outputs, previous, c_previous, mode) -> the cell's local derivatives for all steps at once,
 #       from the stacks of saved values, outputs, h_{t-1} and (LSTM) c_{t-1}, as packed rows: a few array ops in
 #       total instead of a few per step, so the backward loop is left with only what must be sequential
-#   back(m, dh, dc, local, t, out) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient flowing
-#       into h_{t-1} other than through W_hh, the gradient flowing into c_{t-1}), from the gradients of the new
-#       state; t is the slice of step t's rows in local, out where d gi_t (and the GRU's d gh_t) go
-#   saved_widths(hidden), back_widths(gates): the widths of the stacks forward and back write
+#   back(m, dh, dc, local, w_hh, out) -> (d gi_t, d gh_t (the h W_hh^T product's gradient), the gradient
+#       flowing into h_{t-1}, the gradient flowing into c_{t-1}), from the gradients of the new state; local is
+#       step t's rows of the local derivatives, out where d gi_t (and the GRU's d gh_t) go
+#   saved_widths(hidden): the widths of the stacks forward writes
+#   _columns(mode, hidden): the index tuples [:, a hidden:b hidden] the cell's steps pick gates by, made once a
+#       size (a slice built in the step would cost more Python than the ufunc call that uses it)
 
-def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
+def _rnn_forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out):
     a = gi_t + h @ w_t  # (b_hh was folded into gi)
     h_new = m.tanh(a, out=out[0]) if mode == "RNN_TANH" else m.relu(a, out=out[0])
     return h_new, None, ()
@@ -150,9 +159,9 @@ def _rnn_local(m, saved, outputs, previous, c_previous, mode):
     return (1 - h * h,) if mode == "RNN_TANH" else (h > 0,)  # tanh' = 1 - tanh^2; relu' = 1 where positive
 
 
-def _rnn_back(m, dh, dc, local, t, out):
-    da = m.mul(dh, local[0][t], out=out[0])
-    return da, da, None, None
+def _rnn_back(m, dh, dc, local, w_hh, out):
+    da = m.mul(dh, local[0], out=out[0])
+    return da, da, da @ w_hh, None  # h_{t-1} entered the step as h_{t-1} W_hh^T
 
 
 def _lstm_halves(gi):
@@ -164,16 +173,16 @@ def _lstm_halves(gi):
     return half
 
 
-def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
+def _lstm_forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out):
     t_out, s_out, c_out, tc_out, h_out = out
+    i_cols, f_cols, g_cols, o_cols = cols
     a = gi_t + h @ w_t  # i, f, g, o side by side (b_hh folded into gi; i, f, o halved: see _lstm_halves)
-    hidden = a.shape[-1] // 4  # (h is narrower with proj_size)
     t = m.tanh(a, out=t_out)
-    s = m.add(m.mul(t, 0.5, out=s_out), 0.5, out=s_out)  # sigmoid of i, f, o (g's quarter is wasted: one call
-    i, f, o = s[:, :hidden], s[:, hidden:2 * hidden], s[:, 3 * hidden:]  # beats three on small arrays)
-    c_new = m.add(f * c, i * t[:, 2 * hidden:3 * hidden], out=c_out)
+    # sigmoid of i, f, o (g's quarter is wasted: one call beats three on small arrays); g is t's quarter
+    s = m.add(m.mul(t, 0.5, out=s_out), 0.5, out=s_out)
+    c_new = m.add(s[f_cols] * c, s[i_cols] * t[g_cols], out=c_out)
     tc = m.tanh(c_new, out=tc_out)
-    return m.mul(o, tc, out=h_out), c_new, (t, s, c_new, tc)
+    return m.mul(s[o_cols], tc, out=h_out), c_new, (t, s, c_new, tc)
 
 
 def _lstm_local(m, saved, outputs, previous, c_prev, mode):
@@ -186,22 +195,22 @@ def _lstm_local(m, saved, outputs, previous, c_prev, mode):
     return o * (1 - tc * tc), factors, f
 
 
-def _lstm_back(m, dh, dc, local, t, out):
+def _lstm_back(m, dh, dc, local, w_hh, out):
     dc_from_h, factors, f = local
-    dc = dc + dh * dc_from_h[t]
-    da = m.mul(m.cat([dc, dc, dc, dh], 1), factors[t], out=out[0])
-    return da, da, None, dc * f[t]  # c_prev entered c as f c_prev
+    dc = dc + dh * dc_from_h
+    da = m.mul(m.cat([dc, dc, dc, dh], 1), factors, out=out[0])
+    return da, da, da @ w_hh, dc * f  # h_{t-1} entered as h_{t-1} W_hh^T, c_prev entered c as f c_prev
 
 
-def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode, out):
+def _gru_forward(m, gi_t, h, c, w_t, b_hh, mode, cols, out):
     rz_out, n_out, gh_out, h_out = out
+    rz_cols, n_cols, r_cols, z_cols = cols
     gh = m.matmul(h, w_t, out=gh_out)
     if b_hh is not None:
         gh = m.add(gh, b_hh, out=gh_out)
-    hidden = h.shape[-1]
-    rz = m.sigmoid(gi_t[:, :2 * hidden] + gh[:, :2 * hidden], out=rz_out)  # reset and update gates
-    r, z = rz[:, :hidden], rz[:, hidden:]
-    n = m.tanh(gi_t[:, 2 * hidden:] + r * gh[:, 2 * hidden:], out=n_out)  # the candidate
+    rz = m.sigmoid(gi_t[rz_cols] + gh[rz_cols], out=rz_out)  # reset and update gates
+    r, z = rz[r_cols], rz[z_cols]
+    n = m.tanh(gi_t[n_cols] + r * gh[n_cols], out=n_out)  # the candidate
     return m.add(n, z * (h - n), out=h_out), None, (rz, n, gh)  # h' = (1 - z) n + z h
 
 
@@ -216,10 +225,12 @@ def _gru_local(m, saved, outputs, previous, c_previous, mode):
     return m.cat([dr, dz, dn], -1), m.cat([dr, dz, dn * r], -1), z
 
 
-def _gru_back(m, dh, dc, local, t, out):
+def _gru_back(m, dh, dc, local, w_hh, out):
     to_gi, to_gh, z = local
     dh3 = m.cat([dh, dh, dh], 1)
-    return m.mul(dh3, to_gi[t], out=out[0]), m.mul(dh3, to_gh[t], out=out[1]), dh * z[t], None
+    d_gi, d_gh = m.mul(dh3, to_gi, out=out[0]), m.mul(dh3, to_gh, out=out[1])
+    # h_{t-1} entered the step twice: as h_{t-1} W_hh^T, and directly in h' = (1 - z) n + z h
+    return d_gi, d_gh, d_gh @ w_hh + dh * z, None
 
 
 _CELLS = {"RNN_TANH": (_rnn_forward, _rnn_local, _rnn_back), "RNN_RELU": (_rnn_forward, _rnn_local, _rnn_back),
@@ -229,12 +240,24 @@ _SAVED_WIDTHS = {"RNN_TANH": lambda hidden: (), "RNN_RELU": lambda hidden: (),
                  "GRU": lambda hidden: (2 * hidden, hidden, 3 * hidden)}
 
 
+_SPANS = {"LSTM": ((0, 1), (1, 2), (2, 3), (3, 4)),  # i, f, g, o (in hidden-wide blocks)
+          "GRU": ((0, 2), (2, 3), (0, 1), (1, 2))}  # r and z, n (of the 3 gates); r, z (of rz's 2)
+
+
+@cache
+def _columns(mode, hidden):
+    """The cell's columns: [:, a hidden:b hidden] for each (a, b) of its spans, as index tuples."""
+    return tuple((slice(None), slice(a * hidden, b * hidden)) for a, b in _SPANS.get(mode, ()))
+
+
 def _steps(batch_sizes, reverse):
-    """(t, rows of step t in the packed gi, number of sequences running) in the order the loop visits them.
-    batch_sizes is a list of Python ints (the callers make it one), so nothing here needs converting."""
+    """The order the forward loop visits the steps in, as three lists: the steps t, the slices of their rows in
+    the packed gi, and the numbers of sequences running at them. Made once by forward and kept for BPTT, which
+    walks them backwards; built by map, no Python code a step. batch_sizes is a list of Python ints (the callers
+    make it one), so nothing here needs converting."""
     offsets = list(accumulate(batch_sizes, initial=0))  # (a NumPy cumsum of a short list costs more)
-    order = range(len(batch_sizes) - 1, -1, -1) if reverse else range(len(batch_sizes))
-    return [(t, slice(offsets[t], offsets[t + 1]), batch_sizes[t]) for t in order]
+    order = [list(range(len(batch_sizes))), list(map(slice, offsets, offsets[1:])), list(batch_sizes)]
+    return [part[::-1] for part in order] if reverse else order
 
 
 def _running(m, state, n, start, done):
@@ -270,59 +293,58 @@ def _run(m, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr=
     w_t = m.contiguous(w_hh.transpose(1, 0))  # (h @ w_t with w_t a transposed view: each step ~40% slower)
     w_hr_t = None if w_hr is None else m.contiguous(w_hr.transpose(1, 0))
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
-    order = _steps(batch_sizes, reverse)
-    first = order[0][2] if order else 0
+    order = ts, step_rows, sizes = _steps(batch_sizes, reverse)
+    first = sizes[0] if sizes else 0
     h, c = h0[:first], (None if c0 is None else c0[:first])
     h_done, c_done = [], []
     total, steps = int(sum(batch_sizes)), len(batch_sizes)
     # what backward needs of each step, then the outputs: the h carried on
     stacks = _Stacks(m, gi, total, _SAVED_WIDTHS[mode](hidden) + (hidden if w_hr is None else w_hr.shape[0],))
-    replay = m is _ON_TENSORS
+    replay, ragged = m is _ON_TENSORS, len(set(sizes)) > 1  # (ragged: packed sequences that start or stop)
+    cols = _columns(mode, hidden)
     previous, c_previous = [None] * steps, [None] * steps
-    for (t, rows, n), out in zip(order, stacks.each_step(order)):
-        if h.shape[0] != n:  # (only in packed sequences: some start or stop here)
+    for t, n, gi_t, out in zip(ts, sizes, map(gi.__getitem__, step_rows), stacks.each_step(step_rows)):
+        if ragged and h.shape[0] != n:  # some sequences start or stop here
             h = _running(m, h, n, h0, h_done)
             c = None if c is None else _running(m, c, n, c0, c_done)
         previous[t], c_previous[t] = h, c
-        h, c, kept = step(m, gi[rows], h, c, w_t, b_hh, mode, out if w_hr_t is None else out[:-1] + (None,))
+        h, c, kept = step(m, gi_t, h, c, w_t, b_hh, mode, cols, out if w_hr_t is None else out[:-1] + (None,))
         if w_hr_t is not None:
             h = m.matmul(h, w_hr_t, out=out[-1])
         if replay:
             stacks.keep(t, kept + (h,))
     *saved, outputs = stacks.stacked()
     return (outputs, _all_rows(m, h, h_done), (None if c0 is None else _all_rows(m, c, c_done)), saved, previous,
-            (None if c0 is None else c_previous))
+            (None if c0 is None else c_previous), order)
 
 
-def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse, outputs, saved,
-          previous, c_previous, w_hr=None, need_x=True):
+def _bptt(m, grad_out, grad_h, grad_c, x, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, outputs, saved, previous,
+          c_previous, order, w_hr=None, need_x=True):
     """Backpropagation through time: (dx, dW_ih, db_ih, dh0, dc0, dW_hh, db_hh, dW_hr) from the gradients of the
     packed output rows and of the final states."""
     _, local_of, back = _CELLS[mode]
     threads_for(batch_sizes[0] * w_hh.shape[0] * w_hh.shape[1])  # the largest step's product
     previous = m.cat(previous)  # h_{t-1} of every step's running rows, packed
     local = local_of(m, saved, outputs, previous, None if c_previous is None else m.cat(c_previous), mode)
-    order = list(reversed(_steps(batch_sizes, reverse)))
-    first = order[0][2] if order else 0
+    ts, step_rows, sizes = (part[::-1] for part in order)  # (the forward loop's order, walked backwards)
+    first = sizes[0] if sizes else 0
     dh, dc = grad_h[:first], (None if grad_c is None else grad_c[:first])
     dh_done, dc_done = [], []
     # the gates' gradients, stacked as the steps write them: d gh, and the GRU's d gi apart (else the same)
     d_gates = _Stacks(m, grad_out, int(sum(batch_sizes)), (w_hh.shape[0],) * (2 if mode == "GRU" else 1))
-    replay = m is _ON_TENSORS
+    replay, ragged = m is _ON_TENSORS, len(set(sizes)) > 1
     dh_out = [None] * len(batch_sizes)
-    for (t, rows, n), out in zip(order, d_gates.each_step(order)):
-        if dh.shape[0] != n:  # (only in packed sequences)
+    for t, n, grad_t, local_t, out in zip(ts, sizes, map(grad_out.__getitem__, step_rows), _each_step(local, step_rows),
+                                          d_gates.each_step(step_rows)):
+        if ragged and dh.shape[0] != n:  # (only in packed sequences)
             dh = _running(m, dh, n, grad_h, dh_done)
             dc = None if dc is None else _running(m, dc, n, grad_c, dc_done)
-        dh = dh + grad_out[rows]
+        dh = dh + grad_t
         if w_hr is not None:  # h = (o tanh c) W_hr^T: the cell's own output gets dh W_hr
             dh_out[t], dh = dh, dh @ w_hr
-        d_gi, d_gh, dh_direct, dc = back(m, dh, dc, local, rows, out)
+        d_gi, d_gh, dh, dc = back(m, dh, dc, local_t, w_hh, out)
         if replay:
             d_gates.keep(t, (d_gi, d_gh) if mode == "GRU" else (d_gh,))
-        dh = d_gh @ w_hh  # h_{t-1} entered the step as h_{t-1} W_hh^T
-        if dh_direct is not None:
-            dh = dh + dh_direct
     # every step shares W_hh and b_hh: their gradients are sums over steps, one matrix product each
     stacks = d_gates.stacked()
     dgi_all, dgh_all = stacks[0], stacks[-1]
@@ -356,7 +378,7 @@ def _forward(state, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, revers
         c0 = xp.zeros((batch, w_hh.shape[0] // 4), h0.dtype)
     outputs, h, c, *kept = _run(_ON_ARRAYS, x, w_ih, b_ih, h0, c0, w_hh, b_hh, batch_sizes, mode, reverse, w_hr)
     state.mode, state.reverse, state.batch_sizes, state.batch_first = mode, reverse, batch_sizes, batch_first
-    state.arrays = (x, h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c: see _run)
+    state.arrays = (x, h0, c0, outputs, *kept)  # (kept: the saved stacks, previous h and c, the order: see _run)
     if batch_first:  # the outputs' rows back in x's order (batch-first)
         outputs = outputs.reshape(shape[1], shape[0], outputs.shape[-1]).swapaxes(0, 1)
     return outputs, h, c
@@ -381,12 +403,12 @@ def _backward(state, saved, grad_out, grad_h, grad_c, need, on_tensors):
     else:
         m = _ON_ARRAYS
         w_ih, w_hh, w_hr = w_ih._data, w_hh._data, None if w_hr is None else w_hr._data
-        b_ih, b_hh = (None if b is None else b._data for b in (b_ih, b_hh))
+        b_ih, b_hh = None if b_ih is None else b_ih._data, None if b_hh is None else b_hh._data
     if batch_first:  # the output rows' gradients in time-major order, as the loop walks them
         total, width = int(sum(batch_sizes)), grad_out.shape[-1]  # (sizes spelled out: with a batch of 0, a -1
         grad_out = m.swap01(grad_out.reshape(shape[0], shape[1], width)).reshape(total, width)  # is ambiguous)
-    grads = _bptt(m, grad_out, grad_h, grad_c, x_rows, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, reverse,
-                  *kept, w_hr, need[0])
+    grads = _bptt(m, grad_out, grad_h, grad_c, x_rows, w_ih, b_ih, w_hh, b_hh, batch_sizes, mode, *kept, w_hr,
+                  need[0])
     if need[0]:  # x's gradient in x's shape and order
         grads[0] = m.swap01(grads[0].reshape(shape[1], shape[0], shape[2])) if batch_first else \
             grads[0].reshape(shape)
