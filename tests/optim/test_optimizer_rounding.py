@@ -50,3 +50,49 @@ def test_weight_decay_gradient_rounds_once(dtype):
     (_, es), (_, ts) = (_run(lib, "Adam", dict(lr=1e-2, weight_decay=0.37), p0, grads) for lib in (ember, torch))
     np.testing.assert_array_equal(es["exp_avg"], ts["exp_avg"])
     np.testing.assert_array_equal(es["exp_avg_sq"], ts["exp_avg_sq"])
+
+
+@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.05, momentum=0.9, weight_decay=0.01)])
+def test_sgd_bit_exact_on_large_parameters(kwargs):
+    """A parameter of more values than fma's block (2**16): its float32 update runs a block at a time (see
+    ops/elementwise._fma_in_blocks), and must round exactly as the whole-array route and torch do; the size is not
+    a multiple of the block, so the last block is partial."""
+    rng = np.random.default_rng(10)
+    shape = (3 * 2 ** 16 + 123,)
+    p0 = (rng.normal(size=shape) * rng.choice([1e-3, 1.0, 1e3], shape)).astype(np.float32)
+    grads = [rng.normal(size=shape).astype(np.float32) for _ in range(3)]
+    (ep, es), (tp, ts) = (_run(lib, "SGD", kwargs, p0, grads) for lib in (ember, torch))
+    np.testing.assert_array_equal(ep, tp)
+    for key in ts:
+        np.testing.assert_array_equal(es[key], ts[key])
+
+
+def test_blocked_fma_matches_the_whole_array_route():
+    """fma a block at a time (large contiguous float32/float16 arrays) gives the whole-array route's bits; where out
+    overlaps an input only in part, or an input is not contiguous, the whole-array route runs."""
+    from ember.ops.elementwise import _BLOCK, fma
+    rng = np.random.default_rng(11)
+    for dtype in (np.float32, np.float16):
+        n = 2 * _BLOCK + 7
+        x, z = rng.normal(size=n).astype(dtype), rng.normal(size=n).astype(dtype)
+        want = (x.astype(np.float64) * np.float64(dtype(-0.37)) + z).astype(dtype)
+        out = z.copy()
+        assert fma(x, -0.37, out, out) is out
+        np.testing.assert_array_equal(out, want)  # in place into z, as an optimizer's update
+        fresh = np.empty_like(z)
+        fma(x, -0.37, z, fresh)
+        np.testing.assert_array_equal(fresh, want)  # into a separate array
+        np.testing.assert_array_equal(fma(x, -0.37, z), want)  # no out
+    # out overlapping z shifted by one value: every value computed from z as it was, as the whole-array route does
+    base = rng.normal(size=2 * _BLOCK + 9).astype(np.float32)
+    x = rng.normal(size=2 * _BLOCK + 8).astype(np.float32)
+    z, out = base[:-1], base[1:]
+    want = (x.astype(np.float64) * np.float64(np.float32(0.5)) + z).astype(np.float32)
+    fma(x, 0.5, z, out)
+    np.testing.assert_array_equal(base[1:], want)
+    # a transposed (non-contiguous) input
+    x2 = rng.normal(size=(300, 500)).astype(np.float32).T
+    z2 = rng.normal(size=(500, 300)).astype(np.float32)
+    want2 = (x2.astype(np.float64) * np.float64(np.float32(0.25)) + z2).astype(np.float32)
+    fma(x2, 0.25, z2, z2)
+    np.testing.assert_array_equal(z2, want2)
