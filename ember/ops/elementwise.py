@@ -149,8 +149,9 @@ def fma(x, y, z, out=None):
     of the sum is as good; float64 splits the product into an exact pair (Dekker), and where that overflows
     (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z. With out (which may be z itself:
     an optimizer's param.add_(grad, alpha=-lr)), the result is written there."""
-    same = (type(y) is float or type(y) is int) and type(x) is np.ndarray and type(z) is np.ndarray and x.dtype == z.dtype \
-        and x.shape == z.shape and x.dtype.kind == "f"  # (an optimizer's update: two arrays alike and a number)
+    # an optimizer's update: two float arrays alike and a number
+    same = (type(y) is float or type(y) is int) and type(x) is np.ndarray and type(z) is np.ndarray \
+        and x.dtype == z.dtype and x.shape == z.shape and x.dtype.kind == "f"
     if same:
         xp, dt = np, x.dtype
         y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
