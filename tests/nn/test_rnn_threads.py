@@ -15,20 +15,30 @@ from helpers import assert_same, copy_module, sample
 from .test_rnn import test_double_backward_through_a_layer_matches_torch as _double_backward_parity
 
 
+class _Seen(set):
+    """The threads that ran a direction's forward or backward. While ``meet`` is True, each forward waits (up to a
+    minute) until a second thread has run one too: the helper thread takes its direction however slowly a loaded
+    machine wakes it, instead of this thread taking both first (which a fixed sleep could not rule out)."""
+    meet = False
+
+    def add_and_meet(self, forward):
+        self.add(threading.get_ident())
+        deadline = time.monotonic() + 60
+        while forward and self.meet and len(self) < 2 and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+
 def _threads_used(monkeypatch):
-    """Record the threads that run a direction's forward and backward (each made to take a while, so that the
-    helper thread has woken up before this one could take both directions)."""
-    seen = set()
+    """Record the threads that run a direction's forward and backward (see _Seen)."""
+    seen = _Seen()
     forward, backward = recurrent._forward, recurrent._backward
 
     def watched_forward(*args):
-        seen.add(threading.get_ident())
-        time.sleep(0.02)
+        seen.add_and_meet(True)
         return forward(*args)
 
     def watched_backward(*args):
-        seen.add(threading.get_ident())
-        time.sleep(0.02)
+        seen.add_and_meet(False)
         return backward(*args)
 
     monkeypatch.setattr(recurrent, "_forward", watched_forward)
@@ -89,6 +99,7 @@ def test_two_directions_at_once_give_the_bits_of_one_after_the_other(monkeypatch
     assert len(seen) == 1
     _idle_machine(monkeypatch)
     seen.clear()
+    seen.meet = True
     together = _run(kind, options, x, hx, lengths)
     assert len(seen) == 2  # the reverse direction ran on a helper thread
     for a, b in zip(alone, together):
@@ -103,6 +114,7 @@ def test_small_layers_keep_to_one_thread(monkeypatch):
     assert len(seen) == 1
     monkeypatch.setattr(recurrent, "TOGETHER_FROM", 4 * 15)
     seen.clear()
+    seen.meet = True
     _run("GRU", {}, sample((7, 4, 6)).astype(np.float32), [])
     assert len(seen) == 2
 
