@@ -179,7 +179,8 @@ def fma(x, y, z, out=None):
                 total = p + z
                 back = total - p
                 exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
-                result = xp.where(xp.isfinite(exact), exact, x * y + z)
+                # the plain sum where the product is zero (it keeps the sign of -0 + -0, which the error terms lose)
+                result = xp.where(xp.isfinite(exact) & (p != 0), exact, x * y + z)
     if out is None:
         return result
     out[...] = result

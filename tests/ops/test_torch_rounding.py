@@ -95,6 +95,23 @@ def test_fma_float64_is_one_rounding():
         assert gi == float(Fraction(xi) * Fraction(yi) + Fraction(zi))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_fused_ops_keep_the_sign_of_zero(dtype):
+    """A fused multiply-add whose product is a zero: -0 + alpha * -0 is -0, as the fused kernel gives, in every
+    dtype (float64's exact-product route once returned +0 there). Every pair of signed zeros and small numbers."""
+    values = np.array([-0.0, 0.0, 1.0, -3.0], dtype)
+    a, b = np.repeat(values, 4), np.tile(values, 4)
+    for alpha in (0.5, -0.25, 0.0, 1, -1, 3):
+        fns = [lambda lib, x, y: lib.add(x, y, alpha=alpha), lambda lib, x, y: lib.sub(x, y, alpha=alpha),
+               lambda lib, x, y: lib.addcmul(x, y, y, value=alpha)]
+        if alpha != 1:  # (at weight 1 torch's lerp gives a zero's sign by loop position: its vector and scalar forms)
+            fns.append(lambda lib, x, y: lib.lerp(x, y, alpha))
+        for fn in fns:
+            e, t = _both(fn, a, b)
+            _assert_bits(e, t)
+            np.testing.assert_array_equal(np.signbit(e[0]), np.signbit(t[0]))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_hardsigmoid_backward_uses_float32_sixth(dtype):
     x = RNG.uniform(-4, 4, size=(20, 30)).astype(dtype)
