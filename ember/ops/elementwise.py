@@ -149,12 +149,15 @@ def fma(x, y, z, out=None):
     of the sum is as good; float64 splits the product into an exact pair (Dekker), and where that overflows
     (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z. With out (which may be z itself:
     an optimizer's param.add_(grad, alpha=-lr)), the result is written there."""
-    # an optimizer's update: two float arrays alike and a number
-    same = (type(y) is float or type(y) is int) and type(x) is np.ndarray and type(z) is np.ndarray \
-        and x.dtype == z.dtype and x.shape == z.shape and x.dtype.kind == "f"
-    if same:
+    # an optimizer's update: float arrays alike, and y a number (or a third array alike: the moments' g * g)
+    alike = type(x) is np.ndarray and type(z) is np.ndarray and x.dtype == z.dtype and x.shape == z.shape \
+        and x.dtype.kind == "f" and (type(y) is float or type(y) is int or _alike_factor(x, y))
+    if alike:
         xp, dt = np, x.dtype
-        y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
+        if type(y) is not np.ndarray:
+            y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
+            if y == 1 or y == -1:  # x * (+-1) is exact, so the plain sum (momentum's add_(grad)) rounds once too
+                return (np.add if y == 1 else np.subtract)(z, x, out=np.empty(x.shape, dt) if out is None else out)
     else:
         xp = get_array_module(x, y, z)
         dt = np.result_type(*(v.dtype for v in (x, y, z) if hasattr(v, "dtype")))
@@ -163,9 +166,9 @@ def fma(x, y, z, out=None):
     if dt.kind != "f":
         result = x * y + z
     else:
-        if dt != np.float64 and same and out is not None and x.size > _BLOCK and _blockable(x, z, out):
-            return _fma_in_blocks(x, y, z, out)  # (a large parameter's update)
-        if dt != np.float64 and same:  # the product and the sum in float64 (one array, in place), rounded once
+        if dt != np.float64 and alike and x.size > _BLOCK and _blockable(x, y, z, out):
+            return _fma_in_blocks(x, y, z, np.empty(x.shape, dt) if out is None else out)  # (a large parameter)
+        if dt != np.float64 and alike:  # the product and the sum in float64 (one array, in place), rounded once
             result = x.astype(np.float64)
             result *= y
             result += z
@@ -187,29 +190,40 @@ def fma(x, y, z, out=None):
     return out
 
 
+def _alike_factor(x, y):
+    """Whether y, not a Python number, suits fma's route for float arrays alike: a NumPy number of x's dtype, or an
+    array of x's dtype and shape (a NumPy number of another dtype promotes the result, as in the general route)."""
+    return (isinstance(y, np.generic) or type(y) is np.ndarray and y.shape == x.shape) and y.dtype == x.dtype
+
+
 _BLOCK = 1 << 16  # values a block of _fma_in_blocks: its float64 temporary (512 KiB) stays in the cache
 
 
-def _blockable(x, z, out):
-    """Can fma's result go into out a block at a time? When all three are contiguous and alike, and out is either
-    x or z itself or shares no memory with them (so no block is read after out's writes have changed it)."""
-    return out.shape == x.shape and out.flags.c_contiguous and x.flags.c_contiguous and z.flags.c_contiguous and \
-        (x is out or not np.may_share_memory(x, out)) and (z is out or not np.may_share_memory(z, out))
+def _blockable(x, y, z, out):
+    """Can fma's result go into out a block at a time? When the arrays are contiguous, and out (None: a new array)
+    is either an input itself or shares no memory with them (so no block is read after out's writes changed it)."""
+    arrays = (x, y, z) if type(y) is np.ndarray else (x, z)
+    if not all(a.flags.c_contiguous for a in arrays):
+        return False
+    return out is None or (out.shape == x.shape and out.flags.c_contiguous and
+                           all(a is out or not np.may_share_memory(a, out) for a in arrays))
 
 
 def _fma_in_blocks(x, y, z, out):
-    """fma's float64 route for large contiguous arrays (x, z, out alike; y a number of their dtype), a block at a
-    time: the same operations on each value, but the float64 temporary is one cache-sized block instead of an
-    array twice the size of the parameter, which on a 1.9M-value update halved its time (6.4-8.7 ms -> 3.3-4.3)."""
-    xf, zf, of = x.reshape(-1), z.reshape(-1), out.reshape(-1)  # (views: all three are contiguous)
+    """fma's float64 route for large contiguous arrays (x, z, out alike; y a number of their dtype or an array
+    alike), a block at a time: the same operations on each value, but the float64 temporary is one cache-sized
+    block instead of an array twice the size of the parameter, which on a 1.9M-value update halved its time
+    (6.4-8.7 ms -> 3.3-4.3)."""
+    xf, zf, of = x.reshape(-1), z.reshape(-1), out.reshape(-1)  # (views: all are contiguous)
+    yf = y.reshape(-1) if type(y) is np.ndarray else None
     block = np.empty(_BLOCK, np.float64)
     for start in range(0, xf.size, _BLOCK):
         stop = min(start + _BLOCK, xf.size)
         b = block[:stop - start]
         np.copyto(b, xf[start:stop])  # (exact)
-        b *= y  # exact: a product of two 24-bit (or 11-bit) significands
+        b *= y if yf is None else yf[start:stop]  # exact: a product of two 24-bit (or 11-bit) significands
         b += zf[start:stop]  # the one rounding in float64...
-        of[start:stop] = b  # ...and the one into the dtype (z's block is read before out's is written)
+        of[start:stop] = b  # ...and the one into the dtype (the inputs' block is read before out's is written)
     return out
 
 
@@ -1689,13 +1703,21 @@ def lerp(start, end, weight):
     return Lerp.apply(start, end, weight)
 
 
-def lerp_arrays(start, end, weight):
+def lerp_arrays(start, end, weight, out=None):
     """torch's lerp kernel on arrays: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2,
-    else end - (end - start)(1 - w), each one fused multiply-add (see fma)."""
+    else end - (end - start)(1 - w), each one fused multiply-add (see fma). A single weight computes only its own
+    branch (into out, when given: an optimizer's moment)."""
     dt = start.dtype.type
     w = weight.astype(start.dtype, copy=False) if hasattr(weight, "dtype") else dt(weight)
     diff = end - start
-    return get_array_module(start).where(np.abs(w) < 0.5, fma(w, diff, start), fma(-diff, dt(1) - w, end))
+    if w.ndim == 0:
+        w = w[()]  # (a NumPy number of the dtype: fma's route for arrays alike)
+        return fma(diff, w, start, out) if np.abs(w) < 0.5 else fma(-diff, dt(1) - w, end, out)
+    result = get_array_module(start).where(np.abs(w) < 0.5, fma(w, diff, start), fma(-diff, dt(1) - w, end))
+    if out is None:
+        return result
+    out[...] = result
+    return out
 
 
 def addcmul(a, t1, t2, value=1):

@@ -20,7 +20,7 @@ def moments(state, param, grad, beta1, beta2):
     exp_avg = buffer(state, "exp_avg", param)
     exp_avg_sq = buffer(state, "exp_avg_sq", param)
     # rounded as torch's exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
-    exp_avg[...] = lerp_arrays(exp_avg, grad, 1 - beta1)  # m = beta1 m + (1 - beta1) g
+    lerp_arrays(exp_avg, grad, 1 - beta1, out=exp_avg)  # m = beta1 m + (1 - beta1) g
     exp_avg_sq *= beta2
     fma(grad * exp_avg_sq.dtype.type(1 - beta2), grad, exp_avg_sq, exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
     return exp_avg, exp_avg_sq
@@ -51,10 +51,14 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             max_sq = buffer(state, "max_exp_avg_sq", param)
             np.maximum(max_sq, exp_avg_sq, out=max_sq)
-            denom = np.sqrt(max_sq) / correction2_sqrt + eps
+            denom = np.sqrt(max_sq)
         else:
-            denom = np.sqrt(exp_avg_sq) / correction2_sqrt + eps
-        param += (exp_avg * param.dtype.type(-step_size)) / denom  # as torch's param.addcdiv_(exp_avg, denom, -step)
+            denom = np.sqrt(exp_avg_sq)
+        denom /= correction2_sqrt  # (in place: the same roundings as sqrt(v) / c + eps, and no new arrays)
+        denom += eps
+        update = exp_avg * param.dtype.type(-step_size)  # as torch's param.addcdiv_(exp_avg, denom, -step)
+        update /= denom
+        param += update
 
 
 class AdamW(Adam):

@@ -30,7 +30,7 @@ class RMSprop(Optimizer):
         fma(grad * dt(1 - alpha), grad, square_avg, square_avg)
         if group["centered"]:
             grad_avg = buffer(state, "grad_avg", param)
-            grad_avg[...] = lerp_arrays(grad_avg, grad, 1 - alpha)
+            lerp_arrays(grad_avg, grad, 1 - alpha, out=grad_avg)
             avg = np.sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
         else:
             avg = np.sqrt(square_avg) + eps
