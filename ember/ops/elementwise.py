@@ -149,15 +149,25 @@ def fma(x, y, z, out=None):
     of the sum is as good; float64 splits the product into an exact pair (Dekker), and where that overflows
     (|x y| near float64's limit) or meets inf/NaN it falls back to x * y + z. With out (which may be z itself:
     an optimizer's param.add_(grad, alpha=-lr)), the result is written there."""
-    # an optimizer's update: float arrays alike, and y a number (or a third array alike: the moments' g * g)
-    alike = type(x) is np.ndarray and type(z) is np.ndarray and x.dtype == z.dtype and x.shape == z.shape \
-        and x.dtype.kind == "f" and (type(y) is float or type(y) is int or _alike_factor(x, y))
-    if alike:
+    # an optimizer's update: float arrays alike, and y a number (or an array alike: the moments' g * g)
+    if type(x) is np.ndarray and type(z) is np.ndarray and x.dtype == z.dtype and x.shape == z.shape \
+            and x.dtype.kind == "f" and (type(y) is float or type(y) is int or _alike_factor(x, y)):
         xp, dt = np, x.dtype
         if type(y) is not np.ndarray:
-            y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
-            if y == 1 or y == -1:  # x * (+-1) is exact, so the plain sum (momentum's add_(grad)) rounds once too
+            if (y == 1 or y == -1) and (out is None or out.dtype == dt):
+                # x * (+-1) is exact, so the plain sum (momentum's add_(grad)) rounds once too
                 return (np.add if y == 1 else np.subtract)(z, x, out=np.empty(x.shape, dt) if out is None else out)
+            y = dt.type(y)  # (a Python alpha is first rounded to the dtype, as torch)
+        if dt != np.float64:  # the product and the sum in float64 (one array, in place), rounded once
+            if x.size > _BLOCK and _blockable(x, y, z, out):
+                return _fma_in_blocks(x, y, z, np.empty(x.shape, dt) if out is None else out)  # (a large parameter)
+            result = x.astype(np.float64)
+            result *= y
+            result += z
+            if out is None:
+                return result.astype(dt)
+            out[...] = result
+            return out
     else:
         xp = get_array_module(x, y, z)
         dt = np.result_type(*(v.dtype for v in (x, y, z) if hasattr(v, "dtype")))
@@ -165,25 +175,16 @@ def fma(x, y, z, out=None):
             x, y, z = (xp.asarray(v, dt) for v in (x, y, z))  # (alpha is rounded to the dtype here too)
     if dt.kind != "f":
         result = x * y + z
+    elif dt != np.float64:
+        result = (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
     else:
-        if dt != np.float64 and alike and x.size > _BLOCK and _blockable(x, y, z, out):
-            return _fma_in_blocks(x, y, z, np.empty(x.shape, dt) if out is None else out)  # (a large parameter)
-        if dt != np.float64 and alike:  # the product and the sum in float64 (one array, in place), rounded once
-            result = x.astype(np.float64)
-            result *= y
-            result += z
-            if out is None:
-                return result.astype(dt)
-        elif dt != np.float64:
-            result = (x.astype(np.float64) * y.astype(np.float64) + z).astype(dt)
-        else:
-            with silently(over="ignore", invalid="ignore"):
-                p, e = _exact_product(x, y)
-                total = p + z
-                back = total - p
-                exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
-                # the plain sum where the product is zero (it keeps the sign of -0 + -0, which the error terms lose)
-                result = xp.where(xp.isfinite(exact) & (p != 0), exact, x * y + z)
+        with silently(over="ignore", invalid="ignore"):
+            p, e = _exact_product(x, y)
+            total = p + z
+            back = total - p
+            exact = total + (e + ((p - (total - back)) + (z - back)))  # the sum's rounding error (Knuth's two-sum)
+            # the plain sum where the product is zero (it keeps the sign of -0 + -0, which the error terms lose)
+            result = xp.where(xp.isfinite(exact) & (p != 0), exact, x * y + z)
     if out is None:
         return result
     out[...] = result
@@ -201,11 +202,12 @@ _BLOCK = 1 << 16  # values a block of _fma_in_blocks: its float64 temporary (512
 
 def _blockable(x, y, z, out):
     """Can fma's result go into out a block at a time? When the arrays are contiguous, and out (None: a new array)
-    is either an input itself or shares no memory with them (so no block is read after out's writes changed it)."""
+    is alike and either an input itself or shares no memory with them (so no block is read after out's writes
+    changed it)."""
     arrays = (x, y, z) if type(y) is np.ndarray else (x, z)
     if not all(a.flags.c_contiguous for a in arrays):
         return False
-    return out is None or (out.shape == x.shape and out.flags.c_contiguous and
+    return out is None or (out.shape == x.shape and out.dtype == x.dtype and out.flags.c_contiguous and
                            all(a is out or not np.may_share_memory(a, out) for a in arrays))
 
 
