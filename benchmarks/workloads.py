@@ -520,6 +520,25 @@ WORKLOADS["R2"] = {"what": "seeded nn.Linear(1024, 1024)", "unit": "ms",
 
 
 # ----------------------------------------------------------------------------
+# O1: an optimizer's step on a large parameter. Adam on a 1000x1000 weight and its bias (1,001,000 values), the
+# gradients fixed; time per step. Result: a checksum of the two moments, which agree bit for bit (the parameter
+# itself can part by an ulp where torch's sqrt is not correctly rounded: docs/design.md).
+# ----------------------------------------------------------------------------
+def _o1_tensor_library(torch):
+    torch.manual_seed(0)
+    weight, bias = torch.randn(1000, 1000, requires_grad=True), torch.randn(1000, requires_grad=True)
+    weight.grad, bias.grad = torch.randn(1000, 1000) * 0.01, torch.randn(1000) * 0.01
+    optimizer = torch.optim.Adam([weight, bias], lr=1e-3)
+    seconds = _median_time(optimizer.step, warmup=3, repeats=15)
+    moments = [optimizer.state[p][key] for p in (weight, bias) for key in ("exp_avg", "exp_avg_sq")]
+    return seconds, f"moments = {sum(m.double().sum().item() for m in moments):.6f}"
+
+
+WORKLOADS["O1"] = {"what": "Adam step on a 1M-value parameter", "unit": "ms",
+                   "libraries": _tensor_libraries(_o1_tensor_library)}
+
+
+# ----------------------------------------------------------------------------
 # The floor: the same workloads written by hand in NumPy, no framework (numpy_floor.py). W2r's model is W2's.
 # ----------------------------------------------------------------------------
 import numpy_floor  # noqa: E402  (it reads this module's data and timer)
