@@ -1,9 +1,9 @@
 """torch.set_num_threads and friends: how many threads ember's CPU work may use.
 
 ember's parallel CPU work is BLAS's (matmul, convolution's products) and the independent pieces ``spread`` hands to
-idle cores (a convolution's chunks, a bidirectional layer's two directions, an optimizer's blocks), so the intra-op
-thread count is BLAS's, set through threadpoolctl. There is no inter-op pool: set/get_num_interop_threads keep a
-number and apply torch's checks, so programs that set it run unchanged.
+idle cores (a convolution's chunks, a bidirectional layer's two directions), so the intra-op thread count is
+BLAS's, set through threadpoolctl. There is no inter-op pool: set/get_num_interop_threads keep a number and apply
+torch's checks, so programs that set it run unchanged.
 """
 import numbers
 import os

@@ -11,7 +11,6 @@ import numpy as np
 
 from .._backend import (DEFAULTS, as_array, broadcast_error, cuda_runtime, dtype_of, get_array_module, is_host,
                        require_float, result_type, silently, to_dtype, torch_layout, torch_scalar_name)
-from .._threads import spread
 from ..autograd.function import Op
 from ..autograd.grad_mode import STATE
 from ..tensor import Tensor, _wrap
@@ -216,19 +215,17 @@ def _fma_in_blocks(x, y, z, out):
     """fma's float64 route for large contiguous arrays (x, z, out alike; y a number of their dtype or an array
     alike), a block at a time: the same operations on each value, but the float64 temporary is one cache-sized
     block instead of an array twice the size of the parameter, which on a 1.9M-value update halved its time
-    (6.4-8.7 ms -> 3.3-4.3). The blocks are independent: idle cores take some of them (_threads.spread)."""
+    (6.4-8.7 ms -> 3.3-4.3)."""
     xf, zf, of = x.reshape(-1), z.reshape(-1), out.reshape(-1)  # (views: all are contiguous)
     yf = y.reshape(-1) if type(y) is np.ndarray else None
-
-    def block(start):
+    block = np.empty(_BLOCK, np.float64)
+    for start in range(0, xf.size, _BLOCK):
         stop = min(start + _BLOCK, xf.size)
-        b = np.empty(stop - start, np.float64)  # (malloc hands the thread the same cached block back each time)
+        b = block[:stop - start]
         np.copyto(b, xf[start:stop])  # (exact)
         b *= y if yf is None else yf[start:stop]  # exact: a product of two 24-bit (or 11-bit) significands
         b += zf[start:stop]  # the one rounding in float64...
         of[start:stop] = b  # ...and the one into the dtype (the inputs' block is read before out's is written)
-
-    spread(block, range(0, xf.size, _BLOCK))
     return out
 
 

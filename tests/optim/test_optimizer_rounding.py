@@ -163,21 +163,3 @@ def test_lerp_with_a_number_weight_matches_torch(weight):
     t.lerp_(torch.tensor(end), torch.tensor(weight))  # a 0-d weight tensor: the same rounding
     np.testing.assert_array_equal(ember.lerp(ember.tensor(start), ember.tensor(end), ember.tensor(weight)).numpy(),
                                   t.numpy())
-
-
-def test_blocked_fma_on_helper_threads_gives_the_same_bits(monkeypatch):
-    """On an idle machine the blocks are shared with helper threads (_threads.spread): each value is computed as
-    on one thread, whichever thread takes its block."""
-    from ember import _threads
-    from ember.ops.elementwise import _BLOCK, fma
-    monkeypatch.setattr(_threads, "idle_cores", lambda: 3.0)
-    monkeypatch.setattr(_threads, "_intended_threads", lambda: 4)
-    rng = np.random.default_rng(15)
-    n = 5 * _BLOCK + 3
-    x, y, z = (rng.normal(size=n).astype(np.float32) for _ in range(3))
-    for factor in (np.float32(-0.37), y):
-        want = (x.astype(np.float64) * factor.astype(np.float64) + z).astype(np.float32)
-        out = z.copy()
-        fma(x, factor, out, out)
-        np.testing.assert_array_equal(out, want)
-        np.testing.assert_array_equal(fma(x, factor, z), want)
