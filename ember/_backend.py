@@ -635,7 +635,10 @@ def size_args(sizes, name="view"):
     """(2, 3), ((2, 3),) and ([2, 3],) all mean the shape (2, 3); every size must be an integer."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
         sizes = sizes[0]
-    return tuple(int_arg(s, name, "sizes") for s in sizes)
+    for s in sizes:  # (Python ints, the usual case, need no conversion: a plain check is the cheapest)
+        if type(s) is not int:
+            return tuple(int_arg(s, name, "sizes") for s in sizes)
+    return tuple(sizes)
 
 
 def new_size(sizes, name):

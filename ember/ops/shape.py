@@ -7,7 +7,6 @@ each says, through ``make_view``, how to take the same view again of
 another tensor of the base's shape (ember/autograd/views.py).
 """
 import builtins
-import math
 
 import numpy as np
 
@@ -35,12 +34,17 @@ def _share_version(base, out):
 
 def infer_shape(shape, numel):
     """Resolve one -1 in a target shape, with PyTorch's error for shapes that cannot hold numel elements."""
-    if shape.count(-1) > 1:
-        raise RuntimeError("only one dimension can be inferred")
-    known = math.prod(s for s in shape if s != -1)
-    if any(s < -1 for s in shape):
-        raise RuntimeError(f"invalid shape dimension {min(shape)}")
-    if -1 in shape:
+    known, inferred = 1, False  # the product of the given sizes, and whether one is -1
+    for i, s in enumerate(shape):  # (torch's scan: the first size it cannot take is the one named)
+        if s == -1:
+            if inferred:
+                raise RuntimeError("only one dimension can be inferred")
+            inferred = True
+        elif s < 0:
+            raise RuntimeError(f"invalid shape dimension {s} at index {i} of shape {list(shape)}")
+        else:
+            known *= s
+    if inferred:
         if known == 0 or numel % known:
             raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
         return tuple(numel // known if s == -1 else s for s in shape)

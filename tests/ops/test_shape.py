@@ -154,3 +154,20 @@ def test_integers_and_none_mixed_with_index_arrays_as_torch(key):
     [0, 1]] of a (2, 3, 4) tensor is (1, 2), not NumPy's (2, 1) (found by the hypothesis indexing test)."""
     data = np.arange(24.0).reshape(2, 3, 4)
     check_parity(lambda lib, x: x[key], [data])
+
+
+@pytest.mark.parametrize("sizes", [(6, 4), (-1, 4), (2, -1, 3), (24,), (-1,), (-1, -1), (-2, -1, -1), (-2, 12),
+                                   (-1, 0), (0, -1), (5, -1), (7, 3), (2, -3), ((2, 12),), ([3, -1],),
+                                   (np.int64(4), 6), (True, 24), (2.0, 12), (4, "6")])
+@pytest.mark.parametrize("method", ["view", "reshape"])
+def test_view_sizes_and_their_errors_as_torch(sizes, method):
+    """A view's sizes, resolved (one -1) or refused, as torch: the result's shape, or the same exception type and
+    message (two -1s before a size below -1, then sizes that cannot hold the elements)."""
+    outcomes = []
+    for lib in (ember, torch):
+        try:
+            outcomes.append(tuple(getattr(lib.zeros(2, 3, 4), method)(*sizes).shape))
+        except (RuntimeError, TypeError) as error:
+            outcomes.append((type(error), str(error).split(",")[0] if type(error) is RuntimeError else ""))
+    assert outcomes[0] == outcomes[1]
+
