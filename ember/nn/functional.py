@@ -178,7 +178,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     shape = (1, channels) + (1,) * (input.ndim - 2)
     data = input._data
     if training or running_mean is None:
-        count = int(np.prod([input.shape[a] for a in axes]))  # torch's size_prods: 1 refused, 0 an empty output
+        count = math.prod([input.shape[a] for a in axes])  # torch's size_prods: 1 refused, 0 an empty output
         if training and count == 1:
             raise ValueError(f"Expected more than 1 value per channel when training, got input size {input.shape}")
         if count == 0:  # no values: nothing to normalise, the running statistics stay as they are
@@ -210,7 +210,7 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
                   momentum=0.1, eps=1e-5):
     """Each (sample, channel) pair normalised over its own positions: batch_norm with the samples folded into
     the channels, as PyTorch computes it. Running statistics are the average over the samples."""
-    if use_input_stats and int(np.prod(input.shape[2:])) == 1:
+    if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError(f"Expected more than 1 spatial element when training, got input size {input.shape}")
     n, c = input.shape[:2]
     folded = input.contiguous().view(1, n * c, *input.shape[2:])
