@@ -665,7 +665,8 @@ def argsort(a, dim=-1, descending=False, stable=False):
         return _wrap(np.argsort(data, axis=axis, kind="stable"))
     # descending and still stable: sort the reversed array, then read the result backwards
     n = data.shape[axis]
-    return _wrap(np.flip(n - 1 - np.argsort(np.flip(data, axis), axis=axis, kind="stable"), axis).copy())
+    backwards = (slice(None),) * axis + (slice(None, None, -1),)  # (np.flip's view, without its Python setup)
+    return _wrap((n - 1 - np.argsort(data[backwards], axis=axis, kind="stable"))[backwards].copy())
 
 
 def sort(a, dim=-1, descending=False, stable=False):
@@ -698,7 +699,7 @@ class Pick(Op):
         ctx.shape, ctx.axis, ctx.position, ctx.keepdim = a.shape, axis, position, keepdim
         if a.ndim == 0:  # a 0-d tensor is its own only row
             return a.copy()
-        out = np.take_along_axis(a, position, axis)
+        out = _along(a, position, axis)
         return out if keepdim else out.squeeze(axis)
 
     @staticmethod
@@ -709,6 +710,14 @@ class Pick(Op):
             grad = grad.unsqueeze(ctx.axis)
         zeros = _wrap(get_array_module(grad._data).zeros(ctx.shape, grad._data.dtype))
         return zeros.scatter_add(ctx.axis, _wrap(ctx.position), grad), None, None, None
+
+
+def _along(a, position, axis):
+    """np.take_along_axis(a, position, axis); a 2-D array (max(scores, 1), topk) indexed directly, in a third of the
+    time its general Python setup takes."""
+    if a.ndim == 2 and type(a) is np.ndarray:
+        return a[np.arange(a.shape[0])[:, None], position] if axis == 1 else a[position, np.arange(a.shape[1])]
+    return np.take_along_axis(a, position, axis)
 
 
 class MaxDim(Pick):

@@ -165,6 +165,53 @@ def test_topk_indices_match_torch():
         assert e.indices.tolist() == t.indices.tolist()
 
 
+PICKS = {  # ops whose values are picked along a dim by an index array: value, indices and gradient
+    "max": lambda lib, a, d: lib.max(a, d),
+    "min_keepdim": lambda lib, a, d: a.min(d, keepdim=True),
+    "sort": lambda lib, a, d: a.sort(dim=d, stable=True),
+    "sort_descending": lambda lib, a, d: lib.sort(a, dim=d, descending=True, stable=True),
+    "topk": lambda lib, a, d: a.topk(2, d),
+    "topk_smallest": lambda lib, a, d: a.topk(3, d, largest=False),
+    "topk_none": lambda lib, a, d: a.topk(0, d),
+    "kthvalue": lambda lib, a, d: a.kthvalue(2, d),
+    "median": lambda lib, a, d: a.median(d),
+    "cummax": lambda lib, a, d: a.cummax(d),
+}
+
+
+@pytest.mark.parametrize("name", PICKS)
+@pytest.mark.parametrize("layout", ["plain", "transposed", "nan", "ints"])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_picks_along_either_dim_of_a_matrix_match_torch(name, layout, dim):
+    """2-D inputs take a direct index (max(scores, 1) in every evaluation loop); ties, NaN, views and ints too.
+    topk and kthvalue get distinct values: torch breaks their ties by its selection algorithm's order, which
+    ember does not model."""
+    selects = name.startswith(("topk", "kthvalue"))
+    data = sample((5, 4), "distinct") if selects else np.round(sample((5, 4)) * 2) / 2  # (ties, where modelled)
+    if layout == "transposed":
+        data = np.ascontiguousarray(data.T).T  # (a non-contiguous view in both libraries)
+    if layout == "nan":
+        data[1, 2] = np.nan
+        if not selects:
+            data[3, 0] = np.nan
+    if layout == "ints":
+        data = np.argsort(data.ravel()).reshape(data.shape) if selects else (data * 2).astype(np.int64)
+    results = []
+    for lib in (ember, torch):
+        a = lib.tensor(data, requires_grad=layout != "ints")
+        values, indices = PICKS[name](lib, a, dim)
+        grad = None
+        if layout != "ints" and values.numel():
+            values.backward(lib.tensor(np.arange(values.numel(), dtype=np.float64).reshape(tuple(values.shape))))
+            grad = a.grad
+        results.append((values, indices, grad))
+    (ev, ei, eg), (tv, ti, tg) = results
+    assert_same(ev, tv)
+    assert ei.tolist() == ti.tolist() and tuple(ei.shape) == tuple(ti.shape)
+    if tg is not None:
+        assert_same(eg, tg)
+
+
 def test_unique_and_bincount_match_torch():
     data = np.array([[3, 1, 2], [1, 3, 3]])
     e, t = ember.tensor(data), torch.tensor(data)
