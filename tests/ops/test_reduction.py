@@ -1,5 +1,6 @@
 """Reductions against torch: every dim form (None, int, negative, tuple), keepdim, ties, gradcheck."""
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -180,3 +181,20 @@ def test_dim_and_axis_together_are_a_type_error_like_torch(name):
                      lambda: getattr(lib, name)(x, 0, axis=1)):
             with pytest.raises(TypeError):
                 call()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape, dim, keepdim", [((7,), None, False), ((64, 10), 1, False), ((64, 10), 0, True),
+                                                 ((3, 4, 5), (0, 2), False), ((3, 4, 5), (0, 1, 2), True),
+                                                 ((), None, False), ((2, 0, 3), 1, False)])
+def test_mean_is_numpys_mean_bit_for_bit(dtype, shape, dim, keepdim):
+    """Mean's forward skips np.mean's Python wrapper (the sum, divided by an intp count): the same bits as NumPy's
+    mean, whose float32 result torch's agrees with to rounding (its sum runs in another order)."""
+    data = (np.random.default_rng(5).normal(size=shape) * 100).astype(dtype)
+    x = ember.tensor(data)
+    got = (x.mean() if dim is None else x.mean(dim, keepdim=keepdim)).numpy()
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # (NumPy warns about the mean of nothing; ember does not)
+        want = np.asarray(data.mean(axis=dim if dim is None or isinstance(dim, tuple) else (dim,), keepdims=keepdim))
+    assert got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got, want)
