@@ -9,6 +9,8 @@ ops so that a second derivative sees through it:
     dx = rstd g                                             (fixed statistics: batch norm's running ones)
     dweight = sum(grad xhat), dbias = sum(grad)             (over the axes the parameters are broadcast along)
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Op
@@ -21,7 +23,17 @@ def statistics(x, axes, eps):
     if x.size == 0:  # no values (an empty batch): no statistics to take, and numpy's warnings about it
         shape = tuple(1 if a in axes else n for a, n in enumerate(x.shape))
         mean, var = np.zeros(shape, x.dtype), np.ones(shape, x.dtype)
-    else:
+    elif type(x) is np.ndarray and x.dtype != np.float16:
+        # np.mean's and np.var's own steps, without their Python wrappers (a third of a small batch norm's time):
+        # each sum divided by the count as an intp, and the mean computed once for both
+        count = np.intp(math.prod([x.shape[a] for a in axes]))
+        mean = x.sum(axis=axes, keepdims=True)
+        np.true_divide(mean, count, out=mean, casting="unsafe")
+        squares = x - mean
+        np.multiply(squares, squares, out=squares)
+        var = squares.sum(axis=axes, keepdims=True)
+        np.true_divide(var, count, out=var, casting="unsafe")
+    else:  # (a GPU array, or half, which NumPy's mean and var sum in float32)
         mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
     return mean, var, 1 / np.sqrt(var + eps)
 
