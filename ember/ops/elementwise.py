@@ -106,6 +106,39 @@ def float_operands(a, b):
 
 
 # ----------------------------------------------------------------------------
+# float16: torch's kernels compute it in float32 and round once
+# ----------------------------------------------------------------------------
+HALF = np.dtype(np.float16)
+
+
+def in_float32(compute, *args):
+    """compute(*args) as torch's CPU kernels compute a float16 op ("opmath"): the float16 arrays widened to
+    float32 (exactly), each Python number as float32 (the number as the kernel sees it: not rounded to float16
+    first), the whole formula in float32, and one rounding to float16 at the end. Other arguments pass as they are.
+    """
+    with silently(over="ignore"):  # (a number beyond float32's range is inf there, as in torch)
+        wide = [a.astype(np.float32) if getattr(a, "dtype", None) == HALF else
+                np.float32(a) if type(a) is float or type(a) is int else a for a in args]
+        return compute(*wide).astype(HALF)
+
+
+def half_with_number(ufunc):
+    """ufunc(a, k, out=None) for a float16 array and a Python number, computed as torch computes it (in_float32):
+    x.mul_(k), x /= k."""
+    def compute(a, k, out=None):
+        return written(in_float32(ufunc, a, k), out)
+    return compute
+
+
+def written(result, out):
+    """result, or result written into out when one is given."""
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+# ----------------------------------------------------------------------------
 # arithmetic
 # ----------------------------------------------------------------------------
 class Cast(Op):
@@ -191,6 +224,17 @@ def fma(x, y, z, out=None):
     return out
 
 
+def torch_fma(x, y, z, out=None):
+    """fma as torch's kernels round x * y + z (add and sub with alpha, the optimizers' updates): float16 operands,
+    a number among them (alpha) rounded to float16 too, computed in float32, one fused multiply-add, and rounded
+    once to float16 (fma's one rounding from float64 straight to float16 differs now and then); other dtypes are
+    fma's."""
+    if getattr(x, "dtype", None) == HALF or getattr(z, "dtype", None) == HALF:
+        x, y, z = (v if hasattr(v, "dtype") else np.float16(v) for v in (x, y, z))
+        return written(in_float32(fma, x, y, z), out)
+    return fma(x, y, z, out)
+
+
 def _alike_factor(x, y):
     """Whether y, not a Python number, suits fma's route for float arrays alike: a NumPy number of x's dtype, or an
     array of x's dtype and shape (a NumPy number of another dtype promotes the result, as in the general route)."""
@@ -244,7 +288,7 @@ def _exact_product(x, y):
 def scaled_add(alpha):
     """A ufunc-like (a, b, out=None) -> a + alpha * b rounded once: the in-place add_/sub_ with alpha."""
     def compute(a, b, out=None):
-        return fma(b, alpha, a, out)
+        return torch_fma(b, alpha, a, out)
     return compute
 
 
@@ -256,11 +300,11 @@ class AddScaled(Op):
     @staticmethod
     def forward(ctx, a, b, alpha):
         ctx.alpha = alpha
-        return torch_layout(fma(b, alpha, a), a, b)
+        return torch_layout(torch_fma(b, alpha, a), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/db = alpha
-        return grad, (MulScalar.apply(grad, ctx.alpha) if ctx.needs_input_grad[1] else None), None
+        return grad, (scalar_product(grad, ctx.alpha) if ctx.needs_input_grad[1] else None), None
 
 
 class SubScaled(AddScaled):
@@ -320,6 +364,28 @@ class MulScalar(Op):
         return f"× {self.k:g}"
 
 
+class HalfMulScalar(MulScalar):
+    """MulScalar on float16: torch multiplies by the number in float32 and rounds once (NumPy would round the
+    number to float16 first). A class of its own, picked by scalar_product, so float32's MulScalar, on the hot
+    path, tests no dtype."""
+
+    @staticmethod
+    def forward(ctx, a, k):
+        ctx.k = k
+        return in_float32(np.multiply, a, k)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ak)/da = k, rounded as the forward
+        if not STATE.enabled:
+            return _wrap(as_array(in_float32(np.multiply, grad._data, ctx.k))), None
+        return HalfMulScalar.apply(grad, ctx.k), None
+
+
+def scalar_product(a, k):
+    """Tensor a times a Python number k, as torch's kernel rounds it."""
+    return (HalfMulScalar if a._data.dtype == HALF else MulScalar).apply(a, k)
+
+
 class Div(Op):
     # torch saves b for either gradient, and a only for b's
     _torch_saves = staticmethod(lambda needs: ((1,) if needs[0] or needs[1] else ()) + ((0,) if needs[1] else ()))
@@ -328,6 +394,8 @@ class Div(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with silently(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
+            if type(b) is float and a.dtype == HALF:  # torch divides float16 by the number in float32, rounds once
+                return in_float32(np.true_divide, a, b)
             return torch_layout(np.true_divide(a, b), a, b)
 
     @staticmethod
@@ -1553,8 +1621,11 @@ def add(a, b, alpha=1):
 
 
 def _scalable(a, b):
-    """Whether a + alpha * b goes to one fused op: two float tensors (else the product is exact or a constant)."""
-    return isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype.kind == "f"
+    """Whether a + alpha * b goes to one fused op: two float tensors (else the product is exact or a constant); or
+    a float16 tensor and a number, which torch rounds to float16 with alpha, then computes in float32 (fma)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a._data.dtype.kind == "f"
+    return (a if isinstance(a, Tensor) else b)._data.dtype == HALF
 
 
 def sub(a, b, alpha=1):
@@ -1574,9 +1645,9 @@ def mul(a, b):
     """Elementwise product, broadcasting."""
     a, b = operands(a, b)
     if type(b) is float or type(b) is int:
-        return MulScalar.apply(a, b)
+        return scalar_product(a, b)
     if type(a) is float or type(a) is int:
-        return MulScalar.apply(b, a)  # k * a == a * k exactly
+        return scalar_product(b, a)  # k * a == a * k exactly
     return Mul.apply(a, b)
 
 
@@ -1709,6 +1780,8 @@ def lerp_arrays(start, end, weight, out=None):
     """torch's lerp kernel on arrays: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2,
     else end - (end - start)(1 - w), each one fused multiply-add (see fma). A single weight computes only its own
     branch (into out, when given: an optimizer's moment)."""
+    if start.dtype == HALF:  # torch: the difference and the weight (not rounded to float16) in float32
+        return written(in_float32(lerp_arrays, start, end, weight), out)
     dt = start.dtype.type
     w = weight.astype(start.dtype, copy=False) if hasattr(weight, "dtype") else dt(weight)
     diff = end - start
@@ -1747,12 +1820,21 @@ def _common(*tensors):
     return [_cast_to(t, dt) for t in tensors]
 
 
+def _addcmul_of(a, t1, t2, value):  # torch's order: (value t1) t2 + a, one fused multiply-add
+    return fma(t1 * t1.dtype.type(value), t2, a)
+
+
+def _addcdiv_of(a, t1, t2, value):  # torch's order: (value t1) / t2, then the sum
+    return a + (t1 * t1.dtype.type(value)) / t2
+
+
 class Addcmul(Op):
     @staticmethod
     def forward(ctx, a, t1, t2, value):
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        return torch_layout(fma(t1 * t1.dtype.type(value), t2, a).astype(a.dtype, copy=False), a, t1, t2)
+        out = in_float32(_addcmul_of, a, t1, t2, value) if a.dtype == HALF else _addcmul_of(a, t1, t2, value)
+        return torch_layout(out.astype(a.dtype, copy=False), a, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/dt1 = value t2, d/dt2 = value t1
@@ -1767,7 +1849,8 @@ class Addcdiv(Op):
     def forward(ctx, a, t1, t2, value):
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        return torch_layout(a + (t1 * t1.dtype.type(value)) / t2, a, t1, t2)
+        out = in_float32(_addcdiv_of, a, t1, t2, value) if a.dtype == HALF else _addcdiv_of(a, t1, t2, value)
+        return torch_layout(out, a, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/dt1 = value / t2, d/dt2 = -value t1 / t2^2
@@ -1791,8 +1874,8 @@ class Lerp(Op):
         start, end, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
         if not ctx.tensor_weight:
-            return (MulScalar.apply(grad, 1 - weight) if need[0] else None,
-                    MulScalar.apply(grad, weight) if need[1] else None, None)
+            return (scalar_product(grad, 1 - weight) if need[0] else None,
+                    scalar_product(grad, weight) if need[1] else None, None)
         return (grad * (1 - weight) if need[0] else None, grad * weight if need[1] else None,
                 grad * (end - start) if need[2] else None)
 
