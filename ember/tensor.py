@@ -2064,7 +2064,9 @@ def _inplace_arith(self, other, ufunc, op):
     elif isinstance(other, (int, float)):
         value = other
         if self._data.dtype == _ew.HALF and (ufunc is np.multiply or ufunc is np.true_divide):
-            ufunc = _ew.half_with_number(ufunc)  # (torch computes it in float32, the number as float32)
+            _ew.with_number_(ufunc, self._data, other)  # (torch computes it in float32, the number as float32)
+            _bump_version(self)
+            return self
     else:
         value = _ew.scalar_or_tensor(other)
         value = value._data if isinstance(value, Tensor) else value

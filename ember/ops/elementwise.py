@@ -122,12 +122,32 @@ def in_float32(compute, *args):
         return compute(*wide).astype(HALF)
 
 
-def half_with_number(ufunc):
-    """ufunc(a, k, out=None) for a float16 array and a Python number, computed as torch computes it (in_float32):
-    x.mul_(k), x /= k."""
-    def compute(a, k, out=None):
-        return written(in_float32(ufunc, a, k), out)
-    return compute
+def with_number_(ufunc, a, k):
+    """a = ufunc(a, k) in place for a Python number k (x.mul_(k), x /= k, an optimizer's buf.mul_(momentum)), rounded
+    as torch's kernel rounds it (float16: in_float32)."""
+    if a.dtype == HALF:
+        a[...] = in_float32(ufunc, a, k)
+    else:
+        ufunc(a, k, out=a)
+    return a
+
+
+def addcmul_arrays(a, t1, t2, value, out=None):
+    """a + value * t1 * t2 on arrays, into out if given (an optimizer's moment: out=a), rounded as torch's addcmul."""
+    if a.dtype == HALF:
+        return written(in_float32(_addcmul_of, a, t1, t2, value), out)
+    return _addcmul_of(a, t1, t2, value, out)
+
+
+def addcdiv_(a, t1, t2, value):
+    """a += value * t1 / t2 in place on arrays (an optimizer's step), rounded as torch's addcdiv_."""
+    if a.dtype == HALF:
+        a[...] = in_float32(_addcdiv_of, a, t1, t2, value)
+        return a
+    update = t1 * t1.dtype.type(value)  # (in place from here: the same roundings as _addcdiv_of, no new arrays)
+    update /= t2
+    a += update
+    return a
 
 
 def written(result, out):
@@ -1820,8 +1840,8 @@ def _common(*tensors):
     return [_cast_to(t, dt) for t in tensors]
 
 
-def _addcmul_of(a, t1, t2, value):  # torch's order: (value t1) t2 + a, one fused multiply-add
-    return fma(t1 * t1.dtype.type(value), t2, a)
+def _addcmul_of(a, t1, t2, value, out=None):  # torch's order: (value t1) t2 + a, one fused multiply-add
+    return fma(t1 if value == 1 else t1 * t1.dtype.type(value), t2, a, out)
 
 
 def _addcdiv_of(a, t1, t2, value):  # torch's order: (value t1) / t2, then the sum
