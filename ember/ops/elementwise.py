@@ -150,6 +150,14 @@ def addcdiv_(a, t1, t2, value):
     return a
 
 
+def grad_in_float32(formula, grad, *saved):
+    """formula(grad, *saved), a backward's formula on Tensors, as torch's backward kernels compute a float16
+    gradient: in float32, rounded once to float16 (each step in float16 would round after each)."""
+    if grad._data.dtype != HALF:
+        return formula(grad, *saved)
+    return formula(grad.float(), *(t.float() for t in saved)).half()
+
+
 def written(result, out):
     """result, or result written into out when one is given."""
     if out is None:
@@ -617,14 +625,14 @@ class Rsqrt(Op):
     @staticmethod
     def forward(ctx, a):
         with silently(divide="ignore", invalid="ignore"):
-            out = 1 / np.sqrt(a)
+            out = 1 / np.sqrt(a) if a.dtype != HALF else in_float32(lambda a: 1 / np.sqrt(a), a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # d(a^-1/2)/da = -1/2 a^-3/2
         (out,) = ctx.saved_tensors
-        return grad * out ** 3 * -0.5
+        return grad * -0.5 * out ** 3  # (torch's order: -0.5 grad first; it rounds differently below the normals)
 
 
 class Reciprocal(Op):
@@ -686,8 +694,7 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(tanh a)/da = 1 - tanh^2 a
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return grad_in_float32(lambda grad, out: grad * (1 - out * out), grad, *ctx.saved_tensors)
 
 
 # ---- trigonometric, hyperbolic and other unary maths (torch's derivatives.yaml formulas) --------------------
@@ -1047,7 +1054,7 @@ class InplaceWithoutDerivative(Op):
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, a):
-        out = _sigmoid_of(a)
+        out = in_float32(_sigmoid_of, a) if a.dtype == HALF else _sigmoid_of(a)
         ctx.save_for_backward(out)
         return out
 
@@ -1126,7 +1133,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def forward(ctx, a, slope, result=False):
-        out = np.where(a > 0, a, a * slope)
+        out = np.where(a > 0, a, a * slope if a.dtype != HALF else in_float32(np.multiply, a, slope))
         ctx.save_for_backward(out if result else a)  # the output's sign is the input's while slope >= 0
         ctx.slope, ctx.result = slope, result
         return out
@@ -1154,6 +1161,15 @@ def leaky_relu(a, negative_slope=0.01):
     return LeakyRelu.apply(a, negative_slope)
 
 
+def _softplus_of(a, beta, threshold):
+    z = a * beta if beta != 1 else a
+    out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
+    if beta != 1:
+        with silently(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
+            out = out / beta
+    return out if threshold is None else np.where(z > threshold, a, out)
+
+
 class Softplus(Op):
     """log(1 + e^(beta a)) / beta; with a threshold (F.softplus's), a itself where beta a > threshold."""
 
@@ -1161,24 +1177,22 @@ class Softplus(Op):
     def forward(ctx, a, beta=1, threshold=None):
         ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
-        z = a * beta if beta != 1 else a
-        out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
-        if beta != 1:
-            with silently(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
-                out = out / beta
-        return out if threshold is None else np.where(z > threshold, a, out)
+        return in_float32(_softplus_of, a, beta, threshold) if a.dtype == HALF else _softplus_of(a, beta, threshold)
 
     @staticmethod
     def backward(ctx, grad):  # d(log(1 + e^(beta a)) / beta)/da = sigmoid(beta a): smooth everywhere, also at 0
-        (a,) = ctx.saved_tensors
-        beta, threshold = ctx.beta, ctx.threshold
+        return grad_in_float32(lambda g, a: Softplus.gradient(g, a, ctx.beta, ctx.threshold), grad,
+                               *ctx.saved_tensors), None, None
+
+    @staticmethod
+    def gradient(grad, a, beta, threshold):
         z = a * beta if beta != 1 else a
         if threshold is None:
             return grad * z.sigmoid()
         # 1 above the threshold; torch's second derivative is 0 from the threshold on (z < threshold is strict)
         below = ~(z._data >= threshold)  # (a NaN counts as below: its second derivative is NaN, as torch's)
         smooth = grad * where(_wrap(below), z, z.detach()).sigmoid()
-        return where(_wrap(z._data > threshold), grad, smooth), None, None
+        return where(_wrap(z._data > threshold), grad, smooth)
 
 
 class Erf(Op):
@@ -1343,6 +1357,11 @@ def _erf_of(a):
     return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
 
 
+def _elu_of(a, alpha, scale, input_scale):
+    # (np.where, not np.minimum(a, 0), which makes -0 of -0: torch's elu(-0) is -0)
+    return np.where(a > 0, a * scale, np.expm1(np.where(a > 0, 0, a) * input_scale) * (alpha * scale))
+
+
 class Elu(Op):
     """scale * a where a > 0, else scale * alpha * (e^(input_scale a) - 1): elu, selu (and celu, below).
 
@@ -1354,12 +1373,16 @@ class Elu(Op):
     @staticmethod
     def forward(ctx, a, alpha, scale, input_scale, result):
         ctx.neg_coef, ctx.scale, ctx.input_scale, ctx.result = alpha * scale, scale, input_scale, result
-        if a.dtype != np.float64:  # torch's backward rounds its constants to the dtype before multiplying
-            ctx.neg_coef = float(a.dtype.type(alpha) * a.dtype.type(scale))
+        if a.dtype != np.float64:  # torch's backward rounds its constants to the dtype (float16's: float32) first
+            dt = np.float32 if a.dtype == HALF else a.dtype.type
+            ctx.neg_coef = float(dt(alpha) * dt(scale))
         if ctx.celu:  # torch's celu backward takes 1 / alpha with alpha rounded to float32 first
             ctx.input_scale = 1.0 / float(np.float32(alpha))
         with silently(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
-            out = np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
+            if a.dtype == HALF:
+                out = in_float32(_elu_of, a, alpha, scale, input_scale)
+            else:
+                out = _elu_of(a, alpha, scale, input_scale)
         ctx.save_for_backward(out if result else a)
         return out
 
@@ -1367,17 +1390,21 @@ class Elu(Op):
     def backward(ctx, grad):
         # d/da = scale where a > 0, else neg_coef * input_scale * e^(input_scale a) = input_scale * (out + neg_coef)
         # (torch: a <= 0 takes the exponential side; its second derivative there is strict, 0 at a = 0: keep_where)
-        (saved,) = ctx.saved_tensors
+        if ctx.result and ctx.neg_coef < 0:
+            raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
+        return grad_in_float32(lambda g, saved: Elu.gradient(ctx, g, saved), grad, *ctx.saved_tensors), \
+            None, None, None, None
+
+    @staticmethod
+    def gradient(ctx, grad, saved):
         k, s = ctx.neg_coef, ctx.input_scale
         negative = saved._data <= 0
         # (in torch's order of products: (grad s) k e^(s a), (grad s)(out + k); they round differently)
         if ctx.result:
-            if k < 0:
-                raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
             on_negative = grad * s * (keep_where(saved, saved._data < 0) + k)
         else:
             on_negative = grad * s * k * (keep_where(saved, saved._data < 0) * s).exp()
-        return where(_wrap(negative), on_negative, grad * ctx.scale), None, None, None, None
+        return where(_wrap(negative), on_negative, grad * ctx.scale)
 
     def name(self):
         return f"{type(self).__name__}Backward{int(self.result)}"
@@ -1447,6 +1474,12 @@ class RreluWithNoise(Op):
         return f"RreluWithNoiseBackward{int(self.result)}"
 
 
+def _gelu_of(a, approximate):
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(Gelu.TANH_C * (a + Gelu.KAPPA * (a * a * a))))
+    return a * 0.5 * (1 + _erf_of(a * Gelu.SQRT1_2))
+
+
 class Gelu(Op):
     """a * Phi(a), Phi the standard normal CDF; approximate='tanh': Phi(a) ~ (1 + tanh(c (a + 0.044715 a^3))) / 2."""
 
@@ -1457,22 +1490,27 @@ class Gelu(Op):
     def forward(ctx, a, approximate):
         ctx.save_for_backward(a)
         ctx.approximate = approximate
-        if approximate == "tanh":
-            return 0.5 * a * (1 + np.tanh(Gelu.TANH_C * (a + Gelu.KAPPA * (a * a * a))))
-        return a * 0.5 * (1 + _erf_of(a * Gelu.SQRT1_2))
+        return in_float32(_gelu_of, a, approximate) if a.dtype == HALF else _gelu_of(a, approximate)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
+        return grad_in_float32(lambda g, a: Gelu.gradient(g, a, ctx.approximate), grad, *ctx.saved_tensors), None
+
+    @staticmethod
+    def gradient(grad, a, approximate):
+        if approximate == "tanh":
             # d/da = (1 + t) / 2 + a / 2 * (1 - t^2) * c (1 + 3 kappa a^2), t = tanh(c (a + kappa a^3))
             t = ((a + a * a * a * Gelu.KAPPA) * Gelu.TANH_C).tanh()
             inner = (a * a * (3 * Gelu.KAPPA) + 1) * Gelu.TANH_C
-            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * inner), None
+            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * inner)
         # d/da = Phi(a) + a phi(a), phi(a) = e^(-a^2 / 2) / sqrt(2 pi)
         cdf = (Erf.apply(a * Gelu.SQRT1_2) + 1) * 0.5
         pdf = (a * a * -0.5).exp() * Gelu.PDF
-        return grad * (cdf + a * pdf), None
+        return grad * (cdf + a * pdf)
+
+
+def _silu_of(a):
+    return a * _sigmoid_of(a)
 
 
 class Silu(Op):
@@ -1481,13 +1519,21 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * _sigmoid_of(a)
+        return in_float32(_silu_of, a) if a.dtype == HALF else _silu_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = s + a s (1 - s) = s (1 + a (1 - s)), s = sigmoid(a)
         (a,) = ctx.saved_tensors
-        s = a.sigmoid()
-        return grad * s * (1 + a * (1 - s))
+        return grad_in_float32(_silu_grad, grad, a)
+
+
+def _silu_grad(grad, a):
+    s = a.sigmoid()
+    return grad * s * (1 + a * (1 - s))
+
+
+def _mish_of(a):
+    return a * np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))  # softplus without overflow
 
 
 class Mish(Op):
@@ -1496,13 +1542,20 @@ class Mish(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))  # softplus without overflow
+        return in_float32(_mish_of, a) if a.dtype == HALF else _mish_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = t + a sigmoid(a) (1 - t^2), t = tanh(softplus(a))
-        (a,) = ctx.saved_tensors
-        t = Softplus.apply(a).tanh()
-        return grad * (t + a * a.sigmoid() * (1 - t * t))
+        return grad_in_float32(_mish_grad, grad, *ctx.saved_tensors)
+
+
+def _mish_grad(grad, a):
+    t = Softplus.apply(a).tanh()
+    return grad * (t + a * a.sigmoid() * (1 - t * t))
+
+
+def _logsigmoid_of(a):
+    return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
 
 
 class LogSigmoid(Op):
@@ -1511,12 +1564,19 @@ class LogSigmoid(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+        return in_float32(_logsigmoid_of, a) if a.dtype == HALF else _logsigmoid_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da log(sigmoid(a)) = 1 - sigmoid(a) = sigmoid(-a)
-        (a,) = ctx.saved_tensors
-        return grad * (-a).sigmoid()
+        return grad_in_float32(lambda grad, a: grad * (-a).sigmoid(), grad, *ctx.saved_tensors)
+
+
+def _hardsigmoid_of(a):
+    return np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+
+def _hardswish_of(a):
+    return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
 
 
 class Hardsigmoid(Op):
@@ -1525,7 +1585,7 @@ class Hardsigmoid(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.minimum(np.maximum(a + 3, 0), 6) / 6
+        return in_float32(_hardsigmoid_of, a) if a.dtype == HALF else _hardsigmoid_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # 1/6 strictly inside (-3, 3), else 0 (torch's 1/6 is a float32's, in every dtype)
@@ -1542,13 +1602,16 @@ class Hardswish(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
+        return in_float32(_hardswish_of, a) if a.dtype == HALF else _hardswish_of(a)
 
     @staticmethod
     def backward(ctx, grad):
         # d/da = 0 up to -3, a/3 + 1/2 strictly inside (-3, 3), 1 from 3 on (torch's sides); its derivative, 1/3,
         # is carried by a/3 inside only, so the second derivative is torch's too
-        (a,) = ctx.saved_tensors
+        return grad_in_float32(Hardswish.gradient, grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def gradient(grad, a):
         x = a._data
         inside = (x > -3) & (x < 3)
         constant = np.where(inside, 0.5, np.where(x <= -3, 0.0, 1.0))  # (a NaN gets 1, as in torch)
