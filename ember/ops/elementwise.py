@@ -422,7 +422,7 @@ class Div(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with silently(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
-            if type(b) is float and a.dtype == HALF:  # torch divides float16 by the number in float32, rounds once
+            if (type(b) is float or type(b) is int) and a.dtype == HALF:  # torch: in float32 (see in_float32)
                 return in_float32(np.true_divide, a, b)
             return torch_layout(np.true_divide(a, b), a, b)
 
