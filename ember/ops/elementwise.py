@@ -465,11 +465,12 @@ class PowScalar(Op):
         b = ctx.exponent
         if b == 0:
             return keep_where(grad, False), None  # PyTorch: exactly 0 (not 0 * a^-1, nan at a = 0)
+        # in torch's order, grad * (b a^(b-1)): it rounds as grad * b * a^(b-1) but where grad a under- or overflows
         if b == 2:
             if not STATE.enabled:  # a plain backward: the two products below, on arrays
-                return _wrap(as_array(_product(grad._data, a._data) * 2)), None
-            return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
-        return grad * b * a ** (b - 1), None
+                return _wrap(as_array(_product(grad._data, a._data * 2))), None
+            return Mul.apply(grad, MulScalar.apply(a, 2)), None  # grad * (2 a) (Op.apply directly, as in Mul)
+        return grad * (a ** (b - 1) * b), None
 
     def detail(self):
         return f"** {self.exponent:g}"
