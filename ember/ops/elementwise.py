@@ -1209,7 +1209,7 @@ class Erf(Op):
     @staticmethod
     def backward(ctx, grad):  # d(erf a)/da = 2/sqrt(pi) e^(-a^2)
         (a,) = ctx.saved_tensors
-        return grad * (-(a * a)).exp() * (2 / math.sqrt(math.pi))
+        return (-(a * a)).exp() * (2 / math.sqrt(math.pi)) * grad  # (in torch's order: it rounds differently)
 
 
 class ZeroGrad(Op):

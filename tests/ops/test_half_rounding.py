@@ -217,3 +217,16 @@ def test_power_gradient_in_torchs_order(dtype, exponent):
     same_power = powers[0] == powers[1]
     assert same_power.mean() > 0.9
     np.testing.assert_array_equal(grads[0][same_power], grads[1][same_power])
+
+
+@pytest.mark.parametrize("values", ["bits", "moderate"])
+def test_erf_gradient(values):
+    """erf's gradient, 2/sqrt(pi) e^(-x^2) grad in torch's order (its forward is torch's own float32 polynomial,
+    which ember does not copy: only the gradient is compared)."""
+    x = halves(1) if values == "bits" else moderate(1)
+    grads = []
+    for lib in (ember, torch):
+        t = lib.tensor(x, requires_grad=True)
+        lib.erf(t).backward(lib.tensor(np.random.default_rng(99).normal(size=N).astype(np.float16)))
+        grads.append(t.grad.numpy())
+    assert_same(*grads, "erf's gradient")
