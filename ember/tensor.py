@@ -480,13 +480,14 @@ class Tensor:
     def __rsub__(self, other):
         return _ew.sub(other, self)
 
+    # (float16 times a number takes the full path: torch computes it in float32, see elementwise.HalfMulScalar)
     def __mul__(self, other):
-        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+        if (type(other) is float or type(other) is int) and self._data.dtype.char in "fd":
             return _ew.MulScalar.apply(self, other)
         return _ew.mul(self, other)
 
     def __rmul__(self, other):
-        if (type(other) is float or type(other) is int) and self._data.dtype.kind == "f":
+        if (type(other) is float or type(other) is int) and self._data.dtype.char in "fd":
             return _ew.MulScalar.apply(self, other)  # k * a == a * k exactly
         return _ew.mul(other, self)
 
@@ -2062,6 +2063,10 @@ def _inplace_arith(self, other, ufunc, op):
         value = other._data
     elif isinstance(other, (int, float)):
         value = other
+        if self._data.dtype == _ew.HALF and (ufunc is np.multiply or ufunc is np.true_divide):
+            _ew.with_number_(ufunc, self._data, other)  # (torch computes it in float32, the number as float32)
+            _bump_version(self)
+            return self
     else:
         value = _ew.scalar_or_tensor(other)
         value = value._data if isinstance(value, Tensor) else value

@@ -106,6 +106,67 @@ def float_operands(a, b):
 
 
 # ----------------------------------------------------------------------------
+# float16: torch's kernels compute it in float32 and round once
+# ----------------------------------------------------------------------------
+HALF = np.dtype(np.float16)
+
+
+def in_float32(compute, *args):
+    """compute(*args) as torch's CPU kernels compute a float16 op ("opmath"): the float16 arrays widened to
+    float32 (exactly), each Python number as float32 (the number as the kernel sees it: not rounded to float16
+    first), the whole formula in float32, and one rounding to float16 at the end. Other arguments pass as they are.
+    """
+    with silently(over="ignore"):  # (a number beyond float32's range is inf there, as in torch)
+        wide = [a.astype(np.float32) if getattr(a, "dtype", None) == HALF else
+                np.float32(a) if type(a) is float or type(a) is int else a for a in args]
+        return compute(*wide).astype(HALF)
+
+
+def with_number_(ufunc, a, k):
+    """a = ufunc(a, k) in place for a Python number k (x.mul_(k), x /= k, an optimizer's buf.mul_(momentum)), rounded
+    as torch's kernel rounds it (float16: in_float32)."""
+    if a.dtype == HALF:
+        a[...] = in_float32(ufunc, a, k)
+    else:
+        ufunc(a, k, out=a)
+    return a
+
+
+def addcmul_arrays(a, t1, t2, value, out=None):
+    """a + value * t1 * t2 on arrays, into out if given (an optimizer's moment: out=a), rounded as torch's addcmul."""
+    if a.dtype == HALF:
+        return written(in_float32(_addcmul_of, a, t1, t2, value), out)
+    return _addcmul_of(a, t1, t2, value, out)
+
+
+def addcdiv_(a, t1, t2, value):
+    """a += value * t1 / t2 in place on arrays (an optimizer's step), rounded as torch's addcdiv_."""
+    if a.dtype == HALF:
+        a[...] = in_float32(_addcdiv_of, a, t1, t2, value)
+        return a
+    update = t1 * t1.dtype.type(value)  # (in place from here: the same roundings as _addcdiv_of, no new arrays)
+    update /= t2
+    a += update
+    return a
+
+
+def grad_in_float32(formula, grad, *saved):
+    """formula(grad, *saved), a backward's formula on Tensors, as torch's backward kernels compute a float16
+    gradient: in float32, rounded once to float16 (each step in float16 would round after each)."""
+    if grad._data.dtype != HALF:
+        return formula(grad, *saved)
+    return formula(grad.float(), *(t.float() for t in saved)).half()
+
+
+def written(result, out):
+    """result, or result written into out when one is given."""
+    if out is None:
+        return result
+    out[...] = result
+    return out
+
+
+# ----------------------------------------------------------------------------
 # arithmetic
 # ----------------------------------------------------------------------------
 class Cast(Op):
@@ -191,6 +252,17 @@ def fma(x, y, z, out=None):
     return out
 
 
+def torch_fma(x, y, z, out=None):
+    """fma as torch's kernels round x * y + z (add and sub with alpha, the optimizers' updates): float16 operands,
+    a number among them (alpha) rounded to float16 too, computed in float32, one fused multiply-add, and rounded
+    once to float16 (fma's one rounding from float64 straight to float16 differs now and then); other dtypes are
+    fma's."""
+    if getattr(x, "dtype", None) == HALF or getattr(z, "dtype", None) == HALF:
+        x, y, z = (v if hasattr(v, "dtype") else np.float16(v) for v in (x, y, z))
+        return written(in_float32(fma, x, y, z), out)
+    return fma(x, y, z, out)
+
+
 def _alike_factor(x, y):
     """Whether y, not a Python number, suits fma's route for float arrays alike: a NumPy number of x's dtype, or an
     array of x's dtype and shape (a NumPy number of another dtype promotes the result, as in the general route)."""
@@ -244,7 +316,7 @@ def _exact_product(x, y):
 def scaled_add(alpha):
     """A ufunc-like (a, b, out=None) -> a + alpha * b rounded once: the in-place add_/sub_ with alpha."""
     def compute(a, b, out=None):
-        return fma(b, alpha, a, out)
+        return torch_fma(b, alpha, a, out)
     return compute
 
 
@@ -256,11 +328,11 @@ class AddScaled(Op):
     @staticmethod
     def forward(ctx, a, b, alpha):
         ctx.alpha = alpha
-        return torch_layout(fma(b, alpha, a), a, b)
+        return torch_layout(torch_fma(b, alpha, a), a, b)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/db = alpha
-        return grad, (MulScalar.apply(grad, ctx.alpha) if ctx.needs_input_grad[1] else None), None
+        return grad, (scalar_product(grad, ctx.alpha) if ctx.needs_input_grad[1] else None), None
 
 
 class SubScaled(AddScaled):
@@ -320,6 +392,28 @@ class MulScalar(Op):
         return f"× {self.k:g}"
 
 
+class HalfMulScalar(MulScalar):
+    """MulScalar on float16: torch multiplies by the number in float32 and rounds once (NumPy would round the
+    number to float16 first). A class of its own, picked by scalar_product, so float32's MulScalar, on the hot
+    path, tests no dtype."""
+
+    @staticmethod
+    def forward(ctx, a, k):
+        ctx.k = k
+        return in_float32(np.multiply, a, k)
+
+    @staticmethod
+    def backward(ctx, grad):  # d(ak)/da = k, rounded as the forward
+        if not STATE.enabled:
+            return _wrap(as_array(in_float32(np.multiply, grad._data, ctx.k))), None
+        return HalfMulScalar.apply(grad, ctx.k), None
+
+
+def scalar_product(a, k):
+    """Tensor a times a Python number k, as torch's kernel rounds it."""
+    return (HalfMulScalar if a._data.dtype == HALF else MulScalar).apply(a, k)
+
+
 class Div(Op):
     # torch saves b for either gradient, and a only for b's
     _torch_saves = staticmethod(lambda needs: ((1,) if needs[0] or needs[1] else ()) + ((0,) if needs[1] else ()))
@@ -328,6 +422,8 @@ class Div(Op):
     def forward(ctx, a, b):
         ctx.save_for_backward(a, b)
         with silently(divide="ignore", invalid="ignore"):  # x / 0 = inf and 0 / 0 = nan, silently, as in PyTorch
+            if (type(b) is float or type(b) is int) and a.dtype == HALF:  # torch: in float32 (see in_float32)
+                return in_float32(np.true_divide, a, b)
             return torch_layout(np.true_divide(a, b), a, b)
 
     @staticmethod
@@ -369,11 +465,12 @@ class PowScalar(Op):
         b = ctx.exponent
         if b == 0:
             return keep_where(grad, False), None  # PyTorch: exactly 0 (not 0 * a^-1, nan at a = 0)
+        # in torch's order, grad * (b a^(b-1)): it rounds as grad * b * a^(b-1) but where grad a under- or overflows
         if b == 2:
             if not STATE.enabled:  # a plain backward: the two products below, on arrays
-                return _wrap(as_array(_product(grad._data, a._data) * 2)), None
-            return MulScalar.apply(Mul.apply(grad, a), 2), None  # grad * a * 2 (Op.apply directly, as in Mul)
-        return grad * b * a ** (b - 1), None
+                return _wrap(as_array(_product(grad._data, a._data * 2))), None
+            return Mul.apply(grad, MulScalar.apply(a, 2)), None  # grad * (2 a) (Op.apply directly, as in Mul)
+        return grad * (a ** (b - 1) * b), None
 
     def detail(self):
         return f"** {self.exponent:g}"
@@ -529,14 +626,14 @@ class Rsqrt(Op):
     @staticmethod
     def forward(ctx, a):
         with silently(divide="ignore", invalid="ignore"):
-            out = 1 / np.sqrt(a)
+            out = 1 / np.sqrt(a) if a.dtype != HALF else in_float32(lambda a: 1 / np.sqrt(a), a)
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, grad):  # d(a^-1/2)/da = -1/2 a^-3/2
         (out,) = ctx.saved_tensors
-        return grad * out ** 3 * -0.5
+        return grad * -0.5 * out ** 3  # (torch's order: -0.5 grad first; it rounds differently below the normals)
 
 
 class Reciprocal(Op):
@@ -598,8 +695,7 @@ class Tanh(Op):
 
     @staticmethod
     def backward(ctx, grad):  # d(tanh a)/da = 1 - tanh^2 a
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return grad_in_float32(lambda grad, out: grad * (1 - out * out), grad, *ctx.saved_tensors)
 
 
 # ---- trigonometric, hyperbolic and other unary maths (torch's derivatives.yaml formulas) --------------------
@@ -959,7 +1055,7 @@ class InplaceWithoutDerivative(Op):
 class Sigmoid(Op):
     @staticmethod
     def forward(ctx, a):
-        out = _sigmoid_of(a)
+        out = in_float32(_sigmoid_of, a) if a.dtype == HALF else _sigmoid_of(a)
         ctx.save_for_backward(out)
         return out
 
@@ -1038,7 +1134,7 @@ class LeakyRelu(Op):
 
     @staticmethod
     def forward(ctx, a, slope, result=False):
-        out = np.where(a > 0, a, a * slope)
+        out = np.where(a > 0, a, a * slope if a.dtype != HALF else in_float32(np.multiply, a, slope))
         ctx.save_for_backward(out if result else a)  # the output's sign is the input's while slope >= 0
         ctx.slope, ctx.result = slope, result
         return out
@@ -1066,6 +1162,15 @@ def leaky_relu(a, negative_slope=0.01):
     return LeakyRelu.apply(a, negative_slope)
 
 
+def _softplus_of(a, beta, threshold):
+    z = a * beta if beta != 1 else a
+    out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
+    if beta != 1:
+        with silently(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
+            out = out / beta
+    return out if threshold is None else np.where(z > threshold, a, out)
+
+
 class Softplus(Op):
     """log(1 + e^(beta a)) / beta; with a threshold (F.softplus's), a itself where beta a > threshold."""
 
@@ -1073,24 +1178,22 @@ class Softplus(Op):
     def forward(ctx, a, beta=1, threshold=None):
         ctx.save_for_backward(a)
         ctx.beta, ctx.threshold = beta, threshold
-        z = a * beta if beta != 1 else a
-        out = np.log1p(np.exp(-np.abs(z))) + np.maximum(z, 0)  # log(1 + e^z) without overflow
-        if beta != 1:
-            with silently(divide="ignore", invalid="ignore"):  # beta = 0 gives inf, as in PyTorch
-                out = out / beta
-        return out if threshold is None else np.where(z > threshold, a, out)
+        return in_float32(_softplus_of, a, beta, threshold) if a.dtype == HALF else _softplus_of(a, beta, threshold)
 
     @staticmethod
     def backward(ctx, grad):  # d(log(1 + e^(beta a)) / beta)/da = sigmoid(beta a): smooth everywhere, also at 0
-        (a,) = ctx.saved_tensors
-        beta, threshold = ctx.beta, ctx.threshold
+        return grad_in_float32(lambda g, a: Softplus.gradient(g, a, ctx.beta, ctx.threshold), grad,
+                               *ctx.saved_tensors), None, None
+
+    @staticmethod
+    def gradient(grad, a, beta, threshold):
         z = a * beta if beta != 1 else a
         if threshold is None:
             return grad * z.sigmoid()
         # 1 above the threshold; torch's second derivative is 0 from the threshold on (z < threshold is strict)
         below = ~(z._data >= threshold)  # (a NaN counts as below: its second derivative is NaN, as torch's)
         smooth = grad * where(_wrap(below), z, z.detach()).sigmoid()
-        return where(_wrap(z._data > threshold), grad, smooth), None, None
+        return where(_wrap(z._data > threshold), grad, smooth)
 
 
 class Erf(Op):
@@ -1106,7 +1209,7 @@ class Erf(Op):
     @staticmethod
     def backward(ctx, grad):  # d(erf a)/da = 2/sqrt(pi) e^(-a^2)
         (a,) = ctx.saved_tensors
-        return grad * (-(a * a)).exp() * (2 / math.sqrt(math.pi))
+        return (-(a * a)).exp() * (2 / math.sqrt(math.pi)) * grad  # (in torch's order: it rounds differently)
 
 
 class ZeroGrad(Op):
@@ -1255,6 +1358,11 @@ def _erf_of(a):
     return Erf._erf(a).astype(a.dtype) if a.size else a.copy()
 
 
+def _elu_of(a, alpha, scale, input_scale):
+    # (np.where, not np.minimum(a, 0), which makes -0 of -0: torch's elu(-0) is -0)
+    return np.where(a > 0, a * scale, np.expm1(np.where(a > 0, 0, a) * input_scale) * (alpha * scale))
+
+
 class Elu(Op):
     """scale * a where a > 0, else scale * alpha * (e^(input_scale a) - 1): elu, selu (and celu, below).
 
@@ -1266,12 +1374,16 @@ class Elu(Op):
     @staticmethod
     def forward(ctx, a, alpha, scale, input_scale, result):
         ctx.neg_coef, ctx.scale, ctx.input_scale, ctx.result = alpha * scale, scale, input_scale, result
-        if a.dtype != np.float64:  # torch's backward rounds its constants to the dtype before multiplying
-            ctx.neg_coef = float(a.dtype.type(alpha) * a.dtype.type(scale))
+        if a.dtype != np.float64:  # torch's backward rounds its constants to the dtype (float16's: float32) first
+            dt = np.float32 if a.dtype == HALF else a.dtype.type
+            ctx.neg_coef = float(dt(alpha) * dt(scale))
         if ctx.celu:  # torch's celu backward takes 1 / alpha with alpha rounded to float32 first
             ctx.input_scale = 1.0 / float(np.float32(alpha))
         with silently(over="ignore"):  # (a negative alpha makes input_scale negative: e^big is inf, as torch)
-            out = np.where(a > 0, a * scale, np.expm1(np.minimum(a, 0) * input_scale) * (alpha * scale))
+            if a.dtype == HALF:
+                out = in_float32(_elu_of, a, alpha, scale, input_scale)
+            else:
+                out = _elu_of(a, alpha, scale, input_scale)
         ctx.save_for_backward(out if result else a)
         return out
 
@@ -1279,17 +1391,21 @@ class Elu(Op):
     def backward(ctx, grad):
         # d/da = scale where a > 0, else neg_coef * input_scale * e^(input_scale a) = input_scale * (out + neg_coef)
         # (torch: a <= 0 takes the exponential side; its second derivative there is strict, 0 at a = 0: keep_where)
-        (saved,) = ctx.saved_tensors
+        if ctx.result and ctx.neg_coef < 0:
+            raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
+        return grad_in_float32(lambda g, saved: Elu.gradient(ctx, g, saved), grad, *ctx.saved_tensors), \
+            None, None, None, None
+
+    @staticmethod
+    def gradient(ctx, grad, saved):
         k, s = ctx.neg_coef, ctx.input_scale
         negative = saved._data <= 0
         # (in torch's order of products: (grad s) k e^(s a), (grad s)(out + k); they round differently)
         if ctx.result:
-            if k < 0:
-                raise RuntimeError(_NEGATIVE_SLOPE_IN_PLACE.format("elu"))
             on_negative = grad * s * (keep_where(saved, saved._data < 0) + k)
         else:
             on_negative = grad * s * k * (keep_where(saved, saved._data < 0) * s).exp()
-        return where(_wrap(negative), on_negative, grad * ctx.scale), None, None, None, None
+        return where(_wrap(negative), on_negative, grad * ctx.scale)
 
     def name(self):
         return f"{type(self).__name__}Backward{int(self.result)}"
@@ -1359,6 +1475,12 @@ class RreluWithNoise(Op):
         return f"RreluWithNoiseBackward{int(self.result)}"
 
 
+def _gelu_of(a, approximate):
+    if approximate == "tanh":
+        return 0.5 * a * (1 + np.tanh(Gelu.TANH_C * (a + Gelu.KAPPA * (a * a * a))))
+    return a * 0.5 * (1 + _erf_of(a * Gelu.SQRT1_2))
+
+
 class Gelu(Op):
     """a * Phi(a), Phi the standard normal CDF; approximate='tanh': Phi(a) ~ (1 + tanh(c (a + 0.044715 a^3))) / 2."""
 
@@ -1369,22 +1491,27 @@ class Gelu(Op):
     def forward(ctx, a, approximate):
         ctx.save_for_backward(a)
         ctx.approximate = approximate
-        if approximate == "tanh":
-            return 0.5 * a * (1 + np.tanh(Gelu.TANH_C * (a + Gelu.KAPPA * (a * a * a))))
-        return a * 0.5 * (1 + _erf_of(a * Gelu.SQRT1_2))
+        return in_float32(_gelu_of, a, approximate) if a.dtype == HALF else _gelu_of(a, approximate)
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        if ctx.approximate == "tanh":
+        return grad_in_float32(lambda g, a: Gelu.gradient(g, a, ctx.approximate), grad, *ctx.saved_tensors), None
+
+    @staticmethod
+    def gradient(grad, a, approximate):
+        if approximate == "tanh":
             # d/da = (1 + t) / 2 + a / 2 * (1 - t^2) * c (1 + 3 kappa a^2), t = tanh(c (a + kappa a^3))
             t = ((a + a * a * a * Gelu.KAPPA) * Gelu.TANH_C).tanh()
             inner = (a * a * (3 * Gelu.KAPPA) + 1) * Gelu.TANH_C
-            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * inner), None
+            return grad * ((t + 1) * 0.5 + a * 0.5 * (1 - t * t) * inner)
         # d/da = Phi(a) + a phi(a), phi(a) = e^(-a^2 / 2) / sqrt(2 pi)
         cdf = (Erf.apply(a * Gelu.SQRT1_2) + 1) * 0.5
         pdf = (a * a * -0.5).exp() * Gelu.PDF
-        return grad * (cdf + a * pdf), None
+        return grad * (cdf + a * pdf)
+
+
+def _silu_of(a):
+    return a * _sigmoid_of(a)
 
 
 class Silu(Op):
@@ -1393,13 +1520,21 @@ class Silu(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * _sigmoid_of(a)
+        return in_float32(_silu_of, a) if a.dtype == HALF else _silu_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = s + a s (1 - s) = s (1 + a (1 - s)), s = sigmoid(a)
         (a,) = ctx.saved_tensors
-        s = a.sigmoid()
-        return grad * s * (1 + a * (1 - s))
+        return grad_in_float32(_silu_grad, grad, a)
+
+
+def _silu_grad(grad, a):
+    s = a.sigmoid()
+    return grad * s * (1 + a * (1 - s))
+
+
+def _mish_of(a):
+    return a * np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))  # softplus without overflow
 
 
 class Mish(Op):
@@ -1408,13 +1543,20 @@ class Mish(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * np.tanh(np.log1p(np.exp(-np.abs(a))) + np.maximum(a, 0))  # softplus without overflow
+        return in_float32(_mish_of, a) if a.dtype == HALF else _mish_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = t + a sigmoid(a) (1 - t^2), t = tanh(softplus(a))
-        (a,) = ctx.saved_tensors
-        t = Softplus.apply(a).tanh()
-        return grad * (t + a * a.sigmoid() * (1 - t * t))
+        return grad_in_float32(_mish_grad, grad, *ctx.saved_tensors)
+
+
+def _mish_grad(grad, a):
+    t = Softplus.apply(a).tanh()
+    return grad * (t + a * a.sigmoid() * (1 - t * t))
+
+
+def _logsigmoid_of(a):
+    return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
 
 
 class LogSigmoid(Op):
@@ -1423,12 +1565,19 @@ class LogSigmoid(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.minimum(a, 0) - np.log1p(np.exp(-np.abs(a)))
+        return in_float32(_logsigmoid_of, a) if a.dtype == HALF else _logsigmoid_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # d/da log(sigmoid(a)) = 1 - sigmoid(a) = sigmoid(-a)
-        (a,) = ctx.saved_tensors
-        return grad * (-a).sigmoid()
+        return grad_in_float32(lambda grad, a: grad * (-a).sigmoid(), grad, *ctx.saved_tensors)
+
+
+def _hardsigmoid_of(a):
+    return np.minimum(np.maximum(a + 3, 0), 6) / 6
+
+
+def _hardswish_of(a):
+    return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
 
 
 class Hardsigmoid(Op):
@@ -1437,7 +1586,7 @@ class Hardsigmoid(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return np.minimum(np.maximum(a + 3, 0), 6) / 6
+        return in_float32(_hardsigmoid_of, a) if a.dtype == HALF else _hardsigmoid_of(a)
 
     @staticmethod
     def backward(ctx, grad):  # 1/6 strictly inside (-3, 3), else 0 (torch's 1/6 is a float32's, in every dtype)
@@ -1454,13 +1603,16 @@ class Hardswish(Op):
     @staticmethod
     def forward(ctx, a):
         ctx.save_for_backward(a)
-        return a * np.minimum(np.maximum(a + 3, 0), 6) / 6
+        return in_float32(_hardswish_of, a) if a.dtype == HALF else _hardswish_of(a)
 
     @staticmethod
     def backward(ctx, grad):
         # d/da = 0 up to -3, a/3 + 1/2 strictly inside (-3, 3), 1 from 3 on (torch's sides); its derivative, 1/3,
         # is carried by a/3 inside only, so the second derivative is torch's too
-        (a,) = ctx.saved_tensors
+        return grad_in_float32(Hardswish.gradient, grad, *ctx.saved_tensors)
+
+    @staticmethod
+    def gradient(grad, a):
         x = a._data
         inside = (x > -3) & (x < 3)
         constant = np.where(inside, 0.5, np.where(x <= -3, 0.0, 1.0))  # (a NaN gets 1, as in torch)
@@ -1553,8 +1705,11 @@ def add(a, b, alpha=1):
 
 
 def _scalable(a, b):
-    """Whether a + alpha * b goes to one fused op: two float tensors (else the product is exact or a constant)."""
-    return isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype.kind == "f"
+    """Whether a + alpha * b goes to one fused op: two float tensors (else the product is exact or a constant); or
+    a float16 tensor and a number, which torch rounds to float16 with alpha, then computes in float32 (fma)."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return a._data.dtype.kind == "f"
+    return (a if isinstance(a, Tensor) else b)._data.dtype == HALF
 
 
 def sub(a, b, alpha=1):
@@ -1574,9 +1729,9 @@ def mul(a, b):
     """Elementwise product, broadcasting."""
     a, b = operands(a, b)
     if type(b) is float or type(b) is int:
-        return MulScalar.apply(a, b)
+        return scalar_product(a, b)
     if type(a) is float or type(a) is int:
-        return MulScalar.apply(b, a)  # k * a == a * k exactly
+        return scalar_product(b, a)  # k * a == a * k exactly
     return Mul.apply(a, b)
 
 
@@ -1709,6 +1864,8 @@ def lerp_arrays(start, end, weight, out=None):
     """torch's lerp kernel on arrays: weight rounded to the dtype, then start + w (end - start) where |w| < 1/2,
     else end - (end - start)(1 - w), each one fused multiply-add (see fma). A single weight computes only its own
     branch (into out, when given: an optimizer's moment)."""
+    if start.dtype == HALF:  # torch: the difference and the weight (not rounded to float16) in float32
+        return written(in_float32(lerp_arrays, start, end, weight), out)
     dt = start.dtype.type
     w = weight.astype(start.dtype, copy=False) if hasattr(weight, "dtype") else dt(weight)
     diff = end - start
@@ -1747,12 +1904,21 @@ def _common(*tensors):
     return [_cast_to(t, dt) for t in tensors]
 
 
+def _addcmul_of(a, t1, t2, value, out=None):  # torch's order: (value t1) t2 + a, one fused multiply-add
+    return fma(t1 if value == 1 else t1 * t1.dtype.type(value), t2, a, out)
+
+
+def _addcdiv_of(a, t1, t2, value):  # torch's order: (value t1) / t2, then the sum
+    return a + (t1 * t1.dtype.type(value)) / t2
+
+
 class Addcmul(Op):
     @staticmethod
     def forward(ctx, a, t1, t2, value):
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        return torch_layout(fma(t1 * t1.dtype.type(value), t2, a).astype(a.dtype, copy=False), a, t1, t2)
+        out = in_float32(_addcmul_of, a, t1, t2, value) if a.dtype == HALF else _addcmul_of(a, t1, t2, value)
+        return torch_layout(out.astype(a.dtype, copy=False), a, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/dt1 = value t2, d/dt2 = value t1
@@ -1767,7 +1933,8 @@ class Addcdiv(Op):
     def forward(ctx, a, t1, t2, value):
         ctx.value = value
         ctx.save_for_backward(t1, t2)
-        return torch_layout(a + (t1 * t1.dtype.type(value)) / t2, a, t1, t2)
+        out = in_float32(_addcdiv_of, a, t1, t2, value) if a.dtype == HALF else _addcdiv_of(a, t1, t2, value)
+        return torch_layout(out, a, t1, t2)
 
     @staticmethod
     def backward(ctx, grad):  # d/da = 1, d/dt1 = value / t2, d/dt2 = -value t1 / t2^2
@@ -1791,8 +1958,8 @@ class Lerp(Op):
         start, end, weight = ctx.saved_tensors
         need = ctx.needs_input_grad
         if not ctx.tensor_weight:
-            return (MulScalar.apply(grad, 1 - weight) if need[0] else None,
-                    MulScalar.apply(grad, weight) if need[1] else None, None)
+            return (scalar_product(grad, 1 - weight) if need[0] else None,
+                    scalar_product(grad, weight) if need[1] else None, None)
         return (grad * (1 - weight) if need[0] else None, grad * weight if need[1] else None,
                 grad * (end - start) if need[2] else None)
 

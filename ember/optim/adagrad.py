@@ -2,7 +2,7 @@
 import numpy as np
 
 from ..nn.parameter import UninitializedParameter, uninitialized_error
-from ..ops.elementwise import fma
+from ..ops.elementwise import addcdiv_, addcmul_arrays, torch_fma
 from ..tensor import _wrap
 from .optimizer import Optimizer, _check, buffer, count_step
 
@@ -31,8 +31,8 @@ class Adagrad(Optimizer):
     def _update(self, param, grad, state, group):
         step = count_step(state)
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         total = buffer(state, "sum", param, group["initial_accumulator_value"])
-        fma(grad, grad, total, total)  # torch's addcmul_ and addcdiv_: rounded as they round
-        param += (grad * param.dtype.type(-clr)) / (np.sqrt(total) + group["eps"])
+        addcmul_arrays(total, grad, grad, 1, out=total)  # torch's addcmul_ and addcdiv_: rounded as they round
+        addcdiv_(param, grad, np.sqrt(total) + group["eps"], -clr)

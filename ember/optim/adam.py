@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..ops.elementwise import fma, lerp_arrays
+from ..ops.elementwise import addcdiv_, addcmul_arrays, lerp_arrays, torch_fma, with_number_
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -21,8 +21,8 @@ def moments(state, param, grad, beta1, beta2):
     exp_avg_sq = buffer(state, "exp_avg_sq", param)
     # rounded as torch's exp_avg.lerp_(grad, 1 - beta1) and exp_avg_sq.mul_(beta2).addcmul_(grad, grad, 1 - beta2)
     lerp_arrays(exp_avg, grad, 1 - beta1, out=exp_avg)  # m = beta1 m + (1 - beta1) g
-    exp_avg_sq *= beta2
-    fma(grad * exp_avg_sq.dtype.type(1 - beta2), grad, exp_avg_sq, exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
+    with_number_(np.multiply, exp_avg_sq, beta2)
+    addcmul_arrays(exp_avg_sq, grad, grad, 1 - beta2, out=exp_avg_sq)  # v = beta2 v + (1 - beta2) g^2
     return exp_avg, exp_avg_sq
 
 
@@ -42,9 +42,9 @@ class Adam(Optimizer):
         step = count_step(state)
         if decay:
             if self._decoupled:
-                param *= 1 - lr * decay  # AdamW: shrink the weights directly
+                with_number_(np.multiply, param, 1 - lr * decay)  # AdamW: shrink the weights directly
             else:
-                grad = fma(param, decay, grad)  # Adam: L2 penalty folded into the gradient
+                grad = torch_fma(param, decay, grad)  # Adam: L2 penalty folded into the gradient
         exp_avg, exp_avg_sq = moments(state, param, grad, beta1, beta2)
         step_size = lr / (1 - beta1 ** step)
         correction2_sqrt = math.sqrt(1 - beta2 ** step)
@@ -54,11 +54,9 @@ class Adam(Optimizer):
             denom = np.sqrt(max_sq)
         else:
             denom = np.sqrt(exp_avg_sq)
-        denom /= correction2_sqrt  # (in place: the same roundings as sqrt(v) / c + eps, and no new arrays)
+        with_number_(np.true_divide, denom, correction2_sqrt)  # (in place: sqrt(v) / c + eps's roundings)
         denom += eps
-        update = exp_avg * param.dtype.type(-step_size)  # as torch's param.addcdiv_(exp_avg, denom, -step)
-        update /= denom
-        param += update
+        addcdiv_(param, exp_avg, denom, -step_size)
 
 
 class AdamW(Adam):

@@ -3,7 +3,7 @@ Adadelta (no learning rate to tune). PyTorch's single-tensor formulas, one step 
 import numpy as np
 
 from .._backend import get_default_dtype
-from ..ops.elementwise import fma
+from ..ops.elementwise import torch_fma
 from ..tensor import _wrap
 from .adam import check_adam_like, moments
 from .optimizer import Optimizer, _check, buffer, count_step
@@ -15,7 +15,7 @@ def _decay(param, grad, group):
     if decay and group.get("decoupled_weight_decay"):
         param *= 1 - group["lr"] * decay
     elif decay:
-        grad = fma(param, decay, grad)
+        grad = torch_fma(param, decay, grad)
     return grad
 
 
@@ -86,7 +86,7 @@ class Adamax(Optimizer):
         lr, (beta1, beta2) = group["lr"], group["betas"]
         step = count_step(state)
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         exp_avg = buffer(state, "exp_avg", param)
         exp_inf = buffer(state, "exp_inf", param)
         exp_avg += (1 - beta1) * (grad - exp_avg)
@@ -110,7 +110,7 @@ class Adadelta(Optimizer):
         rho, eps = group["rho"], group["eps"]
         count_step(state)
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         square_avg = buffer(state, "square_avg", param)
         acc_delta = buffer(state, "acc_delta", param)
         square_avg *= rho

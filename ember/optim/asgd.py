@@ -3,7 +3,7 @@ state['ax'] (the averaged weights, which are the answer once averaging has start
 import numpy as np
 
 from .._backend import float64, get_default_dtype
-from ..ops.elementwise import fma
+from ..ops.elementwise import torch_fma
 from ..tensor import _wrap
 from .optimizer import Optimizer, _check, buffer, count_step
 
@@ -34,7 +34,7 @@ class ASGD(Optimizer):
         mu = scalar_state(state, "mu", 1.0)
         ax = buffer(state, "ax", param)
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         eta_value = float(eta)
         param *= 1 - lambd * eta_value  # decay, then the SGD step with the current step size
         param += -eta_value * grad

@@ -1,7 +1,7 @@
 """RMSprop, optionally centred and with momentum (PyTorch's formulas)."""
 import numpy as np
 
-from ..ops.elementwise import fma, lerp_arrays
+from ..ops.elementwise import addcdiv_, addcmul_arrays, lerp_arrays, torch_fma, with_number_
 from .optimizer import Optimizer, _check, buffer, count_step
 
 
@@ -22,22 +22,21 @@ class RMSprop(Optimizer):
         alpha, eps, lr, momentum = group["alpha"], group["eps"], group["lr"], group["momentum"]
         count_step(state)
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         square_avg = buffer(state, "square_avg", param)
         # rounded as torch's square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha), lerp_, addcdiv_
-        dt = param.dtype.type
-        square_avg *= alpha
-        fma(grad * dt(1 - alpha), grad, square_avg, square_avg)
+        with_number_(np.multiply, square_avg, alpha)
+        addcmul_arrays(square_avg, grad, grad, 1 - alpha, out=square_avg)
         if group["centered"]:
             grad_avg = buffer(state, "grad_avg", param)
             lerp_arrays(grad_avg, grad, 1 - alpha, out=grad_avg)
-            avg = np.sqrt(fma(-grad_avg, grad_avg, square_avg)) + eps
+            avg = np.sqrt(addcmul_arrays(square_avg, grad_avg, grad_avg, -1)) + eps
         else:
             avg = np.sqrt(square_avg) + eps
         if momentum > 0:
             buf = buffer(state, "momentum_buffer", param)
-            buf *= momentum
-            buf += grad / avg
-            fma(buf, -lr, param, param)
+            with_number_(np.multiply, buf, momentum)
+            addcdiv_(buf, grad, avg, 1)
+            torch_fma(buf, -lr, param, param)
         else:
-            param += (grad * dt(-lr)) / avg
+            addcdiv_(param, grad, avg, -lr)

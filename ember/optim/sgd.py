@@ -1,5 +1,7 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay (PyTorch's SGD)."""
-from ..ops.elementwise import fma
+import numpy as np
+
+from ..ops.elementwise import torch_fma, with_number_
 from ..tensor import _wrap
 from .optimizer import Optimizer, _check
 
@@ -19,7 +21,7 @@ class SGD(Optimizer):
 
     def _update(self, param, grad, state, group):
         if group["weight_decay"]:
-            grad = fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
+            grad = torch_fma(param, group["weight_decay"], grad)  # grad.add(param, alpha=decay): one rounding
         momentum = group["momentum"]
         if momentum:
             if state.get("momentum_buffer") is None:
@@ -27,7 +29,7 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"]._data
             else:
                 buf = state["momentum_buffer"]._data
-                buf *= momentum
-                fma(grad, 1 - group["dampening"], buf, buf)  # (torch's add_ with alpha: one rounding)
-            grad = fma(buf, momentum, grad) if group["nesterov"] else buf
-        fma(grad, -group["lr"], param, param)  # param.add_(grad, alpha=-lr)
+                with_number_(np.multiply, buf, momentum)
+                torch_fma(grad, 1 - group["dampening"], buf, buf)  # (torch's add_ with alpha: one rounding)
+            grad = torch_fma(buf, momentum, grad) if group["nesterov"] else buf
+        torch_fma(grad, -group["lr"], param, param)  # param.add_(grad, alpha=-lr)
