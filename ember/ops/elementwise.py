@@ -430,7 +430,8 @@ class Div(Op):
     def backward(ctx, grad):  # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        # the divisor's as torch rounds it: -grad * ((a / b) / b)
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
 class Neg(Op):
