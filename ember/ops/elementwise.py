@@ -444,6 +444,10 @@ class Neg(Op):
         return -grad
 
 
+# the powers torch's float kernel computes by hand, rounding as these do (NumPy's power differs in the last place)
+_BY_HAND = {3: lambda a: a * a * a, -2: lambda a: 1 / (a * a), -0.5: lambda a: 1 / np.sqrt(a)}
+
+
 class PowScalar(Op):
     """a ** b for a number b (the common case: x ** 2)."""
 
@@ -455,6 +459,9 @@ class PowScalar(Op):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         ctx.save_for_backward(a)
         ctx.exponent = b
+        if b in _BY_HAND and a.dtype.char in "fd":  # (float16 computes in float32 and rounds once: NumPy's power)
+            with silently(divide="ignore", invalid="ignore"):
+                return _BY_HAND[b](a)
         if type(b) is int and b >= 0 or b >= 0 and b == int(b):
             return a ** b  # the operator, not np.power: NumPy squares twice as fast this way
         with silently(divide="ignore", invalid="ignore"):  # 0 ** -1 = inf, (-1) ** 0.5 = nan, as in PyTorch
@@ -634,7 +641,7 @@ class Rsqrt(Op):
     @staticmethod
     def backward(ctx, grad):  # d(a^-1/2)/da = -1/2 a^-3/2
         (out,) = ctx.saved_tensors
-        return grad * -0.5 * out ** 3  # (torch's order: -0.5 grad first; it rounds differently below the normals)
+        return grad * -0.5 * out ** 3  # (torch's order: -0.5 grad first; the cube as PowScalar computes it)
 
 
 class Reciprocal(Op):

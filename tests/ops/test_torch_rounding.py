@@ -194,3 +194,25 @@ def test_division_gradients_round_as_torchs(dtype, shapes):
     a, b = ((RNG.normal(size=s) * 10.0 ** RNG.integers(-2, 3, size=s)).astype(dtype) for s in shapes)
     for e, t in zip(*_both(lambda lib, x, y: x / y, a, b, grad=True)):
         np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("exponent", [3, 3.0, -2, -0.5, -1, 2, 0.5])
+def test_powers_torch_computes_by_hand_round_as_torchs(dtype, exponent):
+    """torch's pow kernel computes x ** 3 as x * x * x, x ** -2 as 1 / (x * x) and x ** -0.5 as 1 / sqrt(x) (NumPy's
+    power differed at a quarter of the values). The gradient, grad * (b x^(b-1)), agrees where x^(b-1) is such a
+    power too (b = 3, -1, 2, 0.5); x ** 0.5 itself is torch's general pow, as are x^-3 and x^-1.5 (not compared)."""
+    x = np.abs(RNG.normal(size=4000)).astype(dtype) + dtype(0.05)
+    (e_out, *e_grad), (t_out, *t_grad) = _both(lambda lib, a: a ** exponent, x, grad=True)
+    if exponent != 0.5:
+        np.testing.assert_array_equal(e_out, t_out)
+    if exponent in (3, -1, 2, 0.5):
+        np.testing.assert_array_equal(e_grad[0], t_grad[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rsqrt_gradient_rounds_as_torchs(dtype):
+    """rsqrt's gradient is -0.5 grad (r r r) in torch: the cube as two products, not NumPy's power."""
+    x = np.abs(RNG.normal(size=4000)).astype(dtype) + dtype(0.05)
+    for got, want in zip(*_both(lambda lib, a: a.rsqrt(), x, grad=True)):
+        np.testing.assert_array_equal(got, want)
