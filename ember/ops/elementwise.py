@@ -1281,8 +1281,8 @@ class Atan2(Op):
     @staticmethod
     def backward(ctx, grad):  # the angle of (x, y): d/dy = x / r^2, d/dx = -y / r^2
         y, x = ctx.saved_tensors
-        scaled = grad / (x * x + y * y)
-        return scaled * x, scaled * -y
+        recip = (y * y + x * x).reciprocal()  # (torch's formula, rounded as torch rounds it)
+        return grad * x * recip, grad * -y * recip
 
 
 class Hypot(Op):
@@ -1295,8 +1295,7 @@ class Hypot(Op):
     @staticmethod
     def backward(ctx, grad):  # d/da = a / out, d/db = b / out
         a, b, out = ctx.saved_tensors
-        scaled = grad / out
-        return scaled * a, scaled * b
+        return grad * a / out, grad * b / out  # (torch's order: it rounds differently from (grad / out) * a)
 
 
 class NanToNum(Op):

@@ -216,3 +216,19 @@ def test_rsqrt_gradient_rounds_as_torchs(dtype):
     x = np.abs(RNG.normal(size=4000)).astype(dtype) + dtype(0.05)
     for got, want in zip(*_both(lambda lib, a: a.rsqrt(), x, grad=True)):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_atan2_and_hypot_gradients_round_as_torchs(dtype):
+    """torch's formulas (derivatives.yaml): atan2's gradients are grad * x * recip and grad * -y * recip with
+    recip = 1 / (y y + x x); hypot's are grad * a / out and grad * b / out. hypot's use its output, so they are compared
+    where the two libraries' hypot agree (NumPy's and torch's differ in the last place now and then)."""
+    y, x = RNG.normal(size=3000).astype(dtype), np.exp(RNG.normal(size=3000)).astype(dtype)
+    (e_out, *e_grads), (t_out, *t_grads) = _both(lambda lib, a, b: lib.atan2(a, b), y, x, grad=True)
+    for got, want in zip(e_grads, t_grads):
+        np.testing.assert_array_equal(got, want)
+    (e_out, *e_grads), (t_out, *t_grads) = _both(lambda lib, a, b: lib.hypot(a, b), y, x, grad=True)
+    agree = e_out == t_out
+    assert agree.mean() > 0.5
+    for got, want in zip(e_grads, t_grads):
+        np.testing.assert_array_equal(got[agree], want[agree])
