@@ -144,7 +144,7 @@ def addcdiv_(a, t1, t2, value):
     if a.dtype == HALF:
         a[...] = in_float32(_addcdiv_of, a, t1, t2, value)
         return a
-    update = t1 * t1.dtype.type(value)  # (in place from here: the same roundings as _addcdiv_of, no new arrays)
+    update = t1 * t1.dtype.type(value)  # (one new array, then in place: the same roundings as _addcdiv_of)
     update /= t2
     a += update
     return a
